@@ -1,0 +1,200 @@
+/**
+ * Stack configuration in the spirit of lwIP's opt.h: one typed object, every knob documented where
+ * it is defined with its default and what raising or lowering it costs. `resolveConfig` fills the
+ * defaults and validates; an impossible configuration is a ConfigError when the stack is created,
+ * never a surprise at run time.
+ */
+export interface StackConfig {
+  /** Number of pool pbufs (lwIP PBUF_POOL_SIZE). Every received frame, every queued TCP segment and
+   *  every out-of-order segment holds one. Costs PBUF_POOL_BUFSIZE bytes each. Default 48. */
+  PBUF_POOL_SIZE: number;
+  /** Bytes in each pool pbuf (lwIP PBUF_POOL_BUFSIZE). Must hold a whole Ethernet frame (MTU + 14)
+   *  and a full TCP segment with its headroom (TCP_MSS + PBUF_TRANSPORT_HLEN). Default 1600. */
+  PBUF_POOL_BUFSIZE: number;
+  /** Number of by-reference pbuf headers (lwIP MEMP_NUM_PBUF), used by tcp_write without COPY and by
+   *  the application for data the stack must not copy. Small objects, no payload memory. Default 16. */
+  MEMP_NUM_PBUF: number;
+  /** Pool pbufs kept back for received frames: transmit-side allocation (tcp_write, ICMP replies)
+   *  fails with ERR_MEM before it takes these, and TCP stops queueing received payload when only
+   *  these are left, so ACKs and RSTs are always processed (lwIP's "full pool stops ACK processing"
+   *  trap). Default 4. */
+  PBUF_RX_RESERVE: number;
+
+  /** Interface MTU in bytes (IPv4 packet size, without the Ethernet header). Default 1500. */
+  MTU: number;
+  /** Time to live for outgoing IPv4 packets (lwIP IP_DEFAULT_TTL). Default 64. */
+  IP_DEFAULT_TTL: number;
+  /** Reassemble fragmented IPv4 packets (lwIP IP_REASSEMBLY); when false they are dropped and
+   *  counted. Default true. */
+  IP_REASSEMBLY: boolean;
+  /** Longest time an incomplete datagram waits for its fragments, ms (lwIP IP_REASS_MAXAGE). Default 3000. */
+  IP_REASS_MAXAGE: number;
+  /** Pool pbufs that reassembly may hold at once (lwIP IP_REASS_MAX_PBUFS). Default 10. */
+  IP_REASS_MAX_PBUFS: number;
+  /** Datagrams reassembled at once. Default 2. */
+  IP_REASS_MAX_DATAGRAMS: number;
+
+  /** ARP cache entries (lwIP ARP_TABLE_SIZE). Default 10. */
+  ARP_TABLE_SIZE: number;
+  /** Packets queued per unresolved address while ARP waits (lwIP ARP_QUEUE_LEN). Default 3. */
+  ARP_QUEUE_LEN: number;
+  /** ARP queue entries in all (lwIP MEMP_NUM_ARP_QUEUE). Default 8. */
+  MEMP_NUM_ARP_QUEUE: number;
+  /** Lifetime of a resolved ARP entry, ms (lwIP ARP_MAXAGE = 300 s). Refreshed before it expires
+   *  when in use. Default 300000. */
+  ARP_MAXAGE: number;
+  /** Interval between ARP request retries, ms. Default 1000. */
+  ARP_RETRY_INTERVAL: number;
+  /** ARP requests sent for one address before its queued packets are dropped (lwIP ARP_MAXPENDING). Default 5. */
+  ARP_MAX_TRIES: number;
+
+  /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). Default 4. */
+  MEMP_NUM_UDP_PCB: number;
+
+  /** Active TCP pcbs: every state but LISTEN, TIME_WAIT included (lwIP MEMP_NUM_TCP_PCB). Default 8. */
+  MEMP_NUM_TCP_PCB: number;
+  /** Listening TCP pcbs (lwIP MEMP_NUM_TCP_PCB_LISTEN). Default 4. */
+  MEMP_NUM_TCP_PCB_LISTEN: number;
+  /** TCP segment descriptors for the send, unacked and out-of-order queues (lwIP MEMP_NUM_TCP_SEG). Default 32. */
+  MEMP_NUM_TCP_SEG: number;
+  /** Largest segment we accept, announced in our SYN's MSS option (lwIP TCP_MSS); clamped to MTU - 40. Default 1460. */
+  TCP_MSS: number;
+  /** Receive window in bytes (lwIP TCP_WND): how much received data may wait for the application's
+   *  tcp_recved. At most 65535 (no window scaling). Default 8192. */
+  TCP_WND: number;
+  /** Send buffer in bytes per connection (lwIP TCP_SND_BUF). Default 8192. */
+  TCP_SND_BUF: number;
+  /** Segments queued for sending per connection, unsent + unacked (lwIP TCP_SND_QUEUELEN). Default 16. */
+  TCP_SND_QUEUELEN: number;
+  /** Out-of-order segments held per connection (lwIP TCP_OOSEQ_MAX_PBUFS). Default 8. */
+  TCP_OOSEQ_MAX_SEGS: number;
+  /** Maximum segment lifetime, ms; TIME_WAIT lasts 2 x TCP_MSL (lwIP TCP_MSL). Default 60000. */
+  TCP_MSL: number;
+  /** Retransmissions of a data segment before the connection is aborted with ERR_ABRT via tcp_err
+   *  (lwIP TCP_MAXRTX). Default 12. */
+  TCP_MAXRTX: number;
+  /** Retransmissions of a SYN before the connection attempt fails (lwIP TCP_SYNMAXRTX). Default 6. */
+  TCP_SYNMAXRTX: number;
+  /** Initial retransmission timeout, ms (RFC 6298 §2.1: 1 s). Default 1000. */
+  TCP_RTO_INITIAL: number;
+  /** Lower bound of the RTO, ms (RFC 6298 §2.4: 1 s). Default 1000. */
+  TCP_RTO_MIN: number;
+  /** Upper bound of the RTO, ms (RFC 6298 §2.5 allows >= 60 s). Default 60000. */
+  TCP_RTO_MAX: number;
+  /** Delayed-ACK timeout, ms (RFC 1122 §4.2.3.2: < 500 ms). Default 200. */
+  TCP_DELACK_MS: number;
+  /** Period of the coarse TCP timer, ms: tcp_poll intervals count in these ticks (lwIP's slow timer). Default 500. */
+  TCP_COARSE_TICK_MS: number;
+  /** Largest persist (zero-window probe) interval, ms. Default 60000. */
+  TCP_PERSIST_MAX: number;
+  /** Keepalive idle time before the first probe, ms (RFC 1122 §4.2.3.6: >= 2 h). Default 7200000. */
+  TCP_KEEPIDLE_DEFAULT: number;
+  /** Interval between keepalive probes, ms. Default 75000. */
+  TCP_KEEPINTVL_DEFAULT: number;
+  /** Unanswered keepalive probes before the connection is aborted. Default 9. */
+  TCP_KEEPCNT_DEFAULT: number;
+  /** First port of the ephemeral range used by tcp_bind(port 0) and tcp_connect (RFC 6335). Default 49152. */
+  TCP_LOCAL_PORT_RANGE_START: number;
+  /** Last port of the ephemeral range. Default 65535. */
+  TCP_LOCAL_PORT_RANGE_END: number;
+  /** Default listen backlog (lwIP TCP_DEFAULT_LISTEN_BACKLOG). Default 4. */
+  TCP_DEFAULT_LISTEN_BACKLOG: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
+  PBUF_POOL_SIZE: 48,
+  PBUF_POOL_BUFSIZE: 1600,
+  MEMP_NUM_PBUF: 16,
+  PBUF_RX_RESERVE: 4,
+  MTU: 1500,
+  IP_DEFAULT_TTL: 64,
+  IP_REASSEMBLY: true,
+  IP_REASS_MAXAGE: 3000,
+  IP_REASS_MAX_PBUFS: 10,
+  IP_REASS_MAX_DATAGRAMS: 2,
+  ARP_TABLE_SIZE: 10,
+  ARP_QUEUE_LEN: 3,
+  MEMP_NUM_ARP_QUEUE: 8,
+  ARP_MAXAGE: 300000,
+  ARP_RETRY_INTERVAL: 1000,
+  ARP_MAX_TRIES: 5,
+  MEMP_NUM_UDP_PCB: 4,
+  MEMP_NUM_TCP_PCB: 8,
+  MEMP_NUM_TCP_PCB_LISTEN: 4,
+  MEMP_NUM_TCP_SEG: 32,
+  TCP_MSS: 1460,
+  TCP_WND: 8192,
+  TCP_SND_BUF: 8192,
+  TCP_SND_QUEUELEN: 16,
+  TCP_OOSEQ_MAX_SEGS: 8,
+  TCP_MSL: 60000,
+  TCP_MAXRTX: 12,
+  TCP_SYNMAXRTX: 6,
+  TCP_RTO_INITIAL: 1000,
+  TCP_RTO_MIN: 1000,
+  TCP_RTO_MAX: 60000,
+  TCP_DELACK_MS: 200,
+  TCP_COARSE_TICK_MS: 500,
+  TCP_PERSIST_MAX: 60000,
+  TCP_KEEPIDLE_DEFAULT: 7200000,
+  TCP_KEEPINTVL_DEFAULT: 75000,
+  TCP_KEEPCNT_DEFAULT: 9,
+  TCP_LOCAL_PORT_RANGE_START: 49152,
+  TCP_LOCAL_PORT_RANGE_END: 65535,
+  TCP_DEFAULT_LISTEN_BACKLOG: 4,
+});
+
+/** Ethernet header (14) + IPv4 header without options (20): the headroom below a transport header. */
+export const PBUF_LINK_HLEN = 14;
+export const PBUF_IP_HLEN = 20;
+/** Headroom reserved in front of transport payload: Ethernet + IPv4 + the largest TCP header (60). */
+export const PBUF_TRANSPORT_HLEN = PBUF_LINK_HLEN + PBUF_IP_HLEN + 60;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Fills defaults and checks every constraint; throws ConfigError (at start-up only). */
+export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
+  const cfg: StackConfig = { ...DEFAULT_CONFIG, ...(partial ?? {}) };
+  for (const key of Object.keys(cfg) as (keyof StackConfig)[]) {
+    if (!(key in DEFAULT_CONFIG)) throw new ConfigError('unknown config key ' + key);
+    const v = cfg[key];
+    if (typeof DEFAULT_CONFIG[key] === 'boolean') {
+      if (typeof v !== 'boolean') throw new ConfigError(key + ' must be a boolean');
+    } else if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new ConfigError(key + ' must be a non-negative integer, got ' + String(v));
+    }
+  }
+  const need = (ok: boolean, why: string) => { if (!ok) throw new ConfigError(why); };
+  need(cfg.MTU >= 576 && cfg.MTU <= 9000, 'MTU must be within 576..9000 (RFC 791 minimum 576)');
+  need(cfg.PBUF_POOL_BUFSIZE % 4 === 0, 'PBUF_POOL_BUFSIZE must be a multiple of 4');
+  need(cfg.PBUF_POOL_BUFSIZE >= cfg.MTU + PBUF_LINK_HLEN,
+    'PBUF_POOL_BUFSIZE (' + cfg.PBUF_POOL_BUFSIZE + ') must hold a whole frame: MTU + 14 = ' + (cfg.MTU + PBUF_LINK_HLEN));
+  need(cfg.TCP_MSS >= 536, 'TCP_MSS must be at least 536 (RFC 9293 §3.7.1 default MSS)');
+  need(cfg.TCP_MSS <= cfg.MTU - 40, 'TCP_MSS must be at most MTU - 40 = ' + (cfg.MTU - 40));
+  need(cfg.PBUF_POOL_BUFSIZE >= cfg.TCP_MSS + PBUF_TRANSPORT_HLEN,
+    'PBUF_POOL_BUFSIZE must hold TCP_MSS + ' + PBUF_TRANSPORT_HLEN + ' bytes of headroom = ' + (cfg.TCP_MSS + PBUF_TRANSPORT_HLEN));
+  need(cfg.PBUF_POOL_SIZE >= cfg.PBUF_RX_RESERVE + 4, 'PBUF_POOL_SIZE must exceed PBUF_RX_RESERVE by at least 4');
+  need(cfg.PBUF_RX_RESERVE >= 1, 'PBUF_RX_RESERVE must be at least 1');
+  need(cfg.TCP_WND >= cfg.TCP_MSS && cfg.TCP_WND <= 65535, 'TCP_WND must be within TCP_MSS..65535');
+  need(cfg.TCP_SND_BUF >= cfg.TCP_MSS, 'TCP_SND_BUF must be at least TCP_MSS');
+  need(cfg.TCP_SND_QUEUELEN >= 2, 'TCP_SND_QUEUELEN must be at least 2');
+  need(cfg.MEMP_NUM_TCP_PCB >= 1, 'MEMP_NUM_TCP_PCB must be at least 1');
+  need(cfg.MEMP_NUM_TCP_SEG >= cfg.TCP_SND_QUEUELEN, 'MEMP_NUM_TCP_SEG must be at least TCP_SND_QUEUELEN');
+  need(cfg.TCP_RTO_MIN >= 1 && cfg.TCP_RTO_MIN <= cfg.TCP_RTO_INITIAL && cfg.TCP_RTO_INITIAL <= cfg.TCP_RTO_MAX,
+    'need 1 <= TCP_RTO_MIN <= TCP_RTO_INITIAL <= TCP_RTO_MAX');
+  need(cfg.TCP_DELACK_MS >= 1 && cfg.TCP_DELACK_MS <= 500, 'TCP_DELACK_MS must be within 1..500 (RFC 1122 §4.2.3.2)');
+  need(cfg.TCP_MSL >= 1, 'TCP_MSL must be at least 1 ms');
+  need(cfg.TCP_COARSE_TICK_MS >= 1, 'TCP_COARSE_TICK_MS must be at least 1');
+  need(cfg.TCP_LOCAL_PORT_RANGE_START >= 1024 && cfg.TCP_LOCAL_PORT_RANGE_START <= cfg.TCP_LOCAL_PORT_RANGE_END
+    && cfg.TCP_LOCAL_PORT_RANGE_END <= 65535, 'ephemeral port range must lie within 1024..65535');
+  need(cfg.ARP_TABLE_SIZE >= 1 && cfg.ARP_TABLE_SIZE <= 255, 'ARP_TABLE_SIZE must be within 1..255');
+  need(cfg.ARP_MAX_TRIES >= 1, 'ARP_MAX_TRIES must be at least 1');
+  need(cfg.IP_DEFAULT_TTL >= 1 && cfg.IP_DEFAULT_TTL <= 255, 'IP_DEFAULT_TTL must be within 1..255');
+  need(cfg.TCP_KEEPCNT_DEFAULT >= 1, 'TCP_KEEPCNT_DEFAULT must be at least 1');
+  return cfg;
+}

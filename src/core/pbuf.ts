@@ -1,0 +1,418 @@
+/**
+ * Packet buffers in the manner of lwIP's pbuf.c, with no allocation after start-up.
+ *
+ * All pool pbufs live in ONE ArrayBuffer (`PbufPool.mem`), each owning a fixed slot of
+ * PBUF_POOL_BUFSIZE bytes; the Pbuf objects themselves are created once by the pool's constructor and
+ * recycled through a free stack. Copies between pool pbufs therefore use `copyWithin` inside one
+ * Uint8Array (cheap, allocation-free on XS); a 16-bit view over the same memory serves the checksum.
+ *
+ * PBUF_REF pbufs carry no payload memory: they point at bytes the application owns (tcp_write
+ * without TCP_WRITE_FLAG_COPY) and come from a separate, smaller pool of headers.
+ *
+ * Misuse — freeing a pbuf twice, or a reference count that would underflow — is detected, counted
+ * in `stats.doubleFree`, and leaves the pool intact.
+ */
+import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from './config.js';
+
+/** Layers: how much headroom the first pbuf of a chain keeps in front of the payload (lwIP pbuf_layer). */
+export const PBUF_RAW = 0;
+export const PBUF_LINK = 1;
+export const PBUF_IP = 2;
+export const PBUF_TRANSPORT = 3;
+export type PbufLayer = 0 | 1 | 2 | 3;
+
+/** Types (lwIP pbuf_type). PBUF_RAM is served from the pool here: there is no heap to take it from. */
+export const PBUF_POOL = 1;
+export const PBUF_RAM = 2;
+export const PBUF_REF = 3;
+export type PbufType = 1 | 2 | 3;
+
+/** pbuf flags. */
+export const PBUF_FLAG_PUSH = 0x01;
+
+export function pbufLayerOffset(layer: PbufLayer): number {
+  switch (layer) {
+    case PBUF_LINK: return PBUF_LINK_HLEN;
+    case PBUF_IP: return PBUF_LINK_HLEN + PBUF_IP_HLEN;
+    case PBUF_TRANSPORT: return PBUF_TRANSPORT_HLEN;
+    default: return 0;
+  }
+}
+
+export class Pbuf {
+  /** The memory holding the payload: the pool's `mem` for pool pbufs, the owner's array for REF. */
+  buf: Uint8Array;
+  /** 16-bit view over the same ArrayBuffer as `buf` (pool pbufs), or null: used by the checksum. */
+  buf16: Uint16Array | null;
+  /** Offset of the payload's first byte in `buf`. */
+  off = 0;
+  /** Payload bytes in this pbuf. */
+  len = 0;
+  /** Payload bytes in this pbuf and all that follow it in the chain. */
+  totLen = 0;
+  next: Pbuf | null = null;
+  /** Reference count; 0 while the pbuf sits in its pool. */
+  ref = 0;
+  flags = 0;
+  readonly type: PbufType;
+  /** Index in its pool (pool pbufs and REF headers are numbered separately). */
+  readonly index: number;
+  /** First byte of this pbuf's slot in `buf` (pool pbufs); headers may be pushed down to it. */
+  readonly base: number;
+  /** Slot size in bytes (pool pbufs); 0 for REF. */
+  readonly cap: number;
+  readonly pool: PbufPool;
+
+  constructor(pool: PbufPool, type: PbufType, index: number, buf: Uint8Array, buf16: Uint16Array | null, base: number, cap: number) {
+    this.pool = pool;
+    this.type = type;
+    this.index = index;
+    this.buf = buf;
+    this.buf16 = buf16;
+    this.base = base;
+    this.cap = cap;
+  }
+}
+
+export interface PoolStats {
+  /** Objects in the pool. */
+  avail: number;
+  /** Objects taken now. */
+  used: number;
+  /** Most objects ever taken at once. */
+  max: number;
+  /** Allocations that failed because the pool was empty. */
+  err: number;
+  /** Frees of an object that was not taken (double free, refcount underflow). */
+  illegal: number;
+}
+
+function newPoolStats(avail: number): PoolStats {
+  return { avail, used: 0, max: 0, err: 0, illegal: 0 };
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class PbufPool {
+  /** One ArrayBuffer for all pool pbufs. */
+  readonly mem: Uint8Array;
+  readonly mem16: Uint16Array;
+  readonly bufsize: number;
+  /** Pool pbufs that only `allocRx` may take (see StackConfig.PBUF_RX_RESERVE). */
+  readonly reserve: number;
+  readonly pool: PoolStats;
+  readonly refPool: PoolStats;
+  private readonly pbufs: Pbuf[] = [];
+  private readonly free: Int32Array;
+  private freeTop: number;
+  private readonly refs: Pbuf[] = [];
+  private readonly refFree: Int32Array;
+  private refFreeTop: number;
+
+  constructor(count: number, bufsize: number, refCount: number, reserve = 0) {
+    this.bufsize = bufsize;
+    this.reserve = reserve;
+    const buffer = new ArrayBuffer(count * bufsize);
+    this.mem = new Uint8Array(buffer);
+    this.mem16 = new Uint16Array(buffer);
+    this.free = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      this.pbufs.push(new Pbuf(this, PBUF_POOL, i, this.mem, this.mem16, i * bufsize, bufsize));
+      this.free[i] = count - 1 - i;
+    }
+    this.freeTop = count;
+    this.refFree = new Int32Array(refCount);
+    for (let i = 0; i < refCount; i++) {
+      this.refs.push(new Pbuf(this, PBUF_REF, i, EMPTY, null, 0, 0));
+      this.refFree[i] = refCount - 1 - i;
+    }
+    this.refFreeTop = refCount;
+    this.pool = newPoolStats(count);
+    this.refPool = newPoolStats(refCount);
+  }
+
+  /** Free pool pbufs now. */
+  get freeCount(): number { return this.freeTop; }
+
+  private takeOne(offset: number): Pbuf {
+    const p = this.pbufs[this.free[--this.freeTop]];
+    p.ref = 1;
+    p.off = p.base + offset;
+    p.next = null;
+    p.flags = 0;
+    const s = this.pool;
+    s.used++;
+    if (s.used > s.max) s.max = s.used;
+    return p;
+  }
+
+  /**
+   * lwIP pbuf_alloc: a chain of pool pbufs with room for `length` payload bytes after the layer's
+   * headroom. Transmit-side: fails (null, counted in stats) rather than take the receive reserve.
+   */
+  alloc(layer: PbufLayer, length: number, type: PbufType = PBUF_POOL): Pbuf | null {
+    if (type === PBUF_REF) return this.allocRef(EMPTY, 0, length);
+    return this.allocChain(pbufLayerOffset(layer), length, this.reserve);
+  }
+
+  /** A pool pbuf chain for a received frame (no headroom); may use the receive reserve. */
+  allocRx(length: number): Pbuf | null {
+    return this.allocChain(0, length, 0);
+  }
+
+  private allocChain(offset: number, length: number, keep: number): Pbuf | null {
+    if (length < 0 || offset + 0 > this.bufsize) { this.pool.err++; return null; }
+    const firstRoom = this.bufsize - offset;
+    const count = length <= firstRoom ? 1 : 1 + Math.ceil((length - firstRoom) / this.bufsize);
+    if (this.freeTop - keep < count) { this.pool.err++; return null; }
+    const head = this.takeOne(offset);
+    let tail = head;
+    let left = length;
+    head.len = left < firstRoom ? left : firstRoom;
+    head.totLen = length;
+    left -= head.len;
+    while (left > 0) {
+      const q = this.takeOne(0);
+      q.len = left < this.bufsize ? left : this.bufsize;
+      q.totLen = left;
+      left -= q.len;
+      tail.next = q;
+      tail = q;
+    }
+    return head;
+  }
+
+  /** A PBUF_REF header pointing at `len` bytes of `data` from `off`: the stack never copies them. */
+  allocRef(data: Uint8Array, off: number, len: number): Pbuf | null {
+    if (this.refFreeTop === 0) { this.refPool.err++; return null; }
+    const p = this.refs[this.refFree[--this.refFreeTop]];
+    p.buf = data;
+    p.off = off;
+    p.len = len;
+    p.totLen = len;
+    p.next = null;
+    p.ref = 1;
+    p.flags = 0;
+    const s = this.refPool;
+    s.used++;
+    if (s.used > s.max) s.max = s.used;
+    return p;
+  }
+
+  /** Returns one pbuf whose count reached 0 (internal to pbuf_free). */
+  release(p: Pbuf): void {
+    p.next = null;
+    p.len = 0;
+    p.totLen = 0;
+    if (p.type === PBUF_REF) {
+      p.buf = EMPTY;
+      this.refFree[this.refFreeTop++] = p.index;
+      this.refPool.used--;
+    } else {
+      this.free[this.freeTop++] = p.index;
+      this.pool.used--;
+    }
+  }
+}
+
+/**
+ * lwIP pbuf_free: drops one reference from `p` and, for each pbuf whose count reaches 0, returns it
+ * to its pool and goes on along the chain. Returns how many pbufs were freed. Freeing a pbuf that is
+ * already free is counted (stats.illegal) and changes nothing.
+ */
+export function pbuf_free(p: Pbuf | null): number {
+  let freed = 0;
+  while (p !== null) {
+    if (p.ref <= 0) {
+      if (p.type === PBUF_REF) p.pool.refPool.illegal++;
+      else p.pool.pool.illegal++;
+      return freed;
+    }
+    p.ref--;
+    if (p.ref !== 0) return freed;
+    const next = p.next;
+    p.pool.release(p);
+    freed++;
+    p = next;
+  }
+  return freed;
+}
+
+/** lwIP pbuf_ref: one more reference to `p` (not to the rest of its chain). */
+export function pbuf_ref(p: Pbuf): void {
+  if (p.ref > 0) p.ref++;
+}
+
+/** lwIP pbuf_cat: appends chain `t` to chain `h`; the caller's reference to `t` passes to `h`. */
+export function pbuf_cat(h: Pbuf, t: Pbuf): void {
+  let p = h;
+  while (p.next !== null) {
+    p.totLen += t.totLen;
+    p = p.next;
+  }
+  p.totLen += t.totLen;
+  p.next = t;
+}
+
+/** lwIP pbuf_chain: like pbuf_cat, but `t` gets a new reference and the caller keeps its own. */
+export function pbuf_chain(h: Pbuf, t: Pbuf): void {
+  pbuf_cat(h, t);
+  pbuf_ref(t);
+}
+
+/** Number of pbufs in a chain (lwIP pbuf_clen). */
+export function pbuf_clen(p: Pbuf | null): number {
+  let n = 0;
+  while (p !== null) { n++; p = p.next; }
+  return n;
+}
+
+/** lwIP pbuf_add_header: moves the payload start back by `n` bytes. 0 on success, 1 if there is no room. */
+export function pbuf_add_header(p: Pbuf, n: number): number {
+  if (n < 0) return pbuf_remove_header(p, -n);
+  if (p.type === PBUF_REF || p.off - n < p.base) return 1;
+  p.off -= n;
+  p.len += n;
+  p.totLen += n;
+  return 0;
+}
+
+/** lwIP pbuf_remove_header: hides `n` bytes at the payload start. 0 on success, 1 if `n` > len. */
+export function pbuf_remove_header(p: Pbuf, n: number): number {
+  if (n < 0 || n > p.len) return 1;
+  p.off += n;
+  p.len -= n;
+  p.totLen -= n;
+  return 0;
+}
+
+/** lwIP pbuf_realloc (shrinking only): cuts the chain to `newLen` bytes and frees pbufs past it. */
+export function pbuf_realloc(p: Pbuf, newLen: number): void {
+  if (newLen >= p.totLen || newLen < 0) return;
+  let q: Pbuf = p;
+  let left = newLen;
+  while (left > q.len && q.next !== null) {
+    q.totLen = left;
+    left -= q.len;
+    q = q.next;
+  }
+  q.len = left;
+  q.totLen = left;
+  const rest = q.next;
+  q.next = null;
+  if (rest !== null) pbuf_free(rest);
+}
+
+/**
+ * Copies `len` bytes between two byte arrays without allocating: `copyWithin` when both are the
+ * same array (pool to pool), `set` for a whole source array, else a byte loop.
+ */
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+  if (len <= 0) return;
+  if (dst === src) {
+    dst.copyWithin(dstOff, srcOff, srcOff + len);
+  } else if (srcOff === 0 && len === src.length) {
+    dst.set(src, dstOff);
+  } else {
+    let i = 0;
+    const n4 = len & ~3;
+    for (; i < n4; i += 4) {
+      dst[dstOff + i] = src[srcOff + i];
+      dst[dstOff + i + 1] = src[srcOff + i + 1];
+      dst[dstOff + i + 2] = src[srcOff + i + 2];
+      dst[dstOff + i + 3] = src[srcOff + i + 3];
+    }
+    for (; i < len; i++) dst[dstOff + i] = src[srcOff + i];
+  }
+}
+
+/**
+ * lwIP pbuf_copy_partial: copies up to `len` bytes starting `offset` bytes into the chain to
+ * `dst[dstOff..]`. Returns the number of bytes copied.
+ */
+export function pbuf_copy_partial(p: Pbuf | null, dst: Uint8Array, len: number, offset: number, dstOff = 0): number {
+  let copied = 0;
+  if (len > dst.length - dstOff) len = dst.length - dstOff;
+  for (let q = p; q !== null && copied < len; q = q.next) {
+    if (offset >= q.len) { offset -= q.len; continue; }
+    let n = q.len - offset;
+    if (n > len - copied) n = len - copied;
+    copyBytes(dst, dstOff + copied, q.buf, q.off + offset, n);
+    copied += n;
+    offset = 0;
+  }
+  return copied;
+}
+
+/** lwIP pbuf_take (with an offset into the chain): copies `len` bytes of `src[srcOff..]` into the
+ *  chain starting `offset` bytes in. Returns ERR_OK-like 0, or -1 (ERR_MEM) if the chain is too short. */
+export function pbuf_take_at(p: Pbuf, src: Uint8Array, len: number, offset: number, srcOff = 0): number {
+  if (offset + len > p.totLen || srcOff + len > src.length) return -1;
+  let done = 0;
+  for (let q: Pbuf | null = p; q !== null && done < len; q = q.next) {
+    if (offset >= q.len) { offset -= q.len; continue; }
+    let n = q.len - offset;
+    if (n > len - done) n = len - done;
+    copyBytes(q.buf, q.off + offset, src, srcOff + done, n);
+    done += n;
+    offset = 0;
+  }
+  return 0;
+}
+
+/** lwIP pbuf_take: fills the chain from its start with `len` bytes of `src`. */
+export function pbuf_take(p: Pbuf, src: Uint8Array, len: number, srcOff = 0): number {
+  return pbuf_take_at(p, src, len, 0, srcOff);
+}
+
+/** Copies `len` bytes from chain `from` (at `fromOff`) into chain `to` (at `toOff`). Returns bytes copied. */
+export function pbuf_copy_chain(to: Pbuf, toOff: number, from: Pbuf, fromOff: number, len: number): number {
+  let src: Pbuf | null = from;
+  while (src !== null && fromOff >= src.len) { fromOff -= src.len; src = src.next; }
+  let dst: Pbuf | null = to;
+  while (dst !== null && toOff >= dst.len) { toOff -= dst.len; dst = dst.next; }
+  let done = 0;
+  while (src !== null && dst !== null && done < len) {
+    let n = src.len - fromOff;
+    const room = dst.len - toOff;
+    if (room < n) n = room;
+    if (len - done < n) n = len - done;
+    copyBytes(dst.buf, dst.off + toOff, src.buf, src.off + fromOff, n);
+    done += n;
+    fromOff += n;
+    toOff += n;
+    if (fromOff >= src.len) { src = src.next; fromOff = 0; }
+    if (toOff >= dst.len) { dst = dst.next; toOff = 0; }
+  }
+  return done;
+}
+
+/** lwIP pbuf_copy: copies the whole of `from` into `to` (which must be at least as long). 0 or -1. */
+export function pbuf_copy(to: Pbuf, from: Pbuf): number {
+  if (to.totLen < from.totLen) return -1;
+  pbuf_copy_chain(to, 0, from, 0, from.totLen);
+  return 0;
+}
+
+/** lwIP pbuf_try_get_at: the byte at `offset` in the chain, or -1 past its end. */
+export function pbuf_try_get_at(p: Pbuf | null, offset: number): number {
+  for (let q = p; q !== null; q = q.next) {
+    if (offset < q.len) return q.buf[q.off + offset];
+    offset -= q.len;
+  }
+  return -1;
+}
+
+/** lwIP pbuf_get_at: the byte at `offset`, or 0 past the end. */
+export function pbuf_get_at(p: Pbuf | null, offset: number): number {
+  const b = pbuf_try_get_at(p, offset);
+  return b < 0 ? 0 : b;
+}
+
+/** lwIP pbuf_put_at: writes one byte at `offset` (ignored past the end). */
+export function pbuf_put_at(p: Pbuf | null, offset: number, value: number): void {
+  for (let q = p; q !== null; q = q.next) {
+    if (offset < q.len) { q.buf[q.off + offset] = value; return; }
+    offset -= q.len;
+  }
+}
