@@ -155,6 +155,13 @@ export class PbufPool {
     return this.allocChain(pbufLayerOffset(layer), length, this.reserve);
   }
 
+  /** Like alloc, but may use the receive reserve: for control segments (ACK, RST) that must go out
+   *  even when applications hold most of the pool, so that a connection can always be acknowledged
+   *  or reset. */
+  allocControl(layer: PbufLayer, length: number): Pbuf | null {
+    return this.allocChain(pbufLayerOffset(layer), length, 0);
+  }
+
   /** A pool pbuf chain for a received frame (no headroom); may use the receive reserve. */
   allocRx(length: number): Pbuf | null {
     return this.allocChain(0, length, 0);

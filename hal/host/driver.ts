@@ -1,0 +1,31 @@
+/**
+ * What the host drivers (TAP, UDP tunnel, socat bridge) share beyond the HAL's NetDriver: counters,
+ * a hook the scheduler uses to tick right after a burst of received frames, and close().
+ */
+import type { NetDriver } from '../hal.js';
+
+export interface HostDriverStats {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames the kernel refused (write error) or that did not fit. */
+  txErrors: number;
+  rxErrors: number;
+}
+
+export function newDriverStats(): HostDriverStats {
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0 };
+}
+
+/** A host driver: a NetDriver that can be closed and reports bursts of received frames. */
+export interface HostDriver extends NetDriver {
+  readonly stats: HostDriverStats;
+  /** Called after each burst of received frames has been handed to the stack (the scheduler runs a
+   *  tick then, so that ACKs and timers follow the data without waiting for the next period). */
+  onBurst: (() => void) | null;
+  /** A one-line description for logs ("tap xs0", "udp 127.0.0.1:7000 -> 127.0.0.1:7001"). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+

@@ -1,0 +1,323 @@
+/**
+ * Linux TAP driver: the stack's Ethernet port is a TAP interface the kernel sees as a NIC, so the
+ * kernel's ping, nc and sockets (or a bridge to a real LAN) are its peers.
+ *
+ * How the TAP is opened, and why: attaching a /dev/net/tun descriptor to a named TAP needs
+ * ioctl(TUNSETIFF), which Node cannot issue. A ~250-line C addon (hal/host/native/tap.c, plain
+ * Node-API, no npm dependency) does the open + ioctl and nothing else the kernel would not do for
+ * `fs`; `npm ci` builds it with the node-gyp that ships with npm (package.json "install"). The npm
+ * packages that wrap TUN/TAP are either unmaintained, TUN-only, or pull in a build of their own with
+ * more code than this file. When the addon is missing (no compiler on the machine), `openTap` falls
+ * back to a socat bridge: socat opens the TAP and forwards each frame as one UDP datagram to a
+ * UdpTunnelDriver on 127.0.0.1 — the same framing as `--udp`, one process hop more per frame.
+ *
+ * Reading frames (measured, see docs/talk-to-it.md "How the TAP is read"):
+ *  - 'poll' (default): the descriptor is non-blocking; libuv watches it (uv_poll) and on readiness
+ *    the JS thread reads every waiting frame with one read() each into one preallocated buffer and
+ *    hands it to the stack. No thread hand-off, frames stay in order, no allocation per frame.
+ *  - 'threadpool': a blocking descriptor read with fs.read in Node's libuv threadpool, one read in
+ *    flight. Kept for comparison (and for a system whose libuv cannot poll the descriptor).
+ * Writing is a synchronous write() of the frame (fs.writeSync, or one copy into a scratch buffer
+ * first when the frame is a chain of pbufs): a TAP write never blocks, the kernel queues or drops.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FrameChain, FrameSink, NetDriver } from '../hal.js';
+import { randomMac } from './random.js';
+import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
+import { UdpTunnelDriver, freeUdpPort } from './udp.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** The addon's functions (hal/host/native/tap.c). */
+interface TapAddon {
+  open(name: string, nonblock: boolean): number;
+  read(fd: number, buf: Uint8Array, off: number, len: number): number;
+  write(fd: number, buf: Uint8Array, off: number, len: number): number;
+  poll(fd: number, cb: () => void): unknown;
+  pollStop(handle: unknown): void;
+}
+
+const ADDON_FILE = 'xs_tcp_tap.node';
+const EAGAIN = 11;
+
+let addonCache: TapAddon | null | undefined;
+let addonError = '';
+
+/** Loads the addon: $XS_TCP_TAP_ADDON, else hal/host/native/build/Release/ found by walking up from
+ *  this module (it runs from dist/hal/host/ in the package). Null (with `tapAddonError()`) if absent. */
+export function loadTapAddon(): TapAddon | null {
+  if (addonCache !== undefined) return addonCache;
+  const require = createRequire(import.meta.url);
+  const candidates: string[] = [];
+  if (process.env.XS_TCP_TAP_ADDON) candidates.push(process.env.XS_TCP_TAP_ADDON);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    candidates.push(join(dir, 'native', 'build', 'Release', ADDON_FILE));
+    candidates.push(join(dir, 'hal', 'host', 'native', 'build', 'Release', ADDON_FILE));
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) continue;
+    try {
+      addonCache = require(file) as TapAddon;
+      return addonCache;
+    } catch (e) {
+      addonError = 'cannot load ' + file + ': ' + (e as Error).message;
+    }
+  }
+  if (addonError === '') addonError = 'the TAP addon is not built (hal/host/native; `npm ci` builds it with node-gyp)';
+  addonCache = null;
+  return null;
+}
+
+export function tapAddonError(): string {
+  loadTapAddon();
+  return addonError;
+}
+
+/** A TAP that could not be opened: `code` is ENODEV (no such device), EPERM/EACCES (no permission),
+ *  EBUSY, EINVAL (not a TAP) or ENOENT (/dev/net/tun missing); the message says what to do. */
+export class TapError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'TapError';
+    this.code = code;
+  }
+}
+
+export interface TapOptions {
+  /** Our MAC (not the TAP interface's own, which belongs to the kernel side). Default: random,
+   *  locally administered. */
+  mac?: Uint8Array;
+  /** IPv4 MTU. Default 1500. */
+  mtu?: number;
+  /** How frames are read; see the file comment. Default 'poll'. */
+  mode?: 'poll' | 'threadpool';
+  /** Most frames read per readiness event before yielding to the event loop (timers, stdin). Default 64. */
+  batch?: number;
+}
+
+function interfaceExists(name: string): boolean {
+  return fs.existsSync('/sys/class/net/' + name);
+}
+
+function checkTapName(name: string): void {
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(name)) throw new TapError('EINVAL', "bad TAP name '" + name + "' (1..15 characters)");
+}
+
+export class TapDriver implements HostDriver {
+  readonly mac: Uint8Array;
+  readonly mtu: number;
+  readonly name: string;
+  readonly stats = newDriverStats();
+  readonly description: string;
+  onBurst: (() => void) | null = null;
+  private readonly addon: TapAddon;
+  private fd: number;
+  private sink: FrameSink | null = null;
+  private readonly mode: 'poll' | 'threadpool';
+  private readonly batch: number;
+  /** Receive buffer: one frame at a time; the stack copies it into a pool pbuf before returning. */
+  private readonly rx: Buffer;
+  /** Transmit scratch for frames that arrive as a chain of several pbufs. */
+  private readonly tx: Buffer;
+  private pollHandle: unknown = null;
+  private reading = false;
+  private closed = false;
+  private readonly onReadable = (): void => this.drain();
+
+  /** Opens the existing TAP `name` with the addon; throws TapError (see its doc). */
+  constructor(name: string, opts: TapOptions = {}) {
+    checkTapName(name);
+    const addon = loadTapAddon();
+    if (addon === null) throw new TapError('ENOADDON', tapAddonError());
+    this.addon = addon;
+    this.name = name;
+    this.mode = opts.mode ?? 'poll';
+    this.batch = opts.batch ?? 64;
+    this.mtu = opts.mtu ?? 1500;
+    this.mac = opts.mac ?? randomMac();
+    // Room for a frame at the MTU plus Ethernet header, a VLAN tag and slack for offload-free jumbo
+    // frames the kernel may still send us (it does not, with IFF_NO_PI and the default MTU).
+    this.rx = Buffer.alloc(65536);
+    this.tx = Buffer.alloc(65536);
+    try {
+      this.fd = addon.open(name, this.mode === 'poll');
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      throw new TapError(err.code ?? 'EIO', err.message);
+    }
+    this.description = 'tap ' + name + ' (' + this.mode + ')';
+  }
+
+  isLinkUp(): boolean {
+    return !this.closed;
+  }
+
+  attach(sink: FrameSink): void {
+    this.sink = sink;
+    if (this.mode === 'poll') {
+      if (this.pollHandle === null) this.pollHandle = this.addon.poll(this.fd, this.onReadable);
+    } else if (!this.reading) {
+      this.reading = true;
+      this.readAsync();
+    }
+  }
+
+  transmit(frame: FrameChain, totLen: number): boolean {
+    if (this.closed) return false;
+    let buf: Uint8Array;
+    let off: number;
+    if (frame.next === null) {
+      buf = frame.buf;
+      off = frame.off;
+    } else {
+      if (totLen > this.tx.length) { this.stats.txErrors++; return false; }
+      let pos = 0;
+      for (let q: FrameChain | null = frame; q !== null && pos < totLen; q = q.next) {
+        const n = q.len < totLen - pos ? q.len : totLen - pos;
+        this.tx.set(q.buf.subarray(q.off, q.off + n), pos);
+        pos += n;
+      }
+      buf = this.tx;
+      off = 0;
+    }
+    const r = this.addon.write(this.fd, buf, off, totLen);
+    if (r !== totLen) { this.stats.txErrors++; return false; }
+    this.stats.txFrames++;
+    this.stats.txBytes += totLen;
+    return true;
+  }
+
+  /** Poll mode: read every waiting frame (up to `batch`), one read() each, then report the burst. */
+  private drain(): void {
+    const sink = this.sink;
+    if (sink === null || this.closed) return;
+    const rx = this.rx;
+    let n = 0;
+    while (n < this.batch) {
+      const r = this.addon.read(this.fd, rx, 0, rx.length);
+      if (r <= 0) {
+        if (r !== -EAGAIN && r !== 0) this.stats.rxErrors++;
+        break;
+      }
+      n++;
+      this.stats.rxFrames++;
+      this.stats.rxBytes += r;
+      sink.receiveFrame(rx, 0, r);
+      if (this.closed) return;
+    }
+    if (n > 0 && this.onBurst !== null) this.onBurst();
+  }
+
+  /** Threadpool mode: one fs.read in flight at a time on the blocking descriptor. */
+  private readAsync(): void {
+    if (this.closed) return;
+    fs.read(this.fd, this.rx, 0, this.rx.length, null, (err, r) => {
+      if (this.closed) return;
+      if (err) {
+        this.stats.rxErrors++;
+        if (err.code !== 'EAGAIN' && err.code !== 'EINTR') return; // descriptor gone: stop reading
+      } else if (r > 0 && this.sink !== null) {
+        this.stats.rxFrames++;
+        this.stats.rxBytes += r;
+        this.sink.receiveFrame(this.rx, 0, r);
+        if (this.onBurst !== null) this.onBurst();
+      }
+      this.readAsync();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pollHandle !== null) {
+      this.addon.pollStop(this.pollHandle);
+      this.pollHandle = null;
+    }
+    // A blocking read in the threadpool returns when the next frame arrives; closing the descriptor
+    // under it would let that read hit a reused fd number, so in that mode we leave the fd to exit.
+    if (this.mode === 'poll') {
+      try { fs.closeSync(this.fd); } catch { /* already closed */ }
+    }
+  }
+}
+
+/**
+ * A TAP served by socat instead of the addon: `socat TUN,tun-name=NAME,tun-type=tap,iff-no-pi
+ * UDP-DATAGRAM:127.0.0.1:A,bind=127.0.0.1:B` copies each frame into one UDP datagram, and a
+ * UdpTunnelDriver on 127.0.0.1:A is our end. Frames cost one more process hop.
+ */
+export class SocatTapDriver implements HostDriver {
+  readonly udp: UdpTunnelDriver;
+  readonly child: ChildProcess;
+  readonly description: string;
+  get mac(): Uint8Array { return this.udp.mac; }
+  get mtu(): number { return this.udp.mtu; }
+  get stats(): HostDriverStats { return this.udp.stats; }
+  get onBurst(): (() => void) | null { return this.udp.onBurst; }
+  set onBurst(f: (() => void) | null) { this.udp.onBurst = f; }
+
+  private constructor(udp: UdpTunnelDriver, child: ChildProcess, name: string) {
+    this.udp = udp;
+    this.child = child;
+    this.description = 'tap ' + name + ' (socat bridge, pid ' + String(child.pid) + ')';
+  }
+
+  static async open(name: string, opts: TapOptions = {}): Promise<SocatTapDriver> {
+    checkTapName(name);
+    if (!interfaceExists(name)) {
+      throw new TapError('ENODEV', "no such device: network interface '" + name + "' does not exist (create it once with: "
+        + 'sudo ip tuntap add dev ' + name + ' mode tap user $USER && sudo ip link set ' + name + ' up)');
+    }
+    if (!fs.existsSync('/sys/class/net/' + name + '/tun_flags')) {
+      throw new TapError('EINVAL', "'" + name + "' exists but is not a TUN/TAP device");
+    }
+    // socat's end gets a port we pick (free a moment ago); ours is bound first and sends there.
+    const socatPort = await freeUdpPort();
+    const udp = await UdpTunnelDriver.open({ localPort: 0, remoteHost: '127.0.0.1', remotePort: socatPort, mac: opts.mac, mtu: opts.mtu });
+    const child = spawn('socat', ['-b', '65536',
+      'TUN,tun-name=' + name + ',tun-type=tap,iff-no-pi',
+      'UDP-DATAGRAM:127.0.0.1:' + udp.localPort + ',bind=127.0.0.1:' + socatPort], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const failed = await new Promise<string | null>((resolve) => {
+      const t = setTimeout(() => resolve(null), 300);
+      child.once('error', (e) => { clearTimeout(t); resolve('cannot run socat: ' + e.message); });
+      child.once('exit', (code) => { clearTimeout(t); resolve('socat exited (' + String(code) + '): ' + stderr.trim()); });
+    });
+    if (failed !== null) {
+      await udp.close();
+      const code = /Permission|not permitted/i.test(failed) ? 'EPERM' : /busy/i.test(failed) ? 'EBUSY' : 'EIO';
+      throw new TapError(code, "cannot open TAP '" + name + "' through socat: " + failed);
+    }
+    child.once('exit', () => { void udp.close(); });
+    return new SocatTapDriver(udp, child, name);
+  }
+
+  isLinkUp(): boolean { return this.udp.isLinkUp(); }
+  attach(sink: FrameSink): void { this.udp.attach(sink); }
+  transmit(frame: FrameChain, totLen: number): boolean {
+    return this.udp.transmit(frame, totLen);
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode === null && this.child.pid !== undefined) {
+      const done = new Promise<void>((r) => this.child.once('exit', () => r()));
+      this.child.kill('SIGTERM');
+      await Promise.race([done, new Promise<void>((r) => setTimeout(r, 1000))]);
+    }
+    await this.udp.close();
+  }
+}
+
+/** Opens the TAP `name`: with the addon when it is built, else through socat. Throws TapError. */
+export async function openTap(name: string, opts: TapOptions = {}): Promise<HostDriver> {
+  if (loadTapAddon() !== null) return new TapDriver(name, opts);
+  return SocatTapDriver.open(name, opts);
+}

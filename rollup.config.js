@@ -1,0 +1,71 @@
+// Bundles of the compiled stack (`npm run build` first: tsc writes dist/). `npm run bundle` writes:
+//
+//   build/xs-tcp.js          ES module, every export of src/index.ts; the module a Moddable manifest
+//                            names (mcconfig compiles .js files with xsc; see manifests/).
+//   build/xs-tcp.min.js      the same, minified (terser, ES2022; class names kept for stack traces).
+//   build/xs-tcp.iife.js     one classic script that sets globalThis.XsTcp: for xsnap and other hosts
+//                            that evaluate scripts, not modules.
+//   build/xs-scenarios.iife.js  the scenario suite + mock HAL as one script (globalThis.XsTcpScenarios);
+//                            test/xs.test.ts builds the same bundle in memory and runs it in xsnap.
+//   build/xs-bench.iife.js   the XS meter benchmark's in-engine half (globalThis.XsTcpBench).
+//
+// Nothing here may pull in a Node built-in: src/ runs unchanged on XS. An import rollup cannot resolve
+// inside the tree is an error, not an external.
+import fs from 'node:fs';
+import terser from '@rollup/plugin-terser';
+
+const banner = '/* xs-tcp: a TCP/IP stack with lwIP\'s raw API for Moddable XS. MIT license. */';
+
+function input(path) {
+  if (!fs.existsSync(path)) throw new Error(path + ' is missing: run `npm run build` (tsc) before `npm run bundle`');
+  return path;
+}
+
+/** Unresolvable or Node-only imports fail the build: XS has no `node:*` modules. */
+function onwarn(warning, warn) {
+  if (warning.code === 'UNRESOLVED_IMPORT' || warning.code === 'MISSING_NODE_BUILTINS' || warning.code === 'MISSING_GLOBAL_NAME') {
+    throw new Error('xs-tcp bundle: ' + warning.message);
+  }
+  warn(warning);
+}
+
+/** Keeps imports inside the repository: no package is bundled or left external. */
+const external = (id) => /^node:/.test(id) || (!id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'));
+
+const terserOptions = {
+  ecma: 2022,
+  module: true,
+  keep_classnames: true,
+  compress: { ecma: 2022, passes: 2 },
+  format: { ecma: 2022, comments: /^!|xs-tcp:/ },
+};
+
+function guardExternal(id) {
+  if (external(id)) throw new Error('xs-tcp bundle: import of "' + id + '" would stay external; XS cannot load it');
+  return false;
+}
+
+export default [
+  {
+    input: input('dist/src/index.js'),
+    external: guardExternal,
+    onwarn,
+    output: [
+      { file: 'build/xs-tcp.js', format: 'es', banner, generatedCode: 'es2015' },
+      { file: 'build/xs-tcp.min.js', format: 'es', banner, plugins: [terser(terserOptions)] },
+      { file: 'build/xs-tcp.iife.js', format: 'iife', name: 'XsTcp', banner, generatedCode: 'es2015' },
+    ],
+  },
+  {
+    input: input('dist/test/xs/entry.js'),
+    external: guardExternal,
+    onwarn,
+    output: { file: 'build/xs-scenarios.iife.js', format: 'iife', name: 'XsTcpScenarios', banner },
+  },
+  {
+    input: input('dist/bench/xs_entry.js'),
+    external: guardExternal,
+    onwarn,
+    output: { file: 'build/xs-bench.iife.js', format: 'iife', name: 'XsTcpBench', banner },
+  },
+];

@@ -1,0 +1,190 @@
+/**
+ * ICMP for IPv4 (RFC 792, RFC 1122 §3.2.2): echo replies, destination unreachable and time exceeded
+ * messages about datagrams we could not deliver, and echo requests sent by the stack (`ping`).
+ *
+ * An echo reply is the request turned around in its own pbuf (type 8 → 0, checksum adjusted by
+ * RFC 1624, addresses swapped by Ip4.output): no copy, no allocation, whatever its size — a
+ * reassembled request is a pbuf chain and is answered the same way (and fragmented again on output
+ * when it exceeds the MTU).
+ *
+ * RFC 1122 §3.2.2: no ICMP error about an ICMP error, a broadcast or multicast destination, a
+ * link-layer broadcast, a non-initial fragment, or a source that is not one host. RFC 1122 §3.2.2.6:
+ * echo requests to a broadcast address MAY be ignored — we do, and count them (icmp.drop).
+ */
+import type { StackCore } from '../core/context.js';
+import type { Err } from '../core/err.js';
+import { ERR_OK, ERR_MEM, ERR_VAL } from '../core/err.js';
+import type { Pbuf } from '../core/pbuf.js';
+import { PBUF_IP, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_copy_chain, pbuf_try_get_at } from '../core/pbuf.js';
+import { chksumChain, chksumFinish } from '../core/checksum.js';
+import type { Ip4, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
+import { IP_HLEN, IP_PROTO_ICMP } from '../wire/ipv4.js';
+import type { Ip4Header } from '../wire/ipv4.js';
+import { ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, icmpIsError, icmpWriteEcho } from '../wire/icmp.js';
+
+/** ICMP header: type, code, checksum, and 4 bytes (id/seq, or unused). */
+const ICMP_HLEN = 8;
+/** Largest echo payload in one IPv4 datagram. */
+const ICMP_MAX_ECHO_PAYLOAD = 65535 - IP_HLEN - ICMP_HLEN;
+
+/** `onEchoReply` hook: source, identifier, sequence number, payload length. */
+export type EchoReplyFn = (src: number, id: number, seq: number, len: number) => void;
+
+export class Icmp implements IpProtocolHandler, IcmpErrorSender {
+  /** Called for every echo reply received (from `ping` or anyone else's request). */
+  onEchoReply: EchoReplyFn | null = null;
+  private readonly core: StackCore;
+  private readonly ip: Ip4;
+
+  constructor(core: StackCore, ip: Ip4) {
+    this.core = core;
+    this.ip = ip;
+    ip.icmpErrors = this;
+  }
+
+  /** An ICMP message (payload at the ICMP header). Owns `p`. */
+  ipInput(p: Pbuf, ip: Ip4Header): void {
+    const st = this.core.stats.icmp;
+    st.recv++;
+    if (p.totLen < ICMP_HLEN || p.len < ICMP_HLEN) {
+      st.lenerr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    if (chksumFinish(chksumChain(p, 0, p.totLen, 0)) !== 0) {
+      st.chkerr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const b = p.buf;
+    const o = p.off;
+    const type = b[o];
+    if (type === ICMP_ECHO) {
+      if (this.ip.isBroadcast(ip.dst) || (ip.dst >>> 28) === 0xe || ip.dst !== this.ip.ourAddress) {
+        // RFC 1122 §3.2.2.6: a broadcast ping may go unanswered (smurf amplification)
+        st.drop++;
+        pbuf_free(p);
+        return;
+      }
+      // turn the request around: type 8 → 0; RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), with the
+      // first word m = 0x0800 becoming m' = 0x0000 (code is left as it came, normally 0)
+      const m = (ICMP_ECHO << 8) | b[o + 1];
+      const m2 = (ICMP_ECHOREPLY << 8) | b[o + 1];
+      const hc = (b[o + 2] << 8) | b[o + 3];
+      const sum = chksumFinish((~hc & 0xffff) + (~m & 0xffff) + m2);
+      b[o] = ICMP_ECHOREPLY;
+      b[o + 2] = sum >>> 8;
+      b[o + 3] = sum & 0xff;
+      const err = this.ip.output(p, ip.dst, ip.src, this.core.config.IP_DEFAULT_TTL, ip.tos, IP_PROTO_ICMP);
+      if (err === ERR_OK) st.xmit++;
+      else st.err++;
+      pbuf_free(p);
+      return;
+    }
+    if (type === ICMP_ECHOREPLY) {
+      const cb = this.onEchoReply;
+      if (cb !== null) cb(ip.src, (b[o + 4] << 8) | b[o + 5], (b[o + 6] << 8) | b[o + 7], p.totLen - ICMP_HLEN);
+      pbuf_free(p);
+      return;
+    }
+    if (!icmpIsError(type)) {
+      // timestamps, address masks, router ads...: not implemented (RFC 1122 makes them optional)
+      st.proterr++;
+    }
+    // errors about our own datagrams: counted as received; no transport listens for them yet
+    pbuf_free(p);
+  }
+
+  /** Whether RFC 1122 §3.2.2 lets us send an ICMP error about `p`/`ip`. */
+  private errorAllowed(p: Pbuf, ip: Ip4Header): boolean {
+    const dst = ip.dst;
+    const src = ip.src;
+    if (this.ip.isBroadcast(dst) || (dst >>> 28) === 0xe || this.ip.netif.rxLinkBroadcast) return false;
+    if (src === 0 || this.ip.isBroadcast(src) || (src >>> 28) >= 0xe) return false;
+    if (ip.fragOff !== 0) return false;
+    if (ip.proto === IP_PROTO_ICMP) {
+      const t = pbuf_try_get_at(p, 0);
+      if (t < 0 || icmpIsError(t)) return false;
+    }
+    return true;
+  }
+
+  /** RFC 792 destination unreachable about `p` (payload at its transport header). Keeps `p`. */
+  destUnreach(p: Pbuf, ip: Ip4Header, code: number): void {
+    this.sendError(ICMP_DUR, code, p, ip);
+  }
+
+  /** RFC 792 time exceeded about `p` (payload at its transport header). Keeps `p`. */
+  timeExceeded(p: Pbuf, ip: Ip4Header, code: number): void {
+    this.sendError(ICMP_TE, code, p, ip);
+  }
+
+  /** An error message quoting the offending IP header and the first 64 bits of its data (RFC 792). */
+  private sendError(type: number, code: number, p: Pbuf, ip: Ip4Header): void {
+    const st = this.core.stats.icmp;
+    if (!this.errorAllowed(p, ip)) return;
+    const ihl = ip.ihl;
+    const data = p.totLen < 8 ? p.totLen : 8;
+    const len = ICMP_HLEN + ihl + data;
+    if (pbuf_add_header(p, ihl) !== 0) {
+      st.err++;
+      return;
+    }
+    const q = this.core.pbufs.alloc(PBUF_IP, len);
+    if (q === null) {
+      pbuf_remove_header(p, ihl);
+      st.memerr++;
+      return;
+    }
+    pbuf_copy_chain(q, ICMP_HLEN, p, 0, ihl + data);
+    pbuf_remove_header(p, ihl);
+    const b = q.buf;
+    const o = q.off;
+    b[o] = type;
+    b[o + 1] = code;
+    b[o + 2] = 0; b[o + 3] = 0;
+    b[o + 4] = 0; b[o + 5] = 0; b[o + 6] = 0; b[o + 7] = 0;
+    const sum = chksumFinish(chksumChain(q, 0, len, 0));
+    b[o + 2] = sum >>> 8;
+    b[o + 3] = sum & 0xff;
+    const err = this.ip.output(q, 0, ip.src, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_ICMP);
+    if (err === ERR_OK) st.xmit++;
+    else st.err++;
+    pbuf_free(q);
+  }
+
+  /**
+   * Sends an echo request (RFC 792) with `payloadLen` bytes of pattern (byte i = i & 0xff). A
+   * payload larger than the MTU allows is sent in fragments. Replies reach `onEchoReply`.
+   */
+  ping(dst: number, id: number, seq: number, payloadLen: number): Err {
+    const st = this.core.stats.icmp;
+    if (!(payloadLen >= 0 && payloadLen <= ICMP_MAX_ECHO_PAYLOAD) || (payloadLen | 0) !== payloadLen) return ERR_VAL;
+    const p = this.core.pbufs.alloc(PBUF_IP, ICMP_HLEN + payloadLen);
+    if (p === null) {
+      st.memerr++;
+      return ERR_MEM;
+    }
+    icmpWriteEcho(p.buf, p.off, ICMP_ECHO, id & 0xffff, seq & 0xffff);
+    let i = 0;
+    let skip = ICMP_HLEN;
+    for (let q: Pbuf | null = p; q !== null; q = q.next) {
+      const b = q.buf;
+      const end = q.off + q.len;
+      for (let k = q.off + skip; k < end; k++) b[k] = i++ & 0xff;
+      skip = 0;
+    }
+    p.buf[p.off + 2] = 0;
+    p.buf[p.off + 3] = 0;
+    const sum = chksumFinish(chksumChain(p, 0, p.totLen, 0));
+    p.buf[p.off + 2] = sum >>> 8;
+    p.buf[p.off + 3] = sum & 0xff;
+    const err = this.ip.output(p, 0, dst, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_ICMP);
+    if (err === ERR_OK) st.xmit++;
+    pbuf_free(p);
+    return err;
+  }
+}
+

@@ -1,0 +1,320 @@
+/**
+ * UDP (RFC 768) with lwIP's raw-API shape: a fixed pool of pcbs (MEMP_NUM_UDP_PCB), bind/connect,
+ * send with the checksum always generated (RFC 1122 §4.1.3.4), receive with the checksum verified
+ * when present, and ICMP port unreachable for unicast datagrams nobody listens to (RFC 1122
+ * §4.1.3.1). The lwIP-named functions (udp_new, udp_bind, ...) are in src/api/udp_api.ts.
+ *
+ * Handles: `UdpPcb` is what the application holds. The pool's slot behind it is reused after
+ * udp_remove; a handle whose slot has moved on answers every call with ERR_CLSD, so a stale handle
+ * never reaches another user's pcb.
+ */
+import type { StackCore } from '../core/context.js';
+import type { Err } from '../core/err.js';
+import { ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CLSD, ERR_RTE, ERR_CONN } from '../core/err.js';
+import type { Pbuf } from '../core/pbuf.js';
+import { PBUF_IP, PBUF_REF, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
+import { Memp } from '../core/memp.js';
+import type { Pooled } from '../core/memp.js';
+import type { PoolStats } from '../core/pbuf.js';
+import type { Ip4, IpProtocolHandler } from '../ipv4/ip4.js';
+import type { Ip4Header } from '../wire/ipv4.js';
+import { IP_HLEN, IP_PROTO_UDP } from '../wire/ipv4.js';
+import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum } from '../wire/udp.js';
+
+/** ICMP destination unreachable code 3 (RFC 792): port unreachable. */
+const ICMP_DUR_PORT = 3;
+
+/**
+ * Receive callback (lwIP udp_recv_fn): `p` is the datagram's payload, owned by the callback (it
+ * must pbuf_free it); `addr`/`port` are the sender's.
+ */
+export type UdpRecvFn = (arg: unknown, pcb: UdpPcb, p: Pbuf, addr: number, port: number) => void;
+
+/** The pool object behind a UdpPcb handle. */
+export class UdpSlot implements Pooled {
+  mempIndex = -1;
+  /** Bumped on every allocation: handles of earlier users no longer match. */
+  gen = 0;
+  active = false;
+  localIp = 0;
+  localPort = 0;
+  remoteIp = 0;
+  remotePort = 0;
+  connected = false;
+  ttl = 64;
+  tos = 0;
+  recv: UdpRecvFn | null = null;
+  arg: unknown = null;
+  handle: UdpPcb | null = null;
+}
+
+/** The application's handle to one UDP pcb (opaque; lwIP struct udp_pcb *). */
+export class UdpPcb {
+  /** @internal */
+  readonly slot: UdpSlot;
+  /** @internal */
+  readonly gen: number;
+  /** @internal */
+  readonly udp: Udp;
+
+  constructor(udp: Udp, slot: UdpSlot, gen: number) {
+    this.udp = udp;
+    this.slot = slot;
+    this.gen = gen;
+  }
+}
+
+export class Udp implements IpProtocolHandler {
+  readonly pool: Memp<UdpSlot>;
+  private readonly slots: UdpSlot[] = [];
+  private readonly core: StackCore;
+  private readonly ip: Ip4;
+  private readonly info = new UdpInfo();
+  private nextPort: number;
+
+  constructor(core: StackCore, ip: Ip4) {
+    this.core = core;
+    this.ip = ip;
+    this.pool = new Memp<UdpSlot>('udp_pcb', core.config.MEMP_NUM_UDP_PCB, () => {
+      const s = new UdpSlot();
+      this.slots.push(s);
+      return s;
+    });
+    const cfg = core.config;
+    const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
+    this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
+  }
+
+  pools(): { name: string; stats: PoolStats }[] {
+    return [{ name: this.pool.name, stats: this.pool.stats }];
+  }
+
+  /** The live slot behind `pcb`, or null for a removed (stale) handle. */
+  private slotOf(pcb: UdpPcb | null): UdpSlot | null {
+    if (pcb === null || pcb.udp !== this) return null;
+    const s = pcb.slot;
+    return s.active && s.gen === pcb.gen ? s : null;
+  }
+
+  /** lwIP udp_new. Null when the pool is empty. */
+  newPcb(): UdpPcb | null {
+    const s = this.pool.alloc();
+    if (s === null) {
+      this.core.stats.udp.memerr++;
+      return null;
+    }
+    s.gen = (s.gen + 1) >>> 0;
+    s.active = true;
+    s.localIp = 0;
+    s.localPort = 0;
+    s.remoteIp = 0;
+    s.remotePort = 0;
+    s.connected = false;
+    s.ttl = this.core.config.IP_DEFAULT_TTL;
+    s.tos = 0;
+    s.recv = null;
+    s.arg = null;
+    s.handle = new UdpPcb(this, s, s.gen);
+    return s.handle;
+  }
+
+  /** lwIP udp_remove: frees the pcb; the handle goes stale. */
+  remove(pcb: UdpPcb): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    s.active = false;
+    s.recv = null;
+    s.arg = null;
+    s.handle = null;
+    this.pool.release(s);
+    return ERR_OK;
+  }
+
+  private portInUse(port: number, ip: number, except: UdpSlot | null): boolean {
+    const ss = this.slots;
+    for (let i = 0; i < ss.length; i++) {
+      const s = ss[i];
+      if (s !== except && s.active && s.localPort === port && (s.localIp === 0 || ip === 0 || s.localIp === ip)) return true;
+    }
+    return false;
+  }
+
+  private ephemeralPort(ip: number): number {
+    const cfg = this.core.config;
+    const lo = cfg.TCP_LOCAL_PORT_RANGE_START;
+    const range = cfg.TCP_LOCAL_PORT_RANGE_END - lo + 1;
+    for (let n = 0; n < range; n++) {
+      const port = this.nextPort;
+      this.nextPort = port >= cfg.TCP_LOCAL_PORT_RANGE_END ? lo : port + 1;
+      if (!this.portInUse(port, ip, null)) return port;
+    }
+    return 0;
+  }
+
+  /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */
+  bind(pcb: UdpPcb, ip: number, port: number): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    if (!(port >= 0 && port <= 65535) || (port | 0) !== port) return ERR_VAL;
+    if (ip !== 0 && ip !== this.ip.ourAddress) return ERR_VAL;
+    if (port === 0) {
+      port = this.ephemeralPort(ip);
+      if (port === 0) return ERR_USE;
+    } else if (this.portInUse(port, ip, s)) {
+      return ERR_USE;
+    }
+    s.localIp = ip;
+    s.localPort = port;
+    return ERR_OK;
+  }
+
+  /** lwIP udp_connect: fixes the remote end (filters input, default for send). */
+  connect(pcb: UdpPcb, ip: number, port: number): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    if (!(port > 0 && port <= 65535) || (port | 0) !== port || ip === 0) return ERR_VAL;
+    if (s.localPort === 0) {
+      const e = this.bind(pcb, s.localIp, 0);
+      if (e !== ERR_OK) return e;
+    }
+    s.remoteIp = ip >>> 0;
+    s.remotePort = port;
+    s.connected = true;
+    return ERR_OK;
+  }
+
+  /** lwIP udp_disconnect. */
+  disconnect(pcb: UdpPcb): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    s.remoteIp = 0;
+    s.remotePort = 0;
+    s.connected = false;
+    return ERR_OK;
+  }
+
+  /** lwIP udp_recv: registers the receive callback and its argument. */
+  recv(pcb: UdpPcb, cb: UdpRecvFn | null, arg: unknown): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    s.recv = cb;
+    s.arg = arg;
+    return ERR_OK;
+  }
+
+  /** lwIP udp_send: to the connected remote. */
+  send(pcb: UdpPcb, p: Pbuf): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    if (!s.connected) return ERR_CONN;
+    return this.sendto(pcb, p, s.remoteIp, s.remotePort);
+  }
+
+  /**
+   * lwIP udp_sendto: sends payload `p` (not taken: the caller frees it, and may reuse it at once).
+   * Binds an ephemeral port first if the pcb has none.
+   */
+  sendto(pcb: UdpPcb, p: Pbuf, dst: number, dstPort: number): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    const st = this.core.stats.udp;
+    if (!(dstPort > 0 && dstPort <= 65535) || (dstPort | 0) !== dstPort) return ERR_VAL;
+    const ulen = p.totLen + UDP_HLEN;
+    if (ulen + IP_HLEN > 65535) return ERR_VAL;
+    if (s.localPort === 0) {
+      const e = this.bind(pcb, s.localIp, 0);
+      if (e !== ERR_OK) return e;
+    }
+    const src = s.localIp !== 0 ? s.localIp : this.ip.ourAddress;
+    // the header in front of the payload when there is room, else in a pbuf of its own before it
+    let h = p;
+    if (p.type === PBUF_REF || pbuf_add_header(p, UDP_HLEN) !== 0) {
+      const hp = this.core.pbufs.alloc(PBUF_IP, UDP_HLEN);
+      if (hp === null) {
+        st.memerr++;
+        return ERR_MEM;
+      }
+      hp.next = p;
+      hp.totLen = UDP_HLEN + p.totLen;
+      h = hp;
+    }
+    udpWrite(h.buf, h.off, s.localPort, dstPort, ulen);
+    const sum = udpChecksum(h, src, dst);
+    h.buf[h.off + 6] = sum >>> 8;
+    h.buf[h.off + 7] = sum & 0xff;
+    const err = this.ip.output(h, src, dst, s.ttl, s.tos, IP_PROTO_UDP);
+    if (h === p) {
+      pbuf_remove_header(p, UDP_HLEN);
+    } else {
+      h.next = null;
+      h.totLen = h.len;
+      pbuf_free(h);
+    }
+    if (err === ERR_OK) st.xmit++;
+    else if (err === ERR_RTE) st.rterr++;
+    return err;
+  }
+
+  /** A received datagram (payload at the UDP header). Owns `p`. */
+  ipInput(p: Pbuf, ip: Ip4Header): void {
+    const st = this.core.stats.udp;
+    st.recv++;
+    const info = this.info;
+    if (p.len < UDP_HLEN || udpParse(p.buf, p.off, p.totLen, info) < 0 || info.len < UDP_HLEN || info.len > p.totLen) {
+      st.lenerr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    if (info.len < p.totLen) pbuf_realloc(p, info.len);
+    // RFC 768: a zero checksum field means the sender computed none
+    if (info.chksum !== 0 && udpChecksum(p, ip.src, ip.dst) !== 0) {
+      st.chkerr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const dst = ip.dst;
+    const src = ip.src;
+    const dport = info.dstPort;
+    const sport = info.srcPort;
+    const bcast = this.ip.isBroadcast(dst) || (dst >>> 28) === 0xe;
+    // a connected pcb matching the sender wins over an unconnected one (lwIP udp_input)
+    let best: UdpSlot | null = null;
+    const ss = this.slots;
+    for (let i = 0; i < ss.length; i++) {
+      const s = ss[i];
+      if (!s.active || s.localPort !== dport) continue;
+      if (s.localIp !== 0 && s.localIp !== dst && !bcast) continue;
+      if (s.connected) {
+        if (s.remoteIp === src && s.remotePort === sport) { best = s; break; }
+      } else if (best === null) {
+        best = s;
+      }
+    }
+    if (best === null) {
+      // RFC 1122 §4.1.3.1: port unreachable (icmpErrors refuses broadcasts itself)
+      st.proterr++;
+      st.drop++;
+      if (!bcast && this.ip.icmpErrors !== null) this.ip.icmpErrors.destUnreach(p, ip, ICMP_DUR_PORT);
+      pbuf_free(p);
+      return;
+    }
+    pbuf_remove_header(p, UDP_HLEN);
+    const cb = best.recv;
+    if (cb === null || best.handle === null) {
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    cb(best.arg, best.handle, p, src, sport);
+  }
+
+  /** Every pcb in use (diagnostics, netstat). */
+  forEachPcb(fn: (localIp: number, localPort: number, remoteIp: number, remotePort: number) => void): void {
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i];
+      if (s.active) fn(s.localIp, s.localPort, s.remoteIp, s.remotePort);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The end-of-scenario check every test makes: every pool of every stack is back to full. A leak
+ * (a pbuf, segment, pcb or queue entry still taken) fails with the list of pools concerned.
+ */
+import assert from 'node:assert/strict';
+import type { Stack } from '../../src/api/stack.js';
+
+/** Fails listing every pool (of every stack) whose `used` is not 0. */
+export function assertPoolsFull(...stacks: Stack[]): void {
+  const leaks: string[] = [];
+  for (let i = 0; i < stacks.length; i++) {
+    const s = stacks[i];
+    for (const { name, stats } of s.pools()) {
+      if (stats.used !== 0) {
+        leaks.push((s.name ?? 'stack' + (i + 1)) + '.' + name + ': ' + stats.used + ' of ' + stats.avail + ' in use');
+      }
+    }
+  }
+  assert.ok(leaks.length === 0, 'pools not full:\n  ' + leaks.join('\n  '));
+}
