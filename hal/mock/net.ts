@@ -88,10 +88,11 @@ export class MockNet {
     const n = this.wire.ports.length + 1;
     const mtu = opts.config?.MTU ?? 1500;
     if (mtu + 14 > this.wire.slotSize) throw new Error('MTU ' + mtu + ' needs MockNet slotSize >= ' + (mtu + 14));
-    const driver = new MockDriver(this.wire, toMac(opts.mac, n), mtu, opts.name ?? 'stack' + (this.stacks.length + 1));
+    const name = opts.name ?? 'stack' + (this.stacks.length + 1);
+    const driver = new MockDriver(this.wire, toMac(opts.mac, n), mtu, name);
     const hal: Hal = { driver, clock: this.clock, random: new SeededRandom((this.seed + this.stacks.length + 1) >>> 0) };
     const stack = new Stack(hal, {
-      ip: opts.ip, netmask: opts.netmask, gateway: opts.gateway, config: opts.config, name: opts.name,
+      ip: opts.ip, netmask: opts.netmask, gateway: opts.gateway, config: opts.config, name,
     });
     if (driver.sink !== stack) driver.attach(stack);
     this.stacks.push(stack);

@@ -12,7 +12,7 @@ import type { StackConfig } from '../core/config.js';
 import { resolveConfig, ConfigError } from '../core/config.js';
 import { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_VAL } from '../core/err.js';
+import { ERR_OK, ERR_VAL } from '../core/err.js';
 import type { PoolStats } from '../core/pbuf.js';
 import { copyBytes } from '../core/pbuf.js';
 import type { StackStats } from '../core/stats.js';
@@ -207,7 +207,7 @@ export class Stack implements FrameSink {
     nif.gw = gateway;
     this.arp.flush();
     this.arp.announce();
-    return 0;
+    return ERR_OK;
   }
 
   /**
@@ -217,6 +217,7 @@ export class Stack implements FrameSink {
   ping(dst: number | string, id: number, seq: number, payloadLen: number): Err {
     const a = typeof dst === 'number' && (dst >>> 0) === dst ? dst : ip4Of(dst);
     if (a < 0) return ERR_VAL;
+    this.core.now = this.hal.clock.now();
     return this.icmp.ping(a, id, seq, payloadLen);
   }
 

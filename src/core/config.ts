@@ -159,7 +159,17 @@ export class ConfigError extends Error {
 
 /** Fills defaults and checks every constraint; throws ConfigError (at start-up only). */
 export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
-  const cfg: StackConfig = { ...DEFAULT_CONFIG, ...(partial ?? {}) };
+  // A key present with the value undefined (allowed by Partial<>) means "use the default".
+  const cfg: StackConfig = { ...DEFAULT_CONFIG };
+  if (partial) {
+    const set = cfg as unknown as Record<string, unknown>;
+    for (const key of Object.keys(partial)) {
+      // own keys only: 'toString' or '__proto__' are not config knobs
+      if (!Object.prototype.hasOwnProperty.call(DEFAULT_CONFIG, key)) throw new ConfigError('unknown config key ' + key);
+      const v = (partial as Record<string, unknown>)[key];
+      if (v !== undefined) set[key] = v;
+    }
+  }
   for (const key of Object.keys(cfg) as (keyof StackConfig)[]) {
     if (!(key in DEFAULT_CONFIG)) throw new ConfigError('unknown config key ' + key);
     const v = cfg[key];

@@ -16,14 +16,14 @@ import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_VAL } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_IP, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_copy_chain, pbuf_try_get_at } from '../core/pbuf.js';
-import { chksumChain, chksumFinish } from '../core/checksum.js';
+import { chksumFinish } from '../core/checksum.js';
 import type { Ip4, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_ICMP } from '../wire/ipv4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
-import { ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, icmpIsError, icmpWriteEcho } from '../wire/icmp.js';
-
-/** ICMP header: type, code, checksum, and 4 bytes (id/seq, or unused). */
-const ICMP_HLEN = 8;
+import {
+  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, icmpIsError, icmpWriteEcho, icmpWriteHeader,
+  icmpChecksumOk, icmpFillChecksum, icmpEchoId, icmpEchoSeq,
+} from '../wire/icmp.js';
 /** Largest echo payload in one IPv4 datagram. */
 const ICMP_MAX_ECHO_PAYLOAD = 65535 - IP_HLEN - ICMP_HLEN;
 
@@ -52,7 +52,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       pbuf_free(p);
       return;
     }
-    if (chksumFinish(chksumChain(p, 0, p.totLen, 0)) !== 0) {
+    if (!icmpChecksumOk(p, p.totLen)) {
       st.chkerr++;
       st.drop++;
       pbuf_free(p);
@@ -85,7 +85,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
     }
     if (type === ICMP_ECHOREPLY) {
       const cb = this.onEchoReply;
-      if (cb !== null) cb(ip.src, (b[o + 4] << 8) | b[o + 5], (b[o + 6] << 8) | b[o + 7], p.totLen - ICMP_HLEN);
+      if (cb !== null) cb(ip.src, icmpEchoId(b, o), icmpEchoSeq(b, o), p.totLen - ICMP_HLEN);
       pbuf_free(p);
       return;
     }
@@ -140,15 +140,8 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
     }
     pbuf_copy_chain(q, ICMP_HLEN, p, 0, ihl + data);
     pbuf_remove_header(p, ihl);
-    const b = q.buf;
-    const o = q.off;
-    b[o] = type;
-    b[o + 1] = code;
-    b[o + 2] = 0; b[o + 3] = 0;
-    b[o + 4] = 0; b[o + 5] = 0; b[o + 6] = 0; b[o + 7] = 0;
-    const sum = chksumFinish(chksumChain(q, 0, len, 0));
-    b[o + 2] = sum >>> 8;
-    b[o + 3] = sum & 0xff;
+    icmpWriteHeader(q.buf, q.off, type, code, 0);
+    icmpFillChecksum(q, len);
     const err = this.ip.output(q, 0, ip.src, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_ICMP);
     if (err === ERR_OK) st.xmit++;
     else st.err++;
@@ -176,11 +169,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       for (let k = q.off + skip; k < end; k++) b[k] = i++ & 0xff;
       skip = 0;
     }
-    p.buf[p.off + 2] = 0;
-    p.buf[p.off + 3] = 0;
-    const sum = chksumFinish(chksumChain(p, 0, p.totLen, 0));
-    p.buf[p.off + 2] = sum >>> 8;
-    p.buf[p.off + 3] = sum & 0xff;
+    icmpFillChecksum(p, p.totLen);
     const err = this.ip.output(p, 0, dst, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_ICMP);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);

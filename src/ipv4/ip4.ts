@@ -18,11 +18,11 @@ import {
   PBUF_IP, PBUF_LINK, PBUF_REF, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat,
   pbuf_clen, pbuf_copy_chain,
 } from '../core/pbuf.js';
-import { inet_chksum } from '../core/checksum.js';
 import {
   IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write,
-  IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
+  IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF, ip4FillChecksum,
 } from '../wire/ipv4.js';
+import { ICMP_DUR_PROTO, ICMP_TE_FRAG } from '../wire/icmp.js';
 import type { Netif, Ip4InputSink } from '../netif/netif.js';
 import type { Etharp } from '../netif/etharp.js';
 
@@ -49,10 +49,6 @@ export interface IcmpErrorSender {
   timeExceeded(p: Pbuf, ip: Ip4Header, code: number): void;
 }
 
-/** ICMP destination unreachable code 2 (RFC 792): the protocol is not supported. */
-const ICMP_DUR_PROTO = 2;
-/** ICMP time exceeded code 1 (RFC 792): fragment reassembly time exceeded. */
-const ICMP_TE_FRAG = 1;
 
 /** Largest IPv4 datagram (RFC 791 total length field). */
 const IP_MAX_LEN = 65535;
@@ -130,13 +126,14 @@ export class Ip4 implements Ip4InputSink {
 
   /**
    * The next hop for `dst`: `dst` itself on our subnet (and for broadcasts and multicasts), the
-   * default gateway beyond it, -1 when there is no route (no gateway, link down, no address).
+   * default gateway beyond it, -1 when there is no route (no gateway, link down, no address, or our
+   * own address: there is no loopback interface, and ARP for ourselves would only time out).
    */
   route(dst: number): number {
     const nif = this.netif;
     if (!nif.up) return -1;
     if (dst === 0xffffffff || (dst >>> 28) === 0xe) return dst;
-    if (nif.ip === 0 || dst === 0) return -1;
+    if (nif.ip === 0 || dst === 0 || dst === nif.ip) return -1;
     if (((dst ^ nif.ip) & nif.netmask) === 0) return dst;
     return nif.gw !== 0 ? nif.gw : -1;
   }
@@ -151,7 +148,7 @@ export class Ip4 implements Ip4InputSink {
     st.recv++;
     const h = this.hdr;
     // the header must sit in the first pbuf (receive pbufs hold whole frames)
-    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h);
+    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h, p.buf16);
     if (r < 0 || h.ihl > p.len) {
       if (r === IP4_ERR_CHKSUM) st.chkerr++;
       else if (r === IP4_ERR_VERSION) st.err++;
@@ -314,18 +311,14 @@ export class Ip4 implements Ip4InputSink {
     b[o + 3] = tot & 0xff;
     b[o + 6] = 0;
     b[o + 7] = 0;
-    b[o + 10] = 0;
-    b[o + 11] = 0;
-    const sum = inet_chksum(b, o, d.hlen0, head.buf16);
-    b[o + 10] = sum >>> 8;
-    b[o + 11] = sum & 0xff;
+    ip4FillChecksum(b, o, d.hlen0, head.buf16);
     h.ihl = d.hlen0;
     h.totLen = tot;
     h.flags = 0;
     h.fragOff = 0;
     h.tos = b[o + 1];
     h.ttl = b[o + 8];
-    h.chksum = sum;
+    h.chksum = (b[o + 10] << 8) | b[o + 11];
     this.reassPbufs -= d.pbufs;
     for (let j = 0; j < d.count; j++) d.frags[j] = null;
     d.count = 0;
@@ -467,7 +460,7 @@ export class Ip4 implements Ip4InputSink {
       hp.totLen = IP_HLEN + p.totLen;
       h = hp;
     }
-    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst);
+    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, h.buf16);
     const err = this.arp.output(h, nextHop);
     if (h === p) {
       pbuf_remove_header(p, IP_HLEN);
@@ -498,7 +491,7 @@ export class Ip4 implements Ip4InputSink {
         return ERR_MEM;
       }
       pbuf_copy_chain(f, IP_HLEN, p, off, n);
-      ip4Write(f.buf, f.off, tos, IP_HLEN + n, id, (last ? 0 : IP_FLAG_MF) | (off >>> 3), ttl, proto, src, dst);
+      ip4Write(f.buf, f.off, tos, IP_HLEN + n, id, (last ? 0 : IP_FLAG_MF) | (off >>> 3), ttl, proto, src, dst, f.buf16);
       const e = this.arp.output(f, nextHop);
       pbuf_free(f);
       if (e !== ERR_OK) err = e;

@@ -103,6 +103,8 @@ export class Netif {
       st.drop++;
       pbuf_free(p);
     }
+    // only meaningful while the frame is being processed (timers must not see a stale value)
+    this.rxLinkBroadcast = false;
   }
 
   /**

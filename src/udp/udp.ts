@@ -19,10 +19,9 @@ import type { PoolStats } from '../core/pbuf.js';
 import type { Ip4, IpProtocolHandler } from '../ipv4/ip4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { IP_HLEN, IP_PROTO_UDP } from '../wire/ipv4.js';
+import { ICMP_DUR_PORT } from '../wire/icmp.js';
 import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum } from '../wire/udp.js';
 
-/** ICMP destination unreachable code 3 (RFC 792): port unreachable. */
-const ICMP_DUR_PORT = 3;
 
 /**
  * Receive callback (lwIP udp_recv_fn): `p` is the datagram's payload, owned by the callback (it

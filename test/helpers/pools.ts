@@ -12,7 +12,7 @@ export function assertPoolsFull(...stacks: Stack[]): void {
     const s = stacks[i];
     for (const { name, stats } of s.pools()) {
       if (stats.used !== 0) {
-        leaks.push((s.name ?? 'stack' + (i + 1)) + '.' + name + ': ' + stats.used + ' of ' + stats.avail + ' in use');
+        leaks.push('#' + (i + 1) + ' ' + s.name + '.' + name + ': ' + stats.used + ' of ' + stats.avail + ' in use');
       }
     }
   }

@@ -1,0 +1,94 @@
+/**
+ * ARP packets (RFC 826) for IPv4 over Ethernet only: hardware type 1, protocol type 0x0800,
+ * hardware address length 6, protocol address length 4. Any other combination is refused with an
+ * error code (we resolve nothing else).
+ *
+ *   0     2     4    5    6   8     14    18    24    28
+ *   |htype|ptype|hlen|plen|op | sha  | spa | tha  | tpa |
+ *
+ * IPv4 addresses are uint32 numbers in host order (src/core/ip4addr.ts); MACs are copied into the
+ * ArpInfo's own arrays so that the info stays valid after the frame is freed.
+ */
+import { rd16, rd32, wr16, wr32, copy6 } from './bytes.js';
+import { ETHTYPE_IPV4 } from './ethernet.js';
+
+export const ARP_LEN = 28;
+export const ARP_REQUEST = 1;
+export const ARP_REPLY = 2;
+/** Hardware type "Ethernet (10Mb)" (RFC 826, IANA ARP parameters). */
+export const ARP_HTYPE_ETHER = 1;
+
+/** Fewer than ARP_LEN bytes. */
+export const ARP_ERR_SHORT = -1;
+/** Hardware type other than Ethernet. */
+export const ARP_ERR_HTYPE = -2;
+/** Protocol type other than IPv4. */
+export const ARP_ERR_PTYPE = -3;
+/** Address lengths other than 6 (hardware) and 4 (protocol). */
+export const ARP_ERR_ALEN = -4;
+
+/** Field offsets. */
+export const ARP_OFF_OP = 6;
+export const ARP_OFF_SHA = 8;
+export const ARP_OFF_SPA = 14;
+export const ARP_OFF_THA = 18;
+export const ARP_OFF_TPA = 24;
+
+/** A checked ARP packet. Preallocated once (sha/tha are its own arrays), filled by arpParse. */
+export class ArpInfo {
+  op = 0;
+  readonly sha = new Uint8Array(6);
+  spa = 0;
+  readonly tha = new Uint8Array(6);
+  tpa = 0;
+}
+
+/**
+ * Checks an Ethernet/IPv4 ARP packet of `len` bytes at `off` and fills `info`. Returns 0, or
+ * ARP_ERR_SHORT / ARP_ERR_HTYPE / ARP_ERR_PTYPE / ARP_ERR_ALEN (info untouched). The opcode is not
+ * checked: RFC 826 merges the sender's addresses into the cache before looking at it.
+ */
+export function arpParse(buf: Uint8Array, off: number, len: number, info: ArpInfo): number {
+  if (!(len >= ARP_LEN)) return ARP_ERR_SHORT;
+  if (((buf[off] << 8) | buf[off + 1]) !== ARP_HTYPE_ETHER) return ARP_ERR_HTYPE;
+  if (((buf[off + 2] << 8) | buf[off + 3]) !== ETHTYPE_IPV4) return ARP_ERR_PTYPE;
+  if (buf[off + 4] !== 6 || buf[off + 5] !== 4) return ARP_ERR_ALEN;
+  info.op = (buf[off + 6] << 8) | buf[off + 7];
+  copy6(info.sha, 0, buf, off + ARP_OFF_SHA);
+  info.spa = ((buf[off + 14] << 24) | (buf[off + 15] << 16) | (buf[off + 16] << 8) | buf[off + 17]) >>> 0;
+  copy6(info.tha, 0, buf, off + ARP_OFF_THA);
+  info.tpa = ((buf[off + 24] << 24) | (buf[off + 25] << 16) | (buf[off + 26] << 8) | buf[off + 27]) >>> 0;
+  return 0;
+}
+
+/**
+ * Writes a 28-byte Ethernet/IPv4 ARP packet. `tha` is ignored by receivers of a request (RFC 826):
+ * callers pass zeros (or any MAC) there; RFC 5227 §2.3 gratuitous ARP uses spa === tpa.
+ * `sha` and `tha` must not point into the 28 bytes being written (copy them out first, as arpParse does).
+ */
+export function arpWrite(buf: Uint8Array, off: number, op: number, sha: Uint8Array, shaOff: number, spa: number,
+  tha: Uint8Array, thaOff: number, tpa: number): void {
+  buf[off] = 0; buf[off + 1] = ARP_HTYPE_ETHER;
+  buf[off + 2] = ETHTYPE_IPV4 >>> 8; buf[off + 3] = ETHTYPE_IPV4 & 0xff;
+  buf[off + 4] = 6; buf[off + 5] = 4;
+  wr16(buf, off + ARP_OFF_OP, op);
+  copy6(buf, off + ARP_OFF_SHA, sha, shaOff);
+  wr32(buf, off + ARP_OFF_SPA, spa);
+  copy6(buf, off + ARP_OFF_THA, tha, thaOff);
+  wr32(buf, off + ARP_OFF_TPA, tpa);
+}
+
+/** The opcode field (no checks). */
+export function arpOp(buf: Uint8Array, off: number): number {
+  return rd16(buf, off + ARP_OFF_OP);
+}
+
+/** The sender protocol address (no checks). */
+export function arpSpa(buf: Uint8Array, off: number): number {
+  return rd32(buf, off + ARP_OFF_SPA);
+}
+
+/** The target protocol address (no checks). */
+export function arpTpa(buf: Uint8Array, off: number): number {
+  return rd32(buf, off + ARP_OFF_TPA);
+}

@@ -1,0 +1,352 @@
+/**
+ * The TCP header and its options (RFC 9293 §3.1, §3.2).
+ *
+ *   0          2          4              8              12        13      14       16         18        20
+ *   | src port | dst port | sequence no. | ack number   |off|rsvd | flags | window | checksum | urg ptr | options
+ *
+ * `tcpParse` checks the header and every option once and fills a preallocated TcpSegInfo; the state
+ * machine reads only that. Options understood: MSS (RFC 9293 §3.7.1), window scale and timestamps
+ * (RFC 7323), SACK-permitted and SACK (RFC 2018); others with a sane length are skipped (RFC 9293
+ * §3.1: "must be prepared to handle an illegal option length ... without crashing", and RFC 1122
+ * §4.2.2.5: ignore options not implemented).
+ *
+ * No allocation, no exceptions: errors are negative numbers. Sequence and acknowledgment numbers,
+ * timestamps and SACK edges are always unsigned 32-bit numbers (0..2^32-1).
+ */
+import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain } from '../core/checksum.js';
+import { rd16, rd32, wr16, wr32 } from './bytes.js';
+import { IP_PROTO_TCP } from './ipv4.js';
+
+export const TCP_HLEN = 20;
+/** Largest header: data offset 15 (60 bytes), so at most 40 bytes of options. */
+export const TCP_HLEN_MAX = 60;
+export const TCP_OPTLEN_MAX = 40;
+
+// Control bits (byte 13)
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+export const TCP_ECE = 0x40; // RFC 3168
+export const TCP_CWR = 0x80; // RFC 3168
+
+// Option kinds (IANA TCP option kind numbers)
+export const TCP_OPT_EOL = 0;
+export const TCP_OPT_NOP = 1;
+export const TCP_OPT_MSS = 2;
+export const TCP_OPT_WS = 3;
+export const TCP_OPT_SACK_PERM = 4;
+export const TCP_OPT_SACK = 5;
+export const TCP_OPT_TS = 8;
+
+// Option lengths (kind + length bytes included)
+export const TCP_OPTLEN_MSS = 4;
+export const TCP_OPTLEN_WS = 3;
+export const TCP_OPTLEN_SACK_PERM = 2;
+export const TCP_OPTLEN_TS = 10;
+
+/** Largest window shift (RFC 7323 §2.3); larger received values are used as 14. */
+export const TCP_WS_MAX = 14;
+/** At most 4 SACK blocks fit in 40 bytes of options (RFC 2018 §3). */
+export const TCP_SACK_MAX_BLOCKS = 4;
+
+/** Fewer than 20 bytes. */
+export const TCP_ERR_SHORT = -1;
+/** Data offset below 5, or a header longer than the bytes available. */
+export const TCP_ERR_HDRLEN = -2;
+/** A malformed option: length < 2, running past the header, or a wrong length for a known kind. */
+export const TCP_ERR_OPT = -3;
+
+/** Field offsets. */
+export const TCP_OFF_SEQ = 4;
+export const TCP_OFF_ACK = 8;
+export const TCP_OFF_HLEN = 12;
+export const TCP_OFF_FLAGS = 13;
+export const TCP_OFF_WND = 14;
+export const TCP_OFF_CHKSUM = 16;
+export const TCP_OFF_URG = 18;
+
+/** A checked segment header with its options: one preallocated object per stack, reused per segment. */
+export class TcpSegInfo {
+  srcPort = 0;
+  dstPort = 0;
+  seq = 0;
+  ack = 0;
+  /** All eight control bits (TCP_FIN .. TCP_CWR). */
+  flags = 0;
+  /** The window field as received (not scaled). */
+  wnd = 0;
+  /** Header length in bytes, options included (20..60). */
+  hdrLen = 0;
+  urgPtr = 0;
+  chksum = 0;
+  /** Bytes after the header in the range parsed (len - hdrLen). */
+  dataLen = 0;
+  /** MSS option value; 0 = absent (a received MSS of 0 reads as absent too). */
+  optMss = 0;
+  /** Window scale shift 0..14; -1 = absent. */
+  optWscale = -1;
+  optSackPermitted = false;
+  optTsPresent = false;
+  optTsVal = 0;
+  optTsEcr = 0;
+  /** SACK blocks present (0..4), as (left, right) pairs in sackBlocks. */
+  sackCount = 0;
+  readonly sackBlocks = new Uint32Array(8);
+}
+
+/**
+ * Checks the TCP header in the `len` bytes at `off` (header + data) and fills `seg`. Returns 0, or
+ * TCP_ERR_SHORT / TCP_ERR_HDRLEN / TCP_ERR_OPT. On an error the scalar fields of `seg` are left
+ * untouched; sackBlocks may have been partly overwritten.
+ */
+export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegInfo): number {
+  if (!(len >= TCP_HLEN)) return TCP_ERR_SHORT;
+  const hdrLen = (buf[off + 12] >>> 4) << 2;
+  if (hdrLen < TCP_HLEN || hdrLen > len) return TCP_ERR_HDRLEN;
+
+  // Options (RFC 9293 §3.1): kind 0 ends the list, kind 1 is one byte, every other kind carries a
+  // length byte that counts the kind and length bytes themselves.
+  let mss = 0;
+  let ws = -1;
+  let sackPerm = false;
+  let ts = false;
+  let tsVal = 0;
+  let tsEcr = 0;
+  let sackCount = 0;
+  const end = off + hdrLen;
+  let i = off + TCP_HLEN;
+  while (i < end) {
+    const kind = buf[i];
+    if (kind === TCP_OPT_EOL) break;
+    if (kind === TCP_OPT_NOP) { i++; continue; }
+    if (i + 1 >= end) return TCP_ERR_OPT;
+    const olen = buf[i + 1];
+    if (olen < 2 || i + olen > end) return TCP_ERR_OPT;
+    switch (kind) {
+      case TCP_OPT_MSS:
+        if (olen !== TCP_OPTLEN_MSS) return TCP_ERR_OPT;
+        mss = (buf[i + 2] << 8) | buf[i + 3];
+        break;
+      case TCP_OPT_WS:
+        if (olen !== TCP_OPTLEN_WS) return TCP_ERR_OPT;
+        // RFC 7323 §2.3: a shift above 14 is logged and used as 14
+        ws = buf[i + 2];
+        if (ws > TCP_WS_MAX) ws = TCP_WS_MAX;
+        break;
+      case TCP_OPT_SACK_PERM:
+        if (olen !== TCP_OPTLEN_SACK_PERM) return TCP_ERR_OPT;
+        sackPerm = true;
+        break;
+      case TCP_OPT_SACK: {
+        // RFC 2018 §3: length 2 + 8n, n blocks of (left edge, right edge)
+        const n = (olen - 2) >>> 3;
+        if (n < 1 || n > TCP_SACK_MAX_BLOCKS || 2 + (n << 3) !== olen) return TCP_ERR_OPT;
+        const sb = seg.sackBlocks;
+        let j = i + 2;
+        for (let k = 0; k < n; k++, j += 8) {
+          sb[k << 1] = ((buf[j] << 24) | (buf[j + 1] << 16) | (buf[j + 2] << 8) | buf[j + 3]) >>> 0;
+          sb[(k << 1) + 1] = ((buf[j + 4] << 24) | (buf[j + 5] << 16) | (buf[j + 6] << 8) | buf[j + 7]) >>> 0;
+        }
+        sackCount = n;
+        break;
+      }
+      case TCP_OPT_TS:
+        if (olen !== TCP_OPTLEN_TS) return TCP_ERR_OPT;
+        ts = true;
+        tsVal = ((buf[i + 2] << 24) | (buf[i + 3] << 16) | (buf[i + 4] << 8) | buf[i + 5]) >>> 0;
+        tsEcr = ((buf[i + 6] << 24) | (buf[i + 7] << 16) | (buf[i + 8] << 8) | buf[i + 9]) >>> 0;
+        break;
+      default:
+        break; // unknown kind with a valid length: skipped
+    }
+    i += olen;
+  }
+
+  seg.srcPort = (buf[off] << 8) | buf[off + 1];
+  seg.dstPort = (buf[off + 2] << 8) | buf[off + 3];
+  seg.seq = ((buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7]) >>> 0;
+  seg.ack = ((buf[off + 8] << 24) | (buf[off + 9] << 16) | (buf[off + 10] << 8) | buf[off + 11]) >>> 0;
+  seg.flags = buf[off + 13];
+  seg.wnd = (buf[off + 14] << 8) | buf[off + 15];
+  seg.chksum = (buf[off + 16] << 8) | buf[off + 17];
+  seg.urgPtr = (buf[off + 18] << 8) | buf[off + 19];
+  seg.hdrLen = hdrLen;
+  seg.dataLen = len - hdrLen;
+  seg.optMss = mss;
+  seg.optWscale = ws;
+  seg.optSackPermitted = sackPerm;
+  seg.optTsPresent = ts;
+  seg.optTsVal = tsVal;
+  seg.optTsEcr = tsEcr;
+  seg.sackCount = sackCount;
+  return 0;
+}
+
+/**
+ * Writes the 20-byte fixed header. `hdrLen` (20..60, a multiple of 4) includes the options the
+ * caller writes after it; the checksum field is zeroed (fill it with tcpChecksum).
+ */
+export function tcpWriteHeader(buf: Uint8Array, off: number, srcPort: number, dstPort: number, seq: number,
+  ack: number, hdrLen: number, flags: number, wnd: number, urgPtr: number): void {
+  wr16(buf, off, srcPort);
+  wr16(buf, off + 2, dstPort);
+  wr32(buf, off + 4, seq);
+  wr32(buf, off + 8, ack);
+  buf[off + 12] = (hdrLen >>> 2) << 4;
+  buf[off + 13] = flags;
+  wr16(buf, off + 14, wnd);
+  buf[off + 16] = 0;
+  buf[off + 17] = 0;
+  wr16(buf, off + 18, urgPtr);
+}
+
+/** MSS option (kind 2, length 4). Returns 4. */
+export function tcpWriteOptMss(buf: Uint8Array, off: number, mss: number): number {
+  buf[off] = TCP_OPT_MSS;
+  buf[off + 1] = TCP_OPTLEN_MSS;
+  wr16(buf, off + 2, mss);
+  return TCP_OPTLEN_MSS;
+}
+
+/** Window scale option (kind 3, length 3; RFC 7323 §2.2). Returns 3 (precede it with a NOP to align). */
+export function tcpWriteOptWscale(buf: Uint8Array, off: number, shift: number): number {
+  buf[off] = TCP_OPT_WS;
+  buf[off + 1] = TCP_OPTLEN_WS;
+  buf[off + 2] = shift;
+  return TCP_OPTLEN_WS;
+}
+
+/** SACK-permitted option (kind 4, length 2; RFC 2018 §2). Returns 2. */
+export function tcpWriteOptSackPerm(buf: Uint8Array, off: number): number {
+  buf[off] = TCP_OPT_SACK_PERM;
+  buf[off + 1] = TCP_OPTLEN_SACK_PERM;
+  return TCP_OPTLEN_SACK_PERM;
+}
+
+/** Timestamps option (kind 8, length 10; RFC 7323 §3.2). Returns 10. */
+export function tcpWriteOptTimestamps(buf: Uint8Array, off: number, tsVal: number, tsEcr: number): number {
+  buf[off] = TCP_OPT_TS;
+  buf[off + 1] = TCP_OPTLEN_TS;
+  wr32(buf, off + 2, tsVal);
+  wr32(buf, off + 6, tsEcr);
+  return TCP_OPTLEN_TS;
+}
+
+/**
+ * SACK option (kind 5; RFC 2018 §3) with the first `count` (1..4) (left, right) pairs of `blocks`.
+ * Returns 2 + 8 × count, or 0 (nothing written) when count is out of range.
+ */
+export function tcpWriteOptSack(buf: Uint8Array, off: number, blocks: Uint32Array, count: number): number {
+  if (!(count >= 1 && count <= TCP_SACK_MAX_BLOCKS)) return 0;
+  const olen = 2 + (count << 3);
+  buf[off] = TCP_OPT_SACK;
+  buf[off + 1] = olen;
+  let j = off + 2;
+  for (let k = 0; k < count; k++, j += 8) {
+    wr32(buf, j, blocks[k << 1]);
+    wr32(buf, j + 4, blocks[(k << 1) + 1]);
+  }
+  return olen;
+}
+
+/** One NOP (kind 1). Returns 1. */
+export function tcpWriteOptNop(buf: Uint8Array, off: number): number {
+  buf[off] = TCP_OPT_NOP;
+  return 1;
+}
+
+/** End of option list (kind 0). Returns 1. */
+export function tcpWriteOptEol(buf: Uint8Array, off: number): number {
+  buf[off] = TCP_OPT_EOL;
+  return 1;
+}
+
+/**
+ * Bytes of options that tcpWriteOptions writes (always a multiple of 4): `mss` 0 = none, `wscale`
+ * -1 = none. The layout is Linux's: mss | sackOK,TS or nop,nop,TS or nop,nop,sackOK | nop,wscale.
+ */
+export function tcpOptionsLength(mss: number, wscale: number, sackPerm: boolean, ts: boolean): number {
+  return (mss > 0 ? 4 : 0) + (ts ? 12 : (sackPerm ? 4 : 0)) + (wscale >= 0 ? 4 : 0);
+}
+
+/**
+ * Writes the options of a SYN (or, with mss 0 / wscale -1 / sackPerm false, the timestamps of any
+ * segment) in the layout of tcpOptionsLength, e.g. "mss 1460,sackOK,TS val V ecr E,nop,wscale 7"
+ * (20 bytes). Returns the bytes written.
+ */
+export function tcpWriteOptions(buf: Uint8Array, off: number, mss: number, wscale: number, sackPerm: boolean,
+  ts: boolean, tsVal: number, tsEcr: number): number {
+  let i = off;
+  if (mss > 0) i += tcpWriteOptMss(buf, i, mss);
+  if (ts) {
+    if (sackPerm) {
+      i += tcpWriteOptSackPerm(buf, i);
+    } else {
+      buf[i++] = TCP_OPT_NOP;
+      buf[i++] = TCP_OPT_NOP;
+    }
+    i += tcpWriteOptTimestamps(buf, i, tsVal, tsEcr);
+  } else if (sackPerm) {
+    buf[i++] = TCP_OPT_NOP;
+    buf[i++] = TCP_OPT_NOP;
+    i += tcpWriteOptSackPerm(buf, i);
+  }
+  if (wscale >= 0) {
+    buf[i++] = TCP_OPT_NOP;
+    i += tcpWriteOptWscale(buf, i, wscale);
+  }
+  return i - off;
+}
+
+/**
+ * The checksum field value over `totLen` bytes of chain `p` (payload starting at the TCP header)
+ * with the pseudo-header (RFC 9293 §3.1). With the field zeroed this is the value to store; over a
+ * received segment it is 0 when the segment is intact.
+ */
+export function tcpChecksum(p: ChecksumChain, totLen: number, src: number, dst: number): number {
+  return chksumFinish(chksumChain(p, 0, totLen, pseudoHeaderSum(src, dst, IP_PROTO_TCP, totLen)));
+}
+
+/**
+ * Control bits for diagnostics, packetdrill style: S F R P, then '.' for ACK, then U E W
+ * (URG, ECE, CWR). "S." is a SYN-ACK, "" a segment with no bits. Allocates a string: not for the hot path.
+ */
+export function tcpFlagsToString(flags: number): string {
+  let s = '';
+  if (flags & TCP_SYN) s += 'S';
+  if (flags & TCP_FIN) s += 'F';
+  if (flags & TCP_RST) s += 'R';
+  if (flags & TCP_PSH) s += 'P';
+  if (flags & TCP_ACK) s += '.';
+  if (flags & TCP_URG) s += 'U';
+  if (flags & TCP_ECE) s += 'E';
+  if (flags & TCP_CWR) s += 'W';
+  return s;
+}
+
+/** Segment length in sequence space (RFC 9293 §3.4: data + 1 for SYN + 1 for FIN). */
+export function tcpSegLen(flags: number, dataLen: number): number {
+  return dataLen + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+}
+
+// Field accessors (no checks).
+export function tcpSrcPort(buf: Uint8Array, off: number): number { return rd16(buf, off); }
+export function tcpDstPort(buf: Uint8Array, off: number): number { return rd16(buf, off + 2); }
+export function tcpSeq(buf: Uint8Array, off: number): number { return rd32(buf, off + 4); }
+export function tcpAck(buf: Uint8Array, off: number): number { return rd32(buf, off + 8); }
+/** Header length in bytes (data offset × 4). */
+export function tcpHdrLen(buf: Uint8Array, off: number): number { return (buf[off + 12] >>> 4) << 2; }
+export function tcpFlags(buf: Uint8Array, off: number): number { return buf[off + 13]; }
+export function tcpWnd(buf: Uint8Array, off: number): number { return rd16(buf, off + 14); }
+export function tcpChksum(buf: Uint8Array, off: number): number { return rd16(buf, off + 16); }
+export function tcpUrgPtr(buf: Uint8Array, off: number): number { return rd16(buf, off + 18); }
+
+// Setters (the checksum must be refreshed afterwards).
+export function tcpSetSeq(buf: Uint8Array, off: number, v: number): void { wr32(buf, off + 4, v); }
+export function tcpSetAck(buf: Uint8Array, off: number, v: number): void { wr32(buf, off + 8, v); }
+export function tcpSetFlags(buf: Uint8Array, off: number, v: number): void { buf[off + 13] = v; }
+export function tcpSetWnd(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 14, v); }
+export function tcpSetChksum(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 16, v); }
