@@ -710,7 +710,7 @@ Remove it with: sudo ip link del xs0
   ${pre}nc ${DEMO_PREFIX}.2 13           # daytime
   ${pre}nc ${DEMO_PREFIX}.2 19 | head    # chargen
   ${pre}sh -c 'head -c 10000000 /dev/zero | nc -N ${DEMO_PREFIX}.2 9'   # discard
-  ${pre}ss -tn                           # the kernel's side of the connections
+  ${pre}ss -tn                    # the kernel's side of the connections
 
 The board's own netstat table follows every 10 s. Ctrl-C stops it and removes the namespace.
 

@@ -12,3 +12,4 @@ export { StackStats, ProtoStats } from './core/stats.js';
 export * from './api/udp_api.js';
 export type { EchoReplyFn } from './icmp/icmp.js';
 export type { Hal, NetDriver, Clock, RandomSource, Scheduler, FrameSink, FrameChain } from '../hal/hal.js';
+export * from './api/tcp_api.js';

@@ -171,6 +171,9 @@ describe('drill: parser', () => {
     assert.equal(ev.type, 'state');
     assert.equal(ev.fd, 4);
     assert.equal(ev.state, 'FIN_WAIT_2');
+    const any = parseScript('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 tcp_state(...) == SYN_RCVD').events[1] as StateEvent;
+    assert.equal(any.fd, -1);
+    assert.equal(any.state, 'SYN_RCVD');
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 tcp_state(4) == FIN_WAIT2', 2, /TCP state name/);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 tcp_state(4) = LISTEN', 2, /==/);
   });

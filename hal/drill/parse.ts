@@ -98,9 +98,11 @@ export interface SyscallEvent extends EventBase {
   endTime: number | null;
 }
 
-/** Our extension: `tcp_state(fd) == NAME` asserts the RFC 9293 state of fd's connection. */
+/** Our extension: `tcp_state(fd) == NAME` asserts the RFC 9293 state of fd's connection;
+ *  `tcp_state(...)` that of the connection under test (one with no descriptor yet, in SYN_RCVD). */
 export interface StateEvent extends EventBase {
   type: 'state';
+  /** -1 for `...`. */
   fd: number;
   state: string;
 }
@@ -621,7 +623,9 @@ class Parser {
   private parseState(time: EventTime, line: number): StateEvent {
     this.next();
     this.expectPunct('(', "'(' after tcp_state");
-    const fd = this.expectInt('a file descriptor');
+    let fd = -1;
+    if (this.peek().type === 'ellipsis') this.next();
+    else fd = this.expectInt('a file descriptor (or ... for the connection under test)').n;
     this.expectPunct(')', "')' after tcp_state(fd");
     const eq = this.peek();
     if (!this.isPunct('==')) this.fail(eq, "expected '== STATE' after tcp_state(fd)");
@@ -630,7 +634,7 @@ class Parser {
     if (st.type !== 'word' || !TCP_STATE_NAMES.includes(st.v)) {
       this.fail(st, 'expected a TCP state name (' + TCP_STATE_NAMES.join(', ') + ') but found ' + this.describe(st));
     }
-    return { type: 'state', line, time, text: '', fd: fd.n, state: st.v };
+    return { type: 'state', line, time, text: '', fd, state: st.v };
   }
 
   private parseExpr(): Expr {

@@ -32,6 +32,7 @@ import type { RawEndpoint, MockDriver } from '../mock/wire.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ip4FromString, ip4ToString } from '../../src/core/ip4addr.js';
+import { tcp_lookup_state } from '../../src/api/tcp_api.js';
 import {
   parseScript, DrillParseError, formatSegment, formatSecs, F_ACK, F_SYN,
   type Script, type DrillEvent, type PacketEvent, type SyscallEvent, type StateEvent, type CommandEvent,
@@ -429,7 +430,7 @@ export class DrillRunner {
       srcPort: flow.remotePort, dstPort: flow.localPort, seq, ack, flags: ev.flags, win: ev.win ?? DEFAULT_WIN,
       urg: ev.urg, options, payloadLen: ev.len,
     });
-    this.trace('< ' + formatSegment('<', ev.flags, seq, ev.len, (ev.flags & F_ACK) !== 0 ? ack : null, ev.win ?? DEFAULT_WIN,
+    this.trace(formatSegment('<', ev.flags, seq, ev.len, (ev.flags & F_ACK) !== 0 ? ack : null, ev.win ?? DEFAULT_WIN,
       ev.urg, options) + ' (live)');
     this.raw.send(frame);
     this.settle();
@@ -586,9 +587,18 @@ export class DrillRunner {
   }
 
   private checkState(ev: StateEvent): void {
-    const st = this.sockets.stateOf(ev.fd);
-    this.trace('tcp_state(' + ev.fd + ') is ' + st);
-    if (st !== ev.state) throw new Failure(ev.line, 'tcp_state(' + ev.fd + '): expected ' + ev.state + ' but got ' + st);
+    let st: string;
+    if (ev.fd === -1) {
+      if (this.sut.kind !== 'flow') throw new Failure(ev.line, 'tcp_state(...): there is no connection under test yet');
+      const f = this.sut.flow;
+      st = tcp_lookup_state(this.stack, f.localIp, f.localPort, f.remoteIp, f.remotePort);
+      if (st === 'LISTEN') st = 'CLOSED';
+    } else {
+      st = this.sockets.stateOf(ev.fd);
+    }
+    const fd = ev.fd === -1 ? '...' : String(ev.fd);
+    this.trace('tcp_state(' + fd + ') is ' + st);
+    if (st !== ev.state) throw new Failure(ev.line, 'tcp_state(' + fd + '): expected ' + ev.state + ' but got ' + st);
   }
 
   /** Runs a backquoted command; returns true when the script should stop here (a final `sleep`,

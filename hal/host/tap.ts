@@ -316,8 +316,11 @@ export class SocatTapDriver implements HostDriver {
   }
 }
 
-/** Opens the TAP `name`: with the addon when it is built, else through socat. Throws TapError. */
+/** Opens the TAP `name`: with the addon when it is built, else through socat. Throws TapError.
+ *  XS_TCP_TAP_DRIVER=socat in the environment forces the socat bridge (=addon forbids it). */
 export async function openTap(name: string, opts: TapOptions = {}): Promise<HostDriver> {
-  if (loadTapAddon() !== null) return new TapDriver(name, opts);
+  const choice = process.env.XS_TCP_TAP_DRIVER;
+  if (choice !== 'socat' && loadTapAddon() !== null) return new TapDriver(name, opts);
+  if (choice === 'addon') throw new TapError('ENOADDON', tapAddonError());
   return SocatTapDriver.open(name, opts);
 }

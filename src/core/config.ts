@@ -83,6 +83,11 @@ export interface StackConfig {
   TCP_RTO_MAX: number;
   /** Delayed-ACK timeout, ms (RFC 1122 §4.2.3.2: < 500 ms). Default 200. */
   TCP_DELACK_MS: number;
+  /** Data segments ACKed at once at the start of a connection, before delayed ACKs begin (Linux's
+   *  quick-ACK mode: it lets the peer's slow start open quickly). The count is also bounded by
+   *  TCP_WND / (2 x 536), at least 2, as Linux bounds it. 0 turns it off (pure RFC 1122 delayed
+   *  ACK from the first segment). Default 16. */
+  TCP_QUICKACKS: number;
   /** Period of the coarse TCP timer, ms: tcp_poll intervals count in these ticks (lwIP's slow timer). Default 500. */
   TCP_COARSE_TICK_MS: number;
   /** Largest persist (zero-window probe) interval, ms. Default 60000. */
@@ -134,6 +139,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_RTO_MIN: 1000,
   TCP_RTO_MAX: 60000,
   TCP_DELACK_MS: 200,
+  TCP_QUICKACKS: 16,
   TCP_COARSE_TICK_MS: 500,
   TCP_PERSIST_MAX: 60000,
   TCP_KEEPIDLE_DEFAULT: 7200000,

@@ -98,6 +98,8 @@ export class Tcb {
   rcvMss = 536;
   /** Data segments received since we last sent an ACK. */
   rcvUnackedSegs = 0;
+  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
+  quickAcks = 0;
   ooseq: TcpSeg | null = null;
   ooseqCount = 0;
   /** Data the application's recv callback refused; offered again later (lwIP refused_data). */

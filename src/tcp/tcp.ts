@@ -171,6 +171,7 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.rcvAnnWnd = 0;
     pcb.rcvMss = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
     pcb.rcvUnackedSegs = 0;
+    pcb.quickAcks = 0;
     pcb.ooseq = null; pcb.ooseqCount = 0;
     pcb.refused = null; pcb.refusedFin = false;
     pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
@@ -260,6 +261,12 @@ export class TcpLayer implements IpProtocolHandler {
   private setState(pcb: Tcb, to: number, cause: string): void {
     const from = pcb.state;
     if (from === to) return;
+    if (to === ESTABLISHED) {
+      let q = Math.floor(pcb.rcvWndMax / (2 * 536));
+      if (q < 2) q = 2;
+      const max = this.core.config.TCP_QUICKACKS;
+      pcb.quickAcks = q < max ? q : max;
+    }
     pcb.state = to;
     pcb.stateSince = this.core.now;
     const t = this.trace;
@@ -1459,6 +1466,7 @@ export class TcpLayer implements IpProtocolHandler {
       // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
       // segment that fills a hole is ACKed at once
       if (pcb.ooseq !== null || this.recvFin) pcb.flags |= TF_ACK_NOW;
+      else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
       else if (pcb.flags & TF_ACK_DELAY) pcb.flags |= TF_ACK_NOW;
       else {
         pcb.flags |= TF_ACK_DELAY;

@@ -1,0 +1,29 @@
+/**
+ * The scenario registry: every scenario runs on Node and, bundled with the mock HAL, inside XS
+ * (test/xs.test.ts). Add a scenario here and both runs pick it up.
+ */
+import type { Scenario } from './common.js';
+import { scenarioPingArp } from './ping.js';
+import {
+  scenarioHandshake, scenarioBulkLossy, scenarioCloseActive, scenarioClosePassive, scenarioCloseSimultaneous,
+  scenarioCloseAbort, scenarioTimeWait, scenarioReuseAddr, scenarioRst, scenarioManyConnections,
+} from './tcp.js';
+
+export type { Scenario, ScenarioResult } from './common.js';
+export { runScenario } from './common.js';
+
+export function scenarios(): Scenario[] {
+  return [
+    { name: 'pingArp', title: 'ARP resolution and ICMP echo', run: scenarioPingArp },
+    { name: 'handshake', title: 'three-way handshake, data both ways, close', run: scenarioHandshake },
+    { name: 'bulkLossy', title: 'bulk transfer both ways over a lossy, reordering, duplicating wire', run: scenarioBulkLossy },
+    { name: 'closeActive', title: 'active close (FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT) / passive (CLOSE_WAIT, LAST_ACK)', run: scenarioCloseActive },
+    { name: 'closePassive', title: 'the server closes first; the client closes on FIN', run: scenarioClosePassive },
+    { name: 'closeSimultaneous', title: 'simultaneous close (CLOSING)', run: scenarioCloseSimultaneous },
+    { name: 'closeAbort', title: 'tcp_abort: RST, ERR_ABRT here, ERR_RST there', run: scenarioCloseAbort },
+    { name: 'timeWait', title: 'TIME_WAIT lasts 2 MSL; a retransmitted FIN is re-acknowledged', run: scenarioTimeWait },
+    { name: 'reuseAddr', title: 'SO_REUSEADDR rebinds a port held by TIME_WAIT', run: scenarioReuseAddr },
+    { name: 'rst', title: 'RST handling: refused connect, RFC 5961 checks, RST for strays', run: scenarioRst },
+    { name: 'manyConnections', title: 'four connections in parallel', run: scenarioManyConnections },
+  ];
+}
