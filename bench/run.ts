@@ -11,6 +11,7 @@ import * as checksum from './checksum.js';
 import * as pbuf from './pbuf.js';
 import * as wire from './wire.js';
 import * as tap from './tap.js';
+import * as tcp from './tcp.js';
 
 export interface BenchSection {
   name: string;
@@ -22,6 +23,7 @@ export const SECTIONS: BenchSection[] = [
   { name: 'checksum', title: 'Internet checksum', run: checksum.run },
   { name: 'pbuf', title: 'pbuf / memp pools', run: pbuf.run },
   { name: 'wire', title: 'mock wire (harness cost)', run: wire.run },
+  { name: 'tcp', title: 'TCP bulk transfer between two in-process stacks (Node)', run: tcp.run },
   { name: 'tap', title: 'TCP over a TAP vs kernel over veth (root only)', run: tap.run },
 ];
 
@@ -49,20 +51,31 @@ async function main(argv: string[]): Promise<number> {
   }
   const chosen = SECTIONS.filter((s) => only === null || only.includes(s.name));
   const results: { section: BenchSection; result: BenchResult }[] = [];
+  // a section that fails is reported (stderr, and `errors` in the JSON) and the others still run
+  const errors: Record<string, string> = {};
   for (const section of chosen) {
     if (!json) process.stderr.write('running ' + section.name + '...\n');
-    results.push({ section, result: await section.run() });
+    try {
+      results.push({ section, result: await section.run() });
+    } catch (e) {
+      const msg = String(e instanceof Error ? e.message : e);
+      errors[section.name] = msg;
+      process.stderr.write('section ' + section.name + ' failed: ' + (e instanceof Error && e.stack ? e.stack : msg) + '\n');
+    }
   }
+  const failed = Object.keys(errors).length > 0;
   if (json) {
     const out: Record<string, unknown> = {
       meta: { node: process.version, platform: process.platform + '-' + process.arch, benchMs: Number(process.env.BENCH_MS) || 400 },
     };
     for (const { section, result } of results) out[section.name] = result.json;
+    if (failed) out.errors = errors;
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   } else {
     process.stdout.write(table(results) + '\n');
+    if (failed) process.stdout.write('\nfailed sections: ' + Object.keys(errors).join(', ') + '\n');
   }
-  return 0;
+  return failed ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {

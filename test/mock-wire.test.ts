@@ -456,3 +456,36 @@ describe('mock wire: capture', () => {
     assert.equal(w.frameCount, 1);
   });
 });
+
+describe('mock wire: robustness', () => {
+  it('a receiver that throws does not leak the slot', () => {
+    const r = rig(1, 2);
+    const off = r.b.onFrame(() => { throw new Error('test hook failed'); });
+    r.a.send(frame(r.b.mac, r.a.mac, 1));
+    assert.throws(() => run(r, 1), /test hook failed/);
+    off();
+    assert.equal(r.wire.inFlight, 0);
+    assert.equal(r.a.send(frame(r.b.mac, r.a.mac, 2)), true);
+    assert.equal(r.a.send(frame(r.b.mac, r.a.mac, 3)), true, 'both slots free again');
+    run(r, 1);
+    assert.deepEqual(r.b.frames.map(idOf), [1, 2, 3]);
+  });
+
+  it('VirtualClock only moves forward', () => {
+    const c = new VirtualClock(100);
+    assert.equal(c.now(), 100);
+    assert.equal(c.advance(5), 105);
+    assert.equal(c.advance(-3), 105);
+    assert.equal(c.set(50), false);
+    assert.equal(c.set(200), true);
+    assert.equal(c.now(), 200);
+  });
+
+  it('nextDeliveryTime tells when the next frame is due', () => {
+    const r = rig();
+    assert.equal(r.wire.nextDeliveryTime, Infinity);
+    r.wire.setFaults({ delayMs: 7 });
+    r.a.send(frame(r.b.mac, r.a.mac, 1));
+    assert.equal(r.wire.nextDeliveryTime, 7);
+  });
+});

@@ -263,9 +263,10 @@ describe('wire/tcp: refusals', () => {
       ['unknown kind, length 0', [30, 0, 0, 0]],
       ['unknown kind, length 1', [30, 1, 1, 1]],
       ['kind with no room for its length byte', [1, 1, 1, 2]],
+      ['unknown kind with no room for its length byte', [1, 1, 1, 30]],
       ['MSS running past the header', [1, 1, 2, 4]],
       ['unknown kind running past the header', [30, 8, 0, 0]],
-      ['TS running past a full 60-byte header', [...new Array(30).fill(1), 8, 10, 0, 0, 0, 0, 0, 0, 0, 0]],
+      ['TS running past a full 60-byte header', [...new Array(32).fill(1), 8, 10, 0, 0, 0, 0, 0, 0]],
       ['MSS length 3', [2, 3, 5, 1]],
       ['MSS length 5', [2, 5, 5, 180, 0, 1, 1, 1]],
       ['WS length 2', [3, 2, 1, 1]],
@@ -283,8 +284,10 @@ describe('wire/tcp: refusals', () => {
     const s = new TcpSegInfo();
     for (const [what, o] of cases) {
       assert.equal(o.length % 4, 0, what);
-      const b = build(o, { payload: 8 });
-      assert.equal(tcpParse(b, 0, b.length, s), TCP_ERR_OPT, what);
+      for (const payload of [0, 8]) {
+        const b = build(o, { payload });
+        assert.equal(tcpParse(b, 0, b.length, s), TCP_ERR_OPT, what + ', payload ' + payload);
+      }
     }
     assert.equal(s.hdrLen, 0, 'untouched');
   });
@@ -308,7 +311,7 @@ describe('wire/tcp: option parsing', () => {
   it('unknown kinds with a valid length are skipped, and what follows is read', () => {
     const s = new TcpSegInfo();
     // 30 (MPTCP-like, len 4), 34 (TFO cookie request, len 2), 254 experimental (len 4), then MSS
-    const b = build([30, 4, 0, 0, 34, 2, 254, 4, 0xf9, 0x89, 2, 4, 0x02, 0x18]);
+    const b = build([30, 4, 0, 0, 34, 2, 254, 4, 0xf9, 0x89, 1, 1, 2, 4, 0x02, 0x18]);
     assert.equal(tcpParse(b, 0, b.length, s), 0);
     assert.equal(s.optMss, 536);
   });

@@ -12,8 +12,9 @@
  *    default 12.5) widens every window, ranges included;
  *  - sequence numbers: a SYN's sequence number and a SYN-ACK's ack field are absolute; everything
  *    else is relative to the two ISNs; with no SYN seen numbers are absolute; a new bare SYN on the
- *    same 4-tuple starts a new connection (both ISNs learned again) unless it answers our own SYN
- *    (simultaneous open, where our SYN-ACK must reuse our SYN's ISN);
+ *    same 4-tuple starts a new connection: the peer's ISN is taken from it and ours is learned again
+ *    from our next SYN-ACK — unless it answers our own SYN (simultaneous open, where our SYN-ACK
+ *    must reuse our SYN's ISN);
  *  - the "socket under test": socket() makes the new socket current; the first packet injected
  *    while it listens (or when there is none) starts a new connection from a fresh remote port;
  *    connect() makes its connection current; segments of other connections are ignored;
@@ -74,6 +75,9 @@ class Failure extends Error {
 /** One scripted connection: its 4-tuple (live) and what is known of the two ISNs. */
 class Flow {
   localIsnKnown = false;
+  /** A new SYN from the peer started a new connection on this 4-tuple: our next SYN-ACK teaches
+   *  our ISN again (until then the old one still maps our segments, e.g. a challenge ACK). */
+  localIsnStale = false;
   liveLocalIsn = 0;
   scriptLocalIsn = 0;
   remoteIsnKnown = false;
@@ -410,7 +414,7 @@ export class DrillRunner {
         // a new SYN is a new connection: forget our ISN, unless it crosses our own SYN (RFC 9293
         // §3.5 simultaneous open), where our SYN-ACK must carry the SYN's ISN again
         const simultaneous = flow.active && flow.localIsnKnown && !flow.gotRemoteSyn;
-        if (!simultaneous) flow.localIsnKnown = false;
+        if (!simultaneous && flow.localIsnKnown) flow.localIsnStale = true;
       }
       flow.remoteIsn = ev.seq >>> 0;
       flow.remoteIsnKnown = true;
@@ -472,9 +476,10 @@ export class DrillRunner {
     lo: number, hi: number): void {
     const s = pkt.seg;
     const actSyn = (s.flags & F_SYN) !== 0;
-    if ((ev.flags & F_SYN) !== 0 && actSyn && !flow.localIsnKnown) {
+    if ((ev.flags & F_SYN) !== 0 && actSyn && (!flow.localIsnKnown || flow.localIsnStale)) {
       // our ISN is learned from our first SYN (or SYN-ACK) of the connection
       flow.localIsnKnown = true;
+      flow.localIsnStale = false;
       flow.liveLocalIsn = s.seq;
       flow.scriptLocalIsn = ev.seq >>> 0;
     }

@@ -338,9 +338,13 @@ export class MockWire {
       // remove q[i]
       q.copyWithin(i, i + 1, this.queueLen);
       this.queueLen--;
-      this.deliverSlot(slot);
-      this.free[this.freeTop++] = slot;
       done++;
+      try {
+        this.deliverSlot(slot);
+      } finally {
+        // a test hook that throws must not leak the slot
+        this.free[this.freeTop++] = slot;
+      }
     }
     return done;
   }

@@ -52,3 +52,28 @@ export function equal6(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number)
   return a[aOff] === b[bOff] && a[aOff + 1] === b[bOff + 1] && a[aOff + 2] === b[bOff + 2]
     && a[aOff + 3] === b[bOff + 3] && a[aOff + 4] === b[bOff + 4] && a[aOff + 5] === b[bOff + 5];
 }
+
+/** The part of a pbuf chain these helpers walk (structurally a Pbuf). */
+export interface ByteChain {
+  buf: Uint8Array;
+  off: number;
+  len: number;
+  next: ByteChain | null;
+}
+
+/** The byte `idx` bytes into chain `p`, or -1 past its end. Usually found in the first part. */
+export function chainGet(p: ByteChain | null, idx: number): number {
+  for (let q = p; q !== null; q = q.next) {
+    if (idx < q.len) return q.buf[q.off + idx];
+    idx -= q.len;
+  }
+  return -1;
+}
+
+/** Stores byte `v` `idx` bytes into chain `p` (nothing past its end). */
+export function chainPut(p: ByteChain | null, idx: number, v: number): void {
+  for (let q = p; q !== null; q = q.next) {
+    if (idx < q.len) { q.buf[q.off + idx] = v; return; }
+    idx -= q.len;
+  }
+}

@@ -9,7 +9,7 @@
  * No allocation, no exceptions: errors are negative numbers.
  */
 import { chksumChain, chksumFinish, inet_chksum, type ChecksumChain } from '../core/checksum.js';
-import { rd16, wr16, wr32 } from './bytes.js';
+import { rd16, wr16, wr32, chainPut } from './bytes.js';
 
 export const ICMP_HLEN = 8;
 
@@ -132,9 +132,11 @@ export function icmpChecksumBuf(buf: Uint8Array, off: number, len: number, buf16
   return inet_chksum(buf, off, len, buf16);
 }
 
-/** Stores the checksum of the `len`-byte message in chain `p` (its field must be zero or is zeroed here). */
+/** Zeroes the checksum field of the `len`-byte message in chain `p` and stores its checksum there. */
 export function icmpFillChecksum(p: ChecksumChain, len: number): void {
-  p.buf[p.off + 2] = 0;
-  p.buf[p.off + 3] = 0;
-  wr16(p.buf, p.off + 2, chksumFinish(chksumChain(p, 0, len, 0)));
+  chainPut(p, 2, 0);
+  chainPut(p, 3, 0);
+  const c = chksumFinish(chksumChain(p, 0, len, 0));
+  chainPut(p, 2, c >>> 8);
+  chainPut(p, 3, c & 0xff);
 }

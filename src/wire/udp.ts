@@ -10,7 +10,7 @@
  * No allocation, no exceptions: errors are negative numbers.
  */
 import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain } from '../core/checksum.js';
-import { rd16, wr16 } from './bytes.js';
+import { rd16, wr16, chainGet } from './bytes.js';
 import { IP_PROTO_UDP } from './ipv4.js';
 
 export const UDP_HLEN = 8;
@@ -70,7 +70,7 @@ export function udpWrite(buf: Uint8Array, off: number, srcPort: number, dstPort:
 export function udpChecksum(p: ChecksumChainLen, src: number, dst: number): number {
   const len = p.totLen;
   const v = chksumFinish(chksumChain(p, 0, len, pseudoHeaderSum(src, dst, IP_PROTO_UDP, len)));
-  if (v === 0 && p.buf[p.off + 6] === 0 && p.buf[p.off + 7] === 0) return 0xffff;
+  if (v === 0 && chainGet(p, 6) === 0 && chainGet(p, 7) === 0) return 0xffff;
   return v;
 }
 

@@ -122,3 +122,10 @@ export const CAPTURED = {
 
 export const KERNEL_IP = ip('10.77.0.1');
 export const PEER_IP = ip('10.77.0.2');
+
+/** The bytes of a chain, concatenated. */
+export function flatten(c: TestChain | null): Uint8Array {
+  const out: number[] = [];
+  for (let q = c; q !== null; q = q.next) for (let i = 0; i < q.len; i++) out.push(q.buf[q.off + i]);
+  return Uint8Array.from(out);
+}

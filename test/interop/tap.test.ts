@@ -57,8 +57,8 @@ interface Proc {
 
 const procs: Proc[] = [];
 
-function start(cmd: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): Proc {
-  const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'] });
+function start(cmd: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore', env?: Record<string, string>): Proc {
+  const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'], env: env === undefined ? process.env : { ...process.env, ...env } });
   const p: Proc = { child, stdout: [], stderr: '', exit: Promise.resolve(0) };
   child.stdout!.on('data', (d: Buffer) => p.stdout.push(d));
   child.stderr!.on('data', (d: Buffer) => { p.stderr += d.toString(); });
@@ -67,8 +67,8 @@ function start(cmd: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore')
   return p;
 }
 
-function nsStart(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): Proc {
-  return start('ip', ['netns', 'exec', NS, ...args], stdin);
+function nsStart(args: string[], stdin: 'ignore' | 'pipe' = 'ignore', env?: Record<string, string>): Proc {
+  return start('ip', ['netns', 'exec', NS, ...args], stdin, env);
 }
 
 /** Runs a peer command in the namespace; resolves to its JSON result. */
@@ -303,6 +303,19 @@ describe('interop: xs-tcp on a TAP, the Linux kernel as peer', function () {
       assert.equal(await stop(udpUp), 0, udpUp.stderr);
       await stop(socat);
     });
+  });
+
+  it('--tap also works through the socat bridge (the fallback when the addon is not built)', async function () {
+    if (!have('socat')) this.skip();
+    ip('-n', NS, 'tuntap', 'add', 'dev', 'xi3', 'mode', 'tap');
+    ip('-n', NS, 'addr', 'add', '10.201.3.1/24', 'dev', 'xi3');
+    ip('-n', NS, 'link', 'set', 'xi3', 'up');
+    const p = nsStart([process.execPath, CLI, 'up', '--tap', 'xi3', '--ip', '10.201.3.2/24'], 'ignore', { XS_TCP_TAP_DRIVER: 'socat' });
+    assert.ok(await waitFor(() => pingOnce('10.201.3.2'), 15000), 'no ping: ' + p.stderr);
+    assert.match(p.stderr, /socat bridge/);
+    const r = await peer('echo', '10.201.3.2', 7, 256 * 1024);
+    assert.equal(r.receivedSha, r.sentSha, JSON.stringify(r));
+    assert.equal(await stop(p), 0, p.stderr);
   });
 
   it('on SIGTERM closes its connections (FIN) and exits 0 within 5 s', async function () {

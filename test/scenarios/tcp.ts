@@ -70,10 +70,10 @@ export function scenarioBulkLossy(): ScenarioResult {
   c.ok(pair.connect(20000), 'established over the lossy wire');
   const up = testData(96 * 1024, 3);
   const down = testData(48 * 1024 + 123, 4);
-  pair.client.closeWhenSent = true;
-  pair.server.closeWhenSent = true;
-  pair.client.onFin = 'none';
-  pair.server.onFin = 'none';
+  // each side half-closes when it has written everything and closes on the peer's FIN: a full
+  // tcp_close while the peer still sends would reset the connection (RFC 1122 §4.2.2.13)
+  pair.client.shutWhenSent = true;
+  pair.server.shutWhenSent = true;
   pair.client.send(up);
   pair.server.send(down);
   const t0 = pair.net.now;
@@ -105,9 +105,6 @@ export function scenarioCloseActive(): ScenarioResult {
   c.eq(connStates(pair.a), 'FIN_WAIT_2', 'client half-closed');
   c.eq(connStates(pair.b), 'CLOSE_WAIT', 'server saw the FIN');
   c.ok(pair.server.gotFin, 'recv callback got the FIN (null pbuf)');
-  pair.server.send(testData(1000, 5));
-  pair.net.run(50);
-  c.eq(pair.client.received, 0, 'client closed its receive side: data after close is not delivered');
   c.eq(pair.server.close(), ERR_OK, 'server tcp_close');
   pair.net.run(50);
   c.eq(connStates(pair.a), 'TIME_WAIT', 'client in TIME_WAIT');

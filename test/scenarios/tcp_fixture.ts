@@ -12,7 +12,7 @@ import { ERR_OK, ERR_MEM, type Err } from '../../src/core/err.js';
 import { pbuf_free, type Pbuf } from '../../src/core/pbuf.js';
 import {
   TcpPcb, tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_connect, tcp_write, tcp_output, tcp_recv,
-  tcp_recved, tcp_sent, tcp_err, tcp_arg, tcp_close, tcp_sndbuf, tcp_state_name,
+  tcp_recved, tcp_sent, tcp_err, tcp_arg, tcp_close, tcp_shutdown, tcp_sndbuf, tcp_state_name,
 } from '../../src/api/tcp_api.js';
 import { TCP_WRITE_FLAG_COPY } from '../../src/tcp/constants.js';
 import { Crc32, StateLog } from './common.js';
@@ -47,8 +47,12 @@ export class TcpEnd {
   /** Largest tcp_write call. */
   chunk = 1460;
   writeFlags = TCP_WRITE_FLAG_COPY;
-  /** Close once all of src is written. */
+  /** Close once all of src is written (both directions: data still arriving then draws a RST,
+   *  RFC 1122 §4.2.2.13, so only for one-way transfers). */
   closeWhenSent = false;
+  /** Shut the send side (tcp_shutdown tx: our FIN) once all of src is written; keep receiving. */
+  shutWhenSent = false;
+  shutResult: Err | null = null;
   closeResult: Err | null = null;
   writeErrors = 0;
 
@@ -62,7 +66,11 @@ export class TcpEnd {
     this.recvFn = (_arg, pcb, p, _err) => {
       if (p === null) {
         this.gotFin = true;
-        if (this.onFin === 'close' && this.pcb !== null) this.close();
+        // the peer is done; we close once our own data is all written (tcp_close sends the rest, then FIN)
+        if (this.onFin === 'close' && this.pcb !== null) {
+          if (this.srcOff >= this.srcEnd) this.close();
+          else this.closeWhenSent = true;
+        }
         return ERR_OK;
       }
       const n = p.totLen;
@@ -125,7 +133,12 @@ export class TcpEnd {
       wrote = true;
     }
     if (wrote) tcp_output(pcb);
-    if (this.srcOff >= this.srcEnd && this.closeWhenSent && this.closeResult === null) this.close();
+    if (this.srcOff >= this.srcEnd) {
+      if (this.closeWhenSent && this.closeResult === null) this.close();
+      else if (this.shutWhenSent && this.shutResult === null && this.pcb !== null) {
+        this.shutResult = tcp_shutdown(this.pcb, false, true);
+      }
+    }
   }
 
   close(): Err {

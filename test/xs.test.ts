@@ -1,0 +1,83 @@
+/**
+ * The stack on the real XS engine (xsnap-worker, built from Moddable's sources by @agoric/xsnap).
+ *
+ * - Every scenario of test/scenarios runs on Node and, bundled with the mock HAL into one script,
+ *   inside XS; both runs must pass and return deep-equal results (bytes, digests, state transitions,
+ *   counters, virtual time). Anything in src/ that XS cannot run fails here.
+ * - The library bundle (what a Moddable manifest names) creates no typed array, Map, Set or RegExp
+ *   while its module body runs: Moddable's preload would make them immutable (or refuse them).
+ * - The library's IIFE runs in XS after `harden(XsTcp)`, as frozen as Moddable leaves preloaded code.
+ *
+ * `npm run test:xs` runs only this file.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { scenarios, runScenario, type ScenarioResult } from './scenarios/index.js';
+import { XsnapWorker } from './xs/xsnap.js';
+import { bundleEsm, bundleIife } from './xs/bundle.js';
+import { checkPreload } from './xs/preload_check.js';
+import { libSmoke } from './xs/lib_smoke.js';
+import * as lib from '../src/index.js';
+
+const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
+
+describe('XS engine (xsnap)', function () {
+  this.timeout(600000);
+  let xs: XsnapWorker | null = null;
+
+  before(async () => {
+    const code = await bundleIife(here('./xs/entry.js'), 'XsTcpScenarios');
+    xs = XsnapWorker.start('xs-tcp-scenarios');
+    await xs.evaluate(code);
+  });
+
+  after(async () => {
+    if (xs) await xs.close();
+  });
+
+  it('runs the scenario bundle: XS lists the same scenarios as Node', async () => {
+    const r = await xs!.call('JSON.stringify(XsTcpScenarios.names())');
+    assert.deepEqual(JSON.parse(r.text), scenarios().map((s) => s.name));
+  });
+
+  for (const s of scenarios()) {
+    it(s.name + ': ' + s.title + ' — passes on Node and on XS, same result', async () => {
+      const onNode = JSON.parse(JSON.stringify(runScenario(s))) as ScenarioResult;
+      assert.deepEqual(onNode.failures, [], 'on Node');
+      assert.ok(onNode.ok && onNode.poolsFull, 'on Node: ok and pools full');
+      const r = await xs!.call('XsTcpScenarios.runJson(' + JSON.stringify(s.name) + ')');
+      const onXs = JSON.parse(r.text) as ScenarioResult;
+      assert.deepEqual(onXs.failures, [], 'on XS');
+      assert.ok(onXs.ok && onXs.poolsFull, 'on XS: ok and pools full');
+      assert.deepEqual(onXs, onNode, 'XS and Node results differ');
+    });
+  }
+
+  it('the library bundle creates no typed array, Map, Set, Date or RegExp at module evaluation (Moddable preload)', async () => {
+    const esm = await bundleEsm(here('../src/index.js'));
+    const issues = checkPreload(esm);
+    assert.deepEqual(issues.map((i) => i.what + ' (bundle line ' + i.line + '): ' + i.source), []);
+  });
+
+  it('the preload check catches what it should', () => {
+    const bad = 'const t = new Uint8Array(4);\nconst m = new Map();\nconst r = /x/;\nclass C { static s = new Set(); f = new Map(); m() { return new Uint8Array(9); } }\n'
+      + 'const z = new Uint8Array(0);\nexport { t, m, r, C, z };';
+    assert.deepEqual(checkPreload(bad).map((i) => i.line), [1, 2, 3, 4]);
+  });
+
+  it('the library IIFE runs in XS after harden(XsTcp) and behaves as on Node', async () => {
+    const code = await bundleIife(here('../src/index.js'), 'XsTcp');
+    const w = XsnapWorker.start('xs-tcp-lib');
+    try {
+      await w.evaluate(code);
+      await w.evaluate('harden(XsTcp);');
+      const r = await w.call('(' + libSmoke.toString() + ')(XsTcp)');
+      const onNode = libSmoke(lib);
+      assert.equal(r.text, onNode);
+      assert.match(r.text, /replies=3/);
+      assert.match(r.text, /pools used=0/);
+    } finally {
+      await w.close();
+    }
+  });
+});
