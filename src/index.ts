@@ -13,3 +13,4 @@ export * from './api/udp_api.js';
 export type { EchoReplyFn } from './icmp/icmp.js';
 export type { Hal, NetDriver, Clock, RandomSource, Scheduler, FrameSink, FrameChain } from '../hal/hal.js';
 export * from './api/tcp_api.js';
+export * from './apps/index.js';

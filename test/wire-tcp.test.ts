@@ -265,6 +265,8 @@ describe('wire/tcp: refusals', () => {
       ['kind with no room for its length byte', [1, 1, 1, 2]],
       ['unknown kind with no room for its length byte', [1, 1, 1, 30]],
       ['MSS running past the header', [1, 1, 2, 4]],
+      ['MSS one byte past the header', [1, 2, 4, 5]],
+      ['unknown kind one byte past the header', [1, 30, 4, 0]],
       ['unknown kind running past the header', [30, 8, 0, 0]],
       ['TS running past a full 60-byte header', [...new Array(32).fill(1), 8, 10, 0, 0, 0, 0, 0, 0]],
       ['MSS length 3', [2, 3, 5, 1]],

@@ -518,6 +518,8 @@ export class DrillRunner {
   private syscall(ev: SyscallEvent, endTime: number | null, tol: number): void {
     const call = this.sockets.start(ev.name, ev.args);
     let r = call.step();
+    // what the call sent (an ARP request first, maybe) goes out at this same instant
+    this.settle();
     if (endTime !== null) {
       if (this.pending !== null) {
         throw new Failure(ev.line, 'a blocking system call is already in progress (line ' + this.pending.ev.line + ')');

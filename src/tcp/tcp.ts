@@ -63,7 +63,8 @@ export interface NetstatRow {
 /** Orphaned FIN_WAIT_2 connections (closed by the application) are freed after this long, ms
  *  (lwIP TCP_FIN_WAIT_TIMEOUT, Linux tcp_fin_timeout). */
 const FIN_WAIT_TIMEOUT = 20000;
-/** RFC 6298 §5.7: after a retransmitted SYN, the RTO falls back to 3 s when data transfer begins. */
+/** RFC 6298 §5.7: after a retransmitted SYN, the RTO is re-initialized to 3 s when data transfer
+ *  begins (the backed-off SYN timer is not carried over; Karn forbids a sample from the SYN). */
 const RTO_AFTER_SYN_LOSS = 3000;
 /** Clock granularity G of RFC 6298 §2, ms. */
 const CLOCK_GRANULARITY = 1;
@@ -477,7 +478,9 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.sndMax = iss;
     pcb.sndLbb = iss;
     pcb.sndWnd = 0;
-    pcb.recover = iss;
+    // RFC 6582 initialises recover to the ISS; one less lets the loss of the very first data
+    // segment still be repaired by fast retransmit (its duplicate ACKs carry ISS + 1)
+    pcb.recover = (iss - 1) >>> 0;
     pcb.rcvAnnRightEdge = 0;
     pcb.mss = 536;
     pcb.cwnd = pcb.mss;
@@ -623,8 +626,12 @@ export class TcpLayer implements IpProtocolHandler {
     if (wnd > pcb.rcvWndMax) wnd = pcb.rcvWndMax;
     pcb.rcvWnd = wnd;
     if (pcb.state < SYN_RCVD || pcb.state === TIME_WAIT) return;
+    // a dedicated window update goes out at once when the window we announced had shrunk to half
+    // or less and the right edge now moves by at least min(RCV.BUFF/2, MSS) (RFC 1122 §4.2.3.3;
+    // Linux's "freed lots of space" rule); otherwise the next segment carries the new window
+    const announced = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
     const inflation = this.updateRcvAnnWnd(pcb);
-    if (inflation > 0 && inflation >= this.windowUpdateThreshold(pcb)) {
+    if (inflation > 0 && inflation >= this.windowUpdateThreshold(pcb) && announced <= (pcb.rcvWndMax >>> 1)) {
       pcb.flags |= TF_ACK_NOW;
       this.output(pcb);
     }
@@ -738,7 +745,7 @@ export class TcpLayer implements IpProtocolHandler {
   abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void {
     const st = pcb.state;
     if (sendRst && st >= SYN_RCVD && st !== TIME_WAIT) {
-      this.sendRst(pcb.sndNxt, pcb.rcvNxt, true, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+      this.sendRst(pcb.sndMax, pcb.rcvNxt, true, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
     }
     this.freePcb(pcb, errCode, CAUSE_API);
   }
@@ -854,7 +861,7 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.rcvAnnRightEdge = pcb.rcvNxt;
     const iss = this.newIss(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
     pcb.iss = iss; pcb.sndUna = iss; pcb.sndNxt = iss; pcb.sndMax = iss; pcb.sndLbb = iss;
-    pcb.recover = iss;
+    pcb.recover = (iss - 1) >>> 0;
     pcb.sndWnd = seg.wnd;
     pcb.sndWndMax = seg.wnd;
     pcb.sndWl1 = seg.seq;
@@ -969,7 +976,7 @@ export class TcpLayer implements IpProtocolHandler {
       pcb.nrtx = 0;
       pcb.rtxAt = NO_TIME;
       if (pcb.flags & TF_SYN_RTX) {
-        if (pcb.rto < RTO_AFTER_SYN_LOSS) pcb.rto = RTO_AFTER_SYN_LOSS;
+        pcb.rto = RTO_AFTER_SYN_LOSS;
       }
       this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
       pcb.flags |= TF_ACK_NOW;
@@ -1024,6 +1031,13 @@ export class TcpLayer implements IpProtocolHandler {
         this.dropPayload();
         seg.flags &= ~(TCP_FIN | TCP_SYN);
         pcb.flags |= TF_ACK_NOW;
+        return true;
+      }
+      // a pure ACK whose sequence number is old: a peer that rewinds SND.NXT after a timeout (lwIP
+      // does) sends these. Its ACK field is still news; take it — RFC 5961 §5.2 bounds what is
+      // acceptable — and nothing else, without answering (no ACK war)
+      if ((seg.flags & (TCP_RST | TCP_SYN | TCP_FIN | TCP_ACK)) === TCP_ACK && len === 0 && seqLt(seq, rcvNxt)
+        && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0) && pcb.state !== TIME_WAIT) {
         return true;
       }
       st.drop++;
@@ -1141,7 +1155,7 @@ export class TcpLayer implements IpProtocolHandler {
         pcb.sndWl1 = seg.seq;
         pcb.sndWl2 = ack;
         if (pcb.flags & TF_SYN_RTX) {
-          if (pcb.rto < RTO_AFTER_SYN_LOSS) pcb.rto = RTO_AFTER_SYN_LOSS;
+          pcb.rto = RTO_AFTER_SYN_LOSS;
         }
         this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
         return this.established(pcb);
@@ -1733,7 +1747,11 @@ export class TcpLayer implements IpProtocolHandler {
       return ERR_OK;
     }
     const wndPeer = pcb.sndWnd;
-    const wnd = wndPeer < pcb.cwnd ? wndPeer : pcb.cwnd;
+    // limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out, so
+    // that a small window still produces the three duplicates fast retransmit needs
+    let cwnd = pcb.cwnd;
+    if (pcb.dupAcks > 0 && pcb.dupAcks < 3 && (pcb.flags & TF_INFR) === 0) cwnd += pcb.dupAcks * pcb.mss;
+    const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let seg = pcb.unsent;
     let sentAny = false;
     while (seg !== null) {
@@ -1872,9 +1890,14 @@ export class TcpLayer implements IpProtocolHandler {
     }
   }
 
-  /** An empty segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (also the challenge ACK of RFC 5961). */
+  /**
+   * An empty segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (also the challenge ACK of RFC 5961). Our
+   * go-back-N retransmission rewinds sndNxt; the RFC's SND.NXT never moves back, and a pure ACK
+   * carrying a rewound (old) sequence number would be unacceptable to the peer (RFC 9293
+   * §3.10.7.4): control segments use the highest sequence number sent, sndMax.
+   */
   sendAck(pcb: Tcb): void {
-    this.sendEmpty(pcb, pcb.sndNxt, TCP_ACK);
+    this.sendEmpty(pcb, pcb.sndMax, TCP_ACK);
   }
 
   private sendEmpty(pcb: Tcb, seqno: number, flags: number): void {
@@ -2083,7 +2106,7 @@ export class TcpLayer implements IpProtocolHandler {
       return;
     }
     pcb.keepProbes++;
-    this.sendEmpty(pcb, (pcb.sndNxt - 1) >>> 0, TCP_ACK);
+    this.sendEmpty(pcb, (pcb.sndMax - 1) >>> 0, TCP_ACK);
   }
 
   // ---------------------------------------------------------------------------------------------

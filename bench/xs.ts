@@ -1,0 +1,159 @@
+/**
+ * The XS meter benchmark (`npm run bench`, section "xs"): the stack inside the real XS engine
+ * (xsnap-worker), measured with XS's own deterministic meter rather than a clock.
+ *
+ *   rxComputronsPerSegment  one stack receiving 1460-byte segments (input, checksum, TCP, the recv
+ *                           callback, pbuf_free, tcp_recved, and its share of ACKs)
+ *   txComputronsPerSegment  one stack sending 1460-byte segments (tcp_write with COPY from the
+ *                           tcp_sent callback, tcp_output, checksum, the driver hand-off, and its
+ *                           share of processing the peer's ACKs: one per two segments)
+ *   pairComputronsPerSegment  two stacks over the mock wire, A → B, everything included
+ *   slotsPerSegment         heap slots allocated per segment in that two-stack transfer (goal 0);
+ *                           rxSlotsPerSegment / txSlotsPerSegment for the single-stack runs
+ *   heapBytes               one stack with default pools and 4 open connections: slots x 16 bytes
+ *                           (an ESP32's slot size) + chunk bytes (buffers, array tables, strings)
+ *   checksumComputrons      the stack's checksum over 1460 bytes of pool memory (the floor)
+ *
+ * Method: every figure is the difference between two runs of the same script with n1 and n2 units
+ * of work, after a warm-up and gc(), so that compiling the script and the call itself cancel out.
+ * Heap slots come from the meter's currentHeapCount after each run; XS collects only when its heap is
+ * exhausted (256 K slots initially in xsnap), which these short runs never reach — a drop in the count
+ * would show a collection happened, and is reported.
+ */
+import { fileURLToPath } from 'node:url';
+import { bundleIife } from '../test/xs/bundle.js';
+import { XsnapWorker, type XsResult } from '../test/xs/xsnap.js';
+import type { BenchResult } from './util.js';
+import { fmtInt, fmt } from './util.js';
+
+const MSS = 1460;
+const PAIR_N1 = 400;
+const PAIR_N2 = 1200;
+/** Bytes of one XS slot on a 32-bit microcontroller (the ESP32); the host's 64-bit slots are 32. */
+const SLOT_BYTES_ESP32 = 16;
+
+interface Diff { compute: number; slots: number; units: number; out1: number; out2: number; gcSeen: boolean }
+
+async function diffRun(w: XsnapWorker, fn: string, n1: number, n2: number): Promise<Diff> {
+  const width = String(n2).length;
+  const arg = (n: number) => String(n).padStart(width, '0').replace(/^0+(?=\d)/, (z) => ' '.repeat(z.length));
+  const base = await w.evaluate('gc();');
+  const r1: XsResult = await w.call('XsTcpBench.' + fn + '(' + arg(n1) + ')');
+  const r2: XsResult = await w.call('XsTcpBench.' + fn + '(' + arg(n2) + ')');
+  const d1 = r1.meter.currentHeapCount - base.meter.currentHeapCount;
+  const d2 = r2.meter.currentHeapCount - r1.meter.currentHeapCount;
+  return {
+    compute: r2.meter.compute - r1.meter.compute,
+    slots: d2 - d1,
+    units: n2 - n1,
+    out1: Number(r1.text),
+    out2: Number(r2.text),
+    gcSeen: d1 < 0 || d2 < 0,
+  };
+}
+
+export interface XsFigures {
+  rxComputronsPerSegment: number;
+  txComputronsPerSegment: number;
+  pairComputronsPerSegment: number;
+  slotsPerSegment: number;
+  rxSlotsPerSegment: number;
+  txSlotsPerSegment: number;
+  heapBytes: number;
+  heapSlots: number;
+  heapChunkBytes: number;
+  checksumComputrons: number;
+  gcDuringRuns: number;
+}
+
+/** Runs the measurements in a fresh XS machine. */
+export async function measureXs(): Promise<{ figures: XsFigures; status: Record<string, unknown>; notes: string[] }> {
+  const entry = fileURLToPath(new URL('./xs_entry.js', import.meta.url));
+  const code = await bundleIife(entry, 'XsTcpBench');
+  const w = XsnapWorker.start('xs-tcp-bench');
+  const notes: string[] = [];
+  try {
+    await w.evaluate(code);
+    const WARM = 100;
+    const N1 = 200;
+    const N2 = 600;
+    await w.call('XsTcpBench.setup(' + (WARM + N1 + N2) + ')');
+    // warm-up: every code path taken once (XS has no JIT, but first calls create property caches)
+    await w.evaluate('XsTcpBench.rxRun(' + WARM + '); XsTcpBench.txRun(' + WARM + '); XsTcpBench.pairRun(300); XsTcpBench.checksumRun(10);');
+
+    const rx = await diffRun(w, 'rxRun', N1, N2);
+    const tx = await diffRun(w, 'txRun', N1, N2);
+    const pair = await diffRun(w, 'pairRun', PAIR_N1, PAIR_N2);
+    const ck = await diffRun(w, 'checksumRun', 1000, 3000);
+    const ckEmpty = await diffRun(w, 'checksumEmpty', 1000, 3000);
+    const status = JSON.parse((await w.call('XsTcpBench.status()')).text) as Record<string, unknown>;
+
+    // The return values are running totals: out2 - out1 is what the second run (n2 units) did.
+    const perUnit = (d: Diff) => (d.out2 - d.out1) / (d.units + (d.units * d.out1) / Math.max(1, d.out2 - d.out1) * 0 + (d.out2 - d.out1 === 0 ? 1 : 0)) ;
+    void perUnit;
+    // rx: a unit is one injected data segment; the total counts bytes received
+    const rxSegsPerUnit = (rx.out2 - rx.out1) / N2 / MSS;
+    if (rxSegsPerUnit !== 1) notes.push('rx: ' + rxSegsPerUnit + ' segments delivered per segment injected');
+    const rxSegs = rx.units * rxSegsPerUnit;
+    // tx: a unit is one injected ACK (for two segments); the total counts frames sent
+    const txSegsPerUnit = (tx.out2 - tx.out1) / N2;
+    if (txSegsPerUnit !== 2) notes.push('tx: ' + txSegsPerUnit + ' frames per ACK (expected 2)');
+    const txSegs = tx.units * txSegsPerUnit;
+    // pair: a unit is 1 ms of virtual time; the total counts bytes B received
+    const pairSegs = pair.units * ((pair.out2 - pair.out1) / PAIR_N2 / MSS);
+
+    // heap: one stack + 4 connections
+    await w.call('XsTcpBench.heapSetup()');
+    const h0 = await w.evaluate('gc();');
+    const built = await w.call('XsTcpBench.heapBuild() + (gc(), "")');
+    // both counts are taken at the end of the same 'gc();' script: only the new stack differs
+    const h1 = await w.evaluate('gc();');
+    if (built.text !== '4') notes.push('heap: ' + built.text + ' of 4 connections open');
+    const heapSlots = h1.meter.currentHeapCount - h0.meter.currentHeapCount;
+    const chunks = JSON.parse((await w.call('XsTcpBench.heapChunks(' + SLOT_BYTES_ESP32 + ')')).text) as {
+      bufferBytes: number; arrayBytes: number; stringBytes: number; objects: number;
+    };
+    const heapChunkBytes = chunks.bufferBytes + chunks.arrayBytes + chunks.stringBytes;
+
+    const gcDuringRuns = [rx, tx, pair, ck].filter((d) => d.gcSeen).length;
+    if (gcDuringRuns) notes.push('a garbage collection happened during ' + gcDuringRuns + ' run(s): slot figures are not exact');
+
+    const figures: XsFigures = {
+      rxComputronsPerSegment: Math.round(rx.compute / rxSegs),
+      txComputronsPerSegment: Math.round(tx.compute / txSegs),
+      pairComputronsPerSegment: Math.round(pair.compute / pairSegs),
+      slotsPerSegment: round2(pair.slots / pairSegs),
+      rxSlotsPerSegment: round2(rx.slots / rxSegs),
+      txSlotsPerSegment: round2(tx.slots / txSegs),
+      heapBytes: heapSlots * SLOT_BYTES_ESP32 + heapChunkBytes,
+      heapSlots,
+      heapChunkBytes,
+      checksumComputrons: Math.round((ck.compute - ckEmpty.compute) / ck.units),
+      gcDuringRuns,
+    };
+    return { figures, status, notes };
+  } finally {
+    await w.close();
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+export async function run(): Promise<BenchResult> {
+  const { figures: f, notes } = await measureXs();
+  const rows: [string, string][] = [
+    ['rx computrons / 1460-byte segment', fmtInt(f.rxComputronsPerSegment)],
+    ['tx computrons / 1460-byte segment', fmtInt(f.txComputronsPerSegment)],
+    ['two stacks + mock wire, computrons / segment', fmtInt(f.pairComputronsPerSegment)],
+    ['heap slots allocated / segment (goal 0)', fmt(f.slotsPerSegment, 2)],
+    ['  rx only / tx only', fmt(f.rxSlotsPerSegment, 2) + ' / ' + fmt(f.txSlotsPerSegment, 2)],
+    ['heap: 1 stack, default pools, 4 connections (bytes)', fmtInt(f.heapBytes)],
+    ['  slots / chunk bytes', fmtInt(f.heapSlots) + ' / ' + fmtInt(f.heapChunkBytes)],
+    ['checksum over 1460 bytes (computrons)', fmtInt(f.checksumComputrons)],
+  ];
+  for (const n of notes) rows.push(['note', n]);
+  const json: Record<string, number> = { ...f };
+  return { rows, json };
+}

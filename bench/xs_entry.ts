@@ -1,0 +1,430 @@
+/**
+ * The in-engine half of the XS meter benchmark (bench/xs.ts is the Node half). Bundled into one
+ * script (globalThis.XsTcpBench) and evaluated in xsnap. Every `*Run(n)` function does n units of
+ * work and nothing else, so that the Node side can take the difference of the XS meter between a
+ * run of n1 and one of n2 units: script compilation and call overhead cancel out.
+ *
+ * Workloads (1460-byte segments throughout):
+ * - rx: one stack receives pre-built data segments from a fake peer (frames handed straight to
+ *   Stack.receiveFrame, as a driver does); its ACKs go to a driver that discards them.
+ * - tx: one stack sends; the fake peer's ACKs (pre-built, two segments each) are injected; the
+ *   application refills the send buffer from its tcp_sent callback; frames go to the same sink.
+ * - pair: two stacks over the mock wire (hal/mock), bulk transfer A → B, virtual time in 1 ms steps.
+ * - checksum: the stack's own Internet checksum over 1460 bytes of pool memory.
+ * - heap: one stack with default pools and 4 open connections, for the heap figure.
+ */
+import type { FrameChain, FrameSink, NetDriver } from '../hal/hal.js';
+import { VirtualClock } from '../hal/mock/clock.js';
+import { MockNet } from '../hal/mock/net.js';
+import { Stack } from '../src/api/stack.js';
+import { SeededRandom } from '../src/core/random.js';
+import { ERR_OK, type Err } from '../src/core/err.js';
+import { pbuf_free, type Pbuf } from '../src/core/pbuf.js';
+import { chksumAdd, chksumFinish } from '../src/core/checksum.js';
+import {
+  TcpPcb, tcp_new, tcp_bind, tcp_listen, tcp_listen_with_backlog, tcp_accept, tcp_connect, tcp_write, tcp_output, tcp_recv,
+  tcp_recved, tcp_sent, tcp_sndbuf, tcp_state_name,
+} from '../src/api/tcp_api.js';
+import { TCP_WRITE_FLAG_COPY } from '../src/tcp/constants.js';
+import { arp, eth, get32, ip as ipOf, ipv4, put16, put32, cksum } from '../test/helpers/frames.js';
+
+export const MSS = 1460;
+
+/** A driver that keeps nothing: counts frames and remembers the first bytes of the last one. */
+class SinkDriver implements NetDriver {
+  readonly mac: Uint8Array;
+  readonly mtu = 1500;
+  sink: FrameSink | null = null;
+  frames = 0;
+  bytes = 0;
+  /** First 64 bytes of the last frame (headers), copied without allocating. */
+  readonly last = new Uint8Array(64);
+  constructor(n: number) {
+    this.mac = new Uint8Array(6);
+    this.mac[0] = 2;
+    this.mac[5] = n;
+  }
+  isLinkUp(): boolean { return true; }
+  attach(sink: FrameSink): void { this.sink = sink; }
+  transmit(frame: FrameChain, totLen: number): boolean {
+    this.frames++;
+    this.bytes += totLen;
+    const n = frame.len < 64 ? frame.len : 64;
+    const b = frame.buf;
+    const o = frame.off;
+    const last = this.last;
+    for (let i = 0; i < n; i++) last[i] = b[o + i];
+    return true;
+  }
+}
+
+const PEER_MAC = new Uint8Array([2, 0, 0, 0, 0, 0x99]);
+const PEER_IP = '10.9.0.99';
+const STACK_IP = '10.9.0.1';
+
+/** One whole TCP/IPv4/Ethernet frame from the peer to `dstMac`/STACK_IP (test-side builder). */
+function peerFrame(dstMac: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number,
+  wnd: number, payload: Uint8Array | null, mss = 0): Uint8Array {
+  const src = ipOf(PEER_IP);
+  const dst = ipOf(STACK_IP);
+  const optLen = mss > 0 ? 4 : 0;
+  const dlen = payload === null ? 0 : payload.length;
+  const t = new Uint8Array(20 + optLen + dlen);
+  put16(t, 0, sport); put16(t, 2, dport); put32(t, 4, seq >>> 0); put32(t, 8, ack >>> 0);
+  t[12] = ((20 + optLen) / 4) << 4; t[13] = flags; put16(t, 14, wnd);
+  if (mss > 0) { t[20] = 2; t[21] = 4; put16(t, 22, mss); }
+  if (payload !== null) t.set(payload, 20 + optLen);
+  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + t.length;
+  put16(t, 16, cksum(t, 0, t.length, pseudo));
+  return eth(dstMac, PEER_MAC, 0x0800, ipv4({ src, dst, proto: 6 }, t));
+}
+
+function arpRequestFromPeer(): Uint8Array {
+  return eth(new Uint8Array([255, 255, 255, 255, 255, 255]), PEER_MAC, 0x0806,
+    arp(1, PEER_MAC, ipOf(PEER_IP), new Uint8Array(6), ipOf(STACK_IP)));
+}
+
+const F_SYN = 0x02;
+const F_ACK = 0x10;
+const F_PSH = 0x08;
+
+function payloadOf(len: number, seed: number): Uint8Array {
+  const d = new Uint8Array(len);
+  for (let i = 0; i < len; i++) d[i] = (i * 7 + seed) & 0xff;
+  return d;
+}
+
+/** TCP sequence number of the last frame a SinkDriver saw (Ethernet + 20-byte IPv4 assumed). */
+function lastSeq(d: SinkDriver): number { return get32(d.last, 14 + 20 + 4); }
+function lastFlags(d: SinkDriver): number { return d.last[14 + 20 + 13]; }
+
+// ------------------------------------------------------------------------------------------------
+// rx: one stack receiving
+// ------------------------------------------------------------------------------------------------
+
+class RxBench {
+  readonly clock = new VirtualClock(0);
+  readonly driver = new SinkDriver(1);
+  readonly stack: Stack;
+  readonly frames: Uint8Array[] = [];
+  next = 0;
+  received = 0;
+  conn: TcpPcb | null = null;
+  readonly recvFn = (_arg: unknown, pcb: TcpPcb, p: Pbuf | null, _err: Err): Err => {
+    if (p !== null) {
+      const n = p.totLen;
+      this.received += n;
+      pbuf_free(p);
+      tcp_recved(pcb, n);
+    }
+    return ERR_OK;
+  };
+
+  constructor(total: number) {
+    this.stack = new Stack({ driver: this.driver, clock: this.clock, random: new SeededRandom(5) }, { ip: STACK_IP + '/24', name: 'rx' });
+    const l0 = tcp_new(this.stack)!;
+    tcp_bind(l0, 0, 5001);
+    const l = tcp_listen(l0)!;
+    tcp_accept(l, (_a, pcb) => { if (pcb !== null) { this.conn = pcb; tcp_recv(pcb, this.recvFn); } return ERR_OK; });
+    const mac = this.driver.mac;
+    const st = this.stack;
+    st.receiveFrame(arpRequestFromPeer(), 0, 42 + 0);
+    const piss = 0x10000000;
+    const syn = peerFrame(mac, 40000, 5001, piss, 0, F_SYN, 65535, null, MSS);
+    st.receiveFrame(syn, 0, syn.length);
+    if ((lastFlags(this.driver) & (F_SYN | F_ACK)) !== (F_SYN | F_ACK)) throw new Error('rx bench: no SYN-ACK');
+    const siss = lastSeq(this.driver);
+    const ack = peerFrame(mac, 40000, 5001, piss + 1, siss + 1, F_ACK, 65535, null);
+    st.receiveFrame(ack, 0, ack.length);
+    if (this.conn === null || tcp_state_name(this.conn) !== 'ESTABLISHED') throw new Error('rx bench: not established');
+    const data = payloadOf(MSS, 1);
+    for (let i = 0; i < total; i++) {
+      this.frames.push(peerFrame(mac, 40000, 5001, piss + 1 + i * MSS, siss + 1, F_ACK | F_PSH, 65535, data));
+    }
+  }
+
+  /** Delivers the next n data segments (a tick every 10, the clock 1 ms per segment). */
+  run(n: number): number {
+    const st = this.stack;
+    const fr = this.frames;
+    for (let i = 0; i < n; i++) {
+      const f = fr[this.next++];
+      this.clock.advance(1);
+      st.receiveFrame(f, 0, f.length);
+      if ((this.next % 10) === 0) st.tick(this.clock.now());
+    }
+    return this.received;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// tx: one stack sending
+// ------------------------------------------------------------------------------------------------
+
+class TxBench {
+  readonly clock = new VirtualClock(0);
+  readonly driver = new SinkDriver(2);
+  readonly stack: Stack;
+  readonly acks: Uint8Array[] = [];
+  next = 0;
+  readonly src = payloadOf(64 * 1024, 2);
+  srcOff = 0;
+  pcb: TcpPcb;
+  writes = 0;
+  readonly pump = (): void => {
+    const pcb = this.pcb;
+    let wrote = false;
+    while (tcp_sndbuf(pcb) >= MSS) {
+      if (this.srcOff + MSS > this.src.length) this.srcOff = 0;
+      if (tcp_write(pcb, this.src, MSS, TCP_WRITE_FLAG_COPY, this.srcOff) !== ERR_OK) break;
+      this.srcOff += MSS;
+      this.writes++;
+      wrote = true;
+    }
+    if (wrote) tcp_output(pcb);
+  };
+  readonly sentFn = (_a: unknown, _p: TcpPcb, _len: number): Err => { this.pump(); return ERR_OK; };
+
+  constructor(total: number) {
+    // a send buffer of whole segments, so that every segment is full (no Nagle tail)
+    this.stack = new Stack({ driver: this.driver, clock: this.clock, random: new SeededRandom(6) },
+      { ip: STACK_IP + '/24', name: 'tx', config: { TCP_SND_BUF: 6 * MSS } });
+    const st = this.stack;
+    st.receiveFrame(arpRequestFromPeer(), 0, 42);
+    const pcb = tcp_new(st)!;
+    this.pcb = pcb;
+    tcp_sent(pcb, this.sentFn);
+    let connected = false;
+    tcp_connect(pcb, PEER_IP, 5001, () => { connected = true; this.pump(); return ERR_OK; });
+    if ((lastFlags(this.driver) & F_SYN) === 0) throw new Error('tx bench: no SYN');
+    const siss = lastSeq(this.driver);
+    const piss = 0x20000000;
+    const mac = this.driver.mac;
+    const synack = peerFrame(mac, 5001, tcp_local_port_of(st), piss, siss + 1, F_SYN | F_ACK, 64240, null, MSS);
+    st.receiveFrame(synack, 0, synack.length);
+    if (!connected) throw new Error('tx bench: not connected');
+    // ACK k acknowledges two more full segments
+    for (let k = 0; k < total; k++) {
+      this.acks.push(peerFrame(mac, 5001, tcp_local_port_of(st), piss + 1, siss + 1 + (k + 1) * 2 * MSS, F_ACK, 64240, null));
+    }
+  }
+
+  /** Injects the next n ACKs; returns data frames sent so far. */
+  run(n: number): number {
+    const st = this.stack;
+    const a = this.acks;
+    for (let i = 0; i < n; i++) {
+      const f = a[this.next++];
+      this.clock.advance(1);
+      st.receiveFrame(f, 0, f.length);
+      if ((this.next % 10) === 0) st.tick(this.clock.now());
+    }
+    return this.driver.frames;
+  }
+}
+
+function tcp_local_port_of(st: Stack): number {
+  let port = -1;
+  st.tcp.forEachConn((p) => { port = p.localPort; });
+  return port;
+}
+
+// ------------------------------------------------------------------------------------------------
+// pair: two stacks over the mock wire
+// ------------------------------------------------------------------------------------------------
+
+class PairBench {
+  readonly net = new MockNet({ seed: 3 });
+  readonly a: Stack;
+  readonly b: Stack;
+  readonly src = payloadOf(64 * 1024, 3);
+  srcOff = 0;
+  client: TcpPcb;
+  received = 0;
+  readonly pump = (): void => {
+    const pcb = this.client;
+    let wrote = false;
+    while (tcp_sndbuf(pcb) >= MSS) {
+      if (this.srcOff + MSS > this.src.length) this.srcOff = 0;
+      if (tcp_write(pcb, this.src, MSS, TCP_WRITE_FLAG_COPY, this.srcOff) !== ERR_OK) break;
+      this.srcOff += MSS;
+      wrote = true;
+    }
+    if (wrote) tcp_output(pcb);
+  };
+  readonly sentFn = (_a: unknown, _p: TcpPcb, _len: number): Err => { this.pump(); return ERR_OK; };
+  readonly recvFn = (_arg: unknown, pcb: TcpPcb, p: Pbuf | null, _err: Err): Err => {
+    if (p !== null) {
+      const n = p.totLen;
+      this.received += n;
+      pbuf_free(p);
+      tcp_recved(pcb, n);
+    }
+    return ERR_OK;
+  };
+
+  constructor() {
+    const cfg = { TCP_SND_BUF: 6 * MSS };
+    this.a = this.net.addStack({ ip: '10.8.0.1/24', name: 'A', config: cfg });
+    this.b = this.net.addStack({ ip: '10.8.0.2/24', name: 'B', config: cfg });
+    const l0 = tcp_new(this.b)!;
+    tcp_bind(l0, 0, 5001);
+    const l = tcp_listen(l0)!;
+    tcp_accept(l, (_a, pcb) => { if (pcb !== null) tcp_recv(pcb, this.recvFn); return ERR_OK; });
+    this.client = tcp_new(this.a)!;
+    tcp_sent(this.client, this.sentFn);
+    tcp_connect(this.client, '10.8.0.2', 5001, () => { this.pump(); return ERR_OK; });
+    this.net.run(10);
+    if (tcp_state_name(this.client) !== 'ESTABLISHED') throw new Error('pair bench: not established');
+  }
+
+  /** Runs n ms of virtual time; returns the bytes B has received so far. */
+  run(n: number): number {
+    const net = this.net;
+    for (let i = 0; i < n; i++) net.step();
+    return this.received;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// checksum
+// ------------------------------------------------------------------------------------------------
+
+class ChecksumBench {
+  readonly stack: Stack;
+  readonly off: number;
+  sum = 0;
+  constructor() {
+    const d = new SinkDriver(3);
+    this.stack = new Stack({ driver: d, clock: new VirtualClock(0), random: new SeededRandom(7) }, { ip: '10.7.0.1/24' });
+    const pool = this.stack.core.pbufs;
+    this.off = 14 + 20 + 20; // a TCP payload's offset in the first pool pbuf: even, as on the wire
+    for (let i = 0; i < MSS; i++) pool.mem[this.off + i] = (i * 13 + 5) & 0xff;
+  }
+  run(n: number): number {
+    const pool = this.stack.core.pbufs;
+    const mem = pool.mem;
+    const mem16 = pool.mem16;
+    const off = this.off;
+    let s = 0;
+    for (let i = 0; i < n; i++) s = chksumFinish(chksumAdd(mem, mem16, off, MSS, 0));
+    this.sum = s;
+    return s;
+  }
+  /** The same loop without the checksum call: its cost is subtracted. */
+  runEmpty(n: number): number {
+    let s = 0;
+    for (let i = 0; i < n; i++) s = (s + i) & 0xffff;
+    return s;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// heap: one stack, default pools, 4 open connections
+// ------------------------------------------------------------------------------------------------
+
+class HeapBench {
+  /** The peer, created before the measurement starts. */
+  readonly net = new MockNet({ seed: 4 });
+  readonly peer: Stack;
+  stack: Stack | null = null;
+  readonly accepted: TcpPcb[] = [];
+  readonly clients: TcpPcb[] = [];
+  constructor() {
+    this.peer = this.net.addStack({ ip: '10.6.0.2/24', name: 'peer' });
+    const l0 = tcp_new(this.peer)!;
+    tcp_bind(l0, 0, 5001);
+    const l = tcp_listen_with_backlog(l0, 8)!;
+    tcp_accept(l, (_a, pcb) => { if (pcb !== null) this.accepted.push(pcb); return ERR_OK; });
+    // room for the accepted handles, so that the peer does not grow an array during the measurement
+    this.accepted.length = 8; this.accepted.length = 0;
+  }
+  /** Creates the measured stack and opens 4 connections from it. */
+  build(): string {
+    const st = this.net.addStack({ ip: '10.6.0.1/24', name: 'measured' });
+    this.stack = st;
+    for (let i = 0; i < 4; i++) {
+      const c = tcp_new(st)!;
+      tcp_connect(c, '10.6.0.2', 5001, null);
+      this.clients.push(c);
+    }
+    this.net.run(20);
+    let open = 0;
+    for (const c of this.clients) if (tcp_state_name(c) === 'ESTABLISHED') open++;
+    return String(open);
+  }
+  /** Bytes of memory reachable from the stack that XS keeps in chunks (not slots): ArrayBuffer
+   *  contents, array item tables (one slot-sized entry per element), string characters. */
+  chunkBytes(slotSize: number): string {
+    const seen = new Set<unknown>();
+    const buffers = new Set<ArrayBufferLike>();
+    let bufferBytes = 0;
+    let arrayItems = 0;
+    let stringBytes = 0;
+    const stack: unknown[] = [this.stack, ...this.clients];
+    const skip = new Set<unknown>([this.peer, this.net]);
+    while (stack.length) {
+      const o = stack.pop();
+      if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o) || skip.has(o)) continue;
+      seen.add(o);
+      if (typeof o === 'function') continue; // code lives in flash on the device; closures are slots
+      if (ArrayBuffer.isView(o)) {
+        const b = (o as ArrayBufferView).buffer;
+        if (!buffers.has(b)) { buffers.add(b); bufferBytes += b.byteLength; }
+        continue;
+      }
+      if (Array.isArray(o)) arrayItems += o.length;
+      for (const k of Object.keys(o as object)) {
+        const v = (o as Record<string, unknown>)[k];
+        if (typeof v === 'string') stringBytes += v.length + 1;
+        else stack.push(v);
+      }
+    }
+    return JSON.stringify({ bufferBytes, arrayItems, arrayBytes: arrayItems * slotSize, stringBytes, objects: seen.size });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// the interface the Node side calls
+// ------------------------------------------------------------------------------------------------
+
+let rx: RxBench | null = null;
+let tx: TxBench | null = null;
+let pair: PairBench | null = null;
+let ck: ChecksumBench | null = null;
+let heap: HeapBench | null = null;
+
+/** Prepares every workload with room for `segments` rx/tx units. */
+export function setup(segments: number): string {
+  rx = new RxBench(segments);
+  tx = new TxBench(segments);
+  pair = new PairBench();
+  ck = new ChecksumBench();
+  return 'ok';
+}
+
+export function rxRun(n: number): number { return rx!.run(n); }
+export function txRun(n: number): number { return tx!.run(n); }
+export function pairRun(n: number): number { return pair!.run(n); }
+export function checksumRun(n: number): number { return ck!.run(n); }
+export function checksumEmpty(n: number): number { return ck!.runEmpty(n); }
+export function checksumValue(): number { return ck!.sum; }
+
+/** Counters after a run, for sanity checks on the Node side. */
+export function status(): string {
+  const r = rx!;
+  const t = tx!;
+  const p = pair!;
+  const drops = (s: Stack) => s.stats.tcp.drop + s.stats.ip.drop + s.stats.link.drop;
+  const used = (s: Stack) => s.pools().map((x) => x.name + '=' + x.stats.used).join(' ');
+  return JSON.stringify({
+    rxReceived: r.received, rxAcks: r.driver.frames, rxState: r.conn ? tcp_state_name(r.conn) : 'none', rxDrops: drops(r.stack),
+    txFrames: t.driver.frames, txWrites: t.writes, txState: tcp_state_name(t.pcb), txDrops: drops(t.stack),
+    pairReceived: p.received, pairDrops: drops(p.a) + drops(p.b), pairFrames: p.net.wire.stats.delivered,
+    rxPools: used(r.stack), txPools: used(t.stack),
+  });
+}
+
+export function heapSetup(): string { heap = new HeapBench(); return 'ok'; }
+export function heapBuild(): string { return heap!.build(); }
+export function heapChunks(slotSize: number): string { return heap!.chunkBytes(slotSize); }
