@@ -55,6 +55,10 @@ async function diffRun(w: XsnapWorker, fn: string, n1: number, n2: number): Prom
 export interface XsFigures {
   rxComputronsPerSegment: number;
   txComputronsPerSegment: number;
+  rxWholeArrayComputronsPerSegment: number;
+  txNoCopyComputronsPerSegment: number;
+  rxWholeArraySlotsPerSegment: number;
+  txNoCopySlotsPerSegment: number;
   pairComputronsPerSegment: number;
   slotsPerSegment: number;
   rxSlotsPerSegment: number;
@@ -64,6 +68,8 @@ export interface XsFigures {
   heapChunkBytes: number;
   checksumComputrons: number;
   gcDuringRuns: number;
+  /** The method's control: slots counted per `{ i }` object literal allocated (should be > 0). */
+  controlSlotsPerObject: number;
 }
 
 /** Runs the measurements in a fresh XS machine. */
@@ -79,18 +85,20 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const N2 = 600;
     await w.call('XsTcpBench.setup(' + (WARM + N1 + N2) + ')');
     // warm-up: every code path taken once (XS has no JIT, but first calls create property caches)
-    await w.evaluate('XsTcpBench.rxRun(' + WARM + '); XsTcpBench.txRun(' + WARM + '); XsTcpBench.pairRun(300); XsTcpBench.checksumRun(10);');
+    await w.evaluate('XsTcpBench.rxRun(' + WARM + '); XsTcpBench.txRun(' + WARM + '); XsTcpBench.rxWholeRun(' + WARM
+      + '); XsTcpBench.txRefRun(' + WARM + '); XsTcpBench.pairRun(300); XsTcpBench.checksumRun(10);');
 
     const rx = await diffRun(w, 'rxRun', N1, N2);
     const tx = await diffRun(w, 'txRun', N1, N2);
+    const rxWhole = await diffRun(w, 'rxWholeRun', N1, N2);
+    const txRef = await diffRun(w, 'txRefRun', N1, N2);
     const pair = await diffRun(w, 'pairRun', PAIR_N1, PAIR_N2);
     const ck = await diffRun(w, 'checksumRun', 1000, 3000);
     const ckEmpty = await diffRun(w, 'checksumEmpty', 1000, 3000);
+    const control = await diffRun(w, 'controlRun', 1000, 3000);
     const status = JSON.parse((await w.call('XsTcpBench.status()')).text) as Record<string, unknown>;
 
     // The return values are running totals: out2 - out1 is what the second run (n2 units) did.
-    const perUnit = (d: Diff) => (d.out2 - d.out1) / (d.units + (d.units * d.out1) / Math.max(1, d.out2 - d.out1) * 0 + (d.out2 - d.out1 === 0 ? 1 : 0)) ;
-    void perUnit;
     // rx: a unit is one injected data segment; the total counts bytes received
     const rxSegsPerUnit = (rx.out2 - rx.out1) / N2 / MSS;
     if (rxSegsPerUnit !== 1) notes.push('rx: ' + rxSegsPerUnit + ' segments delivered per segment injected');
@@ -99,6 +107,8 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const txSegsPerUnit = (tx.out2 - tx.out1) / N2;
     if (txSegsPerUnit !== 2) notes.push('tx: ' + txSegsPerUnit + ' frames per ACK (expected 2)');
     const txSegs = tx.units * txSegsPerUnit;
+    const txRefSegs = txRef.units * ((txRef.out2 - txRef.out1) / N2);
+    const rxWholeSegs = rxWhole.units * ((rxWhole.out2 - rxWhole.out1) / N2 / MSS);
     // pair: a unit is 1 ms of virtual time; the total counts bytes B received
     const pairSegs = pair.units * ((pair.out2 - pair.out1) / PAIR_N2 / MSS);
 
@@ -115,21 +125,26 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     };
     const heapChunkBytes = chunks.bufferBytes + chunks.arrayBytes + chunks.stringBytes;
 
-    const gcDuringRuns = [rx, tx, pair, ck].filter((d) => d.gcSeen).length;
+    const gcDuringRuns = [rx, tx, rxWhole, txRef, pair, ck].filter((d) => d.gcSeen).length;
     if (gcDuringRuns) notes.push('a garbage collection happened during ' + gcDuringRuns + ' run(s): slot figures are not exact');
 
     const figures: XsFigures = {
       rxComputronsPerSegment: Math.round(rx.compute / rxSegs),
       txComputronsPerSegment: Math.round(tx.compute / txSegs),
+      rxWholeArrayComputronsPerSegment: Math.round(rxWhole.compute / rxWholeSegs),
+      txNoCopyComputronsPerSegment: Math.round(txRef.compute / txRefSegs),
       pairComputronsPerSegment: Math.round(pair.compute / pairSegs),
       slotsPerSegment: round2(pair.slots / pairSegs),
       rxSlotsPerSegment: round2(rx.slots / rxSegs),
       txSlotsPerSegment: round2(tx.slots / txSegs),
+      rxWholeArraySlotsPerSegment: round2(rxWhole.slots / rxWholeSegs),
+      txNoCopySlotsPerSegment: round2(txRef.slots / txRefSegs),
       heapBytes: heapSlots * SLOT_BYTES_ESP32 + heapChunkBytes,
       heapSlots,
       heapChunkBytes,
       checksumComputrons: Math.round((ck.compute - ckEmpty.compute) / ck.units),
       gcDuringRuns,
+      controlSlotsPerObject: round2(control.slots / control.units),
     };
     return { figures, status, notes };
   } finally {
@@ -144,14 +159,18 @@ function round2(x: number): number {
 export async function run(): Promise<BenchResult> {
   const { figures: f, notes } = await measureXs();
   const rows: [string, string][] = [
-    ['rx computrons / 1460-byte segment', fmtInt(f.rxComputronsPerSegment)],
+    ['rx computrons / 1460-byte segment (frames in a driver ring)', fmtInt(f.rxComputronsPerSegment)],
     ['tx computrons / 1460-byte segment', fmtInt(f.txComputronsPerSegment)],
+    ['  rx, each frame a whole array of its own', fmtInt(f.rxWholeArrayComputronsPerSegment)],
+    ['  tx, tcp_write without COPY (PBUF_REF)', fmtInt(f.txNoCopyComputronsPerSegment)],
     ['two stacks + mock wire, computrons / segment', fmtInt(f.pairComputronsPerSegment)],
     ['heap slots allocated / segment (goal 0)', fmt(f.slotsPerSegment, 2)],
-    ['  rx only / tx only', fmt(f.rxSlotsPerSegment, 2) + ' / ' + fmt(f.txSlotsPerSegment, 2)],
+    ['  rx / tx / rx whole-array / tx no-copy', [f.rxSlotsPerSegment, f.txSlotsPerSegment, f.rxWholeArraySlotsPerSegment,
+      f.txNoCopySlotsPerSegment].map((x) => fmt(x, 2)).join(' / ')],
     ['heap: 1 stack, default pools, 4 connections (bytes)', fmtInt(f.heapBytes)],
     ['  slots / chunk bytes', fmtInt(f.heapSlots) + ' / ' + fmtInt(f.heapChunkBytes)],
     ['checksum over 1460 bytes (computrons)', fmtInt(f.checksumComputrons)],
+    ['control: slots counted per object literal', fmt(f.controlSlotsPerObject, 2)],
   ];
   for (const n of notes) rows.push(['note', n]);
   const json: Record<string, number> = { ...f };

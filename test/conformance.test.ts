@@ -101,7 +101,11 @@ describe('drill runner: failing scripts fail where they should', function () {
   });
 
   it('a missing packet', () => {
-    fails([...OPEN, '+0 > P. 1:11(10) ack 1'], 8, /expected > P\. 1:11\(10\) ack 1 at 0\.100000 \(tolerance 0\.\d+\) but no packet was sent/);
+    fails([...OPEN, '+0 > P. 1:11(10) ack 1'], 8,
+      /expected > P\. 1:11\(10\) ack 1 at 0\.100000 \(tolerance 0\.\d+\) but no packet was sent \(waited until 0\.104000\)$/);
+    // something else came later: it is named
+    fails([...OPEN, '+0 write(4, ..., 10) = 10', '+0 > P. 1:11(10) ack 1', '+.5 > F. 11:11(0) ack 1'], 10,
+      /expected > F\. 11:11\(0\) ack 1 at 0\.600000 .* but no packet was sent \(waited until 0\.662500\); the next one was > P\. 1:11\(10\) ack 1 win 8192 at 1\.100000/);
   });
 
   it('an extra packet fails at the next > line', () => {
@@ -116,12 +120,12 @@ describe('drill runner: failing scripts fail where they should', function () {
 
   it('a packet too late (the retransmission after 1 s, expected after 0.5 s)', () => {
     fails([...OPEN, '+0 write(4, ..., 10) = 10', '+0 > P. 1:11(10) ack 1', '+.5 > P. 1:11(10) ack 1'], 10,
-      /expected > P\. 1:11\(10\) ack 1 at 0\.600000 \(tolerance 0\.062500\) but no packet was sent \(waited until 0\.662500\)/);
+      /expected > P\. 1:11\(10\) ack 1 at 0\.600000 \(tolerance 0\.062500\) but got it at 1\.100000 \(too late\)/);
   });
 
   it('a range that the packet misses', () => {
     fails([...OPEN, '+0 write(4, ..., 10) = 10', '+0 > P. 1:11(10) ack 1', '+0.2~+0.8 > P. 1:11(10) ack 1'], 10,
-      /in 0\.300000~0\.900000 .* but no packet was sent/);
+      /in 0\.300000~0\.900000 \(tolerance 0\.025000\) but got it at 1\.100000 \(too late\)/);
     const r = runDrill([...OPEN, '+0 write(4, ..., 10) = 10', '+0 > P. 1:11(10) ack 1', '+0.8~+1.2 > P. 1:11(10) ack 1'].join('\n'), 'ok.pkt');
     assert.ok(r.ok, r.message);
     check(r);

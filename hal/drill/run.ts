@@ -128,6 +128,8 @@ const SYSCTL_OK: Readonly<Record<string, readonly string[] | null>> = {
 
 const ANY_TIME_HORIZON_US = 300e6;
 const BLOCK_LIMIT_US = 600e6;
+/** How far past a missed window the runner looks, to report what came instead. */
+const LATE_LOOKAHEAD_US = 120e6;
 const DEFAULT_WIN = 65535;
 
 function secs(us: number): string {
@@ -142,6 +144,8 @@ export class DrillRunner {
   private driver!: MockDriver;
   private sockets!: Sockets;
   private now = 0;
+  /** The last time the stack's timers ran (µs). */
+  private ticked = -1;
   private readonly out: OutPacket[] = [];
   private readonly arpOut: Uint8Array[] = [];
   private sut: { kind: 'none' } | { kind: 'sock'; sock: Sock } | { kind: 'flow'; flow: Flow } = { kind: 'none' };
@@ -310,13 +314,28 @@ export class DrillRunner {
     this.net.clock.set(us / 1000);
     this.settle();
     this.stack.tick(us / 1000);
+    this.ticked = us;
     this.settle();
   }
 
-  /** Moves virtual time to `us`, ticking the stack at every millisecond on the way. */
-  private advanceTo(us: number, stepUs = 1000): void {
+  /**
+   * Moves virtual time to `us`, ticking the stack at every millisecond on the way. With
+   * `inclusive` false the stack's timers due exactly at `us` are left for later: a script event
+   * at time T happens before a timer that expires at T fires (kernel timers fire at or after their
+   * expiry, never before; packetdrill injects at T).
+   */
+  private advanceTo(us: number, inclusive = true, stepUs = 1000): void {
+    if (this.ticked < this.now && (inclusive || this.now < us)) this.tickAt(this.now);
     while (this.now < us) {
       const next = Math.min(us, (Math.floor(this.now / stepUs) + 1) * stepUs);
+      if (next === us && !inclusive) {
+        this.now = us;
+        this.net.clock.set(us / 1000);
+        // the stack reads the time on every tick and frame; API calls made now must see it too
+        this.stack.core.now = us / 1000;
+        this.settle();
+        break;
+      }
       this.tickAt(next);
     }
   }
@@ -393,7 +412,7 @@ export class DrillRunner {
       throw new Failure(ev.line, 'timing error: expected ' + describe(ev) + ' at ' + secs(start) + ' sec but happened at '
         + secs(this.now) + ' sec; tolerance ' + secs(tol) + ' sec');
     }
-    this.advanceTo(start);
+    this.advanceTo(start, false);
   }
 
   // --- packets -----------------------------------------------------------------------------------
@@ -463,13 +482,45 @@ export class DrillRunner {
     for (;;) {
       pkt = this.takePacket(flow);
       if (pkt !== null) break;
-      if (this.now >= hi) {
-        throw new Failure(ev.line, 'expected ' + expectedText(ev) + ' ' + windowText(ev, start, end, tol)
-          + ' but no packet was sent (waited until ' + secs(this.now) + ')');
-      }
+      if (this.ticked < this.now) { this.tickAt(this.now); continue; }
+      if (this.now >= hi) this.late(ev, flow, start, end, tol, lo);
       this.advanceTo(Math.min(hi, this.nextStep()));
     }
     this.verifyOutbound(ev, flow, pkt, start, end, tol, lo, hi);
+  }
+
+  /** The expected segment did not come in time: look a while further to say what did come. */
+  private late(ev: PacketEvent, flow: Flow, start: number, end: number, tol: number, lo: number): never {
+    const waited = this.now;
+    const head = 'expected ' + expectedText(ev) + ' ' + windowText(ev, start, end, tol);
+    const horizon = this.now + LATE_LOOKAHEAD_US;
+    let pkt: OutPacket | null = null;
+    while (pkt === null && this.now < horizon) {
+      this.advanceTo(this.nextStep());
+      pkt = this.takePacket(flow);
+    }
+    if (pkt !== null) {
+      try {
+        this.verifyOutbound(ev, flow, pkt, start, end, tol, lo, Infinity);
+      } catch (e) {
+        if (!(e instanceof Failure)) throw e;
+        throw new Failure(ev.line, head + ' but no packet was sent (waited until ' + secs(waited) + '); the next one was '
+          + this.actualText(flow, pkt));
+      }
+      throw new Failure(ev.line, head + ' but got it at ' + secs(pkt.time) + ' (too late)');
+    }
+    throw new Failure(ev.line, head + ' but no packet was sent (waited until ' + secs(waited) + ')');
+  }
+
+  /** A segment we sent, in the script's numbering. */
+  private actualText(flow: Flow, pkt: OutPacket): string {
+    const s = pkt.seg;
+    const actSyn = (s.flags & F_SYN) !== 0;
+    const seqOff = !flow.localIsnKnown ? 0 : actSyn ? flow.liveLocalIsn - flow.scriptLocalIsn : flow.liveLocalIsn;
+    const hasAck = (s.flags & F_ACK) !== 0;
+    const ack = hasAck ? (s.ack - (actSyn || !flow.remoteIsnKnown ? 0 : flow.remoteIsn)) >>> 0 : s.ack;
+    return formatSegment('>', s.flags, (s.seq - seqOff) >>> 0, s.payload.length, hasAck || s.ack !== 0 ? ack : null, s.win,
+      s.urg, s.options) + ' at ' + secs(pkt.time);
   }
 
   private verifyOutbound(ev: PacketEvent, flow: Flow, pkt: OutPacket, start: number, end: number, tol: number,
@@ -488,8 +539,7 @@ export class DrillRunner {
     const hasAck = (s.flags & F_ACK) !== 0;
     const ack = hasAck ? (s.ack - (actSyn || !flow.remoteIsnKnown ? 0 : flow.remoteIsn)) >>> 0 : s.ack;
     const len = s.payload.length;
-    const actual = formatSegment('>', s.flags, seq, len, hasAck || s.ack !== 0 ? ack : null, s.win, s.urg, s.options)
-      + ' at ' + secs(pkt.time);
+    const actual = this.actualText(flow, pkt);
     const mismatch = (what: string): never => {
       throw new Failure(ev.line, 'expected ' + expectedText(ev) + ' but got ' + actual + ' (' + what + ')');
     };
@@ -656,7 +706,7 @@ export class DrillRunner {
         return n > 0;
       };
       const limit = this.now + 3600e6;
-      while (busy() && this.now < limit) this.advanceTo(this.now + 10000, 10000);
+      while (busy() && this.now < limit) this.advanceTo(this.now + 10000, true, 10000);
       if (busy()) {
         const conns: Parameters<Parameters<typeof tcp.forEachConn>[0]>[0][] = [];
         tcp.forEachConn((c) => { conns.push(c); });
@@ -665,7 +715,7 @@ export class DrillRunner {
         tcp.forEachListener((l) => { ls.push(l); });
         for (const l of ls) tcp.closeListener(l);
       }
-      this.advanceTo(this.now + 10000, 10000);
+      this.advanceTo(this.now + 10000, true, 10000);
       this.net.wire.flush();
     } finally {
       this.cleaning = false;
