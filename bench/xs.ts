@@ -72,6 +72,36 @@ export interface XsFigures {
   controlSlotsPerObject: number;
 }
 
+/** Deepest recursion that completes, one fresh worker per probe (xsnap exits on stack overflow). */
+async function maxDepth(code: string, kind: string, hi: number): Promise<number> {
+  let lo = 0;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    const w = XsnapWorker.start('xs-tcp-stack-probe');
+    let ok = false;
+    try {
+      await w.evaluate(code);
+      ok = (await w.call('XsTcpBench.stackProbe(' + JSON.stringify(kind) + ', ' + mid + ')')).text === 'ok';
+    } catch {
+      ok = false;
+    } finally {
+      await w.close();
+    }
+    if (ok) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** XS stack slots the echo path (segment in → recv callback → tcp_write → output → driver) needs. */
+export async function measureStackSlots(): Promise<{ frameSlots: number; echoSlots: number; f0: number; f10: number; fEcho: number }> {
+  const code = await bundleIife(fileURLToPath(new URL('./xs_entry.js', import.meta.url)), 'XsTcpBench');
+  const f0 = await maxDepth(code, '0', 4096);
+  const f10 = await maxDepth(code, '10', f0);
+  const fEcho = await maxDepth(code, 'echo', f0);
+  const frameSlots = (10 * f10) / (f0 - f10);
+  return { frameSlots: round2(frameSlots), echoSlots: Math.round((f0 - fEcho) * frameSlots), f0, f10, fEcho };
+}
+
 /** Runs the measurements in a fresh XS machine. */
 export async function measureXs(): Promise<{ figures: XsFigures; status: Record<string, unknown>; notes: string[] }> {
   const entry = fileURLToPath(new URL('./xs_entry.js', import.meta.url));

@@ -26,6 +26,8 @@ import {
   tcp_recved, tcp_sent, tcp_sndbuf, tcp_state_name,
 } from '../src/api/tcp_api.js';
 import { TCP_WRITE_FLAG_COPY } from '../src/tcp/constants.js';
+import { startEcho, startDiscard, startDaytime, startChargen } from '../src/apps/index.js';
+import { netstat, formatNetstat } from '../src/api/tcp_api.js';
 import { arp, eth, get32, ip as ipOf, ipv4, put16, put32, cksum } from '../test/helpers/frames.js';
 
 export const MSS = 1460;
@@ -364,10 +366,15 @@ class HeapBench {
     // room for the accepted handles, so that the peer does not grow an array during the measurement
     this.accepted.length = 8; this.accepted.length = 0;
   }
-  /** Creates the measured stack and opens 4 connections from it. */
-  build(): string {
+  /** Creates the measured stack and opens 4 connections from it. With `services`, the stack also
+   *  runs echo, discard, daytime and chargen (the esp32 example app) and the netstat table is
+   *  formatted once, as the app prints it. */
+  build(services: boolean): string {
     const st = this.net.addStack({ ip: '10.6.0.1/24', name: 'measured' });
     this.stack = st;
+    if (services) {
+      startEcho(st); startDiscard(st); startDaytime(st); startChargen(st);
+    }
     for (let i = 0; i < 4; i++) {
       const c = tcp_new(st)!;
       tcp_connect(c, '10.6.0.2', 5001, null);
@@ -470,5 +477,53 @@ export function status(): string {
 }
 
 export function heapSetup(): string { heap = new HeapBench(); return 'ok'; }
-export function heapBuild(): string { return heap!.build(); }
+export function heapBuild(services: boolean): string { return heap!.build(services); }
+export function heapNetstat(): number { return formatNetstat(netstat(heap!.stack!)).length; }
+
+// ------------------------------------------------------------------------------------------------
+// stack depth: how many XS stack slots the deepest path needs (echo: a received segment whose recv
+// callback writes and outputs, down to the driver)
+// ------------------------------------------------------------------------------------------------
+
+function echoTraffic(): () => string {
+  const net = new MockNet({ seed: 9 });
+  const a = net.addStack({ ip: '10.5.0.1/24', name: 'A' });
+  const b = net.addStack({ ip: '10.5.0.2/24', name: 'B' });
+  startEcho(b);
+  const c = tcp_new(a)!;
+  const msg = payloadOf(3000, 9);
+  let got = 0;
+  tcp_recv(c, (_x, pcb, p) => { if (p !== null) { got += p.totLen; tcp_recved(pcb, p.totLen); pbuf_free(p); } return ERR_OK; });
+  tcp_connect(c, '10.5.0.2', 7, () => { tcp_write(c, msg, msg.length, TCP_WRITE_FLAG_COPY); tcp_output(c); return ERR_OK; });
+  return () => { net.run(300); return String(got); };
+}
+
+// not a tail call: XS implements proper tail calls, which would not grow the stack
+function depth0(n: number, fn: () => string): string {
+  if (n <= 0) return fn();
+  const r = depth0(n - 1, fn);
+  return r;
+}
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+function depth10(n: number, fn: () => string): string {
+  let a = n, b = n + 1, c = n + 2, d = n + 3, e = n + 4, f = n + 5, g = n + 6, h = n + 7, i = n + 8, j = n + 9;
+  if (n <= 0) return fn();
+  const r = depth10(n - 1, fn);
+  a += b + c + d + e + f + g + h + i + j;
+  return a < 0 ? '' : r;
+}
+
+/**
+ * One probe of the XS stack: recursion `depth` frames deep (`kind` 0: no locals; 10: ten more
+ * locals; 'echo': no locals, with the echo traffic run at the bottom). xsnap ends the whole worker on
+ * a stack overflow, so the Node side runs each probe in a fresh worker and searches for the deepest
+ * depth that completes. A frame's size s follows from F0 * s = F10 * (s + 10); the echo path needs
+ * (F0 - Fecho) * s slots.
+ */
+export function stackProbe(kind: string, depth: number): string {
+  const fn = kind === 'echo' ? echoTraffic() : () => 'x';
+  const r = kind === '10' ? depth10(depth, fn) : depth0(depth, fn);
+  return r === '' ? 'empty' : 'ok';
+}
+
 export function heapChunks(slotSize: number): string { return heap!.chunkBytes(slotSize); }

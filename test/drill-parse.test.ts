@@ -97,20 +97,27 @@ describe('drill: parser', () => {
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < . 1:10(10) ack 1 win 1', 2, /inconsistent/);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < . 1:1(0) ack 1 win 70000', 2, /window value out of range/);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < . 1:1(0) ack 4294967296 win 1', 2, /ack sequence number out of range/);
-    throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) ack 1 win 1', 2, /ACK flag/);
+    assert.equal(pkt('+0 < R 1:1(0) ack 7 win 0').ack, 7);
+    throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < . 1:1(0) ack 1', 2, /window must be specified for inbound packets/);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < . 1:1(0) win 1 ack 1', 2, /misplaced/);
   });
 
   it('parses every TCP option and the <...> wildcard', () => {
-    const p = pkt('+0 < S 0:0(0) win 100 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7,eol,sack 1:2 3:4>');
+    const p = pkt('+0 < S 0:0(0) win 100 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>');
     assert.deepEqual(p.options, [
       { kind: 'mss', value: 1460 }, { kind: 'sackOK' }, { kind: 'TS', val: 100, ecr: 0 }, { kind: 'nop' },
-      { kind: 'wscale', value: 7 }, { kind: 'eol' }, { kind: 'sack', blocks: [[1, 2], [3, 4]] },
+      { kind: 'wscale', value: 7 },
     ]);
+    assert.deepEqual(pkt('+0 < . 1:1(0) ack 1 win 100 <nop,nop,sack 1:2 3:4>').options, [
+      { kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: [[1, 2], [3, 4]] }]);
+    assert.deepEqual(pkt('+0 < S 0:0(0) win 100 <mss 1000,nop,nop,nop,eol>').options, [
+      { kind: 'mss', value: 1000 }, { kind: 'nop' }, { kind: 'nop' }, { kind: 'nop' }, { kind: 'eol' }]);
     assert.equal(pkt('+0 > S. 0:0(0) ack 1 <...>').options, null);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1 <...>', 2, /only be used with outbound/);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1 <md5 abc>', 2, /unsupported TCP option: md5/);
     throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1 <mss 1460', 2, /',' or '>'/);
+    throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1 <mss 1460,wscale 7>', 2, /not padded correctly.*3 excess bytes/);
+    throwsAt('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1 <sack 1:2 3:4 5:6 7:8,TS val 1 ecr 2>', 2, /TCP header too large/);
   });
 
   it('formats a segment back in packetdrill notation', () => {

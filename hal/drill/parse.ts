@@ -73,7 +73,7 @@ export interface PacketEvent extends EventBase {
   seq: number;
   end: number;
   len: number;
-  /** `ack N` (null when absent: the field must then be 0 on an outbound segment, packetdrill-like). */
+  /** `ack N` (null when absent: 0). Without the ACK flag the field is taken as written (absolute). */
   ack: number | null;
   /** `win N`, null when not written (outbound: not checked; inbound: a default is used). */
   win: number | null;
@@ -487,7 +487,13 @@ class Parser {
     }
     const nt = this.peek();
     if (nt.type === 'word') this.fail(nt, 'unsupported packet field (or misplaced: the order is ack, win, urg, <options>): ' + this.describe(nt));
-    if ((flags & F_ACK) === 0 && ack !== null) this.fail(dirTok, "'ack' given but the ACK flag ('.') is not set");
+    // packetdrill's own checks (tcp_packet.c)
+    if (win === null && dir === '<') this.fail(dirTok, 'window must be specified for inbound packets');
+    if (options !== null && optionsBytes(options) % 4 !== 0) {
+      this.fail(dirTok, 'TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: '
+        + (optionsBytes(options) % 4) + ' excess bytes (add nop)');
+    }
+    if (options !== null && optionsBytes(options) > 40) this.fail(dirTok, 'TCP header too large');
     return {
       type: 'packet', line, time, text: '', dir, flags, seq: seqTok.n, end: endTok.n, len: lenTok.n,
       ack, win, urg, options,
@@ -522,6 +528,8 @@ class Parser {
         case 'U': bit = F_URG; break;
         case 'E': bit = F_ECE; break;
         case 'W': bit = F_CWR; break;
+        case 'A': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+          this.fail(t, "unsupported TCP flag '" + ch + "' (AccECN)");
         default: this.fail(t, "unknown TCP flag '" + ch + "' in '" + letters + "'");
       }
       if ((flags & bit) !== 0) this.fail(t, "duplicate TCP flag '" + ch + "'");
@@ -718,6 +726,22 @@ class Parser {
     }
     this.fail(t, 'expected an expression but found ' + this.describe(t));
   }
+}
+
+/** Bytes a list of TCP options takes (RFC 9293 §3.1 lengths). */
+export function optionsBytes(opts: TcpOptionSpec[]): number {
+  let n = 0;
+  for (const o of opts) {
+    switch (o.kind) {
+      case 'nop': case 'eol': n += 1; break;
+      case 'mss': n += 4; break;
+      case 'wscale': n += 3; break;
+      case 'sackOK': n += 2; break;
+      case 'TS': n += 10; break;
+      case 'sack': n += 2 + 8 * o.blocks.length; break;
+    }
+  }
+  return n;
 }
 
 /** Parses a script; throws DrillParseError ("path:line: reason") on anything unsupported. */

@@ -40,7 +40,7 @@ import {
   type TcpOptionSpec,
 } from './parse.js';
 import { Sockets, ScriptError, ERRNO, STRERROR, exprText, type Call, type CallResult, type Sock, type Conn } from './sockets.js';
-import { buildTcpFrame, buildArpReply, decodeFrame, optionsLength, type Segment } from './packet.js';
+import { buildTcpFrame, buildArpReply, decodeFrame, type Segment } from './packet.js';
 
 export interface DrillOptions {
   /** Record a trace of every event and segment in `result.log`. */
@@ -440,20 +440,19 @@ export class DrillRunner {
       flow.gotRemoteSyn = true;
     }
     const seq = syn ? ev.seq >>> 0 : (ev.seq + (flow.remoteIsnKnown ? flow.remoteIsn : 0)) >>> 0;
-    let ack = 0;
+    // the ack field is mapped only with the ACK flag; without it, it goes as written (packetdrill)
+    let ack = (ev.ack ?? 0) >>> 0;
     if ((ev.flags & F_ACK) !== 0) {
-      const a = ev.ack ?? 0;
       const off = !flow.localIsnKnown ? 0 : syn ? flow.liveLocalIsn - flow.scriptLocalIsn : flow.liveLocalIsn;
-      ack = (a + off) >>> 0;
+      ack = (ack + off) >>> 0;
     }
     const options = ev.options ?? [];
-    if (optionsLength(options) > 40) throw new Failure(ev.line, 'TCP options longer than 40 bytes');
     const frame = buildTcpFrame({
       dstMac: this.driver.mac, srcMac: this.raw.mac, srcIp: flow.remoteIp, dstIp: flow.localIp, ipId: this.ipId++ & 0xffff,
       srcPort: flow.remotePort, dstPort: flow.localPort, seq, ack, flags: ev.flags, win: ev.win ?? DEFAULT_WIN,
       urg: ev.urg, options, payloadLen: ev.len,
     });
-    this.trace(formatSegment('<', ev.flags, seq, ev.len, (ev.flags & F_ACK) !== 0 ? ack : null, ev.win ?? DEFAULT_WIN,
+    this.trace(formatSegment('<', ev.flags, seq, ev.len, (ev.flags & F_ACK) !== 0 || ack !== 0 ? ack : null, ev.win ?? DEFAULT_WIN,
       ev.urg, options) + ' (live)');
     this.raw.send(frame);
     this.settle();

@@ -868,6 +868,9 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.sndWl2 = iss;
     this.takePeerMss(pcb);
     pcb.lastActivity = this.core.now;
+    // in the RFC's diagram the listening TCB itself moves to SYN-RECEIVED; here a child pcb does,
+    // and the trace shows it as that transition (the listener stays in LISTEN)
+    pcb.state = LISTEN;
     this.setState(pcb, SYN_RCVD, CAUSE_SEGMENT);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) {
       this.freePcb(pcb, 0, CAUSE_SEGMENT);
@@ -1119,7 +1122,10 @@ export class TcpLayer implements IpProtocolHandler {
       return;
     }
     if (pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
-      // a passive open returns to LISTEN: the listener stays, this embryonic connection goes
+      // a passive open returns to LISTEN (RFC 9293 §3.10.7.4): the listener goes on, this embryonic
+      // connection goes away
+      this.setState(pcb, LISTEN, CAUSE_SEGMENT);
+      pcb.state = CLOSED;
       this.freePcb(pcb, 0, CAUSE_SEGMENT);
       return;
     }
@@ -2122,7 +2128,7 @@ export class TcpLayer implements IpProtocolHandler {
     }
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
-      if (p.state === CLOSED) continue;
+      // CLOSED rows are pcbs the application created (tcp_new) and has not opened yet
       let recvQ = p.rcvWndMax - p.rcvWnd;
       if (recvQ < 0) recvQ = 0;
       let sendQ = (p.sndLbb - p.sndUna) >>> 0;

@@ -477,7 +477,10 @@ export class TcpPeer {
    * Active open from the peer to a listener of the stack: SYN → SYN-ACK (checked) → ACK. Learns the
    * stack's ISN. Leaves the clock right after the ACK is delivered (1 ms later).
    */
-  handshake(opts: { isn: number; win?: number; mss?: number | null; port?: number; synAckWin?: number } ): Seg {
+  handshake(opts: { isn: number; win?: number; mss?: number | null; port?: number; synAckWin?: number;
+    /** The handshake's RTT as the stack measures it: the ACK is processed `rtt` ms after the SYN-ACK
+     *  left (default 1: the ACK is sent at once). */
+    rtt?: number; } ): Seg {
     const port = opts.port ?? this.port;
     this.peerIsn = opts.isn >>> 0;
     this.stackIsn = undefined;
@@ -485,6 +488,7 @@ export class TcpPeer {
     this.send({ flags: 'S', seq: opts.isn, win: opts.win, mss, srcPort: port });
     const synAck = this.expect({ flags: 'S.', ack: sq(opts.isn, 1), dstPort: port, win: opts.synAckWin }, 100, 'SYN-ACK');
     this.stackIsn = synAck.seq;
+    if (opts.rtt !== undefined && opts.rtt > 1) this.at(synAck.time + opts.rtt - 1);
     this.send({ flags: '.', seq: sq(opts.isn, 1), ack: sq(synAck.seq, 1), win: opts.win, srcPort: port });
     this.net.run(1);
     return synAck;
@@ -763,10 +767,10 @@ export function setup(opts: { config?: Partial<StackConfig>; seed?: number; peer
 
 /** setup() + a listener on the peer's stackPort + the peer's active open: ESTABLISHED. */
 export function established(opts: { config?: Partial<StackConfig>; seed?: number; isn?: number; win?: number;
-  mss?: number | null; app?: AppOptions; recvWnd?: number; peer?: PeerOptions } = {}): EstFixture {
+  mss?: number | null; app?: AppOptions; recvWnd?: number; peer?: PeerOptions; rtt?: number } = {}): EstFixture {
   const f = setup(opts);
   const lis = listen(f.stack, f.peer.stackPort, { app: opts.app, recvWnd: opts.recvWnd });
-  const synAck = f.peer.handshake({ isn: opts.isn ?? 0xfffffff0, win: opts.win, mss: opts.mss });
+  const synAck = f.peer.handshake({ isn: opts.isn ?? 0xfffffff0, win: opts.win, mss: opts.mss, rtt: opts.rtt });
   assert.equal(lis.apps.length, 1, 'connection accepted');
   return { ...f, lis, app: lis.apps[0], synAck };
 }
