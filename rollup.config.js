@@ -5,6 +5,8 @@
 //   build/xs-tcp.min.js      the same, minified (terser, ES2022; class names kept for stack traces).
 //   build/xs-tcp.iife.js     one classic script that sets globalThis.XsTcp: for xsnap and other hosts
 //                            that evaluate scripts, not modules.
+//   build/xs-tcp-esp32.js    the Moddable ESP32 HAL (hal/esp32/hal.ts) as an ES module; it imports the
+//                            Moddable modules `timer`, `time` and `ethhal` (hal/esp32/ethhal.js + C).
 //   build/xs-scenarios.iife.js  the scenario suite + mock HAL as one script (globalThis.XsTcpScenarios);
 //                            test/xs.test.ts builds the same bundle in memory and runs it in xsnap.
 //   build/xs-bench.iife.js   the XS meter benchmark's in-engine half (globalThis.XsTcpBench).
@@ -45,6 +47,9 @@ function guardExternal(id) {
   return false;
 }
 
+/** Modules the Moddable runtime provides: the only imports the ESP32 HAL bundle may leave external. */
+const MODDABLE_MODULES = new Set(['timer', 'time', 'ethhal']);
+
 export default [
   {
     input: input('dist/src/index.js'),
@@ -54,6 +59,14 @@ export default [
       { file: 'build/xs-tcp.js', format: 'es', banner, generatedCode: 'es2015' },
       { file: 'build/xs-tcp.min.js', format: 'es', banner, plugins: [terser(terserOptions)] },
       { file: 'build/xs-tcp.iife.js', format: 'iife', name: 'XsTcp', banner, generatedCode: 'es2015' },
+    ],
+  },
+  {
+    input: input('dist/hal/esp32/hal.js'),
+    external: (id) => MODDABLE_MODULES.has(id) || guardExternal(id),
+    onwarn,
+    output: [
+      { file: 'build/xs-tcp-esp32.js', format: 'es', banner, generatedCode: 'es2015' },
     ],
   },
   {

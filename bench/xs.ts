@@ -70,6 +70,27 @@ export interface XsFigures {
   gcDuringRuns: number;
   /** The method's control: slots counted per `{ i }` object literal allocated (should be > 0). */
   controlSlotsPerObject: number;
+  /** The esp32 example's load: one stack, echo/discard/daytime/chargen, 4 open connections. */
+  appHeapSlots: number;
+  appHeapChunkBytes: number;
+  appHeapBytes: number;
+  /** XS stack slots the deepest path measured needs (a segment to the echo service, whose recv
+   *  callback writes and outputs, down to the driver). */
+  stackSlotsEcho: number;
+}
+
+/** Slots and chunk bytes of one new stack with 4 open connections (and the services, if asked). */
+async function heapOf(w: XsnapWorker, services: boolean, notes: string[]): Promise<{ slots: number; chunkBytes: number }> {
+  await w.call('XsTcpBench.heapSetup()');
+  const h0 = await w.evaluate('gc();');
+  const built = await w.call('XsTcpBench.heapBuild(' + services + ') + (gc(), "")');
+  // both counts are taken at the end of the same 'gc();' script: only the new stack differs
+  const h1 = await w.evaluate('gc();');
+  if (built.text !== '4') notes.push('heap: ' + built.text + ' of 4 connections open');
+  const chunks = JSON.parse((await w.call('XsTcpBench.heapChunks(' + SLOT_BYTES_ESP32 + ')')).text) as {
+    bufferBytes: number; arrayBytes: number; stringBytes: number; objects: number;
+  };
+  return { slots: h1.meter.currentHeapCount - h0.meter.currentHeapCount, chunkBytes: chunks.bufferBytes + chunks.arrayBytes + chunks.stringBytes };
 }
 
 /** Deepest recursion that completes, one fresh worker per probe (xsnap exits on stack overflow). */
@@ -142,18 +163,12 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     // pair: a unit is 1 ms of virtual time; the total counts bytes B received
     const pairSegs = pair.units * ((pair.out2 - pair.out1) / PAIR_N2 / MSS);
 
-    // heap: one stack + 4 connections
-    await w.call('XsTcpBench.heapSetup()');
-    const h0 = await w.evaluate('gc();');
-    const built = await w.call('XsTcpBench.heapBuild() + (gc(), "")');
-    // both counts are taken at the end of the same 'gc();' script: only the new stack differs
-    const h1 = await w.evaluate('gc();');
-    if (built.text !== '4') notes.push('heap: ' + built.text + ' of 4 connections open');
-    const heapSlots = h1.meter.currentHeapCount - h0.meter.currentHeapCount;
-    const chunks = JSON.parse((await w.call('XsTcpBench.heapChunks(' + SLOT_BYTES_ESP32 + ')')).text) as {
-      bufferBytes: number; arrayBytes: number; stringBytes: number; objects: number;
-    };
-    const heapChunkBytes = chunks.bufferBytes + chunks.arrayBytes + chunks.stringBytes;
+    // heap: one stack + 4 connections; then the esp32 example's load (plus the four services)
+    const heap = await heapOf(w, false, notes);
+    const appHeap = await heapOf(w, true, notes);
+    const heapSlots = heap.slots;
+    const heapChunkBytes = heap.chunkBytes;
+    const stackProbe = await measureStackSlots();
 
     const gcDuringRuns = [rx, tx, rxWhole, txRef, pair, ck].filter((d) => d.gcSeen).length;
     if (gcDuringRuns) notes.push('a garbage collection happened during ' + gcDuringRuns + ' run(s): slot figures are not exact');
@@ -175,6 +190,10 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
       checksumComputrons: Math.round((ck.compute - ckEmpty.compute) / ck.units),
       gcDuringRuns,
       controlSlotsPerObject: round2(control.slots / control.units),
+      appHeapSlots: appHeap.slots,
+      appHeapChunkBytes: appHeap.chunkBytes,
+      appHeapBytes: appHeap.slots * SLOT_BYTES_ESP32 + appHeap.chunkBytes,
+      stackSlotsEcho: stackProbe.echoSlots,
     };
     return { figures, status, notes };
   } finally {
@@ -199,6 +218,9 @@ export async function run(): Promise<BenchResult> {
       f.txNoCopySlotsPerSegment].map((x) => fmt(x, 2)).join(' / ')],
     ['heap: 1 stack, default pools, 4 connections (bytes)', fmtInt(f.heapBytes)],
     ['  slots / chunk bytes', fmtInt(f.heapSlots) + ' / ' + fmtInt(f.heapChunkBytes)],
+    ['esp32 example (4 services + 4 connections), bytes', fmtInt(f.appHeapBytes)],
+    ['  slots / chunk bytes', fmtInt(f.appHeapSlots) + ' / ' + fmtInt(f.appHeapChunkBytes)],
+    ['XS stack slots, segment to echo and back to the driver', fmtInt(f.stackSlotsEcho)],
     ['checksum over 1460 bytes (computrons)', fmtInt(f.checksumComputrons)],
     ['control: slots counted per object literal', fmt(f.controlSlotsPerObject, 2)],
   ];

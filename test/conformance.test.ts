@@ -181,7 +181,7 @@ describe('drill runner: failing scripts fail where they should', function () {
   });
 
   it('unsupported lines and calls fail with their line', () => {
-    fails([...OPEN, '+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0'], 8, /unsupported system call poll/);
+    fails([...OPEN, '+0 sendmsg(4, {msg_name(...)=...}, 0) = 10'], 8, /unsupported system call sendmsg/);
     fails([...OPEN, '+0 setsockopt(4, SOL_SOCKET, SO_SNDBUF, [1000], 4) = 0'], 8, /unsupported socket option SO_SNDBUF/);
     fails([...OPEN, '+0 `ip link set dev tun0 mtu 1000`'], 8, /unsupported command/);
     fails(['--foo=1', ...OPEN], 1, /unsupported option --foo/);

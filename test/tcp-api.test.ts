@@ -16,7 +16,7 @@ import {
   SOF_REUSEADDR, SOF_KEEPALIVE, TCP_WRITE_FLAG_COPY, TCP_WRITE_FLAG_MORE, CLOSED, LISTEN, type TcpPcb,
 } from '../src/api/tcp_api.js';
 import {
-  ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_CLSD, ERR_ARG, ERR_ABRT, ERR_RST, ERR_ISCONN, lwip_strerr,
+  ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_CLSD, ERR_ARG, ERR_ABRT, ERR_RST, ERR_ISCONN,
 } from '../src/core/err.js';
 import { pbuf_free } from '../src/core/pbuf.js';
 import { ip4FromString } from '../src/core/ip4addr.js';
@@ -24,7 +24,7 @@ import type { Stack } from '../src/api/stack.js';
 import { MockNet } from '../hal/mock/net.js';
 import { assertPoolsFull } from './helpers/pools.js';
 import {
-  setup, established, activeEstablished, listen, connect, stateOf, sq, bytesToString, patternBytes, FAST,
+  setup, established, activeEstablished, listen, connect, stateOf, sq, patternBytes, FAST,
   TcpPeer, App, type Fixture, type Listener, type Seg,
 } from './helpers/tcppeer.js';
 
@@ -513,16 +513,17 @@ describe('TCP raw API', () => {
     it('tcp_sent reports acknowledged byte counts (partial ACKs included); tcp_sndbuf grows back', () => {
       const f = established({ isn: PISN });
       const { peer, app } = f;
+      tcp_nagle_disable(app.pcb); // (whether Nagle holds the 80-octet tail is not the point here)
       assert.equal(tcp_sndbuf(app.pcb), 8192);
       assert.equal(app.write(patternBytes(3000)), ERR_OK);
       assert.equal(tcp_sndbuf(app.pcb), 8192 - 3000);
       peer.expect({ len: 1460, seq: peer.s(0) }, 10);
       peer.expect({ len: 1460, seq: peer.s(1460) }, 10);
-      peer.expectNone(50, 'Nagle holds the 80-octet tail while data is unacknowledged');
+      peer.expect({ len: 80, seq: peer.s(2920) }, 10);
       peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(1000) });
       f.net.run(ARRIVE);
       peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(2920) });
-      peer.expect({ len: 80, seq: peer.s(2920) }, 10);
+      f.net.run(ARRIVE);
       peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(3000) });
       f.net.run(ARRIVE);
       assert.deepEqual(app.sentCalls, [1000, 1920, 80]);
@@ -695,6 +696,31 @@ describe('TCP raw API', () => {
       peer.expect({ flags: '.', ack: peer.p(8192), win: 8192, time: f.net.now }, 10);
       finish(f, [f.lis], [app]);
     });
+
+    // KNOWN FAILING until /work/brief/tcp-bugs.md #2 is fixed (stack bug, not the test)
+    it('the small tail of a write is not held behind the receiver\'s delayed ACK (two stacks, Nagle on)', () => {
+      // classic Nagle (hold any small segment while data is unacknowledged) meets delayed ACK (the
+      // receiver waits 200 ms for a second segment that Nagle is holding): every write that does not
+      // end on an MSS boundary stalls 200 ms. Minshall's variant (hold a small segment only while a
+      // previous SMALL segment is unacknowledged), as Linux does, keeps Nagle without the stall.
+      // TCP_QUICKACKS 0: the receiver is past its quick-ACK start, as in any long-lived connection.
+      const net = new MockNet({ seed: 5 });
+      const a = net.addStack({ ip: '10.0.0.1/24', config: FAST });
+      const b = net.addStack({ ip: '10.0.0.2/24', config: { ...FAST, TCP_QUICKACKS: 0 } });
+      const lis = listen(b, 80);
+      const client = connect(a, '10.0.0.2', 80);
+      net.runUntil(() => client.connected && lis.apps.length === 1, 100);
+      const server = lis.apps[0];
+      const t0 = net.now;
+      assert.equal(client.write(patternBytes(2000)), ERR_OK, 'a 2000-octet request: 1460 + 540');
+      net.runUntil(() => server.received.length === 2000, 1000);
+      assert.equal(server.received.length, 2000);
+      assert.ok(net.now - t0 < 200, 'the whole request arrived after ' + (net.now - t0) + ' ms');
+      tcp_abort(client.pcb);
+      tcp_close(lis.pcb);
+      net.run(2100);
+      assertPoolsFull(a, b);
+    });
   });
 
   describe('pcb pool', () => {
@@ -854,7 +880,6 @@ describe('TCP raw API', () => {
       assert.equal(app.write('hi server'), ERR_OK);
       peer.expect({ flags: 'P.', seq: peer.s(0), ack: peer.p(12), data: 'hi server' }, 10);
       finish(f, [], [app]);
-      void bytesToString; void lwip_strerr; void tcp_recv;
     });
   });
 });

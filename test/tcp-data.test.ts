@@ -12,15 +12,16 @@
  */
 import assert from 'node:assert/strict';
 import {
-  tcp_new, tcp_bind, tcp_connect, tcp_write, tcp_output, tcp_close, tcp_shutdown, tcp_abort, tcp_recved,
+  tcp_new, tcp_bind, tcp_connect, tcp_write, tcp_output, tcp_close, tcp_shutdown, tcp_abort,
   tcp_state_name, tcp_is_alive, tcp_keepalive_set, ip_set_option, SOF_KEEPALIVE, TCP_WRITE_FLAG_COPY,
   type TcpPcb,
 } from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_TIMEOUT } from '../src/core/err.js';
+import { ERR_OK, ERR_TIMEOUT, ERR_RST } from '../src/core/err.js';
+import { pbuf_free, type Pbuf } from '../src/core/pbuf.js';
 import { resolveConfig, ConfigError } from '../src/core/config.js';
 import { assertPoolsFull } from './helpers/pools.js';
 import {
-  setup, established, activeEstablished, listen, connect, stateOf, sq, sdiff, patternBytes, hex,
+  setup, established, listen, connect, stateOf, sq, sdiff, patternBytes, hex,
   type Fixture, type Listener, type App, type Seg, type TcpPeer,
 } from './helpers/tcppeer.js';
 
@@ -171,19 +172,23 @@ describe('TCP data transfer', () => {
       assert.equal(stateOf(stack, 80, peer.port), 'CLOSE_WAIT');
       app.read(2048);
       assert.equal(peer.expect({ flags: '.', ack: 8194 }, 10, 'segment 15').win, 4096);
+      // segment 16: the last 2K are read: the full 6K window is announced — as its own update, or (the
+      // announced 4K being more than half the buffer, nothing is blocked) on the next segment we send
       app.read(2048);
-      assert.equal(peer.expect({ flags: '.', ack: 8194 }, 10, 'segment 16').win, 6144);
+      f.net.run(10);
+      for (const s of peer.drain()) assert.deepEqual([s.flags, s.ack, s.win], ['.', 8194, 6144], 'segment 16');
       assert.equal(app.received.length, 8192);
       assert.deepEqual(Array.from(app.received.bytes()), Array.from(patternBytes(8192)));
       // segment 17: the application closes
       assert.equal(tcp_close(app.pcb), ERR_OK);
-      peer.expect({ flags: 'F.', seq: peer.s(0), ack: 8194 }, 10, 'segment 17');
+      peer.expect({ flags: 'F.', seq: peer.s(0), ack: 8194, win: 6144 }, 10, 'segment 17');
       peer.send({ flags: '.', seq: 8194, ack: peer.s(1), win: 4096 });
       f.net.run(ARRIVE);
       assert.equal(stateOf(stack, 80, peer.port), undefined);
       finish(f, [lis]);
     });
 
+    // KNOWN FAILING until /work/brief/tcp-bugs.md #1 is fixed (stack bug, not the test)
     it('a bare zero-window probe <SEQ=RCV.NXT-1> (no data, as Linux sends it) is answered with the window', () => {
       // RFC 9293 §3.10.7.4: an unacceptable segment is answered <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>;
       // the sender's persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17) relies on that answer
@@ -225,6 +230,37 @@ describe('TCP data transfer', () => {
       last = peer.drain().pop() as Seg;
       assert.equal(sq(last.ack, last.win), edge, 'right edge unchanged: ' + last.ack + '+' + last.win);
       finish(f, [lis], [app]);
+    });
+  });
+
+  describe('pool pressure', () => {
+    it('an application holding every received pbuf cannot stop ACK (and RST) processing: the receive reserve', () => {
+      const held: Pbuf[] = [];
+      const f = established({
+        isn: PISN,
+        config: { PBUF_POOL_SIZE: 16, PBUF_RX_RESERVE: 4 },
+        app: { onRecv: (_app, p) => { if (p === null) return undefined; held.push(p); return ERR_OK; } },
+      });
+      const { peer, app, stack } = f;
+      assert.equal(app.write(patternBytes(1000)), ERR_OK);
+      peer.expect({ len: 1000 }, 10);
+      // the peer floods small segments; the application keeps every pbuf (it owns them)
+      for (let i = 0; i < 30; i++) peer.send({ flags: '.', seq: peer.p(i * 10), ack: peer.s(0), data: patternBytes(10, i * 10) });
+      f.net.run(300);
+      const pool = stack.pools().find((x) => x.name === 'pbuf_pool')!.stats;
+      assert.ok(held.length < 30, 'the stack stopped taking payload (' + held.length + ' pbufs held, pool ' + pool.used + '/' + pool.avail + ')');
+      const acked = sdiff(peer.p(0), (peer.drain().pop() as Seg).ack);
+      assert.equal(acked, held.length * 10, 'only what was delivered is acknowledged');
+      // the peer's ACK of our data is still processed
+      peer.send({ flags: '.', seq: peer.p(acked), ack: peer.s(1000) });
+      f.net.run(ARRIVE);
+      assert.equal(app.sent, 1000, 'tcp_sent: the ACK was processed with the pool at its reserve');
+      // and a RST too
+      peer.send({ flags: 'R', seq: peer.p(acked) });
+      f.net.run(ARRIVE);
+      assert.equal(app.err, ERR_RST);
+      for (const p of held) pbuf_free(p);
+      finish(f, [f.lis]);
     });
   });
 
@@ -644,6 +680,7 @@ describe('TCP data transfer', () => {
       finish(f, [f.lis], [app]);
     });
 
+    // KNOWN FAILING until /work/brief/tcp-bugs.md #1 is fixed (stack bug, not the test)
     it('a keepalive probe from the peer <SEQ=RCV.NXT-1> is answered with an ACK', () => {
       // RFC 1122 §4.2.3.6: the probe is "SEG.SEQ = SND.NXT-1" so that the receiver answers it as an
       // unacceptable segment (RFC 9293 §3.10.7.4); an unanswered peer drops the connection
@@ -772,24 +809,28 @@ describe('TCP data transfer', () => {
       const isn = peer.stackIsn as number;
       assert.ok(isn > 2 ** 32 - 20000, 'ISN near 2^32: ' + hex(isn) + ' (wait ' + wait + ' ms)');
       const data = patternBytes(12000, 0, 17);
-      const segs: Seg[] = [];
+      const segs: Seg[] = [];   // everything the stack sent
+      const got: Seg[] = [];    // what reached the peer (the one lost segment excluded)
+      let lost: Seg | null = null;
       let off = 0;
-      let lostOnce = false;
-      for (let i = 0; i < 60 && off < data.length; i++) {
-        if (tcp_write(app.pcb, data.slice(off, off + 4000), 4000, TCP_WRITE_FLAG_COPY) === ERR_OK) { off += 4000; tcp_output(app.pcb); }
-        for (;;) {
-          const s = peer.next(i === 0 ? 10 : 1500);
-          if (s === null) break;
-          segs.push(s);
-          if (s.len === 0) continue;
-          // lose the first segment that straddles or follows the wrap once: the RTO resends it
-          if (!lostOnce && s.seq < isn && sq(s.seq, s.len) < isn) { lostOnce = true; continue; }
-          const have = stream(segs.filter((x) => !(lostOnce && x === s && false)), peer.s(0)).length;
-          peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(Math.min(have, sdiff(peer.s(0), sq(s.seq, s.len)))) });
+      for (let i = 0; i < 300 && stream(got, peer.s(0)).length < data.length; i++) {
+        if (off < data.length && tcp_write(app.pcb, data, 4000, TCP_WRITE_FLAG_COPY, off) === ERR_OK) {
+          off += 4000;
+          tcp_output(app.pcb);
         }
+        const s = peer.next(3000);
+        if (s === null) break;
+        segs.push(s);
+        if (s.len === 0) continue;
+        // the first data segment lying wholly past the wrap is lost once: recovery must resend it
+        if (lost === null && s.seq < isn && sq(s.seq, s.len) < isn) { lost = s; continue; }
+        got.push(s);
+        peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(stream(got, peer.s(0)).length) });
       }
-      assert.ok(lostOnce, 'a segment past the wrap was lost and retransmitted');
-      assert.deepEqual(Array.from(stream(segs, peer.s(0))), Array.from(data));
+      assert.ok(lost !== null, 'a segment past the wrap was lost');
+      const lostSeq = lost.seq;
+      assert.ok(segs.filter((x) => x.seq === lostSeq && x.len > 0).length >= 2, 'and retransmitted (seq ' + hex(lostSeq) + ')');
+      assert.deepEqual(Array.from(stream(got, peer.s(0))), Array.from(data));
       assert.ok(sq(peer.s(0), 12000) < isn, 'our sequence numbers wrapped');
       f.net.run(3000);
       assert.equal(app.sent, 12000);
@@ -797,5 +838,4 @@ describe('TCP data transfer', () => {
     });
   });
 
-  void tcp_recved; void activeEstablished;
 });

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { tcp_close, tcp_abort, tcp_is_alive, tcp_state_name } from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_RST, ERR_CLSD } from '../src/core/err.js';
+import { ERR_OK, ERR_RST } from '../src/core/err.js';
 import { assertPoolsFull } from './helpers/pools.js';
 import {
   setup, established, connect, listen, stateOf, sq, type Fixture, type Listener, type App,
@@ -95,7 +95,7 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
   describe('synchronized states (RFC 5961)', () => {
     it('an in-window RST not at RCV.NXT gets a challenge ACK; the connection stays', () => {
       const f = established({ isn: PISN });
-      const { peer, app, stack } = f;
+      const { peer, app } = f;
       for (const off of [1, 100, 8191]) {
         peer.send({ flags: 'R', seq: peer.p(off) });
         const t = f.net.now + ARRIVE;
@@ -108,7 +108,6 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
       f.net.run(5);
       assert.equal(app.text(), 'ok');
       finish(f, [f.lis], [app]);
-      void stack;
     });
 
     it('a RST exactly at RCV.NXT resets the connection: tcp_err(ERR_RST), nothing sent, pcb freed', () => {
@@ -225,7 +224,6 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
       assert.equal(app2.err, null, 'the application already closed: no callback');
       peer.expectNone(2000);
       finish(f, [f.lis]);
-      void ERR_CLSD;
     });
   });
 

@@ -260,6 +260,7 @@ export class DrillRunner {
     });
     this.sockets = new Sockets(stack, {
       localIp: this.localIp, remoteIp: this.remoteIp, bindPort: this.bindPort, connectPort: this.connectPort,
+      now: () => this.now / 1000,
     }, {
       onSocket: (sock: Sock) => { this.sut = { kind: 'sock', sock }; },
       onConnect: (_sock: Sock, conn: Conn) => {

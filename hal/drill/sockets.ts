@@ -55,7 +55,19 @@ export const SYMBOLS: Readonly<Record<string, number>> = {
   TCP_NODELAY: 1, TCP_MAXSEG: 2, TCP_CORK: 3, TCP_KEEPIDLE: 4, TCP_KEEPINTVL: 5, TCP_KEEPCNT: 6,
   O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_NONBLOCK: 0x800, O_NDELAY: 0x800, F_GETFL: 3, F_SETFL: 4,
   SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, INADDR_ANY: 0, MSG_NOSIGNAL: 0x4000,
+  POLLIN: 0x1, POLLPRI: 0x2, POLLOUT: 0x4, POLLERR: 0x8, POLLHUP: 0x10, POLLNVAL: 0x20, POLLRDNORM: 0x40,
+  POLLRDBAND: 0x80, POLLWRNORM: 0x100, POLLWRBAND: 0x200, POLLRDHUP: 0x2000,
 };
+
+const POLL_NAMES: readonly [string, number][] = [
+  ['POLLIN', 0x1], ['POLLPRI', 0x2], ['POLLOUT', 0x4], ['POLLERR', 0x8], ['POLLHUP', 0x10], ['POLLNVAL', 0x20],
+  ['POLLRDNORM', 0x40], ['POLLRDBAND', 0x80], ['POLLWRNORM', 0x100], ['POLLWRBAND', 0x200], ['POLLRDHUP', 0x2000],
+];
+
+function pollText(mask: number): string {
+  if (mask === 0) return '0';
+  return POLL_NAMES.filter(([, v]) => (mask & v) !== 0).map(([n]) => n).join('|');
+}
 
 /** A script problem found while running (unsupported call or argument): reported with the line. */
 export class ScriptError extends Error {
@@ -157,6 +169,8 @@ export interface SocketEnv {
   remoteIp: number;
   bindPort: number;
   connectPort: number;
+  /** Virtual time, ms (poll timeouts). */
+  now(): number;
 }
 
 /** What tcp_state(fd) looks up: the 4-tuple of a connection or the port of a listener. */
@@ -330,6 +344,7 @@ export class Sockets {
       case 'setsockopt': return this.once(() => this.setsockopt(args));
       case 'getsockopt': return this.once(() => this.getsockopt(args));
       case 'fcntl': return this.once(() => this.fcntl(args));
+      case 'poll': return this.pollCall(args);
       default:
         throw new ScriptError('unsupported system call ' + name + '()');
     }
@@ -742,6 +757,65 @@ export class Sockets {
       return ok(0);
     }
     throw new ScriptError('unsupported fcntl command');
+  }
+
+  /** What poll() reports for a socket (Linux tcp_poll). */
+  private pollMask(s: Sock): number {
+    const S = SYMBOLS;
+    if (s.kind === 'listen') return s.acceptQ.length > 0 ? S.POLLIN | S.POLLRDNORM : 0;
+    const c = s.conn;
+    if (c === null) return S.POLLOUT | S.POLLWRNORM | S.POLLHUP; // a socket never connected: TCP_CLOSE
+    let m = 0;
+    if (c.err !== null) m |= S.POLLERR;
+    const rdShut = c.finRcvd || c.shutRd || c.dead;
+    const wrShut = c.shutWr || c.dead;
+    if ((rdShut && wrShut) || c.dead) m |= S.POLLHUP;
+    if (c.connecting && !c.connected && !c.dead) return m;
+    if (rdShut) m |= S.POLLIN | S.POLLRDNORM | S.POLLRDHUP;
+    if (c.rxBytes > 0) m |= S.POLLIN | S.POLLRDNORM;
+    if (wrShut) m |= S.POLLOUT | S.POLLWRNORM;
+    else if (tcp_sndbuf(c.pcb) > 0) m |= S.POLLOUT | S.POLLWRNORM;
+    return m;
+  }
+
+  private pollCall(args: Expr[]): Call {
+    this.nargs(args, 'poll', 3);
+    const list = args[0];
+    if (list.t !== 'array') throw new ScriptError('poll takes [{fd=N, events=..., revents=...}, ...]');
+    const entries = list.items.map((it) => {
+      if (it.t !== 'struct') throw new ScriptError('poll takes [{fd=N, events=..., revents=...}, ...]');
+      let fd = -1;
+      let events = 0;
+      let revents: Expr | null = null;
+      for (const f of it.fields) {
+        if (f.name === 'fd') fd = this.evalInt(f.value, 'fd');
+        else if (f.name === 'events') events = this.evalInt(f.value, 'events');
+        else if (f.name === 'revents') revents = f.value;
+        else throw new ScriptError('unknown pollfd field ' + String(f.name));
+      }
+      return { fd, events, revents };
+    });
+    if (this.evalInt(args[1], 'nfds') !== entries.length) throw new ScriptError('poll: nfds does not match the array');
+    const timeout = this.evalInt(args[2], 'the timeout');
+    const deadline = timeout < 0 ? Infinity : this.env.now() + timeout;
+    return {
+      step: () => {
+        const got = entries.map((e) => {
+          const s = this.fds.get(e.fd);
+          if (s === undefined) return SYMBOLS.POLLNVAL;
+          return this.pollMask(s) & (e.events | SYMBOLS.POLLERR | SYMBOLS.POLLHUP);
+        });
+        const n = got.filter((m) => m !== 0).length;
+        if (n === 0 && this.env.now() < deadline) return null;
+        for (let i = 0; i < entries.length; i++) {
+          const want = entries[i].revents;
+          if (want !== null && want.t !== 'ellipsis' && this.evalInt(want, 'revents') !== got[i]) {
+            throw new ScriptError('poll: fd ' + entries[i].fd + ' revents expected ' + exprText(want) + ' but got ' + pollText(got[i]));
+          }
+        }
+        return ok(n);
+      },
+    };
   }
 
   // --- end of script -----------------------------------------------------------------------------

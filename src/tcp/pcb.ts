@@ -100,6 +100,8 @@ export class Tcb {
   rcvUnackedSegs = 0;
   /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
   quickAcks = 0;
+  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
+  lastDataAt = 0;
   ooseq: TcpSeg | null = null;
   ooseqCount = 0;
   /** Data the application's recv callback refused; offered again later (lwIP refused_data). */
@@ -122,6 +124,10 @@ export class Tcb {
   sndWl2 = 0;
   /** Effective send MSS: the peer's MSS (536 when absent), at most our TCP_MSS. */
   mss = 536;
+  /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
+  sndSml = 0;
+  /** When we last answered an unacceptable segment without data (rate limit, as Linux does). */
+  lastOowAckAt = -1;
   /** Free octets in the send buffer (tcp_sndbuf). */
   sndBuf = 0;
   /** Segments in unsent + unacked (tcp_sndqueuelen). */

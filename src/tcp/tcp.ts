@@ -70,6 +70,9 @@ const RTO_AFTER_SYN_LOSS = 3000;
 const CLOCK_GRANULARITY = 1;
 
 const NO_TIME = -1;
+/** Least interval between ACKs answering unacceptable segments without data, ms (Linux's
+ *  tcp_invalid_ratelimit default). */
+const OOW_ACK_INTERVAL = 500;
 
 export class TcpLayer implements IpProtocolHandler {
   readonly core: StackCore;
@@ -178,6 +181,8 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
     pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
     pcb.mss = 536;
+    pcb.sndSml = 0;
+    pcb.lastOowAckAt = NO_TIME;
     pcb.sndBuf = cfg.TCP_SND_BUF;
     pcb.sndQueueLen = 0;
     pcb.unsent = null; pcb.unsentTail = null; pcb.unacked = null; pcb.unackedTail = null;
@@ -263,10 +268,8 @@ export class TcpLayer implements IpProtocolHandler {
     const from = pcb.state;
     if (from === to) return;
     if (to === ESTABLISHED) {
-      let q = Math.floor(pcb.rcvWndMax / (2 * 536));
-      if (q < 2) q = 2;
-      const max = this.core.config.TCP_QUICKACKS;
-      pcb.quickAcks = q < max ? q : max;
+      this.enterQuickAck(pcb);
+      pcb.lastDataAt = this.core.now;
     }
     pcb.state = to;
     pcb.stateSince = this.core.now;
@@ -284,6 +287,15 @@ export class TcpLayer implements IpProtocolHandler {
       info.time = this.core.now;
       t(info);
     }
+  }
+
+  /** Quick-ACK mode (as Linux): the next data segments are ACKed at once, as many as
+   *  clamp(window / (2 x 536), 2, TCP_QUICKACKS). */
+  private enterQuickAck(pcb: Tcb): void {
+    let q = Math.floor(pcb.rcvWndMax / (2 * 536));
+    if (q < 2) q = 2;
+    const max = this.core.config.TCP_QUICKACKS;
+    pcb.quickAcks = q < max ? q : max;
   }
 
   private traceListener(l: TcpListen, from: number, to: number): void {
@@ -473,6 +485,7 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.remotePort = port;
     const iss = this.newIss(local, pcb.localPort, ip, port);
     pcb.iss = iss;
+    pcb.sndSml = iss;
     pcb.sndUna = iss;
     pcb.sndNxt = iss;
     pcb.sndMax = iss;
@@ -861,6 +874,7 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.rcvAnnRightEdge = pcb.rcvNxt;
     const iss = this.newIss(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
     pcb.iss = iss; pcb.sndUna = iss; pcb.sndNxt = iss; pcb.sndMax = iss; pcb.sndLbb = iss;
+    pcb.sndSml = iss;
     pcb.recover = (iss - 1) >>> 0;
     pcb.sndWnd = seg.wnd;
     pcb.sndWndMax = seg.wnd;
@@ -1036,18 +1050,26 @@ export class TcpLayer implements IpProtocolHandler {
         pcb.flags |= TF_ACK_NOW;
         return true;
       }
-      // a pure ACK whose sequence number is old: a peer that rewinds SND.NXT after a timeout (lwIP
-      // does) sends these. Its ACK field is still news; take it — RFC 5961 §5.2 bounds what is
-      // acceptable — and nothing else, without answering (no ACK war)
-      if ((seg.flags & (TCP_RST | TCP_SYN | TCP_FIN | TCP_ACK)) === TCP_ACK && len === 0 && seqLt(seq, rcvNxt)
-        && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0) && pcb.state !== TIME_WAIT) {
-        return true;
-      }
       st.drop++;
-      if ((seg.flags & TCP_RST) === 0) {
-        // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
-        if (pcb.state === TIME_WAIT && (seg.flags & TCP_FIN) !== 0) this.restartTimeWait(pcb);
+      if ((seg.flags & TCP_RST) !== 0) return false;
+      // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
+      if (pcb.state === TIME_WAIT && (seg.flags & TCP_FIN) !== 0) this.restartTimeWait(pcb);
+      // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
+      // (<SEQ=RCV.NXT-1>) rely on it. Segments without data are answered at most every 500 ms, as
+      // Linux does, so that two ends can never ping-pong ACKs
+      const now = this.core.now;
+      if (len > 0 || pcb.lastOowAckAt === NO_TIME || now - pcb.lastOowAckAt >= OOW_ACK_INTERVAL) {
+        if (len === 0) pcb.lastOowAckAt = now;
         this.sendAck(pcb);
+      }
+      // an old pure ACK (from a peer that rewinds SND.NXT after a timeout, as lwIP does) may still
+      // carry news in its ACK field: take that — RFC 5961 §5.2 bounds what is acceptable — and
+      // nothing else
+      if ((seg.flags & (TCP_SYN | TCP_FIN | TCP_ACK)) === TCP_ACK && len === 0 && seqLt(seq, rcvNxt)
+        && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0) && pcb.state !== TIME_WAIT && pcb.state !== SYN_RCVD
+        && seqGt(seg.ack, pcb.sndUna)) {
+        st.drop--;
+        return true;
       }
       return false;
     }
@@ -1483,6 +1505,10 @@ export class TcpLayer implements IpProtocolHandler {
         this.appendRecv(p);
       }
       this.drainOoseq(pcb);
+      // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
+      // next segments at once again, as Linux does
+      if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
+      pcb.lastDataAt = this.core.now;
       // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
       // segment that fills a hole is ACKed at once
       if (pcb.ooseq !== null || this.recvFin) pcb.flags |= TF_ACK_NOW;
@@ -1779,9 +1805,12 @@ export class TcpLayer implements IpProtocolHandler {
           break;
         }
       }
-      // Nagle (RFC 896, RFC 1122 §4.2.3.4): while data is in flight, hold a small last segment
-      if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && pcb.unacked !== null && seg.len < pcb.mss
-        && seg.next === null && (seg.flags & TCP_FIN) === 0) {
+      // Nagle (RFC 896, RFC 1122 §4.2.3.4) in Minshall's variant (as Linux): hold a small last
+      // segment only while a previous small segment is unacknowledged. Classic Nagle would hold the
+      // small tail of every write behind the receiver's delayed ACK of the full segments before it
+      // (a 200 ms stall per write)
+      if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna)) {
         break;
       }
       pcb.unsent = seg.next;
@@ -1864,6 +1893,7 @@ export class TcpLayer implements IpProtocolHandler {
     if (!(syn && pcb.state === SYN_SENT)) flags |= TCP_ACK;
     this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
+    if (seg.len > 0 && seg.len < pcb.mss && seqGt(end, pcb.sndSml)) pcb.sndSml = end;
     if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
     if (seqGt(pcb.sndNxt, pcb.sndMax)) pcb.sndMax = pcb.sndNxt;
     if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;

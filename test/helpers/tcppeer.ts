@@ -356,8 +356,8 @@ export class TcpPeer {
     this.ipId = (this.ipId + 1) & 0xffff;
     const to = 34;
     const bits = flagBits(s.flags);
-    tcpWriteHeader(f, to, s.srcPort ?? this.port, s.dstPort ?? this.stackPort, s.seq >>> 0,
-      (bits & TCP_ACK) ? (s.ack ?? 0) >>> 0 : (s.ack ?? 0) >>> 0, 20 + padded, bits, s.win ?? this.win, s.urgPtr ?? 0);
+    tcpWriteHeader(f, to, s.srcPort ?? this.port, s.dstPort ?? this.stackPort, s.seq >>> 0, (s.ack ?? 0) >>> 0,
+      20 + padded, bits, s.win ?? this.win, s.urgPtr ?? 0);
     let o = to + 20;
     if (s.mss !== undefined) o += tcpWriteOptMss(f, o, s.mss);
     f.set(extra, o);

@@ -4,6 +4,7 @@
  */
 import type { Scenario } from './common.js';
 import { scenarioPingArp } from './ping.js';
+import { scenarioServices } from './apps.js';
 import {
   scenarioHandshake, scenarioBulkLossy, scenarioCloseActive, scenarioClosePassive, scenarioCloseSimultaneous,
   scenarioCloseAbort, scenarioTimeWait, scenarioReuseAddr, scenarioRst, scenarioManyConnections,
@@ -25,5 +26,6 @@ export function scenarios(): Scenario[] {
     { name: 'reuseAddr', title: 'SO_REUSEADDR rebinds a port held by TIME_WAIT', run: scenarioReuseAddr },
     { name: 'rst', title: 'RST handling: refused connect, RFC 5961 checks, RST for strays', run: scenarioRst },
     { name: 'manyConnections', title: 'four connections in parallel', run: scenarioManyConnections },
+    { name: 'services', title: 'echo, discard, daytime and chargen services (the esp32 example app)', run: scenarioServices },
   ];
 }

@@ -65,11 +65,11 @@ export function scenarioHandshake(): ScenarioResult {
 /** Both directions at once over a wire that loses, duplicates, reorders and delays frames. */
 export function scenarioBulkLossy(): ScenarioResult {
   const c = new Checks();
-  const pair = new TcpPair({ seed: 7, loss: 0.02, duplicate: 0.01, reorder: 0.05, reorderMs: 4, delayMs: 2, jitterMs: 2 });
+  const pair = new TcpPair({ seed: 7, loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderMs: 4, delayMs: 2, jitterMs: 2 });
   c.ok(pair.listen(), 'listen');
   c.ok(pair.connect(20000), 'established over the lossy wire');
-  const up = testData(96 * 1024, 3);
-  const down = testData(48 * 1024 + 123, 4);
+  const up = testData(192 * 1024, 3);
+  const down = testData(96 * 1024 + 123, 4);
   // each side half-closes when it has written everything and closes on the peer's FIN: a full
   // tcp_close while the peer still sends would reset the connection (RFC 1122 §4.2.2.13)
   pair.client.shutWhenSent = true;

@@ -39,6 +39,9 @@ export class TcpEnd {
   autoRecved = true;
   /** Digest received data (the benchmark turns this off to measure the stack alone). */
   digest = true;
+  /** Keep the first `captureMax` received octets as text (Latin-1), for line-oriented services. */
+  captureMax = 0;
+  captured = '';
 
   // sending
   src: Uint8Array | null = null;
@@ -75,6 +78,9 @@ export class TcpEnd {
       }
       const n = p.totLen;
       if (this.digest) this.crc.updateChain(p);
+      for (let q: Pbuf | null = p; q !== null && this.captured.length < this.captureMax; q = q.next) {
+        for (let i = 0; i < q.len && this.captured.length < this.captureMax; i++) this.captured += String.fromCharCode(q.buf[q.off + i]);
+      }
       this.received += n;
       pbuf_free(p);
       if (this.autoRecved) tcp_recved(pcb, n);

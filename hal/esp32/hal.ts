@@ -1,0 +1,227 @@
+/**
+ * The Moddable ESP32 HAL: the stack's driver, clock, scheduler and random source on a board.
+ *
+ *   import { Esp32Hal } from 'xs-tcp/esp32';
+ *   import { Stack } from 'xs-tcp';
+ *   const board = new Esp32Hal({ interface: 'sta' });
+ *   const stack = new Stack(board.hal, { ip: '192.168.1.50/24', gateway: '192.168.1.1' });
+ *   board.start(stack);
+ *
+ * Frames arrive in C (esp_wifi_internal_reg_rxcb for the station, esp_eth_update_input_path for an
+ * EMAC / SPI Ethernet chip), wait in a bounded ring there (full ring: dropped and counted), and reach
+ * this task with ONE coalesced modMessagePostToMachine per burst; `onReady` then drains the ring into
+ * the stack and asks for a tick, so the ACKs and replies the burst caused go out at once.
+ *
+ * Nothing here allocates per frame: the receive buffer, the callbacks and the MAC array are created
+ * by the constructor (Moddable freezes preloaded modules, so none of them live at module level).
+ */
+import Timer from 'timer';
+import type { TimerId } from 'timer';
+import Time from 'time';
+import EthHal from 'ethhal';
+import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../hal.js';
+
+/** Largest frame: MTU 1500 + Ethernet header 14 (+ a VLAN tag's 4, which the stack then drops). */
+const FRAME_MAX = 1518;
+
+/**
+ * Milliseconds from Time.ticks, made monotonic: ticks are a signed 32-bit counter that wraps, so
+ * each reading adds the wrapped difference `(raw - last) | 0` to a plain number that never wraps
+ * (a double holds integers exactly far past the device's lifetime).
+ */
+export class TicksClock implements Clock {
+  private last: number;
+  private t = 0;
+
+  constructor() {
+    this.last = Time.ticks | 0;
+  }
+
+  now(): number {
+    const raw = Time.ticks | 0;
+    const d = (raw - this.last) | 0;
+    this.last = raw;
+    if (d > 0) this.t += d;
+    return this.t;
+  }
+}
+
+/** Random numbers from the ESP32's hardware generator (true random while the radio runs). */
+export class HardwareRandom implements RandomSource {
+  private readonly native: EthHal;
+  constructor(native: EthHal) { this.native = native; }
+  nextU32(): number { return this.native.random() >>> 0; }
+}
+
+/**
+ * Calls `tick(now)` every `periodMs` from Timer.repeat, and once more as soon as possible when
+ * `poke()` asks (after a burst of received frames): one pending one-shot timer at most, so a burst
+ * costs one extra tick, not one per frame.
+ */
+export class TimerScheduler implements Scheduler {
+  readonly periodMs: number;
+  private readonly clock: Clock;
+  private tickFn: ((now: number) => void) | null = null;
+  private repeatId: TimerId | null = null;
+  private pokeId: TimerId | null = null;
+  private inTick = false;
+  private readonly onRepeat = (): void => { this.tickNow(); };
+  private readonly onPoke = (): void => {
+    this.pokeId = null; // a one-shot timer is gone once it fired
+    this.tickNow();
+  };
+
+  constructor(clock: Clock, periodMs = 10) {
+    this.clock = clock;
+    this.periodMs = periodMs;
+  }
+
+  start(tick: (now: number) => void): void {
+    this.stop();
+    this.tickFn = tick;
+    this.repeatId = Timer.repeat(this.onRepeat, this.periodMs);
+  }
+
+  poke(): void {
+    if (this.tickFn !== null && this.pokeId === null) this.pokeId = Timer.set(this.onPoke, 0);
+  }
+
+  tickNow(): void {
+    const fn = this.tickFn;
+    if (fn === null || this.inTick) return;
+    this.inTick = true;
+    try {
+      fn(this.clock.now());
+    } finally {
+      this.inTick = false;
+    }
+  }
+
+  stop(): void {
+    if (this.repeatId !== null) Timer.clear(this.repeatId);
+    if (this.pokeId !== null) Timer.clear(this.pokeId);
+    this.repeatId = null;
+    this.pokeId = null;
+    this.tickFn = null;
+  }
+}
+
+/** NetDriver over the native EthHal object. */
+export class Esp32Driver implements NetDriver {
+  readonly mac = new Uint8Array(6);
+  readonly mtu = 1500;
+  readonly native: EthHal;
+  private sink: FrameSink | null = null;
+  /** One long-lived receive buffer: C copies each frame here, the stack copies it into a pool pbuf. */
+  private readonly rxBuf = new Uint8Array(FRAME_MAX);
+  private linkWasUp = false;
+  /** Frames handed to the stack, frames sent, frames the driver refused. */
+  rxFrames = 0;
+  txFrames = 0;
+  txErrors = 0;
+  /** Called after each drained burst (the scheduler's poke). */
+  onBurst: (() => void) | null = null;
+
+  constructor(native: EthHal) {
+    this.native = native;
+    native.getMAC(this.mac);
+    native.onReady = () => { this.drain(); };
+  }
+
+  isLinkUp(): boolean {
+    return this.native.linkUp;
+  }
+
+  attach(sink: FrameSink): void {
+    this.sink = sink;
+    this.linkWasUp = this.native.linkUp;
+    if (this.linkWasUp) sink.linkChanged(true);
+  }
+
+  /**
+   * A frame from the stack. A single pbuf goes to the driver straight from pool memory; a chain
+   * (headers in one pbuf, application data referenced in others) is gathered in the native
+   * transmit buffer first, since the Wi-Fi and Ethernet drivers take one contiguous frame.
+   */
+  transmit(frame: FrameChain, totLen: number): boolean {
+    const n = this.native;
+    let ok: boolean;
+    if (frame.next === null) {
+      ok = n.send(frame.buf, frame.off, frame.len);
+    } else {
+      let pos = 0;
+      ok = true;
+      for (let q: FrameChain | null = frame; q !== null && ok; q = q.next) {
+        ok = n.gather(q.buf, q.off, q.len, pos);
+        pos += q.len;
+      }
+      ok = ok && pos === totLen && n.sendGathered(totLen);
+    }
+    if (ok) this.txFrames++; else this.txErrors++;
+    return ok;
+  }
+
+  /** Drains the native ring into the stack; reports link changes. Runs in the XS task. */
+  drain(): void {
+    const sink = this.sink;
+    if (sink === null) return;
+    const n = this.native;
+    const up = n.linkUp;
+    if (up !== this.linkWasUp) {
+      this.linkWasUp = up;
+      sink.linkChanged(up);
+    }
+    const buf = this.rxBuf;
+    let got = 0;
+    for (let len = n.receive(buf, 0); len > 0; len = n.receive(buf, 0)) {
+      sink.receiveFrame(buf, 0, len);
+      got++;
+    }
+    this.rxFrames += got;
+    if (got > 0 && this.onBurst !== null) this.onBurst();
+  }
+
+  /** Frames the native ring dropped because it was full. */
+  get dropped(): number {
+    return this.native.dropped;
+  }
+}
+
+export interface Esp32HalOptions {
+  /** 'sta' (Wi-Fi station; connect it with Moddable's `wifi` module first) or 'eth'. Default 'sta'. */
+  interface?: 'sta' | 'eth';
+  /** Period of the stack's tick, ms. Default 10. */
+  tickMs?: number;
+}
+
+/** Everything a Stack needs on the board, plus the scheduler that drives it. */
+export class Esp32Hal {
+  readonly native: EthHal;
+  readonly driver: Esp32Driver;
+  readonly clock: TicksClock;
+  readonly random: HardwareRandom;
+  readonly scheduler: TimerScheduler;
+  readonly hal: Hal;
+
+  constructor(opts: Esp32HalOptions = {}) {
+    this.native = new EthHal({ interface: opts.interface ?? 'sta' });
+    this.driver = new Esp32Driver(this.native);
+    this.clock = new TicksClock();
+    this.random = new HardwareRandom(this.native);
+    this.scheduler = new TimerScheduler(this.clock, opts.tickMs ?? 10);
+    this.hal = { driver: this.driver, clock: this.clock, random: this.random };
+    this.driver.onBurst = () => { this.scheduler.poke(); };
+  }
+
+  /** Starts the stack's timers (the Stack constructor has already attached itself to the driver). */
+  start(stack: { tick(now: number): void }): void {
+    this.scheduler.start((now) => { stack.tick(now); });
+  }
+
+  /** Stops the timers and the native driver. */
+  close(): void {
+    this.scheduler.stop();
+    this.native.onReady = null;
+    this.native.close();
+  }
+}
