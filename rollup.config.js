@@ -7,6 +7,8 @@
 //                            that evaluate scripts, not modules.
 //   build/xs-tcp-esp32.js    the Moddable ESP32 HAL (hal/esp32/hal.ts) as an ES module; it imports the
 //                            Moddable modules `timer`, `time` and `ethhal` (hal/esp32/ethhal.js + C).
+//   build/xs-tcp-sim.js      the example app on the mock wire (hal/sim/demo.ts), an ES module for the
+//                            Moddable simulator (manifests/lin).
 //   build/xs-scenarios.iife.js  the scenario suite + mock HAL as one script (globalThis.XsTcpScenarios);
 //                            test/xs.test.ts builds the same bundle in memory and runs it in xsnap.
 //   build/xs-bench.iife.js   the XS meter benchmark's in-engine half (globalThis.XsTcpBench).
@@ -68,6 +70,12 @@ export default [
     output: [
       { file: 'build/xs-tcp-esp32.js', format: 'es', banner, generatedCode: 'es2015' },
     ],
+  },
+  {
+    input: input('dist/hal/sim/demo.js'),
+    external: guardExternal,
+    onwarn,
+    output: { file: 'build/xs-tcp-sim.js', format: 'es', banner, generatedCode: 'es2015' },
   },
   {
     input: input('dist/test/xs/entry.js'),

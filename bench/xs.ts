@@ -70,7 +70,8 @@ export interface XsFigures {
   gcDuringRuns: number;
   /** The method's control: slots counted per `{ i }` object literal allocated (should be > 0). */
   controlSlotsPerObject: number;
-  /** The esp32 example's load: one stack, echo/discard/daytime/chargen, 4 open connections. */
+  /** The esp32 example's load: one stack configured as manifests/esp32/main.js does (32 pool
+   *  pbufs), echo/discard/daytime/chargen, 4 open connections. */
   appHeapSlots: number;
   appHeapChunkBytes: number;
   appHeapBytes: number;
@@ -218,7 +219,7 @@ export async function run(): Promise<BenchResult> {
       f.txNoCopySlotsPerSegment].map((x) => fmt(x, 2)).join(' / ')],
     ['heap: 1 stack, default pools, 4 connections (bytes)', fmtInt(f.heapBytes)],
     ['  slots / chunk bytes', fmtInt(f.heapSlots) + ' / ' + fmtInt(f.heapChunkBytes)],
-    ['esp32 example (4 services + 4 connections), bytes', fmtInt(f.appHeapBytes)],
+    ['esp32 example (32 pbufs, 4 services, 4 connections), bytes', fmtInt(f.appHeapBytes)],
     ['  slots / chunk bytes', fmtInt(f.appHeapSlots) + ' / ' + fmtInt(f.appHeapChunkBytes)],
     ['XS stack slots, segment to echo and back to the driver', fmtInt(f.stackSlotsEcho)],
     ['checksum over 1460 bytes (computrons)', fmtInt(f.checksumComputrons)],

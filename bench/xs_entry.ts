@@ -350,6 +350,9 @@ class ChecksumBench {
 // heap: one stack, default pools, 4 open connections
 // ------------------------------------------------------------------------------------------------
 
+/** The stack configuration of the esp32 example app (manifests/esp32/main.js): keep them equal. */
+const ESP32_EXAMPLE_CONFIG = { PBUF_POOL_SIZE: 32 };
+
 class HeapBench {
   /** The peer, created before the measurement starts. */
   readonly net = new MockNet({ seed: 4 });
@@ -370,7 +373,8 @@ class HeapBench {
    *  runs echo, discard, daytime and chargen (the esp32 example app) and the netstat table is
    *  formatted once, as the app prints it. */
   build(services: boolean): string {
-    const st = this.net.addStack({ ip: '10.6.0.1/24', name: 'measured' });
+    // with services: the configuration manifests/esp32/main.js uses (a 32-pbuf pool)
+    const st = this.net.addStack({ ip: '10.6.0.1/24', name: 'measured', config: services ? ESP32_EXAMPLE_CONFIG : undefined });
     this.stack = st;
     if (services) {
       startEcho(st); startDiscard(st); startDaytime(st); startChargen(st);

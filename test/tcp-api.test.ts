@@ -697,7 +697,6 @@ describe('TCP raw API', () => {
       finish(f, [f.lis], [app]);
     });
 
-    // KNOWN FAILING until /work/brief/tcp-bugs.md #2 is fixed (stack bug, not the test)
     it('the small tail of a write is not held behind the receiver\'s delayed ACK (two stacks, Nagle on)', () => {
       // classic Nagle (hold any small segment while data is unacknowledged) meets delayed ACK (the
       // receiver waits 200 ms for a second segment that Nagle is holding): every write that does not

@@ -229,7 +229,6 @@ describe('TCP bulk transfers between two stacks', function () {
       + r.reopenedAfterZero);
   });
 
-  // KNOWN FAILING until /work/brief/tcp-bugs.md #2 is fixed (the 200 ms Nagle/delayed-ACK stall at the end)
   it('throughput sanity on a lossless wire: 1 MiB one way without stalls, within the window/RTT bound', () => {
     const r = bulk({ seed: 3, faults: {}, size: MiB, aSends: true, bSends: false, maxMs: 60000 });
     const received = r.server.lastRecvAt - r.t0;

@@ -188,7 +188,6 @@ describe('TCP data transfer', () => {
       finish(f, [lis]);
     });
 
-    // KNOWN FAILING until /work/brief/tcp-bugs.md #1 is fixed (stack bug, not the test)
     it('a bare zero-window probe <SEQ=RCV.NXT-1> (no data, as Linux sends it) is answered with the window', () => {
       // RFC 9293 §3.10.7.4: an unacceptable segment is answered <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>;
       // the sender's persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17) relies on that answer
@@ -680,7 +679,6 @@ describe('TCP data transfer', () => {
       finish(f, [f.lis], [app]);
     });
 
-    // KNOWN FAILING until /work/brief/tcp-bugs.md #1 is fixed (stack bug, not the test)
     it('a keepalive probe from the peer <SEQ=RCV.NXT-1> is answered with an ACK', () => {
       // RFC 1122 §4.2.3.6: the probe is "SEG.SEQ = SND.NXT-1" so that the receiver answers it as an
       // unacceptable segment (RFC 9293 §3.10.7.4); an unanswered peer drops the connection

@@ -18,6 +18,7 @@ import { bundleEsm, bundleIife } from './xs/bundle.js';
 import { checkPreload } from './xs/preload_check.js';
 import { libSmoke } from './xs/lib_smoke.js';
 import * as lib from '../src/index.js';
+import { SimDemo } from '../hal/sim/demo.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -63,6 +64,22 @@ describe('XS engine (xsnap)', function () {
     const bad = 'const t = new Uint8Array(4);\nconst m = new Map();\nconst r = /x/;\nclass C { static s = new Set(); f = new Map(); m() { return new Uint8Array(9); } }\n'
       + 'const z = new Uint8Array(0);\nexport { t, m, r, C, z };';
     assert.deepEqual(checkPreload(bad).map((i) => i.line), [1, 2, 3, 4]);
+  });
+
+  it('the simulator demo (manifests/lin: services, trace, netstat) prints the same on XS as on Node', async () => {
+    const code = await bundleIife(here('../hal/sim/demo.js'), 'XsTcpSim');
+    const w = XsnapWorker.start('xs-tcp-sim');
+    try {
+      await w.evaluate(code);
+      const r = await w.call('(() => { const lines = []; const d = new XsTcpSim.SimDemo((l) => lines.push(l)); d.run(11000); return lines.join("\\n"); })()');
+      const lines: string[] = [];
+      new SimDemo((l) => lines.push(l)).run(11000);
+      assert.equal(r.text, lines.join('\n'));
+      assert.match(r.text, /pc: enough: hello, echo/);
+      assert.match(r.text, /LISTEN/);
+    } finally {
+      await w.close();
+    }
   });
 
   it('the library IIFE runs in XS after harden(XsTcp) and behaves as on Node', async () => {

@@ -70,7 +70,7 @@ export interface StackConfig {
   TCP_OOSEQ_MAX_SEGS: number;
   /** Maximum segment lifetime, ms; TIME_WAIT lasts 2 x TCP_MSL (lwIP TCP_MSL). Default 60000. */
   TCP_MSL: number;
-  /** Retransmissions of a data segment before the connection is aborted with ERR_ABRT via tcp_err
+  /** Retransmissions of a data segment before the connection is given up with ERR_TIMEOUT via tcp_err
    *  (lwIP TCP_MAXRTX). Default 12. */
   TCP_MAXRTX: number;
   /** Retransmissions of a SYN before the connection attempt fails (lwIP TCP_SYNMAXRTX). Default 6. */
