@@ -11,7 +11,7 @@
  * back to a socat bridge: socat opens the TAP and forwards each frame as one UDP datagram to a
  * UdpTunnelDriver on 127.0.0.1 — the same framing as `--udp`, one process hop more per frame.
  *
- * Reading frames (measured, see docs/talk-to-it.md "How the TAP is read"):
+ * Reading frames (measured, see README.md "How the TAP is opened, and why"):
  *  - 'poll' (default): the descriptor is non-blocking; libuv watches it (uv_poll) and on readiness
  *    the JS thread reads every waiting frame with one read() each into one preallocated buffer and
  *    hands it to the stack. No thread hand-off, frames stay in order, no allocation per frame.

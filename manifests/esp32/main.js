@@ -1,0 +1,62 @@
+/*
+ * xs-tcp example for an ESP32 board: the Wi-Fi station joins the access point named in the
+ * manifest's config (or on the command line: mcconfig -d -m -p esp32 ssid="..." password="..."),
+ * then xs-tcp takes the station's frames over from the IDF network interface and serves
+ *
+ *   echo (7), discard (9), daytime (13) and chargen (19)
+ *
+ * on the static address config.ip. Every state transition is traced, and the netstat table is
+ * printed every config.netstatSeconds. From a PC on the same network:
+ *
+ *   ping 192.168.1.50          nc 192.168.1.50 7          nc 192.168.1.50 19 | head
+ *
+ * The stack configuration must stay equal to ESP32_EXAMPLE_CONFIG in bench/xs_entry.ts: the
+ * manifest's creation sizes were measured with it.
+ */
+import config from "mc/config";
+import Timer from "timer";
+import WiFi from "wifi";
+import {
+	Stack, startEcho, startDiscard, startDaytime, startChargen,
+	netstat, formatNetstat, tcp_set_trace, formatTrace, ERR_OK,
+} from "xs-tcp";
+import { Esp32Hal } from "xs-tcp/esp32";
+
+const STACK_CONFIG = { PBUF_POOL_SIZE: 32 };
+
+let board = null;
+
+function start() {
+	board = new Esp32Hal({ interface: "sta" });
+	const stack = new Stack(board.hal, { ip: config.ip, gateway: config.gateway, config: STACK_CONFIG, name: "esp32" });
+	board.start(stack);
+
+	const services = [startEcho(stack), startDiscard(stack), startDaytime(stack), startChargen(stack)];
+	for (const s of services)
+		trace(`${s.name} on ${config.ip.split("/")[0]}:${s.port}${(s.err === ERR_OK) ? "" : " failed: " + s.err}\n`);
+
+	if (config.trace)
+		tcp_set_trace(stack, info => trace(formatTrace(info) + "\n"));
+
+	const seconds = Number(config.netstatSeconds) || 10;
+	Timer.repeat(() => {
+		trace(formatNetstat(netstat(stack)) + "\n");
+		trace(`rx ${board.driver.rxFrames} tx ${board.driver.txFrames} tx errors ${board.driver.txErrors} ring drops ${board.driver.dropped}\n`);
+	}, seconds * 1000);
+}
+
+export default function () {
+	if (!config.ssid) {
+		trace("xs-tcp: set config.ssid (and config.password) to join a network\n");
+		return;
+	}
+	new WiFi({ ssid: config.ssid, password: config.password }, msg => {
+		// Associated: the link is up. The IDF's own DHCP client is not used: our stack has config.ip.
+		if ((WiFi.connected === msg) && !board) {
+			trace(`xs-tcp: joined ${config.ssid}\n`);
+			start();
+		}
+		else if (WiFi.disconnected === msg)
+			trace("xs-tcp: Wi-Fi disconnected; the driver reports the link down and reconnects\n");
+	});
+}
