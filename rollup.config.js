@@ -16,6 +16,7 @@
 // Nothing here may pull in a Node built-in: src/ runs unchanged on XS. An import rollup cannot resolve
 // inside the tree is an error, not an external.
 import fs from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import terser from '@rollup/plugin-terser';
 
 const banner = '/* xs-tcp: a TCP/IP stack with lwIP\'s raw API for Moddable XS. MIT license. */';
@@ -49,6 +50,27 @@ function guardExternal(id) {
   return false;
 }
 
+/** Prints each written file's size, plain and gzipped (the README quotes these), and records them
+ *  in build/sizes.json. */
+function sizes() {
+  return {
+    name: 'xs-tcp-sizes',
+    writeBundle(options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        const file = options.file ?? (options.dir + '/' + chunk.fileName);
+        const bytes = Buffer.byteLength(chunk.code);
+        const gzip = gzipSync(chunk.code, { level: 9 }).length;
+        let all = {};
+        try { all = JSON.parse(fs.readFileSync('build/sizes.json', 'utf8')); } catch { /* first file */ }
+        all[file] = { bytes, gzip };
+        fs.writeFileSync('build/sizes.json', JSON.stringify(all, null, 2) + '\n');
+        process.stderr.write(file + ': ' + bytes + ' bytes, ' + gzip + ' gzipped\n');
+      }
+    },
+  };
+}
+
 /** Modules the Moddable runtime provides: the only imports the ESP32 HAL bundle may leave external. */
 const MODDABLE_MODULES = new Set(['timer', 'time', 'ethhal']);
 
@@ -57,6 +79,7 @@ export default [
     input: input('dist/src/index.js'),
     external: guardExternal,
     onwarn,
+    plugins: [sizes()],
     output: [
       { file: 'build/xs-tcp.js', format: 'es', banner, generatedCode: 'es2015' },
       { file: 'build/xs-tcp.min.js', format: 'es', banner, plugins: [terser(terserOptions)] },
@@ -67,6 +90,7 @@ export default [
     input: input('dist/hal/esp32/hal.js'),
     external: (id) => MODDABLE_MODULES.has(id) || guardExternal(id),
     onwarn,
+    plugins: [sizes()],
     output: [
       { file: 'build/xs-tcp-esp32.js', format: 'es', banner, generatedCode: 'es2015' },
     ],
@@ -75,6 +99,7 @@ export default [
     input: input('dist/hal/sim/demo.js'),
     external: guardExternal,
     onwarn,
+    plugins: [sizes()],
     output: { file: 'build/xs-tcp-sim.js', format: 'es', banner, generatedCode: 'es2015' },
   },
   {

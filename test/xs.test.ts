@@ -54,11 +54,17 @@ describe('XS engine (xsnap)', function () {
     });
   }
 
-  it('the library bundle creates no typed array, Map, Set, Date or RegExp at module evaluation (Moddable preload)', async () => {
-    const esm = await bundleEsm(here('../src/index.js'));
-    const issues = checkPreload(esm);
-    assert.deepEqual(issues.map((i) => i.what + ' (bundle line ' + i.line + '): ' + i.source), []);
-  });
+  for (const [what, entry, moddable] of [
+    ['the library (build/xs-tcp.js)', '../src/index.js', []],
+    ['the ESP32 HAL (build/xs-tcp-esp32.js)', '../hal/esp32/hal.js', ['timer', 'time', 'ethhal']],
+    ['the simulator demo (build/xs-tcp-sim.js)', '../hal/sim/demo.js', []],
+  ] as [string, string, string[]][]) {
+    it(what + ' creates no typed array, Map, Set, Date or RegExp at module evaluation (Moddable preload)', async () => {
+      const esm = await bundleEsm(here(entry), moddable);
+      const issues = checkPreload(esm);
+      assert.deepEqual(issues.map((i) => i.what + ' (bundle line ' + i.line + '): ' + i.source), []);
+    });
+  }
 
   it('the preload check catches what it should', () => {
     const bad = 'const t = new Uint8Array(4);\nconst m = new Map();\nconst r = /x/;\nclass C { static s = new Set(); f = new Map(); m() { return new Uint8Array(9); } }\n'

@@ -45,6 +45,16 @@
 	#include "esp_system.h"
 #endif
 
+#if defined(__has_include)
+	#if __has_include("esp_netif.h")
+		#include "esp_netif.h"
+		#define kHaveEspNetif (1)
+	#endif
+#endif
+#ifndef kHaveEspNetif
+	#define kHaveEspNetif (0)
+#endif
+
 #ifndef MODDEF_XSTCP_ETH
 	#define MODDEF_XSTCP_ETH (0)
 #endif
@@ -147,8 +157,12 @@ static esp_err_t ethhalWiFiDrop(void *buffer, uint16_t length, void *eb)
 static void ethhalWiFiEvent(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
 	EthHal hal = (EthHal)arg;
-	if (WIFI_EVENT_STA_CONNECTED == id)
+	if (WIFI_EVENT_STA_CONNECTED == id) {
+		/* the IDF's default handler (registered before ours, so run before ours) hands the station's
+		   receive path back to its netif on every association: take it again */
+		esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ethhalWiFiInput);
 		hal->linkUp = 1;
+	}
 	else if (WIFI_EVENT_STA_DISCONNECTED == id)
 		hal->linkUp = 0;
 	else
@@ -294,6 +308,12 @@ void xs_ethhal_constructor(xsMachine *the)
 	}
 	else {
 		wifi_ap_record_t ap;
+#if kHaveEspNetif
+		/* the IDF's DHCP client would keep broadcasting from lwIP, and its replies now come to us */
+		esp_netif_t *netif = esp_netif_get_handle_from_ifkey("WIFI_STA_DEF");
+		if (netif)
+			esp_netif_dhcpc_stop(netif);
+#endif
 		hal->linkUp = (ESP_OK == esp_wifi_sta_get_ap_info(&ap)) ? 1 : 0;
 		esp_event_handler_register(WIFI_EVENT, ESP_EVENT_ANY_ID, ethhalWiFiEvent, hal);
 		if (ESP_OK != esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ethhalWiFiInput)) {

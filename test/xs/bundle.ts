@@ -12,6 +12,11 @@ function refuseExternal(id: string): boolean {
   return false;
 }
 
+/** Like refuseExternal, but lets the named modules (Moddable's own, e.g. `timer`) stay external. */
+function externalOnly(allowed: readonly string[]): (id: string) => boolean {
+  return (id) => allowed.includes(id) || refuseExternal(id);
+}
+
 function onLog(level: string, log: RollupLog): void {
   if (log.code === 'UNRESOLVED_IMPORT' || log.code === 'MISSING_NODE_BUILTINS' || log.code === 'MISSING_GLOBAL_NAME') {
     throw new Error('bundle for XS: ' + log.message);
@@ -30,9 +35,9 @@ export async function bundleIife(inputFile: string, name: string): Promise<strin
   }
 }
 
-/** The ES module bundle (what a Moddable manifest names). */
-export async function bundleEsm(inputFile: string): Promise<string> {
-  const b = await rollup({ input: inputFile, external: refuseExternal, onLog });
+/** The ES module bundle (what a Moddable manifest names); `moddableModules` may stay external. */
+export async function bundleEsm(inputFile: string, moddableModules: readonly string[] = []): Promise<string> {
+  const b = await rollup({ input: inputFile, external: externalOnly(moddableModules), onLog });
   try {
     const { output } = await b.generate({ format: 'es' });
     return output[0].code;
