@@ -247,9 +247,7 @@ export class DrillRunner {
     this.raw = this.net.addRaw(undefined, 'peer');
     if (this.localIsn !== null) {
       const isn = this.localIsn;
-      const tcp = stack.tcp as unknown as Record<string, unknown>;
-      if (typeof tcp.newIss !== 'function') throw new Failure(1, '--local_isn is not supported by this stack build');
-      tcp.newIss = () => isn;
+      stack.tcp.isnOverride = () => isn;
     }
     // Every frame the stack sends is taken off the wire here, at its send time: ARP requests are
     // answered for the peer (the script never sees ARP), TCP segments are queued for `>` lines.

@@ -339,8 +339,14 @@ export class TcpLayer implements IpProtocolHandler {
   // Initial sequence numbers (RFC 6528) and ports
   // ---------------------------------------------------------------------------------------------
 
+  /** Test hook: when set, initial sequence numbers come from here (scripted conformance tests fix
+   *  our ISN); never set in production. */
+  isnOverride: ((localIp: number, localPort: number, remoteIp: number, remotePort: number) => number) | null = null;
+
   /** ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock (RFC 6528 §3). */
   private newIss(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
+    const o = this.isnOverride;
+    if (o !== null) return o(localIp, localPort, remoteIp, remotePort) >>> 0;
     const k = this.isnKey;
     let h = k[0];
     h = mix(h ^ localIp, k[1]);
