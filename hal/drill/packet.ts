@@ -5,6 +5,7 @@
  */
 import { inet_chksum, pseudoHeaderSum, chksumAdd, chksumFinish } from '../../src/core/checksum.js';
 import type { TcpOptionSpec } from './parse.js';
+import { optionsBytes } from './parse.js';
 
 export const ETH_HLEN = 14;
 export const IP_HLEN = 20;
@@ -12,21 +13,6 @@ export const ETHTYPE_IPV4 = 0x0800;
 export const ETHTYPE_ARP = 0x0806;
 export const IPPROTO_TCP = 6;
 
-/** Bytes the options take, unpadded. */
-export function optionsLength(opts: TcpOptionSpec[]): number {
-  let n = 0;
-  for (const o of opts) {
-    switch (o.kind) {
-      case 'nop': case 'eol': n += 1; break;
-      case 'mss': n += 4; break;
-      case 'wscale': n += 3; break;
-      case 'sackOK': n += 2; break;
-      case 'TS': n += 10; break;
-      case 'sack': n += 2 + 8 * o.blocks.length; break;
-    }
-  }
-  return n;
-}
 
 /** Writes the options at `off`; returns the bytes written. */
 export function writeOptions(buf: Uint8Array, off: number, opts: TcpOptionSpec[]): number {
@@ -104,7 +90,7 @@ export interface TcpFrameSpec {
 
 /** A whole Ethernet frame carrying one TCP segment, checksums filled in. */
 export function buildTcpFrame(s: TcpFrameSpec): Uint8Array {
-  const optLen = optionsLength(s.options);
+  const optLen = optionsBytes(s.options);
   const padded = (optLen + 3) & ~3;
   const tcpLen = 20 + padded + s.payloadLen;
   const ipLen = IP_HLEN + tcpLen;

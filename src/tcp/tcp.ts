@@ -273,19 +273,8 @@ export class TcpLayer implements IpProtocolHandler {
     }
     pcb.state = to;
     pcb.stateSince = this.core.now;
-    const t = this.trace;
-    if (t !== null) {
-      const info = this.traceInfo;
-      info.pcb = pcb.handle;
-      info.from = from;
-      info.to = to;
-      info.cause = cause;
-      info.localIp = pcb.localIp;
-      info.localPort = pcb.localPort;
-      info.remoteIp = pcb.remoteIp;
-      info.remotePort = pcb.remotePort;
-      info.time = this.core.now;
-      t(info);
+    if (this.trace !== null) {
+      this.emitTrace(pcb.handle, from, to, cause, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
     }
   }
 
@@ -299,17 +288,22 @@ export class TcpLayer implements IpProtocolHandler {
   }
 
   private traceListener(l: TcpListen, from: number, to: number): void {
+    if (this.trace !== null) this.emitTrace(l.handle, from, to, CAUSE_API, l.localIp, l.localPort, 0, 0);
+  }
+
+  private emitTrace(handle: TcpPcb | null, from: number, to: number, cause: string, localIp: number,
+    localPort: number, remoteIp: number, remotePort: number): void {
     const t = this.trace;
     if (t === null) return;
     const info = this.traceInfo;
-    info.pcb = l.handle;
+    info.pcb = handle;
     info.from = from;
     info.to = to;
-    info.cause = CAUSE_API;
-    info.localIp = l.localIp;
-    info.localPort = l.localPort;
-    info.remoteIp = 0;
-    info.remotePort = 0;
+    info.cause = cause;
+    info.localIp = localIp;
+    info.localPort = localPort;
+    info.remoteIp = remoteIp;
+    info.remotePort = remotePort;
     info.time = this.core.now;
     t(info);
   }
