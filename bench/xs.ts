@@ -124,6 +124,34 @@ export async function measureStackSlots(): Promise<{ frameSlots: number; echoSlo
   return { frameSlots: round2(frameSlots), echoSlots: Math.round((f0 - fEcho) * frameSlots), f0, f10, fEcho };
 }
 
+/**
+ * The allocation check alone (test/xs.test.ts): heap slots per segment for rx, tx and the two-stack
+ * transfer, and the control (slots per object literal, to show the method sees allocation).
+ */
+export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; pair: number; control: number; gc: boolean }> {
+  const code = await bundleIife(fileURLToPath(new URL('./xs_entry.js', import.meta.url)), 'XsTcpBench');
+  const w = XsnapWorker.start('xs-tcp-slots');
+  try {
+    await w.evaluate(code);
+    await w.call('XsTcpBench.setup(500)'); // 50 warm-up + 100 + 300 units
+    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.txRun(50); XsTcpBench.pairRun(200);');
+    const rx = await diffRun(w, 'rxRun', 100, 300);
+    const tx = await diffRun(w, 'txRun', 100, 300);
+    const pair = await diffRun(w, 'pairRun', 200, 600);
+    const control = await diffRun(w, 'controlRun', 100, 300);
+    const pairSegs = pair.units * ((pair.out2 - pair.out1) / 600 / MSS);
+    return {
+      rx: rx.slots / rx.units,
+      tx: tx.slots / (2 * tx.units),
+      pair: pair.slots / pairSegs,
+      control: control.slots / control.units,
+      gc: [rx, tx, pair, control].some((d) => d.gcSeen),
+    };
+  } finally {
+    await w.close();
+  }
+}
+
 /** Runs the measurements in a fresh XS machine. */
 export async function measureXs(): Promise<{ figures: XsFigures; status: Record<string, unknown>; notes: string[] }> {
   const entry = fileURLToPath(new URL('./xs_entry.js', import.meta.url));

@@ -19,6 +19,7 @@ import { checkPreload } from './xs/preload_check.js';
 import { libSmoke } from './xs/lib_smoke.js';
 import * as lib from '../src/index.js';
 import { SimDemo } from '../hal/sim/demo.js';
+import { measureHotPathSlots } from '../bench/xs.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -70,6 +71,13 @@ describe('XS engine (xsnap)', function () {
     const bad = 'const t = new Uint8Array(4);\nconst m = new Map();\nconst r = /x/;\nclass C { static s = new Set(); f = new Map(); m() { return new Uint8Array(9); } }\n'
       + 'const z = new Uint8Array(0);\nexport { t, m, r, C, z };';
     assert.deepEqual(checkPreload(bad).map((i) => i.line), [1, 2, 3, 4]);
+  });
+
+  it('a steady-state transfer allocates no heap slots per segment on XS (rx, tx, two stacks)', async () => {
+    const m = await measureHotPathSlots();
+    assert.ok(m.control >= 1, 'the measurement sees an object literal (' + m.control + ' slots)');
+    assert.ok(!m.gc, 'no garbage collection during the runs');
+    assert.deepEqual({ rx: m.rx, tx: m.tx, pair: m.pair }, { rx: 0, tx: 0, pair: 0 }, 'heap slots per 1460-byte segment');
   });
 
   it('the simulator demo (manifests/lin: services, trace, netstat) prints the same on XS as on Node', async () => {

@@ -5,18 +5,37 @@
 export const IP4_ANY = 0;
 export const IP4_BROADCAST = 0xffffffff;
 
-/** Parses dotted-quad text; returns -1 when it is not a valid address. */
+/** Called with `.call(text, i)`: on XS, `text.charCodeAt(i)`, `text[i]` and `text.length` each
+ *  wrap the primitive string in a String object (2 heap slots per access, measured with the XS
+ *  meter); through `call` nothing is allocated. Past the end it returns NaN. */
+const charCodeAt = String.prototype.charCodeAt;
+
+/** Parses dotted-quad text (four parts of 1 to 3 decimal digits, each at most 255); returns -1 when
+ *  it is not a valid address. A character loop that allocates nothing on XS (tcp_connect and tcp_bind
+ *  take text; the former split/RegExp version cost 58 heap slots per call). */
 export function ip4FromString(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return -1;
+  if (typeof text !== 'string') return -1;
   let addr = 0;
-  for (const part of parts) {
-    if (!/^[0-9]{1,3}$/.test(part)) return -1;
-    const n = Number(part);
-    if (n > 255) return -1;
-    addr = addr * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; ; i++) {
+    const c: number = charCodeAt.call(text, i);
+    if (c !== c) break; // NaN: past the end
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return -1;
+      part = part * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || part > 255 || ++dots > 3) return -1;
+      addr = addr * 256 + part;
+      part = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
   }
-  return addr >>> 0;
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return (addr * 256 + part) >>> 0;
 }
 
 export function ip4ToString(addr: number): string {
