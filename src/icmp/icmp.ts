@@ -90,7 +90,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       return;
     }
     if (!icmpIsError(type)) {
-      // timestamps, address masks, router ads...: not implemented (RFC 1122 makes them optional)
+      // timestamps, address masks, router adverts: not answered (optional in RFC 1122 §3.2.2.8-9)
       st.proterr++;
     }
     // errors about our own datagrams: counted as received; no transport listens for them yet

@@ -8,7 +8,7 @@
  * machine reads only that. Options understood: MSS (RFC 9293 §3.7.1), window scale and timestamps
  * (RFC 7323), SACK-permitted and SACK (RFC 2018); others with a sane length are skipped (RFC 9293
  * §3.1: "must be prepared to handle an illegal option length ... without crashing", and RFC 1122
- * §4.2.2.5: ignore options not implemented).
+ * §4.2.2.5: ignore any option it does not know).
  *
  * No allocation, no exceptions: errors are negative numbers. Sequence and acknowledgment numbers,
  * timestamps and SACK edges are always unsigned 32-bit numbers (0..2^32-1).
