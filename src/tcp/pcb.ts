@@ -96,8 +96,6 @@ export class Tcb {
   rcvAnnRightEdge = 0;
   /** Our MSS, announced in our SYN. */
   rcvMss = 536;
-  /** Data segments received since we last sent an ACK. */
-  rcvUnackedSegs = 0;
   /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
   quickAcks = 0;
   /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */

@@ -174,7 +174,6 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.rcvAnnRightEdge = 0;
     pcb.rcvAnnWnd = 0;
     pcb.rcvMss = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
-    pcb.rcvUnackedSegs = 0;
     pcb.quickAcks = 0;
     pcb.ooseq = null; pcb.ooseqCount = 0;
     pcb.refused = null; pcb.refusedFin = false;
@@ -1922,7 +1921,6 @@ export class TcpLayer implements IpProtocolHandler {
     if (flags & TCP_ACK) {
       pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
       pcb.delackAt = NO_TIME;
-      pcb.rcvUnackedSegs = 0;
     }
   }
 
@@ -2187,5 +2185,3 @@ function mix(h: number, k: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export { CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT };
-export { ERR_CLSD };
