@@ -299,6 +299,8 @@ export class Sockets {
           arg.err = arg.connecting && !arg.connected ? 'ECONNREFUSED' : arg.finRcvd ? 'EPIPE' : 'ECONNRESET';
           break;
         case ERR_TIMEOUT: arg.err = 'ETIMEDOUT'; break;
+        // an ICMP destination unreachable recorded before the retransmissions ran out (Linux: EHOSTUNREACH)
+        case ERR_RTE: arg.err = 'EHOSTUNREACH'; break;
         case ERR_ABRT: arg.err = 'ECONNABORTED'; break;
         case ERR_CLSD: arg.finRcvd = true; break;
         default: arg.err = 'ECONNABORTED'; break;

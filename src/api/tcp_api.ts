@@ -383,7 +383,7 @@ export function formatNetstat(rows: NetstatRow[]): string {
 }
 
 /** Installs (or removes, with null) the state-transition hook: every change of any pcb's state,
- *  with the cause ('api', 'segment', 'timer'). The info object is reused: copy what you keep. */
+ *  with the cause ('api', 'segment', 'timer', 'icmp'). The info object is reused: copy what you keep. */
 export function tcp_set_trace(stack: Stack, fn: ((info: TcpTraceInfo) => void) | null): void {
   stack.tcp.trace = fn;
 }

@@ -10,6 +10,10 @@
  * RFC 1122 §3.2.2: no ICMP error about an ICMP error, a broadcast or multicast destination, a
  * link-layer broadcast, a non-initial fragment, or a source that is not one host. RFC 1122 §3.2.2.6:
  * echo requests to a broadcast address MAY be ignored — we do, and count them (icmp.drop).
+ *
+ * Errors we receive (destination unreachable, time exceeded, parameter problem) go to the transport
+ * whose datagram they quote, through IpProtocolHandler.icmpError (RFC 1122 §3.2.2.1, §4.2.3.9):
+ * TCP acts on them (src/tcp/tcp.ts icmpError), UDP only matches them to a pcb.
  */
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
@@ -21,7 +25,7 @@ import type { Ip4, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_ICMP } from '../wire/ipv4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import {
-  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, icmpIsError, icmpWriteEcho, icmpWriteHeader,
+  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, ICMP_SQ, ICMP_RD, icmpIsError, icmpWriteEcho, icmpWriteHeader,
   icmpChecksumOk, icmpFillChecksum, icmpEchoId, icmpEchoSeq,
 } from '../wire/icmp.js';
 /** Largest echo payload in one IPv4 datagram. */
@@ -92,9 +96,60 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
     if (!icmpIsError(type)) {
       // timestamps, address masks, router adverts: not answered (optional in RFC 1122 §3.2.2.8-9)
       st.proterr++;
+    } else {
+      this.errorInput(p, ip, type);
     }
-    // errors about our own datagrams: counted as received; no transport listens for them yet
     pbuf_free(p);
+  }
+
+  /**
+   * An ICMP error message (RFC 1122 §3.2.2): handed to the transport it is about (RFC 1122
+   * §3.2.2.1, §4.2.3.9) once the quote is shown to be about a datagram of ours — at least the quoted
+   * IPv4 header and 8 octets of its transport header (RFC 792), version 4, our address as its
+   * source, an initial fragment (only that one carries the transport header). Anything else is
+   * counted (icmp.lenerr / icmp.proterr) and dropped (icmp.drop), as are errors no endpoint takes.
+   * Nothing is ever sent in answer (RFC 1122 §3.2.2). Keeps `p`.
+   */
+  private errorInput(p: Pbuf, ip: Ip4Header, type: number): void {
+    const st = this.core.stats.icmp;
+    // RFC 6633 §3: source quench is ignored; redirects are not followed (one gateway, RFC 1122
+    // §3.3.1.2 lets a host ignore them); errors sent to a broadcast cannot be about our datagrams
+    if (type === ICMP_SQ || type === ICMP_RD || ip.dst !== this.ip.ourAddress) {
+      st.drop++;
+      return;
+    }
+    const b = p.buf;
+    const q = p.off + ICMP_HLEN;
+    // the quote must sit in the first pbuf (a received frame, unless it came in fragments)
+    const avail = p.len - ICMP_HLEN;
+    if (avail < IP_HLEN + 8) {
+      st.lenerr++;
+      st.drop++;
+      return;
+    }
+    const ihl = (b[q] & 0x0f) << 2;
+    if ((b[q] >>> 4) !== 4 || ihl < IP_HLEN) {
+      st.proterr++;
+      st.drop++;
+      return;
+    }
+    if (avail < ihl + 8) {
+      st.lenerr++;
+      st.drop++;
+      return;
+    }
+    const qsrc = ((b[q + 12] << 24) | (b[q + 13] << 16) | (b[q + 14] << 8) | b[q + 15]) >>> 0;
+    const qdst = ((b[q + 16] << 24) | (b[q + 17] << 16) | (b[q + 18] << 8) | b[q + 19]) >>> 0;
+    const fragOff = ((b[q + 6] & 0x1f) << 8) | b[q + 7];
+    if (qsrc !== this.ip.ourAddress || fragOff !== 0) {
+      st.proterr++;
+      st.drop++;
+      return;
+    }
+    const h = this.ip.handlerOf(b[q + 9]);
+    if (h === null || h.icmpError === undefined || !h.icmpError(type, b[p.off + 1], qsrc, qdst, b, q + ihl)) {
+      st.drop++;
+    }
   }
 
   /** Whether RFC 1122 §3.2.2 lets us send an ICMP error about `p`/`ip`. */

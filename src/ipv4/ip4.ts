@@ -34,6 +34,15 @@ export interface IpProtocolHandler {
    * pbuf_free it. `ip` is one header object reused for every packet: copy what you keep.
    */
   ipInput(p: Pbuf, ip: Ip4Header): void;
+  /**
+   * An ICMP error (RFC 1122 §3.2.2: destination unreachable, time exceeded, parameter problem)
+   * about a datagram we sent with this protocol, already checked by Icmp: the quoted IP header is
+   * version 4, complete, from our address, of an initial fragment. `buf[off..off+8)` are the first
+   * 8 octets of the quoted transport header (more may follow; only 8 are guaranteed). Valid only
+   * during the call (the bytes belong to a pbuf freed afterwards). Returns true when the error
+   * matched an endpoint and was accepted, false when it was ignored (Icmp counts it as a drop).
+   */
+  icmpError?(type: number, code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean;
 }
 
 /** ICMP's error messages as IPv4 and the transports need them (implemented by Icmp). */
@@ -117,6 +126,11 @@ export class Ip4 implements Ip4InputSink {
   /** Registers the handler of IP protocol `proto` (1 ICMP, 6 TCP, 17 UDP). */
   register(proto: number, handler: IpProtocolHandler | null): void {
     this.handlers[proto & 0xff] = handler;
+  }
+
+  /** The handler registered for `proto`, or null (Icmp hands errors to it). */
+  handlerOf(proto: number): IpProtocolHandler | null {
+    return this.handlers[proto & 0xff];
   }
 
   /** Limited or subnet-directed broadcast. */

@@ -49,3 +49,5 @@ export const TF_TXCLOSED = 0x0800;    // tcp_shutdown(tx) or close: no more tcp_
 export const CAUSE_API = 'api';
 export const CAUSE_SEGMENT = 'segment';
 export const CAUSE_TIMER = 'timer';
+/** An ICMP error about a segment we sent (RFC 1122 §4.2.3.9). */
+export const CAUSE_ICMP = 'icmp';

@@ -157,6 +157,10 @@ export class Tcb {
   nrtx = 0;
   /** Deadline of the retransmission timer, -1 when stopped. */
   rtxAt = -1;
+  /** The last ICMP error accepted for this connection and not acted on (a soft error, RFC 1122
+   *  §4.2.3.9), as (type << 8) | code; 0 = none. Cleared when the peer acknowledges something new;
+   *  chooses what a later give-up reports (ERR_RTE instead of ERR_TIMEOUT, as Linux's sk_err_soft). */
+  icmpSoftErr = 0;
 
   // --- persist timer (zero window probes, RFC 9293 §3.8.6.1) ---
   persistAt = -1;

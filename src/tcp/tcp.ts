@@ -23,6 +23,7 @@ import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4, IpProtocolHandler } from '../ipv4/ip4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
+import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
 import {
   TcpSegInfo, tcpParse, TCP_ERR_OPT, tcpWriteHeader, tcpWriteOptMss, tcpChecksum, TCP_HLEN,
   TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
@@ -32,6 +33,7 @@ import {
   LAST_ACK, TIME_WAIT, tcpStateName, TCP_WRITE_FLAG_COPY, TCP_WRITE_FLAG_MORE, SOF_REUSEADDR, SOF_INHERITED,
   SOF_KEEPALIVE, TF_ACK_DELAY, TF_ACK_NOW, TF_NODELAY, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_INFR,
   TF_NAGLEMEMERR, TF_SYN_RTX, TF_PASSIVE, TF_FIN_RECVD, TF_TXCLOSED, CAUSE_API, CAUSE_SEGMENT, CAUSE_TIMER,
+  CAUSE_ICMP,
 } from './constants.js';
 import { Tcb, TcpListen, TcpSeg, TcpPcb } from './pcb.js';
 
@@ -73,6 +75,25 @@ const NO_TIME = -1;
 /** Least interval between ACKs answering unacceptable segments without data, ms (Linux's
  *  tcp_invalid_ratelimit default). */
 const OOW_ACK_INTERVAL = 500;
+
+/**
+ * ICMP destination unreachable codes that end a connection still being opened (RFC 1122 §4.2.3.9:
+ * codes 2-4 are hard errors; Linux adds the administratively prohibited ones):
+ * 2 protocol and 3 port unreachable, 9 network, 10 host and 13 communication administratively
+ * prohibited. Code 4 (fragmentation needed and DF set) is soft here: we never set DF on TCP.
+ */
+function icmpHardError(type: number, code: number): boolean {
+  return type === ICMP_DUR && (code === 2 || code === 3 || code === 9 || code === 10 || code === 13);
+}
+
+/** What a connection reports when it gives up after ICMP error `e` ((type << 8) | code, 0 = none)
+ *  was recorded: ERR_RTE ("host unreachable", as Linux reports EHOSTUNREACH) for a destination
+ *  unreachable other than code 4, or a time exceeded; ERR_TIMEOUT otherwise. */
+function icmpSoftErrReport(e: number): Err {
+  const type = e >>> 8;
+  if ((type === ICMP_DUR && (e & 0xff) !== ICMP_DUR_FRAG) || type === ICMP_TE) return ERR_RTE;
+  return ERR_TIMEOUT;
+}
 
 export class TcpLayer implements IpProtocolHandler {
   readonly core: StackCore;
@@ -188,6 +209,7 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.cwnd = 0; pcb.ssthresh = 0x7fffffff; pcb.dupAcks = 0; pcb.recover = 0; pcb.bytesAcked = 0;
     pcb.srtt = 0; pcb.rttvar = 0; pcb.rto = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
     pcb.rttSeq = 0; pcb.rttStart = NO_TIME; pcb.nrtx = 0; pcb.rtxAt = NO_TIME;
+    pcb.icmpSoftErr = 0;
     pcb.persistAt = NO_TIME; pcb.persistBackoff = 0; pcb.persistProbes = 0;
     pcb.delackAt = NO_TIME; pcb.timeWaitAt = NO_TIME; pcb.finWait2At = NO_TIME;
     pcb.lastActivity = this.core.now;
@@ -815,6 +837,45 @@ export class TcpLayer implements IpProtocolHandler {
     if (q !== null) pbuf_free(q);
   }
 
+  /**
+   * An ICMP error about a segment we sent (RFC 1122 §4.2.3.9), checked and handed over by Icmp:
+   * `buf[off..off+8)` is the quoted TCP header's start (ports, sequence number). Returns false when
+   * no connection matches or the error fails RFC 5927 §4.1's check.
+   *
+   * - A hard error (icmpHardError) while the connection is being opened ends it at once: SYN_SENT
+   *   and an active open's SYN_RCVD report ERR_RST through tcp_err ("connection refused"), no RST
+   *   is sent; a passive open's SYN_RCVD just goes away (its listener goes on, as Linux drops the
+   *   request).
+   * - Everything else, and every error once synchronized, is soft (RFC 1122 §4.2.3.9 SHOULD NOT
+   *   abort; RFC 5927 §7.2 treats hard errors as soft in synchronized states against blind resets):
+   *   it is recorded, and decides what a later give-up reports (icmpSoftErrReport). Source quench
+   *   never gets here (RFC 6633).
+   */
+  icmpError(type: number, code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean {
+    const localPort = (buf[off] << 8) | buf[off + 1];
+    const remotePort = (buf[off + 2] << 8) | buf[off + 3];
+    const seq = ((buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7]) >>> 0;
+    const pcb = this.findConn(quotedSrc, localPort, quotedDst, remotePort);
+    if (pcb === null) return false;
+    // RFC 5927 §4.1: the quoted segment must be one we sent and still wait to see acknowledged,
+    // SND.UNA <= SEG.SEQ < SND.MAX (in SYN_SENT and SYN_RCVD that is the ISS alone); anything else
+    // is stale or a blind forgery
+    if (!(seqGeq(seq, pcb.sndUna) && seqLt(seq, pcb.sndMax))) return false;
+    const state = pcb.state;
+    if ((state === SYN_SENT || state === SYN_RCVD) && icmpHardError(type, code)) {
+      if (state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
+        this.setState(pcb, LISTEN, CAUSE_ICMP);
+        pcb.state = CLOSED;
+        this.freePcb(pcb, 0, CAUSE_ICMP);
+      } else {
+        this.freePcb(pcb, ERR_RST, CAUSE_ICMP);
+      }
+      return true;
+    }
+    pcb.icmpSoftErr = (type << 8) | code;
+    return true;
+  }
+
   /** §3.10.7.1 CLOSED: anything but a RST is answered with a RST. */
   private closedInput(): void {
     const seg = this.seg;
@@ -990,6 +1051,7 @@ export class TcpLayer implements IpProtocolHandler {
       pcb.sndUna = seg.ack;
       if (seqLt(pcb.sndNxt, pcb.sndUna)) pcb.sndNxt = pcb.sndUna;
       pcb.nrtx = 0;
+      pcb.icmpSoftErr = 0;
       pcb.rtxAt = NO_TIME;
       if (pcb.flags & TF_SYN_RTX) {
         pcb.rto = RTO_AFTER_SYN_LOSS;
@@ -1176,6 +1238,7 @@ export class TcpLayer implements IpProtocolHandler {
         pcb.sndUna = ack;
         if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
         pcb.nrtx = 0;
+        pcb.icmpSoftErr = 0;
         pcb.rtxAt = NO_TIME;
         pcb.sndWnd = seg.wnd;
         if (seg.wnd > pcb.sndWndMax) pcb.sndWndMax = seg.wnd;
@@ -1299,6 +1362,8 @@ export class TcpLayer implements IpProtocolHandler {
     if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
     pcb.nrtx = 0;
     pcb.persistProbes = 0;
+    // something got through: an earlier ICMP soft error no longer describes the path
+    pcb.icmpSoftErr = 0;
     const mss = pcb.mss;
     if (pcb.flags & TF_INFR) {
       if (seqGt(ack, pcb.recover)) {
@@ -2050,9 +2115,11 @@ export class TcpLayer implements IpProtocolHandler {
     const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
     const limit = synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
     if (pcb.nrtx >= limit) {
-      // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err
+      // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
+      // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)
       this.core.stats.tcp.err++;
-      this.freePcb(pcb, pcb.state === SYN_RCVD && pcb.handle === null ? 0 : ERR_TIMEOUT, CAUSE_TIMER);
+      this.freePcb(pcb, pcb.state === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pcb.icmpSoftErr),
+        CAUSE_TIMER);
       return;
     }
     pcb.nrtx++;

@@ -309,6 +309,24 @@ export class Udp implements IpProtocolHandler {
     cb(best.arg, best.handle, p, src, sport);
   }
 
+  /**
+   * An ICMP error about a datagram we sent (RFC 1122 §4.1.3.3: UDP MUST pass ICMP errors up). There
+   * is no error callback in this raw API (lwIP has none either): the error is only matched to the pcb
+   * that sent it — true when one exists, else Icmp counts a drop. `buf[off..off+8)` is the quoted
+   * UDP header.
+   */
+  icmpError(_type: number, _code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean {
+    const sport = (buf[off] << 8) | buf[off + 1];
+    const dport = (buf[off + 2] << 8) | buf[off + 3];
+    const ss = this.slots;
+    for (let i = 0; i < ss.length; i++) {
+      const s = ss[i];
+      if (!s.active || s.localPort !== sport || (s.localIp !== 0 && s.localIp !== quotedSrc)) continue;
+      if (!s.connected || (s.remoteIp === quotedDst && s.remotePort === dport)) return true;
+    }
+    return false;
+  }
+
   /** Every pcb in use (diagnostics, netstat). */
   forEachPcb(fn: (localIp: number, localPort: number, remoteIp: number, remotePort: number) => void): void {
     for (let i = 0; i < this.slots.length; i++) {
