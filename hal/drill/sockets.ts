@@ -42,7 +42,7 @@ export const STRERROR: Readonly<Record<string, string>> = {
   ECONNABORTED: 'Software caused connection abort', ECONNRESET: 'Connection reset by peer',
   ENOBUFS: 'No buffer space available', EISCONN: 'Transport endpoint is already connected',
   ENOTCONN: 'Transport endpoint is not connected', ETIMEDOUT: 'Connection timed out',
-  ECONNREFUSED: 'Connection refused', EALREADY: 'Operation already in progress',
+  ECONNREFUSED: 'Connection refused', EHOSTUNREACH: 'No route to host', EALREADY: 'Operation already in progress',
   EINPROGRESS: 'Operation now in progress', EAFNOSUPPORT: 'Address family not supported by protocol',
 };
 
