@@ -20,6 +20,7 @@ import { Stack } from '../src/api/stack.js';
 import { SeededRandom } from '../src/core/random.js';
 import { ERR_OK, type Err } from '../src/core/err.js';
 import { pbuf_free, type Pbuf } from '../src/core/pbuf.js';
+import { ByteCopier } from '../src/core/bytecopy.js';
 import { chksumAdd, chksumFinish } from '../src/core/checksum.js';
 import {
   TcpPcb, tcp_new, tcp_bind, tcp_listen, tcp_listen_with_backlog, tcp_accept, tcp_connect, tcp_write, tcp_output, tcp_recv,
@@ -407,6 +408,9 @@ class HeapBench {
       if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o) || skip.has(o)) continue;
       seen.add(o);
       if (typeof o === 'function') continue; // code lives in flash on the device; closures are slots
+      // a pool's copier caches views of the buffers it copied from (the driver's, the application's):
+      // that memory belongs to them, so only the pool's own buffer counts
+      if (o instanceof ByteCopier) { stack.push(o.home); continue; }
       if (ArrayBuffer.isView(o)) {
         const b = (o as ArrayBufferView).buffer;
         if (!buffers.has(b)) { buffers.add(b); bufferBytes += b.byteLength; }

@@ -174,7 +174,7 @@ export class Stack implements FrameSink {
       st.drop++;
       return;
     }
-    copyBytes(p.buf, p.off, buf, off, len);
+    copyBytes(p.buf, p.off, buf, off, len, core.pbufs.copier);
     this.netif.input(p);
   }
 

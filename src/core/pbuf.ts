@@ -13,6 +13,9 @@
  * in `stats.doubleFree`, and leaves the pool intact.
  */
 import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from './config.js';
+import { ByteCopier, COPY_SCRATCH_BYTES, copyByteLoop } from './bytecopy.js';
+
+export { ByteCopier, COPY_SCRATCH_BYTES } from './bytecopy.js';
 
 /** Layers: how much headroom the first pbuf of a chain keeps in front of the payload (lwIP pbuf_layer). */
 export const PBUF_RAW = 0;
@@ -97,6 +100,9 @@ export class PbufPool {
   /** One ArrayBuffer for all pool pbufs. */
   readonly mem: Uint8Array;
   readonly mem16: Uint16Array;
+  /** Copies between pool memory and other arrays (driver buffers, application data) without
+   *  allocating: word copies and a scratch area that follows the pbufs in the same ArrayBuffer. */
+  readonly copier: ByteCopier;
   readonly bufsize: number;
   /** Pool pbufs that only `allocRx` may take (see StackConfig.PBUF_RX_RESERVE). */
   readonly reserve: number;
@@ -112,9 +118,11 @@ export class PbufPool {
   constructor(count: number, bufsize: number, refCount: number, reserve = 0) {
     this.bufsize = bufsize;
     this.reserve = reserve;
-    const buffer = new ArrayBuffer(count * bufsize);
-    this.mem = new Uint8Array(buffer);
-    this.mem16 = new Uint16Array(buffer);
+    const bytes = count * bufsize;
+    const buffer = new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
+    this.mem = new Uint8Array(buffer, 0, bytes);
+    this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
+    this.copier = new ByteCopier(this.mem, bytes);
     this.free = new Int32Array(count);
     for (let i = 0; i < count; i++) {
       this.pbufs.push(new Pbuf(this, PBUF_POOL, i, this.mem, this.mem16, i * bufsize, bufsize));
@@ -312,25 +320,37 @@ export function pbuf_realloc(p: Pbuf, newLen: number): void {
 
 /**
  * Copies `len` bytes between two byte arrays without allocating: `copyWithin` when both are the
- * same array (pool to pool), `set` for a whole source array, else a byte loop.
+ * same array (pool to pool), `set` for a whole source array; else, with a pool's `copier`, word
+ * copies (one side being that pool's memory, or a driver/application buffer it has seen before),
+ * or a byte loop. Pass `pool.copier` on hot paths: without it, different arrays cost a byte loop.
  */
-export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number,
+  copier: ByteCopier | null = null): void {
   if (len <= 0) return;
-  if (dst === src) {
+  if (copier !== null) {
+    copier.copy(dst, dstOff, src, srcOff, len);
+  } else if (dst === src) {
     dst.copyWithin(dstOff, srcOff, srcOff + len);
   } else if (srcOff === 0 && len === src.length) {
     dst.set(src, dstOff);
   } else {
-    let i = 0;
-    const n4 = len & ~3;
-    for (; i < n4; i += 4) {
-      dst[dstOff + i] = src[srcOff + i];
-      dst[dstOff + i + 1] = src[srcOff + i + 1];
-      dst[dstOff + i + 2] = src[srcOff + i + 2];
-      dst[dstOff + i + 3] = src[srcOff + i + 3];
-    }
-    for (; i < len; i++) dst[dstOff + i] = src[srcOff + i];
+    copyByteLoop(dst, dstOff, src, srcOff, len);
   }
+}
+
+/**
+ * Moves the payload start of a fresh pool pbuf forward by 2, 4 or 6 bytes so that it agrees mod 8
+ * with the address of `src[srcOff]`, the bytes about to be copied into it: the copier then moves
+ * them in 8-byte words directly instead of staging them (on XS, ~3,500 computrons per 1,460 bytes
+ * instead of ~6,500). Only even shifts, so that headers and payload stay at even offsets for the
+ * 16-bit checksum; nothing happens when the difference is odd, when `p` is a chain or a REF pbuf,
+ * or when fewer than `keep` payload bytes would still fit in the slot.
+ */
+export function pbufAlignPayload(p: Pbuf, src: Uint8Array, srcOff: number, keep: number): void {
+  if (p.type === PBUF_REF || p.next !== null) return;
+  const shift = (src.byteOffset + srcOff - p.buf.byteOffset - p.off) & 7;
+  if (shift === 0 || (shift & 1) !== 0 || p.off + shift + keep > p.base + p.cap) return;
+  p.off += shift;
 }
 
 /**
@@ -344,7 +364,7 @@ export function pbuf_copy_partial(p: Pbuf | null, dst: Uint8Array, len: number, 
     if (offset >= q.len) { offset -= q.len; continue; }
     let n = q.len - offset;
     if (n > len - copied) n = len - copied;
-    copyBytes(dst, dstOff + copied, q.buf, q.off + offset, n);
+    copyBytes(dst, dstOff + copied, q.buf, q.off + offset, n, q.pool.copier);
     copied += n;
     offset = 0;
   }
@@ -360,7 +380,7 @@ export function pbuf_take_at(p: Pbuf, src: Uint8Array, len: number, offset: numb
     if (offset >= q.len) { offset -= q.len; continue; }
     let n = q.len - offset;
     if (n > len - done) n = len - done;
-    copyBytes(q.buf, q.off + offset, src, srcOff + done, n);
+    copyBytes(q.buf, q.off + offset, src, srcOff + done, n, q.pool.copier);
     done += n;
     offset = 0;
   }
@@ -384,7 +404,7 @@ export function pbuf_copy_chain(to: Pbuf, toOff: number, from: Pbuf, fromOff: nu
     const room = dst.len - toOff;
     if (room < n) n = room;
     if (len - done < n) n = len - done;
-    copyBytes(dst.buf, dst.off + toOff, src.buf, src.off + fromOff, n);
+    copyBytes(dst.buf, dst.off + toOff, src.buf, src.off + fromOff, n, dst.pool.copier);
     done += n;
     fromOff += n;
     toOff += n;

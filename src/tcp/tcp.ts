@@ -11,7 +11,7 @@
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import {
-  pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, PBUF_TRANSPORT,
+  pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import {
@@ -612,7 +612,7 @@ export class TcpLayer implements IpProtocolHandler {
     let pos = offset;
     if (fill > 0 && tail !== null && tail.p !== null) {
       const p = tail.p;
-      copyBytes(p.buf, p.off + p.len, data, pos, fill);
+      copyBytes(p.buf, p.off + p.len, data, pos, fill, pool.copier);
       p.len += fill;
       p.totLen += fill;
       tail.len += fill;
@@ -627,7 +627,8 @@ export class TcpLayer implements IpProtocolHandler {
       let p: Pbuf;
       if (copy) {
         p = pool.alloc(PBUF_TRANSPORT, n) as Pbuf;
-        copyBytes(p.buf, p.off, data, pos, n);
+        pbufAlignPayload(p, data, pos, mss);
+        copyBytes(p.buf, p.off, data, pos, n, pool.copier);
       } else {
         p = pool.alloc(PBUF_TRANSPORT, 0) as Pbuf;
         const r = pool.allocRef(data, pos, n) as Pbuf;
@@ -1919,7 +1920,7 @@ export class TcpLayer implements IpProtocolHandler {
     for (let q = seg.p; q !== null && done < restLen; q = q.next) {
       if (skip >= q.len) { skip -= q.len; continue; }
       const n = q.len - skip;
-      copyBytes(p.buf, p.off + done, q.buf, q.off + skip, n);
+      copyBytes(p.buf, p.off + done, q.buf, q.off + skip, n, p.pool.copier);
       done += n;
       skip = 0;
     }
