@@ -240,20 +240,9 @@ export class TcpLayer implements IpProtocolHandler {
     this.leaveBacklog(pcb);
     pcb.listener = null;
     const h = pcb.handle;
-    if (h !== null) { h.conn = null; pcb.handle = null; }
-    pcb.recv = pcb.sent = pcb.poll = pcb.connected = null;
-    pcb.err = null;
-    pcb.arg = null;
+    detachApp(pcb);
     pcb.gen++;
-    // remove from the active table (swap with the last)
-    for (let i = 0; i < this.nActive; i++) {
-      if (this.active[i] === pcb) {
-        this.nActive--;
-        this.active[i] = this.active[this.nActive];
-        this.active[this.nActive] = undefined as unknown as Tcb;
-        break;
-      }
-    }
+    this.nActive = swapRemove(this.active, this.nActive, pcb);
     this.pcbPool.release(pcb);
     if (errCode !== 0 && errFn !== null && h !== null) errFn(arg, errCode);
   }
@@ -471,14 +460,7 @@ export class TcpLayer implements IpProtocolHandler {
         this.abortPcb(p, 0, true);
       }
     }
-    for (let i = 0; i < this.nListeners; i++) {
-      if (this.listeners[i] === l) {
-        this.nListeners--;
-        this.listeners[i] = this.listeners[this.nListeners];
-        this.listeners[this.nListeners] = undefined as unknown as TcpListen;
-        break;
-      }
-    }
+    this.nListeners = swapRemove(this.listeners, this.nListeners, l);
     this.traceListener(l, LISTEN, CLOSED);
     const h = l.handle;
     if (h !== null) h.listener = null;
@@ -728,11 +710,7 @@ export class TcpLayer implements IpProtocolHandler {
   /** The application lets go of a closing connection: the stack finishes it without callbacks. */
   private orphan(pcb: Tcb): void {
     pcb.flags |= TF_RXCLOSED | TF_TXCLOSED | TF_CLOSED_BY_APP;
-    const h = pcb.handle;
-    if (h !== null) { h.conn = null; pcb.handle = null; }
-    pcb.recv = pcb.sent = pcb.poll = pcb.connected = null;
-    pcb.err = null;
-    pcb.arg = null;
+    detachApp(pcb);
     if (pcb.state === FIN_WAIT_2) pcb.finWait2At = this.core.now + FIN_WAIT_TIMEOUT;
   }
 
@@ -2243,6 +2221,30 @@ export class TcpLayer implements IpProtocolHandler {
   forEachListener(fn: (l: TcpListen) => void): void {
     for (let i = 0; i < this.nListeners; i++) fn(this.listeners[i]);
   }
+}
+
+/** Cuts the application off a pcb: its handle goes dead (ERR_CLSD from then on) and no callback
+ *  of the application runs again. */
+function detachApp(pcb: Tcb): void {
+  const h = pcb.handle;
+  if (h !== null) { h.conn = null; pcb.handle = null; }
+  pcb.recv = pcb.sent = pcb.poll = pcb.connected = null;
+  pcb.err = null;
+  pcb.arg = null;
+}
+
+/** Removes `item` from the first `n` entries of a fixed table (the last entry takes its place);
+ *  returns the new count. */
+function swapRemove<T>(table: T[], n: number, item: T): number {
+  for (let i = 0; i < n; i++) {
+    if (table[i] === item) {
+      n--;
+      table[i] = table[n];
+      table[n] = undefined as unknown as T;
+      break;
+    }
+  }
+  return n;
 }
 
 /** One round of a 32-bit multiply-rotate mix keyed by `k` (for RFC 6528 ISNs). */
