@@ -47,6 +47,38 @@ export interface StackConfig {
   ARP_RETRY_INTERVAL: number;
   /** ARP requests sent for one address before its queued packets are dropped (lwIP ARP_MAXPENDING). Default 5. */
   ARP_MAX_TRIES: number;
+  /** Time after a resolved entry was last confirmed during which its MAC may not change (Linux's
+   *  neigh locktime, 1 s): an unsolicited reply or request claiming another MAC is ignored (counted
+   *  in Etharp.lockRefused). After it, a gratuitous ARP (RFC 5227 §2.3 announcement) may move the
+   *  address; a reply to our own request may at any time. 0 turns the lock off: any ARP packet
+   *  from a known sender rewrites its entry (RFC 826 merge, the poisoning the lock prevents).
+   *  No RAM. Default 1000. */
+  ARP_LOCKTIME: number;
+  /** New pending entries (broadcast requests for an address not in the cache) allowed per
+   *  interval: one token every ARP_PENDING_INTERVAL ms, at most ARP_PENDING_BURST saved up. A flood
+   *  of spoofed sources then cannot churn the cache or the link with requests; a resolution refused
+   *  by the limit drops its packet (etharp.drop, Etharp.pendingLimited) and the transport retries.
+   *  0 turns the limit off. RAM: one bucket. Default 100 (10 new resolutions a second). */
+  ARP_PENDING_INTERVAL: number;
+  /** Burst of new pending entries (see ARP_PENDING_INTERVAL). Default 4. */
+  ARP_PENDING_BURST: number;
+
+  /** ICMP errors (destination unreachable, time exceeded) sent to one destination: one token every
+   *  ICMP_RATELIMIT_MS (Linux icmp_ratelimit, 1000 ms), at most ICMP_RATELIMIT_BURST saved up
+   *  (Linux's burst factor 6). RFC 1812 §4.3.2.8 asks for a rate limit on every error we originate,
+   *  RFC 1122 §3.2.2 allows it. Errors refused are counted (Icmp.rateLimited). 0 turns the per
+   *  destination limit off. Default 1000. */
+  ICMP_RATELIMIT_MS: number;
+  /** Burst per destination (see ICMP_RATELIMIT_MS). Default 6. */
+  ICMP_RATELIMIT_BURST: number;
+  /** Destinations tracked by the per-destination ICMP limit; the least recently used gives way.
+   *  RAM: about 40 bytes each. Default 4. */
+  ICMP_RATELIMIT_PEERS: number;
+  /** ICMP errors per second over all destinations (Linux icmp_msgs_per_sec, 1000): bounds what
+   *  spoofed sources cycling through the per-destination table can draw. 0 turns it off. Default 1000. */
+  ICMP_MSGS_PER_SEC: number;
+  /** Burst of the global ICMP error limit (Linux icmp_msgs_burst). Default 50. */
+  ICMP_MSGS_BURST: number;
 
   /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). Default 4. */
   MEMP_NUM_UDP_PCB: number;
@@ -123,6 +155,14 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   ARP_MAXAGE: 300000,
   ARP_RETRY_INTERVAL: 1000,
   ARP_MAX_TRIES: 5,
+  ARP_LOCKTIME: 1000,
+  ARP_PENDING_INTERVAL: 100,
+  ARP_PENDING_BURST: 4,
+  ICMP_RATELIMIT_MS: 1000,
+  ICMP_RATELIMIT_BURST: 6,
+  ICMP_RATELIMIT_PEERS: 4,
+  ICMP_MSGS_PER_SEC: 1000,
+  ICMP_MSGS_BURST: 50,
   MEMP_NUM_UDP_PCB: 4,
   MEMP_NUM_TCP_PCB: 8,
   MEMP_NUM_TCP_PCB_LISTEN: 4,
@@ -211,6 +251,9 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.ARP_TABLE_SIZE >= 1 && cfg.ARP_TABLE_SIZE <= 255, 'ARP_TABLE_SIZE must be within 1..255');
   need(cfg.ARP_MAX_TRIES >= 1, 'ARP_MAX_TRIES must be at least 1');
   need(cfg.IP_DEFAULT_TTL >= 1 && cfg.IP_DEFAULT_TTL <= 255, 'IP_DEFAULT_TTL must be within 1..255');
+  need(cfg.ARP_PENDING_BURST >= 1, 'ARP_PENDING_BURST must be at least 1');
+  need(cfg.ICMP_RATELIMIT_BURST >= 1 && cfg.ICMP_MSGS_BURST >= 1, 'ICMP_RATELIMIT_BURST and ICMP_MSGS_BURST must be at least 1');
+  need(cfg.ICMP_RATELIMIT_PEERS <= 64, 'ICMP_RATELIMIT_PEERS must be at most 64 (a linear search)');
   need(cfg.TCP_KEEPCNT_DEFAULT >= 1, 'TCP_KEEPCNT_DEFAULT must be at least 1');
   return cfg;
 }
