@@ -54,6 +54,8 @@ export class ArpEntry {
   ctime = 0;
   /** When a packet was last sent through this entry (-1: never); decides what a full cache evicts. */
   used = -1;
+  /** Another MAC was claimed for this address within the lock time: ask the old one once it ends. */
+  contested = false;
   /** When the last request for this entry went out. */
   lastRequest = 0;
   /** Requests sent in the current resolution (or refresh). */
@@ -301,6 +303,7 @@ export class Etharp {
     e.ip = 0;
     e.tries = 0;
     e.used = -1;
+    e.contested = false;
   }
 
   /** Records `ip` at `mac` (RFC 826 merge/insert) and sends what was waiting for it. */
@@ -311,6 +314,7 @@ export class Etharp {
     e.state = ARP_STATE_STABLE;
     e.ctime = this.core.now;
     e.tries = 0;
+    e.contested = false;
     if (e.qHead !== null) this.flushQueue(e, true);
   }
 
@@ -334,13 +338,20 @@ export class Etharp {
     // tries >= 2: the unicast refresh to the old MAC went unanswered and a broadcast is out
     if (op === ARP_REPLY && forUs && e.state === ARP_STATE_STABLE_REFRESHING && e.tries >= 2) return true;
     if (gratuitous && now - e.ctime >= lock) return true;
-    if (e.state === ARP_STATE_STABLE && now - e.ctime >= lock) {
-      e.state = ARP_STATE_STABLE_REFRESHING;
-      e.tries = 1;
-      e.lastRequest = now;
-      this.sendRequest(e.ip, e.mac);
+    if (e.state === ARP_STATE_STABLE) {
+      if (now - e.ctime >= lock) this.probe(e, now);
+      else e.contested = true;
     }
     return false;
+  }
+
+  /** Asks the holder of `e`'s MAC directly whether it is still there (a unicast refresh). */
+  private probe(e: ArpEntry, now: number): void {
+    e.contested = false;
+    e.state = ARP_STATE_STABLE_REFRESHING;
+    e.tries = 1;
+    e.lastRequest = now;
+    this.sendRequest(e.ip, e.mac);
   }
 
   /** Builds and sends an ARP request for `targetIp`: broadcast, or unicast to `dstMac`. */
@@ -455,6 +466,9 @@ export class Etharp {
         this.sendRequest(e.ip, null);
       } else if (now - e.ctime >= cfg.ARP_MAXAGE) {
         this.clear(e, false);
+      } else if (e.contested && s === ARP_STATE_STABLE && now - e.ctime >= cfg.ARP_LOCKTIME) {
+        // a claim came in while the entry was locked: check now that the lock is over
+        this.probe(e, now);
       } else if (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES
         && now - e.lastRequest >= cfg.ARP_RETRY_INTERVAL) {
         // the unicast refresh went unanswered: ask everyone, the peer may have a new MAC
