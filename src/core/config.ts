@@ -60,7 +60,8 @@ export interface StackConfig {
    *  by the limit drops its packet (etharp.drop, Etharp.pendingLimited) and the transport retries.
    *  0 turns the limit off. RAM: one bucket. Default 100 (10 new resolutions a second). */
   ARP_PENDING_INTERVAL: number;
-  /** Burst of new pending entries (see ARP_PENDING_INTERVAL). Default 4. */
+  /** Burst of new pending entries (see ARP_PENDING_INTERVAL): a board that opens or answers this
+   *  many new peers at once is not slowed. Default 8. */
   ARP_PENDING_BURST: number;
 
   /** ICMP errors (destination unreachable, time exceeded) sent to one destination: one token every
@@ -157,7 +158,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   ARP_MAX_TRIES: 5,
   ARP_LOCKTIME: 1000,
   ARP_PENDING_INTERVAL: 100,
-  ARP_PENDING_BURST: 4,
+  ARP_PENDING_BURST: 8,
   ICMP_RATELIMIT_MS: 1000,
   ICMP_RATELIMIT_BURST: 6,
   ICMP_RATELIMIT_PEERS: 4,

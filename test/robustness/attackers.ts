@@ -242,10 +242,20 @@ export class RawTcpPeer {
 
   get win(): number { return this.o.zeroWindow ? 0 : this.o.win ?? 65535; }
 
-  /** Sends our SYN (the handshake completes as the board answers). */
+  /** Sends our SYN (the handshake completes as the board answers), again every second until it
+   *  does, 5 times at most, as a client would. */
   connect(): void {
-    this.send(F_SYN, this.sndNxt, 0, 0);
-    this.sndNxt = (this.sndNxt + 1) >>> 0;
+    const isn = this.sndNxt;
+    this.send(F_SYN, isn, 0, 0);
+    this.sndNxt = (isn + 1) >>> 0;
+    let tries = 1;
+    let next = this.net.now + 1000;
+    this.net.onStep((now) => {
+      if (this.established || this.reset || this.vanished || tries > 5 || now < next) return;
+      tries++;
+      next = now + 1000;
+      this.send(F_SYN, isn, 0, 0);
+    });
   }
 
   send(flags: number, seq: number, ack: number, len: number, win = this.win): void {
@@ -288,12 +298,13 @@ export class RawTcpPeer {
       return;
     }
     const len = s.payload.length + ((s.flags & F_FIN) !== 0 ? 1 : 0);
-    if (len === 0) return;
-    if (this.o.zeroWindow) {
-      // a probe or data we cannot take: acknowledge what we have, window still 0
+    if (this.o.zeroWindow && (len > 0 || s.seq !== this.rcvNxt)) {
+      // data we cannot take, or a window probe (Linux-style, at SND.UNA - 1 with no data):
+      // acknowledge what we have, the window still 0
       this.send(F_ACK, this.sndNxt, this.rcvNxt, 0, 0);
       return;
     }
+    if (len === 0) return;
     if (this.o.ackData === false) return;
     if (s.seq === this.rcvNxt) {
       this.rcvNxt = (this.rcvNxt + len) >>> 0;
