@@ -137,6 +137,61 @@ export interface StackConfig {
   TCP_LOCAL_PORT_RANGE_END: number;
   /** Default listen backlog (lwIP TCP_DEFAULT_LISTEN_BACKLOG). Default 4. */
   TCP_DEFAULT_LISTEN_BACKLOG: number;
+
+  /** SYN-ACK retransmissions of a passive open before the half-open connection is dropped (Linux
+   *  tcp_synack_retries, 5; lwIP uses TCP_SYNMAXRTX). 3 gives a half-open connection 1+2+4+8 = 15 s
+   *  instead of 127 s: a spoofed SYN holds its pcb that much shorter. No RAM. Default 3. */
+  TCP_SYNACK_MAXRTX: number;
+  /** When a SYN finds its listener's backlog full, or no pcb left, drop the oldest half-open
+   *  connection (SYN_RCVD, not yet accepted) for it — one whose peer never resolved by ARP first —
+   *  instead of the SYN (Linux's request-sock drop, lwIP's tcp_kill_prio idea, RFC 4987 §3.4/3.5).
+   *  A spoofed SYN flood then cannot keep a port closed. No RAM. Default true. */
+  TCP_SYN_EVICT: boolean;
+  /** A half-open connection whose peer's address is still unresolved when its SYN-ACK would be
+   *  retransmitted (ARP never answered: a spoofed source) is dropped then, instead of holding its pcb
+   *  for every retry. A real client resolves within milliseconds on a LAN. No RAM. Default true. */
+  TCP_HALFOPEN_NEEDS_ARP: boolean;
+  /** Longest time, ms, a connection the application has closed may stay in FIN_WAIT_1, CLOSING or
+   *  LAST_ACK retransmitting its FIN to a peer that does not answer (Linux tcp_orphan_retries, about
+   *  100 s); then it is reset. Such orphans are also reclaimed, oldest first, when a pcb is needed.
+   *  0 turns the limit off (TCP_MAXRTX alone: about 8 minutes). No RAM. Default 100000. */
+  TCP_ORPHAN_TIMEOUT: number;
+  /** User timeout (RFC 9293 §3.8.4, RFC 5482), ms: a connection whose sent data sees no progress
+   *  for this long — unacknowledged, or held back by a zero window the peer never opens although it
+   *  answers every probe — is aborted with ERR_TIMEOUT. Per pcb with tcp_set_user_timeout; this is
+   *  the default. 0 turns it off. No RAM. Default 300000 (5 minutes, RFC 9293's suggestion). */
+  TCP_USER_TIMEOUT: number;
+  /** Share of the pbuf pool, percent, one connection may hold (send queue + out-of-order + data the
+   *  application refused) once the pool is under pressure (see TCP_POOL_PRESSURE): above it,
+   *  tcp_write returns ERR_MEM and received data that would be queued is dropped (the peer
+   *  retransmits). Below pressure connections take what they need. No RAM. Default 15. */
+  TCP_PCB_POOL_SHARE: number;
+  /** The pool is under pressure when at most this percentage of its pbufs is free: out-of-order
+   *  data of every connection is freed (lwIP pbuf_free_ooseq) and the per-connection share applies.
+   *  Default 25. */
+  TCP_POOL_PRESSURE: number;
+  /** Out-of-order data older than this many RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT, 6): bytes
+   *  beyond a hole that is never filled do not hold pbufs for ever. 0 keeps them. Default 6. */
+  TCP_OOSEQ_TIMEOUT: number;
+  /** Least interval, ms, between ACKs one connection sends in answer to unacceptable segments:
+   *  challenge ACKs to in-window RSTs and SYNs (RFC 5961 §7), ACKs to out-of-window segments
+   *  (Linux tcp_invalid_ratelimit, 500). 0 turns it off. RAM: one timestamp per pcb. Default 500. */
+  TCP_INVALID_RATELIMIT: number;
+  /** Those ACKs over all connections, per second (RFC 5961 §7; Linux tcp_challenge_ack_limit,
+   *  1000 before it became per-netns and unbounded in 6.0). 0 turns it off. Default 1000. */
+  TCP_CHALLENGE_ACK_LIMIT: number;
+  /** RSTs answering segments to closed ports, per second over all (Linux sets none; FreeBSD's
+   *  icmplim bandwidth limit, 200, covers them): a flood cannot use the board as a reflector.
+   *  0 turns it off. RAM: one bucket. Default 200. */
+  TCP_RST_LIMIT: number;
+
+  /** The services of src/apps (echo, discard, daytime, chargen) close a connection that has moved no
+   *  data either way for this long, ms, so idle clients cannot hold every pcb. 0: no limit.
+   *  Default 300000. */
+  SERVICE_IDLE_TIMEOUT: number;
+  /** The services turn on keepalive (SO_KEEPALIVE with TCP_KEEPIDLE_DEFAULT etc., RFC 1122
+   *  §4.2.3.6) on their connections, so a peer that vanished is noticed. Default true. */
+  SERVICE_KEEPALIVE: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
@@ -189,6 +244,19 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_LOCAL_PORT_RANGE_START: 49152,
   TCP_LOCAL_PORT_RANGE_END: 65535,
   TCP_DEFAULT_LISTEN_BACKLOG: 4,
+  TCP_SYNACK_MAXRTX: 3,
+  TCP_SYN_EVICT: true,
+  TCP_HALFOPEN_NEEDS_ARP: true,
+  TCP_ORPHAN_TIMEOUT: 100000,
+  TCP_USER_TIMEOUT: 300000,
+  TCP_PCB_POOL_SHARE: 15,
+  TCP_POOL_PRESSURE: 25,
+  TCP_OOSEQ_TIMEOUT: 6,
+  TCP_INVALID_RATELIMIT: 500,
+  TCP_CHALLENGE_ACK_LIMIT: 1000,
+  TCP_RST_LIMIT: 200,
+  SERVICE_IDLE_TIMEOUT: 300000,
+  SERVICE_KEEPALIVE: true,
 });
 
 /** Ethernet header (14) + IPv4 header without options (20): the headroom below a transport header. */
@@ -255,6 +323,8 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.ARP_PENDING_BURST >= 1, 'ARP_PENDING_BURST must be at least 1');
   need(cfg.ICMP_RATELIMIT_BURST >= 1 && cfg.ICMP_MSGS_BURST >= 1, 'ICMP_RATELIMIT_BURST and ICMP_MSGS_BURST must be at least 1');
   need(cfg.ICMP_RATELIMIT_PEERS <= 64, 'ICMP_RATELIMIT_PEERS must be at most 64 (a linear search)');
+  need(cfg.TCP_PCB_POOL_SHARE >= 1 && cfg.TCP_PCB_POOL_SHARE <= 100, 'TCP_PCB_POOL_SHARE must be within 1..100');
+  need(cfg.TCP_POOL_PRESSURE <= 90, 'TCP_POOL_PRESSURE must be at most 90');
   need(cfg.TCP_KEEPCNT_DEFAULT >= 1, 'TCP_KEEPCNT_DEFAULT must be at least 1');
   return cfg;
 }

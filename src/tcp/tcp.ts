@@ -12,8 +12,10 @@ import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import {
   pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, PBUF_TRANSPORT,
+  pbuf_clen,
 } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
+import { TokenBucket } from '../core/ratelimit.js';
 import {
   ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_RTE, ERR_ABRT, ERR_RST, ERR_CLSD, ERR_TIMEOUT, ERR_ISCONN,
   ERR_ARG,
@@ -72,9 +74,10 @@ const RTO_AFTER_SYN_LOSS = 3000;
 const CLOCK_GRANULARITY = 1;
 
 const NO_TIME = -1;
-/** Least interval between ACKs answering unacceptable segments without data, ms (Linux's
- *  tcp_invalid_ratelimit default). */
-const OOW_ACK_INTERVAL = 500;
+/** Out-of-order segments shorter than this are "tiny": each would cost a whole pool buffer for a
+ *  few octets, so a connection holds two at most (Nagle's tinygrams; no real sender's
+ *  retransmission pattern leaves many of them beyond a hole). */
+const TINY_SEGMENT = 64;
 
 /**
  * ICMP destination unreachable codes that end a connection still being opened (RFC 1122 §4.2.3.9:
@@ -124,6 +127,14 @@ export class TcpLayer implements IpProtocolHandler {
   private nextCoarse = 0;
   trace: ((info: TcpTraceInfo) => void) | null = null;
   private readonly traceInfo = new TcpTraceInfo();
+  /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
+  private readonly invalidAckLimit: TokenBucket;
+  /** RSTs answering segments for no connection (TCP_RST_LIMIT). */
+  private readonly rstLimit: TokenBucket;
+  /** ACKs to unacceptable segments and RSTs not sent because a rate limit refused them. */
+  reflectionsLimited = 0;
+  /** Half-open connections dropped for a new SYN, or because their peer never resolved. */
+  halfOpenDropped = 0;
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
@@ -136,6 +147,10 @@ export class TcpLayer implements IpProtocolHandler {
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
     this.isnKey = new Uint32Array(4);
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
+    this.invalidAckLimit = new TokenBucket(0, 1);
+    this.invalidAckLimit.setRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
+    this.rstLimit = new TokenBucket(0, 1);
+    this.rstLimit.setRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
     const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
     this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
   }
@@ -152,12 +167,15 @@ export class TcpLayer implements IpProtocolHandler {
   // pcb tables
   // ---------------------------------------------------------------------------------------------
 
-  /** A fresh pcb in CLOSED, recycling TIME_WAIT, then LAST_ACK, then CLOSING pcbs when the pool is
-   *  empty (lwIP's order: those connections are already finished from the application's view). */
+  /** A fresh pcb in CLOSED, recycling when the pool is empty, least valuable first (lwIP's
+   *  tcp_kill_state order, extended against floods): TIME_WAIT, then a half-open connection
+   *  (TCP_SYN_EVICT), then orphans — LAST_ACK, CLOSING, FIN_WAIT_1 closed by the application —
+   *  the oldest of each first. */
   allocPcb(): Tcb | null {
     let pcb = this.pcbPool.alloc();
     if (pcb === null) {
-      if (this.evictOldest(TIME_WAIT) || this.evictOldest(LAST_ACK) || this.evictOldest(CLOSING)) {
+      if (this.evictOldest(TIME_WAIT) || (this.core.config.TCP_SYN_EVICT && this.evictHalfOpen(null))
+        || this.evictOldest(LAST_ACK) || this.evictOldest(CLOSING) || this.evictOldest(FIN_WAIT_1)) {
         pcb = this.pcbPool.alloc();
       }
       if (pcb === null) { this.core.stats.tcp.memerr++; return null; }
@@ -171,11 +189,40 @@ export class TcpLayer implements IpProtocolHandler {
     let oldest: Tcb | null = null;
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
+      // FIN_WAIT_1 only when orphaned: a half-closed connection's application still reads
+      if (state === FIN_WAIT_1 && (p.flags & TF_CLOSED_BY_APP) === 0) continue;
       if (p.state === state && (oldest === null || p.stateSince < oldest.stateSince)) oldest = p;
     }
     if (oldest === null) return false;
     if (state === TIME_WAIT) this.freePcb(oldest, 0, CAUSE_API);
     else this.abortPcb(oldest, ERR_ABRT, true);
+    return true;
+  }
+
+  /**
+   * Drops a half-open connection (passive SYN_RCVD, not yet accepted) of listener `l` (any listener
+   * when null) to make room for a new SYN (RFC 4987 §3.4 random drop / §3.5 recycling the oldest
+   * half-open TCB): one whose peer has not resolved by ARP first (a spoofed source), else the
+   * oldest. Silent, as Linux drops a request sock. Returns false when there is none.
+   */
+  private evictHalfOpen(l: TcpListen | null): boolean {
+    let best: Tcb | null = null;
+    let bestResolved = true;
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.state !== SYN_RCVD || (p.flags & TF_PASSIVE) === 0 || p.handle !== null || !p.inBacklog) continue;
+      if (l !== null && (p.listener !== l || p.listenerGen !== l.gen)) continue;
+      const resolved = this.ip.nextHopResolved(p.remoteIp);
+      if (best === null || (bestResolved && !resolved) || (resolved === bestResolved && p.stateSince < best.stateSince)) {
+        best = p;
+        bestResolved = resolved;
+      }
+    }
+    if (best === null) return false;
+    this.halfOpenDropped++;
+    this.setState(best, LISTEN, CAUSE_SEGMENT);
+    best.state = CLOSED;
+    this.freePcb(best, 0, CAUSE_SEGMENT);
     return true;
   }
 
@@ -196,7 +243,8 @@ export class TcpLayer implements IpProtocolHandler {
     pcb.rcvAnnWnd = 0;
     pcb.rcvMss = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
     pcb.quickAcks = 0;
-    pcb.ooseq = null; pcb.ooseqCount = 0;
+    pcb.ooseq = null; pcb.ooseqCount = 0; pcb.ooseqSince = NO_TIME;
+    pcb.userTimeout = cfg.TCP_USER_TIMEOUT; pcb.zeroWindowSince = NO_TIME;
     pcb.refused = null; pcb.refusedFin = false;
     pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
     pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
@@ -585,6 +633,12 @@ export class TcpLayer implements IpProtocolHandler {
     const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
+    if (nsegs > 0 && this.poolUnderPressure() && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
+      // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
+      pcb.flags |= TF_NAGLEMEMERR;
+      this.core.stats.tcp.memerr++;
+      return ERR_MEM;
+    }
     if (this.segPool.freeCount < nsegs || pool.freeCount - pool.reserve < nsegs
       || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
       pcb.flags |= TF_NAGLEMEMERR;
@@ -868,6 +922,11 @@ export class TcpLayer implements IpProtocolHandler {
    *  it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
   private respondRst(): void {
     const seg = this.seg;
+    if (!this.rstLimit.take(this.core.now)) {
+      // TCP_RST_LIMIT: a flood of segments to closed ports is not reflected at line rate
+      this.reflectionsLimited++;
+      return;
+    }
     if (seg.flags & TCP_ACK) {
       this.sendRst(seg.ack, 0, false, this.segDst, seg.dstPort, this.segSrc, seg.srcPort);
     } else {
@@ -885,8 +944,9 @@ export class TcpLayer implements IpProtocolHandler {
     if (seg.flags & TCP_RST) { st.drop++; return; }
     if (seg.flags & TCP_ACK) { st.drop++; this.respondRst(); return; }
     if ((seg.flags & TCP_SYN) === 0) { st.drop++; return; }
-    if (l.pending >= l.backlog) {
-      // the backlog is full: drop the SYN silently, the peer retransmits (as Linux does)
+    if (l.pending >= l.backlog && !(this.core.config.TCP_SYN_EVICT && this.evictHalfOpen(l))) {
+      // the backlog is full of connections the application has yet to accept: drop the SYN
+      // silently, the peer retransmits (as Linux does)
       st.drop++;
       return;
     }
@@ -967,13 +1027,16 @@ export class TcpLayer implements IpProtocolHandler {
       && ((seg.seq + 1) >>> 0) === pcb.rcvNxt && (pcb.flags & TF_PASSIVE) === 0) {
       seg.flags &= ~TCP_SYN;
       seg.seq = pcb.rcvNxt;
+      // its SYN is a duplicate, so the segment is answered with an ACK as RFC 9293 §3.10.7.4's
+      // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
+      pcb.flags |= TF_ACK_NOW;
     }
     if (!this.checkSequence(pcb)) return;
     if (seg.flags & TCP_RST) { this.checkRst(pcb); return; }
     if (seg.flags & TCP_SYN) {
-      // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK
+      // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK (§7: limited)
       st.drop++;
-      this.sendAck(pcb);
+      if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       return;
     }
     if ((seg.flags & TCP_ACK) === 0) { st.drop++; return; }
@@ -1095,13 +1158,10 @@ export class TcpLayer implements IpProtocolHandler {
       // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
       if (pcb.state === TIME_WAIT && (seg.flags & TCP_FIN) !== 0) this.restartTimeWait(pcb);
       // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
-      // (<SEQ=RCV.NXT-1>) rely on it. Segments without data are answered at most every 500 ms, as
-      // Linux does, so that two ends can never ping-pong ACKs
-      const now = this.core.now;
-      if (len > 0 || pcb.lastOowAckAt === NO_TIME || now - pcb.lastOowAckAt >= OOW_ACK_INTERVAL) {
-        if (len === 0) pcb.lastOowAckAt = now;
-        this.sendAck(pcb);
-      }
+      // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_INVALID_RATELIMIT per
+      // connection (Linux's tcp_invalid_ratelimit: two ends can never ping-pong ACKs, and spoofed
+      // segments cannot draw an ACK each) and TCP_CHALLENGE_ACK_LIMIT a second in all
+      if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       // an old pure ACK (from a peer that rewinds SND.NXT after a timeout, as lwIP does) may still
       // carry news in its ACK field: take that — RFC 5961 §5.2 bounds what is acceptable — and
       // nothing else
@@ -1148,6 +1208,47 @@ export class TcpLayer implements IpProtocolHandler {
     return true;
   }
 
+  /** Whether one more ACK may answer an unacceptable segment on `pcb` now (takes the allowance):
+   *  one per TCP_INVALID_RATELIMIT per connection, TCP_CHALLENGE_ACK_LIMIT a second in all. */
+  private mayAnswerInvalid(pcb: Tcb): boolean {
+    const now = this.core.now;
+    const iv = this.core.config.TCP_INVALID_RATELIMIT;
+    if (iv > 0 && pcb.lastOowAckAt !== NO_TIME && now - pcb.lastOowAckAt < iv) { this.reflectionsLimited++; return false; }
+    if (!this.invalidAckLimit.take(now)) { this.reflectionsLimited++; return false; }
+    pcb.lastOowAckAt = now;
+    return true;
+  }
+
+  /** The pbuf pool is under pressure: at most TCP_POOL_PRESSURE percent of it is free. */
+  private poolUnderPressure(): boolean {
+    const pool = this.core.pbufs;
+    return pool.freeCount * 100 <= pool.pool.avail * this.core.config.TCP_POOL_PRESSURE;
+  }
+
+  /** What one connection may hold under pressure (TCP_PCB_POOL_SHARE of the pool, at least 2). */
+  private pcbShare(): number {
+    const n = Math.floor(this.core.pbufs.pool.avail * this.core.config.TCP_PCB_POOL_SHARE / 100);
+    return n < 2 ? 2 : n;
+  }
+
+  /** Pool buffers `pcb` holds: its send queue, its out-of-order queue, the data its application
+   *  refused (each segment holds at least one pool pbuf). */
+  private pcbHeld(pcb: Tcb): number {
+    return pcb.sndQueueLen + pcb.ooseqCount + (pcb.refused !== null ? pbuf_clen(pcb.refused) : 0);
+  }
+
+  /** lwIP's pbuf_free_ooseq: under pressure the out-of-order data of every connection goes (the
+   *  senders retransmit it) before anyone's in-order data is refused. */
+  private freeAllOoseq(): void {
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.ooseq !== null) {
+        this.core.stats.tcp.memerr++;
+        this.freeOoseq(p);
+      }
+    }
+  }
+
   private dropPayload(): void {
     const p = this.segP;
     if (p !== null && this.segLen > 0) pbuf_realloc(p, 0);
@@ -1177,10 +1278,17 @@ export class TcpLayer implements IpProtocolHandler {
   private checkRst(pcb: Tcb): void {
     const seg = this.seg;
     const st = this.core.stats.tcp;
+    if (pcb.state === TIME_WAIT) {
+      // RFC 1337 §3 (TW1): a RST does not end TIME_WAIT early ("TIME-WAIT assassination"); the
+      // 4-tuple stays reserved for the full 2 MSL
+      st.drop++;
+      return;
+    }
     if (seg.seq !== pcb.rcvNxt) {
       // in the window but not exactly at RCV.NXT: challenge ACK, the sender must prove itself
+      // (RFC 5961 §3.2; §7: rate-limited)
       st.drop++;
-      this.sendAck(pcb);
+      if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       return;
     }
     if (pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
@@ -1520,6 +1628,19 @@ export class TcpLayer implements IpProtocolHandler {
       return;
     }
     const pool = this.core.pbufs;
+    if (this.poolUnderPressure()) {
+      this.freeAllOoseq();
+      if (this.pcbHeld(pcb) >= this.pcbShare()) {
+        // over its share of a scarce pool (TCP_PCB_POOL_SHARE): this connection takes nothing
+        // more until it drains; the sender retransmits
+        st.memerr++;
+        st.drop++;
+        this.dropPayload();
+        seg.flags &= ~TCP_FIN;
+        pcb.flags |= TF_ACK_NOW;
+        return;
+      }
+    }
     if (pool.freeCount < pool.reserve) {
       // the pool is down to the receive reserve: keep it for ACKs and RSTs; drop the out-of-order
       // queue first, and this payload too (the sender retransmits)
@@ -1609,7 +1730,14 @@ export class TcpLayer implements IpProtocolHandler {
       fin = false;
     }
     if (len === 0 && !fin) { this.dropPayload(); return; }
-    if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS) { st.memerr++; st.drop++; this.dropPayload(); return; }
+    if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
+      st.memerr++; st.drop++; this.dropPayload(); return;
+    }
+    if (len < TINY_SEGMENT && !fin && this.tinyOoseq(pcb) >= 2) {
+      // a tiny segment beyond a hole costs a whole pool buffer: hold two at most (a real sender's
+      // out-of-order data after a loss is full-sized segments; 1-byte segments are an attack)
+      st.drop++; this.dropPayload(); return;
+    }
     const s = this.segPool.alloc();
     if (s === null) { st.memerr++; st.drop++; this.dropPayload(); return; }
     s.p = this.segP;
@@ -1620,9 +1748,17 @@ export class TcpLayer implements IpProtocolHandler {
     s.flags = fin ? TCP_FIN : 0;
     s.sent = 0;
     s.next = cur;
+    if (pcb.ooseq === null) pcb.ooseqSince = this.core.now;
     if (prev === null) pcb.ooseq = s; else prev.next = s;
     pcb.ooseqCount++;
     seg.flags &= ~TCP_FIN;
+  }
+
+  /** Out-of-order segments of `pcb` shorter than TINY_SEGMENT. */
+  private tinyOoseq(pcb: Tcb): number {
+    let n = 0;
+    for (let s = pcb.ooseq; s !== null; s = s.next) if (s.len < TINY_SEGMENT && (s.flags & TCP_FIN) === 0) n++;
+    return n;
   }
 
   /** Moves segments that now continue RCV.NXT from the out-of-order queue to the application. */
@@ -2053,6 +2189,7 @@ export class TcpLayer implements IpProtocolHandler {
       this.freePcb(pcb, 0, CAUSE_TIMER);
       return;
     }
+    if (this.lifetimeOver(pcb, now)) return;
     if (pcb.rtxAt !== NO_TIME && now >= pcb.rtxAt) {
       this.retransmitTimeout(pcb);
       if (pcb.gen !== gen) return;
@@ -2086,13 +2223,54 @@ export class TcpLayer implements IpProtocolHandler {
     if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) this.output(pcb);
   }
 
+  /**
+   * The lifetime limits, checked on every tick; true when `pcb` was ended:
+   * - an orphan (closed by the application) in FIN_WAIT_1, CLOSING or LAST_ACK for longer than
+   *   TCP_ORPHAN_TIMEOUT is reset (Linux's tcp_orphan_retries): a vanished peer cannot hold it;
+   * - the user timeout (RFC 9293 §3.8.4, RFC 5482) bounds a zero-window stall: a peer that answers
+   *   every probe with window 0 holds the connection that long at most (ERR_TIMEOUT);
+   * - out-of-order data older than TCP_OOSEQ_TIMEOUT RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT).
+   */
+  private lifetimeOver(pcb: Tcb, now: number): boolean {
+    const cfg = this.core.config;
+    const state = pcb.state;
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pcb.stateSince >= cfg.TCP_ORPHAN_TIMEOUT) {
+      this.core.stats.tcp.err++;
+      this.abortPcb(pcb, 0, true);
+      return true;
+    }
+    if (pcb.sndWnd === 0 && pcb.unsent !== null && pcb.unacked === null) {
+      if (pcb.zeroWindowSince === NO_TIME) pcb.zeroWindowSince = now;
+      else if (pcb.userTimeout > 0 && now - pcb.zeroWindowSince >= pcb.userTimeout) {
+        this.core.stats.tcp.err++;
+        this.abortPcb(pcb, ERR_TIMEOUT, true);
+        return true;
+      }
+    } else {
+      pcb.zeroWindowSince = NO_TIME;
+    }
+    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pcb.ooseqSince >= cfg.TCP_OOSEQ_TIMEOUT * pcb.rto) {
+      this.freeOoseq(pcb);
+    }
+    return false;
+  }
+
   /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
   private retransmitTimeout(pcb: Tcb): void {
     const cfg = this.core.config;
     pcb.rtxAt = NO_TIME;
     if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
     const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
-    const limit = synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
+    const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;
+    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pcb.remoteIp)) {
+      // our SYN-ACK never left: the peer's address does not resolve (a spoofed source); the pcb
+      // is not held for every retry
+      this.halfOpenDropped++;
+      this.freePcb(pcb, 0, CAUSE_TIMER);
+      return;
+    }
+    const limit = halfOpen ? cfg.TCP_SYNACK_MAXRTX : synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
     if (pcb.nrtx >= limit) {
       // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
       // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)
