@@ -201,9 +201,10 @@ export class TcpLayer implements IpProtocolHandler {
 
   /**
    * Drops a half-open connection (passive SYN_RCVD, not yet accepted) of listener `l` (any listener
-   * when null) to make room for a new SYN (RFC 4987 §3.4 random drop / §3.5 recycling the oldest
-   * half-open TCB): one whose peer has not resolved by ARP first (a spoofed source), else the
-   * oldest. Silent, as Linux drops a request sock. Returns false when there is none.
+   * when null) to make room for a new SYN (RFC 4987 §3.5, recycling the oldest half-open TCB): one
+   * whose peer has not resolved by ARP (a spoofed source: a LAN client asks for our MAC before its
+   * SYN, so we know it), else the oldest whose SYN-ACK went unanswered for an RTO. Silent, as Linux
+   * drops a request sock. Returns false when there is none.
    */
   private evictHalfOpen(l: TcpListen | null): boolean {
     let best: Tcb | null = null;
@@ -213,6 +214,9 @@ export class TcpLayer implements IpProtocolHandler {
       if (p.state !== SYN_RCVD || (p.flags & TF_PASSIVE) === 0 || p.handle !== null || !p.inBacklog) continue;
       if (l !== null && (p.listener !== l || p.listenerGen !== l.gen)) continue;
       const resolved = this.ip.nextHopResolved(p.remoteIp);
+      // a fresh half-open of a peer that resolved is a real client whose SYN-ACK is on its way:
+      // evicting it would answer its ACK with a RST; it goes only once that SYN-ACK went unanswered
+      if (resolved && p.nrtx === 0) continue;
       if (best === null || (bestResolved && !resolved) || (resolved === bestResolved && p.stateSince < best.stateSince)) {
         best = p;
         bestResolved = resolved;

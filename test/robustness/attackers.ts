@@ -242,9 +242,12 @@ export class RawTcpPeer {
 
   get win(): number { return this.o.zeroWindow ? 0 : this.o.win ?? 65535; }
 
-  /** Sends our SYN (the handshake completes as the board answers), again every second until it
-   *  does, 5 times at most, as a client would. */
+  /** Sends an ARP request for the board, then our SYN (the handshake completes as the board
+   *  answers), again every second until it does, 5 times at most, as a client would. */
   connect(): void {
+    // a real host asks for the board's MAC first (and so the board learns ours, RFC 826)
+    const t = this.target.netif;
+    this.ep.send(eth(BCAST, this.ep.mac, 0x0806, arp(1, this.ep.mac, this.ip, ZERO_MAC, t.ip)));
     const isn = this.sndNxt;
     this.send(F_SYN, isn, 0, 0);
     this.sndNxt = (isn + 1) >>> 0;
