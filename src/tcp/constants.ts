@@ -51,3 +51,14 @@ export const CAUSE_SEGMENT = 'segment';
 export const CAUSE_TIMER = 'timer';
 /** An ICMP error about a segment we sent (RFC 1122 §4.2.3.9). */
 export const CAUSE_ICMP = 'icmp';
+
+/** Orphaned FIN_WAIT_2 connections (closed by the application) are freed after this long, ms
+ *  (lwIP TCP_FIN_WAIT_TIMEOUT, Linux tcp_fin_timeout). */
+export const FIN_WAIT_TIMEOUT = 20000;
+/** RFC 6298 §5.7: after a retransmitted SYN, the RTO is re-initialized to 3 s when data transfer
+ *  begins (the backed-off SYN timer is not carried over; Karn forbids a sample from the SYN). */
+export const RTO_AFTER_SYN_LOSS = 3000;
+/** Clock granularity G of RFC 6298 §2, ms. */
+export const CLOCK_GRANULARITY = 1;
+
+export const NO_TIME = -1;

@@ -1,0 +1,252 @@
+/** Timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), keepalive (RFC 1122 §4.2.3.6), delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.6.1) and FIN_WAIT_2. */
+import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
+import type { Err } from '../core/err.js';
+import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
+import { TCP_ACK } from '../wire/tcp.js';
+import { Tcb, TcpSeg } from './pcb.js';
+import {
+  CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
+  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME, CLOSING, FIN_WAIT_1, LAST_ACK,
+  TF_CLOSED_BY_APP, TF_PASSIVE,
+} from './constants.js';
+import { TcpOutput } from './output.js';
+
+/** What a connection reports when it gives up after ICMP error `e` ((type << 8) | code, 0 = none)
+ *  was recorded: ERR_RTE ("host unreachable", as Linux reports EHOSTUNREACH) for a destination
+ *  unreachable other than code 4, or a time exceeded; ERR_TIMEOUT otherwise. */
+function icmpSoftErrReport(e: number): Err {
+  const type = e >>> 8;
+  if ((type === ICMP_DUR && (e & 0xff) !== ICMP_DUR_FRAG) || type === ICMP_TE) return ERR_RTE;
+  return ERR_TIMEOUT;
+}
+
+export abstract class TcpTimers extends TcpOutput {
+  /** Offers data the application refused earlier (recv.ts). */
+  protected abstract offerRefused(pcb: Tcb): void;
+
+  protected nextCoarse = 0;
+  tick(now: number): void {
+    const coarse = now >= this.nextCoarse;
+    if (coarse) this.nextCoarse = now + this.core.config.TCP_COARSE_TICK_MS;
+    for (let i = this.nActive - 1; i >= 0; i--) {
+      if (i >= this.nActive) continue;
+      const pcb = this.active[i];
+      this.pcbTimers(pcb, now, coarse);
+    }
+  }
+
+  protected pcbTimers(pcb: Tcb, now: number, coarse: boolean): void {
+    const gen = pcb.gen;
+    const state = pcb.state;
+    if (state === CLOSED) return;
+    if (state === TIME_WAIT) {
+      if (now >= pcb.timeWaitAt) this.freePcb(pcb, 0, CAUSE_TIMER);
+      else if (pcb.flags & TF_ACK_NOW) this.sendAck(pcb);
+      return;
+    }
+    if (pcb.finWait2At !== NO_TIME && state === FIN_WAIT_2 && now >= pcb.finWait2At) {
+      this.freePcb(pcb, 0, CAUSE_TIMER);
+      return;
+    }
+    if (this.lifetimeOver(pcb, now)) return;
+    if (pcb.rtxAt !== NO_TIME && now >= pcb.rtxAt) {
+      this.retransmitTimeout(pcb);
+      if (pcb.gen !== gen) return;
+    }
+    if (pcb.persistAt !== NO_TIME && now >= pcb.persistAt) {
+      this.persistTimeout(pcb);
+      if (pcb.gen !== gen) return;
+    }
+    if (pcb.delackAt !== NO_TIME && now >= pcb.delackAt) {
+      pcb.delackAt = NO_TIME;
+      if (pcb.flags & (TF_ACK_DELAY | TF_ACK_NOW)) this.sendAck(pcb);
+    }
+    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+      this.keepaliveTimer(pcb, now);
+      if (pcb.gen !== gen) return;
+    }
+    if (coarse) {
+      if (pcb.refused !== null || pcb.refusedFin) {
+        this.offerRefused(pcb);
+        if (pcb.gen !== gen) return;
+      }
+      if (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null) {
+        if (++pcb.pollTicks >= pcb.pollInterval) {
+          pcb.pollTicks = 0;
+          const r = pcb.poll(pcb.arg, pcb.handle);
+          if (pcb.gen !== gen || r === ERR_ABRT) return;
+          pcb.outputPending = true;
+        }
+      }
+    }
+    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) this.output(pcb);
+  }
+
+  /**
+   * The lifetime limits, checked on every tick; true when `pcb` was ended:
+   * - an orphan (closed by the application) in FIN_WAIT_1, CLOSING or LAST_ACK for longer than
+   *   TCP_ORPHAN_TIMEOUT is reset (Linux's tcp_orphan_retries): a vanished peer cannot hold it;
+   * - the user timeout (RFC 9293 §3.8.4, RFC 5482) bounds a zero-window stall: a peer that answers
+   *   every probe with window 0 holds the connection that long at most (ERR_TIMEOUT);
+   * - out-of-order data older than TCP_OOSEQ_TIMEOUT RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT).
+   */
+  protected lifetimeOver(pcb: Tcb, now: number): boolean {
+    const cfg = this.core.config;
+    const state = pcb.state;
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pcb.stateSince >= cfg.TCP_ORPHAN_TIMEOUT) {
+      this.core.stats.tcp.err++;
+      this.abortPcb(pcb, 0, true);
+      return true;
+    }
+    if (pcb.sndWnd === 0 && pcb.unsent !== null && pcb.unacked === null) {
+      if (pcb.zeroWindowSince === NO_TIME) pcb.zeroWindowSince = now;
+      else if (pcb.userTimeout > 0 && now - pcb.zeroWindowSince >= pcb.userTimeout) {
+        this.core.stats.tcp.err++;
+        this.abortPcb(pcb, ERR_TIMEOUT, true);
+        return true;
+      }
+    } else {
+      pcb.zeroWindowSince = NO_TIME;
+    }
+    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pcb.ooseqSince >= cfg.TCP_OOSEQ_TIMEOUT * pcb.rto) {
+      this.freeSegs(pcb.ooseq);
+      pcb.ooseq = null;
+      pcb.ooseqCount = 0;
+    }
+    return false;
+  }
+
+  /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
+  protected retransmitTimeout(pcb: Tcb): void {
+    const cfg = this.core.config;
+    pcb.rtxAt = NO_TIME;
+    if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
+    const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
+    const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;
+    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pcb.remoteIp)) {
+      // our SYN-ACK never left: the peer's address does not resolve (a spoofed source); the pcb
+      // is not held for every retry
+      this.halfOpenDropped++;
+      this.freePcb(pcb, 0, CAUSE_TIMER);
+      return;
+    }
+    const limit = halfOpen ? cfg.TCP_SYNACK_MAXRTX : synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
+    if (pcb.nrtx >= limit) {
+      // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
+      // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)
+      this.core.stats.tcp.err++;
+      this.freePcb(pcb, pcb.state === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pcb.icmpSoftErr),
+        CAUSE_TIMER);
+      return;
+    }
+    pcb.nrtx++;
+    let rto = pcb.rto * 2;
+    if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
+    pcb.rto = rto;
+    pcb.rttStart = NO_TIME;
+    if (synState) {
+      pcb.flags |= TF_SYN_RTX;
+    } else {
+      const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
+      const half = flight >>> 1;
+      pcb.ssthresh = half > 2 * pcb.mss ? half : 2 * pcb.mss;
+      pcb.cwnd = pcb.mss;
+      pcb.bytesAcked = 0;
+      pcb.flags &= ~TF_INFR;
+      pcb.dupAcks = 0;
+      pcb.recover = (pcb.sndMax - 1) >>> 0;
+    }
+    // go back N: everything unacknowledged is queued again and resent as the window allows
+    if (pcb.unacked !== null) {
+      const tail = pcb.unackedTail as TcpSeg;
+      tail.next = pcb.unsent;
+      if (pcb.unsent === null) pcb.unsentTail = tail;
+      pcb.unsent = pcb.unacked;
+      pcb.unacked = null;
+      pcb.unackedTail = null;
+    }
+    pcb.sndNxt = pcb.sndUna;
+    if (synState) {
+      const s = pcb.unsent as TcpSeg;
+      this.moveToUnacked(pcb, s);
+      this.sendSeg(pcb, s);
+    } else {
+      // the first segment goes even if the window is closed (it is a retransmission)
+      const s = pcb.unsent as TcpSeg;
+      if (s !== null) {
+        if (s.len > pcb.mss) this.splitSeg(pcb, s, pcb.mss);
+        this.moveToUnacked(pcb, s);
+        this.sendSeg(pcb, s);
+      }
+      this.output(pcb);
+    }
+  }
+
+  /** Zero-window probe (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): a segment the receiver must
+   *  answer with its window, <SEQ=SND.UNA-1> without data (as Linux sends it); backed off like the
+   *  RTO. The connection is not given up while the peer answers. */
+  protected persistTimeout(pcb: Tcb): void {
+    const cfg = this.core.config;
+    pcb.persistAt = NO_TIME;
+    const first = pcb.unsent;
+    if (first === null) { pcb.persistBackoff = 0; return; }
+    if (pcb.sndWnd > 0) {
+      // RFC 1122 §4.2.3.4: when the override (persist) timer fires, send what the small window
+      // takes even if sender SWS avoidance held it back
+      pcb.persistBackoff = 0;
+      const usable = pcb.sndWnd - ((first.seqno - pcb.sndUna) | 0);
+      if (usable > 0 && (usable >= first.len || this.splitSeg(pcb, first, usable))) {
+        this.moveToUnacked(pcb, first);
+        this.sendSeg(pcb, first);
+      }
+      this.output(pcb);
+      return;
+    }
+    if (pcb.persistProbes >= cfg.TCP_MAXRTX) {
+      this.freePcb(pcb, ERR_TIMEOUT, CAUSE_TIMER);
+      return;
+    }
+    pcb.persistProbes++;
+    this.sendEmpty(pcb, (pcb.sndUna - 1) >>> 0, TCP_ACK);
+    if (pcb.persistBackoff < 16) pcb.persistBackoff++;
+    pcb.persistAt = this.core.now + this.persistInterval(pcb);
+  }
+
+  /** Keepalive (RFC 1122 §4.2.3.6): after keepIdle without a segment from the peer, probes every
+   *  keepIntvl with <SEQ=SND.NXT-1>; keepCnt unanswered probes end the connection. */
+  protected keepaliveTimer(pcb: Tcb, now: number): void {
+    const idle = now - pcb.lastActivity;
+    if (idle < pcb.keepIdle) { pcb.keepProbes = 0; return; }
+    const due = pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl;
+    if (idle < due) return;
+    if (pcb.keepProbes >= pcb.keepCnt) {
+      this.abortPcb(pcb, ERR_TIMEOUT, true);
+      return;
+    }
+    pcb.keepProbes++;
+    this.sendEmpty(pcb, (pcb.sndMax - 1) >>> 0, TCP_ACK);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Diagnostics
+  // ---------------------------------------------------------------------------------------------
+
+  protected enterTimeWait(pcb: Tcb): void {
+    this.setState(pcb, TIME_WAIT, CAUSE_SEGMENT);
+    // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
+    this.freeSegs(pcb.unsent);
+    this.freeSegs(pcb.unacked);
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = null;
+    pcb.sndQueueLen = 0;
+    pcb.rtxAt = NO_TIME;
+    pcb.persistAt = NO_TIME;
+    pcb.keepAt = NO_TIME;
+    pcb.finWait2At = NO_TIME;
+    pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
+  }
+
+  protected restartTimeWait(pcb: Tcb): void {
+    pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
+  }
+}
