@@ -13,7 +13,7 @@
  * - checksum: the stack's own Internet checksum over 1460 bytes of pool memory.
  * - heap: one stack with default pools and 4 open connections, for the heap figure.
  */
-import type { FrameChain, FrameSink, NetDriver } from '../hal/hal.js';
+import type { FrameChain, FrameSink, NetDriver } from '../src/hal.js';
 import { VirtualClock } from '../hal/mock/clock.js';
 import { MockNet } from '../hal/mock/net.js';
 import { Stack } from '../src/api/stack.js';

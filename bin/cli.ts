@@ -39,7 +39,7 @@ import { startDiscard } from '../src/apps/discard.js';
 import { startDaytime } from '../src/apps/daytime.js';
 import { startChargen } from '../src/apps/chargen.js';
 import type { ServiceHandle } from '../src/apps/service.js';
-import type { FrameChain, FrameSink, NetDriver, Hal } from '../hal/hal.js';
+import type { FrameChain, FrameSink, NetDriver, Hal } from '../src/hal.js';
 import { PcapWriter } from '../hal/pcap.js';
 import { openTap, TapError } from '../hal/host/tap.js';
 import { UdpTunnelDriver, parseUdpSpec } from '../hal/host/udp.js';

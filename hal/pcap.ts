@@ -10,7 +10,7 @@
  * that doubles when full, so capture allocates only O(log n) times; a Node helper
  * (hal/host/pcapfile.ts) writes `bytes()` to a file.
  */
-import type { FrameChain } from './hal.js';
+import type { FrameChain } from '../src/hal.js';
 
 export const PCAP_MAGIC = 0xa1b2c3d4;
 export const PCAP_VERSION_MAJOR = 2;

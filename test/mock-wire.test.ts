@@ -7,7 +7,7 @@ import { VirtualClock } from '../hal/mock/clock.js';
 import { MockWire, MockDriver, RawEndpoint, mockMac } from '../hal/mock/wire.js';
 import { PcapWriter, parsePcap, LINKTYPE_ETHERNET } from '../hal/pcap.js';
 import { PbufPool, PBUF_RAW, pbuf_free } from '../src/core/pbuf.js';
-import type { FrameSink } from '../hal/hal.js';
+import type { FrameSink } from '../src/hal.js';
 
 const BCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 

@@ -8,7 +8,7 @@ import { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { macFromString } from '../../src/core/ip4addr.js';
-import type { Hal } from '../hal.js';
+import type { Hal } from '../../src/hal.js';
 import { PcapWriter, type PcapWriterOptions } from '../pcap.js';
 import { VirtualClock } from './clock.js';
 import { MockDriver, MockWire, RawEndpoint, mockMac, type WireFaultSettings } from './wire.js';

@@ -20,7 +20,7 @@
  * delivery queue is an index array kept sorted by (time, sequence). The XS allocation benchmark runs
  * through this wire, so only test-side hooks (RawEndpoint copies, predicates) may allocate.
  */
-import type { Clock, FrameChain, FrameSink, NetDriver } from '../hal.js';
+import type { Clock, FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { copyBytes } from '../../src/core/pbuf.js';
 import type { PcapWriter } from '../pcap.js';

@@ -7,7 +7,7 @@
  *
  * Bad configuration (config values, MAC, addresses) throws ConfigError here and nowhere else.
  */
-import type { FrameSink, Hal } from '../../hal/hal.js';
+import type { FrameSink, Hal } from '../hal.js';
 import type { StackConfig } from '../core/config.js';
 import { resolveConfig, ConfigError } from '../core/config.js';
 import { StackCore } from '../core/context.js';

@@ -8,7 +8,7 @@
  * Transmit: `linkOutput(p)` gives a complete frame to the driver; it writes no header itself — the
  * Ethernet header is pushed by Etharp.output, which knows the destination MAC.
  */
-import type { NetDriver } from '../../hal/hal.js';
+import type { NetDriver } from '../hal.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF } from '../core/err.js';

@@ -1,9 +1,10 @@
 /**
- * The hardware abstraction the stack needs, and nothing more: a driver that moves whole Ethernet
- * frames, a monotonic millisecond clock, a random source and a scheduler that calls `tick(now)`.
- * Implementations: hal/mock (in-memory wire, virtual clock), hal/host (TAP, UDP tunnel, wall clock),
- * hal/esp32 (Moddable native driver, Time.ticks, Timer.repeat). The stack never imports one of them;
- * the application passes a Hal to the Stack constructor.
+ * The hardware abstraction the stack consumes, and nothing more: a driver that moves whole Ethernet
+ * frames, a monotonic millisecond clock and a random source (the `Hal` the Stack constructor takes).
+ * A `Scheduler` is what a platform uses to call the stack's `tick(now)`; the stack never calls it.
+ * Implementations live outside src/: hal/mock (in-memory wire, virtual clock), hal/host (TAP, UDP
+ * tunnel, wall clock), hal/esp32 (Moddable native driver, Time.ticks, Timer.repeat). Every layer of
+ * src/ may import this file; it imports nothing.
  */
 
 /** A frame as a chain of byte ranges (a pbuf chain satisfies this shape). */
@@ -14,7 +15,7 @@ export interface FrameChain {
   next: FrameChain | null;
 }
 
-/** What the stack offers a driver. */
+/** What the stack offers a driver (the stack's Netif implements it). */
 export interface FrameSink {
   /** A received Ethernet frame (destination MAC first, no FCS): the stack copies `len` bytes from
    *  `buf[off..]` into a pool pbuf before returning, so the driver may reuse `buf` at once. */
@@ -47,8 +48,8 @@ export interface RandomSource {
   nextU32(): number;
 }
 
-/** Calls `tick` with the clock's time, often enough for the stack's timers (every 10–100 ms), and
- *  `poke` tells it that the stack wants a tick soon. */
+/** Calls `tick` with the clock's time, often enough for the stack's timers (every 10–100 ms), until
+ *  `stop`. */
 export interface Scheduler {
   start(tick: (now: number) => void): void;
   stop(): void;
