@@ -269,7 +269,7 @@ async function bringUp(a: LinkArgs): Promise<HostStack> {
   const scheduler = new HostScheduler(clock);
   driver.onBurst = () => scheduler.poke();
   scheduler.start((now) => stack.tick(now));
-  stack.linkChanged(true);
+  stack.netif.linkChanged(true);
   const host: HostStack = { stack, driver, scheduler, pcap, timers: [], started: Date.now() };
   if (pcap !== null) host.timers.push(setInterval(() => pcap!.flush(), 1000));
   if (a.trace) {

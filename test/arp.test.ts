@@ -5,7 +5,7 @@ import type { Stack } from '../src/api/stack.js';
 import { ERR_OK, ERR_MEM } from '../src/core/err.js';
 import {
   ARP_STATE_EMPTY, ARP_STATE_PENDING, ARP_STATE_STABLE, ARP_STATE_STABLE_REFRESHING,
-} from '../src/netif/etharp.js';
+} from '../src/link/etharp.js';
 import { assertPoolsFull } from './helpers/pools.js';
 import { BCAST, answerArp, arp, eth, ip, macEq, parse, type Parsed } from './helpers/frames.js';
 

@@ -66,14 +66,14 @@ describe('Stack', () => {
   it('counts and drops frames that are too short, too long, or arrive with the pool empty', () => {
     const net = new MockNet({ seed: 31 });
     const a = net.addStack({ ip: '10.0.0.1/24', name: 'A', config: { PBUF_POOL_SIZE: 8 } });
-    a.receiveFrame(new Uint8Array(10), 0, 10);
-    a.receiveFrame(new Uint8Array(1700), 0, 1700);
+    a.netif.receiveFrame(new Uint8Array(10), 0, 10);
+    a.netif.receiveFrame(new Uint8Array(1700), 0, 1700);
     assert.equal(a.stats.link.lenerr, 2);
     // hold every pool pbuf: the next frame finds none
     const held = [];
     for (;;) { const p = a.core.pbufs.allocRx(100); if (p === null) break; held.push(p); }
     const f = eth(a.netif.mac, GOOD_MAC, 0x0800, ipv4({ src: ip('10.0.0.9'), dst: ip('10.0.0.1'), proto: 1 }, icmpEcho(8, 1, 1, pattern(8))));
-    a.receiveFrame(f, 0, f.length);
+    a.netif.receiveFrame(f, 0, f.length);
     assert.equal(a.stats.link.memerr, 1);
     assert.equal(a.stats.link.drop, 3);
     for (const p of held) api.pbuf_free(p);
@@ -85,11 +85,11 @@ describe('Stack', () => {
     const a = net.addStack({ ip: '10.0.0.1/24', name: 'A' });
     const other = new Uint8Array([2, 9, 9, 9, 9, 9]);
     const f1 = eth(other, GOOD_MAC, 0x0806, arp(1, GOOD_MAC, ip('10.0.0.5'), new Uint8Array(6), ip('10.0.0.1')));
-    a.receiveFrame(f1, 0, f1.length);
+    a.netif.receiveFrame(f1, 0, f1.length);
     const f2 = eth(a.netif.mac, GOOD_MAC, 0x86dd, new Uint8Array(40));
-    a.receiveFrame(f2, 0, f2.length);
+    a.netif.receiveFrame(f2, 0, f2.length);
     const f3 = eth(BCAST, GOOD_MAC, 0x88cc, new Uint8Array(40));
-    a.receiveFrame(f3, 0, f3.length);
+    a.netif.receiveFrame(f3, 0, f3.length);
     assert.equal(a.stats.link.recv, 3);
     assert.equal(a.stats.link.drop, 3);
     assert.equal(a.stats.link.proterr, 2);
@@ -105,7 +105,7 @@ describe('Stack', () => {
     const mac = new Uint8Array([2, 0x77, 0, 0, 0, 5]);
     const f = eth(BCAST, mac, 0x0806, arp(1, mac, ip('10.0.0.5'), new Uint8Array(6), ip('10.0.0.1')));
     buf.set(f, 50);
-    a.receiveFrame(buf, 50, f.length);
+    a.netif.receiveFrame(buf, 50, f.length);
     buf.fill(0);
     assert.deepEqual(Array.from(a.arp.lookup(ip('10.0.0.5'))!), Array.from(mac));
     net.run(5);
@@ -143,6 +143,30 @@ describe('Stack', () => {
     assert.equal(f.length, 1, 'one gratuitous ARP for the new address');
     assert.equal(((f[0][28] << 24) | (f[0][29] << 16) | (f[0][30] << 8) | f[0][31]) >>> 0, ip('10.0.1.1'));
     assert.equal(a.ip.route(ip('8.8.8.8')), ip('10.0.1.254'));
+    assertPoolsFull(a);
+  });
+
+  it('setAddress refuses what the constructor refuses (ERR_VAL), and keeps the old addresses', () => {
+    const net = new MockNet({ seed: 37 });
+    const a = net.addStack({ ip: '10.0.0.1/24', gateway: '10.0.0.254', name: 'A' });
+    const bad: [string, string, string][] = [
+      ['127.0.0.1', '255.0.0.0', '0.0.0.0'],          // loopback
+      ['224.0.0.5', '255.255.255.0', '0.0.0.0'],      // multicast
+      ['10.0.1.0', '255.255.255.0', '0.0.0.0'],       // the subnet's network address
+      ['10.0.1.255', '255.255.255.0', '0.0.0.0'],     // its broadcast address
+      ['10.0.1.1', '255.0.255.0', '0.0.0.0'],         // netmask not contiguous
+      ['10.0.1.1', '255.255.255.0', '10.0.2.1'],      // gateway off the subnet
+      ['10.0.1.1', '255.255.255.0', '10.0.1.1'],      // gateway is us
+    ];
+    for (const [i, m, g] of bad) {
+      assert.throws(() => new Stack(halWith(GOOD_MAC), { ip: i, netmask: m, gateway: g }), ConfigError, i + ' ' + m + ' ' + g);
+      assert.equal(a.setAddress(ip(i), ip(m), ip(g)), api.ERR_VAL, i + ' ' + m + ' ' + g);
+    }
+    assert.equal(a.netif.ip, ip('10.0.0.1'));
+    assert.equal(a.netif.gw, ip('10.0.0.254'));
+    assert.equal(a.setAddress(ip('10.0.1.1'), ip('255.255.255.252'), ip('10.0.1.2')), ERR_OK);
+    assert.equal(a.setAddress(0, 0, 0), ERR_OK, 'unconfigured (DHCP release)');
+    net.run(5);
     assertPoolsFull(a);
   });
 

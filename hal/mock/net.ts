@@ -94,7 +94,7 @@ export class MockNet {
     const stack = new Stack(hal, {
       ip: opts.ip, netmask: opts.netmask, gateway: opts.gateway, config: opts.config, name,
     });
-    if (driver.sink !== stack) driver.attach(stack);
+    if (driver.sink !== stack.netif) driver.attach(stack.netif);
     this.stacks.push(stack);
     this.drivers.push(driver);
     return stack;

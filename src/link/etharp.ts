@@ -24,7 +24,17 @@ import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pb
 import { Memp } from '../core/memp.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst } from '../wire/ethernet.js';
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
-import type { Netif } from './netif.js';
+
+/** What ARP needs of its interface (src/link/netif.ts Netif provides it). */
+export interface ArpNetif {
+  readonly mac: Uint8Array;
+  /** Our IPv4 address, 0 while unconfigured. */
+  readonly ip: number;
+  readonly up: boolean;
+  isBroadcast(addr: number): boolean;
+  /** Transmits a complete frame; does not take `p`. */
+  linkOutput(p: Pbuf): Err;
+}
 
 export const ARP_STATE_EMPTY = 0;
 export const ARP_STATE_PENDING = 1;
@@ -61,7 +71,7 @@ export class Etharp {
   readonly entries: ArpEntry[] = [];
   readonly queuePool: Memp<ArpQueueEntry>;
   private readonly core: StackCore;
-  private readonly netif: Netif;
+  private readonly netif: ArpNetif;
   private readonly info = new ArpInfo();
   private readonly zeroMac = new Uint8Array(6);
   /** Index of the entry used last (lwIP etharp_cached_entry): most traffic goes to one peer. */
@@ -69,7 +79,7 @@ export class Etharp {
   /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
   private readonly refreshAhead: number;
 
-  constructor(core: StackCore, netif: Netif) {
+  constructor(core: StackCore, netif: ArpNetif) {
     this.core = core;
     this.netif = netif;
     const cfg = core.config;
@@ -79,7 +89,6 @@ export class Etharp {
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
     if (ahead > Math.floor(cfg.ARP_MAXAGE / 2)) ahead = Math.floor(cfg.ARP_MAXAGE / 2);
     this.refreshAhead = ahead;
-    netif.arp = this;
   }
 
   /** Index of the live entry for `ip`, or -1. */
