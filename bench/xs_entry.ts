@@ -15,7 +15,7 @@
  */
 import type { FrameChain, FrameSink, NetDriver } from '../src/hal.js';
 import { VirtualClock } from '../hal/mock/clock.js';
-import { MockNet } from '../hal/mock/net.js';
+import { MockNet } from '../tools/mocknet.js';
 import { Stack } from '../src/api/stack.js';
 import { SeededRandom } from '../src/core/random.js';
 import { ERR_OK, type Err } from '../src/core/err.js';

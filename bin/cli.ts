@@ -6,7 +6,7 @@
  *   xs-tcp nc   (--tap NAME | --udp ...) --ip A.B.C.D/NN [...] HOST PORT
  *   xs-tcp nc   (--tap NAME | --udp ...) --ip A.B.C.D/NN [...] -l PORT
  *   xs-tcp demo                       (npm start)
- *   xs-tcp drill SCRIPT...            (packetdrill-dialect scripts, see hal/drill)
+ *   xs-tcp drill SCRIPT...            (packetdrill-dialect scripts, see tools/drill)
  *
  * Output rules: logs, netstat tables and traces go to stderr; `nc` writes only the connection's bytes
  * to stdout. Exit codes: 0 done, 1 failure (TAP cannot be opened, refused, reset, timeout), 2 bad
@@ -40,7 +40,7 @@ import { startDaytime } from '../src/apps/daytime.js';
 import { startChargen } from '../src/apps/chargen.js';
 import type { ServiceHandle } from '../src/apps/service.js';
 import type { FrameChain, FrameSink, NetDriver, Hal } from '../src/hal.js';
-import { PcapWriter } from '../hal/pcap.js';
+import { PcapWriter } from '../tools/pcap.js';
 import { openTap, TapError } from '../hal/host/tap.js';
 import { UdpTunnelDriver, parseUdpSpec } from '../hal/host/udp.js';
 import type { HostDriver } from '../hal/host/driver.js';
@@ -733,10 +733,10 @@ The board's own netstat table follows every 10 s. Ctrl-C stops it and removes th
 }
 
 // ---------------------------------------------------------------------------------------------
-// drill (helper "drill": hal/drill/cli.ts exports drillMain)
+// drill (helper "drill": tools/drill/cli.ts exports drillMain)
 
 async function cmdDrill(argv: string[]): Promise<number> {
-  const spec = '../hal/drill/cli.js';
+  const spec = '../tools/drill/cli.js';
   let mod: { drillMain?: (argv: string[]) => Promise<number> | number };
   try {
     mod = await import(spec) as typeof mod;
@@ -744,7 +744,7 @@ async function cmdDrill(argv: string[]): Promise<number> {
     log('drill is not available in this build: ' + (e as Error).message);
     return EXIT_FAIL;
   }
-  if (typeof mod.drillMain !== 'function') { log('drill: hal/drill/cli.js has no drillMain'); return EXIT_FAIL; }
+  if (typeof mod.drillMain !== 'function') { log('drill: tools/drill/cli.js has no drillMain'); return EXIT_FAIL; }
   return await mod.drillMain(argv);
 }
 

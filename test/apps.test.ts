@@ -4,7 +4,7 @@
  * scenario ends with all pools of both stacks back to full.
  */
 import { strict as assert } from 'node:assert';
-import { MockNet } from '../hal/mock/net.js';
+import { MockNet } from '../tools/mocknet.js';
 import type { Stack } from '../src/api/stack.js';
 import type { StackConfig } from '../src/core/config.js';
 import { ERR_OK } from '../src/core/err.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { MockNet } from '../hal/mock/index.js';
-import type { RawEndpoint } from '../hal/mock/index.js';
+import { MockNet } from '../tools/mocknet.js';
+import type { RawEndpoint } from '../tools/mocknet.js';
 import type { Stack } from '../src/api/stack.js';
 import { ERR_OK, ERR_MEM } from '../src/core/err.js';
 import {

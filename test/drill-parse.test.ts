@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   parseScript, DrillParseError, formatSegment, formatTime, F_ACK, F_FIN, F_PSH, F_RST, F_SYN, F_ECE, F_CWR, F_URG,
   type PacketEvent, type SyscallEvent, type StateEvent, type CommandEvent,
-} from '../hal/drill/parse.js';
+} from '../tools/drill/parse.js';
 
 function throwsAt(text: string, line: number, re?: RegExp): void {
   assert.throws(() => parseScript(text, 't.pkt'), (e: unknown) => {

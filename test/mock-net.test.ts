@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writePcapFile } from '../hal/host/pcapfile.js';
-import { MockNet } from '../hal/mock/net.js';
-import { parsePcap } from '../hal/pcap.js';
+import { writePcapFile } from '../tools/pcapfile.js';
+import { MockNet } from '../tools/mocknet.js';
+import { parsePcap } from '../tools/pcap.js';
 import { ip4FromString } from '../src/core/ip4addr.js';
 import { assertPoolsFull } from './helpers/pools.js';
 

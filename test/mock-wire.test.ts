@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../hal/mock/clock.js';
 import { MockWire, MockDriver, RawEndpoint, mockMac } from '../hal/mock/wire.js';
-import { PcapWriter, parsePcap, LINKTYPE_ETHERNET } from '../hal/pcap.js';
+import { PcapWriter, parsePcap, LINKTYPE_ETHERNET } from '../tools/pcap.js';
 import { PbufPool, PBUF_RAW, pbuf_free } from '../src/core/pbuf.js';
 import type { FrameSink } from '../src/hal.js';
 

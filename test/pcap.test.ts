@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapWriter, parsePcap, PCAP_MAGIC, LINKTYPE_ETHERNET } from '../hal/pcap.js';
-import { writePcapFile } from '../hal/host/pcapfile.js';
+import { PcapWriter, parsePcap, PCAP_MAGIC, LINKTYPE_ETHERNET } from '../tools/pcap.js';
+import { writePcapFile } from '../tools/pcapfile.js';
 import { PbufPool, PBUF_RAW, pbuf_take, pbuf_free } from '../src/core/pbuf.js';
 import { inet_chksum } from '../src/core/checksum.js';
 

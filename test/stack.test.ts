@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MockNet, MockWire, MockDriver, VirtualClock } from '../hal/mock/index.js';
+import { MockNet, MockWire, MockDriver, VirtualClock } from '../tools/mocknet.js';
 import { Stack } from '../src/api/stack.js';
 import { ConfigError } from '../src/core/config.js';
 import { ERR_OK } from '../src/core/err.js';

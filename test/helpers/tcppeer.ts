@@ -17,7 +17,7 @@
  * fine here: this is the test harness.
  */
 import assert from 'node:assert/strict';
-import { MockNet, type MockNetOptions } from '../../hal/mock/net.js';
+import { MockNet, type MockNetOptions } from '../../tools/mocknet.js';
 import type { RawEndpoint, WirePort } from '../../hal/mock/wire.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';

@@ -3,7 +3,7 @@
  * it receives, and sends segments exactly as a test writes them (RFC 9293 §3.1 header, checksum with
  * the pseudo-header). Built with the test-side frame helpers, independently of src/wire.
  */
-import type { MockNet } from '../../hal/mock/net.js';
+import type { MockNet } from '../../tools/mocknet.js';
 import type { RawEndpoint } from '../../hal/mock/wire.js';
 import type { Stack } from '../../src/api/stack.js';
 import { answerArp, cksum, eth, get16, get32, ipv4, put16, put32 } from '../helpers/frames.js';

@@ -3,15 +3,26 @@
  * `run`/`runUntil`/`step`: each step advances the clock by `stepMs`, delivers the frames that are due,
  * then calls every stack's `tick(now)`. Every random choice (the wire's faults, each stack's ISNs and
  * ports) comes from the seed, so a test is reproducible bit for bit.
+ *
+ * This module is also the package's `xs-tcp/hal/mock` entry: MockNet together with the mock HAL it
+ * runs on and the pcap writer its captures use.
  */
-import { Stack } from '../../src/api/stack.js';
-import type { StackConfig } from '../../src/core/config.js';
-import { SeededRandom } from '../../src/core/random.js';
-import { macFromString } from '../../src/core/ip4addr.js';
-import type { Hal } from '../../src/hal.js';
-import { PcapWriter, type PcapWriterOptions } from '../pcap.js';
-import { VirtualClock } from './clock.js';
-import { MockDriver, MockWire, RawEndpoint, mockMac, type WireFaultSettings } from './wire.js';
+import { Stack } from '../src/api/stack.js';
+import type { StackConfig } from '../src/core/config.js';
+import { SeededRandom } from '../src/core/random.js';
+import { macFromString } from '../src/core/ip4addr.js';
+import type { Hal } from '../src/hal.js';
+import { PcapWriter, type PcapWriterOptions } from './pcap.js';
+import {
+  VirtualClock, MockWire, MockDriver, RawEndpoint, WirePort, WireFaults, WireStats, mockMac,
+  type MockWireOptions, type WireFaultSettings, type DropPredicate, type FrameCapture,
+} from '../hal/mock/index.js';
+
+export {
+  VirtualClock, MockWire, MockDriver, RawEndpoint, WirePort, WireFaults, WireStats, mockMac,
+  type MockWireOptions, type WireFaultSettings, type DropPredicate, type FrameCapture,
+};
+export { PcapWriter, parsePcap, LINKTYPE_ETHERNET, type PcapWriterOptions, type PcapFile, type PcapRecord } from './pcap.js';
 
 export interface MockNetOptions extends WireFaultSettings {
   /** Seed of the wire's faults; stack n (1, 2, ...) gets SeededRandom(seed + n). Default 1. */
@@ -151,7 +162,7 @@ export class MockNet {
   }
 
   /** Starts recording every frame that crosses the wire (at delivery, virtual timestamps; 'tx' to
-   *  record at sending instead). Save it with hal/host/pcapfile.ts on the host. */
+   *  record at sending instead). Save it with tools/pcapfile.ts on the host. */
   startCapture(opts: PcapWriterOptions & { point?: 'rx' | 'tx' } = {}): PcapWriter {
     const w = new PcapWriter(opts);
     this.wire.addCapture(w, opts.point ?? 'rx');

@@ -28,8 +28,8 @@
  *
  * Host/test tooling: allocation is fine here.
  */
-import { MockNet } from '../mock/net.js';
-import type { RawEndpoint, MockDriver } from '../mock/wire.js';
+import { MockNet } from '../mocknet.js';
+import type { RawEndpoint, MockDriver } from '../../hal/mock/wire.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ip4FromString, ip4ToString } from '../../src/core/ip4addr.js';

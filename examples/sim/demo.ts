@@ -7,7 +7,7 @@
  *   const demo = new SimDemo((line) => trace(line + '\n'));
  *   Timer.repeat(() => demo.run(100), 100);
  */
-import { MockNet } from '../mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import { ERR_OK } from '../../src/core/err.js';
 import type { Err } from '../../src/core/err.js';

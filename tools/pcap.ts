@@ -8,7 +8,7 @@
  * Fields are written little-endian; the magic tells readers the byte order (they accept both).
  * Pure ECMAScript (no Buffer, no fs): it runs on XS too. The bytes collect in one growing buffer
  * that doubles when full, so capture allocates only O(log n) times; a Node helper
- * (hal/host/pcapfile.ts) writes `bytes()` to a file.
+ * (tools/pcapfile.ts) writes `bytes()` to a file.
  */
 import type { FrameChain } from '../src/hal.js';
 
