@@ -9,6 +9,7 @@
  * Everything this runner cannot honour is a DrillParseError naming the line, never skipped.
  * This is host/test tooling: it allocates freely.
  */
+import { F_FIN, F_SYN, F_RST, F_PSH, F_ACK, F_URG, F_ECE, F_CWR, optionsBytes, type TcpOptionSpec } from '../rawpeer.js';
 
 /** Times are kept in microseconds, as packetdrill does. */
 export type TimeKind = 'abs' | 'rel' | 'any' | 'absRange' | 'relRange';
@@ -36,25 +37,6 @@ export type Expr =
   | { t: 'struct'; fields: { name: string | null; value: Expr }[] }
   | { t: 'call'; fn: string; args: Expr[] }
   | { t: 'or'; left: Expr; right: Expr };
-
-export type TcpOptionSpec =
-  | { kind: 'nop' }
-  | { kind: 'eol' }
-  | { kind: 'mss'; value: number }
-  | { kind: 'wscale'; value: number }
-  | { kind: 'sackOK' }
-  | { kind: 'sack'; blocks: [number, number][] }
-  | { kind: 'TS'; val: number; ecr: number };
-
-/** TCP flag bits (RFC 9293 §3.1). */
-export const F_FIN = 0x01;
-export const F_SYN = 0x02;
-export const F_RST = 0x04;
-export const F_PSH = 0x08;
-export const F_ACK = 0x10;
-export const F_URG = 0x20;
-export const F_ECE = 0x40;
-export const F_CWR = 0x80;
 
 interface EventBase {
   line: number;
@@ -726,22 +708,6 @@ class Parser {
     }
     this.fail(t, 'expected an expression but found ' + this.describe(t));
   }
-}
-
-/** Bytes a list of TCP options takes (RFC 9293 §3.1 lengths). */
-export function optionsBytes(opts: TcpOptionSpec[]): number {
-  let n = 0;
-  for (const o of opts) {
-    switch (o.kind) {
-      case 'nop': case 'eol': n += 1; break;
-      case 'mss': n += 4; break;
-      case 'wscale': n += 3; break;
-      case 'sackOK': n += 2; break;
-      case 'TS': n += 10; break;
-      case 'sack': n += 2 + 8 * o.blocks.length; break;
-    }
-  }
-  return n;
 }
 
 /** Parses a script; throws DrillParseError ("path:line: reason") on anything unsupported. */

@@ -35,12 +35,11 @@ import type { StackConfig } from '../../src/core/config.js';
 import { ip4FromString, ip4ToString } from '../../src/core/ip4addr.js';
 import { tcp_lookup_state } from '../../src/api/tcp_api.js';
 import {
-  parseScript, DrillParseError, formatSegment, formatSecs, F_ACK, F_SYN,
+  parseScript, DrillParseError, formatSegment, formatSecs,
   type Script, type DrillEvent, type PacketEvent, type SyscallEvent, type StateEvent, type CommandEvent,
-  type TcpOptionSpec,
 } from './parse.js';
 import { Sockets, ScriptError, ERRNO, STRERROR, exprText, type Call, type CallResult, type Sock, type Conn } from './sockets.js';
-import { buildTcpFrame, buildArpReply, decodeFrame, type Segment } from './packet.js';
+import { buildTcpFrame, buildArpReply, decodeFrame, F_ACK, F_SYN, type Segment, type TcpOptionSpec } from '../rawpeer.js';
 
 export interface DrillOptions {
   /** Record a trace of every event and segment in `result.log`. */
