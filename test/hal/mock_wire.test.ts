@@ -3,11 +3,11 @@
  * These tests drive MockWire directly with RawEndpoints and a MockDriver on a fake sink.
  */
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/mock/clock.js';
-import { MockWire, MockDriver, RawEndpoint, mockMac } from '../hal/mock/wire.js';
-import { PcapWriter, parsePcap, LINKTYPE_ETHERNET } from '../tools/pcap.js';
-import { PbufPool, PBUF_RAW, pbuf_free } from '../src/core/pbuf.js';
-import type { FrameSink } from '../src/hal.js';
+import { VirtualClock } from '../../hal/mock/clock.js';
+import { MockWire, MockDriver, RawEndpoint, mockMac } from '../../hal/mock/wire.js';
+import { PcapWriter, parsePcap, LINKTYPE_ETHERNET } from '../../tools/pcap.js';
+import { PbufPool, PBUF_RAW, pbuf_free } from '../../src/core/pbuf.js';
+import type { FrameSink } from '../../src/hal.js';
 
 const BCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { MockNet } from '../tools/mocknet.js';
-import type { RawEndpoint } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
-import { ERR_OK, ERR_USE, ERR_CLSD, ERR_CONN, ERR_ARG, ERR_VAL } from '../src/core/err.js';
-import type { Pbuf } from '../src/core/pbuf.js';
-import { PBUF_TRANSPORT, pbuf_free, pbuf_take, pbuf_copy_partial } from '../src/core/pbuf.js';
+import { MockNet } from '../../tools/mocknet.js';
+import type { RawEndpoint } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
+import { ERR_OK, ERR_USE, ERR_CLSD, ERR_CONN, ERR_ARG, ERR_VAL } from '../../src/core/err.js';
+import type { Pbuf } from '../../src/core/pbuf.js';
+import { PBUF_TRANSPORT, pbuf_free, pbuf_take, pbuf_copy_partial } from '../../src/core/pbuf.js';
 import {
   udp_new, udp_bind, udp_connect, udp_disconnect, udp_send, udp_sendto, udp_recv, udp_remove, type UdpPcb,
-} from '../src/api/udp_api.js';
-import { assertPoolsFull } from './helpers/pools.js';
-import { BCAST, answerArp, cksum, eth, get16, ip, ipv4, parse, pattern, udp, type Parsed } from './helpers/frames.js';
+} from '../../src/api/udp_api.js';
+import { assertPoolsFull } from '../helpers/pools.js';
+import { BCAST, answerArp, cksum, eth, get16, ip, ipv4, parse, pattern, udp, type Parsed } from '../helpers/frames.js';
 
 const A_IP = ip('10.0.0.1');
 const B_IP = ip('10.0.0.2');

@@ -8,16 +8,16 @@ import {
   ICMP_TS, ICMP_TSR, ICMP_ERR_SHORT, IcmpInfo, icmpParse, icmpIsError, icmpIsQuery, icmpWriteEcho, icmpWriteHeader,
   icmpChecksum, icmpChecksumOk, icmpChecksumBuf, icmpFillChecksum, icmpType, icmpCode, icmpChksum, icmpEchoId,
   icmpEchoSeq, icmpSetChksum,
-} from '../src/wire/icmp.js';
+} from '../../src/wire/icmp.js';
 import {
   UDP_HLEN, UDP_ERR_SHORT, UDP_ERR_LEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpChecksumLen, udpSrcPort,
   udpDstPort, udpLen, udpChksum, udpSetChksum,
-} from '../src/wire/udp.js';
-import { Ip4Header, ip4Parse } from '../src/wire/ipv4.js';
-import { SeededRandom } from '../src/core/random.js';
+} from '../../src/wire/udp.js';
+import { Ip4Header, ip4Parse } from '../../src/wire/ipv4.js';
+import { SeededRandom } from '../../src/core/random.js';
 import {
   CAPTURED, hex, ip, refChecksum, refTransportChecksum, makeChain, flatten, be16, KERNEL_IP, PEER_IP,
-} from './helpers/wire-ref.js';
+} from '../helpers/wire-ref.js';
 
 const OFF = 34; // Ethernet + IPv4 without options
 

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import {
   chksumAdd, chksumChain, chksumFinish, chksumFold, inet_chksum, pseudoHeaderSum, type ChecksumChain,
-} from '../src/core/checksum.js';
-import { PbufPool, PBUF_RAW, PBUF_TRANSPORT, pbuf_take, pbuf_free, pbuf_cat, pbuf_remove_header } from '../src/core/pbuf.js';
-import { SeededRandom } from '../src/core/random.js';
+} from '../../src/core/checksum.js';
+import { PbufPool, PBUF_RAW, PBUF_TRANSPORT, pbuf_take, pbuf_free, pbuf_cat, pbuf_remove_header } from '../../src/core/pbuf.js';
+import { SeededRandom } from '../../src/core/random.js';
 
 /** RFC 1071 done the obvious way: big-endian words, a trailing byte padded with zero, fold, invert. */
 function refChecksum(bytes: ArrayLike<number>, off = 0, len = bytes.length - off): number {

@@ -6,15 +6,15 @@
  * and dropped without an answer.
  */
 import assert from 'node:assert/strict';
-import { ERR_OK, ERR_RST, ERR_RTE, ERR_TIMEOUT } from '../src/core/err.js';
-import { tcp_abort, tcp_close, tcp_is_alive } from '../src/api/tcp_api.js';
-import { udp_new, udp_bind, udp_connect, udp_remove } from '../src/api/udp_api.js';
-import { assertPoolsFull } from './helpers/pools.js';
-import { cksum, eth, get16, ip, ipv4, put16, put32 } from './helpers/frames.js';
+import { ERR_OK, ERR_RST, ERR_RTE, ERR_TIMEOUT } from '../../src/core/err.js';
+import { tcp_abort, tcp_close, tcp_is_alive } from '../../src/api/tcp_api.js';
+import { udp_new, udp_bind, udp_connect, udp_remove } from '../../src/api/udp_api.js';
+import { assertPoolsFull } from '../helpers/pools.js';
+import { cksum, eth, get16, ip, ipv4, put16, put32 } from '../helpers/frames.js';
 import {
   setup, established, connect, listen, traceStates, traceLines, stateOf, sq, patternBytes,
   type Fixture, type Seg, type TcpPeer, type App, type Listener,
-} from './helpers/tcppeer.js';
+} from '../helpers/tcppeer.js';
 
 const PISN = 0xfffff000;
 const ROUTER = ip('10.0.0.254');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import {
   resolveConfig, DEFAULT_CONFIG, ConfigError, PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN, type StackConfig,
-} from '../src/core/config.js';
+} from '../../src/core/config.js';
 
 function rejects(partial: Record<string, unknown>, message: RegExp): void {
   assert.throws(() => resolveConfig(partial as Partial<StackConfig>), (e: unknown) => {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import {
   parseScript, DrillParseError, formatSegment, formatTime,
   type PacketEvent, type SyscallEvent, type StateEvent, type CommandEvent,
-} from '../tools/drill/parse.js';
-import { F_ACK, F_FIN, F_PSH, F_RST, F_SYN, F_ECE, F_CWR, F_URG } from '../tools/rawpeer.js';
+} from '../../tools/drill/parse.js';
+import { F_ACK, F_FIN, F_PSH, F_RST, F_SYN, F_ECE, F_CWR, F_URG } from '../../tools/rawpeer.js';
 
 function throwsAt(text: string, line: number, re?: RegExp): void {
   assert.throws(() => parseScript(text, 't.pkt'), (e: unknown) => {

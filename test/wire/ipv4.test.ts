@@ -8,9 +8,9 @@ import {
   IP4_ERR_SHORT, IP4_ERR_VERSION, IP4_ERR_HLEN, IP4_ERR_TOTLEN, IP4_ERR_CHKSUM, Ip4Header, ip4Parse, ip4Write,
   ip4FillChecksum, ip4Version, ip4Ihl, ip4Tos, ip4TotLen, ip4Id, ip4FlagsFrag, ip4Ttl, ip4Proto, ip4Chksum,
   ip4Src, ip4Dst, ip4SetTtl, ip4SetSrc, ip4SetDst, ip4SetTotLen, ip4SetId, ip4SetFlagsFrag,
-} from '../src/wire/ipv4.js';
-import { SeededRandom } from '../src/core/random.js';
-import { CAPTURED, hex, ip, refChecksum, be16, KERNEL_IP, PEER_IP } from './helpers/wire-ref.js';
+} from '../../src/wire/ipv4.js';
+import { SeededRandom } from '../../src/core/random.js';
+import { CAPTURED, hex, ip, refChecksum, be16, KERNEL_IP, PEER_IP } from '../helpers/wire-ref.js';
 
 /** A 20-byte header built from RFC 791's layout, with the checksum by the naive reference. */
 function refHeader(tos: number, totLen: number, id: number, ff: number, ttl: number, proto: number,

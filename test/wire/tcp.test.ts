@@ -10,12 +10,12 @@ import {
   tcpWriteOptTimestamps, tcpWriteOptNop, tcpWriteOptEol, tcpWriteOptSack, tcpWriteOptions, tcpOptionsLength,
   tcpChecksum, tcpFlagsToString, tcpSegLen, tcpSrcPort, tcpDstPort, tcpSeq, tcpAck, tcpHdrLen, tcpFlags, tcpWnd,
   tcpChksum, tcpUrgPtr, tcpSetSeq, tcpSetAck, tcpSetFlags, tcpSetWnd, tcpSetChksum,
-} from '../src/wire/tcp.js';
-import { seqAdd, seqLt } from '../src/core/seq.js';
-import { SeededRandom } from '../src/core/random.js';
+} from '../../src/wire/tcp.js';
+import { seqAdd, seqLt } from '../../src/core/seq.js';
+import { SeededRandom } from '../../src/core/random.js';
 import {
   CAPTURED, hex, ip, refTransportChecksum, makeChain, be16, be32, KERNEL_IP, PEER_IP,
-} from './helpers/wire-ref.js';
+} from '../helpers/wire-ref.js';
 
 const OFF = 34;
 

@@ -4,16 +4,16 @@
  * the wire layer allocation-free and safe to freeze on Moddable.
  */
 import assert from 'node:assert/strict';
-import * as eth from '../src/wire/ethernet.js';
-import * as arp from '../src/wire/arp.js';
-import * as ipv4 from '../src/wire/ipv4.js';
-import * as icmp from '../src/wire/icmp.js';
-import * as udp from '../src/wire/udp.js';
-import * as tcp from '../src/wire/tcp.js';
-import * as bytes from '../src/wire/bytes.js';
-import { PbufPool, pbuf_take, pbuf_free, pbuf_remove_header, pbuf_realloc } from '../src/core/pbuf.js';
-import { SeededRandom } from '../src/core/random.js';
-import { CAPTURED, hex, refChecksum, refTransportChecksum, makeChain } from './helpers/wire-ref.js';
+import * as eth from '../../src/wire/ethernet.js';
+import * as arp from '../../src/wire/arp.js';
+import * as ipv4 from '../../src/wire/ipv4.js';
+import * as icmp from '../../src/wire/icmp.js';
+import * as udp from '../../src/wire/udp.js';
+import * as tcp from '../../src/wire/tcp.js';
+import * as bytes from '../../src/wire/bytes.js';
+import { PbufPool, pbuf_take, pbuf_free, pbuf_remove_header, pbuf_realloc } from '../../src/core/pbuf.js';
+import { SeededRandom } from '../../src/core/random.js';
+import { CAPTURED, hex, refChecksum, refTransportChecksum, makeChain } from '../helpers/wire-ref.js';
 
 describe('wire: kernel frames decoded layer by layer from pool pbufs', () => {
   for (const bufsize of [128, 64]) {

@@ -3,7 +3,7 @@
  * null and a counted error; releasing something that is not taken is counted and ignored.
  */
 import assert from 'node:assert/strict';
-import { Memp } from '../src/core/memp.js';
+import { Memp } from '../../src/core/memp.js';
 
 class Obj {
   mempIndex = -1;

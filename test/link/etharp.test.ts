@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { MockNet } from '../tools/mocknet.js';
-import type { RawEndpoint } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
-import { ERR_OK, ERR_MEM } from '../src/core/err.js';
+import { MockNet } from '../../tools/mocknet.js';
+import type { RawEndpoint } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
+import { ERR_OK, ERR_MEM } from '../../src/core/err.js';
 import {
   ARP_STATE_EMPTY, ARP_STATE_PENDING, ARP_STATE_STABLE, ARP_STATE_STABLE_REFRESHING,
-} from '../src/link/etharp.js';
-import { assertPoolsFull } from './helpers/pools.js';
-import { BCAST, answerArp, arp, eth, ip, macEq, parse, type Parsed } from './helpers/frames.js';
+} from '../../src/link/etharp.js';
+import { assertPoolsFull } from '../helpers/pools.js';
+import { BCAST, answerArp, arp, eth, ip, macEq, parse, type Parsed } from '../helpers/frames.js';
 
 const A_IP = ip('10.0.0.1');
 const B_IP = ip('10.0.0.2');

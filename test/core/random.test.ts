@@ -2,7 +2,7 @@
  * The seeded generator: same seed, same sequence (every test and every mock run depends on it).
  */
 import assert from 'node:assert/strict';
-import { SeededRandom } from '../src/core/random.js';
+import { SeededRandom } from '../../src/core/random.js';
 
 function seq(seed: number, n = 100): number[] {
   const r = new SeededRandom(seed);

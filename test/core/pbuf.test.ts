@@ -8,9 +8,9 @@ import {
   pbufLayerOffset, pbuf_free, pbuf_ref, pbuf_cat, pbuf_chain, pbuf_clen, pbuf_add_header,
   pbuf_remove_header, pbuf_realloc, copyBytes, pbuf_copy_partial, pbuf_take, pbuf_take_at, pbuf_copy,
   pbuf_copy_chain, pbuf_get_at, pbuf_try_get_at, pbuf_put_at,
-} from '../src/core/pbuf.js';
-import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from '../src/core/config.js';
-import { SeededRandom } from '../src/core/random.js';
+} from '../../src/core/pbuf.js';
+import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from '../../src/core/config.js';
+import { SeededRandom } from '../../src/core/random.js';
 
 const BUFSIZE = 256;
 

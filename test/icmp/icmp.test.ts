@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { MockNet } from '../tools/mocknet.js';
-import type { RawEndpoint } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
-import { ERR_OK, ERR_VAL } from '../src/core/err.js';
-import { assertPoolsFull } from './helpers/pools.js';
+import { MockNet } from '../../tools/mocknet.js';
+import type { RawEndpoint } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
+import { ERR_OK, ERR_VAL } from '../../src/core/err.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   BCAST, answerArp, arp, cksum, eth, get16, icmpEcho, ip, ipv4, parse, pattern, reassemble, type Parsed,
-} from './helpers/frames.js';
+} from '../helpers/frames.js';
 
 const A_IP = ip('10.0.0.1');
 const B_IP = ip('10.0.0.2');

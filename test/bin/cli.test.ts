@@ -10,7 +10,7 @@ import { createSocket } from 'node:dgram';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(root, 'bin', 'xs-tcp.js');
 
 function run(args: string[], input = ''): { code: number; out: string; err: string } {

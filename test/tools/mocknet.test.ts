@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writePcapFile } from '../tools/pcapfile.js';
-import { MockNet } from '../tools/mocknet.js';
-import { parsePcap } from '../tools/pcap.js';
-import { ip4FromString } from '../src/core/ip4addr.js';
-import { assertPoolsFull } from './helpers/pools.js';
+import { writePcapFile } from '../../tools/pcapfile.js';
+import { MockNet } from '../../tools/mocknet.js';
+import { parsePcap } from '../../tools/pcap.js';
+import { ip4FromString } from '../../src/core/ip4addr.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 
 /** An ARP request (RFC 826) from `sha`/`spa` asking for `tpa`, as a whole broadcast frame. */
 function arpRequest(sha: Uint8Array, spa: number, tpa: number): Uint8Array {

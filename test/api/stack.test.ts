@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { MockNet, MockWire, MockDriver, VirtualClock } from '../tools/mocknet.js';
-import { Stack } from '../src/api/stack.js';
-import { ConfigError } from '../src/core/config.js';
-import { ERR_OK } from '../src/core/err.js';
-import { SeededRandom } from '../src/core/random.js';
-import { ip4FromString } from '../src/core/ip4addr.js';
-import * as api from '../src/index.js';
-import { assertPoolsFull } from './helpers/pools.js';
-import { BCAST, arp, eth, ip, ipv4, icmpEcho, pattern } from './helpers/frames.js';
+import { MockNet, MockWire, MockDriver, VirtualClock } from '../../tools/mocknet.js';
+import { Stack } from '../../src/api/stack.js';
+import { ConfigError } from '../../src/core/config.js';
+import { ERR_OK } from '../../src/core/err.js';
+import { SeededRandom } from '../../src/core/random.js';
+import { ip4FromString } from '../../src/core/ip4addr.js';
+import * as api from '../../src/index.js';
+import { assertPoolsFull } from '../helpers/pools.js';
+import { BCAST, arp, eth, ip, ipv4, icmpEcho, pattern } from '../helpers/frames.js';
 
 function halWith(mac: Uint8Array, mtu = 1500) {
   const clock = new VirtualClock(0);

@@ -4,24 +4,24 @@
  * scenario ends with all pools of both stacks back to full.
  */
 import { strict as assert } from 'node:assert';
-import { MockNet } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
-import type { StackConfig } from '../src/core/config.js';
-import { ERR_OK } from '../src/core/err.js';
-import type { Err } from '../src/core/err.js';
-import type { Pbuf } from '../src/core/pbuf.js';
-import { pbuf_free, pbuf_copy_partial } from '../src/core/pbuf.js';
-import { SeededRandom } from '../src/core/random.js';
+import { MockNet } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
+import type { StackConfig } from '../../src/core/config.js';
+import { ERR_OK } from '../../src/core/err.js';
+import type { Err } from '../../src/core/err.js';
+import type { Pbuf } from '../../src/core/pbuf.js';
+import { pbuf_free, pbuf_copy_partial } from '../../src/core/pbuf.js';
+import { SeededRandom } from '../../src/core/random.js';
 import {
   tcp_new, tcp_connect, tcp_recv, tcp_recved, tcp_sent, tcp_err, tcp_write, tcp_output, tcp_sndbuf,
   tcp_shutdown, tcp_close, tcp_lookup_state, tcp_local_port, TCP_WRITE_FLAG_COPY,
-} from '../src/api/tcp_api.js';
-import type { TcpPcb } from '../src/api/tcp_api.js';
-import { startEcho } from '../src/apps/echo.js';
-import { startDiscard } from '../src/apps/discard.js';
-import { startDaytime } from '../src/apps/daytime.js';
-import { startChargen, chargenRing, CHARGEN_RING_LEN } from '../src/apps/chargen.js';
-import { assertPoolsFull } from './helpers/pools.js';
+} from '../../src/api/tcp_api.js';
+import type { TcpPcb } from '../../src/api/tcp_api.js';
+import { startEcho } from '../../src/apps/echo.js';
+import { startDiscard } from '../../src/apps/discard.js';
+import { startDaytime } from '../../src/apps/daytime.js';
+import { startChargen, chargenRing, CHARGEN_RING_LEN } from '../../src/apps/chargen.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 
 const SERVER = '10.0.0.1';
 const CLIENT = '10.0.0.2';

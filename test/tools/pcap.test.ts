@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapWriter, parsePcap, PCAP_MAGIC, LINKTYPE_ETHERNET } from '../tools/pcap.js';
-import { writePcapFile } from '../tools/pcapfile.js';
-import { PbufPool, PBUF_RAW, pbuf_take, pbuf_free } from '../src/core/pbuf.js';
-import { inet_chksum } from '../src/core/checksum.js';
+import { PcapWriter, parsePcap, PCAP_MAGIC, LINKTYPE_ETHERNET } from '../../tools/pcap.js';
+import { writePcapFile } from '../../tools/pcapfile.js';
+import { PbufPool, PBUF_RAW, pbuf_take, pbuf_free } from '../../src/core/pbuf.js';
+import { inet_chksum } from '../../src/core/checksum.js';
 
 /** An Ethernet + IPv4 + ICMP echo request frame that tcpdump decodes. */
 function icmpFrame(seq: number, payload = 32): Uint8Array {

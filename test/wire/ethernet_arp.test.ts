@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import {
   ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ETH_ERR_SHORT, EthInfo, ethParse, ethType, ethDst, ethSrc, ethWrite,
   ethWriteBroadcastDst, ethIsBroadcast, ethIsMulticast, ethSetDst, ethSetSrc, ethSetType, ethDstIs, ethSrcIs,
-} from '../src/wire/ethernet.js';
+} from '../../src/wire/ethernet.js';
 import {
   ARP_LEN, ARP_REQUEST, ARP_REPLY, ARP_ERR_SHORT, ARP_ERR_HTYPE, ARP_ERR_PTYPE, ARP_ERR_ALEN, ArpInfo, arpParse,
   arpWrite, arpOp, arpSpa, arpTpa,
-} from '../src/wire/arp.js';
-import { CAPTURED, hex, ip, mac, at } from './helpers/wire-ref.js';
+} from '../../src/wire/arp.js';
+import { CAPTURED, hex, ip, mac, at } from '../helpers/wire-ref.js';
 
 const A = mac('02:00:00:00:00:01');
 const B = mac('02:00:00:00:00:02');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import {
   seqLt, seqLeq, seqGt, seqGeq, seqAdd, seqDiff, seqBetween, seqMax, seqMin,
-} from '../src/core/seq.js';
-import { SeededRandom } from '../src/core/random.js';
+} from '../../src/core/seq.js';
+import { SeededRandom } from '../../src/core/random.js';
 
 const TOP = 0xffffffff;
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { MockNet } from '../tools/mocknet.js';
-import type { RawEndpoint } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
-import { ERR_OK, ERR_RTE } from '../src/core/err.js';
-import { assertPoolsFull } from './helpers/pools.js';
+import { MockNet } from '../../tools/mocknet.js';
+import type { RawEndpoint } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
+import { ERR_OK, ERR_RTE } from '../../src/core/err.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   BCAST, answerArp, eth, icmpEcho, ip, ipv4, macEq, parse, pattern, reassemble, udp, type IpOpts, type Parsed,
-} from './helpers/frames.js';
+} from '../helpers/frames.js';
 
 const A_IP = ip('10.0.0.1');
 const RAW_IP = ip('10.0.0.9');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import {
   ip4FromString, ip4ToString, ip4Of, ip4Netmask, macToString, macFromString, IP4_ANY, IP4_BROADCAST,
-} from '../src/core/ip4addr.js';
-import { lwip_strerr, ERR_OK, ERR_RST, ERR_ARG, ERR_CLSD, ERR_MEM } from '../src/core/err.js';
+} from '../../src/core/ip4addr.js';
+import { lwip_strerr, ERR_OK, ERR_RST, ERR_ARG, ERR_CLSD, ERR_MEM } from '../../src/core/err.js';
 
 describe('core/ip4addr', () => {
   it('parses dotted quads to host-order uint32', () => {

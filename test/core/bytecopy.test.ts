@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import {
   PbufPool, PBUF_TRANSPORT, PBUF_RAW, ByteCopier, COPY_SCRATCH_BYTES, pbufAlignPayload, pbuf_free, pbuf_take,
   pbuf_copy_partial, copyBytes,
-} from '../src/core/pbuf.js';
-import { PBUF_TRANSPORT_HLEN } from '../src/core/config.js';
-import { COPY_CHECKS, type CopyCheck } from './helpers/copycheck.js';
-import { XsnapWorker } from './xs/xsnap.js';
-import { bundleIife } from './xs/bundle.js';
+} from '../../src/core/pbuf.js';
+import { PBUF_TRANSPORT_HLEN } from '../../src/core/config.js';
+import { COPY_CHECKS, type CopyCheck } from '../helpers/copycheck.js';
+import { XsnapWorker } from '../xs/xsnap.js';
+import { bundleIife } from '../xs/bundle.js';
 
 /** What each check must have exercised, besides matching the reference. */
 function assertPaths(name: string, c: CopyCheck): void {
@@ -145,7 +145,7 @@ describe('ByteCopier inside XS (xsnap)', function () {
   this.timeout(300000);
   let xs: XsnapWorker | null = null;
   before(async () => {
-    const code = await bundleIife(fileURLToPath(new URL('./xs/copy_entry.js', import.meta.url)), 'XsTcpCopy');
+    const code = await bundleIife(fileURLToPath(new URL('../xs/copy_entry.js', import.meta.url)), 'XsTcpCopy');
     xs = XsnapWorker.start('xs-tcp-copy');
     await xs.evaluate(code);
   });
