@@ -21,7 +21,7 @@
  * Deterministic: the same --seed gives the same frames and the same summary. Host tooling:
  * allocation is fine here. `runFuzz` is also called by test/robustness/fuzz.test.ts (50,000 frames).
  */
-import { MockNet } from '../hal/mock/net.js';
+import { MockNet } from './mocknet.js';
 import type { RawEndpoint } from '../hal/mock/wire.js';
 import type { Stack } from '../src/api/stack.js';
 import type { StackConfig } from '../src/core/config.js';

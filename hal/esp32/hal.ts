@@ -19,7 +19,7 @@ import Timer from 'timer';
 import type { TimerId } from 'timer';
 import Time from 'time';
 import EthHal from 'ethhal';
-import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../hal.js';
+import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../../src/hal.js';
 
 /** Largest frame: MTU 1500 + Ethernet header 14 (+ a VLAN tag's 4, which the stack then drops). */
 const FRAME_MAX = 1518;

@@ -4,7 +4,7 @@
  * delayed ACKs, window updates and application output that the frames caused go out without
  * waiting for the next period. Ticks never nest: a poke during a tick runs after it returns.
  */
-import type { Clock, Scheduler } from '../hal.js';
+import type { Clock, Scheduler } from '../../src/hal.js';
 
 export interface HostSchedulerOptions {
   /** Period of the regular tick, ms. Default 5. */

@@ -29,7 +29,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_IP, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_copy_chain, pbuf_try_get_at } from '../core/pbuf.js';
 import { chksumFinish } from '../core/checksum.js';
 import { TokenBucket, KeyedBuckets } from '../core/ratelimit.js';
-import type { Ip4, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
+import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_ICMP } from '../wire/ipv4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import {
@@ -60,7 +60,6 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       cfg.ICMP_RATELIMIT_MS, cfg.ICMP_RATELIMIT_BURST);
     this.global = new TokenBucket(0, 1);
     this.global.setRate(cfg.ICMP_MSGS_PER_SEC, cfg.ICMP_MSGS_BURST, core.now);
-    ip.icmpErrors = this;
   }
 
   /** Whether the rate limits let one more error go to `dst` now (takes the tokens). */
@@ -180,10 +179,10 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   }
 
   /** Whether RFC 1122 §3.2.2 lets us send an ICMP error about `p`/`ip`. */
-  private errorAllowed(p: Pbuf, ip: Ip4Header): boolean {
+  private errorAllowed(p: Pbuf, ip: Ip4Header, linkBroadcast: boolean): boolean {
     const dst = ip.dst;
     const src = ip.src;
-    if (this.ip.isBroadcast(dst) || (dst >>> 28) === 0xe || this.ip.netif.rxLinkBroadcast) return false;
+    if (this.ip.isBroadcast(dst) || (dst >>> 28) === 0xe || linkBroadcast) return false;
     if (src === 0 || this.ip.isBroadcast(src) || (src >>> 28) >= 0xe) return false;
     if (ip.fragOff !== 0) return false;
     if (ip.proto === IP_PROTO_ICMP) {
@@ -194,19 +193,19 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   }
 
   /** RFC 792 destination unreachable about `p` (payload at its transport header). Keeps `p`. */
-  destUnreach(p: Pbuf, ip: Ip4Header, code: number): void {
-    this.sendError(ICMP_DUR, code, p, ip);
+  destUnreach(p: Pbuf, ip: Ip4Input, code: number): void {
+    this.sendError(ICMP_DUR, code, p, ip, ip.linkBroadcast);
   }
 
   /** RFC 792 time exceeded about `p` (payload at its transport header). Keeps `p`. */
   timeExceeded(p: Pbuf, ip: Ip4Header, code: number): void {
-    this.sendError(ICMP_TE, code, p, ip);
+    this.sendError(ICMP_TE, code, p, ip, false);
   }
 
   /** An error message quoting the offending IP header and the first 64 bits of its data (RFC 792). */
-  private sendError(type: number, code: number, p: Pbuf, ip: Ip4Header): void {
+  private sendError(type: number, code: number, p: Pbuf, ip: Ip4Header, linkBroadcast: boolean): void {
     const st = this.core.stats.icmp;
-    if (!this.errorAllowed(p, ip) || !this.errorRateOk(type, code, ip.src)) return;
+    if (!this.errorAllowed(p, ip, linkBroadcast) || !this.errorRateOk(type, code, ip.src)) return;
     const ihl = ip.ihl;
     const data = p.totLen < 8 ? p.totLen : 8;
     const len = ICMP_HLEN + ihl + data;

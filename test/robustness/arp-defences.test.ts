@@ -1,11 +1,11 @@
 /**
- * The ARP defences one by one (src/netif/etharp.ts): what a full cache evicts, the lock time, how a
+ * The ARP defences one by one (src/link/etharp.ts): what a full cache evicts, the lock time, how a
  * real MAC change is still followed, the pending-entry rate limit. The whole attacks are the
  * arpPoison / arpFlood scenarios of this suite.
  */
 import assert from 'node:assert/strict';
-import { MockNet } from '../../hal/mock/index.js';
-import { ARP_STATE_STABLE, ARP_STATE_EMPTY } from '../../src/netif/etharp.js';
+import { MockNet } from '../../tools/mocknet.js';
+import { ARP_STATE_STABLE, ARP_STATE_EMPTY } from '../../src/link/etharp.js';
 import { assertPoolsFull } from '../helpers/pools.js';
 import { ip, macEq } from '../helpers/frames.js';
 import { Host, ArpPoisoner } from './attackers.js';

@@ -13,11 +13,11 @@
  *
  * Allocation is fine here: this is the test harness.
  */
-import type { MockNet } from '../../hal/mock/net.js';
+import type { MockNet } from '../../tools/mocknet.js';
 import type { RawEndpoint } from '../../hal/mock/wire.js';
 import type { Stack } from '../../src/api/stack.js';
 import { SeededRandom } from '../../src/core/random.js';
-import { buildTcpFrame, decodeFrame, type Segment } from '../../hal/drill/packet.js';
+import { buildTcpFrame, decodeFrame, type Segment } from '../../tools/rawpeer.js';
 import { BCAST, arp, eth, ipv4, icmpEcho, udp, get16, get32 } from '../helpers/frames.js';
 
 export const F_FIN = 0x01;

@@ -4,10 +4,10 @@
  * configuration, shows the honest traffic getting through, reports its figures in `extra` (the
  * attack bench prints them) and ends with every pool full. They run on Node and on XS.
  */
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
-import { ARP_STATE_STABLE, ARP_STATE_STABLE_REFRESHING } from '../../src/netif/etharp.js';
+import { ARP_STATE_STABLE, ARP_STATE_STABLE_REFRESHING } from '../../src/link/etharp.js';
 import { Checks, finish, type ScenarioResult } from '../scenarios/common.js';
 import { ip } from '../helpers/frames.js';
 import { Host, ArpPoisoner, UdpSprayer } from './attackers.js';

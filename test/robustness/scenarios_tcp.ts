@@ -6,7 +6,7 @@
  * measured, checks the target and reports its figures in `extra` for `npm run bench -- --only attack`.
  * Only ECMAScript: they run on Node and on XS.
  */
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import { ERR_OK, type Err } from '../../src/core/err.js';
 import { pbuf_free, type Pbuf } from '../../src/core/pbuf.js';
