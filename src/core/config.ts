@@ -173,6 +173,13 @@ export interface StackConfig {
   /** Out-of-order data older than this many RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT, 6): bytes
    *  beyond a hole that is never filled do not hold pbufs for ever. 0 keeps them. Default 6. */
   TCP_OOSEQ_TIMEOUT: number;
+  /** Out-of-order segments shorter than 64 octets one connection may hold: each costs a whole pool
+   *  buffer, so 1-byte segments beyond a hole would let 32 packets pin 32 buffers. 0: no limit
+   *  (TCP_OOSEQ_MAX_SEGS alone). No RAM. Default 2. */
+  TCP_OOSEQ_TINY_MAX: number;
+  /** RFC 1337 (TW1): a RST in TIME_WAIT is ignored, the 4-tuple stays reserved for the full 2 MSL.
+   *  false: the RST ends TIME_WAIT at once (Linux's default, net.ipv4.tcp_rfc1337 = 0). Default true. */
+  TCP_RFC1337: boolean;
   /** Least interval, ms, between ACKs one connection sends in answer to unacceptable segments:
    *  challenge ACKs to in-window RSTs and SYNs (RFC 5961 §7), ACKs to out-of-window segments
    *  (Linux tcp_invalid_ratelimit, 500). 0 turns it off. RAM: one timestamp per pcb. Default 500. */
@@ -252,6 +259,8 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_PCB_POOL_SHARE: 15,
   TCP_POOL_PRESSURE: 50,
   TCP_OOSEQ_TIMEOUT: 6,
+  TCP_OOSEQ_TINY_MAX: 2,
+  TCP_RFC1337: true,
   TCP_INVALID_RATELIMIT: 500,
   TCP_CHALLENGE_ACK_LIMIT: 1000,
   TCP_RST_LIMIT: 200,

@@ -427,7 +427,7 @@ export abstract class TcpInput extends TcpAckInput {
   protected checkRst(pcb: Tcb): void {
     const seg = this.seg;
     const st = this.core.stats.tcp;
-    if (pcb.state === TIME_WAIT) {
+    if (pcb.state === TIME_WAIT && this.core.config.TCP_RFC1337) {
       // RFC 1337 §3 (TW1): a RST does not end TIME_WAIT early ("TIME-WAIT assassination"); the
       // 4-tuple stays reserved for the full 2 MSL
       st.drop++;

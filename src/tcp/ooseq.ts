@@ -7,8 +7,8 @@ import { Tcb, TcpSeg } from './pcb.js';
 import { TcpTimers } from './timers.js';
 
 /** Out-of-order segments shorter than this are "tiny": each would cost a whole pool buffer for a
- *  few octets, so a connection holds two at most (Nagle's tinygrams; no real sender's
- *  retransmission pattern leaves many of them beyond a hole). */
+ *  few octets, so a connection holds TCP_OOSEQ_TINY_MAX of them at most (Nagle's tinygrams; no real
+ *  sender's retransmission pattern leaves many of them beyond a hole). */
 const TINY_SEGMENT = 64;
 
 export abstract class TcpOoseq extends TcpTimers {
@@ -93,7 +93,8 @@ export abstract class TcpOoseq extends TcpTimers {
     if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
       st.memerr++; st.drop++; this.dropPayload(); return;
     }
-    if (len < TINY_SEGMENT && !fin && this.tinyOoseq(pcb) >= 2) {
+    const tinyMax = this.core.config.TCP_OOSEQ_TINY_MAX;
+    if (tinyMax > 0 && len < TINY_SEGMENT && !fin && this.tinyOoseq(pcb) >= tinyMax) {
       // a tiny segment beyond a hole costs a whole pool buffer: hold two at most (a real sender's
       // out-of-order data after a loss is full-sized segments; 1-byte segments are an attack)
       st.drop++; this.dropPayload(); return;

@@ -77,7 +77,12 @@ describe('robustness: TCP defences', () => {
   });
 
   describe('out-of-order data', () => {
-    it('at most two tiny out-of-order segments per connection', () => {
+    it('at most TCP_OOSEQ_TINY_MAX tiny out-of-order segments per connection', () => {
+      const off = established({ isn: PISN, config: { TCP_OOSEQ_TINY_MAX: 0 } });
+      for (let k = 0; k < 8; k++) off.peer.send({ flags: '.', seq: off.peer.p(2 + 2 * k), ack: off.peer.s(0), data: 'x' });
+      off.net.run(10);
+      assert.equal(off.stack.tcp.pools()[2].stats.used, 8, 'no limit: each 1-byte segment holds a buffer');
+      finish(off, [off.lis], [off.app]);
       const f = established({ isn: PISN });
       for (let k = 0; k < 8; k++) f.peer.send({ flags: '.', seq: f.peer.p(2 + 2 * k), ack: f.peer.s(0), data: 'x' });
       f.net.run(10);
@@ -149,6 +154,21 @@ describe('robustness: TCP defences', () => {
     assert.equal(f.app.err, ERR_TIMEOUT);
     assert.equal(tcp_set_user_timeout(f.app.pcb, 1000), ERR_CLSD);
     finish(f, [f.lis]);
+  });
+
+  it('TCP_RFC1337: a RST in TIME_WAIT is ignored; with the knob off it ends TIME_WAIT (Linux default)', () => {
+    for (const rfc1337 of [true, false]) {
+      const f = established({ isn: PISN, config: { TCP_RFC1337: rfc1337 } });
+      tcp_close(f.app.pcb);
+      const fin = f.peer.expect({ flags: 'F.' }, 10);
+      f.peer.send({ flags: 'F.', seq: f.peer.p(0), ack: fin.seq + 1 });
+      f.peer.expect({ flags: '.' }, 10);
+      assert.equal(stateOf(f.stack, 80, f.peer.port), 'TIME_WAIT');
+      f.peer.send({ flags: 'R', seq: f.peer.p(1) });
+      f.net.run(10);
+      assert.equal(stateOf(f.stack, 80, f.peer.port), rfc1337 ? 'TIME_WAIT' : undefined);
+      finish(f, [f.lis]);
+    }
   });
 
   it('challenge ACKs over all connections are bounded by TCP_CHALLENGE_ACK_LIMIT a second', () => {
