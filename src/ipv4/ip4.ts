@@ -14,7 +14,7 @@
  */
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_OK, ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
+import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {

@@ -22,7 +22,8 @@ import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
-import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst } from '../wire/ethernet.js';
+import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
+import { equal6 } from '../wire/bytes.js';
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
 
 /** What ARP needs of its interface (src/link/netif.ts Netif provides it). */
@@ -345,9 +346,7 @@ export class Etharp {
     const spa = info.spa;
     const mac = nif.mac;
     const ours = nif.ip;
-    const fromUs = sha[0] === mac[0] && sha[1] === mac[1] && sha[2] === mac[2] && sha[3] === mac[3]
-      && sha[4] === mac[4] && sha[5] === mac[5];
-    if (fromUs || (sha[0] & 1) !== 0) {
+    if (equal6(sha, 0, mac, 0) || ethIsMulticast(sha, 0)) {
       // our own frame looped back, or a group address as a sender: nothing to learn or answer
       st.drop++;
       pbuf_free(p);

@@ -19,7 +19,7 @@ import type { PoolStats } from '../core/pbuf.js';
 import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_UDP } from '../wire/ipv4.js';
 import { ICMP_DUR_PORT } from '../wire/icmp.js';
-import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum } from '../wire/udp.js';
+import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpSetChksum, udpSrcPort, udpDstPort } from '../wire/udp.js';
 
 
 /**
@@ -232,9 +232,7 @@ export class Udp implements IpProtocolHandler {
       return ERR_MEM;
     }
     udpWrite(h.buf, h.off, s.localPort, dstPort, ulen);
-    const sum = udpChecksum(h, src, dst);
-    h.buf[h.off + 6] = sum >>> 8;
-    h.buf[h.off + 7] = sum & 0xff;
+    udpSetChksum(h.buf, h.off, udpChecksum(h, src, dst));
     const err = this.ip.output(h, src, dst, s.ttl, s.tos, IP_PROTO_UDP);
     pbuf_pop_header(p, h, UDP_HLEN);
     if (err === ERR_OK) st.xmit++;
@@ -304,8 +302,8 @@ export class Udp implements IpProtocolHandler {
    * UDP header.
    */
   icmpError(_type: number, _code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean {
-    const sport = (buf[off] << 8) | buf[off + 1];
-    const dport = (buf[off + 2] << 8) | buf[off + 3];
+    const sport = udpSrcPort(buf, off);
+    const dport = udpDstPort(buf, off);
     const ss = this.slots;
     for (let i = 0; i < ss.length; i++) {
       const s = ss[i];
