@@ -346,6 +346,17 @@ describe('guard: the import graph of src/', () => {
     assert.deepEqual(big, [], 'split these files:\n  ' + big.join('\n  '));
   });
 
+  it('hal/ holds drivers, clocks and schedulers only: it imports src/ and itself, nothing else', () => {
+    const hal = new Map<string, string>();
+    for (const f of tsFiles(join(root, 'hal'))) if (!f.endsWith('.d.ts')) hal.set(f, readFileSync(f, 'utf8'));
+    const bad: string[] = [];
+    for (const [from, tos] of importGraph(root, hal)) {
+      for (const to of tos) if (!to.startsWith('src/') && !to.startsWith('hal/')) bad.push(from + ' imports ' + to);
+    }
+    assert.ok(hal.size >= 5, 'found ' + hal.size + ' files under hal/');
+    assert.deepEqual(bad, [], 'hal/ depends on tooling:\n  ' + bad.join('\n  '));
+  });
+
   describe('and the graph checks catch', () => {
     const src = (files: Record<string, string>) => {
       const m = new Map<string, string>();
