@@ -33,8 +33,12 @@ export {
   TIME_WAIT,
 } from '../tcp/constants.js';
 
+/** The layer behind a handle, for a call that may queue work or arm a timer: the scheduler is told
+ *  (Stack.setWorkHook) so that it does not sleep through it. */
 function layerOf(pcb: TcpPcb): TcpLayer {
-  return pcb.layer as TcpLayer;
+  const layer = pcb.layer as TcpLayer;
+  layer.core.wake();
+  return layer;
 }
 
 function connOf(pcb: TcpPcb | null | undefined): Tcb | null {

@@ -34,6 +34,42 @@ export abstract class TcpTimers extends TcpOutput {
     }
   }
 
+  /**
+   * The earliest time `tick` has work to do, ms (-1: nothing scheduled). It mirrors `pcbTimers`
+   * check for check, so a scheduler that sleeps until then misses nothing (smoltcp's poll_at).
+   */
+  nextDeadline(): number {
+    let due = -1;
+    for (let i = 0; i < this.nActive; i++) {
+      const d = this.pcbDeadline(this.active[i]);
+      if (d !== NO_TIME && (due === -1 || d < due)) due = d;
+    }
+    return due;
+  }
+
+  /** The earliest due time of one pcb's timers (NO_TIME: none armed). */
+  protected pcbDeadline(pcb: Tcb): number {
+    const state = pcb.state;
+    if (state === CLOSED) return NO_TIME;
+    const now = this.core.now;
+    if (state === TIME_WAIT) return (pcb.flags & TF_ACK_NOW) !== 0 ? now : pcb.timeWaitAt;
+    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) return now;
+    let due = NO_TIME;
+    if (state === FIN_WAIT_2) due = earlier(due, pcb.finWait2At);
+    due = earlier(due, pcb.rtxAt);
+    due = earlier(due, pcb.persistAt);
+    due = earlier(due, pcb.delackAt);
+    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+      // a tick before the idle time only resets the probe count, which a segment's arrival also does
+      due = earlier(due, pcb.lastActivity + pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl);
+    }
+    if (pcb.refused !== null || pcb.refusedFin
+      || (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null)) {
+      due = earlier(due, this.nextCoarse);
+    }
+    return due;
+  }
+
   protected pcbTimers(pcb: Tcb, now: number, coarse: boolean): void {
     const gen = pcb.gen;
     const state = pcb.state;
@@ -204,4 +240,10 @@ export abstract class TcpTimers extends TcpOutput {
   protected restartTimeWait(pcb: Tcb): void {
     pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
   }
+}
+
+/** The earlier of two due times, either of which may be NO_TIME. */
+function earlier(a: number, b: number): number {
+  if (b === NO_TIME) return a;
+  return a === NO_TIME || b < a ? b : a;
 }
