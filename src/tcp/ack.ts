@@ -6,7 +6,7 @@ import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
 import { Tcb, TcpSeg, TcpPcb } from './pcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
-  TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, FIN_WAIT_TIMEOUT, RTO_AFTER_SYN_LOSS,
+  TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
   CLOCK_GRANULARITY, NO_TIME,
 } from './constants.js';
 import { TcpRecv } from './recv.js';
@@ -76,10 +76,7 @@ export abstract class TcpAckInput extends TcpRecv {
     switch (pcb.state) {
       case FIN_WAIT_1:
         // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
-        if (finAcked && (seg.flags & TCP_FIN) === 0) {
-          this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
-          if (pcb.flags & TF_CLOSED_BY_APP) pcb.finWait2At = this.core.now + FIN_WAIT_TIMEOUT;
-        }
+        if (finAcked && (seg.flags & TCP_FIN) === 0) this.enterFinWait2(pcb);
         break;
       case CLOSING:
         if (finAcked) this.enterTimeWait(pcb);
@@ -101,14 +98,7 @@ export abstract class TcpAckInput extends TcpRecv {
     const l = pcb.listener;
     if ((pcb.flags & TF_PASSIVE) === 0 || pcb.handle !== null) {
       // simultaneous open: the connecting application learns it is connected
-      const fn = pcb.connected;
-      const gen = pcb.gen;
-      if (fn !== null && pcb.handle !== null) {
-        const r = fn(pcb.arg, pcb.handle, ERR_OK);
-        if (pcb.gen !== gen) return false;
-        if (r !== ERR_OK) { this.abortPcb(pcb, ERR_ABRT, true); return false; }
-      }
-      return true;
+      return this.callConnected(pcb);
     }
     if (l === null || l.gen !== pcb.listenerGen || l.handle === null) {
       // the listener is gone

@@ -1,4 +1,5 @@
 /** Output: connect, queueing written data (tcp_write), the receive window the application opens (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance). */
+import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
   pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
@@ -49,7 +50,7 @@ export abstract class TcpOutput extends TcpTable {
     // segment still be repaired by fast retransmit (its duplicate ACKs carry ISS + 1)
     pcb.recover = (iss - 1) >>> 0;
     pcb.rcvAnnRightEdge = 0;
-    pcb.mss = 536;
+    pcb.mss = TCP_DEFAULT_MSS;
     pcb.cwnd = pcb.mss;
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);

@@ -4,6 +4,7 @@
  * small object per connection, whose link to the pool entry is cut when the connection is freed, so
  * a stale reference can never reach the entry's next user (every API call on it returns ERR_CLSD).
  */
+import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import type { Err } from '../core/err.js';
 import { CLOSED } from './constants.js';
@@ -95,7 +96,7 @@ export class Tcb {
   /** Right edge of the window we last announced: never moved left (RFC 9293 §3.8.6). */
   rcvAnnRightEdge = 0;
   /** Our MSS, announced in our SYN. */
-  rcvMss = 536;
+  rcvMss = TCP_DEFAULT_MSS;
   /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
   quickAcks = 0;
   /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
@@ -121,7 +122,7 @@ export class Tcb {
   sndWl1 = 0;
   sndWl2 = 0;
   /** Effective send MSS: the peer's MSS (536 when absent), at most our TCP_MSS. */
-  mss = 536;
+  mss = TCP_DEFAULT_MSS;
   /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
   sndSml = 0;
   /** When we last answered an unacceptable segment without data (rate limit, as Linux does). */
@@ -178,7 +179,6 @@ export class Tcb {
   keepIntvl = 0;
   keepCnt = 0;
   keepProbes = 0;
-  keepAt = -1;
   pollInterval = 0;
   pollTicks = 0;
   /** When the pcb entered its current state (used to find the oldest TIME_WAIT, etc.). */

@@ -178,6 +178,18 @@ export abstract class TcpRecv extends TcpOoseq {
     }
   }
 
+  /** An active open completed: the `connected` callback (tcp_connect). Returns false when the pcb
+   *  is gone (freed, or aborted because the callback returned an error). */
+  protected callConnected(pcb: Tcb): boolean {
+    const fn = pcb.connected;
+    if (fn === null || pcb.handle === null) return true;
+    const gen = pcb.gen;
+    const r = fn(pcb.arg, pcb.handle, ERR_OK);
+    if (pcb.gen !== gen) return false;
+    if (r !== ERR_OK) { this.abortPcb(pcb, ERR_ABRT, true); return false; }
+    return true;
+  }
+
   protected callRecv(pcb: Tcb, p: Pbuf | null, err: Err): Err {
     const fn = pcb.recv;
     const h = pcb.handle;

@@ -1,4 +1,5 @@
 /** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import { pbuf_free } from '../core/pbuf.js';
@@ -134,7 +135,7 @@ export abstract class TcpTable {
     pcb.refused = null; pcb.refusedFin = false;
     pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
     pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
-    pcb.mss = 536;
+    pcb.mss = TCP_DEFAULT_MSS;
     pcb.sndSml = 0;
     pcb.lastOowAckAt = NO_TIME;
     pcb.sndBuf = cfg.TCP_SND_BUF;
@@ -148,7 +149,7 @@ export abstract class TcpTable {
     pcb.delackAt = NO_TIME; pcb.timeWaitAt = NO_TIME; pcb.finWait2At = NO_TIME;
     pcb.lastActivity = this.core.now;
     pcb.keepIdle = cfg.TCP_KEEPIDLE_DEFAULT; pcb.keepIntvl = cfg.TCP_KEEPINTVL_DEFAULT;
-    pcb.keepCnt = cfg.TCP_KEEPCNT_DEFAULT; pcb.keepProbes = 0; pcb.keepAt = NO_TIME;
+    pcb.keepCnt = cfg.TCP_KEEPCNT_DEFAULT; pcb.keepProbes = 0;
     pcb.pollInterval = 0; pcb.pollTicks = 0;
     pcb.stateSince = this.core.now;
     pcb.arg = null; pcb.recv = null; pcb.sent = null; pcb.err = null; pcb.poll = null; pcb.connected = null;
@@ -163,6 +164,22 @@ export abstract class TcpTable {
    */
   freePcb(pcb: Tcb, errCode: Err, cause: string): void {
     if (pcb.state !== CLOSED) this.setState(pcb, CLOSED, cause);
+    this.releasePcb(pcb, errCode);
+  }
+
+  /**
+   * A passive open goes back to LISTEN (RFC 9293 §3.10.7.4): the listener carries on and the
+   * embryonic connection's pcb is released. The trace reports the RFC's transition, SYN_RCVD →
+   * LISTEN, as what the connection did; it ends there, so no further CLOSED transition is shown.
+   */
+  protected returnToListen(pcb: Tcb, cause: string): void {
+    this.traceTransition(pcb, pcb.state, LISTEN, cause);
+    pcb.state = CLOSED;
+    pcb.stateSince = this.core.now;
+    this.releasePcb(pcb, 0);
+  }
+
+  private releasePcb(pcb: Tcb, errCode: Err): void {
     const errFn = pcb.err;
     const arg = pcb.arg;
     this.freeSegs(pcb.unsent);
@@ -208,7 +225,9 @@ export abstract class TcpTable {
     this.segPool.release(seg);
   }
 
-  protected setState(pcb: Tcb, to: number, cause: string): void {
+  /** Moves `pcb` to state `to`; the trace observes the transition (from `traceFrom` when given:
+   *  a passive open's pcb reports LISTEN, the state of the RFC's listening TCB it stands for). */
+  protected setState(pcb: Tcb, to: number, cause: string, traceFrom = -1): void {
     const from = pcb.state;
     if (from === to) return;
     if (to === ESTABLISHED) {
@@ -217,6 +236,10 @@ export abstract class TcpTable {
     }
     pcb.state = to;
     pcb.stateSince = this.core.now;
+    if (this.trace !== null) this.traceTransition(pcb, traceFrom >= 0 ? traceFrom : from, to, cause);
+  }
+
+  protected traceTransition(pcb: Tcb, from: number, to: number, cause: string): void {
     if (this.trace !== null) {
       this.emitTrace(pcb.handle, from, to, cause, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
     }
@@ -225,7 +248,7 @@ export abstract class TcpTable {
   /** Quick-ACK mode (as Linux): the next data segments are ACKed at once, as many as
    *  clamp(window / (2 x 536), 2, TCP_QUICKACKS). */
   protected enterQuickAck(pcb: Tcb): void {
-    let q = Math.floor(pcb.rcvWndMax / (2 * 536));
+    let q = Math.floor(pcb.rcvWndMax / (2 * TCP_DEFAULT_MSS));
     if (q < 2) q = 2;
     const max = this.core.config.TCP_QUICKACKS;
     pcb.quickAcks = q < max ? q : max;
@@ -333,8 +356,8 @@ export abstract class TcpTable {
 
   /**
    * Whether binding (ip, port) clashes with an existing pcb. A listener always clashes; a TIME_WAIT
-   * connection does not when SO_REUSEADDR is set (lwIP, and seed 004's restart of a server whose
-   * old connections sit in TIME_WAIT); another connection does unless both sides set SO_REUSEADDR
+   * connection does not when SO_REUSEADDR is set (lwIP; RFC 9293 §3.6.1 lets a new incarnation
+   * reuse the port: a server restarted while its old connections sit in TIME_WAIT); another connection does unless both sides set SO_REUSEADDR
    * (accepted connections inherit the option from their listener).
    */
   protected bindConflict(soOptions: number, ip: number, port: number): boolean {

@@ -16,7 +16,7 @@ import { TCP_FIN } from '../wire/tcp.js';
 import { Tcb, TcpListen } from './pcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
-  TIME_WAIT, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_TXCLOSED, CAUSE_API, FIN_WAIT_TIMEOUT,
+  TIME_WAIT, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_TXCLOSED, CAUSE_API,
   tcpStateName,
 } from './constants.js';
 import { TcpTraceInfo, detachApp } from './table.js';
@@ -70,7 +70,7 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler {
   protected orphan(pcb: Tcb): void {
     pcb.flags |= TF_RXCLOSED | TF_TXCLOSED | TF_CLOSED_BY_APP;
     detachApp(pcb);
-    if (pcb.state === FIN_WAIT_2) pcb.finWait2At = this.core.now + FIN_WAIT_TIMEOUT;
+    if (pcb.state === FIN_WAIT_2) this.armFinWait2(pcb);
   }
 
   shutdown(pcb: Tcb, rx: boolean, tx: boolean): Err {

@@ -6,7 +6,7 @@ import { TCP_ACK } from '../wire/tcp.js';
 import { Tcb, TcpSeg } from './pcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
-  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME,
+  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME, PERSIST_BACKOFF_STEPS_MAX,
 } from './constants.js';
 import { TcpOutput } from './output.js';
 
@@ -200,7 +200,7 @@ export abstract class TcpTimers extends TcpOutput {
     }
     pcb.persistProbes++;
     this.sendEmpty(pcb, (pcb.sndUna - 1) >>> 0, TCP_ACK);
-    if (pcb.persistBackoff < 16) pcb.persistBackoff++;
+    if (pcb.persistBackoff < PERSIST_BACKOFF_STEPS_MAX) pcb.persistBackoff++;
     pcb.persistAt = this.core.now + this.persistInterval(pcb);
   }
 
@@ -223,6 +223,19 @@ export abstract class TcpTimers extends TcpOutput {
   // Diagnostics
   // ---------------------------------------------------------------------------------------------
 
+  /** FIN_WAIT_1 → FIN_WAIT_2: our FIN is acknowledged (RFC 9293 §3.10.7.4, fifth step). */
+  protected enterFinWait2(pcb: Tcb): void {
+    this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
+    if (pcb.flags & TF_CLOSED_BY_APP) this.armFinWait2(pcb);
+  }
+
+  /** An orphaned connection (closed by the application) waits in FIN_WAIT_2 at most
+   *  TCP_FIN_WAIT_TIMEOUT for the peer's FIN, then is freed (RFC 9293 leaves FIN_WAIT_2 unbounded;
+   *  lwIP and Linux's tcp_fin_timeout bound it, since nobody is left to read). */
+  protected armFinWait2(pcb: Tcb): void {
+    pcb.finWait2At = this.core.now + this.core.config.TCP_FIN_WAIT_TIMEOUT;
+  }
+
   protected enterTimeWait(pcb: Tcb): void {
     this.setState(pcb, TIME_WAIT, CAUSE_SEGMENT);
     // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
@@ -232,7 +245,6 @@ export abstract class TcpTimers extends TcpOutput {
     pcb.sndQueueLen = 0;
     pcb.rtxAt = NO_TIME;
     pcb.persistAt = NO_TIME;
-    pcb.keepAt = NO_TIME;
     pcb.finWait2At = NO_TIME;
     pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
   }
