@@ -16,10 +16,10 @@ import { ERR_OK, ERR_ARG, ERR_CLSD, ERR_CONN, ERR_VAL, ERR_ABRT } from '../core/
 import { ip4Of, ip4ToString } from '../core/ip4addr.js';
 import { TcpLayer, TcpTraceInfo } from '../tcp/tcp.js';
 import type { NetstatRow } from '../tcp/tcp.js';
-import { TcpPcb, Tcb, TcpListen } from '../tcp/pcb.js';
+import { TcpPcb, Tcb, TcpListen } from '../tcp/tcb.js';
 import type {
   TcpAcceptFn, TcpConnectedFn, TcpErrFn, TcpPollFn, TcpRecvFn, TcpSentFn,
-} from '../tcp/pcb.js';
+} from '../tcp/tcb.js';
 import {
   CLOSED, LISTEN, tcpStateName, TF_NODELAY, TCP_WRITE_FLAG_COPY,
 } from '../tcp/constants.js';
@@ -36,7 +36,7 @@ export {
 /** The layer behind a handle, for a call that may queue work or arm a timer: the scheduler is told
  *  (Stack.setWorkHook) so that it does not sleep through it. */
 function layerOf(pcb: TcpPcb): TcpLayer {
-  const layer = pcb.layer as TcpLayer;
+  const layer = pcb.layer;
   layer.core.wake();
   return layer;
 }

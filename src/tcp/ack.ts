@@ -3,7 +3,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
 import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
-import { Tcb, TcpSeg, TcpPcb } from './pcb.js';
+import { Tcb, TcpSeg, TcpPcb } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
   TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
@@ -106,7 +106,7 @@ export abstract class TcpAckInput extends TcpRecv {
       return false;
     }
     this.leaveBacklog(pcb);
-    const handle = new TcpPcb(this);
+    const handle = this.newHandle();
     handle.conn = pcb;
     pcb.handle = handle;
     const gen = pcb.gen;

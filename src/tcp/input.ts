@@ -7,7 +7,7 @@ import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
 import { tcpParse, TCP_ERR_OPT, tcpChecksum, TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK } from '../wire/tcp.js';
-import { Tcb, TcpListen } from './pcb.js';
+import { Tcb, TcpListen } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
   TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_SYN_RTX, TF_PASSIVE,

@@ -14,7 +14,7 @@ import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
   tcpWriteHeader, tcpWriteOptMss, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './pcb.js';
+import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
   TCP_WRITE_FLAG_MORE, TF_ACK_DELAY, TF_ACK_NOW, TF_NODELAY, TF_FIN_QUEUED, TF_INFR, TF_NAGLEMEMERR,

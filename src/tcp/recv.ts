@@ -5,7 +5,7 @@ import { ERR_OK, ERR_ABRT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqGeq } from '../core/seq.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb } from './pcb.js';
+import { Tcb } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
   TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, CAUSE_SEGMENT, NO_TIME,

@@ -8,7 +8,7 @@ import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { TcpSegInfo } from '../wire/tcp.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb } from './pcb.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME,
@@ -29,6 +29,9 @@ export class TcpTraceInfo {
 }
 
 export abstract class TcpTable {
+  /** A new application handle on this layer (tcp.ts: the facade is what the handle reaches). */
+  abstract newHandle(): TcpPcb;
+
   /** Ends a connection at once (output.ts). */
   abstract abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void;
 

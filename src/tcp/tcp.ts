@@ -13,7 +13,7 @@ import { ERR_OK, ERR_MEM, ERR_CONN } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { IpProtocolHandler } from '../ipv4/ip4.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb, TcpListen } from './pcb.js';
+import { Tcb, TcpListen, TcpPcb } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
   TIME_WAIT, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_TXCLOSED, CAUSE_API,
@@ -36,6 +36,10 @@ export interface NetstatRow {
 }
 
 export class TcpLayer extends TcpInput implements IpProtocolHandler {
+  newHandle(): TcpPcb {
+    return new TcpPcb(this);
+  }
+
   /** tcp_close. Returns ERR_MEM when the FIN cannot be queued now (try again later, as in lwIP). */
   close(pcb: Tcb): Err {
     switch (pcb.state) {

@@ -3,7 +3,7 @@ import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
 import { TCP_ACK } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './pcb.js';
+import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
   TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME, PERSIST_BACKOFF_STEPS_MAX,

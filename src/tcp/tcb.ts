@@ -4,6 +4,8 @@
  * small object per connection, whose link to the pool entry is cut when the connection is freed, so
  * a stale reference can never reach the entry's next user (every API call on it returns ERR_CLSD).
  */
+// type-only: erased at run time, so no module cycle with tcp.ts
+import type { TcpLayer } from './tcp.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import type { Err } from '../core/err.js';
@@ -22,8 +24,8 @@ export class TcpPcb {
   conn: Tcb | null = null;
   listener: TcpListen | null = null;
   /** The stack this handle belongs to (opaque to applications). */
-  readonly layer: unknown;
-  constructor(layer: unknown) { this.layer = layer; }
+  readonly layer: TcpLayer;
+  constructor(layer: TcpLayer) { this.layer = layer; }
 }
 
 /** A segment descriptor: queued for sending, sent and unacknowledged, or received out of order. */
