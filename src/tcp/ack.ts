@@ -1,4 +1,5 @@
 /** The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing. */
+import { rttSample } from './rtt.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
@@ -130,7 +131,7 @@ export abstract class TcpAckInput extends TcpRecv {
     const acked = (ack - pcb.sndUna) >>> 0;
     // RTT sample (RFC 6298 §3: Karn's rule — the timed segment was never retransmitted)
     if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
-      this.rttSample(pcb, this.core.now - pcb.rttStart);
+      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
       pcb.rttStart = NO_TIME;
     }
     const dataAcked = this.ackSegments(pcb, ack);
@@ -206,29 +207,9 @@ export abstract class TcpAckInput extends TcpRecv {
   /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */
   protected synRttSample(pcb: Tcb, ack: number): void {
     if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
-      this.rttSample(pcb, this.core.now - pcb.rttStart);
+      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
       pcb.rttStart = NO_TIME;
     }
-  }
-
-  /** RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement (ms). */
-  protected rttSample(pcb: Tcb, r: number): void {
-    if (r < 0) return;
-    if (!pcb.rttValid) {
-      pcb.srtt = r;
-      pcb.rttvar = r / 2;
-      pcb.rttValid = true;
-    } else {
-      const d = pcb.srtt > r ? pcb.srtt - r : r - pcb.srtt;
-      pcb.rttvar = 0.75 * pcb.rttvar + 0.25 * d;
-      pcb.srtt = 0.875 * pcb.srtt + 0.125 * r;
-    }
-    const k = 4 * pcb.rttvar;
-    let rto = pcb.srtt + (k > CLOCK_GRANULARITY ? k : CLOCK_GRANULARITY);
-    const cfg = this.core.config;
-    if (rto < cfg.TCP_RTO_MIN) rto = cfg.TCP_RTO_MIN;
-    if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
-    pcb.rto = Math.ceil(rto);
   }
 
   /**
