@@ -24,16 +24,6 @@ import { TcpInput } from './input.js';
 
 export { TcpTraceInfo } from './table.js';
 
-export interface NetstatRow {
-  proto: string;
-  local: string;
-  remote: string;
-  state: string;
-  /** Octets written and not yet acknowledged (queued + in flight). */
-  sendQ: number;
-  /** Octets received and not yet consumed by the application (tcp_recved). */
-  recvQ: number;
-}
 
 export class TcpLayer extends TcpInput implements IpProtocolHandler {
   newHandle(): TcpPcb {
@@ -112,26 +102,6 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler {
       }
     }
     return ERR_OK;
-  }
-
-  netstat(formatIp: (ip: number) => string): NetstatRow[] {
-    const rows: NetstatRow[] = [];
-    for (let i = 0; i < this.nListeners; i++) {
-      const l = this.listeners[i];
-      rows.push({ proto: 'tcp', local: formatIp(l.localIp) + ':' + l.localPort, remote: '0.0.0.0:*',
-        state: 'LISTEN', sendQ: 0, recvQ: 0 });
-    }
-    for (let i = 0; i < this.nActive; i++) {
-      const p = this.active[i];
-      // CLOSED rows are pcbs the application created (tcp_new) and has not opened yet
-      let recvQ = p.rcvWndMax - p.rcvWnd;
-      if (recvQ < 0) recvQ = 0;
-      let sendQ = (p.sndLbb - p.sndUna) >>> 0;
-      if (sendQ > 0x7fffffff) sendQ = 0;
-      rows.push({ proto: 'tcp', local: formatIp(p.localIp) + ':' + p.localPort,
-        remote: formatIp(p.remoteIp) + ':' + p.remotePort, state: tcpStateName(p.state), sendQ, recvQ });
-    }
-    return rows;
   }
 
   /** Every pcb's state (tests and tools). */
