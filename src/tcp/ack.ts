@@ -141,36 +141,10 @@ export abstract class TcpAckInput extends TcpRecv {
     pcb.persistProbes = 0;
     // something got through: an earlier ICMP soft error no longer describes the path
     pcb.icmpSoftErr = 0;
-    const mss = pcb.mss;
-    if (pcb.flags & TF_INFR) {
-      if (seqGt(ack, pcb.recover)) {
-        // full acknowledgment (RFC 6582 §3.2 step 3): deflate the window and leave fast recovery
-        const flight = (pcb.sndMax - ack) >>> 0;
-        const w = flight + mss;
-        pcb.cwnd = pcb.ssthresh < w ? pcb.ssthresh : w;
-        pcb.flags &= ~TF_INFR;
-        pcb.dupAcks = 0;
-      } else {
-        // partial acknowledgment (RFC 6582 §3.2 step 5): retransmit the next hole, deflate
-        this.retransmitFirst(pcb);
-        pcb.cwnd = pcb.cwnd > acked ? pcb.cwnd - acked + mss : mss;
-        if (pcb.unacked !== null) pcb.rtxAt = this.core.now + pcb.rto;
-      }
-    } else {
-      pcb.dupAcks = 0;
-      if (pcb.cwnd < pcb.ssthresh) {
-        // slow start (RFC 5681 §3.1), at most one SMSS per ACK
-        pcb.cwnd += acked < mss ? acked : mss;
-      } else {
-        // congestion avoidance: one SMSS per window of data acknowledged
-        pcb.bytesAcked += acked;
-        if (pcb.bytesAcked >= pcb.cwnd) {
-          pcb.bytesAcked -= pcb.cwnd;
-          pcb.cwnd += mss;
-        }
-      }
+    if (this.cc.onAck(pcb, ack, acked)) {
+      // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
+      this.retransmitFirst(pcb);
     }
-    if (pcb.cwnd > 0x3fffffff) pcb.cwnd = 0x3fffffff;
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
     if (pcb.unacked === null) pcb.rtxAt = NO_TIME;
     else pcb.rtxAt = this.core.now + pcb.rto;
@@ -183,25 +157,10 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and fast recovery (§3.2). */
   protected duplicateAck(pcb: Tcb): void {
-    pcb.dupAcks++;
-    const mss = pcb.mss;
-    if (pcb.flags & TF_INFR) {
-      pcb.cwnd += mss;
-      return;
-    }
-    if (pcb.dupAcks === 3) {
-      // RFC 6582 §3.2 step 2: only when SEG.ACK - 1 covers more than "recover", so that duplicate
-      // ACKs for data sent before a timeout do not start a false fast retransmit
-      if (!seqGt((pcb.sndUna - 1) >>> 0, pcb.recover)) return;
-      const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
-      const half = flight >>> 1;
-      pcb.ssthresh = half > 2 * mss ? half : 2 * mss;
-      pcb.recover = (pcb.sndMax - 1) >>> 0;
-      pcb.rttStart = NO_TIME;
-      this.retransmitFirst(pcb);
-      pcb.cwnd = pcb.ssthresh + 3 * mss;
-      pcb.flags |= TF_INFR;
-    }
+    if (!this.cc.onDupAck(pcb)) return;
+    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission
+    pcb.rttStart = NO_TIME;
+    this.retransmitFirst(pcb);
   }
 
   /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */

@@ -200,7 +200,7 @@ export abstract class TcpInput extends TcpAckInput {
     if (mss < this.core.config.TCP_MSS_MIN) mss = this.core.config.TCP_MSS_MIN;
     pcb.mss = mss;
     // RFC 5681 §3.1 initial window
-    pcb.cwnd = mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
+    pcb.cwnd = this.cc.initialWindow(mss);
   }
 
   /** §3.10.7.3 SYN-SENT and §3.10.7.4 for every other state. */

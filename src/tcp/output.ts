@@ -249,10 +249,7 @@ export abstract class TcpOutput extends TcpTable {
       return ERR_OK;
     }
     const wndPeer = pcb.sndWnd;
-    // limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out, so
-    // that a small window still produces the three duplicates fast retransmit needs
-    let cwnd = pcb.cwnd;
-    if (pcb.dupAcks > 0 && pcb.dupAcks < 3 && (pcb.flags & TF_INFR) === 0) cwnd += pcb.dupAcks * pcb.mss;
+    const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let seg = pcb.unsent;
     let sentAny = false;

@@ -1,4 +1,6 @@
 /** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+import { newReno } from './cc.js';
+import type { CongestionController } from './cc.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
@@ -40,6 +42,8 @@ export abstract class TcpTable {
   readonly pcbPool: Memp<Tcb>;
   readonly listenPool: Memp<TcpListen>;
   readonly segPool: Memp<TcpSeg>;
+  /** Congestion control of every connection (cc.ts). */
+  protected readonly cc: CongestionController = newReno;
   /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
   protected readonly active: Tcb[];
   protected nActive = 0;

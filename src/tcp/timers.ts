@@ -139,14 +139,7 @@ export abstract class TcpTimers extends TcpOutput {
     if (synState) {
       pcb.flags |= TF_SYN_RTX;
     } else {
-      const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
-      const half = flight >>> 1;
-      pcb.ssthresh = half > 2 * pcb.mss ? half : 2 * pcb.mss;
-      pcb.cwnd = pcb.mss;
-      pcb.bytesAcked = 0;
-      pcb.flags &= ~TF_INFR;
-      pcb.dupAcks = 0;
-      pcb.recover = (pcb.sndMax - 1) >>> 0;
+      this.cc.onRto(pcb);
     }
     // go back N: everything unacknowledged is queued again and resent as the window allows
     if (pcb.unacked !== null) {
