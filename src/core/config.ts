@@ -117,6 +117,11 @@ export interface StackConfig {
   TCP_LOCAL_PORT_RANGE_START: number;
   /** Last port of the ephemeral range. Default 65535. */
   TCP_LOCAL_PORT_RANGE_END: number;
+  /** First port of the ephemeral range used by udp_bind(port 0) and udp_sendto on an unbound pcb
+   *  (RFC 6335; lwIP UDP_LOCAL_PORT_RANGE_START). Default 49152. */
+  UDP_LOCAL_PORT_RANGE_START: number;
+  /** Last port of the UDP ephemeral range. Default 65535. */
+  UDP_LOCAL_PORT_RANGE_END: number;
   /** Default listen backlog (lwIP TCP_DEFAULT_LISTEN_BACKLOG). Default 4. */
   TCP_DEFAULT_LISTEN_BACKLOG: number;
 }
@@ -165,6 +170,8 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_KEEPCNT_DEFAULT: 9,
   TCP_LOCAL_PORT_RANGE_START: 49152,
   TCP_LOCAL_PORT_RANGE_END: 65535,
+  UDP_LOCAL_PORT_RANGE_START: 49152,
+  UDP_LOCAL_PORT_RANGE_END: 65535,
   TCP_DEFAULT_LISTEN_BACKLOG: 4,
 });
 
@@ -226,6 +233,8 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.TCP_COARSE_TICK_MS >= 1, 'TCP_COARSE_TICK_MS must be at least 1');
   need(cfg.TCP_LOCAL_PORT_RANGE_START >= 1024 && cfg.TCP_LOCAL_PORT_RANGE_START <= cfg.TCP_LOCAL_PORT_RANGE_END
     && cfg.TCP_LOCAL_PORT_RANGE_END <= 65535, 'ephemeral port range must lie within 1024..65535');
+  need(cfg.UDP_LOCAL_PORT_RANGE_START >= 1024 && cfg.UDP_LOCAL_PORT_RANGE_START <= cfg.UDP_LOCAL_PORT_RANGE_END
+    && cfg.UDP_LOCAL_PORT_RANGE_END <= 65535, 'UDP ephemeral port range must lie within 1024..65535');
   need(cfg.ARP_TABLE_SIZE >= 1 && cfg.ARP_TABLE_SIZE <= 255, 'ARP_TABLE_SIZE must be within 1..255');
   need(cfg.ARP_MAX_TRIES >= 1, 'ARP_MAX_TRIES must be at least 1');
   need(cfg.IP_DEFAULT_TTL >= 1 && cfg.IP_DEFAULT_TTL <= 255, 'IP_DEFAULT_TTL must be within 1..255');

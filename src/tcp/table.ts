@@ -1,4 +1,5 @@
 /** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+import { EphemeralPorts } from '../core/ports.js';
 import { newReno } from './cc.js';
 import type { CongestionController } from './cc.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
@@ -63,7 +64,8 @@ export abstract class TcpTable {
   protected recvFin = false;
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
-  protected nextPort: number;
+  protected readonly ports: EphemeralPorts;
+  private readonly portTaken = (port: number): boolean => this.portInUse(port);
   trace: ((info: TcpTraceInfo) => void) | null = null;
   protected readonly traceInfo = new TcpTraceInfo();
 
@@ -78,8 +80,7 @@ export abstract class TcpTable {
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
     this.isnKey = new Uint32Array(4);
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
-    this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
+    this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -332,15 +333,7 @@ export abstract class TcpTable {
   }
 
   protected ephemeralPort(): number {
-    const cfg = this.core.config;
-    const lo = cfg.TCP_LOCAL_PORT_RANGE_START;
-    const n = cfg.TCP_LOCAL_PORT_RANGE_END - lo + 1;
-    for (let tries = 0; tries < n; tries++) {
-      const port = this.nextPort;
-      this.nextPort = port >= cfg.TCP_LOCAL_PORT_RANGE_END ? lo : port + 1;
-      if (!this.portInUse(port)) return port;
-    }
-    return 0;
+    return this.ports.allocate(this.portTaken, 0);
   }
 
   // ---------------------------------------------------------------------------------------------
