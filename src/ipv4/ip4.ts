@@ -191,6 +191,11 @@ export class Ip4 implements Ip4InputSink {
     pbuf_free(q);
   }
 
+  /** When `tick` next has work: the oldest incomplete datagram's timeout, ms (-1: none waiting). */
+  nextDeadline(): number {
+    return this.reass.nextDeadline();
+  }
+
   /** Reassembly timeout (IP_REASS_MAXAGE, RFC 1122 §3.3.2). */
   tick(now: number): void {
     this.reass.tick(now, this.icmpErrors);

@@ -239,6 +239,18 @@ export class Reassembly {
     d.used = false;
   }
 
+  /** When the oldest incomplete datagram times out, ms (-1: none waiting). */
+  nextDeadline(): number {
+    const r = this.reass;
+    const maxAge = this.core.config.IP_REASS_MAXAGE;
+    let due = -1;
+    for (let i = 0; i < r.length; i++) {
+      const d = r[i];
+      if (d.used && (due === -1 || d.start + maxAge < due)) due = d.start + maxAge;
+    }
+    return due;
+  }
+
   /** Reassembly timeout (IP_REASS_MAXAGE); `icmp` reports it when fragment zero arrived. */
   tick(now: number, icmp: ReassTimeoutSink | null): void {
     const r = this.reass;

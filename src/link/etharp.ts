@@ -187,6 +187,7 @@ export class Etharp {
     e.tries = 1;
     e.lastRequest = this.core.now;
     this.sendRequest(ip, null);
+    this.core.wake(); // a retry timer now runs: a sleeping scheduler must look again
     return this.enqueue(e, p);
   }
 
@@ -377,6 +378,26 @@ export class Etharp {
       if (nif.linkOutput(p) === ERR_OK) st.xmit++;
     }
     pbuf_free(p);
+  }
+
+  /** When `tick` next has work: a retry, a give-up or an entry's expiry, ms (-1: none). */
+  nextDeadline(): number {
+    const cfg = this.core.config;
+    const ents = this.entries;
+    let due = -1;
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i];
+      const s = e.state;
+      if (s === ARP_STATE_EMPTY) continue;
+      let d = e.ctime + cfg.ARP_MAXAGE;
+      if (s === ARP_STATE_PENDING
+        || (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES)) {
+        const r = e.lastRequest + cfg.ARP_RETRY_INTERVAL;
+        if (s === ARP_STATE_PENDING || r < d) d = r;
+      }
+      if (due === -1 || d < due) due = d;
+    }
+    return due;
   }
 
   /** Ages entries and drives retries (call often; times come from core.now). */

@@ -8,6 +8,7 @@
  * udp_remove; a handle whose slot has moved on answers every call with ERR_CLSD, so a stale handle
  * never reaches another user's pcb.
  */
+import { EphemeralPorts } from '../core/ports.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CLSD, ERR_RTE, ERR_CONN } from '../core/err.js';
@@ -69,7 +70,8 @@ export class Udp implements IpProtocolHandler {
   private readonly ip: Ip4;
   private readonly icmpErrors: IcmpErrorSender;
   private readonly info = new UdpInfo();
-  private nextPort: number;
+  private readonly ports: EphemeralPorts;
+  private readonly portTaken = (port: number, ip: number): boolean => this.portInUse(port, ip, null);
 
   constructor(core: StackCore, ip: Ip4, icmpErrors: IcmpErrorSender) {
     this.core = core;
@@ -81,8 +83,7 @@ export class Udp implements IpProtocolHandler {
       return s;
     });
     const cfg = core.config;
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
-    this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
+    this.ports = new EphemeralPorts(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -140,15 +141,7 @@ export class Udp implements IpProtocolHandler {
   }
 
   private ephemeralPort(ip: number): number {
-    const cfg = this.core.config;
-    const lo = cfg.TCP_LOCAL_PORT_RANGE_START;
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - lo + 1;
-    for (let n = 0; n < range; n++) {
-      const port = this.nextPort;
-      this.nextPort = port >= cfg.TCP_LOCAL_PORT_RANGE_END ? lo : port + 1;
-      if (!this.portInUse(port, ip, null)) return port;
-    }
-    return 0;
+    return this.ports.allocate(this.portTaken, ip);
   }
 
   /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */

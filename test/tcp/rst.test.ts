@@ -7,12 +7,12 @@
  * The peer's ISN is 0xfffffff0: its data sequence numbers wrap within the first 16 octets.
  */
 import assert from 'node:assert/strict';
-import { tcp_close, tcp_abort, tcp_is_alive, tcp_state_name } from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_RST } from '../src/core/err.js';
-import { assertPoolsFull } from './helpers/pools.js';
+import { tcp_close, tcp_abort, tcp_is_alive, tcp_state_name } from '../../src/api/tcp_api.js';
+import { ERR_OK, ERR_RST } from '../../src/core/err.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   setup, established, connect, listen, stateOf, sq, type Fixture, type Listener, type App,
-} from './helpers/tcppeer.js';
+} from '../helpers/tcppeer.js';
 
 const ARRIVE = 1;
 const PISN = 0xfffffff0;
