@@ -238,6 +238,7 @@ export async function bringUp(a: LinkArgs): Promise<HostStack> {
   }
   const scheduler = new HostScheduler(clock);
   driver.onBurst = () => scheduler.poke();
+  stack.setWorkHook(() => scheduler.poke());
   scheduler.start((now) => stack.tick(now));
   stack.netif.linkChanged(true);
   const host: HostStack = { stack, driver, scheduler, pcap, timers: [], started: Date.now() };

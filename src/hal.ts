@@ -48,10 +48,10 @@ export interface RandomSource {
   nextU32(): number;
 }
 
-/** Calls `tick` with the clock's time, often enough for the stack's timers (every 10–100 ms), until
- *  `stop`. */
+/** Calls `tick` with the clock's time whenever the deadline the previous tick returned
+ *  (Stack.nextDeadline) has come, or sooner when a frame arrives or the application queues work. */
 export interface Scheduler {
-  start(tick: (now: number) => void): void;
+  start(tick: (now: number) => number | void): void;
   stop(): void;
 }
 

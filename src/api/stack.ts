@@ -171,12 +171,37 @@ export class Stack {
     this.icmp.onEchoReply = fn;
   }
 
-  /** Runs every timer that is due: ARP ageing and retries, reassembly timeout, TCP timers. */
-  tick(now: number): void {
+  /**
+   * Runs every timer that is due: ARP ageing and retries, reassembly timeout, TCP timers. May be
+   * called at any time, as often as the HAL likes; returns `nextDeadline()`.
+   */
+  tick(now: number): number {
     this.core.now = now;
     this.arp.tick(now);
     this.ip.tick(now);
     this.tcp.tick(now);
+    return this.nextDeadline();
+  }
+
+  /**
+   * The earliest time, ms on the HAL clock, at which `tick` has something to do (smoltcp's
+   * poll_at): the minimum over ARP, IPv4 reassembly and TCP; -1 when no timer is armed. A
+   * scheduler may sleep until then or until the next frame, whichever comes first. UDP has no
+   * timers of its own.
+   */
+  nextDeadline(): number {
+    let due = this.arp.nextDeadline();
+    const ip = this.ip.nextDeadline();
+    if (ip !== -1 && (due === -1 || ip < due)) due = ip;
+    const tcp = this.tcp.nextDeadline();
+    if (tcp !== -1 && (due === -1 || tcp < due)) due = tcp;
+    return due;
+  }
+
+  /** `fn` runs whenever the application (or a layer) queues work outside a tick, so a scheduler
+   *  sleeping until `nextDeadline()` wakes up and looks again; null removes it. */
+  setWorkHook(fn: (() => void) | null): void {
+    this.core.onWork = fn;
   }
 
   /**

@@ -14,7 +14,7 @@
  */
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_OK, ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
+import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {
@@ -198,6 +198,11 @@ export class Ip4 implements Ip4InputSink {
     st.drop++;
     if (this.icmpErrors !== null) this.icmpErrors.destUnreach(q, h, ICMP_DUR_PROTO);
     pbuf_free(q);
+  }
+
+  /** When `tick` next has work: the oldest incomplete datagram's timeout, ms (-1: none waiting). */
+  nextDeadline(): number {
+    return this.reass.nextDeadline();
   }
 
   /** Reassembly timeout (IP_REASS_MAXAGE, RFC 1122 §3.3.2). */

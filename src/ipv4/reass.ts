@@ -8,7 +8,9 @@
 import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_cat, pbuf_clen } from '../core/pbuf.js';
-import { Ip4Header, ip4Parse, IP_FLAG_MF, ip4FillChecksum, IP4_OFF_TOTLEN, IP4_OFF_FRAG, IP4_OFF_TTL, IP4_OFF_CHKSUM } from '../wire/ipv4.js';
+import {
+  Ip4Header, ip4Parse, IP_FLAG_MF, ip4FillChecksum, ip4SetTotLen, ip4SetFlagsFrag, ip4Tos, ip4Ttl, ip4Chksum,
+} from '../wire/ipv4.js';
 import { ICMP_TE_FRAG } from '../wire/icmp.js';
 
 /** Largest IPv4 datagram (RFC 791 total length field). */
@@ -161,18 +163,16 @@ export class Reassembly {
     const tot = d.hlen0 + d.total;
     const b = head.buf;
     const o = head.off;
-    b[o + 2] = tot >>> 8;
-    b[o + 3] = tot & 0xff;
-    b[o + 6] = 0;
-    b[o + 7] = 0;
+    ip4SetTotLen(b, o, tot);
+    ip4SetFlagsFrag(b, o, 0);
     ip4FillChecksum(b, o, d.hlen0, head.buf16);
     h.ihl = d.hlen0;
     h.totLen = tot;
     h.flags = 0;
     h.fragOff = 0;
-    h.tos = b[o + 1];
-    h.ttl = b[o + 8];
-    h.chksum = (b[o + 10] << 8) | b[o + 11];
+    h.tos = ip4Tos(b, o);
+    h.ttl = ip4Ttl(b, o);
+    h.chksum = ip4Chksum(b, o);
     this.reassPbufs -= d.pbufs;
     for (let j = 0; j < d.count; j++) d.frags[j] = null;
     d.count = 0;
@@ -237,6 +237,18 @@ export class Reassembly {
     d.count = 0;
     d.pbufs = 0;
     d.used = false;
+  }
+
+  /** When the oldest incomplete datagram times out, ms (-1: none waiting). */
+  nextDeadline(): number {
+    const r = this.reass;
+    const maxAge = this.core.config.IP_REASS_MAXAGE;
+    let due = -1;
+    for (let i = 0; i < r.length; i++) {
+      const d = r[i];
+      if (d.used && (due === -1 || d.start + maxAge < due)) due = d.start + maxAge;
+    }
+    return due;
   }
 
   /** Reassembly timeout (IP_REASS_MAXAGE); `icmp` reports it when fragment zero arrived. */

@@ -33,7 +33,8 @@ import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import { TokenBucket } from '../core/ratelimit.js';
-import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst } from '../wire/ethernet.js';
+import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
+import { equal6 } from '../wire/bytes.js';
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
 
 /** What ARP needs of its interface (src/link/netif.ts Netif provides it). */
@@ -214,6 +215,7 @@ export class Etharp {
     e.tries = 1;
     e.lastRequest = this.core.now;
     this.sendRequest(ip, null);
+    this.core.wake(); // a retry timer now runs: a sleeping scheduler must look again
     return this.enqueue(e, p);
   }
 
@@ -416,9 +418,7 @@ export class Etharp {
     const spa = info.spa;
     const mac = nif.mac;
     const ours = nif.ip;
-    const fromUs = sha[0] === mac[0] && sha[1] === mac[1] && sha[2] === mac[2] && sha[3] === mac[3]
-      && sha[4] === mac[4] && sha[5] === mac[5];
-    if (fromUs || (sha[0] & 1) !== 0) {
+    if (equal6(sha, 0, mac, 0) || ethIsMulticast(sha, 0)) {
       // our own frame looped back, or a group address as a sender: nothing to learn or answer
       st.drop++;
       pbuf_free(p);
@@ -453,6 +453,28 @@ export class Etharp {
       if (nif.linkOutput(p) === ERR_OK) st.xmit++;
     }
     pbuf_free(p);
+  }
+
+  /** When `tick` next has work: a retry, a give-up or an entry's expiry, ms (-1: none). */
+  nextDeadline(): number {
+    const cfg = this.core.config;
+    const ents = this.entries;
+    let due = -1;
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i];
+      const s = e.state;
+      if (s === ARP_STATE_EMPTY) continue;
+      let d = e.ctime + cfg.ARP_MAXAGE;
+      if (s === ARP_STATE_PENDING
+        || (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES)) {
+        const r = e.lastRequest + cfg.ARP_RETRY_INTERVAL;
+        if (s === ARP_STATE_PENDING || r < d) d = r;
+      }
+      // a MAC claimed during the lock time is checked with the old holder when it ends
+      if (e.contested && s === ARP_STATE_STABLE && e.ctime + cfg.ARP_LOCKTIME < d) d = e.ctime + cfg.ARP_LOCKTIME;
+      if (due === -1 || d < due) due = d;
+    }
+    return due;
   }
 
   /** Ages entries and drives retries (call often; times come from core.now). */

@@ -17,7 +17,7 @@ import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
-import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType } from '../wire/ethernet.js';
+import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType, ethIsMulticast, ethDstIs } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
 
@@ -113,13 +113,11 @@ export class Netif implements FrameSink, ArpNetif {
     const st = this.core.stats.link;
     const b = p.buf;
     const o = p.off;
-    const m = this.mac;
     let linkBroadcast: boolean;
-    if ((b[o] & 1) !== 0) {
+    if (ethIsMulticast(b, o)) {
       // group address: broadcast accepted; multicast too (IPv4 drops what it has not joined)
       linkBroadcast = true;
-    } else if (b[o] === m[0] && b[o + 1] === m[1] && b[o + 2] === m[2] && b[o + 3] === m[3]
-      && b[o + 4] === m[4] && b[o + 5] === m[5]) {
+    } else if (ethDstIs(b, o, this.mac, 0)) {
       linkBroadcast = false;
     } else {
       // unicast for another station (a hub, or a promiscuous driver): not ours

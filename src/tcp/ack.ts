@@ -1,12 +1,13 @@
 /** The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing. */
+import { rttSample } from './rtt.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
 import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
-import { Tcb, TcpSeg, TcpPcb } from './pcb.js';
+import { Tcb, TcpSeg, TcpPcb } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
-  TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, FIN_WAIT_TIMEOUT, RTO_AFTER_SYN_LOSS,
+  TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
   CLOCK_GRANULARITY, NO_TIME,
 } from './constants.js';
 import { TcpRecv } from './recv.js';
@@ -76,10 +77,7 @@ export abstract class TcpAckInput extends TcpRecv {
     switch (pcb.state) {
       case FIN_WAIT_1:
         // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
-        if (finAcked && (seg.flags & TCP_FIN) === 0) {
-          this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
-          if (pcb.flags & TF_CLOSED_BY_APP) pcb.finWait2At = this.core.now + FIN_WAIT_TIMEOUT;
-        }
+        if (finAcked && (seg.flags & TCP_FIN) === 0) this.enterFinWait2(pcb);
         break;
       case CLOSING:
         if (finAcked) this.enterTimeWait(pcb);
@@ -101,14 +99,7 @@ export abstract class TcpAckInput extends TcpRecv {
     const l = pcb.listener;
     if ((pcb.flags & TF_PASSIVE) === 0 || pcb.handle !== null) {
       // simultaneous open: the connecting application learns it is connected
-      const fn = pcb.connected;
-      const gen = pcb.gen;
-      if (fn !== null && pcb.handle !== null) {
-        const r = fn(pcb.arg, pcb.handle, ERR_OK);
-        if (pcb.gen !== gen) return false;
-        if (r !== ERR_OK) { this.abortPcb(pcb, ERR_ABRT, true); return false; }
-      }
-      return true;
+      return this.callConnected(pcb);
     }
     if (l === null || l.gen !== pcb.listenerGen || l.handle === null) {
       // the listener is gone
@@ -116,7 +107,7 @@ export abstract class TcpAckInput extends TcpRecv {
       return false;
     }
     this.leaveBacklog(pcb);
-    const handle = new TcpPcb(this);
+    const handle = this.newHandle();
     handle.conn = pcb;
     pcb.handle = handle;
     const gen = pcb.gen;
@@ -140,7 +131,7 @@ export abstract class TcpAckInput extends TcpRecv {
     const acked = (ack - pcb.sndUna) >>> 0;
     // RTT sample (RFC 6298 §3: Karn's rule — the timed segment was never retransmitted)
     if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
-      this.rttSample(pcb, this.core.now - pcb.rttStart);
+      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
       pcb.rttStart = NO_TIME;
     }
     const dataAcked = this.ackSegments(pcb, ack);
@@ -150,36 +141,10 @@ export abstract class TcpAckInput extends TcpRecv {
     pcb.persistProbes = 0;
     // something got through: an earlier ICMP soft error no longer describes the path
     pcb.icmpSoftErr = 0;
-    const mss = pcb.mss;
-    if (pcb.flags & TF_INFR) {
-      if (seqGt(ack, pcb.recover)) {
-        // full acknowledgment (RFC 6582 §3.2 step 3): deflate the window and leave fast recovery
-        const flight = (pcb.sndMax - ack) >>> 0;
-        const w = flight + mss;
-        pcb.cwnd = pcb.ssthresh < w ? pcb.ssthresh : w;
-        pcb.flags &= ~TF_INFR;
-        pcb.dupAcks = 0;
-      } else {
-        // partial acknowledgment (RFC 6582 §3.2 step 5): retransmit the next hole, deflate
-        this.retransmitFirst(pcb);
-        pcb.cwnd = pcb.cwnd > acked ? pcb.cwnd - acked + mss : mss;
-        if (pcb.unacked !== null) pcb.rtxAt = this.core.now + pcb.rto;
-      }
-    } else {
-      pcb.dupAcks = 0;
-      if (pcb.cwnd < pcb.ssthresh) {
-        // slow start (RFC 5681 §3.1), at most one SMSS per ACK
-        pcb.cwnd += acked < mss ? acked : mss;
-      } else {
-        // congestion avoidance: one SMSS per window of data acknowledged
-        pcb.bytesAcked += acked;
-        if (pcb.bytesAcked >= pcb.cwnd) {
-          pcb.bytesAcked -= pcb.cwnd;
-          pcb.cwnd += mss;
-        }
-      }
+    if (this.cc.onAck(pcb, ack, acked)) {
+      // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
+      this.retransmitFirst(pcb);
     }
-    if (pcb.cwnd > 0x3fffffff) pcb.cwnd = 0x3fffffff;
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
     if (pcb.unacked === null) pcb.rtxAt = NO_TIME;
     else pcb.rtxAt = this.core.now + pcb.rto;
@@ -192,53 +157,18 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and fast recovery (§3.2). */
   protected duplicateAck(pcb: Tcb): void {
-    pcb.dupAcks++;
-    const mss = pcb.mss;
-    if (pcb.flags & TF_INFR) {
-      pcb.cwnd += mss;
-      return;
-    }
-    if (pcb.dupAcks === 3) {
-      // RFC 6582 §3.2 step 2: only when SEG.ACK - 1 covers more than "recover", so that duplicate
-      // ACKs for data sent before a timeout do not start a false fast retransmit
-      if (!seqGt((pcb.sndUna - 1) >>> 0, pcb.recover)) return;
-      const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
-      const half = flight >>> 1;
-      pcb.ssthresh = half > 2 * mss ? half : 2 * mss;
-      pcb.recover = (pcb.sndMax - 1) >>> 0;
-      pcb.rttStart = NO_TIME;
-      this.retransmitFirst(pcb);
-      pcb.cwnd = pcb.ssthresh + 3 * mss;
-      pcb.flags |= TF_INFR;
-    }
+    if (!this.cc.onDupAck(pcb)) return;
+    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission
+    pcb.rttStart = NO_TIME;
+    this.retransmitFirst(pcb);
   }
 
   /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */
   protected synRttSample(pcb: Tcb, ack: number): void {
     if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
-      this.rttSample(pcb, this.core.now - pcb.rttStart);
+      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
       pcb.rttStart = NO_TIME;
     }
-  }
-
-  /** RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement (ms). */
-  protected rttSample(pcb: Tcb, r: number): void {
-    if (r < 0) return;
-    if (!pcb.rttValid) {
-      pcb.srtt = r;
-      pcb.rttvar = r / 2;
-      pcb.rttValid = true;
-    } else {
-      const d = pcb.srtt > r ? pcb.srtt - r : r - pcb.srtt;
-      pcb.rttvar = 0.75 * pcb.rttvar + 0.25 * d;
-      pcb.srtt = 0.875 * pcb.srtt + 0.125 * r;
-    }
-    const k = 4 * pcb.rttvar;
-    let rto = pcb.srtt + (k > CLOCK_GRANULARITY ? k : CLOCK_GRANULARITY);
-    const cfg = this.core.config;
-    if (rto < cfg.TCP_RTO_MIN) rto = cfg.TCP_RTO_MIN;
-    if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
-    pcb.rto = Math.ceil(rto);
   }
 
   /**

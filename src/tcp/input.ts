@@ -1,4 +1,5 @@
 /** Segment arrival (RFC 9293 §3.10.7): demultiplexing, CLOSED, LISTEN and SYN-SENT, the sequence check (first step, RFC 7323 §4.3 ... RFC 5961 §5) and RST (second step, RFC 5961 §3.2), plus ICMP errors (RFC 1122 §4.2.3.9, RFC 5927). */
+import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
@@ -6,11 +7,11 @@ import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
 import { tcpParse, TCP_ERR_OPT, tcpChecksum, TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK } from '../wire/tcp.js';
-import { Tcb, TcpListen } from './pcb.js';
+import { Tcb, TcpListen } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
   TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_SYN_RTX, TF_PASSIVE,
-  CAUSE_SEGMENT, CAUSE_ICMP, FIN_WAIT_TIMEOUT, RTO_AFTER_SYN_LOSS, NO_TIME,
+  CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
 
@@ -26,12 +27,14 @@ function icmpHardError(type: number, code: number): boolean {
 
 export abstract class TcpInput extends TcpAckInput {
   /** Whether one more ACK may answer an unacceptable segment on `pcb` now (takes the allowance):
-   *  one per TCP_INVALID_RATELIMIT per connection, TCP_CHALLENGE_ACK_LIMIT a second in all. */
+   *  one per TCP_OOW_ACK_INTERVAL per connection, TCP_CHALLENGE_ACK_LIMIT a second in all. */
   protected mayAnswerInvalid(pcb: Tcb): boolean {
     const now = this.core.now;
-    const iv = this.core.config.TCP_INVALID_RATELIMIT;
-    if (iv > 0 && pcb.lastOowAckAt !== NO_TIME && now - pcb.lastOowAckAt < iv) { this.reflectionsLimited++; return false; }
-    if (!this.invalidAckLimit.take(now)) { this.reflectionsLimited++; return false; }
+    const iv = this.core.config.TCP_OOW_ACK_INTERVAL;
+    if ((iv > 0 && pcb.lastOowAckAt !== NO_TIME && now - pcb.lastOowAckAt < iv) || !this.invalidAckLimit.take(now)) {
+      this.reflectionsLimited++;
+      return false;
+    }
     pcb.lastOowAckAt = now;
     return true;
   }
@@ -112,9 +115,7 @@ export abstract class TcpInput extends TcpAckInput {
     const state = pcb.state;
     if ((state === SYN_SENT || state === SYN_RCVD) && icmpHardError(type, code)) {
       if (state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
-        this.setState(pcb, LISTEN, CAUSE_ICMP);
-        pcb.state = CLOSED;
-        this.freePcb(pcb, 0, CAUSE_ICMP);
+        this.returnToListen(pcb, CAUSE_ICMP);
       } else {
         this.freePcb(pcb, ERR_RST, CAUSE_ICMP);
       }
@@ -196,10 +197,9 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.sndWl2 = iss;
     this.takePeerMss(pcb);
     pcb.lastActivity = this.core.now;
-    // in the RFC's diagram the listening TCB itself moves to SYN-RECEIVED; here a child pcb does,
-    // and the trace shows it as that transition (the listener stays in LISTEN)
-    pcb.state = LISTEN;
-    this.setState(pcb, SYN_RCVD, CAUSE_SEGMENT);
+    // in the RFC's diagram the listening TCB itself moves to SYN-RECEIVED; here a child pcb does
+    // (the listener stays in LISTEN), and the trace reports the RFC's transition
+    this.setState(pcb, SYN_RCVD, CAUSE_SEGMENT, LISTEN);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) {
       this.freePcb(pcb, 0, CAUSE_SEGMENT);
       st.memerr++;
@@ -211,15 +211,15 @@ export abstract class TcpInput extends TcpAckInput {
   protected takePeerMss(pcb: Tcb): void {
     const seg = this.seg;
     // RFC 9293 §3.7.1: 536 when the peer sends no MSS option; never above our own TCP_MSS, which
-    // sizes our pool buffers, nor below a sane floor
-    let mss = seg.optMss > 0 ? seg.optMss : 536;
+    // sizes our pool buffers, nor below TCP_MSS_MIN
+    let mss = seg.optMss > 0 ? seg.optMss : TCP_DEFAULT_MSS;
     const cap = this.core.config.TCP_MSS;
     if (mss > cap) mss = cap;
     if (mss > this.core.config.MTU - 40) mss = this.core.config.MTU - 40;
-    if (mss < 64) mss = 64;
+    if (mss < this.core.config.TCP_MSS_MIN) mss = this.core.config.TCP_MSS_MIN;
     pcb.mss = mss;
     // RFC 5681 §3.1 initial window
-    pcb.cwnd = mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
+    pcb.cwnd = this.cc.initialWindow(mss);
   }
 
   /** §3.10.7.3 SYN-SENT and §3.10.7.4 for every other state. */
@@ -263,10 +263,8 @@ export abstract class TcpInput extends TcpAckInput {
     if (pcb.gen !== gen) return;
     this.processFin(pcb);
     if (pcb.gen !== gen) return;
-    if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) {
-      this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
-      if (pcb.flags & TF_CLOSED_BY_APP) pcb.finWait2At = this.core.now + FIN_WAIT_TIMEOUT;
-    }
+    // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
+    if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
     this.deliver(pcb);
     if (pcb.gen !== gen) return;
     this.output(pcb);
@@ -316,12 +314,7 @@ export abstract class TcpInput extends TcpAckInput {
       this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
       pcb.flags |= TF_ACK_NOW;
       const gen = pcb.gen;
-      const fn = pcb.connected;
-      if (fn !== null && pcb.handle !== null) {
-        const r = fn(pcb.arg, pcb.handle, ERR_OK);
-        if (pcb.gen !== gen) return;
-        if (r !== ERR_OK) { this.abortPcb(pcb, ERR_ABRT, true); return; }
-      }
+      if (!this.callConnected(pcb)) return;
       // data or FIN carried by the SYN,ACK (after the SYN octet)
       this.processText(pcb);
       if (pcb.gen !== gen) return;
@@ -373,7 +366,7 @@ export abstract class TcpInput extends TcpAckInput {
       // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
       if (pcb.state === TIME_WAIT && (seg.flags & TCP_FIN) !== 0) this.restartTimeWait(pcb);
       // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
-      // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_INVALID_RATELIMIT per
+      // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_OOW_ACK_INTERVAL per
       // connection (Linux's tcp_invalid_ratelimit: two ends can never ping-pong ACKs, and spoofed
       // segments cannot draw an ACK each) and TCP_CHALLENGE_ACK_LIMIT a second in all
       if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
@@ -443,9 +436,7 @@ export abstract class TcpInput extends TcpAckInput {
     if (pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
       // a passive open returns to LISTEN (RFC 9293 §3.10.7.4): the listener goes on, this embryonic
       // connection goes away
-      this.setState(pcb, LISTEN, CAUSE_SEGMENT);
-      pcb.state = CLOSED;
-      this.freePcb(pcb, 0, CAUSE_SEGMENT);
+      this.returnToListen(pcb, CAUSE_SEGMENT);
       return;
     }
     switch (pcb.state) {

@@ -3,7 +3,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_realloc, pbuf_cat } from '../core/pbuf.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './pcb.js';
+import { Tcb, TcpSeg } from './tcb.js';
 import { TcpTimers } from './timers.js';
 
 /** Out-of-order segments shorter than this are "tiny": each would cost a whole pool buffer for a

@@ -1,4 +1,5 @@
 /** Output: connect, queueing written data (tcp_write), the receive window the application opens (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance). */
+import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
   pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
@@ -13,7 +14,7 @@ import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
   tcpWriteHeader, tcpWriteOptMss, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './pcb.js';
+import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
   TCP_WRITE_FLAG_MORE, TF_ACK_DELAY, TF_ACK_NOW, TF_NODELAY, TF_FIN_QUEUED, TF_INFR, TF_NAGLEMEMERR,
@@ -49,7 +50,7 @@ export abstract class TcpOutput extends TcpTable {
     // segment still be repaired by fast retransmit (its duplicate ACKs carry ISS + 1)
     pcb.recover = (iss - 1) >>> 0;
     pcb.rcvAnnRightEdge = 0;
-    pcb.mss = 536;
+    pcb.mss = TCP_DEFAULT_MSS;
     pcb.cwnd = pcb.mss;
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);
@@ -254,10 +255,7 @@ export abstract class TcpOutput extends TcpTable {
       return ERR_OK;
     }
     const wndPeer = pcb.sndWnd;
-    // limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out, so
-    // that a small window still produces the three duplicates fast retransmit needs
-    let cwnd = pcb.cwnd;
-    if (pcb.dupAcks > 0 && pcb.dupAcks < 3 && (pcb.flags & TF_INFR) === 0) cwnd += pcb.dupAcks * pcb.mss;
+    const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let seg = pcb.unsent;
     let sentAny = false;

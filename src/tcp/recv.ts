@@ -5,7 +5,7 @@ import { ERR_OK, ERR_ABRT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqGeq } from '../core/seq.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb } from './pcb.js';
+import { Tcb } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
   TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, CAUSE_SEGMENT, NO_TIME,
@@ -189,6 +189,18 @@ export abstract class TcpRecv extends TcpOoseq {
       if (pcb.gen !== gen) return;
       if (r === ERR_OK) pcb.refusedFin = false;
     }
+  }
+
+  /** An active open completed: the `connected` callback (tcp_connect). Returns false when the pcb
+   *  is gone (freed, or aborted because the callback returned an error). */
+  protected callConnected(pcb: Tcb): boolean {
+    const fn = pcb.connected;
+    if (fn === null || pcb.handle === null) return true;
+    const gen = pcb.gen;
+    const r = fn(pcb.arg, pcb.handle, ERR_OK);
+    if (pcb.gen !== gen) return false;
+    if (r !== ERR_OK) { this.abortPcb(pcb, ERR_ABRT, true); return false; }
+    return true;
   }
 
   protected callRecv(pcb: Tcb, p: Pbuf | null, err: Err): Err {

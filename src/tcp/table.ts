@@ -1,4 +1,8 @@
 /** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+import { EphemeralPorts } from '../core/ports.js';
+import { newReno } from './cc.js';
+import type { CongestionController } from './cc.js';
+import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
@@ -8,7 +12,7 @@ import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { TcpSegInfo } from '../wire/tcp.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb } from './pcb.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -29,6 +33,9 @@ export class TcpTraceInfo {
 }
 
 export abstract class TcpTable {
+  /** A new application handle on this layer (tcp.ts: the facade is what the handle reaches). */
+  abstract newHandle(): TcpPcb;
+
   /** Ends a connection at once (output.ts). */
   abstract abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void;
 
@@ -37,6 +44,8 @@ export abstract class TcpTable {
   readonly pcbPool: Memp<Tcb>;
   readonly listenPool: Memp<TcpListen>;
   readonly segPool: Memp<TcpSeg>;
+  /** Congestion control of every connection (cc.ts). */
+  protected readonly cc: CongestionController = newReno;
   /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
   protected readonly active: Tcb[];
   protected nActive = 0;
@@ -56,7 +65,8 @@ export abstract class TcpTable {
   protected recvFin = false;
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
-  protected nextPort: number;
+  protected readonly ports: EphemeralPorts;
+  private readonly portTaken = (port: number): boolean => this.portInUse(port);
   trace: ((info: TcpTraceInfo) => void) | null = null;
   protected readonly traceInfo = new TcpTraceInfo();
   /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
@@ -83,8 +93,7 @@ export abstract class TcpTable {
     this.invalidAckLimit.setRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
     this.rstLimit = new TokenBucket(0, 1);
     this.rstLimit.setRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
-    this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
+    this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -149,16 +158,15 @@ export abstract class TcpTable {
       // a fresh half-open of a peer that resolved is a real client whose SYN-ACK is on its way:
       // evicting it would answer its ACK with a RST; it goes only once that SYN-ACK went unanswered
       if (resolved && p.nrtx === 0) continue;
-      if (best === null || (bestResolved && !resolved) || (resolved === bestResolved && p.stateSince < best.stateSince)) {
+      if (best === null || (bestResolved && !resolved)
+        || (resolved === bestResolved && p.stateSince < best.stateSince)) {
         best = p;
         bestResolved = resolved;
       }
     }
     if (best === null) return false;
     this.halfOpenDropped++;
-    this.setState(best, LISTEN, CAUSE_SEGMENT);
-    best.state = CLOSED;
-    this.freePcb(best, 0, CAUSE_SEGMENT);
+    this.returnToListen(best, CAUSE_SEGMENT);
     return true;
   }
 
@@ -184,7 +192,7 @@ export abstract class TcpTable {
     pcb.refused = null; pcb.refusedFin = false;
     pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
     pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
-    pcb.mss = 536;
+    pcb.mss = TCP_DEFAULT_MSS;
     pcb.sndSml = 0;
     pcb.lastOowAckAt = NO_TIME;
     pcb.sndBuf = cfg.TCP_SND_BUF;
@@ -198,7 +206,7 @@ export abstract class TcpTable {
     pcb.delackAt = NO_TIME; pcb.timeWaitAt = NO_TIME; pcb.finWait2At = NO_TIME;
     pcb.lastActivity = this.core.now;
     pcb.keepIdle = cfg.TCP_KEEPIDLE_DEFAULT; pcb.keepIntvl = cfg.TCP_KEEPINTVL_DEFAULT;
-    pcb.keepCnt = cfg.TCP_KEEPCNT_DEFAULT; pcb.keepProbes = 0; pcb.keepAt = NO_TIME;
+    pcb.keepCnt = cfg.TCP_KEEPCNT_DEFAULT; pcb.keepProbes = 0;
     pcb.pollInterval = 0; pcb.pollTicks = 0;
     pcb.stateSince = this.core.now;
     pcb.arg = null; pcb.recv = null; pcb.sent = null; pcb.err = null; pcb.poll = null; pcb.connected = null;
@@ -213,6 +221,22 @@ export abstract class TcpTable {
    */
   freePcb(pcb: Tcb, errCode: Err, cause: string): void {
     if (pcb.state !== CLOSED) this.setState(pcb, CLOSED, cause);
+    this.releasePcb(pcb, errCode);
+  }
+
+  /**
+   * A passive open goes back to LISTEN (RFC 9293 §3.10.7.4): the listener carries on and the
+   * embryonic connection's pcb is released. The trace reports the RFC's transition, SYN_RCVD →
+   * LISTEN, as what the connection did; it ends there, so no further CLOSED transition is shown.
+   */
+  protected returnToListen(pcb: Tcb, cause: string): void {
+    this.traceTransition(pcb, pcb.state, LISTEN, cause);
+    pcb.state = CLOSED;
+    pcb.stateSince = this.core.now;
+    this.releasePcb(pcb, 0);
+  }
+
+  private releasePcb(pcb: Tcb, errCode: Err): void {
     const errFn = pcb.err;
     const arg = pcb.arg;
     this.freeSegs(pcb.unsent);
@@ -276,7 +300,9 @@ export abstract class TcpTable {
     this.segPool.release(seg);
   }
 
-  protected setState(pcb: Tcb, to: number, cause: string): void {
+  /** Moves `pcb` to state `to`; the trace observes the transition (from `traceFrom` when given:
+   *  a passive open's pcb reports LISTEN, the state of the RFC's listening TCB it stands for). */
+  protected setState(pcb: Tcb, to: number, cause: string, traceFrom = -1): void {
     const from = pcb.state;
     if (from === to) return;
     if (to === ESTABLISHED) {
@@ -285,6 +311,10 @@ export abstract class TcpTable {
     }
     pcb.state = to;
     pcb.stateSince = this.core.now;
+    if (this.trace !== null) this.traceTransition(pcb, traceFrom >= 0 ? traceFrom : from, to, cause);
+  }
+
+  protected traceTransition(pcb: Tcb, from: number, to: number, cause: string): void {
     if (this.trace !== null) {
       this.emitTrace(pcb.handle, from, to, cause, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
     }
@@ -293,7 +323,7 @@ export abstract class TcpTable {
   /** Quick-ACK mode (as Linux): the next data segments are ACKed at once, as many as
    *  clamp(window / (2 x 536), 2, TCP_QUICKACKS). */
   protected enterQuickAck(pcb: Tcb): void {
-    let q = Math.floor(pcb.rcvWndMax / (2 * 536));
+    let q = Math.floor(pcb.rcvWndMax / (2 * TCP_DEFAULT_MSS));
     if (q < 2) q = 2;
     const max = this.core.config.TCP_QUICKACKS;
     pcb.quickAcks = q < max ? q : max;
@@ -370,15 +400,7 @@ export abstract class TcpTable {
   }
 
   protected ephemeralPort(): number {
-    const cfg = this.core.config;
-    const lo = cfg.TCP_LOCAL_PORT_RANGE_START;
-    const n = cfg.TCP_LOCAL_PORT_RANGE_END - lo + 1;
-    for (let tries = 0; tries < n; tries++) {
-      const port = this.nextPort;
-      this.nextPort = port >= cfg.TCP_LOCAL_PORT_RANGE_END ? lo : port + 1;
-      if (!this.portInUse(port)) return port;
-    }
-    return 0;
+    return this.ports.allocate(this.portTaken, 0);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -401,8 +423,8 @@ export abstract class TcpTable {
 
   /**
    * Whether binding (ip, port) clashes with an existing pcb. A listener always clashes; a TIME_WAIT
-   * connection does not when SO_REUSEADDR is set (lwIP, and seed 004's restart of a server whose
-   * old connections sit in TIME_WAIT); another connection does unless both sides set SO_REUSEADDR
+   * connection does not when SO_REUSEADDR is set (lwIP; RFC 9293 §3.6.1 lets a new incarnation
+   * reuse the port: a server restarted while its old connections sit in TIME_WAIT); another connection does unless both sides set SO_REUSEADDR
    * (accepted connections inherit the option from their listener).
    */
   protected bindConflict(soOptions: number, ip: number, port: number): boolean {

@@ -13,10 +13,11 @@ import { ERR_OK, ERR_MEM, ERR_CONN } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { IpProtocolHandler } from '../ipv4/ip4.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb, TcpListen } from './pcb.js';
+import { Tcb, TcpListen, TcpPcb } from './tcb.js';
+import type { TcpOps } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
-  TIME_WAIT, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_TXCLOSED, CAUSE_API, FIN_WAIT_TIMEOUT,
+  TIME_WAIT, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_TXCLOSED, CAUSE_API,
   tcpStateName,
 } from './constants.js';
 import { TcpTraceInfo, detachApp } from './table.js';
@@ -24,18 +25,12 @@ import { TcpInput } from './input.js';
 
 export { TcpTraceInfo } from './table.js';
 
-export interface NetstatRow {
-  proto: string;
-  local: string;
-  remote: string;
-  state: string;
-  /** Octets written and not yet acknowledged (queued + in flight). */
-  sendQ: number;
-  /** Octets received and not yet consumed by the application (tcp_recved). */
-  recvQ: number;
-}
 
-export class TcpLayer extends TcpInput implements IpProtocolHandler {
+export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
+  newHandle(): TcpPcb {
+    return new TcpPcb(this);
+  }
+
   /** tcp_close. Returns ERR_MEM when the FIN cannot be queued now (try again later, as in lwIP). */
   close(pcb: Tcb): Err {
     switch (pcb.state) {
@@ -70,7 +65,7 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler {
   protected orphan(pcb: Tcb): void {
     pcb.flags |= TF_RXCLOSED | TF_TXCLOSED | TF_CLOSED_BY_APP;
     detachApp(pcb);
-    if (pcb.state === FIN_WAIT_2) pcb.finWait2At = this.core.now + FIN_WAIT_TIMEOUT;
+    if (pcb.state === FIN_WAIT_2) this.armFinWait2(pcb);
   }
 
   shutdown(pcb: Tcb, rx: boolean, tx: boolean): Err {
@@ -108,26 +103,6 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler {
       }
     }
     return ERR_OK;
-  }
-
-  netstat(formatIp: (ip: number) => string): NetstatRow[] {
-    const rows: NetstatRow[] = [];
-    for (let i = 0; i < this.nListeners; i++) {
-      const l = this.listeners[i];
-      rows.push({ proto: 'tcp', local: formatIp(l.localIp) + ':' + l.localPort, remote: '0.0.0.0:*',
-        state: 'LISTEN', sendQ: 0, recvQ: 0 });
-    }
-    for (let i = 0; i < this.nActive; i++) {
-      const p = this.active[i];
-      // CLOSED rows are pcbs the application created (tcp_new) and has not opened yet
-      let recvQ = p.rcvWndMax - p.rcvWnd;
-      if (recvQ < 0) recvQ = 0;
-      let sendQ = (p.sndLbb - p.sndUna) >>> 0;
-      if (sendQ > 0x7fffffff) sendQ = 0;
-      rows.push({ proto: 'tcp', local: formatIp(p.localIp) + ':' + p.localPort,
-        remote: formatIp(p.remoteIp) + ':' + p.remotePort, state: tcpStateName(p.state), sendQ, recvQ });
-    }
-    return rows;
   }
 
   /** Every pcb's state (tests and tools). */

@@ -3,11 +3,11 @@ import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
 import { TCP_ACK } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './pcb.js';
+import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
-  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME, CLOSING, FIN_WAIT_1, LAST_ACK,
-  TF_CLOSED_BY_APP, TF_PASSIVE,
+  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, TF_PASSIVE, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME,
+  PERSIST_BACKOFF_STEPS_MAX, CLOSING, FIN_WAIT_1, LAST_ACK,
 } from './constants.js';
 import { TcpOutput } from './output.js';
 
@@ -33,6 +33,52 @@ export abstract class TcpTimers extends TcpOutput {
       const pcb = this.active[i];
       this.pcbTimers(pcb, now, coarse);
     }
+  }
+
+  /**
+   * The earliest time `tick` has work to do, ms (-1: nothing scheduled). It mirrors `pcbTimers`
+   * check for check, so a scheduler that sleeps until then misses nothing (smoltcp's poll_at).
+   */
+  nextDeadline(): number {
+    let due = -1;
+    for (let i = 0; i < this.nActive; i++) {
+      const d = this.pcbDeadline(this.active[i]);
+      if (d !== NO_TIME && (due === -1 || d < due)) due = d;
+    }
+    return due;
+  }
+
+  /** The earliest due time of one pcb's timers (NO_TIME: none armed). */
+  protected pcbDeadline(pcb: Tcb): number {
+    const state = pcb.state;
+    if (state === CLOSED) return NO_TIME;
+    const now = this.core.now;
+    if (state === TIME_WAIT) return (pcb.flags & TF_ACK_NOW) !== 0 ? now : pcb.timeWaitAt;
+    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) return now;
+    let due = NO_TIME;
+    if (state === FIN_WAIT_2) due = earlier(due, pcb.finWait2At);
+    due = earlier(due, pcb.rtxAt);
+    due = earlier(due, pcb.persistAt);
+    due = earlier(due, pcb.delackAt);
+    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+      // a tick before the idle time only resets the probe count, which a segment's arrival also does
+      due = earlier(due, pcb.lastActivity + pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl);
+    }
+    if (pcb.refused !== null || pcb.refusedFin
+      || (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null)) {
+      due = earlier(due, this.nextCoarse);
+    }
+    // the lifetime limits (lifetimeOver)
+    const cfg = this.core.config;
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK)) {
+      due = earlier(due, pcb.stateSince + cfg.TCP_ORPHAN_TIMEOUT);
+    }
+    if (pcb.zeroWindowSince !== NO_TIME && pcb.userTimeout > 0) due = earlier(due, pcb.zeroWindowSince + pcb.userTimeout);
+    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0) {
+      due = earlier(due, pcb.ooseqSince + cfg.TCP_OOSEQ_TIMEOUT * pcb.rto);
+    }
+    return due;
   }
 
   protected pcbTimers(pcb: Tcb, now: number, coarse: boolean): void {
@@ -148,14 +194,7 @@ export abstract class TcpTimers extends TcpOutput {
     if (synState) {
       pcb.flags |= TF_SYN_RTX;
     } else {
-      const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
-      const half = flight >>> 1;
-      pcb.ssthresh = half > 2 * pcb.mss ? half : 2 * pcb.mss;
-      pcb.cwnd = pcb.mss;
-      pcb.bytesAcked = 0;
-      pcb.flags &= ~TF_INFR;
-      pcb.dupAcks = 0;
-      pcb.recover = (pcb.sndMax - 1) >>> 0;
+      this.cc.onRto(pcb);
     }
     // go back N: everything unacknowledged is queued again and resent as the window allows
     if (pcb.unacked !== null) {
@@ -209,7 +248,7 @@ export abstract class TcpTimers extends TcpOutput {
     }
     pcb.persistProbes++;
     this.sendEmpty(pcb, (pcb.sndUna - 1) >>> 0, TCP_ACK);
-    if (pcb.persistBackoff < 16) pcb.persistBackoff++;
+    if (pcb.persistBackoff < PERSIST_BACKOFF_STEPS_MAX) pcb.persistBackoff++;
     pcb.persistAt = this.core.now + this.persistInterval(pcb);
   }
 
@@ -232,6 +271,19 @@ export abstract class TcpTimers extends TcpOutput {
   // Diagnostics
   // ---------------------------------------------------------------------------------------------
 
+  /** FIN_WAIT_1 → FIN_WAIT_2: our FIN is acknowledged (RFC 9293 §3.10.7.4, fifth step). */
+  protected enterFinWait2(pcb: Tcb): void {
+    this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
+    if (pcb.flags & TF_CLOSED_BY_APP) this.armFinWait2(pcb);
+  }
+
+  /** An orphaned connection (closed by the application) waits in FIN_WAIT_2 at most
+   *  TCP_FIN_WAIT_TIMEOUT for the peer's FIN, then is freed (RFC 9293 leaves FIN_WAIT_2 unbounded;
+   *  lwIP and Linux's tcp_fin_timeout bound it, since nobody is left to read). */
+  protected armFinWait2(pcb: Tcb): void {
+    pcb.finWait2At = this.core.now + this.core.config.TCP_FIN_WAIT_TIMEOUT;
+  }
+
   protected enterTimeWait(pcb: Tcb): void {
     this.setState(pcb, TIME_WAIT, CAUSE_SEGMENT);
     // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
@@ -241,7 +293,6 @@ export abstract class TcpTimers extends TcpOutput {
     pcb.sndQueueLen = 0;
     pcb.rtxAt = NO_TIME;
     pcb.persistAt = NO_TIME;
-    pcb.keepAt = NO_TIME;
     pcb.finWait2At = NO_TIME;
     pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
   }
@@ -249,4 +300,10 @@ export abstract class TcpTimers extends TcpOutput {
   protected restartTimeWait(pcb: Tcb): void {
     pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
   }
+}
+
+/** The earlier of two due times, either of which may be NO_TIME. */
+function earlier(a: number, b: number): number {
+  if (b === NO_TIME) return a;
+  return a === NO_TIME || b < a ? b : a;
 }

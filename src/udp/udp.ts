@@ -8,6 +8,7 @@
  * udp_remove; a handle whose slot has moved on answers every call with ERR_CLSD, so a stale handle
  * never reaches another user's pcb.
  */
+import { EphemeralPorts } from '../core/ports.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CLSD, ERR_RTE, ERR_CONN } from '../core/err.js';
@@ -19,7 +20,7 @@ import type { PoolStats } from '../core/pbuf.js';
 import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_UDP } from '../wire/ipv4.js';
 import { ICMP_DUR_PORT } from '../wire/icmp.js';
-import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum } from '../wire/udp.js';
+import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpSetChksum, udpSrcPort, udpDstPort } from '../wire/udp.js';
 
 
 /**
@@ -69,7 +70,8 @@ export class Udp implements IpProtocolHandler {
   private readonly ip: Ip4;
   private readonly icmpErrors: IcmpErrorSender;
   private readonly info = new UdpInfo();
-  private nextPort: number;
+  private readonly ports: EphemeralPorts;
+  private readonly portTaken = (port: number, ip: number): boolean => this.portInUse(port, ip, null);
 
   constructor(core: StackCore, ip: Ip4, icmpErrors: IcmpErrorSender) {
     this.core = core;
@@ -81,8 +83,7 @@ export class Udp implements IpProtocolHandler {
       return s;
     });
     const cfg = core.config;
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
-    this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
+    this.ports = new EphemeralPorts(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -140,15 +141,7 @@ export class Udp implements IpProtocolHandler {
   }
 
   private ephemeralPort(ip: number): number {
-    const cfg = this.core.config;
-    const lo = cfg.TCP_LOCAL_PORT_RANGE_START;
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - lo + 1;
-    for (let n = 0; n < range; n++) {
-      const port = this.nextPort;
-      this.nextPort = port >= cfg.TCP_LOCAL_PORT_RANGE_END ? lo : port + 1;
-      if (!this.portInUse(port, ip, null)) return port;
-    }
-    return 0;
+    return this.ports.allocate(this.portTaken, ip);
   }
 
   /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */
@@ -232,9 +225,7 @@ export class Udp implements IpProtocolHandler {
       return ERR_MEM;
     }
     udpWrite(h.buf, h.off, s.localPort, dstPort, ulen);
-    const sum = udpChecksum(h, src, dst);
-    h.buf[h.off + 6] = sum >>> 8;
-    h.buf[h.off + 7] = sum & 0xff;
+    udpSetChksum(h.buf, h.off, udpChecksum(h, src, dst));
     const err = this.ip.output(h, src, dst, s.ttl, s.tos, IP_PROTO_UDP);
     pbuf_pop_header(p, h, UDP_HLEN);
     if (err === ERR_OK) st.xmit++;
@@ -304,8 +295,8 @@ export class Udp implements IpProtocolHandler {
    * UDP header.
    */
   icmpError(_type: number, _code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean {
-    const sport = (buf[off] << 8) | buf[off + 1];
-    const dport = (buf[off + 2] << 8) | buf[off + 3];
+    const sport = udpSrcPort(buf, off);
+    const dport = udpDstPort(buf, off);
     const ss = this.slots;
     for (let i = 0; i < ss.length; i++) {
       const s = ss[i];

@@ -172,7 +172,7 @@ describe('robustness: TCP defences', () => {
   });
 
   it('challenge ACKs over all connections are bounded by TCP_CHALLENGE_ACK_LIMIT a second', () => {
-    const f = established({ isn: PISN, config: { TCP_CHALLENGE_ACK_LIMIT: 3, TCP_INVALID_RATELIMIT: 0 } });
+    const f = established({ isn: PISN, config: { TCP_CHALLENGE_ACK_LIMIT: 3, TCP_OOW_ACK_INTERVAL: 0 } });
     for (let k = 0; k < 10; k++) f.peer.send({ flags: 'R', seq: f.peer.p(10 + k) });
     f.net.run(10);
     assert.equal(f.peer.drain().length, 3);

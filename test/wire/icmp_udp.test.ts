@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import {
   ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_DUR_PORT, ICMP_DUR_FRAG, ICMP_TE, ICMP_SQ, ICMP_RD, ICMP_PP,
-  ICMP_TS, ICMP_TSR, ICMP_ERR_SHORT, IcmpInfo, icmpParse, icmpIsError, icmpIsQuery, icmpWriteEcho, icmpWriteHeader,
-  icmpChecksum, icmpChecksumOk, icmpChecksumBuf, icmpFillChecksum, icmpType, icmpCode, icmpChksum, icmpEchoId,
-  icmpEchoSeq, icmpSetChksum,
+  ICMP_ERR_SHORT, IcmpInfo, icmpParse, icmpIsError, icmpWriteEcho, icmpWriteHeader, icmpChecksumOk, icmpFillChecksum,
+  icmpSetChksum,
 } from '../../src/wire/icmp.js';
 import {
-  UDP_HLEN, UDP_ERR_SHORT, UDP_ERR_LEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpChecksumLen, udpSrcPort,
-  udpDstPort, udpLen, udpChksum, udpSetChksum,
+  UDP_HLEN, UDP_ERR_SHORT, UDP_ERR_LEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpSrcPort, udpDstPort,
+  udpSetChksum,
 } from '../../src/wire/udp.js';
 import { Ip4Header, ip4Parse } from '../../src/wire/ipv4.js';
 import { SeededRandom } from '../../src/core/random.js';
@@ -37,14 +36,9 @@ describe('wire/icmp', () => {
     assert.ok(icmpChecksumOk(makeChain(rep.subarray(OFF), []), rep.length - OFF));
     const req = hex(CAPTURED.echoRequest);
     assert.equal(icmpParse(req, OFF, req.length - OFF, info), 0);
-    assert.deepEqual([info.type, info.code, info.id, info.seq], [ICMP_ECHO, 0, 12702, 1]);
-    assert.equal(icmpChecksumBuf(req, OFF, req.length - OFF), 0);
+    assert.deepEqual([info.type, info.code, info.id, info.seq, info.chksum], [ICMP_ECHO, 0, 12702, 1, 0x9b2d]);
+    assert.ok(icmpChecksumOk(makeChain(req.subarray(OFF), []), req.length - OFF));
     assert.equal(refChecksum(req, OFF), 0);
-    assert.equal(icmpType(req, OFF), 8);
-    assert.equal(icmpCode(req, OFF), 0);
-    assert.equal(icmpChksum(req, OFF), 0x9b2d);
-    assert.equal(icmpEchoId(req, OFF), 12702);
-    assert.equal(icmpEchoSeq(req, OFF), 1);
   });
 
   it('reads the kernel port unreachable: an error, quoting the datagram (RFC 792)', () => {
@@ -74,7 +68,6 @@ describe('wire/icmp', () => {
       assert.deepEqual(Array.from(msg.subarray(0, 8)), [8, 0, 0, 0, 0xbe, 0xef, 0xff, 0xff]);
       const expected = refChecksum(msg);
       const chain = makeChain(msg, [3]);
-      assert.equal(icmpChecksum(chain, msg.length), expected, 'plen ' + plen);
       icmpFillChecksum(chain, msg.length);
       assert.equal(be16(flatten(chain), 2), expected, 'field stored across the cut');
       assert.ok(icmpChecksumOk(chain, msg.length));
@@ -108,14 +101,9 @@ describe('wire/icmp', () => {
     assert.equal(info.id, 0);
   });
 
-  it('classifies error and query types (RFC 1122 §3.2.2)', () => {
+  it('classifies error types (RFC 1122 §3.2.2)', () => {
     const errors = new Set([ICMP_DUR, ICMP_SQ, ICMP_RD, ICMP_TE, ICMP_PP]);
-    const queries = new Set([0, 8, 13, 14, 15, 16]);
-    for (let t = 0; t < 256; t++) {
-      assert.equal(icmpIsError(t), errors.has(t), 'error? ' + t);
-      assert.equal(icmpIsQuery(t), queries.has(t), 'query? ' + t);
-    }
-    assert.ok(icmpIsQuery(ICMP_TS) && icmpIsQuery(ICMP_TSR));
+    for (let t = 0; t < 256; t++) assert.equal(icmpIsError(t), errors.has(t), 'error? ' + t);
   });
 
   it('icmpWriteHeader writes type, code and the rest-of-header word (RFC 1191 next-hop MTU)', () => {
@@ -149,8 +137,6 @@ describe('wire/udp', () => {
     }
     assert.equal(udpSrcPort(f, OFF), 5353);
     assert.equal(udpDstPort(f, OFF), 9);
-    assert.equal(udpLen(f, OFF), 23);
-    assert.equal(udpChksum(f, OFF), 0x4e0c);
   });
 
   it('udpWrite + udpChecksum reproduce the kernel datagram byte for byte', () => {
@@ -202,7 +188,6 @@ describe('wire/udp', () => {
     assert.equal(refTransportChecksum(seg, src, dst, 17), 0, 'the computed checksum is 0');
     const sum = udpChecksum(makeChain(seg, []), src, dst);
     assert.equal(sum, 0xffff);
-    assert.equal(udpChecksumLen(makeChain(seg, []), seg.length, src, dst), 0, 'raw value without the mapping');
     seg[6] = 0xff; seg[7] = 0xff;
     assert.equal(udpChecksum(makeChain(seg, [7]), src, dst), 0);
   });

@@ -3,17 +3,17 @@
  * TIME_WAIT expiry, and a lossy bulk transfer. The detailed per-transition suites live in tcp-*.test.ts.
  */
 import assert from 'node:assert/strict';
-import { MockNet } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
+import { MockNet } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
 import {
   tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_connect, tcp_recv, tcp_recved, tcp_write, tcp_close,
   tcp_sent, tcp_err, tcp_state_name, tcp_sndbuf, tcp_sndqueuelen, netstat, tcp_set_trace, formatTrace, TcpPcb, TCP_WRITE_FLAG_COPY,
-} from '../src/api/tcp_api.js';
-import { pbuf_free, pbuf_copy_partial, pbuf_clen } from '../src/core/pbuf.js';
-import type { Pbuf } from '../src/core/pbuf.js';
-import { ERR_OK, ERR_MEM } from '../src/core/err.js';
-import { SeededRandom } from '../src/core/random.js';
-import { assertPoolsFull } from './helpers/pools.js';
+} from '../../src/api/tcp_api.js';
+import { pbuf_free, pbuf_copy_partial, pbuf_clen } from '../../src/core/pbuf.js';
+import type { Pbuf } from '../../src/core/pbuf.js';
+import { ERR_OK, ERR_MEM } from '../../src/core/err.js';
+import { SeededRandom } from '../../src/core/random.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 
 function echoServer(stack: Stack, port: number): TcpPcb {
   const pcb = tcp_new(stack) as TcpPcb;

@@ -14,14 +14,14 @@
 import assert from 'node:assert/strict';
 import {
   tcp_new, tcp_bind, tcp_listen, tcp_close, tcp_abort, tcp_state_name, tcp_is_alive, netstat, type TcpPcb,
-} from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_RST, ERR_TIMEOUT } from '../src/core/err.js';
-import type { Stack } from '../src/api/stack.js';
-import { assertPoolsFull } from './helpers/pools.js';
+} from '../../src/api/tcp_api.js';
+import { ERR_OK, ERR_RST, ERR_TIMEOUT } from '../../src/core/err.js';
+import type { Stack } from '../../src/api/stack.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   setup, established, listen, connect, traceStates, traceLines, stateOf, sq, type App, type Fixture,
   type Listener, type TraceRec,
-} from './helpers/tcppeer.js';
+} from '../helpers/tcppeer.js';
 
 const ARRIVE = 1;
 const MSL = 1000;

@@ -7,12 +7,12 @@
  * The peer's ISN is 0xfffffff0: its data sequence numbers wrap within the first 16 octets.
  */
 import assert from 'node:assert/strict';
-import { tcp_close, tcp_abort, tcp_is_alive, tcp_state_name } from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_RST } from '../src/core/err.js';
-import { assertPoolsFull } from './helpers/pools.js';
+import { tcp_close, tcp_abort, tcp_is_alive, tcp_state_name } from '../../src/api/tcp_api.js';
+import { ERR_OK, ERR_RST } from '../../src/core/err.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   setup, established, connect, listen, stateOf, sq, type Fixture, type Listener, type App,
-} from './helpers/tcppeer.js';
+} from '../helpers/tcppeer.js';
 
 const ARRIVE = 1;
 const PISN = 0xfffffff0;
@@ -97,7 +97,7 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
       const f = established({ isn: PISN });
       const { peer, app } = f;
       for (const off of [1, 100, 8191]) {
-        f.net.run(500); // one challenge ACK per TCP_INVALID_RATELIMIT per connection (RFC 5961 §7)
+        f.net.run(500); // one challenge ACK per TCP_OOW_ACK_INTERVAL per connection (RFC 5961 §7)
         peer.send({ flags: 'R', seq: peer.p(off) });
         const t = f.net.now + ARRIVE;
         peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0), time: t }, 10, 'challenge ACK for RCV.NXT+' + off);
@@ -148,7 +148,7 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
       const { peer, app } = f;
       peer.send({ flags: 'S', seq: peer.p(0), mss: 1460 });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'SYN at RCV.NXT');
-      f.net.run(500); // one challenge ACK per TCP_INVALID_RATELIMIT per connection (RFC 5961 §7)
+      f.net.run(500); // one challenge ACK per TCP_OOW_ACK_INTERVAL per connection (RFC 5961 §7)
       peer.send({ flags: 'S', seq: PISN, mss: 1460 });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'old SYN (the original ISN)');
       f.net.run(500);

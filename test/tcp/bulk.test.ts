@@ -12,17 +12,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { MockNet, type MockNetOptions } from '../tools/mocknet.js';
-import type { Stack } from '../src/api/stack.js';
-import type { StackConfig } from '../src/core/config.js';
+import { MockNet, type MockNetOptions } from '../../tools/mocknet.js';
+import type { Stack } from '../../src/api/stack.js';
+import type { StackConfig } from '../../src/core/config.js';
 import {
   tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_connect, tcp_write, tcp_output, tcp_recv, tcp_recved,
   tcp_sent, tcp_err, tcp_poll, tcp_close, tcp_sndbuf, tcp_arg, TCP_WRITE_FLAG_COPY, type TcpPcb,
-} from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_MEM, lwip_strerr, type Err } from '../src/core/err.js';
-import { pbuf_copy_partial, pbuf_free, type Pbuf } from '../src/core/pbuf.js';
-import { SeededRandom } from '../src/core/random.js';
-import { assertPoolsFull } from './helpers/pools.js';
+} from '../../src/api/tcp_api.js';
+import { ERR_OK, ERR_MEM, lwip_strerr, type Err } from '../../src/core/err.js';
+import { pbuf_copy_partial, pbuf_free, type Pbuf } from '../../src/core/pbuf.js';
+import { SeededRandom } from '../../src/core/random.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 
 const MiB = 1 << 20;
 const MSL = 1000;

@@ -15,15 +15,15 @@ import {
   tcp_new, tcp_bind, tcp_connect, tcp_write, tcp_output, tcp_close, tcp_shutdown, tcp_abort,
   tcp_state_name, tcp_is_alive, tcp_keepalive_set, ip_set_option, SOF_KEEPALIVE, TCP_WRITE_FLAG_COPY,
   type TcpPcb,
-} from '../src/api/tcp_api.js';
-import { ERR_OK, ERR_TIMEOUT, ERR_RST } from '../src/core/err.js';
-import { pbuf_free, type Pbuf } from '../src/core/pbuf.js';
-import { resolveConfig, ConfigError } from '../src/core/config.js';
-import { assertPoolsFull } from './helpers/pools.js';
+} from '../../src/api/tcp_api.js';
+import { ERR_OK, ERR_TIMEOUT, ERR_RST } from '../../src/core/err.js';
+import { pbuf_free, type Pbuf } from '../../src/core/pbuf.js';
+import { resolveConfig, ConfigError } from '../../src/core/config.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   setup, established, listen, connect, stateOf, sq, sdiff, patternBytes, hex,
   type Fixture, type Listener, type App, type Seg, type TcpPeer,
-} from './helpers/tcppeer.js';
+} from '../helpers/tcppeer.js';
 
 const ARRIVE = 1;
 const PISN = 0xfffffff0;
@@ -686,7 +686,7 @@ describe('TCP data transfer', () => {
       const { peer, app } = f;
       peer.send({ flags: '.', seq: peer.p(-1), ack: peer.s(0) });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0), time: f.net.now + ARRIVE }, 10, 'keepalive answered');
-      f.net.run(500); // ACKs to unacceptable segments: one per TCP_INVALID_RATELIMIT per connection
+      f.net.run(500); // ACKs to unacceptable segments: one per TCP_OOW_ACK_INTERVAL per connection
       peer.send({ flags: '.', seq: peer.p(-1), ack: peer.s(0), data: 'g' }); // with one garbage octet
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'keepalive with a garbage octet answered');
       assert.equal(app.received.length, 0);

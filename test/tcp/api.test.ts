@@ -14,19 +14,19 @@ import {
   tcp_set_recv_wnd, tcp_backlog_delayed, tcp_backlog_accepted, tcp_state, tcp_state_name, tcp_local_ip,
   tcp_local_port, tcp_remote_ip, tcp_remote_port, tcp_is_alive, ip_set_option, netstat,
   SOF_REUSEADDR, SOF_KEEPALIVE, TCP_WRITE_FLAG_COPY, TCP_WRITE_FLAG_MORE, CLOSED, LISTEN, type TcpPcb,
-} from '../src/api/tcp_api.js';
+} from '../../src/api/tcp_api.js';
 import {
   ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_CLSD, ERR_ARG, ERR_ABRT, ERR_RST, ERR_ISCONN,
-} from '../src/core/err.js';
-import { pbuf_free } from '../src/core/pbuf.js';
-import { ip4FromString } from '../src/core/ip4addr.js';
-import type { Stack } from '../src/api/stack.js';
-import { MockNet } from '../tools/mocknet.js';
-import { assertPoolsFull } from './helpers/pools.js';
+} from '../../src/core/err.js';
+import { pbuf_free } from '../../src/core/pbuf.js';
+import { ip4FromString } from '../../src/core/ip4addr.js';
+import type { Stack } from '../../src/api/stack.js';
+import { MockNet } from '../../tools/mocknet.js';
+import { assertPoolsFull } from '../helpers/pools.js';
 import {
   setup, established, activeEstablished, listen, connect, stateOf, sq, patternBytes, FAST,
   TcpPeer, App, type Fixture, type Listener, type Seg,
-} from './helpers/tcppeer.js';
+} from '../helpers/tcppeer.js';
 
 const ARRIVE = 1;
 const PISN = 0xfffffff0;
