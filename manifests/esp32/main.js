@@ -1,7 +1,9 @@
 /*
- * xs-tcp example for an ESP32 board: the Wi-Fi station joins the access point named in the
- * manifest's config (or on the command line: mcconfig -d -m -p esp32 ssid="..." password="..."),
- * then xs-tcp takes the station's frames over from the IDF network interface and serves
+ * xs-tcp example for an ESP32 board. With config.interface "sta" (this manifest) the Wi-Fi station
+ * joins the access point named in the manifest's config (or on the command line:
+ * mcconfig -d -m -p esp32 ssid="..." password="..."), then xs-tcp takes the station's frames over
+ * from the IDF network interface. With "eth" (manifests/esp32-eth-*) the HAL installs and starts
+ * the Ethernet driver the manifest's defines name. Either way the stack serves
  *
  *   echo (7), discard (9), daytime (13) and chargen (19)
  *
@@ -26,8 +28,8 @@ const STACK_CONFIG = { PBUF_POOL_SIZE: 32 };
 
 let board = null;
 
-function start() {
-	board = new Esp32Hal({ interface: "sta" });
+function start(iface) {
+	board = new Esp32Hal({ interface: iface });
 	const stack = new Stack(board.hal, { ip: config.ip, gateway: config.gateway, config: STACK_CONFIG, name: "esp32" });
 	board.start(stack);
 
@@ -46,17 +48,24 @@ function start() {
 }
 
 export default function () {
+	if ("eth" === config.interface) {
+		// The HAL starts the driver; the stack learns of the cable's link state from the PHY.
+		start("eth");
+		return;
+	}
 	if (!config.ssid) {
 		trace("xs-tcp: set config.ssid (and config.password) to join a network\n");
 		return;
 	}
 	new WiFi({ ssid: config.ssid, password: config.password }, msg => {
-		// Associated: the link is up. The IDF's own DHCP client is not used: our stack has config.ip.
+		// Associated: the link is up. The IDF's own DHCP client is stopped by the HAL: our stack has config.ip.
 		if ((WiFi.connected === msg) && !board) {
 			trace(`xs-tcp: joined ${config.ssid}\n`);
-			start();
+			start("sta");
 		}
+		else if (WiFi.connected === msg)
+			trace(`xs-tcp: joined ${config.ssid} again\n`);
 		else if (WiFi.disconnected === msg)
-			trace("xs-tcp: Wi-Fi disconnected; the driver reports the link down and reconnects\n");
+			trace("xs-tcp: Wi-Fi disconnected; the HAL re-joins with backoff and TCP retransmission covers the gap\n");
 	});
 }
