@@ -32,15 +32,7 @@
 
 #include <string.h>
 #include "esp_timer.h"
-#if defined(__has_include)
-	#if __has_include("esp_random.h")
-		#include "esp_random.h"
-	#else
-		#include "esp_system.h"
-	#endif
-#else
-	#include "esp_system.h"
-#endif
+#include "esp_random.h"
 
 ESP_EVENT_DEFINE_BASE(XSTCP_WIFI_EVENT);
 

@@ -141,6 +141,18 @@ static int openAfterJoin(uint32_t minMs, uint32_t maxMs)
 	return 1;
 }
 
+/* xs-tcp opens before the station has joined, then the IDF's default handlers are registered:
+   they join the base node of our ANY_ID handler, which runs first */
+static int openBeforeDefaults(void)
+{
+	xstcp_wifi_config_t config = { .input = halInput, .link = halLink, .context = NULL, .reconnect = 1 };
+	int up = -1;
+	if ((ESP_OK != xstcp_wifi_open(&config, &up)) || (0 != up))
+		return 0;
+	idfDefaultsRegister();
+	return 1;
+}
+
 static StubTimer *rejoinTimer(void) { return stub_timer_named("xstcp-rejoin"); }
 static StubTimer *claimTimer(void) { return stub_timer_named("xstcp-claim"); }
 
@@ -199,11 +211,7 @@ static void scenarioDefaultsAfterHal(void)
 static void scenarioHalBeforeDefaults(void)
 {
 	begin("hal-before-defaults");
-	xstcp_wifi_config_t config = { .input = halInput, .link = halLink, .reconnect = 1 };
-	int up = -1;
-	CHECK(ESP_OK == xstcp_wifi_open(&config, &up), "open failed");
-	CHECK(up == 0, "link up before any association");
-	idfDefaultsRegister();
+	CHECK(openBeforeDefaults(), "open failed");
 	post(WIFI_EVENT_STA_CONNECTED, 0);
 	run();
 	CHECK(0 == strcmp(gTrace, "XI"), "expected order XI, got %s", gTrace);
@@ -217,10 +225,7 @@ static void scenarioHalBeforeDefaults(void)
 static void scenarioFlap(void)
 {
 	begin("flap");
-	xstcp_wifi_config_t config = { .input = halInput, .link = halLink, .reconnect = 1 };
-	int up;
-	CHECK(ESP_OK == xstcp_wifi_open(&config, &up), "open failed");
-	idfDefaultsRegister();
+	CHECK(openBeforeDefaults(), "open failed");
 	post(WIFI_EVENT_STA_CONNECTED, 0);
 	post(WIFI_EVENT_STA_DISCONNECTED, WIFI_REASON_BEACON_TIMEOUT);
 	post(WIFI_EVENT_STA_CONNECTED, 0);
@@ -309,10 +314,7 @@ static void scenarioNoRejoin(void)
 static void scenarioQueueFull(void)
 {
 	begin("claim-post-queue-full");
-	xstcp_wifi_config_t config = { .input = halInput, .link = halLink, .reconnect = 1 };
-	int up;
-	CHECK(ESP_OK == xstcp_wifi_open(&config, &up), "open failed");
-	idfDefaultsRegister();
+	CHECK(openBeforeDefaults(), "open failed");
 	post(WIFI_EVENT_STA_CONNECTED, 0);
 	stub.refusePosts = 1;	/* the next post, our claim, finds the queue full */
 	run();
