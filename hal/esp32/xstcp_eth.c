@@ -9,6 +9,9 @@
 #if XSTCP_HAVE_ETH
 
 #include <string.h>
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+#include "driver/gpio.h"
 #include "esp_event.h"
 #include "esp_mac.h"
 
@@ -19,6 +22,10 @@
 #endif
 #ifndef MODDEF_XSTCP_ETH_PHY_RESET
 	#define MODDEF_XSTCP_ETH_PHY_RESET (-1)
+#endif
+/* a GPIO driven high before the driver starts (PHY or oscillator power on some boards), -1: none */
+#ifndef MODDEF_XSTCP_ETH_POWER
+	#define MODDEF_XSTCP_ETH_POWER (-1)
 #endif
 
 #if XSTCP_ETH_IS_EMAC
@@ -86,7 +93,6 @@
 	#if !__has_include("esp_eth_mac_w5500.h")
 		#error "the W5500 driver is the component espressif/w5500: add it as a dependency (manifests/esp32-eth-w5500)"
 	#endif
-	#include "driver/gpio.h"
 	#include "driver/spi_master.h"
 	#include "esp_eth_mac_w5500.h"
 	#include "esp_eth_phy_w5500.h"
@@ -209,6 +215,16 @@ esp_err_t xstcp_eth_start(esp_eth_handle_t *handle)
 	if ((ESP_OK != err) && (ESP_ERR_INVALID_STATE != err))
 		return err;
 
+	if (MODDEF_XSTCP_ETH_POWER >= 0) {
+		err = gpio_reset_pin(MODDEF_XSTCP_ETH_POWER);
+		if (ESP_OK == err)
+			err = gpio_set_direction(MODDEF_XSTCP_ETH_POWER, GPIO_MODE_OUTPUT);
+		if (ESP_OK == err)
+			err = gpio_set_level(MODDEF_XSTCP_ETH_POWER, 1);
+		if (ESP_OK != err)
+			return err;
+		vTaskDelay(pdMS_TO_TICKS(10));	/* let the PHY / oscillator come up before the MAC resets */
+	}
 	err = ethNewDriver(&mac, &phy);
 	if (ESP_OK == err) {
 		esp_eth_config_t config = ETH_DEFAULT_CONFIG(mac, phy);
