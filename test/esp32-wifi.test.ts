@@ -42,7 +42,7 @@ describe('esp32 Wi-Fi link logic (host-compiled C)', function () {
     execFileSync(cc, [
       '-std=c11', '-Wall', '-Wextra', '-Werror',
       '-I', join(root!, 'test/esp32/stubs'), '-I', join(root!, 'hal/esp32'),
-      join(root!, 'hal/esp32/xstcp_wifi.c'), join(root!, 'test/esp32/stubs/idf_stubs.c'), join(root!, 'test/esp32/wifi_link_test.c'),
+      join(root!, 'hal/esp32/xstcp_wifi.c'), join(root!, 'test/esp32/stubs/idf_stubs.c'), join(root!, 'test/esp32/runner.c'), join(root!, 'test/esp32/wifi_link_test.c'),
       '-o', exe,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
   });

@@ -2,8 +2,8 @@
  * Host test of hal/esp32/xstcp_wifi.c's event logic against the stand-in event loop in
  * stubs/idf_stubs.c (modelled on ESP-IDF v6's esp_event.c). Run by test/esp32-wifi.test.ts:
  *
- *   cc -std=c11 -Wall -Wextra -Werror -Itest/esp32/stubs -Ihal/esp32 \
- *      hal/esp32/xstcp_wifi.c test/esp32/stubs/idf_stubs.c test/esp32/wifi_link_test.c -o wifi_link_test
+ *   cc -std=c11 -Wall -Wextra -Werror -Itest/esp32/stubs -Ihal/esp32 hal/esp32/xstcp_wifi.c \
+ *      test/esp32/stubs/idf_stubs.c test/esp32/runner.c test/esp32/wifi_link_test.c -o wifi_link_test
  *   ./wifi_link_test [scenario]
  *
  * The IDF side is played by handlers that do what ESP-IDF's and Moddable's do on the station's
@@ -11,27 +11,20 @@
  * back to the netif; Moddable's doWiFiEvent (modules/network/wifi/esp32/xs6wifi.c) retries only
  * before the first association. Prints one "ok"/"not ok" line per scenario; exit status 1 on failure.
  */
-#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "idf_stubs.h"
 #include "xstcp_wifi.h"
+#include "runner.h"
 
 ESP_EVENT_DEFINE_BASE(IP_EVENT);
 #define IP_EVENT_STA_GOT_IP 0
 
-static int gFailed;
-static const char *gScenario;
 static char gTrace[256];	/* handler run order of the last dispatch: I = IDF default, X = xs-tcp, M = Moddable */
 static int gLinkUp = -1;
 static int gModdableRetries;
 
-#define CHECK(cond, ...) do { if (!(cond)) { \
-	printf("not ok - %s: ", gScenario); printf(__VA_ARGS__); printf(" (%s:%d)\n", __FILE__, __LINE__); \
-	gFailed = 1; return; } } while (0)
 
 static void traceAdd(char c)
 {
@@ -347,7 +340,7 @@ static void scenarioClose(void)
 	printf("ok - %s\n", gScenario);
 }
 
-static const struct { const char *name; void (*fn)(void); } kScenarios[] = {
+static const Scenario kScenarios[] = {
 	{ "moddable-order", scenarioModdableOrder },
 	{ "defaults-registered-after-hal", scenarioDefaultsAfterHal },
 	{ "hal-before-defaults", scenarioHalBeforeDefaults },
@@ -359,32 +352,7 @@ static const struct { const char *name; void (*fn)(void); } kScenarios[] = {
 	{ "close", scenarioClose },
 };
 
-/* each scenario in its own process: xstcp_wifi.c keeps static state, and a failed scenario must
-   not leave it open for the next */
 int main(int argc, char **argv)
 {
-	int ran = 0, failed = 0;
-	for (unsigned i = 0; i < sizeof(kScenarios) / sizeof(kScenarios[0]); i++) {
-		if ((argc > 1) && strcmp(argv[1], kScenarios[i].name))
-			continue;
-		ran++;
-		fflush(stdout);
-		pid_t pid = fork();
-		if (0 == pid) {
-			kScenarios[i].fn();
-			fflush(stdout);
-			_exit(gFailed ? 1 : 0);
-		}
-		int status = 0;
-		if ((pid < 0) || (waitpid(pid, &status, 0) != pid) || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			if ((pid < 0) || !WIFEXITED(status) || (WEXITSTATUS(status) != 1))
-				printf("not ok - %s: crashed or could not run (status %d)\n", kScenarios[i].name, status);
-			failed = 1;
-		}
-	}
-	if (!ran) {
-		printf("not ok - no scenario named %s\n", argc > 1 ? argv[1] : "");
-		return 1;
-	}
-	return failed;
+	return run_scenarios(kScenarios, sizeof(kScenarios) / sizeof(kScenarios[0]), argc, argv);
 }

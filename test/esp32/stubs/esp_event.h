@@ -12,5 +12,6 @@ typedef uint32_t TickType_t;
 #define ESP_EVENT_DEFINE_BASE(id) esp_event_base_t const id = #id
 esp_err_t esp_event_handler_register(esp_event_base_t base, int32_t id, esp_event_handler_t handler, void *arg);
 esp_err_t esp_event_handler_unregister(esp_event_base_t base, int32_t id, esp_event_handler_t handler);
+esp_err_t esp_event_loop_create_default(void);
 esp_err_t esp_event_post(esp_event_base_t base, int32_t id, const void *data, size_t size, TickType_t ticks);
 #endif

@@ -188,6 +188,14 @@ static void dispatch(const Post *post)
 	}
 }
 
+esp_err_t esp_event_loop_create_default(void)
+{
+	if (stub.loopCreated)
+		return ESP_ERR_INVALID_STATE;
+	stub.loopCreated = 1;
+	return ESP_OK;
+}
+
 void stub_loop_run(void)
 {
 	while (gQueueCount) {

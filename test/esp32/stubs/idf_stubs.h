@@ -29,6 +29,7 @@ typedef struct {
 	uint32_t random;			/* what esp_random returns */
 	int posts;					/* esp_event_post calls */
 	int refusePosts;			/* refuse this many posts (a full queue) */
+	int loopCreated;			/* esp_event_loop_create_default was called */
 	StubTimer timers[kMaxTimers];
 } StubState;
 
