@@ -38,15 +38,7 @@
 #include "esp_private/wifi.h"
 #include "xstcp_wifi.h"
 #include "xstcp_eth.h"
-#if defined(__has_include)
-	#if __has_include("esp_random.h")
-		#include "esp_random.h"
-	#else
-		#include "esp_system.h"
-	#endif
-#else
-	#include "esp_system.h"
-#endif
+#include "esp_random.h"
 
 #if defined(__has_include)
 	#if __has_include("esp_netif.h")
@@ -57,7 +49,6 @@
 #ifndef kHaveEspNetif
 	#define kHaveEspNetif (0)
 #endif
-
 
 /* frames the ring holds; each slot is kFrameMax bytes of internal RAM */
 #ifndef MODDEF_XSTCP_RXSLOTS
@@ -133,7 +124,8 @@ static esp_err_t ethhalWiFiInput(void *buffer, uint16_t length, void *eb)
 	return ESP_OK;
 }
 
-/* After close: the station's frames are consumed and dropped (the IDF netif is not re-attached). */
+/* After close: the station's frames are dropped until the next association, when the IDF's netif
+   takes its receive path back. */
 static esp_err_t ethhalWiFiDrop(void *buffer, uint16_t length, void *eb)
 {
 	(void)buffer;
