@@ -2,7 +2,7 @@
  * Host test of hal/esp32/xstcp_eth.c: which driver it installs for the manifest's defines, with
  * what settings, in what order, and how it cleans up, against the stand-ins in stubs/ (esp_eth,
  * GPIO, SPI) and eth-drivers/ (the registry components' headers). Built once per define set by
- * test/esp32-eth.test.ts; each build runs the scenarios that apply to its chip:
+ * test/hal/esp32-eth.test.ts; each build runs the scenarios that apply to its chip:
  *
  *   ./eth_driver_test [scenario]
  */

@@ -1,6 +1,6 @@
 /*
  * Host test of hal/esp32/xstcp_wifi.c's event logic against the stand-in event loop in
- * stubs/idf_stubs.c (modelled on ESP-IDF v6's esp_event.c). Run by test/esp32-wifi.test.ts:
+ * stubs/idf_stubs.c (modelled on ESP-IDF v6's esp_event.c). Run by test/hal/esp32-wifi.test.ts:
  *
  *   cc -std=c11 -Wall -Wextra -Werror -Itest/esp32/stubs -Ihal/esp32 hal/esp32/xstcp_wifi.c \
  *      test/esp32/stubs/idf_stubs.c test/esp32/runner.c test/esp32/wifi_link_test.c -o wifi_link_test

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = [resolve(here, '../..'), process.cwd()].find((d) => existsSync(join(d, 'tools/check-esp32.mjs')))!;
+const root = [resolve(here, '../../..'), resolve(here, '../..'), process.cwd()].find((d) => existsSync(join(d, 'tools/check-esp32.mjs')))!;
 const script = join(root, 'tools/check-esp32.mjs');
 
 function run(args: string[], env: NodeJS.ProcessEnv) {

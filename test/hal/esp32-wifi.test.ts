@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = [resolve(here, '../..'), process.cwd()].find((d) => existsSync(join(d, 'hal/esp32/xstcp_wifi.c')));
+const root = [resolve(here, '../../..'), resolve(here, '../..'), process.cwd()].find((d) => existsSync(join(d, 'hal/esp32/xstcp_wifi.c')));
 
 const SCENARIOS = [
   'moddable-order',
