@@ -8,6 +8,10 @@
  *   MODDABLE            Moddable SDK checkout: also checks modEthHal.c with its XS headers. The
  *                       application-generated mc.xs.h / mc.defines.h are stand-ins from
  *                       test/esp32/moddable (each variant's defines are passed with -D).
+ *   XSTCP_MC_BUILDS     mcconfig's output for the variants (e.g. $OUT/tmp/esp32/debug after
+ *                       `mcconfig -d -p esp32 -o $OUT` and `make mc.xs.c` in manifests/<variant>):
+ *                       a variant with <dir>/<variant>/mc.defines.h and mc.xs.h is checked with
+ *                       those generated headers instead of the stand-ins and -D flags.
  *   XSTCP_ETH_DRIVERS   where the ESP Component Registry's Ethernet drivers are: a checkout of
  *                       espressif/esp-eth-drivers (lan87xx/include, ...) or a project's
  *                       managed_components (espressif__lan87xx/include, ...). Unset: PHY variants
@@ -174,6 +178,8 @@ function main() {
     const files = ['xstcp_wifi.c', 'xstcp_eth.c', ...(moddable ? ['modEthHal.c'] : [])];
     let extra = [];
     let note = '';
+    const mc = process.env.XSTCP_MC_BUILDS ? join(process.env.XSTCP_MC_BUILDS, v.name) : '';
+    const generated = mc !== '' && existsSync(join(mc, 'mc.defines.h')) && existsSync(join(mc, 'mc.xs.h'));
     if (CHIP_COMPONENTS[v.chip]) {
       const inc = driverIncludes(process.env.XSTCP_ETH_DRIVERS, v.chip);
       if (inc) { extra = inc; note = ` with ${CHIP_COMPONENTS[v.chip][0]} from XSTCP_ETH_DRIVERS`; }
@@ -186,8 +192,8 @@ function main() {
       const args = [
         ...cc.flags, '-std=gnu17', '-fsyntax-only', '-Wall', '-Wextra', '-Werror',
         '-D__ets__', '-U__STRICT_ANSI__', '-DESP32=1', '-DmxUseDefaultSharedChunks=1',
-        ...v.flags,
-        '-I', join(root, 'hal/esp32'), '-I', join(root, 'test/esp32/moddable'), '-I', sdkconfig,
+        ...(generated ? [] : v.flags),
+        '-I', join(root, 'hal/esp32'), '-I', generated ? mc : join(root, 'test/esp32/moddable'), '-I', sdkconfig,
         ...extra.flatMap((d) => ['-I', d]),
         ...xs.flatMap((d) => ['-isystem', d]),
         ...system.flatMap((d) => ['-isystem', d]),
@@ -195,7 +201,7 @@ function main() {
       ];
       const r = spawnSync(cc.cc, args, { encoding: 'utf8' });
       const ok = r.status === 0;
-      console.log(`${ok ? 'PASS' : 'FAIL'} ${v.name} [${v.chip}] ${f}${note}`);
+      console.log(`${ok ? 'PASS' : 'FAIL'} ${v.name} [${v.chip}] ${f}${note}${generated ? ' (mcconfig/xsl headers)' : ''}`);
       if (!ok) {
         failed++;
         process.stdout.write(`${r.error ? String(r.error) : ''}${r.stdout}${r.stderr}`.split('\n').filter((l) => /error|warning/.test(l)).slice(0, 20).join('\n') + '\n');
