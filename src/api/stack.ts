@@ -12,7 +12,7 @@ import type { StackConfig } from '../core/config.js';
 import { resolveConfig, ConfigError } from '../core/config.js';
 import { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_OK, ERR_VAL } from '../core/err.js';
+import { ERR_OK, ERR_VAL, ERR_ABRT } from '../core/err.js';
 import type { PoolStats } from '../core/pbuf.js';
 import { copyBytes } from '../core/pbuf.js';
 import type { StackStats } from '../core/stats.js';
@@ -25,6 +25,7 @@ import { Icmp } from '../icmp/icmp.js';
 import type { EchoReplyFn } from '../icmp/icmp.js';
 import { Udp } from '../udp/udp.js';
 import { TcpLayer } from '../tcp/tcp.js';
+import type { Tcb } from '../tcp/pcb.js';
 
 export interface StackOptions {
   /** Our IPv4 address, optionally with a prefix length: '192.168.1.20/24'. '0.0.0.0' = unconfigured. */
@@ -34,8 +35,24 @@ export interface StackOptions {
   /** Default gateway (must be on our subnet); none by default: only the subnet is reachable. */
   gateway?: string | number;
   config?: Partial<StackConfig>;
+  /** Host name (DHCP option 12, the mDNS name before '.local'). Default 'xs-tcp'. */
+  hostname?: string;
+  /** DNS servers (up to DNS_MAX_SERVERS); DHCP option 6 replaces them. */
+  dns?: (string | number)[];
   /** A name for diagnostics. */
   name?: string;
+}
+
+/**
+ * A service that runs beside the layers (DHCP client, DNS resolver, mDNS responder): the Stack
+ * gives it the timer tick, link changes and address changes; it registers once with `addApp`.
+ */
+export interface StackApp {
+  readonly appName: string;
+  tick(now: number): void;
+  linkChanged(up: boolean): void;
+  /** Our address changed from `oldIp` to the interface's current one (0 = none). */
+  addressChanged(oldIp: number): void;
 }
 
 /** A pool and its counters, as `Stack.pools()` lists them. */
@@ -67,11 +84,24 @@ export class Stack implements FrameSink {
   readonly icmp: Icmp;
   readonly udp: Udp;
   readonly tcp: TcpLayer;
+  /** Host name: DHCP option 12 and the mDNS name (RFC 6762 §9 may rename it on a conflict). */
+  hostname: string;
+  /** DNS servers (host order; 0 = empty slot), DNS_MAX_SERVERS of them. */
+  readonly dnsServers: number[] = [];
+  private readonly apps: StackApp[] = [];
 
   constructor(hal: Hal, opts: StackOptions) {
     const config = resolveConfig(opts.config);
     this.name = opts.name ?? 'stack';
     this.hal = hal;
+    this.hostname = opts.hostname ?? 'xs-tcp';
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(this.hostname)) {
+      throw new ConfigError('hostname must be one DNS label (RFC 1123 §2.1): ' + this.hostname);
+    }
+    for (let i = 0; i < config.DNS_MAX_SERVERS; i++) {
+      const d = opts.dns !== undefined && i < opts.dns.length ? parseAddr('dns', opts.dns[i]) : 0;
+      this.dnsServers.push(d);
+    }
 
     // --- addresses -----------------------------------------------------------------------
     let ipText = opts.ip;
@@ -181,7 +211,20 @@ export class Stack implements FrameSink {
   /** The driver's link went up or down (FrameSink): a gratuitous ARP announces us on the way up. */
   linkChanged(up: boolean): void {
     this.core.now = this.hal.clock.now();
+    if (up === this.netif.up) return;
     this.netif.setLinkUp(up);
+    for (let i = 0; i < this.apps.length; i++) this.apps[i].linkChanged(up);
+  }
+
+  /** Registers a service (once per name): it gets ticks, link and address changes from now on. */
+  addApp(app: StackApp): void {
+    if (this.app(app.appName) === null) this.apps.push(app);
+  }
+
+  /** The service registered under `name`, or null. */
+  app(name: string): StackApp | null {
+    for (let i = 0; i < this.apps.length; i++) if (this.apps[i].appName === name) return this.apps[i];
+    return null;
   }
 
   /** Runs every timer that is due: ARP ageing and retries, reassembly timeout, TCP timers. */
@@ -190,6 +233,7 @@ export class Stack implements FrameSink {
     this.arp.tick(now);
     this.ip.tick(now);
     this.tcp.tick(now);
+    for (let i = 0; i < this.apps.length; i++) this.apps[i].tick(now);
   }
 
   /**
@@ -202,12 +246,27 @@ export class Stack implements FrameSink {
     if ((inv & (inv + 1)) !== 0 || (ip >>> 28) >= 0xe) return ERR_VAL;
     if (gateway !== 0 && ((gateway ^ ip) & netmask) !== 0) return ERR_VAL;
     const nif = this.netif;
+    const old = nif.ip;
     nif.ip = ip;
     nif.netmask = netmask;
     nif.gw = gateway;
     this.arp.flush();
     this.arp.announce();
+    if (old !== ip) {
+      // RFC 1122 §3.3.1.6 / RFC 2131 §4.4.5: connections cannot outlive the address they use;
+      // each one is aborted (tcp_err gets ERR_ABRT) rather than left to time out. No RST: the old
+      // address may belong to someone else by now.
+      if (old !== 0) this.abortConnectionsOn(old);
+      for (let i = 0; i < this.apps.length; i++) this.apps[i].addressChanged(old);
+    }
     return ERR_OK;
+  }
+
+  /** Aborts (ERR_ABRT, no RST) every TCP connection whose local address is `ip`. */
+  private abortConnectionsOn(ip: number): void {
+    const victims: Tcb[] = [];
+    this.tcp.forEachConn((pcb) => { if (pcb.localIp === ip) victims.push(pcb); });
+    for (let i = 0; i < victims.length; i++) this.tcp.abortPcb(victims[i], ERR_ABRT, false);
   }
 
   /**

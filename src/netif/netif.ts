@@ -11,7 +11,7 @@
 import type { NetDriver } from '../../hal/hal.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_OK, ERR_IF } from '../core/err.js';
+import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType } from '../wire/ethernet.js';
@@ -43,6 +43,9 @@ export class Netif {
   /** Set by Ip4's constructor. */
   ip4: Ip4InputSink | null = null;
   private readonly core: StackCore;
+  /** IPv4 multicast groups joined (RFC 1112 level 1: receive only; 0 = free slot). */
+  private readonly groups: number[] = [];
+  private readonly groupMac = new Uint8Array(6);
 
   constructor(core: StackCore, driver: NetDriver, mtu: number) {
     this.core = core;
@@ -51,6 +54,44 @@ export class Netif {
     copyBytes(this.mac, 0, driver.mac, 0, 6);
     this.mtu = mtu;
     this.up = driver.isLinkUp();
+    for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) this.groups.push(0);
+  }
+
+  /** True when `addr` is a multicast group we joined (IPv4 accepts datagrams sent to it). */
+  inGroup(addr: number): boolean {
+    const g = this.groups;
+    for (let i = 0; i < g.length; i++) if (g[i] === addr && addr !== 0) return true;
+    return false;
+  }
+
+  /** Joins (RFC 1112 §7.1, receive side) or leaves group `addr`. ERR_VAL for a non-multicast
+   *  address, ERR_MEM when IP_MAX_GROUPS are joined. The driver's filter follows when it has one. */
+  setGroup(addr: number, join: boolean): Err {
+    addr >>>= 0;
+    if ((addr >>> 28) !== 0xe) return ERR_VAL;
+    const g = this.groups;
+    let free = -1;
+    for (let i = 0; i < g.length; i++) {
+      if (g[i] === addr) {
+        if (!join) { g[i] = 0; this.groupFilter(addr, false); }
+        return ERR_OK;
+      }
+      if (g[i] === 0 && free < 0) free = i;
+    }
+    if (!join) return ERR_OK;
+    if (free < 0) return ERR_MEM;
+    g[free] = addr;
+    this.groupFilter(addr, true);
+    return ERR_OK;
+  }
+
+  private groupFilter(addr: number, add: boolean): void {
+    const d = this.driver;
+    if (d.setMulticastFilter === undefined) return;
+    const m = this.groupMac;
+    m[0] = 0x01; m[1] = 0x00; m[2] = 0x5e;
+    m[3] = (addr >>> 16) & 0x7f; m[4] = (addr >>> 8) & 0xff; m[5] = addr & 0xff;
+    d.setMulticastFilter(m, add);
   }
 
   /** Limited broadcast, or the directed broadcast of our subnet (RFC 1122 §3.2.1.3, §3.3.6). */
