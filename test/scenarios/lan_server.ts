@@ -67,7 +67,7 @@ export class LanServer {
     const data = u.subarray(8, get16(u, 4));
     if (dport === 67) this.dhcp(data, r.srcMac, r.dst!);
     else if (dport === 53 && r.dst === SERVER_IP) this.dns(data, r.src!, sport, r.srcMac);
-    else if (dport === 5353) this.mdns(data, r.dst!, sport);
+    else if (dport === 5353 || sport === 5353) this.mdns(data, r.dst!, sport);
   }
 
   // --- DHCP -----------------------------------------------------------------------------------------
