@@ -24,7 +24,7 @@ import type { StackConfig } from '../src/core/config.js';
 import { ConfigError, DEFAULT_CONFIG } from '../src/core/config.js';
 import type { Err } from '../src/core/err.js';
 import { ERR_OK, ERR_RST, ERR_TIMEOUT, ERR_ABRT, lwip_strerr } from '../src/core/err.js';
-import { ip4FromString, macFromString, macToString } from '../src/core/ip4addr.js';
+import { ip4FromString, ip4ToString, macFromString, macToString } from '../src/core/ip4addr.js';
 import type { Pbuf } from '../src/core/pbuf.js';
 import { pbuf_free } from '../src/core/pbuf.js';
 import {
@@ -47,8 +47,10 @@ import type { HostDriver } from '../hal/host/driver.js';
 import { WallClock, daytimeText } from '../hal/host/clock.js';
 import { HostScheduler } from '../hal/host/scheduler.js';
 import { CryptoRandom, randomMac } from '../hal/host/random.js';
+import { LAN_OPTIONS, type LanArgs, checkLanArgs, lanStackOptions, startLan, waitForLease, resolveName } from './lan.js';
+import { cmdResolve } from './cmd_resolve.js';
 
-const USAGE = `usage: xs-tcp <command> [options]
+export const USAGE = `usage: xs-tcp <command> [options]
 
 commands:
   up     bring the stack up; answers ARP and ping; serves echo (TCP 7, RFC 862), discard (9, RFC 863),
@@ -57,6 +59,7 @@ commands:
          stdin goes to the connection, its data to stdout; stdin EOF sends FIN
   demo   (npm start) a demo board: as root in a network namespace of its own, else explains setup
   drill  run packetdrill-dialect scripts against the stack (xs-tcp drill --help)
+  resolve NAME  resolve NAME with the stack's DNS resolver (--dhcp for the server, or --dns)
   help   this text
 
 link (up, nc; one of):
@@ -64,7 +67,12 @@ link (up, nc; one of):
   --udp LPORT:RHOST:RPORT      one Ethernet frame per UDP datagram: bind 127.0.0.1:LPORT, send to RHOST:RPORT
                                (QEMU -netdev dgram, socat TUN,tun-type=tap,iff-no-pi UDP-DATAGRAM:...)
 stack:
-  --ip A.B.C.D/NN              our address and prefix (required)
+  --ip A.B.C.D/NN              our address and prefix (required unless --dhcp)
+  --dhcp                       get the address, router and DNS servers by DHCP; leases are printed
+  --hostname NAME              our name: answered by mDNS as NAME.local, sent as DHCP option 12
+                               (default xs-tcp)
+  --dns A.B.C.D                a DNS server, repeatable (DHCP's replace them)
+  --no-mdns                    do not answer mDNS queries
   --gw A.B.C.D                 default gateway
   --mac XX:XX:XX:XX:XX:XX      our MAC (default: random, locally administered)
   --config KEY=VALUE           a StackConfig setting (lwIP opt.h names), repeatable
@@ -82,9 +90,9 @@ exit status: 0 done; 1 failure (TAP cannot be opened, connection refused, reset 
 `;
 
 /** Exit codes. */
-const EXIT_OK = 0;
-const EXIT_FAIL = 1;
-const EXIT_USAGE = 2;
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;
 
 /** Settings for a stack on a PC: the board defaults (DEFAULT_CONFIG) are sized for an ESP32; a host
  *  has memory for more connections, wider windows and longer queues. `--config` overrides. */
@@ -103,14 +111,14 @@ export const HOST_CONFIG: Partial<StackConfig> = {
   TCP_DEFAULT_LISTEN_BACKLOG: 32,
 };
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function log(msg: string): void {
+export function log(msg: string): void {
   process.stderr.write('xs-tcp: ' + msg + '\n');
 }
 
 /** Options common to up and nc. */
-const LINK_OPTIONS = {
+export const LINK_OPTIONS = {
   tap: { type: 'string' },
   udp: { type: 'string' },
   ip: { type: 'string' },
@@ -122,9 +130,10 @@ const LINK_OPTIONS = {
   trace: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  ...LAN_OPTIONS,
 } as const;
 
-interface LinkArgs {
+interface LinkArgs extends LanArgs {
   tap?: string;
   udp?: string;
   ip?: string;
@@ -157,7 +166,7 @@ function parseConfig(items: string[] | undefined): Partial<StackConfig> {
   return cfg;
 }
 
-function parseSeconds(name: string, v: string | undefined, dflt: number): number {
+export function parseSeconds(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError('--' + name + ' wants a positive number of seconds');
@@ -174,7 +183,10 @@ function parsePort(v: string, what: string): number {
 function checkLinkArgs(a: LinkArgs): void {
   if ((a.tap === undefined) === (a.udp === undefined)) throw new UsageError('give one of --tap NAME or --udp LPORT:RHOST:RPORT');
   if (a.udp !== undefined && parseUdpSpec(a.udp) === null) throw new UsageError('--udp wants LPORT:RHOST:RPORT, got ' + a.udp);
-  if (a.ip === undefined) throw new UsageError('--ip A.B.C.D/NN is required');
+  const lanErr = checkLanArgs(a);
+  if (lanErr !== '') throw new UsageError(lanErr);
+  if (a.ip === undefined && a.dhcp) return;
+  if (a.ip === undefined) throw new UsageError('--ip A.B.C.D/NN (or --dhcp) is required');
   const m = /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(a.ip);
   if (m === null || ip4FromString(m[1]) < 0 || (m[2] !== undefined && Number(m[2]) > 32)) {
     throw new UsageError('--ip wants A.B.C.D/NN, got ' + a.ip);
@@ -226,7 +238,7 @@ class PcapTap implements NetDriver, FrameSink {
 }
 
 /** A running stack on the host: driver, stack, scheduler, observers. */
-interface HostStack {
+export interface HostStack {
   stack: Stack;
   driver: HostDriver;
   scheduler: HostScheduler;
@@ -235,7 +247,7 @@ interface HostStack {
   started: number;
 }
 
-async function bringUp(a: LinkArgs): Promise<HostStack> {
+export async function bringUp(a: LinkArgs): Promise<HostStack> {
   checkLinkArgs(a);
   const config = parseConfig(a.config);
   const mac = a.mac !== undefined ? (macFromString(a.mac) as Uint8Array) : randomMac();
@@ -260,7 +272,7 @@ async function bringUp(a: LinkArgs): Promise<HostStack> {
   const hal: Hal = { driver: netDriver, clock, random: new CryptoRandom() };
   let stack: Stack;
   try {
-    stack = new Stack(hal, { ip: a.ip as string, gateway: a.gw, config, name: 'xs-tcp' });
+    stack = new Stack(hal, { ip: a.ip ?? '0.0.0.0', gateway: a.gw, config, name: 'xs-tcp', ...lanStackOptions(a) });
   } catch (e) {
     await driver.close();
     if (e instanceof ConfigError) throw new UsageError(e.message);
@@ -282,9 +294,10 @@ async function bringUp(a: LinkArgs): Promise<HostStack> {
     host.timers.push(setInterval(() => printNetstat(host), every * 1000));
   }
   if (!a.quiet) {
-    log('stack ' + a.ip + ' mac ' + macToString(driver.mac) + ' on ' + driver.description
+    log('stack ' + (a.ip ?? 'via DHCP') + ' mac ' + macToString(driver.mac) + ' on ' + driver.description
       + (a.gw !== undefined ? ' gw ' + a.gw : ''));
   }
+  startLan(stack, a, log, a.quiet === true);
   return host;
 }
 
@@ -293,7 +306,7 @@ function printNetstat(host: HostStack): void {
   process.stderr.write('--- netstat (' + t + ' s) ---\n' + formatNetstat(netstat(host.stack)) + '\n');
 }
 
-async function tearDown(host: HostStack): Promise<void> {
+export async function tearDown(host: HostStack): Promise<void> {
   if (process.env.XS_TCP_STATS) {
     // Diagnostics: every counter of the stack and the driver, one JSON line on stderr.
     const st = host.stack.stats as unknown as Record<string, object>;
@@ -574,13 +587,22 @@ async function cmdNc(argv: string[]): Promise<number> {
   } else {
     if (positionals.length !== 2) throw new UsageError('nc wants HOST PORT (or -l PORT)');
     dstHost = positionals[0];
-    if (ip4FromString(dstHost) < 0) throw new UsageError('HOST must be an IPv4 address, got ' + dstHost);
     dstPort = parsePort(positionals[1], 'PORT');
   }
   const waitS = parseSeconds('wait', values.wait, 10);
   checkLinkArgs(values);
   const host = await bringUp({ ...values, quiet: values.quiet ?? true });
   const { stack } = host;
+  if (values.dhcp && !(await waitForLease(stack, waitS * 1000))) {
+    await tearDown(host);
+    log('no DHCP lease within ' + waitS + ' s');
+    return EXIT_FAIL;
+  }
+  if (dstHost !== '' && ip4FromString(dstHost) < 0) {
+    const r = await resolveName(stack, dstHost, () => host.scheduler.tickNow());
+    if (r.addr === 0) { await tearDown(host); log('cannot resolve ' + dstHost + (r.err !== ERR_OK ? ': ' + lwip_strerr(r.err as Err) : '')); return EXIT_FAIL; }
+    dstHost = ip4ToString(r.addr);
+  }
   const session = new NcSession(host);
   let listener: TcpPcb | null = null;
   let timer: ReturnType<typeof setTimeout> | null = setTimeout(() => {
@@ -759,6 +781,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'nc': return await cmdNc(rest);
       case 'demo': return await cmdDemo(rest);
       case 'drill': return await cmdDrill(rest);
+      case 'resolve': return await cmdResolve(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return EXIT_OK;
