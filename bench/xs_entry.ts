@@ -27,7 +27,7 @@ import {
   tcp_recved, tcp_sent, tcp_sndbuf, tcp_state_name,
 } from '../src/api/tcp_api.js';
 import { TCP_WRITE_FLAG_COPY } from '../src/tcp/constants.js';
-import { startEcho, startDiscard, startDaytime, startChargen } from '../src/apps/index.js';
+import { startEcho, startDiscard, startDaytime, startChargen, dhcp_start, dns_resolver, mdns_start } from '../src/apps/index.js';
 import { netstat, formatNetstat } from '../src/api/tcp_api.js';
 import { arp, eth, get32, ip as ipOf, ipv4, put16, put32, cksum } from '../test/helpers/frames.js';
 
@@ -535,3 +535,12 @@ export function stackProbe(kind: string, depth: number): string {
 }
 
 export function heapChunks(slotSize: number): string { return heap!.chunkBytes(slotSize); }
+/** Starts the LAN services on the measured stack: the DHCP client (SELECTING), the DNS resolver and
+ *  the mDNS responder (probing, then announcing), and runs 3 s so that each reaches its steady state. */
+export function lanStart(): string {
+  const st = heap!.stack!;
+  const e = [dhcp_start(st), mdns_start(st)];
+  dns_resolver(st);
+  heap!.net.run(3000);
+  return e.join(',');
+}
