@@ -3,7 +3,7 @@
  * link flaps, NAK, DECLINE, hostile replies. A second stack (P, static) runs an echo service so that
  * a TCP connection on the leased address can be watched surviving or being aborted.
  */
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import { ERR_OK, ERR_ABRT } from '../../src/core/err.js';
 import { ip4ToString } from '../../src/core/ip4addr.js';
 import type { Stack } from '../../src/api/stack.js';

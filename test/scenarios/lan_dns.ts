@@ -1,7 +1,7 @@
 /**
  * DNS resolver and mDNS responder scenarios against the fake LAN (RFC 1035, RFC 5452, RFC 6762).
  */
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import { ERR_OK, ERR_INPROGRESS, ERR_ARG } from '../../src/core/err.js';
 import { ip4ToString } from '../../src/core/ip4addr.js';
 import { dns_gethostbyname, dns_setserver, dns_resolver, DnsAddr } from '../../src/apps/dns/api.js';

@@ -5,7 +5,7 @@
  * loops on demand), an ARP responder for its address (and, on demand, for an address "already in
  * use"), and an mDNS querier. Plain ECMAScript: it runs inside XS with the scenarios.
  */
-import type { MockNet } from '../../hal/mock/net.js';
+import type { MockNet } from '../../tools/mocknet.js';
 import type { RawEndpoint } from '../../hal/mock/wire.js';
 import { BCAST, eth, arp, ipv4, udp, parse, put16, put32, get16, get32, ip } from '../helpers/frames.js';
 

@@ -155,6 +155,13 @@ export class DhcpClient implements StackApp {
 
   /** dhcp_start: takes the UDP port and begins (INIT-REBOOT when a lease is still held). */
   start(): Err {
+    const e = this.startNow();
+    this.stack.core.wake();
+    return e;
+  }
+
+  private startNow(): Err {
+    this.stack.core.now = this.stack.hal.clock.now();
     if (this.pcb === null) {
       const pcb = udp_new(this.stack);
       if (pcb === null) return ERR_MEM;
@@ -197,7 +204,10 @@ export class DhcpClient implements StackApp {
   /** dhcp_renew: renews now (BOUND → RENEWING). ERR_ARG without a lease. */
   renew(): Err {
     if (this.state !== DHCP_BOUND && this.state !== DHCP_RENEWING && this.state !== DHCP_REBINDING) return ERR_ARG;
-    this.enterRenewing(this.stack.core.now);
+    const core = this.stack.core;
+    core.now = this.stack.hal.clock.now();
+    this.enterRenewing(core.now);
+    core.wake();
     return ERR_OK;
   }
 
@@ -217,6 +227,17 @@ export class DhcpClient implements StackApp {
   }
 
   addressChanged(_oldIp: number): void { /* our own doing */ }
+
+  nextDeadline(): number {
+    if (this.state === DHCP_OFF) return -1;
+    let due = this.deadline;
+    const s = this.state;
+    const cands = s === DHCP_BOUND ? this.t1At : s === DHCP_RENEWING ? this.t2At : NO_TIME;
+    if (cands !== NO_TIME && (due === NO_TIME || cands < due)) due = cands;
+    if (this.expireAt !== NO_TIME && (due === NO_TIME || this.expireAt < due)) due = this.expireAt;
+    if (this.announceAt !== NO_TIME && (due === NO_TIME || this.announceAt < due)) due = this.announceAt;
+    return due;
+  }
 
   tick(now: number): void {
     if (this.state === DHCP_OFF) return;

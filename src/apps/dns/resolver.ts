@@ -107,7 +107,14 @@ export class DnsResolver implements StackApp {
   gethostbyname(name: string, out: DnsAddr | null, cb: DnsFoundFn | null, arg: unknown): Err {
     const lit = ip4Of(name);
     if (lit >= 0) { if (out !== null) out.addr = lit; return ERR_OK; }
-    const now = this.stack.core.now;
+    const core = this.stack.core;
+    core.now = this.stack.hal.clock.now();
+    const e = this.lookup(name, out, cb, arg, core.now);
+    if (e === ERR_INPROGRESS) core.wake();
+    return e;
+  }
+
+  private lookup(name: string, out: DnsAddr | null, cb: DnsFoundFn | null, arg: unknown, now: number): Err {
     const key = name.toLowerCase();
     let e: DnsEntry | null = null;
     for (let i = 0; i < this.entries.length; i++) {
@@ -165,6 +172,15 @@ export class DnsResolver implements StackApp {
   }
 
   linkChanged(_up: boolean): void { /* queries retry on their own timers */ }
+
+  nextDeadline(): number {
+    let due = -1;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (e.state === ASKING && (due === -1 || e.deadline < due)) due = e.deadline;
+    }
+    return due;
+  }
 
   addressChanged(_oldIp: number): void {
     // another network may answer differently (RFC 1035 §7.4 leaves caching policy to us)

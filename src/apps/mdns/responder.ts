@@ -113,7 +113,9 @@ export class MdnsResponder implements StackApp {
       if (j !== ERR_OK) { udp_remove(pcb); this.pcb = null; return j; }
     }
     this.stack.addApp(this);
+    this.stack.core.now = this.stack.hal.clock.now();
     this.restart(0);
+    this.stack.core.wake();
     return ERR_OK;
   }
 
@@ -161,6 +163,10 @@ export class MdnsResponder implements StackApp {
 
   addressChanged(_oldIp: number): void {
     if (this.pcb !== null) this.restart(0);
+  }
+
+  nextDeadline(): number {
+    return this.state === MDNS_PROBING || this.state === MDNS_ANNOUNCING ? this.deadline : -1;
   }
 
   tick(now: number): void {
