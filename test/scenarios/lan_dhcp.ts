@@ -136,14 +136,14 @@ export function scenarioDhcpReboot(): ScenarioResult {
   const conn = echoConn(l, 'conn');
   const drv = net.driverOf(a);
   drv.setLink(false);
-  const data = new Uint8Array(2920);
+  const data = new Uint8Array(3000);
   for (let i = 0; i < data.length; i++) data[i] = i & 255;
   conn.send(data);
   net.run(3000);
   c.eq(conn.received, 0, 'nothing echoed while the link is down');
   drv.setLink(true);
   c.ok(net.runUntil(() => times(srv.dhcpLog, 'REQUEST(reboot)').length === 1, 1000), 'INIT-REBOOT REQUEST on link-up');
-  c.ok(net.runUntil(() => conn.received === 2920, 20000), 'the connection survived the drop (echo complete): '
+  c.ok(net.runUntil(() => conn.received === 3000, 20000), 'the connection survived the drop (echo complete): '
     + conn.received + ' ' + conn.state());
   c.eq(dhcp.stateName, 'BOUND', 'bound after the reboot');
   c.eq(a.netif.ip, LEASED, 'same address');
