@@ -58,12 +58,42 @@ export function dnsSkipName(b: Uint8Array, msg: number, i: number, end: number):
 
 /** Length of the name at `i` in wire form without compression, or -1 when malformed. */
 export function dnsNameLen(b: Uint8Array, msg: number, i: number, end: number): number {
-  let total = 0;
+  return dnsNameCopy(b, msg, i, end, null);
+}
+
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/**
+ * Compares the (possibly compressed) name at `i` with `name[0..nlen)` in uncompressed wire form,
+ * ASCII case-insensitively (RFC 4343). `scratch` (256 bytes) receives the name. False when malformed.
+ */
+export function dnsNameEquals(b: Uint8Array, msg: number, i: number, end: number, name: Uint8Array, nlen: number,
+  scratch: Uint8Array): boolean {
+  const n = dnsNameCopy(b, msg, i, end, scratch);
+  if (n !== nlen) return false;
+  for (let k = 0; k < n; k++) if (lower(scratch[k]) !== lower(name[k])) return false;
+  return true;
+}
+
+/** True when the names at `i` and `j` of the same message are equal (both may be compressed). */
+export function dnsNamesEqual(b: Uint8Array, msg: number, i: number, j: number, end: number, s1: Uint8Array,
+  s2: Uint8Array): boolean {
+  const n = dnsNameCopy(b, msg, j, end, s2);
+  return n > 0 && dnsNameEquals(b, msg, i, end, s2, n, s1);
+}
+
+/**
+ * Follows the name at `i` (pointers backwards only, at most DNS_MAX_JUMPS, 255 bytes at most) and
+ * copies it uncompressed into `out` (when not null); returns its length or -1 when malformed.
+ */
+export function dnsNameCopy(b: Uint8Array, msg: number, i: number, end: number, out: Uint8Array | null): number {
+  let k = 0;
   let jumps = 0;
   let limit = end;
   while (i < limit) {
     const l = b[i];
-    if (l === 0) return total + 1;
     if ((l & 0xc0) === 0xc0) {
       if (i + 2 > limit) return -1;
       const target = msg + (((l & 0x3f) << 8) | b[i + 1]);
@@ -73,69 +103,12 @@ export function dnsNameLen(b: Uint8Array, msg: number, i: number, end: number): 
       i = target;
       continue;
     }
-    if ((l & 0xc0) !== 0) return -1;
-    total += l + 1;
-    if (total > 255 || i + 1 + l > limit) return -1;
-    i += l + 1;
-  }
-  return -1;
-}
-
-function lower(c: number): number {
-  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-}
-
-/**
- * Compares the (possibly compressed) name at `i` with `name[0..nlen)` in uncompressed wire form,
- * ASCII case-insensitively (RFC 4343). False for a malformed name.
- */
-export function dnsNameEquals(b: Uint8Array, msg: number, i: number, end: number, name: Uint8Array, nlen: number): boolean {
-  let k = 0;
-  let jumps = 0;
-  let limit = end;
-  while (i < limit) {
-    const l = b[i];
-    if ((l & 0xc0) === 0xc0) {
-      if (i + 2 > limit) return false;
-      const target = msg + (((l & 0x3f) << 8) | b[i + 1]);
-      if (target >= i || ++jumps > DNS_MAX_JUMPS) return false;
-      limit = i;
-      i = target;
-      continue;
+    if ((l & 0xc0) !== 0 || i + 1 + l > limit || k + l + 1 > 255) return -1;
+    if (out !== null) {
+      if (k + l + 1 > out.length) return -1;
+      out[k] = l;
+      for (let j = 1; j <= l; j++) out[k + j] = b[i + j];
     }
-    if ((l & 0xc0) !== 0 || k >= nlen || name[k] !== l || i + 1 + l > limit) return false;
-    if (l === 0) return k + 1 === nlen;
-    for (let j = 1; j <= l; j++) if (lower(b[i + j]) !== lower(name[k + j])) return false;
-    k += l + 1;
-    i += l + 1;
-  }
-  return false;
-}
-
-/** True when the names at `i` and `j` of the same message are equal (both may be compressed). */
-export function dnsNamesEqual(b: Uint8Array, msg: number, i: number, j: number, end: number, scratch: Uint8Array): boolean {
-  const n = dnsNameCopy(b, msg, j, end, scratch);
-  return n > 0 && dnsNameEquals(b, msg, i, end, scratch, n);
-}
-
-/** Copies the name at `i` uncompressed into `out`; returns its length or -1. */
-export function dnsNameCopy(b: Uint8Array, msg: number, i: number, end: number, out: Uint8Array): number {
-  let k = 0;
-  let jumps = 0;
-  let limit = end;
-  while (i < limit) {
-    const l = b[i];
-    if ((l & 0xc0) === 0xc0) {
-      if (i + 2 > limit) return -1;
-      const target = msg + (((l & 0x3f) << 8) | b[i + 1]);
-      if (target >= i || ++jumps > DNS_MAX_JUMPS) return -1;
-      limit = i;
-      i = target;
-      continue;
-    }
-    if ((l & 0xc0) !== 0 || i + 1 + l > limit || k + l + 1 > out.length) return -1;
-    out[k] = l;
-    for (let j = 1; j <= l; j++) out[k + j] = b[i + j];
     k += l + 1;
     if (l === 0) return k;
     i += l + 1;

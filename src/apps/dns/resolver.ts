@@ -93,6 +93,7 @@ export class DnsResolver implements StackApp {
   private readonly requests: DnsRequest[] = [];
   private readonly rr = new DnsRr();
   private readonly scratch: Uint8Array;
+  private readonly scratch2: Uint8Array;
 
   constructor(stack: Stack) {
     this.stack = stack;
@@ -100,6 +101,7 @@ export class DnsResolver implements StackApp {
     for (let i = 0; i < cfg.DNS_TABLE_SIZE; i++) this.entries.push(new DnsEntry(this, cfg.DNS_MAX_NAME_LENGTH));
     for (let i = 0; i < cfg.DNS_MAX_REQUESTS; i++) this.requests.push(new DnsRequest());
     this.scratch = new Uint8Array(256);
+    this.scratch2 = new Uint8Array(256);
   }
 
   /** lwIP dns_gethostbyname: ERR_OK with `out.addr` set, ERR_INPROGRESS (callback later), or
@@ -283,7 +285,7 @@ export class DnsResolver implements StackApp {
     if (why === 0) {
       const qEnd = dnsSkipName(b, m, m + DNS_HLEN, end);
       if (qEnd < 0 || qEnd + 4 > end) why = 2;
-      else if (!dnsNameEquals(b, m, m + DNS_HLEN, end, e.qname, e.qlen)
+      else if (!dnsNameEquals(b, m, m + DNS_HLEN, end, e.qname, e.qlen, this.scratch)
         || dnsRd16(b, qEnd) !== DNS_TYPE_A || dnsRd16(b, qEnd + 2) !== DNS_CLASS_IN) why = 4;
       else this.answer(e, b, m, qEnd + 4, end);
     }
@@ -322,8 +324,8 @@ export class DnsResolver implements StackApp {
         i = dnsReadRr(b, dnsSkipName(b, m, i, end), end, this.rr);
         const rr = this.rr;
         if (rr.cls !== DNS_CLASS_IN) continue;
-        const match = cur < 0 ? dnsNameEquals(b, m, nameAt, end, e.qname, e.qlen)
-          : dnsNamesEqual(b, m, nameAt, cur, end, this.scratch);
+        const match = cur < 0 ? dnsNameEquals(b, m, nameAt, end, e.qname, e.qlen, this.scratch)
+          : dnsNamesEqual(b, m, nameAt, cur, end, this.scratch, this.scratch2);
         if (!match) continue;
         if (rr.type === DNS_TYPE_A && rr.rdlen === 4) {
           const t = rr.ttl < ttl ? rr.ttl : ttl;

@@ -81,6 +81,7 @@ export class MdnsResponder implements StackApp {
   private renameCount = 1;
   private pcb: UdpPcb | null = null;
   private readonly wireName = new Uint8Array(80);
+  private readonly scratch = new Uint8Array(256);
   private nlen = 0;
   private deadline = 0;
   private sent = 0;
@@ -228,7 +229,7 @@ export class MdnsResponder implements StackApp {
       const cls = dnsRd16(b, i + 2);
       i += 4;
       if ((type === DNS_TYPE_A || type === DNS_TYPE_ANY) && (cls & 0x7fff) === DNS_CLASS_IN
-        && dnsNameEquals(b, m, at, end, this.wireName, this.nlen)) {
+        && dnsNameEquals(b, m, at, end, this.wireName, this.nlen, this.scratch)) {
         ask = true;
         if ((cls & QU_BIT) !== 0) qu = true;
       }
@@ -245,7 +246,7 @@ export class MdnsResponder implements StackApp {
         if (j < 0) { st.malformed++; st.drop++; return; }
         const rr = this.rr;
         if (k >= dnsAnCount(b, m) && rr.type === DNS_TYPE_A && rr.rdlen === 4
-          && dnsNameEquals(b, m, at, end, this.wireName, this.nlen)) {
+          && dnsNameEquals(b, m, at, end, this.wireName, this.nlen, this.scratch)) {
           probe = true;
           if (this.state === MDNS_PROBING) this.tieBreak(dnsRd32(b, rr.rdata));
         }
@@ -296,7 +297,7 @@ export class MdnsResponder implements StackApp {
       if (i < 0) { st.malformed++; st.drop++; return; }
       const rr = this.rr;
       if (rr.type !== DNS_TYPE_A || (rr.cls & 0x7fff) !== DNS_CLASS_IN || rr.rdlen !== 4) continue;
-      if (!dnsNameEquals(b, m, at, end, this.wireName, this.nlen)) continue;
+      if (!dnsNameEquals(b, m, at, end, this.wireName, this.nlen, this.scratch)) continue;
       if (dnsRd32(b, rr.rdata) === this.stack.netif.ip) continue;
       this.conflict();
       return;
