@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { have, sh, ipCmd, waitFor } from './netns.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
@@ -25,10 +26,6 @@ const KERNEL = '10.203.0.1';
 const HOSTNAME = 'xs-lan-' + process.pid;
 const T1 = 6;
 const T2 = 12;
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v ' + cmd], { stdio: 'ignore' }).status === 0;
-}
 
 /** Why the suite cannot run, or ''. Root without dnsmasq is not a reason: that fails. */
 function skipReason(): string {
@@ -56,25 +53,6 @@ function nsStart(args: string[]): Proc {
 async function stop(p: Proc): Promise<number> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   return p.exit;
-}
-
-function sh(args: string[]): { status: number; out: string } {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  return { status: r.status ?? 1, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
-
-function ipCmd(...args: string[]): void {
-  const r = sh(['ip', ...args]);
-  if (r.status !== 0) throw new Error('ip ' + args.join(' ') + ': ' + r.out);
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
 }
 
 /** A legacy unicast mDNS query (RFC 6762 §6.7) for NAME from the kernel side; the answered address. */
