@@ -189,7 +189,8 @@ export class Esp32Driver implements NetDriver {
 }
 
 export interface Esp32HalOptions {
-  /** 'sta' (Wi-Fi station; connect it with Moddable's `wifi` module first) or 'eth'. Default 'sta'. */
+  /** 'sta' (Wi-Fi station; join with Moddable's `wifi` module first, the HAL re-joins after a
+   *  loss) or 'eth' (the driver the manifest's defines.xstcp.eth names). Default 'sta'. */
   interface?: 'sta' | 'eth';
   /** Longest the scheduler sleeps when no timer is due sooner, ms. Default 1000. */
   maxSleepMs?: number;
