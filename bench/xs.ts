@@ -98,7 +98,7 @@ async function heapOf(w: XsnapWorker, services: boolean, notes: string[]): Promi
  * Heap cost of the LAN services (DHCP client + DNS resolver + mDNS responder) on XS: slots and
  * chunk bytes of a stack with 4 connections, before and after starting them (same method as heapOf).
  */
-export async function measureLanHeap(): Promise<{ slots: number; chunkBytes: number; bytes: number }> {
+export async function measureLanHeap(): Promise<{ slots: number; chunkBytes: number; bytes: number; renewSlots: number; renewComputrons: number; renewGc: boolean }> {
   const entry = fileURLToPath(new URL('./xs_entry.js', import.meta.url));
   const code = await bundleIife(entry, 'XsTcpBench');
   const w = XsnapWorker.start('xs-tcp-bench-lan');
@@ -116,7 +116,13 @@ export async function measureLanHeap(): Promise<{ slots: number; chunkBytes: num
     const chunk = (c: Record<string, number>) => c.bufferBytes + c.arrayBytes + c.stringBytes;
     const slots = h1.meter.currentHeapCount - h0.meter.currentHeapCount;
     const chunkBytes = chunk(c1) - chunk(c0);
-    return { slots, chunkBytes, bytes: slots * SLOT_BYTES_ESP32 + chunkBytes };
+    // the DHCP steady path: renewals (REQUEST out, ACK in) allocate nothing
+    const st = await w.call('XsTcpBench.renewSetup()');
+    if (st.text !== 'BOUND') throw new Error('renewal bench: client ' + st.text);
+    await w.call('XsTcpBench.renewRun(3)');
+    const d = await diffRun(w, 'renewRun', 10, 30);
+    if (d.out2 - d.out1 !== 30) throw new Error('renewal bench: ' + (d.out2 - d.out1) + ' of 30 renewals');
+    return { slots, chunkBytes, bytes: slots * SLOT_BYTES_ESP32 + chunkBytes, renewSlots: d.slots / d.units, renewComputrons: Math.round(d.compute / d.units), renewGc: d.gcSeen };
   } finally {
     await w.close();
   }
@@ -284,7 +290,8 @@ export async function run(): Promise<BenchResult> {
   const lan = await measureLanHeap();
   rows.push(['DHCP + DNS + mDNS started on that stack, bytes', fmtInt(lan.bytes)]);
   rows.push(['  slots / chunk bytes', fmtInt(lan.slots) + ' / ' + fmtInt(lan.chunkBytes)]);
+  rows.push(['DHCP renewal (60 s of ticks, REQUEST, ARP, ACK): slots / computrons', fmt(lan.renewSlots, 2) + ' / ' + fmtInt(lan.renewComputrons)]);
   for (const n of notes) rows.push(['note', n]);
-  const json: Record<string, number> = { ...f, lanHeapSlots: lan.slots, lanHeapChunkBytes: lan.chunkBytes, lanHeapBytes: lan.bytes };
+  const json: Record<string, number> = { ...f, lanHeapSlots: lan.slots, lanHeapChunkBytes: lan.chunkBytes, lanHeapBytes: lan.bytes, dhcpRenewSlots: lan.renewSlots, dhcpRenewComputrons: lan.renewComputrons };
   return { rows, json };
 }
