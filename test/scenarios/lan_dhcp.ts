@@ -112,6 +112,16 @@ export function scenarioDhcpLease(): ScenarioResult {
   c.eq(dhcp_renew(a), ERR_OK, 'dhcp_renew');
   net.run(200);
   c.eq(dhcp.stateName, 'BOUND', 'renewed on demand');
+  // the server answers a renewal with another address: probed (RFC 5227), then taken; the
+  // connection on the old address is aborted
+  const conn2 = echoConn(l, 'conn2');
+  c.ok(conn2.connected, 'a second connection');
+  srv.moveTo = ip('10.0.0.60');
+  c.eq(dhcp_renew(a), ERR_OK, 'dhcp_renew (moved)');
+  c.ok(net.runUntil(() => a.netif.ip === ip('10.0.0.60'), 10000), 'moved to the new address');
+  c.eq(conn2.errCode, ERR_ABRT, 'the connection on the old address got ERR_ABRT');
+  abortPeer(l.p);
+  srv.moveTo = 0;
   c.eq(dhcp_release(a), ERR_OK, 'dhcp_release');
   net.run(100);
   c.eq(times(srv.dhcpLog, 'RELEASE').length, 1, 'DHCPRELEASE sent');

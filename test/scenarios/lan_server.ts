@@ -23,6 +23,8 @@ export class LanServer {
   t1 = 0;
   t2 = 0;
   nextIp = ip('10.0.0.50');
+  /** When set, a renewal is ACKed with this address instead (the server moved us). */
+  moveTo = 0;
   /** DHCP messages received: 'DISCOVER@t', 'REQUEST(renew)@t' ... */
   readonly dhcpLog: string[] = [];
   readonly dnsServers = [SERVER_IP];
@@ -96,6 +98,7 @@ export class LanServer {
       this.reply(2, xid, y, mac, m);
     } else if (type === 3) {
       const want = ciaddr !== 0 ? ciaddr : req;
+      if (ciaddr !== 0 && this.moveTo !== 0) { this.leases[key] = this.moveTo; this.reply(5, xid, this.moveTo, mac, m); return; }
       if (this.dhcpMode === 'nak' || want !== this.leases[key]) this.reply(6, xid, 0, mac, m);
       else this.reply(5, xid, want, mac, m);
     } else if (type === 4) {

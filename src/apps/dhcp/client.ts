@@ -596,7 +596,10 @@ export class DhcpClient implements StackApp {
     }
     b[i++] = OPT_END;
     // RENEWING (and RELEASE) go to the server; everything else is broadcast (§4.4.4)
-    const unicast = (type === DHCPRELEASE || (type === DHCPREQUEST && s === DHCP_RENEWING));
+    // A RELEASE is unicast only when ARP already knows the server: the address is dropped right
+    // after it, and with it any packet still waiting for ARP (so it goes broadcast instead).
+    const unicast = (type === DHCPREQUEST && s === DHCP_RENEWING)
+      || (type === DHCPRELEASE && stack.arp.lookup(this.serverId) !== null);
     const dst = unicast ? this.serverId : 0xffffffff;
     if (udp_sendto(pcb, p, dst, DHCP_SERVER_PORT) === ERR_OK) this.stats.xmit++;
     pbuf_free(p);
