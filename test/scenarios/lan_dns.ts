@@ -119,7 +119,17 @@ export function scenarioMdns(): ScenarioResult {
   net.run(100);
   c.ok(srv.mdnsSeen.length === seen + 3 && srv.mdnsSeen[seen + 2].unicast && srv.mdnsSeen[seen + 2].id === 0x1234,
     'legacy query answered by unicast with its id');
-  // another host claims the name: probe again, it answers the probes: rename to xs-tcp-2
+  // a flood of legacy queries: at most 8 unicast answers a second
+  net.run(1000);
+  const flood0 = srv.mdnsSeen.length;
+  const rl0 = st.rateLimited;
+  for (let i = 0; i < 30; i++) srv.mdnsQuery('xs-tcp.local', 40001, false, i);
+  net.run(100);
+  c.eq(srv.mdnsSeen.length - flood0, 8, 'unicast answers to a query flood bounded');
+  c.eq(st.rateLimited - rl0, 22, 'the rest counted');
+  net.run(1000);
+  seen = srv.mdnsSeen.length;
+    // another host claims the name: probe again, it answers the probes: rename to xs-tcp-2
   srv.mdnsOwn = { name: 'xs-tcp.local', addr: ip('10.0.0.77') };
   srv.mdnsClaim('xs-tcp.local', ip('10.0.0.77'), false);
   c.ok(net.runUntil(() => r.name === 'xs-tcp-2' && r.stateName === 'RUNNING', 10000), 'renamed to xs-tcp-2 and running');

@@ -39,6 +39,9 @@ const TTL_LEGACY = 10;
 const PROBE_INTERVAL = 250;
 const ANNOUNCE_INTERVAL = 1000;
 const RATE_LIMIT_MS = 1000;
+/** Unicast answers (QU, legacy) per second: §6 limits multicast only, this bounds what a flood of
+ *  queries can make us send. */
+const UNICAST_PER_SECOND = 8;
 const LOSE_WAIT_MS = 1000;
 const CONFLICT_BURST = 15;
 const CONFLICT_WINDOW_MS = 10000;
@@ -86,6 +89,8 @@ export class MdnsResponder implements StackApp {
   private deadline = 0;
   private sent = 0;
   private lastMulticast = -RATE_LIMIT_MS;
+  private unicastWindow = 0;
+  private unicastSent = 0;
   private conflictWindow = 0;
   private conflictsInWindow = 0;
   private readonly rr = new DnsRr();
@@ -254,6 +259,11 @@ export class MdnsResponder implements StackApp {
     }
     if (!ask || this.state === MDNS_PROBING) return;
     const now = this.stack.core.now;
+    if (port !== MDNS_PORT || (qu && !probe)) {
+      if (now - this.unicastWindow >= RATE_LIMIT_MS) { this.unicastWindow = now; this.unicastSent = 0; }
+      if (this.unicastSent >= UNICAST_PER_SECOND) { st.rateLimited++; return; }
+      this.unicastSent++;
+    }
     if (port !== MDNS_PORT) {
       // §6.7 legacy unicast: a plain DNS resolver asking 224.0.0.251 from its own port
       this.sendAnswer(dnsId(b, m), src, port, true);
