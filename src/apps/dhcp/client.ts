@@ -28,20 +28,21 @@ import {
   OPT_HOSTNAME, OPT_END, OPT_SUBNET_MASK, OPT_ROUTER, OPT_DNS, OPT_LEASE_TIME, OPT_T1, OPT_T2,
 } from '../../wire/dhcp.js';
 
+/** States (RFC 2131 figure 5). INIT and INIT-REBOOT are not held: their message goes out at once
+ *  and the client is then SELECTING or REBOOTING. */
 export const DHCP_OFF = 0;
-export const DHCP_INIT = 1;
-export const DHCP_SELECTING = 2;
-export const DHCP_REQUESTING = 3;
-export const DHCP_CHECKING = 4;
-export const DHCP_BOUND = 5;
-export const DHCP_RENEWING = 6;
-export const DHCP_REBINDING = 7;
-export const DHCP_INIT_REBOOT = 8;
-export const DHCP_REBOOTING = 9;
+export const DHCP_SELECTING = 1;
+export const DHCP_REQUESTING = 2;
+/** ACKed, the address being probed (RFC 5227 §2.1) before use. */
+export const DHCP_CHECKING = 3;
+export const DHCP_BOUND = 4;
+export const DHCP_RENEWING = 5;
+export const DHCP_REBINDING = 6;
+export const DHCP_REBOOTING = 7;
 /** Waiting: after a NAK or a DECLINE, or for the link to come up. */
-export const DHCP_BACKING_OFF = 10;
-export const DHCP_STATE_NAMES = ['OFF', 'INIT', 'SELECTING', 'REQUESTING', 'CHECKING', 'BOUND', 'RENEWING',
-  'REBINDING', 'INIT_REBOOT', 'REBOOTING', 'BACKING_OFF'];
+export const DHCP_BACKING_OFF = 8;
+export const DHCP_STATE_NAMES = ['OFF', 'SELECTING', 'REQUESTING', 'CHECKING', 'BOUND', 'RENEWING', 'REBINDING',
+  'REBOOTING', 'BACKING_OFF'];
 
 /** Status callback events. */
 export const DHCP_EVENT_BOUND = 1;
