@@ -330,12 +330,6 @@ export class Etharp {
     return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip, 0);
   }
 
-  /** RFC 5227 §2.3 announcement of `ip` before it is ours (sender = target = `ip`). */
-  announceAddr(ip: number): Err {
-    if (ip === 0 || !this.netif.up) return ERR_OK;
-    return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip, ip);
-  }
-
   /**
    * An address being probed (RFC 5227 §2.1.1), 0 for none: any ARP frame from another station
    * whose sender is this address, or a probe of its own for it, calls `onConflict`.
