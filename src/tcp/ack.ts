@@ -1,4 +1,7 @@
-/** The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing. */
+/**
+ * The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC
+ * 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing.
+ */
 import { rttSample } from './rtt.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';

@@ -1,4 +1,9 @@
-/** Segment arrival (RFC 9293 §3.10.7): demultiplexing, CLOSED, LISTEN and SYN-SENT, the sequence check (first step, RFC 7323 §4.3 ... RFC 5961 §5) and RST (second step, RFC 5961 §3.2), plus ICMP errors (RFC 1122 §4.2.3.9, RFC 5927). */
+/**
+ * Segment arrival (RFC 9293 §3.10.7): demultiplexing, CLOSED (§3.10.7.1), LISTEN (§3.10.7.2) and
+ * SYN-SENT (§3.10.7.3), then for the other states (§3.10.7.4) the sequence check (first step,
+ * with RFC 5961 §4-5 challenge ACKs) and RST (second step, RFC 5961 §3.2); the later steps are in
+ * ack.ts and recv.ts. ICMP errors for a connection arrive here too (RFC 1122 §4.2.3.9, RFC 5927).
+ */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';

@@ -1,4 +1,7 @@
-/** The out-of-order queue (RFC 9293 §3.10.7.4 seventh step, RFC 5681 §4.2 immediate ACKs): segments beyond RCV.NXT wait here until the hole fills. */
+/**
+ * The out-of-order queue (RFC 9293 §3.10.7.4 seventh step, RFC 5681 §4.2 immediate ACKs): segments
+ * beyond RCV.NXT wait here until the hole fills.
+ */
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_realloc, pbuf_cat } from '../core/pbuf.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';

@@ -1,4 +1,8 @@
-/** Output: connect, queueing written data (tcp_write), the receive window the application opens (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance). */
+/**
+ * Output: connect, queueing written data (tcp_write), the receive window the application opens
+ * (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval
+ * (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance).
+ */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {

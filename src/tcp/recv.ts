@@ -1,4 +1,7 @@
-/** Receiving: the seventh (segment text) and eighth (FIN) steps of RFC 9293 §3.10.7.4, and the hand-over to the application (tcp_recv, tcp_sent callbacks). */
+/**
+ * Receiving: the seventh (segment text) and eighth (FIN) steps of RFC 9293 §3.10.7.4, and the
+ * hand-over to the application (tcp_recv, tcp_sent callbacks).
+ */
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_cat } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT } from '../core/err.js';

@@ -1,4 +1,7 @@
-/** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+/**
+ * The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace,
+ * initial sequence numbers (RFC 6528), ephemeral ports, bind and listen.
+ */
 import { EphemeralPorts } from '../core/ports.js';
 import { newReno } from './cc.js';
 import type { CongestionController } from './cc.js';
