@@ -6,14 +6,14 @@
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
   ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_RTE, ERR_ABRT, ERR_ISCONN, ERR_ARG,
 } from '../core/err.js';
 import type { Err } from '../core/err.js';
-import { seqLt, seqGt, seqGeq } from '../core/seq.js';
+import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
   tcpWriteHeader, tcpWriteOptMss, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
@@ -257,6 +257,7 @@ export abstract class TcpOutput extends TcpTable {
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let seg = pcb.unsent;
     let sentAny = false;
+    const gen = pcb.gen;
     while (seg !== null) {
       const offsetInWnd = (seg.seqno - pcb.sndUna) | 0;
       if (offsetInWnd + seg.len > wnd) {
@@ -279,15 +280,18 @@ export abstract class TcpOutput extends TcpTable {
       // Nagle (RFC 896, RFC 1122 §4.2.3.4) in Minshall's variant (as Linux): hold a small last
       // segment only while a previous small segment is unacknowledged. Classic Nagle would hold the
       // small tail of every write behind the receiver's delayed ACK of the full segments before it
-      // (a 200 ms stall per write)
+      // (a 200 ms stall per write). A segment at or before SND.SML is a retransmission after a
+      // timeout (go-back-N): the unacknowledged small segment is this one, and holding it would stall
       if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna)) {
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && seqLeq(pcb.sndSml, seg.seqno)) {
         break;
       }
       pcb.unsent = seg.next;
       if (pcb.unsent === null) pcb.unsentTail = null;
       this.moveToUnacked(pcb, seg);
       this.sendSeg(pcb, seg);
+      // reentrant input inside transmit() may have ended the connection
+      if (pcb.gen !== gen) return ERR_OK;
       sentAny = true;
       seg = pcb.unsent;
     }
@@ -362,13 +366,15 @@ export abstract class TcpOutput extends TcpTable {
     }
     let flags = seg.flags;
     if (!(syn && pcb.state === SYN_SENT)) flags |= TCP_ACK;
-    this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
+    // the send state is brought up to date before the segment leaves: the peer's answer may be
+    // processed inside transmit() (reentrant input) and must find its ACK acceptable
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
     if (seg.len > 0 && seg.len < pcb.mss && seqGt(end, pcb.sndSml)) pcb.sndSml = end;
     if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
     if (seqGt(pcb.sndNxt, pcb.sndMax)) pcb.sndMax = pcb.sndNxt;
     if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
     pcb.persistAt = NO_TIME;
+    this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
   }
 
   /** Writes the TCP header in front of `p`'s payload, sends it, and restores `p`. */
@@ -387,13 +393,18 @@ export abstract class TcpOutput extends TcpTable {
     const sum = tcpChecksum(p, p.totLen, pcb.localIp, pcb.remoteIp);
     p.buf[p.off + 16] = sum >>> 8;
     p.buf[p.off + 17] = sum & 0xff;
-    this.core.stats.tcp.xmit++;
-    this.ip.output(p, pcb.localIp, pcb.remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
-    pbuf_remove_header(p, hdrLen);
+    // the ACK owed is paid before the segment leaves: what arrives inside transmit() (reentrant
+    // input) may owe a new one, which must not be cleared afterwards
     if (flags & TCP_ACK) {
       pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
       pcb.delackAt = NO_TIME;
     }
+    this.core.stats.tcp.xmit++;
+    // held across transmit(): reentrant input may acknowledge and free the segment meanwhile
+    pbuf_ref(p);
+    this.ip.output(p, pcb.localIp, pcb.remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
+    pbuf_remove_header(p, hdrLen);
+    pbuf_free(p);
   }
 
   /**
