@@ -5,7 +5,7 @@
  * counting ticks. "Before" is the fixed-period policy the schedulers had: a tick every 5 ms on the
  * host (10 ms on the ESP32), whatever is due.
  */
-import { MockNet } from '../hal/mock/net.js';
+import { MockNet } from '../tools/mocknet.js';
 import { MAX_SLEEP_MS, sleepFor } from '../hal/deadline.js';
 import type { Stack } from '../src/api/stack.js';
 import {

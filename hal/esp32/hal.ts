@@ -19,7 +19,7 @@ import Timer from 'timer';
 import type { TimerId } from 'timer';
 import Time from 'time';
 import EthHal from 'ethhal';
-import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../hal.js';
+import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../../src/hal.js';
 import { MAX_SLEEP_MS, sleepFor } from '../deadline.js';
 
 /** Largest frame: MTU 1500 + Ethernet header 14 (+ a VLAN tag's 4, which the stack then drops). */
@@ -189,7 +189,8 @@ export class Esp32Driver implements NetDriver {
 }
 
 export interface Esp32HalOptions {
-  /** 'sta' (Wi-Fi station; connect it with Moddable's `wifi` module first) or 'eth'. Default 'sta'. */
+  /** 'sta' (Wi-Fi station; join with Moddable's `wifi` module first, the HAL re-joins after a
+   *  loss) or 'eth' (the driver the manifest's defines.xstcp.eth names). Default 'sta'. */
   interface?: 'sta' | 'eth';
   /** Longest the scheduler sleeps when no timer is due sooner, ms. Default 1000. */
   maxSleepMs?: number;

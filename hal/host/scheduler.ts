@@ -5,7 +5,7 @@
  * the ACKs, window updates and output that caused go out at once. An idle stack wakes only for its
  * timers. Ticks never nest: a poke during a tick is covered by the deadline that tick returns.
  */
-import type { Clock, Scheduler } from '../hal.js';
+import type { Clock, Scheduler } from '../../src/hal.js';
 import { MAX_SLEEP_MS, sleepFor } from '../deadline.js';
 
 export interface HostSchedulerOptions {

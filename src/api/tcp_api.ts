@@ -14,9 +14,10 @@
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_ARG, ERR_CLSD, ERR_CONN, ERR_VAL, ERR_ABRT } from '../core/err.js';
 import { ip4Of, ip4ToString } from '../core/ip4addr.js';
-import { TcpLayer, TcpTraceInfo } from '../tcp/tcp.js';
+import { TcpTraceInfo } from '../tcp/tcp.js';
 import type { NetstatRow } from './diag.js';
 import { TcpPcb, Tcb, TcpListen } from '../tcp/tcb.js';
+import type { TcpOps } from '../tcp/tcb.js';
 import type {
   TcpAcceptFn, TcpConnectedFn, TcpErrFn, TcpPollFn, TcpRecvFn, TcpSentFn,
 } from '../tcp/tcb.js';
@@ -35,7 +36,7 @@ export {
 
 /** The layer behind a handle, for a call that may queue work or arm a timer: the scheduler is told
  *  (Stack.setWorkHook) so that it does not sleep through it. */
-function layerOf(pcb: TcpPcb): TcpLayer {
+function layerOf(pcb: TcpPcb): TcpOps {
   const layer = pcb.layer;
   layer.core.wake();
   return layer;

@@ -5,7 +5,7 @@
 import type { StackConfig } from './config.js';
 import { PbufPool } from './pbuf.js';
 import { StackStats } from './stats.js';
-import type { RandomSource } from '../../hal/hal.js';
+import type { RandomSource } from '../hal.js';
 
 export class StackCore {
   readonly config: StackConfig;

@@ -6,7 +6,7 @@
  * then walks the range in order from where the last allocation stopped (lwIP's way), skipping
  * ports the transport reports in use.
  */
-import type { RandomSource } from '../../hal/hal.js';
+import type { RandomSource } from '../hal.js';
 
 export class EphemeralPorts {
   readonly lo: number;

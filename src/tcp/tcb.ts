@@ -4,9 +4,8 @@
  * small object per connection, whose link to the pool entry is cut when the connection is freed, so
  * a stale reference can never reach the entry's next user (every API call on it returns ERR_CLSD).
  */
-// type-only: erased at run time, so no module cycle with tcp.ts
-import type { TcpLayer } from './tcp.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
+import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import type { Err } from '../core/err.js';
 import { CLOSED } from './constants.js';
@@ -18,14 +17,35 @@ export type TcpPollFn = (arg: any, pcb: TcpPcb) => Err;
 export type TcpAcceptFn = (arg: any, newpcb: TcpPcb | null, err: Err) => Err;
 export type TcpConnectedFn = (arg: any, pcb: TcpPcb, err: Err) => Err;
 
+/**
+ * The operations the raw API (src/api/tcp_api.ts) calls on the TCP layer behind a handle. TcpLayer
+ * (tcp.ts) implements them; they are declared here, beside the handle, so that this file needs
+ * nothing from tcp.ts and the layer's modules form no import cycle.
+ */
+export interface TcpOps {
+  readonly core: StackCore;
+  bind(pcb: Tcb, ip: number, port: number): Err;
+  listen(pcb: Tcb, backlog: number, handle: TcpPcb): TcpListen | null;
+  closeListener(l: TcpListen): void;
+  connect(pcb: Tcb, ip: number, port: number): Err;
+  write(pcb: Tcb, data: Uint8Array, len: number, apiflags: number, offset: number): Err;
+  output(pcb: Tcb): Err;
+  recved(pcb: Tcb, len: number): void;
+  close(pcb: Tcb): Err;
+  shutdown(pcb: Tcb, rx: boolean, tx: boolean): Err;
+  abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void;
+  backlogDelayed(pcb: Tcb): void;
+  leaveBacklog(pcb: Tcb): void;
+}
+
 /** The application's handle on a connection or listener. */
 export class TcpPcb {
   /** The pool entry while the connection lives; null once it is freed. */
   conn: Tcb | null = null;
   listener: TcpListen | null = null;
-  /** The stack this handle belongs to (opaque to applications). */
-  readonly layer: TcpLayer;
-  constructor(layer: TcpLayer) { this.layer = layer; }
+  /** The stack's TCP layer this handle belongs to (opaque to applications). */
+  readonly layer: TcpOps;
+  constructor(layer: TcpOps) { this.layer = layer; }
 }
 
 /** A segment descriptor: queued for sending, sent and unacknowledged, or received out of order. */

@@ -14,6 +14,7 @@ import type { Err } from '../core/err.js';
 import type { IpProtocolHandler } from '../ipv4/ip4.js';
 import { TCP_FIN } from '../wire/tcp.js';
 import { Tcb, TcpListen, TcpPcb } from './tcb.js';
+import type { TcpOps } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
   TIME_WAIT, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_TXCLOSED, CAUSE_API,
@@ -25,7 +26,7 @@ import { TcpInput } from './input.js';
 export { TcpTraceInfo } from './table.js';
 
 
-export class TcpLayer extends TcpInput implements IpProtocolHandler {
+export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
   newHandle(): TcpPcb {
     return new TcpPcb(this);
   }

@@ -21,7 +21,7 @@ import {
 import { pbuf_free } from '../../src/core/pbuf.js';
 import { ip4FromString } from '../../src/core/ip4addr.js';
 import type { Stack } from '../../src/api/stack.js';
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import { assertPoolsFull } from '../helpers/pools.js';
 import {
   setup, established, activeEstablished, listen, connect, stateOf, sq, patternBytes, FAST,

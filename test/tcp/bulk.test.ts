@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { MockNet, type MockNetOptions } from '../../hal/mock/net.js';
+import { MockNet, type MockNetOptions } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import {

@@ -6,7 +6,7 @@
  * Afterwards every connection is aborted or timed out and every pool must be back to full.
  */
 import assert from 'node:assert/strict';
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { tcp_abort, tcp_close, netstat, tcp_set_trace, TCP_STATE_NAMES } from '../../src/api/tcp_api.js';
 import { TcpPeer, listen } from '../helpers/tcppeer.js';

@@ -3,7 +3,7 @@
  * TIME_WAIT expiry, and a lossy bulk transfer. The detailed per-transition suites live in tcp-*.test.ts.
  */
 import assert from 'node:assert/strict';
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import {
   tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_connect, tcp_recv, tcp_recved, tcp_write, tcp_close,
