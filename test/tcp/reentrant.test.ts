@@ -16,7 +16,7 @@ import { pbuf_free, pbuf_copy_partial } from '../../src/core/pbuf.js';
 import type { Pbuf } from '../../src/core/pbuf.js';
 import { ERR_OK } from '../../src/core/err.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { FrameChain, FrameSink, NetDriver } from '../../hal/hal.js';
+import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { VirtualClock } from '../../hal/mock/clock.js';
 import { mockMac } from '../../hal/mock/wire.js';
 import { assertPoolsFull } from '../helpers/pools.js';
