@@ -13,7 +13,7 @@ import {
   ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_RTE, ERR_ABRT, ERR_ISCONN, ERR_ARG,
 } from '../core/err.js';
 import type { Err } from '../core/err.js';
-import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
+import { seqLt, seqGt, seqGeq } from '../core/seq.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
   tcpWriteHeader, tcpWriteOptMss, tcpSetChksum, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
@@ -280,10 +280,11 @@ export abstract class TcpOutput extends TcpTable {
       // Nagle (RFC 896, RFC 1122 §4.2.3.4) in Minshall's variant (as Linux): hold a small last
       // segment only while a previous small segment is unacknowledged. Classic Nagle would hold the
       // small tail of every write behind the receiver's delayed ACK of the full segments before it
-      // (a 200 ms stall per write). A segment at or before SND.SML is a retransmission after a
-      // timeout (go-back-N): the unacknowledged small segment is this one, and holding it would stall
+      // (a 200 ms stall per write). As Linux's tcp_minshall_check, a small segment "sent" beyond
+      // SND.NXT does not count: after a timeout pulled everything back to resend (go-back-N), that
+      // segment is the one being resent, and holding it with nothing in flight would stall forever
       if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && seqLeq(pcb.sndSml, seg.seqno)) {
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && !seqGt(pcb.sndSml, pcb.sndNxt)) {
         break;
       }
       pcb.unsent = seg.next;
