@@ -128,6 +128,12 @@ export interface StackConfig {
   TCP_SND_QUEUELEN: number;
   /** Out-of-order segments held per connection (lwIP TCP_OOSEQ_MAX_PBUFS). Default 8. */
   TCP_OOSEQ_MAX_SEGS: number;
+  /** Segments the TCP input path can process at once, one inside another (a driver that delivers
+   *  our own transmitted frames back into the stack before transmit() returns, such as a
+   *  synchronous loopback, nests one level per frame). Each level is one preallocated segment
+   *  descriptor of about 20 slots; a segment arriving deeper is dropped and counted (stats.tcp.drop
+   *  and memerr). Default 4. */
+  TCP_INPUT_NEST_MAX: number;
   /** Maximum segment lifetime, ms; TIME_WAIT lasts 2 x TCP_MSL (lwIP TCP_MSL). Default 60000. */
   TCP_MSL: number;
   /** Retransmissions of a data segment before the connection is given up with ERR_TIMEOUT via tcp_err
@@ -287,6 +293,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_SND_BUF: 8192,
   TCP_SND_QUEUELEN: 16,
   TCP_OOSEQ_MAX_SEGS: 8,
+  TCP_INPUT_NEST_MAX: 4,
   TCP_MSL: 60000,
   TCP_MAXRTX: 12,
   TCP_SYNMAXRTX: 6,
@@ -374,6 +381,7 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.TCP_SND_BUF >= cfg.TCP_MSS, 'TCP_SND_BUF must be at least TCP_MSS');
   need(cfg.TCP_SND_QUEUELEN >= 2, 'TCP_SND_QUEUELEN must be at least 2');
   need(cfg.MEMP_NUM_TCP_PCB >= 1, 'MEMP_NUM_TCP_PCB must be at least 1');
+  need(cfg.TCP_INPUT_NEST_MAX >= 1, 'TCP_INPUT_NEST_MAX must be at least 1');
   need(cfg.MEMP_NUM_TCP_SEG >= cfg.TCP_SND_QUEUELEN, 'MEMP_NUM_TCP_SEG must be at least TCP_SND_QUEUELEN');
   need(cfg.TCP_RTO_MIN >= 1 && cfg.TCP_RTO_MIN <= cfg.TCP_RTO_INITIAL && cfg.TCP_RTO_INITIAL <= cfg.TCP_RTO_MAX,
     'need 1 <= TCP_RTO_MIN <= TCP_RTO_INITIAL <= TCP_RTO_MAX');

@@ -214,9 +214,12 @@ export class Etharp {
     e.ctime = this.core.now;
     e.tries = 1;
     e.lastRequest = this.core.now;
+    // queued before the request leaves: a driver that answers inside transmit() (a synchronous
+    // loopback) brings the reply, and the queue flush, before sendRequest returns
+    const err = this.enqueue(e, p);
     this.sendRequest(ip, null);
     this.core.wake(); // a retry timer now runs: a sleeping scheduler must look again
-    return this.enqueue(e, p);
+    return err;
   }
 
   /** Queues a copy of `p` on a pending entry; at ARP_QUEUE_LEN the oldest copy gives way. */

@@ -1,4 +1,7 @@
-/** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+/**
+ * The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace,
+ * initial sequence numbers (RFC 6528), ephemeral ports, bind and listen.
+ */
 import { EphemeralPorts } from '../core/ports.js';
 import { newReno } from './cc.js';
 import type { CongestionController } from './cc.js';
@@ -11,7 +14,7 @@ import { TokenBucket } from '../core/ratelimit.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
-import { TcpSegInfo } from '../wire/tcp.js';
+import { InSeg } from './inseg.js';
 import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
@@ -51,18 +54,10 @@ export abstract class TcpTable {
   protected nActive = 0;
   protected readonly listeners: TcpListen[];
   protected nListeners = 0;
-  /** The parsed header of the segment being processed. */
-  protected readonly seg = new TcpSegInfo();
-  /** Data octets of the segment being processed (after trimming), and its payload. */
-  protected segLen = 0;
-  protected segP: Pbuf | null = null;
-  protected segSrc = 0;
-  /** Sequence number a FIN on the current segment occupies. */
-  protected segFinSeq = 0;
-  protected segDst = 0;
-  /** In-order data gathered while processing one segment, handed to the application once. */
-  protected recvData: Pbuf | null = null;
-  protected recvFin = false;
+  /** The segments being processed, one per nesting level of the input path (inseg.ts), and how
+   *  many levels are in use. */
+  protected readonly inSegs: InSeg[];
+  protected inDepth = 0;
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
   protected readonly ports: EphemeralPorts;
@@ -87,6 +82,8 @@ export abstract class TcpTable {
     this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
     this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
+    this.inSegs = new Array<InSeg>(cfg.TCP_INPUT_NEST_MAX);
+    for (let i = 0; i < cfg.TCP_INPUT_NEST_MAX; i++) this.inSegs[i] = new InSeg();
     this.isnKey = new Uint32Array(4);
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
     this.invalidAckLimit = new TokenBucket(0, 1);

@@ -1,4 +1,7 @@
-/** Timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), keepalive (RFC 1122 §4.2.3.6), delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.6.1) and FIN_WAIT_2. */
+/**
+ * Timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), keepalive (RFC 1122 §4.2.3.6),
+ * delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.6) and FIN_WAIT_2.
+ */
 import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
