@@ -39,7 +39,10 @@ import {
   parseScript, DrillParseError, formatSegment, formatSecs,
   type Script, type DrillEvent, type PacketEvent, type SyscallEvent, type StateEvent, type CommandEvent,
 } from './parse.js';
-import { Sockets, ScriptError, ERRNO, STRERROR, exprText, type Call, type CallResult, type Sock, type Conn } from './sockets.js';
+import { Sockets } from './sockets.js';
+import { ERRNO, STRERROR } from './linux_abi.js';
+import { ScriptError, evalInt, exprText } from './syscall_args.js';
+import type { Call, CallResult, Sock, Conn } from './socket_state.js';
 import { buildTcpFrame, buildArpReply, decodeFrame, F_ACK, F_SYN, type Segment, type TcpOptionSpec } from '../rawpeer.js';
 
 export interface DrillOptions {
@@ -647,7 +650,7 @@ export class DrillRunner {
     if (ev.ret.t !== 'ellipsis') {
       let expected: number;
       try {
-        expected = this.sockets.evalInt(ev.ret, 'the result');
+        expected = evalInt(ev.ret, 'the result');
       } catch (e) {
         throw new Failure(ev.line, ev.text + ': ' + (e as Error).message);
       }
