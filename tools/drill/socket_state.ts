@@ -108,7 +108,7 @@ export function attachConn(conn: Conn): void {
     }
     const n = p.totLen;
     if (arg.shutRd || arg.closed) {
-      // SHUT_RD (seed 004): data arriving later is acknowledged and silently discarded
+      // after SHUT_RD, data arriving later is acknowledged and silently discarded (as on Linux)
       pbuf_free(p);
       tcp_recved(pcb, n);
       return ERR_OK;

@@ -357,7 +357,7 @@ export class Sockets {
             if (b.length <= left) { c.rx.shift(); left -= b.length; } else { c.rx[0] = b.slice(left); left = 0; }
           }
           c.rxBytes -= k;
-          // the application consumed k octets: now the window may reopen (seed 004)
+          // the application consumed k octets: the window, the free receive buffer, may reopen (RFC 9293 §3.8.6)
           if (!c.dead) tcp_recved(c.pcb, k);
           return ok(k);
         }
@@ -419,7 +419,7 @@ export class Sockets {
     const wr = how === SYMBOLS.SHUT_WR || how === SYMBOLS.SHUT_RDWR;
     if (rd && !c.shutRd) {
       c.shutRd = true;
-      // seed 004: what is in the receive buffer is discarded
+      // SHUT_RD discards what the receive buffer holds (as on Linux)
       c.rx.length = 0;
       c.rxBytes = 0;
       const r = tcp_shutdown(c.pcb, true, false);
