@@ -63,7 +63,7 @@ export interface DrillResult {
   log: string[];
 }
 
-/** A failure at a script line. */
+/** A blocking system call written `start...end`, running while later events proceed. */
 interface Pending {
   ev: SyscallEvent;
   call: Call;

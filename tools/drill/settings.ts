@@ -9,6 +9,7 @@ import { ip4FromString } from '../../src/core/ip4addr.js';
 import type { Script } from './parse.js';
 import { Failure } from './failure.js';
 
+/** What the caller of runDrill may set (script options override it). */
 export interface DrillOptions {
   /** Record a trace of every event and segment in `result.log`. */
   verbose?: boolean;
