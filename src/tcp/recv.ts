@@ -46,7 +46,7 @@ export abstract class TcpRecv extends TcpOoseq {
       return;
     }
     const pool = this.core.pbufs;
-    if (this.poolUnderPressure()) {
+    if (pool.freeCount <= this.pressureFreeMax) {   // poolUnderPressure(), inline on the receive path
       this.freeAllOoseq();
       if (this.pcbHeld(pcb) >= this.pcbShare()) {
         // over its share of a scarce pool (TCP_PCB_POOL_SHARE): this connection takes nothing

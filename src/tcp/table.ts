@@ -72,11 +72,15 @@ export abstract class TcpTable {
   reflectionsLimited = 0;
   /** Half-open connections dropped for a new SYN, or because their peer never resolved. */
   halfOpenDropped = 0;
+  /** The pool is under pressure at this many free pbufs or fewer (TCP_POOL_PRESSURE percent of it):
+   *  computed once, since the pool's size and the config are fixed, to keep the receive path short. */
+  protected readonly pressureFreeMax: number;
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
     this.ip = ip;
     const cfg = core.config;
+    this.pressureFreeMax = Math.floor(core.pbufs.pool.avail * cfg.TCP_POOL_PRESSURE / 100);
     this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, () => new Tcb());
     this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, () => new TcpListen());
     this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
@@ -267,8 +271,7 @@ export abstract class TcpTable {
 
   /** The pbuf pool is under pressure: at most TCP_POOL_PRESSURE percent of it is free. */
   protected poolUnderPressure(): boolean {
-    const pool = this.core.pbufs;
-    return pool.freeCount * 100 <= pool.pool.avail * this.core.config.TCP_POOL_PRESSURE;
+    return this.core.pbufs.freeCount <= this.pressureFreeMax;
   }
 
   /** What one connection may hold under pressure (TCP_PCB_POOL_SHARE of the pool, at least 2). */
