@@ -14,6 +14,7 @@
  */
 import config from "mc/config";
 import Timer from "timer";
+import Debug from "debug";
 import {
 	Stack, startEcho, startDiscard, startDaytime, startChargen,
 	netstat, formatNetstat, tcp_set_trace, formatTrace, ERR_OK,
@@ -41,5 +42,10 @@ export default function () {
 			trace(`rx ${sim.driver.rxFrames} tx ${sim.driver.txFrames} tx errors ${sim.driver.txErrors} ring drops ${sim.driver.dropped}\n`);
 		}, seconds * 1000);
 	}
+	// measurement runs (test/moddable/run.sh): collect garbage this often, so that xsbug's
+	// instrument samples of slots and chunks show what is live, not what awaits collection
+	const gcMs = Number(config.gcMs) || 0;
+	if (gcMs > 0)
+		Timer.repeat(() => Debug.gc(), gcMs);
 	trace("xs-tcp: ready\n");
 }
