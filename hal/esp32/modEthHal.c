@@ -149,6 +149,8 @@ static esp_err_t ethhalWiFiInput(void *buffer, uint16_t length, void *eb)
 /* After close: the station's frames are consumed and dropped (the IDF netif is not re-attached). */
 static esp_err_t ethhalWiFiDrop(void *buffer, uint16_t length, void *eb)
 {
+	(void)buffer;
+	(void)length;
 	if (eb)
 		esp_wifi_internal_free_rx_buffer(eb);
 	return ESP_OK;
@@ -157,6 +159,8 @@ static esp_err_t ethhalWiFiDrop(void *buffer, uint16_t length, void *eb)
 static void ethhalWiFiEvent(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
 	EthHal hal = (EthHal)arg;
+	(void)base;
+	(void)data;
 	if (WIFI_EVENT_STA_CONNECTED == id) {
 		/* the IDF's default handler (registered before ours, so run before ours) hands the station's
 		   receive path back to its netif on every association: take it again */
@@ -175,6 +179,7 @@ static void ethhalWiFiEvent(void *arg, esp_event_base_t base, int32_t id, void *
 static esp_err_t ethhalEthInput(esp_eth_handle_t eth, uint8_t *buffer, uint32_t length, void *priv)
 {
 	EthHal hal = gEthHal;
+	(void)eth;
 	if (hal && (hal == (EthHal)priv))
 		ethhalQueue(hal, buffer, length);
 	free(buffer);
@@ -183,6 +188,9 @@ static esp_err_t ethhalEthInput(esp_eth_handle_t eth, uint8_t *buffer, uint32_t 
 
 static esp_err_t ethhalEthDrop(esp_eth_handle_t eth, uint8_t *buffer, uint32_t length, void *priv)
 {
+	(void)eth;
+	(void)length;
+	(void)priv;
 	free(buffer);
 	return ESP_OK;
 }
@@ -190,6 +198,7 @@ static esp_err_t ethhalEthDrop(esp_eth_handle_t eth, uint8_t *buffer, uint32_t l
 static void ethhalEthEvent(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
 	EthHal hal = (EthHal)arg;
+	(void)base;
 	if (data && (*(esp_eth_handle_t *)data != hal->eth))
 		return;
 	if (ETHERNET_EVENT_CONNECTED == id)
@@ -206,6 +215,9 @@ static void ethhalEthEvent(void *arg, esp_event_base_t base, int32_t id, void *d
 static void ethhalDeliver(void *the, void *refcon, uint8_t *message, uint16_t messageLength)
 {
 	EthHal hal = gEthHal;
+	(void)the;
+	(void)message;
+	(void)messageLength;
 	if ((NULL == hal) || (hal != (EthHal)refcon))
 		return;		/* closed after the message was posted */
 	/* clear first: frames queued while JS drains post a new message instead of being stranded */

@@ -73,7 +73,7 @@ configure() {
   local dir=$1 platform=$2; shift 2
   mkdir -p "$WORK/out" && (cd "$REPO/$dir" && mcconfig -d -p "$platform" -o "$WORK/out" "$@") > "$WORK/mcconfig-$platform.log" 2>&1 \
     || { cat "$WORK/mcconfig-$platform.log" >&2; return 1; }
-  find "$WORK/out/tmp" -name makefile -path "*/$platform/*" -newer "$WORK/bundle.log" | head -1 | xargs dirname
+  find "$WORK/out/tmp" -name makefile -path "*/$platform/*" -newer "$WORK/bundle.log" | grep -v '/lib/' | head -1 | xargs dirname
 }
 
 # xsc / xsl warnings: anything either prints with "warning"
@@ -81,7 +81,16 @@ warnings() { grep -i 'warning' "$1" | grep -v '^#' ; grep -i '^### warning' "$1"
 
 step "manifests/lin: mcconfig -d -p lin tap=$TAP ip=$APP_IP/24 gcMs=250 netstatSeconds=0"
 T0=$(date +%s)
-LIN=$(configure manifests/lin lin tap=$TAP ip=$APP_IP/24 gcMs=250 netstatSeconds=0) || die "mcconfig lin"
+LINDIR=manifests/lin
+if [ -n "${XS_TCP_LIN_STACK:-}" ]; then
+  # stack probe: the lin app with creation.stack overridden (mcconfig lets the including manifest win)
+  LINDIR=manifests/.stack-probe
+  mkdir -p "$REPO/$LINDIR"
+  printf '{ "include": ["../lin/manifest.json"], "creation": { "stack": %d } }\n' "$XS_TCP_LIN_STACK" > "$REPO/$LINDIR/manifest.json"
+  echo "creation.stack overridden: $XS_TCP_LIN_STACK slots"
+fi
+LIN=$(configure "$LINDIR" lin tap=$TAP ip=$APP_IP/24 gcMs=250 netstatSeconds=0) || die "mcconfig lin"
+[ -n "${XS_TCP_LIN_STACK:-}" ] && rm -rf "${REPO:?}/$LINDIR"
 make -C "$LIN" -f makefile build > "$WORK/make-lin.log" 2>&1 || { tail -30 "$WORK/make-lin.log"; die "make lin"; }
 MCSO=$(find "$WORK/out/bin" -name mc.so -path '*lin*' | head -1)
 [ -f "$MCSO" ] || die "no mc.so"
@@ -110,9 +119,10 @@ step "checks, the kernel as peer"
 if inns ping -c 3 -W 2 "$APP_IP" > "$WORK/ping.log" 2>&1; then ok "ping: $(grep -o '[0-9]* received' "$WORK/ping.log")"; else cat "$WORK/ping.log"; fail "ping"; fi
 
 head -c 1048576 /dev/urandom > "$WORK/in.bin"
-if timeout 120 ip netns exec "$NS" nc -N "$APP_IP" 7 < "$WORK/in.bin" > "$WORK/out.bin"; then :; fi
+if timeout 60 ip netns exec "$NS" nc -N "$APP_IP" 7 < "$WORK/in.bin" > "$WORK/out.bin"; then :; fi
 A=$(sha256sum < "$WORK/in.bin" | cut -c1-64); B=$(sha256sum < "$WORK/out.bin" | cut -c1-64)
 if [ "$A" = "$B" ]; then ok "1 MiB echo: sha256 $A identical"; else fail "1 MiB echo: sent $A, got $B ($(stat -c %s "$WORK/out.bin") bytes)"; fi
+grep -q 'XS abort' "$WORK/trace.log" && die "XS aborted: $(grep -m1 'XS abort' "$WORK/trace.log" | sed 's/.*XS abort/XS abort/')"
 
 good=0
 for i in $(seq 1 100); do
