@@ -76,8 +76,9 @@ configure() {
   find "$WORK/out/tmp" -name makefile -path "*/$platform/*" -newer "$WORK/bundle.log" | grep -v '/lib/' | head -1 | xargs dirname
 }
 
-# xsc / xsl warnings: anything either prints with "warning"
-warnings() { grep -i 'warning' "$1" | grep -v '^#' ; grep -i '^### warning' "$1"; }
+# xsc / xsl warnings: xsl prints "### warning ..."; xsc "file.js:line: warning ..." (the C compiler's
+# warnings about the SDK's own sources are not ours)
+warnings() { grep -E '^### (warning|error)|\.(js|json)[:(][0-9]+.*(warning|error)' "$1"; }
 
 step "manifests/lin: mcconfig -d -p lin tap=$TAP ip=$APP_IP/24 gcMs=250 netstatSeconds=0"
 T0=$(date +%s)
@@ -90,8 +91,8 @@ if [ -n "${XS_TCP_LIN_STACK:-}" ]; then
   echo "creation.stack overridden: $XS_TCP_LIN_STACK slots"
 fi
 LIN=$(configure "$LINDIR" lin tap=$TAP ip=$APP_IP/24 gcMs=250 netstatSeconds=0) || die "mcconfig lin"
+make -C "$LIN" -f makefile build > "$WORK/make-lin.log" 2>&1 || { grep -v '^# ' "$WORK/make-lin.log" | tail -30; die "make lin"; }
 [ -n "${XS_TCP_LIN_STACK:-}" ] && rm -rf "${REPO:?}/$LINDIR"
-make -C "$LIN" -f makefile build > "$WORK/make-lin.log" 2>&1 || { tail -30 "$WORK/make-lin.log"; die "make lin"; }
 MCSO=$(find "$WORK/out/bin" -name mc.so -path '*lin*' | head -1)
 [ -f "$MCSO" ] || die "no mc.so"
 if warnings "$WORK/make-lin.log" | grep -q .; then warnings "$WORK/make-lin.log"; fail "lin build warnings"; else ok "lin app built in $(( $(date +%s) - T0 )) s, no xsc/xsl warning: $MCSO"; fi
@@ -102,7 +103,7 @@ inns ip link set lo up
 inns ip tuntap add dev "$TAP" mode tap || die "ip tuntap add"
 inns ip addr add "$HOST_IP/24" dev "$TAP"
 inns ip link set "$TAP" up
-inns Xvfb ":$DISPLAY_NUM" -nolisten tcp > "$WORK/xvfb.log" 2>&1 &
+ip netns exec "$NS" Xvfb ":$DISPLAY_NUM" -nolisten tcp > "$WORK/xvfb.log" 2>&1 &
 XVFB_PID=$!
 sleep 1
 # xsbug-log listens on 127.0.0.1:5002 inside the namespace (its own loopback), launches mcsim and
