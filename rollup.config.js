@@ -9,8 +9,8 @@
 //                            Moddable modules `timer`, `time` and `ethhal` (hal/esp32/ethhal.js + C).
 //   build/xs-tcp-lin.js      the Moddable Linux simulator HAL on a TAP (hal/lin/hal.ts), an ES module; it
 //                            imports `timer`, `time` and `taphal` (hal/lin/taphal.js + C).
-//   build/xs-tcp-sim.js      the example app on the mock wire (hal/sim/demo.ts), an ES module for the
-//                            Moddable simulator (manifests/lin).
+//   build/xs-tcp-sim.js      the example app on the mock wire (examples/sim/demo.ts), an ES module for the
+//                            Moddable simulator (manifests/lin-sim).
 //   build/xs-scenarios.iife.js  the scenario suite + mock HAL as one script (globalThis.XsTcpScenarios);
 //                            test/xs.test.ts builds the same bundle in memory and runs it in xsnap.
 //   build/xs-bench.iife.js   the XS meter benchmark's in-engine half (globalThis.XsTcpBench).
@@ -110,7 +110,7 @@ export default [
     ],
   },
   {
-    input: input('dist/hal/sim/demo.js'),
+    input: input('dist/examples/sim/demo.js'),
     external: guardExternal,
     onwarn,
     plugins: [sizes()],

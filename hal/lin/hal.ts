@@ -14,7 +14,7 @@
  * reused as they are. The bundle for this file keeps none of hal/esp32's other imports.
  */
 import TapHal from 'taphal';
-import type { Hal } from '../hal.js';
+import type { Hal } from '../../src/hal.js';
 import { Esp32Driver, HardwareRandom, TicksClock, TimerScheduler } from '../esp32/hal.js';
 
 export interface LinTapHalOptions {
