@@ -73,7 +73,7 @@ configure() {
   local dir=$1 platform=$2; shift 2
   mkdir -p "$WORK/out" && (cd "$REPO/$dir" && mcconfig -d -p "$platform" -o "$WORK/out" "$@") > "$WORK/mcconfig-$platform.log" 2>&1 \
     || { cat "$WORK/mcconfig-$platform.log" >&2; return 1; }
-  find "$WORK/out/tmp" -name makefile -path "*/$platform/*" -newer "$WORK/bundle.log" | grep -v '/lib/' | head -1 | xargs dirname
+  find "$WORK/out/tmp" -name makefile -path "*/$platform/*/$(basename "$dir")/makefile" | head -1 | xargs dirname
 }
 
 # xsc / xsl warnings: xsl prints "### warning ..."; xsc "file.js:line: warning ..." (the C compiler's
@@ -181,18 +181,25 @@ node -e '
 ' "$WORK/trace.log" | tee "$WORK/memory.txt"
 cp "$WORK/trace.log" "${XS_TCP_TRACE_OUT:-/dev/null}" 2>/dev/null
 
-step "manifests/esp32: mcconfig -d -p esp32, then xsc and xsl"
-ESP=$(configure manifests/esp32 esp32 ssid=test ip=192.168.1.50/24) || die "mcconfig esp32"
+step "manifests/esp32*: mcconfig -d -p esp32, then xsc and xsl"
 # The generated makefile asks the IDF for its version at parse time; without an IDF, name v6.0 so
 # the makefile parses, and stop at xsl's output (mc.xs.c): the C compile needs the ESP32 toolchain.
 IDF_ARGS=("IDF_PATH=${IDF_PATH:-/nonexistent}")
 [ -z "${IDF_PATH:-}" ] && IDF_ARGS+=("IDF_VERSION=v6.0")
-make -C "$ESP" -f makefile "${IDF_ARGS[@]}" SDKCONFIG_H= "$ESP/mc.xs.c" > "$WORK/make-esp32.log" 2>&1 || { tail -30 "$WORK/make-esp32.log"; die "xsc/xsl for esp32"; }
-grep -c '^# xsc' "$WORK/make-esp32.log" | xargs -I{} echo "xsc: {} modules"
-grep '^###' "$WORK/make-esp32.log"
-if warnings "$WORK/make-esp32.log" | grep -q .; then warnings "$WORK/make-esp32.log"; fail "esp32: xsc/xsl warnings"; else ok "esp32: xsc and xsl without a warning ($ESP/mc.xs.c)"; fi
+ESP_BUILDS=()
+for m in "$REPO"/manifests/esp32 "$REPO"/manifests/esp32-*; do
+  [ -f "$m/manifest.json" ] || continue
+  name=$(basename "$m")
+  ESP=$(configure "manifests/$name" esp32 ssid=test ip=192.168.1.50/24) || { fail "mcconfig $name"; continue; }
+  if ! make -C "$ESP" -f makefile "${IDF_ARGS[@]}" SDKCONFIG_H= "$ESP/mc.xs.c" > "$WORK/make-$name.log" 2>&1; then
+    tail -30 "$WORK/make-$name.log"; fail "$name: xsc/xsl"; continue
+  fi
+  summary="$(grep -c '^# xsc' "$WORK/make-$name.log") modules compiled, xsl: $(grep '^### [0-9]' "$WORK/make-$name.log" | sed 's/^### //')"
+  if warnings "$WORK/make-$name.log" | grep -q .; then warnings "$WORK/make-$name.log"; fail "$name: xsc/xsl warnings"; else ok "$name: xsc and xsl without a warning ($summary)"; fi
+  ESP_BUILDS+=("$ESP")
+done
 if command -v xtensa-esp32-elf-gcc >/dev/null 2>&1 && [ -n "${IDF_PATH:-}" ]; then
-  echo "(the ESP32 toolchain is present: run 'make -C $ESP -f makefile' for the full firmware build)"
+  echo "(the ESP32 toolchain is present: 'make -C <build dir> -f makefile' builds the firmware)"
 else
   echo "stopped before the C compile: no xtensa-esp32-elf-gcc (ESP-IDF toolchain) on PATH"
 fi
@@ -204,7 +211,12 @@ if gcc -fsyntax-only -Wall -Wextra -Werror -DmxDebug=1 -DmxInstrument=1 -DINCLUD
   ok "hal/lin/*.c: gcc -fsyntax-only -Wall -Wextra -Werror against the lin build's headers"
 else cat "$WORK/cc-lin.log"; fail "hal/lin/*.c"; fi
 if [ -n "${IDF_PATH:-}" ]; then
-  bash "$REPO/test/moddable/idf-check.sh" "$ESP" && ok "hal/esp32/*.c: -fsyntax-only -Wall -Wextra -Werror against ESP-IDF $(cd "$IDF_PATH" && cat version.txt 2>/dev/null || git describe --tags 2>/dev/null) headers" || fail "hal/esp32/*.c against the IDF headers"
+  IDF_VER=$(cat "$IDF_PATH/version.txt" 2>/dev/null || sed -n 's/#define ESP_IDF_VERSION_\(MAJOR\|MINOR\|PATCH\) *//p' "$IDF_PATH/components/esp_common/include/esp_idf_version.h" | paste -sd.)
+  for ESP in "${ESP_BUILDS[@]}"; do
+    if out=$(bash "$REPO/test/moddable/idf-check.sh" "$ESP" 2>&1); then
+      ok "$(basename "$ESP"): hal/esp32/*.c, -fsyntax-only -Wall -Wextra -Werror against ESP-IDF v$IDF_VER headers + its mc.defines.h/mc.xs.h ($(echo "$out" | tail -1 | awk '{print $1}'))"
+    else echo "$out" | grep -E 'error|warning' | head -20; fail "$(basename "$ESP"): hal/esp32/*.c against the IDF headers"; fi
+  done
 else
   echo "IDF_PATH is not set: hal/esp32/*.c not compiled"
 fi
