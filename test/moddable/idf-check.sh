@@ -5,7 +5,7 @@
 #
 # Compiler: xtensa-esp32-elf-gcc (the IDF's) when on PATH, else Debian's xtensa-lx106-elf-gcc
 # (apt-get install gcc-xtensa-lx106) as a stand-in: same architecture family, enough for syntax and
-# warnings. Header stand-in: test/moddable/stand-in/sdkconfig.h (idf.py generates the real one).
+# warnings. Header stand-in: test/esp32/idf/sdkconfig.h (shared with npm run check:esp32; idf.py generates the real one).
 # The include directories and defines are the generated makefile's own (C_INCLUDES, C_DEFINES).
 # run.sh calls it once per manifests/esp32* build: each one's defines select its Wi-Fi/Ethernet code.
 set -u -o pipefail
@@ -22,7 +22,7 @@ vars() { make -s -C "$BUILD" -f makefile -f "$PRINT/print.mk" IDF_PATH="$IDF_PAT
 INC=$(vars C_INCLUDES) || exit 1
 DEF=$(vars C_DEFINES) || exit 1
 # shellcheck disable=SC2086
-if "$CC" -fsyntax-only -Wall -Wextra -Werror $DEF -I"$HERE/stand-in" $INC "$REPO"/hal/esp32/*.c; then
+if "$CC" -fsyntax-only -Wall -Wextra -Werror $DEF -I"$REPO/test/esp32/idf" $INC "$REPO"/hal/esp32/*.c; then
   echo "$CC -fsyntax-only -Wall -Wextra -Werror hal/esp32/*.c: clean"
 else
   exit 1
