@@ -51,8 +51,32 @@ export interface StackConfig {
   /** ARP requests sent for one address before its queued packets are dropped (lwIP ARP_MAXPENDING). Default 5. */
   ARP_MAX_TRIES: number;
 
-  /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). Default 4. */
+  /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). The DHCP client and the mDNS responder take one each, the
+   *  DNS resolver one per query in flight. Small objects. Default 6. */
   MEMP_NUM_UDP_PCB: number;
+  /** IPv4 multicast groups the interface can join (lwIP MEMP_NUM_IGMP_GROUP); mDNS joins one.
+   *  One number each. Default 2. */
+  IP_MAX_GROUPS: number;
+  /** DNS cache and query entries (lwIP DNS_TABLE_SIZE): each holds a name of up to DNS_MAX_NAME_LENGTH
+   *  bytes, its address and TTL. Default 4. */
+  DNS_TABLE_SIZE: number;
+  /** Longest host name the resolver handles, bytes (lwIP DNS_MAX_NAME_LENGTH). Costs this many
+   *  bytes per table entry. Default 128. */
+  DNS_MAX_NAME_LENGTH: number;
+  /** Outstanding dns_gethostbyname callbacks (lwIP DNS_MAX_REQUESTS). Default 4. */
+  DNS_MAX_REQUESTS: number;
+  /** DNS servers kept (lwIP DNS_MAX_SERVERS); DHCP option 6 fills them. Default 2. */
+  DNS_MAX_SERVERS: number;
+  /** Tries per DNS server before the next one is asked; the timeout starts at DNS_TIMEOUT and
+   *  doubles per try (RFC 1035 §4.2.1 leaves retransmission to the resolver). Default 2. */
+  DNS_MAX_TRIES: number;
+  /** First DNS retransmission timeout, ms. Default 1000. */
+  DNS_TIMEOUT: number;
+  /** Longest a DNS answer is cached, s, whatever its TTL (lwIP DNS_MAX_TTL). Default 3600. */
+  DNS_MAX_TTL: number;
+  /** Send RFC 5227 ARP probes for a DHCP-offered address before using it (3 probes, ~4-7 s),
+   *  DHCPDECLINE on a conflict. Default true. */
+  DHCP_DOES_ARP_CHECK: boolean;
 
   /** Active TCP pcbs: every state but LISTEN, TIME_WAIT included (lwIP MEMP_NUM_TCP_PCB). Default 8. */
   MEMP_NUM_TCP_PCB: number;
@@ -143,7 +167,16 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   ARP_MAXAGE: 300000,
   ARP_RETRY_INTERVAL: 1000,
   ARP_MAX_TRIES: 5,
-  MEMP_NUM_UDP_PCB: 4,
+  MEMP_NUM_UDP_PCB: 6,
+  IP_MAX_GROUPS: 2,
+  DNS_TABLE_SIZE: 4,
+  DNS_MAX_NAME_LENGTH: 128,
+  DNS_MAX_REQUESTS: 4,
+  DNS_MAX_SERVERS: 2,
+  DNS_MAX_TRIES: 2,
+  DNS_TIMEOUT: 1000,
+  DNS_MAX_TTL: 3600,
+  DHCP_DOES_ARP_CHECK: true,
   MEMP_NUM_TCP_PCB: 8,
   MEMP_NUM_TCP_PCB_LISTEN: 4,
   MEMP_NUM_TCP_SEG: 32,
@@ -239,6 +272,8 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.ARP_MAX_TRIES >= 1, 'ARP_MAX_TRIES must be at least 1');
   need(cfg.IP_DEFAULT_TTL >= 1 && cfg.IP_DEFAULT_TTL <= 255, 'IP_DEFAULT_TTL must be within 1..255');
   need(cfg.TCP_KEEPCNT_DEFAULT >= 1, 'TCP_KEEPCNT_DEFAULT must be at least 1');
+  need(cfg.DNS_MAX_NAME_LENGTH >= 16 && cfg.DNS_MAX_NAME_LENGTH <= 255, 'DNS_MAX_NAME_LENGTH must be within 16..255 (RFC 1035 §2.3.4)');
+  need(cfg.DNS_MAX_TRIES >= 1 && cfg.DNS_TIMEOUT >= 1, 'DNS_MAX_TRIES and DNS_TIMEOUT must be at least 1');
   need(cfg.TCP_FIN_WAIT_TIMEOUT >= 1, 'TCP_FIN_WAIT_TIMEOUT must be at least 1 ms');
   need(cfg.TCP_OOW_ACK_INTERVAL >= 0, 'TCP_OOW_ACK_INTERVAL must not be negative');
   need(cfg.TCP_MSS_MIN >= 1 && cfg.TCP_MSS_MIN <= TCP_DEFAULT_MSS,

@@ -164,10 +164,11 @@ export class Ip4 implements Ip4InputSink {
       pbuf_free(p);
       return;
     }
-    // RFC 1122 §3.3.6: ours, limited broadcast, or our subnet's directed broadcast; multicast is
-    // not joined. While unconfigured, UDP to anything is let through (a DHCP offer may be unicast
+    // RFC 1122 §3.3.6: ours, limited broadcast, or our subnet's directed broadcast; multicast only
+    // to a group joined (RFC 1112 §7.2; used by mDNS, which is UDP). While unconfigured, UDP to anything is let through (a DHCP offer may be unicast
     // to the address being offered).
-    if (dst !== nif.ip && !nif.isBroadcast(dst) && !(nif.ip === 0 && h.proto === IP_PROTO_UDP)) {
+    if (dst !== nif.ip && !nif.isBroadcast(dst) && !(nif.ip === 0 && h.proto === IP_PROTO_UDP)
+      && !(h.proto === IP_PROTO_UDP && nif.inGroup(dst))) {
       st.drop++;
       pbuf_free(p);
       return;

@@ -299,7 +299,7 @@ export class Etharp {
     return this.sendArp(ARP_REQUEST, dstMac, this.zeroMac, targetIp);
   }
 
-  private sendArp(op: number, dstMac: Uint8Array | null, tha: Uint8Array, tpa: number): Err {
+  private sendArp(op: number, dstMac: Uint8Array | null, tha: Uint8Array, tpa: number, spa = this.netif.ip): Err {
     const st = this.core.stats.etharp;
     const p = this.core.pbufs.alloc(PBUF_RAW, ARP_FRAME_LEN);
     if (p === null) {
@@ -310,7 +310,7 @@ export class Etharp {
     const mac = nif.mac;
     ethWrite(p.buf, p.off, dstMac === null ? mac : dstMac, 0, mac, 0, ETHTYPE_ARP);
     if (dstMac === null) ethWriteBroadcastDst(p.buf, p.off);
-    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, nif.ip, tha, 0, tpa);
+    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, tha, 0, tpa);
     const err = nif.linkOutput(p);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);
@@ -323,6 +323,20 @@ export class Etharp {
     if (ip === 0 || !this.netif.up) return ERR_OK;
     return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip);
   }
+
+  /** RFC 5227 §2.1.1 probe for `ip`: a broadcast request with sender address 0.0.0.0. */
+  probe(ip: number): Err {
+    if (!this.netif.up) return ERR_OK;
+    return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip, 0);
+  }
+
+  /**
+   * An address being probed (RFC 5227 §2.1.1), 0 for none: any ARP frame from another station
+   * whose sender is this address, or a probe of its own for it, calls `onConflict`.
+   */
+  watchIp = 0;
+  onConflict: ((arg: unknown, ip: number) => void) | null = null;
+  conflictArg: unknown = null;
 
   /** A received ARP frame (payload at the Ethernet header). Owns `p`. */
   input(p: Pbuf): void {
@@ -352,6 +366,11 @@ export class Etharp {
       st.drop++;
       pbuf_free(p);
       return;
+    }
+    const w = this.watchIp;
+    if (w !== 0 && (spa === w || (spa === 0 && info.tpa === w && info.op === ARP_REQUEST))) {
+      st.err++;
+      if (this.onConflict !== null) this.onConflict(this.conflictArg, w);
     }
     if (ours !== 0 && spa === ours) {
       // another station claims our address (RFC 5227 §2.4 conflict): count, never learn it

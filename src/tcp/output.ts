@@ -275,9 +275,11 @@ export abstract class TcpOutput extends TcpTable {
       // Nagle (RFC 896, RFC 1122 §4.2.3.4) in Minshall's variant (as Linux): hold a small last
       // segment only while a previous small segment is unacknowledged. Classic Nagle would hold the
       // small tail of every write behind the receiver's delayed ACK of the full segments before it
-      // (a 200 ms stall per write)
+      // (a 200 ms stall per write). As Linux's tcp_minshall_check, a small segment "sent" beyond
+      // SND.NXT does not count: after a timeout pulled everything back to resend (go-back-N), that
+      // segment is the one being resent, and holding it with nothing in flight would stall forever
       if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna)) {
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && !seqGt(pcb.sndSml, pcb.sndNxt)) {
         break;
       }
       pcb.unsent = seg.next;

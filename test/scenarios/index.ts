@@ -10,6 +10,9 @@ import {
   scenarioCloseAbort, scenarioTimeWait, scenarioReuseAddr, scenarioRst, scenarioManyConnections,
 } from './tcp.js';
 
+import { scenarioDhcpLease, scenarioDhcpReboot, scenarioDhcpHostile } from './lan_dhcp.js';
+import { scenarioDns, scenarioMdns } from './lan_dns.js';
+
 export type { Scenario, ScenarioResult } from './common.js';
 export { runScenario } from './common.js';
 
@@ -26,6 +29,11 @@ export function scenarios(): Scenario[] {
     { name: 'reuseAddr', title: 'SO_REUSEADDR rebinds a port held by TIME_WAIT', run: scenarioReuseAddr },
     { name: 'rst', title: 'RST handling: refused connect, RFC 5961 checks, RST for strays', run: scenarioRst },
     { name: 'manyConnections', title: 'four connections in parallel', run: scenarioManyConnections },
+    { name: 'dhcpLease', title: 'DHCP: back-off, select, probe, bind, renew at T1, rebind at T2, expiry aborts TCP, release', run: scenarioDhcpLease },
+    { name: 'dhcpReboot', title: 'DHCP: INIT-REBOOT after a link flap keeps TCP alive; NAK aborts it; silence keeps the lease', run: scenarioDhcpReboot },
+    { name: 'dhcpHostile', title: 'DHCP: NAK hold-off, RFC 5227 conflict and DECLINE, hostile replies and an offer flood', run: scenarioDhcpHostile },
+    { name: 'dns', title: 'DNS: literals, cache and TTL, CNAME chain, NXDOMAIN, failover, hostile answers, random ids and ports', run: scenarioDns },
+    { name: 'mdns', title: 'mDNS: probe, announce, answer (multicast, QU, legacy), rate limit, conflict and rename, tie-break', run: scenarioMdns },
     { name: 'services', title: 'echo, discard, daytime and chargen services (the esp32 example app)', run: scenarioServices },
   ];
 }
