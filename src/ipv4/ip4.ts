@@ -124,6 +124,15 @@ export class Ip4 implements Ip4InputSink {
     return nif.gw !== 0 ? nif.gw : -1;
   }
 
+  /** Whether a packet to `dst` would leave at once: a route exists and its next hop is resolved
+   *  (or needs no resolution). TCP asks it about half-open connections from spoofed sources. */
+  nextHopResolved(dst: number): boolean {
+    const hop = this.route(dst);
+    if (hop < 0) return false;
+    if (hop === 0xffffffff || (hop >>> 28) === 0xe || this.netif.isBroadcast(hop)) return true;
+    return this.netif.arp.lookup(hop) !== null;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Input
   // -------------------------------------------------------------------------------------------
