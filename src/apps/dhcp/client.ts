@@ -41,8 +41,9 @@ export const DHCP_REBINDING = 6;
 export const DHCP_REBOOTING = 7;
 /** Waiting: after a NAK or a DECLINE, or for the link to come up. */
 export const DHCP_BACKING_OFF = 8;
-export const DHCP_STATE_NAMES = ['OFF', 'SELECTING', 'REQUESTING', 'CHECKING', 'BOUND', 'RENEWING', 'REBINDING',
-  'REBOOTING', 'BACKING_OFF'];
+// frozen: Moddable preloads this module, and xsl warns about (and aliases into RAM) unfrozen tables
+export const DHCP_STATE_NAMES: readonly string[] = Object.freeze(['OFF', 'SELECTING', 'REQUESTING', 'CHECKING',
+  'BOUND', 'RENEWING', 'REBINDING', 'REBOOTING', 'BACKING_OFF']);
 
 /** Status callback events. */
 export const DHCP_EVENT_BOUND = 1;
@@ -51,7 +52,8 @@ export const DHCP_EVENT_LOST = 3;
 export const DHCP_EVENT_NAK = 4;
 export const DHCP_EVENT_DECLINED = 5;
 export const DHCP_EVENT_RELEASED = 6;
-export const DHCP_EVENT_NAMES = ['', 'bound', 'renewed', 'lost', 'nak', 'declined', 'released'];
+export const DHCP_EVENT_NAMES: readonly string[] = Object.freeze([
+  '', 'bound', 'renewed', 'lost', 'nak', 'declined', 'released']);
 
 export type DhcpStatusFn = (arg: unknown, event: number, client: DhcpClient) => void;
 

@@ -54,7 +54,9 @@ export const MDNS_WAITING = 1;
 export const MDNS_PROBING = 2;
 export const MDNS_ANNOUNCING = 3;
 export const MDNS_RUNNING = 4;
-export const MDNS_STATE_NAMES = ['OFF', 'WAITING', 'PROBING', 'ANNOUNCING', 'RUNNING'];
+// frozen: Moddable preloads this module, and xsl warns about (and aliases into RAM) unfrozen tables
+export const MDNS_STATE_NAMES: readonly string[] = Object.freeze([
+  'OFF', 'WAITING', 'PROBING', 'ANNOUNCING', 'RUNNING']);
 
 export class MdnsStats {
   recv = 0;
