@@ -176,6 +176,7 @@ export class Stack implements FrameSink {
     }
     copyBytes(p.buf, p.off, buf, off, len, core.pbufs.copier);
     this.netif.input(p);
+    core.deferred.run();
   }
 
   /** The driver's link went up or down (FrameSink): a gratuitous ARP announces us on the way up. */
@@ -190,6 +191,7 @@ export class Stack implements FrameSink {
     this.arp.tick(now);
     this.ip.tick(now);
     this.tcp.tick(now);
+    this.core.deferred.run();
   }
 
   /**

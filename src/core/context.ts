@@ -5,6 +5,7 @@
 import type { StackConfig } from './config.js';
 import { PbufPool } from './pbuf.js';
 import { StackStats } from './stats.js';
+import { DeferredQueue } from './deferred.js';
 import type { RandomSource } from '../../hal/hal.js';
 
 export class StackCore {
@@ -14,6 +15,8 @@ export class StackCore {
   readonly random: RandomSource;
   /** Milliseconds, from the HAL clock; refreshed by every tick and every received frame. */
   now = 0;
+  /** Work to run once the current frame or tick is done (application callbacks of src/io). */
+  readonly deferred = new DeferredQueue();
 
   constructor(config: StackConfig, random: RandomSource) {
     this.config = config;
