@@ -1,0 +1,239 @@
+/**
+ * Moddable's own network clients over xs-tcp's ECMA-419 sockets, against real Debian servers.
+ *
+ *   node dist/test/moddable/io419.js          (part of `npm run test:moddable`)
+ *
+ * Each check runs test/moddable/io419_board.js inside a network namespace made here: xs-tcp on a
+ * TAP device, `embedded:io/socket/{tcp,listener,udp}` = the classes of src/io, and the JavaScript of
+ * one Moddable client module read from the installed SDK ($MODDABLE). The kernel side of the TAP runs
+ * the servers: python3's http.server, mosquitto, a python3-websockets echo server, dnsmasq, curl.
+ * The client modules run on Node here (Moddable's `timer`, `time`, `logical` and a few globals are
+ * stood in by test/moddable/host); the same modules run in the Moddable runtime in the lin app.
+ *
+ * Without $MODDABLE: one line saying so, exit 0. Not root, or a server package missing while root:
+ * a line saying which, exit 1 (CI installs them, see .ci/run).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BOARD_JS = join(here, 'io419_board.js');
+const NS = 'xsm' + process.pid;
+const TAP = 'xm0';
+const KERNEL = '10.202.0.1';
+const BOARD = '10.202.0.2';
+const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+const children: ChildProcess[] = [];
+
+function sh(args: string[], opts: { input?: string; timeoutMs?: number } = {}): { status: number; out: string; err: string } {
+  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 60000 });
+  return { status: r.status ?? 1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+function ns(args: string[], opts: { timeoutMs?: number } = {}): { status: number; out: string; err: string } {
+  return sh(['ip', 'netns', 'exec', NS, ...args], opts);
+}
+
+function have(cmd: string): boolean {
+  return sh(['sh', '-c', 'command -v ' + cmd]).status === 0;
+}
+
+function startNs(args: string[], env: Record<string, string> = {}): { child: ChildProcess; lines: string[]; err: () => string; exit: Promise<number> } {
+  const child = spawn('ip', ['netns', 'exec', NS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.push(child);
+  const lines: string[] = [];
+  let buf = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); }
+  });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exit = new Promise<number>((r) => child.once('exit', (code, sig) => r(code ?? (sig ? 128 : 1))));
+  return { child, lines, err: () => err, exit };
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(50);
+  }
+  return cond();
+}
+
+function lastJson(lines: string[]): Record<string, any> | null { // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try { return JSON.parse(lines[i]); } catch { /* not JSON */ }
+  }
+  return null;
+}
+
+/** Runs one board check to its end; returns its JSON result. */
+async function board(check: string, env: Record<string, string> = {}, during?: (lines: string[]) => Promise<void>): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const p = startNs([process.execPath, BOARD_JS, TAP, BOARD + '/24', KERNEL, check], env);
+  if (during) await during(p.lines);
+  const code = await p.exit;
+  const r = lastJson(p.lines);
+  if (r === null) return { ok: false, error: 'board exited ' + code + ': ' + p.err().slice(-2000) };
+  if (!r.ok && p.err()) r.stderr = p.err().slice(-1500);
+  return r;
+}
+
+function sha(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+const results: { name: string; ok: boolean; detail: string }[] = [];
+
+function report(name: string, ok: boolean, detail: string): void {
+  results.push({ name, ok, detail });
+  process.stdout.write('io419 moddable: ' + (ok ? 'PASS ' : 'FAIL ') + name + ' — ' + detail + '\n');
+}
+
+async function main(): Promise<number> {
+  const moddable = process.env.MODDABLE;
+  if (!moddable) {
+    process.stdout.write('io419 moddable: skipped — $MODDABLE is not set (Moddable SDK not installed)\n');
+    return 0;
+  }
+  for (const f of ['examples/io/tcp/httpclient/httpclient.js', 'examples/io/tcp/mqttclient/mqttclient.js',
+    'examples/io/tcp/websocketclient/websocketclient.js', 'examples/io/listener/httpserver/httpserver.js', 'examples/io/udp/dns/dns.js']) {
+    if (!existsSync(join(moddable, f))) {
+      process.stdout.write('io419 moddable: FAIL — $MODDABLE/' + f + ' is missing (not a Moddable SDK 8 tree?)\n');
+      return 1;
+    }
+  }
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    process.stdout.write('io419 moddable: FAIL — needs root (network namespace and TAP device)\n');
+    return 1;
+  }
+  const missing = ['ip', 'curl', 'mosquitto', 'mosquitto_pub', 'dnsmasq'].filter((c) => !have(c));
+  if (sh([PY, '-c', 'import websockets']).status !== 0) missing.push('python3-websockets');
+  if (missing.length) {
+    process.stdout.write('io419 moddable: FAIL — missing: ' + missing.join(', ') + ' (apt-get install curl mosquitto mosquitto-clients dnsmasq python3-websockets)\n');
+    return 1;
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), 'xs-tcp-io419-'));
+  try {
+    for (const a of [['netns', 'add', NS], ['-n', NS, 'link', 'set', 'lo', 'up'], ['-n', NS, 'tuntap', 'add', 'dev', TAP, 'mode', 'tap'],
+      ['-n', NS, 'addr', 'add', KERNEL + '/24', 'dev', TAP], ['-n', NS, 'link', 'set', TAP, 'up']]) {
+      const r = sh(['ip', ...a]);
+      if (r.status !== 0) throw new Error('ip ' + a.join(' ') + ': ' + r.err);
+    }
+    // --- the kernel side's servers --------------------------------------------------------------
+    const www = join(tmp, 'www');
+    sh(['mkdir', '-p', www]);
+    const page = Buffer.from('<html><body><h1>xs-tcp</h1><p>served by python3 -m http.server</p></body></html>\n');
+    const big = randomBytes(1024 * 1024);
+    writeFileSync(join(www, 'index.html'), page);
+    writeFileSync(join(www, 'big.bin'), big);
+    startNs([PY, '-m', 'http.server', '8080', '--bind', KERNEL, '--directory', www]);
+    writeFileSync(join(tmp, 'mosquitto.conf'), 'listener 1883 ' + KERNEL + '\nallow_anonymous true\n');
+    startNs(['mosquitto', '-c', join(tmp, 'mosquitto.conf')]);
+    writeFileSync(join(tmp, 'ws.py'), [
+      'import asyncio, websockets',
+      'async def echo(ws, path=None):',
+      '    async for m in ws:',
+      '        await ws.send(("echo: " + m) if isinstance(m, str) else m)',
+      'async def main():',
+      '    async with websockets.serve(echo, "' + KERNEL + '", 8765):',
+      '        await asyncio.Future()',
+      'asyncio.run(main())', ''].join('\n'));
+    startNs([PY, join(tmp, 'ws.py')]);
+    startNs(['dnsmasq', '-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=' + KERNEL,
+      '--port=53', '--address=/board.xs-tcp.test/' + BOARD, '--pid-file=' + join(tmp, 'dnsmasq.pid'), '--user=root']);
+    const up = await waitFor(() => ns(['sh', '-c', 'ss -ltn | grep -q ":8080" && ss -ltn | grep -q ":1883" && ss -ltn | grep -q ":8765" && ss -lun | grep -q ":53 "']).status === 0, 10000);
+    if (!up) throw new Error('kernel-side servers did not start: ' + ns(['ss', '-ltnu']).out);
+
+    // --- HTTP client ----------------------------------------------------------------------------
+    const expect = { '/index.html': { bytes: page.length, sha: sha(page) }, '/big.bin': { bytes: big.length, sha: sha(big) } };
+    {
+      const t0 = Date.now();
+      const r = await board('http', { IO419_HTTP_EXPECT: JSON.stringify(expect), IO419_TIMEOUT_MS: '60000' });
+      const res = (r.results ?? {}) as Record<string, { bytes: number; ok: boolean; transfer: string }>;
+      report('embedded:network/http/client (httpclient.js) GET a page and a 1 MiB body from python3 -m http.server', r.ok === true,
+        Object.entries(res).map(([p, x]) => p + ' ' + x.bytes + ' B ' + (x.ok ? 'sha256 equal' : 'DIFFERENT') + ' (' + x.transfer + ')').join('; ')
+        + ' in ' + ((Date.now() - t0) / 1000).toFixed(1) + ' s; python3 http.server answers HTTP/1.0 with content-length, so no chunked transfer to check'
+        + (r.ok ? '' : ' ' + JSON.stringify(r).slice(0, 1500)));
+    }
+    // --- HTTP server: curl 100 sequential + 10 parallel ------------------------------------------
+    {
+      const p = startNs([process.execPath, BOARD_JS, TAP, BOARD + '/24', KERNEL, 'httpserver']);
+      const ready = await waitFor(() => p.lines.some((l) => l.includes('"ready"')), 10000);
+      let seqOk = 0;
+      let parOk = 0;
+      let detail = '';
+      if (ready) {
+        const url = 'http://' + BOARD + ':8080/';
+        const t0 = Date.now();
+        const seq = ns(['sh', '-c', 'n=0; for i in $(seq 100); do b=$(curl -s -m 5 ' + url + 'n$i) && [ "$b" = "hello from xs-tcp" ] && n=$((n+1)); done; echo $n'], { timeoutMs: 120000 });
+        seqOk = Number(seq.out.trim());
+        const t1 = Date.now();
+        const urls: string[] = [];
+        for (let i = 0; i < 10; i++) urls.push(url + 'p' + i);
+        const par = ns(['curl', '-s', '-m', '10', '--parallel', '--parallel-immediate', '--parallel-max', '10', ...urls], { timeoutMs: 60000 });
+        parOk = par.out.split('\n').filter((l) => l === 'hello from xs-tcp').length;
+        detail = '100 sequential curl: ' + seqOk + ' OK in ' + ((t1 - t0) / 1000).toFixed(1) + ' s; 10 parallel (curl --parallel): ' + parOk + ' OK';
+      } else {
+        detail = 'the board server never got ready: ' + p.err().slice(-1500);
+      }
+      p.child.kill('SIGTERM');
+      await p.exit;
+      const fin = lastJson(p.lines) ?? {};
+      report('embedded:network/http/server (listener/httpserver/httpserver.js) on the ECMA-419 Listener, served to curl', seqOk === 100 && parOk === 10,
+        detail + '; server onDone ' + fin.served + (fin.pools ? ' (pools in use: ' + fin.pools + ')' : ''));
+    }
+    // --- MQTT -----------------------------------------------------------------------------------
+    {
+      const r = await board('mqtt', {}, async (lines) => {
+        if (await waitFor(() => lines.some((l) => l.includes('"subscribed"')), 15000)) {
+          ns(['mosquitto_pub', '-h', KERNEL, '-t', 'xs/test/kernel', '-m', 'from the kernel']);
+        }
+      });
+      report('embedded:network/mqtt/client (mqttclient.js) through mosquitto', r.ok === true,
+        r.ok ? 'subscribed xs/test/#; own QoS 0 message "' + r.q0 + '", own QoS 1 message of ' + r.q1Bytes + ' B (sha256 equal, PUBACK ' + r.pubacks + '), kernel mosquitto_pub "' + r.kernel + '"'
+          : JSON.stringify(r).slice(0, 1500));
+    }
+    // --- WebSocket ------------------------------------------------------------------------------
+    {
+      const r = await board('ws');
+      report('embedded:network/websocket/client (websocketclient.js) vs a python3-websockets echo server', r.ok === true,
+        r.ok ? 'text "' + r.texts[0] + '", binary ' + r.binaryBytes + ' B sha256 equal' : JSON.stringify(r).slice(0, 1500));
+    }
+    // --- DNS ------------------------------------------------------------------------------------
+    {
+      const r = await board('dns', { IO419_DNS_EXPECT: BOARD, IO419_TIMEOUT_MS: '15000' });
+      const native = /native is not defined/.test(JSON.stringify(r));
+      report('embedded:network/dns/resolver/udp (udp/dns/dns.js) over xs-tcp UDP vs dnsmasq', r.ok === true,
+        r.ok ? 'board.xs-tcp.test -> ' + r.address
+          : native ? 'BLOCKED on the host: Moddable\'s dns/parser is native C (xs_dnspacket_*), it runs only in the Moddable runtime (the lin app)'
+            : JSON.stringify(r).slice(0, 1500));
+    }
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await sleep(300);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    sh(['ip', 'netns', 'del', NS]);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e: Error) => {
+  process.stdout.write('io419 moddable: FAIL — ' + (e.stack || e.message) + '\n');
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  sh(['ip', 'netns', 'del', NS]);
+  process.exit(1);
+});
