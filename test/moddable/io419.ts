@@ -217,7 +217,7 @@ async function main(): Promise<number> {
       const r = await board('dns', { IO419_DNS_EXPECT: BOARD, IO419_TIMEOUT_MS: '15000' });
       const native = /native is not defined/.test(JSON.stringify(r));
       report('embedded:network/dns/resolver/udp (udp/dns/dns.js) over xs-tcp UDP vs dnsmasq', r.ok === true,
-        r.ok ? 'board.xs-tcp.test -> ' + r.address
+        r.ok ? 'board.xs-tcp.test -> ' + r.address + ' (dns.js and dnsserializer.js from the SDK; its dns/parser is native C, stood in on Node by test/moddable/host/dnsparser.js)'
           : native ? 'BLOCKED on the host: Moddable\'s dns/parser is native C (xs_dnspacket_*), it runs only in the Moddable runtime (the lin app)'
             : JSON.stringify(r).slice(0, 1500));
     }

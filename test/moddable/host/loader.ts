@@ -31,7 +31,8 @@ export function initialize(data: Init): void {
     'embedded:network/websocket/client': sdk('examples/io/tcp/websocketclient/websocketclient.js'),
     'embedded:network/dns/resolver/udp': sdk('examples/io/udp/dns/dns.js'),
     dns: sdk('modules/network/dns/dns.js'),
-    'dns/parser': sdk('modules/network/dns/dnsparser.js'),
+    // Moddable's dns/parser is native C: on Node, our stand-in (host/dnsparser.ts)
+    'dns/parser': join(h, 'dnsparser.js'),
     'dns/serializer': sdk('modules/network/dns/dnsserializer.js'),
   };
 }
