@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Stack } from '../../src/api/stack.js';
+import { netstat } from '../../src/api/tcp_api.js';
 import { setDefaultStack, TCP, UDP, Listener } from '../../src/io/index.js';
 import { openTap } from '../../hal/host/tap.js';
 import { WallClock } from '../../hal/host/clock.js';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     case 'http': {
       // Moddable's HTTP client: a page, then a 1 MiB body, each compared byte for byte
       const HTTPClient = (await import('embedded:network/http/client' as string)).default;
-      const expected = JSON.parse(process.env.IO419_HTTP_EXPECT as string) as Record<string, { bytes: number; sha: string }>;
+      const expected = JSON.parse(process.env.IO419_HTTP_EXPECT as string) as Record<string, { port: number; path: string; bytes: number; sha: string }>;
       const results: Record<string, unknown> = {};
       const paths = Object.keys(expected);
       const next = (i: number): void => {
@@ -85,9 +86,9 @@ async function main(): Promise<void> {
         let status = 0;
         const headers: Record<string, string> = {};
         // python's http.server answers HTTP/1.0 and closes: one client per request
-        const client = new HTTPClient({ host: kernelIp, port: 8080, dns, socket: { io: TCP } });
+        const client = new HTTPClient({ host: kernelIp, port: expected[path].port, dns, socket: { io: TCP } });
         client.request({
-          path,
+          path: expected[path].path,
           onHeaders(s: number, h: Map<string, string>) { status = s; h.forEach((v, k) => { headers[k] = v; }); },
           onReadable(this: Any, count: number) { chunks.push(new Uint8Array(this.read(count))); },
           onDone(error: unknown) {
@@ -229,8 +230,12 @@ async function main(): Promise<void> {
   }
 }
 
+/** Pools in use, and the states of the connections holding tcp_pcbs (TIME_WAIT is expected). */
 function usedPools(stack: Stack): string {
-  return stack.pools().filter((p) => p.stats.used !== 0).map((p) => p.name + ' ' + p.stats.used).join(', ');
+  const states: Record<string, number> = {};
+  for (const r of netstat(stack)) states[r.state] = (states[r.state] ?? 0) + 1;
+  return stack.pools().filter((p) => p.stats.used !== 0).map((p) => p.name + ' ' + p.stats.used).join(', ')
+    + '; ' + Object.entries(states).map(([k, v]) => k + ' ' + v).join(', ');
 }
 
 main().catch((e: Error) => {
