@@ -207,6 +207,7 @@ async function linChecks(moddable: string, page: Buffer, big: Buffer): Promise<v
     const expect = [page, big, big].map((x) => x.length + ':' + crc32(x)).join(',');
     const app = join(ROOT, 'test', 'moddable', 'io419-lin');
     const t0 = Date.now();
+    sh(['mkdir', '-p', join(work, 'out')]);
     const cfg = spawnSync('mcconfig', ['-d', '-p', 'lin', '-o', join(work, 'out'), 'tap=' + TAP, 'ip=' + BOARD + '/24', 'kernel=' + KERNEL,
       'expect=' + expect], { cwd: app, encoding: 'utf8', timeout: 300000 });
     if (cfg.status !== 0) { report('lin: mcconfig', false, ((cfg.stdout ?? '') + (cfg.stderr ?? '')).slice(-2000)); return; }
