@@ -281,6 +281,7 @@ async function linChecks(moddable: string, page: Buffer, big: Buffer): Promise<v
     sim.kill('SIGINT');
     await waitFor(() => sim.exitCode !== null || sim.signalCode !== null, 5000);
     for (const pid of mcsims) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+    if (process.env.IO419_TRACE_OUT) writeFileSync(process.env.IO419_TRACE_OUT, lines.join('\n') + '\n');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
