@@ -68,7 +68,7 @@ export default function () {
 	Timer.set(run, 200);
 
 	function http(done) {
-		const paths = [[8080, "/index.html"], [8080, "/big.bin"], [8081, "/big.bin"]];
+		const paths = [[8080, "/index.html"], [8080, "/big.bin"], [8081, "/chunked"]];
 		const results = [];
 		function one(i) {
 			if (i === paths.length) {
@@ -86,7 +86,9 @@ export default function () {
 					const [len, sum] = expect[i];
 					results.push({ path: paths[i][0] + paths[i][1], status, bytes: crc.bytes, crc: crc.value, transfer,
 						ok: !error && (200 === status) && (crc.bytes === Number(len)) && (crc.value === sum) });
-					client.close();
+					// Moddable's HTTP client leaves a Timer per chunk of a chunked body that calls its
+					// #onReadable later; closing the client before they ran makes them throw
+					Timer.set(() => client.close(), 500);
 					one(i + 1);
 				}
 			});
