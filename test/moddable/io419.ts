@@ -238,7 +238,9 @@ async function linChecks(moddable: string, page: Buffer, big: Buffer): Promise<v
     sim.stdout!.on('data', onData);
     sim.stderr!.on('data', onData);
     const seen = (re: RegExp) => lines.some((l) => re.test(l));
-    const results = () => lines.filter((l) => l.startsWith('io419 {')).map((l) => JSON.parse(l.slice(6)) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // xsbug-log prefixes each trace line with its prompt and terminal codes: keep what follows "io419 "
+    const results = () => lines.map((l) => l.slice(Math.max(0, l.indexOf('io419 {')))).filter((l) => l.startsWith('io419 {'))
+      .map((l) => JSON.parse(l.slice(6)) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
     if (!(await waitFor(() => seen(/io419 ready/), 30000))) {
       report('lin: the app did not start', false, lines.slice(-30).join(' | '));
       return;
@@ -272,7 +274,7 @@ async function linChecks(moddable: string, page: Buffer, big: Buffer): Promise<v
       const par = ns(['curl', '-s', '-m', '10', '--parallel', '--parallel-immediate', '--parallel-max', '10', ...urls], { timeoutMs: 60000 });
       const parOk = par.out.split('\n').filter((l) => l === 'hello from xs-tcp').length;
       await sleep(1500);
-      const served = lines.filter((l) => /^io419 served \d+/.test(l)).pop() ?? '';
+      const served = (lines.filter((l) => /io419 served \d+/.test(l)).pop() ?? '').replace(/.*io419 /, '');
       report('lin: embedded:network/http/server on the ECMA-419 Listener, served to curl', seqOk === 100 && parOk === 10,
         '100 sequential: ' + seqOk + ' OK in ' + ((t2 - t1) / 1000).toFixed(1) + ' s; 10 parallel: ' + parOk + ' OK; ' + served.slice(6));
     } else {

@@ -54,15 +54,17 @@ export default function () {
 	const dns = { io: Resolver, servers: [kernel], socket: { io: UDP } };
 	const expect = config.expect.split(",").map(e => e.split(":"));
 
-	const checks = [http, mqtt, ws, resolve, server];
+	const checks = [["http", http], ["mqtt", mqtt], ["ws", ws], ["dns", resolve], ["httpserver", server]];
 	let next = 0;
 	let deadline;
+	let diag = {};
 	function run() {
 		Timer.clear(deadline);
 		const check = checks[next++];
 		if (!check) return;
-		deadline = Timer.set(() => { report(check.name, { ok: false, error: "timeout" }); run(); }, 30000);
-		check(run);
+		diag = {};
+		deadline = Timer.set(() => { report(check[0], { ok: false, error: "timeout", ...diag }); run(); }, 30000);
+		check[1](run);
 	}
 	trace("io419 ready\n");
 	Timer.set(run, 200);
@@ -116,7 +118,8 @@ export default function () {
 					trace("io419 mqtt subscribed\n");
 				}
 				else if ((MQTTClient.PUBACK === msg.operation) && (77 === msg.id))
-					puback = true;
+					puback = diag.puback = true;
+				diag["op" + msg.operation] = true;
 			},
 			onReadable(count, options) {
 				if (undefined !== options.topic) topic = options.topic;
@@ -124,6 +127,8 @@ export default function () {
 				const data = this.read(count);
 				c.update(data);
 				if ("xs/test/q1" !== topic) c.text = (c.text ?? "") + String.fromArrayBuffer(data);
+				diag[topic] = c.bytes;
+				diag.puback = puback;
 				const q0 = got["xs/test/q0"], q1 = got["xs/test/q1"], k = got["xs/test/kernel"];
 				if (!finished && q0 && q1 && k && (q1.bytes === big.length) && puback) {
 					finished = true;
@@ -138,6 +143,7 @@ export default function () {
 					const n = Math.min(count, big.length - sent, 4096);
 					count = this.write(big.buffer.slice(sent, sent + n));
 					sent += n;
+					diag.sent = sent;
 				}
 			},
 			onError() { if (!finished) { finished = true; report("mqtt", { ok: false, error: "onError" }); done(); } }
