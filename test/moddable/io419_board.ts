@@ -148,6 +148,19 @@ async function main(): Promise<void> {
       let subacked = false;
       let sentBig = 0;
       let topic = '';
+      let finished = false;
+      // done once every message came back and the QoS 1 publish was acknowledged, in whatever order
+      const complete = (): void => {
+        const have = (t: string) => got[t] !== undefined ? Buffer.concat(got[t]) : null;
+        const q0 = have('xs/test/q0');
+        const q1 = have('xs/test/q1');
+        const k = have('xs/test/kernel');
+        if (!finished && q0 !== null && q1 !== null && q1.length === big.length && k !== null && pubacks.includes(77)) {
+          finished = true;
+          done({ ok: q0.toString() === 'hello qos0' && sha(q1) === sha(big) && k.toString() === 'from the kernel',
+            q0: q0.toString(), q1Bytes: q1.length, kernel: k.toString(), pubacks });
+        }
+      };
       new MQTTClient({
         host: kernelIp, port: 1883, id: 'xs-tcp-io419', keepalive: 30000, dns, socket: { io: TCP },
         onControl(this: Any, msg: Any) {
@@ -164,6 +177,7 @@ async function main(): Promise<void> {
           } else if (msg.operation === MQTTClient.PUBACK) {
             pubacks.push(msg.id);
             diag.pubacks = pubacks.join(',');
+            complete();
           }
         },
         onReadable(this: Any, count: number, options: Any) {
@@ -171,14 +185,7 @@ async function main(): Promise<void> {
           if (options.topic !== undefined) topic = options.topic;
           (got[topic] ??= []).push(new Uint8Array(this.read(count)));
           diag.got = Object.keys(got).map((t) => t + ':' + got[t].reduce((n, b) => n + b.length, 0)).join(',');
-          const have = (t: string) => got[t] !== undefined ? Buffer.concat(got[t]) : null;
-          const q0 = have('xs/test/q0');
-          const q1 = have('xs/test/q1');
-          const k = have('xs/test/kernel');
-          if (q0 !== null && q1 !== null && q1.length === big.length && k !== null && pubacks.includes(77)) {
-            done({ ok: q0.toString() === 'hello qos0' && sha(q1) === sha(big) && k.toString() === 'from the kernel',
-              q0: q0.toString(), q1Bytes: q1.length, kernel: k.toString(), pubacks });
-          }
+          complete();
         },
         onWritable(this: Any, count: number) {
           while (sentBig > 0 && sentBig < big.length && count > 0) {

@@ -105,6 +105,17 @@ export default function () {
 		want.update(big.buffer);
 		const got = {};
 		let topic = "", sent = 0, subscribed = false, puback = false, finished = false;
+		// done once every message came back and the QoS 1 publish was acknowledged, in whatever order
+		function complete(client) {
+			const q0 = got["xs/test/q0"], q1 = got["xs/test/q1"], k = got["xs/test/kernel"];
+			if (!finished && q0 && q1 && k && (q1.bytes === big.length) && puback) {
+				finished = true;
+				report("mqtt", { ok: ("hello qos0" === q0.text) && (q1.value === want.value) && ("from the kernel" === k.text),
+					q0: q0.text, q1Bytes: q1.bytes, kernel: k.text });
+				client.close();
+				done();
+			}
+		}
 		const client = new MQTTClient({
 			host: kernel, port: 1883, id: "xs-tcp-io419-lin", keepalive: 30000, dns, socket: { io: TCP },
 			onControl(msg) {
@@ -117,8 +128,10 @@ export default function () {
 					sent = 1000;
 					trace("io419 mqtt subscribed\n");
 				}
-				else if ((MQTTClient.PUBACK === msg.operation) && (77 === msg.id))
+				else if ((MQTTClient.PUBACK === msg.operation) && (77 === msg.id)) {
 					puback = diag.puback = true;
+					complete(this);
+				}
 				diag["op" + msg.operation] = true;
 			},
 			onReadable(count, options) {
@@ -129,14 +142,7 @@ export default function () {
 				if ("xs/test/q1" !== topic) c.text = (c.text ?? "") + String.fromArrayBuffer(data);
 				diag[topic] = c.bytes;
 				diag.puback = puback;
-				const q0 = got["xs/test/q0"], q1 = got["xs/test/q1"], k = got["xs/test/kernel"];
-				if (!finished && q0 && q1 && k && (q1.bytes === big.length) && puback) {
-					finished = true;
-					report("mqtt", { ok: ("hello qos0" === q0.text) && (q1.value === want.value) && ("from the kernel" === k.text),
-						q0: q0.text, q1Bytes: q1.bytes, kernel: k.text });
-					this.close();
-					done();
-				}
+				complete(this);
 			},
 			onWritable(count) {
 				while ((sent > 0) && (sent < big.length) && (count > 0)) {
