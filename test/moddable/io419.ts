@@ -218,7 +218,8 @@ async function linChecks(moddable: string, page: Buffer, big: Buffer): Promise<v
     if (mk.status !== 0) { report('lin: make', false, (mk.out + mk.err).slice(-3000)); return; }
     const mcso = sh(['sh', '-c', 'find "' + join(work, 'out', 'bin') + '" -name mc.so -path "*lin*" | head -1']).out.trim();
     if (mcso === '') { report('lin: build', false, 'no mc.so'); return; }
-    const warn = (mk.out + mk.err).split('\n').filter((l) => /warning/i.test(l) && !l.startsWith('#'));
+    // xsc / xsl warnings about our modules or the clients' (the SDK's own C files warn on their own)
+    const warn = (mk.out + mk.err).split('\n').filter((l) => /warning/i.test(l) && !/\.c:\d+/.test(l) && !l.startsWith('#'));
     process.stdout.write('io419 moddable (lin): app built in ' + ((Date.now() - t0) / 1000).toFixed(0) + ' s' + (warn.length ? ', warnings: ' + warn.join(' | ') : ', no warning') + '\n');
 
     const display = ':' + (500 + (process.pid % 300));
