@@ -7,7 +7,7 @@
 //                            that evaluate scripts, not modules.
 //   build/xs-tcp-esp32.js    the Moddable ESP32 HAL (hal/esp32/hal.ts) as an ES module; it imports the
 //                            Moddable modules `timer`, `time` and `ethhal` (hal/esp32/ethhal.js + C).
-//   build/xs-tcp-sim.js      the example app on the mock wire (hal/sim/demo.ts), an ES module for the
+//   build/xs-tcp-sim.js      the example app on the mock wire (examples/sim/demo.ts), an ES module for the
 //                            Moddable simulator (manifests/lin).
 //   build/xs-scenarios.iife.js  the scenario suite + mock HAL as one script (globalThis.XsTcpScenarios);
 //                            test/xs.test.ts builds the same bundle in memory and runs it in xsnap.
@@ -96,7 +96,7 @@ export default [
     ],
   },
   {
-    input: input('dist/hal/sim/demo.js'),
+    input: input('dist/examples/sim/demo.js'),
     external: guardExternal,
     onwarn,
     plugins: [sizes()],

@@ -13,6 +13,7 @@ import * as wire from './wire.js';
 import * as tap from './tap.js';
 import * as tcp from './tcp.js';
 import * as xs from './xs.js';
+import * as sched from './sched.js';
 
 export interface BenchSection {
   name: string;
@@ -25,6 +26,7 @@ export const SECTIONS: BenchSection[] = [
   { name: 'pbuf', title: 'pbuf / memp pools', run: pbuf.run },
   { name: 'wire', title: 'mock wire (harness cost)', run: wire.run },
   { name: 'tcp', title: 'TCP bulk transfer between two in-process stacks (Node)', run: tcp.run },
+  { name: 'sched', title: 'scheduler wake-ups of an idle stack (virtual clock)', run: sched.run },
   { name: 'xs', title: 'the stack inside XS (xsnap): meter computrons, heap slots', run: xs.run },
   { name: 'tap', title: 'TCP over a TAP vs kernel over veth (root only)', run: tap.run },
 ];

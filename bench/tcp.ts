@@ -4,7 +4,7 @@
  * pools and windows (TCP_WND 8192, TCP_SND_BUF 8192), so the figures are what a board's
  * configuration gives, not a tuned one. The virtual time the transfer took is reported too.
  */
-import { MockNet } from '../hal/mock/net.js';
+import { MockNet } from '../tools/mocknet.js';
 import type { Stack } from '../src/api/stack.js';
 import {
   tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_recv, tcp_recved, tcp_write, tcp_connect, tcp_sent,

@@ -5,7 +5,7 @@
  */
 import { VirtualClock } from '../hal/mock/clock.js';
 import { MockWire, MockDriver, mockMac } from '../hal/mock/wire.js';
-import type { FrameSink } from '../hal/hal.js';
+import type { FrameSink } from '../src/hal.js';
 import { PbufPool, PBUF_RAW, pbuf_free, copyBytes } from '../src/core/pbuf.js';
 import { fmtInt, opsPerSec, type BenchResult } from './util.js';
 

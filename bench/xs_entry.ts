@@ -6,16 +6,16 @@
  *
  * Workloads (1460-byte segments throughout):
  * - rx: one stack receives pre-built data segments from a fake peer (frames handed straight to
- *   Stack.receiveFrame, as a driver does); its ACKs go to a driver that discards them.
+ *   Netif.receiveFrame, as a driver does); its ACKs go to a driver that discards them.
  * - tx: one stack sends; the fake peer's ACKs (pre-built, two segments each) are injected; the
  *   application refills the send buffer from its tcp_sent callback; frames go to the same sink.
  * - pair: two stacks over the mock wire (hal/mock), bulk transfer A → B, virtual time in 1 ms steps.
  * - checksum: the stack's own Internet checksum over 1460 bytes of pool memory.
  * - heap: one stack with default pools and 4 open connections, for the heap figure.
  */
-import type { FrameChain, FrameSink, NetDriver } from '../hal/hal.js';
+import type { FrameChain, FrameSink, NetDriver } from '../src/hal.js';
 import { VirtualClock } from '../hal/mock/clock.js';
-import { MockNet } from '../hal/mock/net.js';
+import { MockNet } from '../tools/mocknet.js';
 import { Stack } from '../src/api/stack.js';
 import { SeededRandom } from '../src/core/random.js';
 import { ERR_OK, type Err } from '../src/core/err.js';
@@ -141,14 +141,14 @@ class RxBench {
     tcp_accept(l, (_a, pcb) => { if (pcb !== null) { this.conn = pcb; tcp_recv(pcb, this.recvFn); } return ERR_OK; });
     const mac = this.driver.mac;
     const st = this.stack;
-    st.receiveFrame(arpRequestFromPeer(), 0, 42 + 0);
+    st.netif.receiveFrame(arpRequestFromPeer(), 0, 42 + 0);
     const piss = 0x10000000;
     const syn = peerFrame(mac, 40000, 5001, piss, 0, F_SYN, 65535, null, MSS);
-    st.receiveFrame(syn, 0, syn.length);
+    st.netif.receiveFrame(syn, 0, syn.length);
     if ((lastFlags(this.driver) & (F_SYN | F_ACK)) !== (F_SYN | F_ACK)) throw new Error('rx bench: no SYN-ACK');
     const siss = lastSeq(this.driver);
     const ack = peerFrame(mac, 40000, 5001, piss + 1, siss + 1, F_ACK, 65535, null);
-    st.receiveFrame(ack, 0, ack.length);
+    st.netif.receiveFrame(ack, 0, ack.length);
     if (this.conn === null || tcp_state_name(this.conn) !== 'ESTABLISHED') throw new Error('rx bench: not established');
     const data = payloadOf(MSS, 1);
     this.ringBuf = new Uint8Array(ring ? total * RING_STRIDE : 0);
@@ -168,7 +168,7 @@ class RxBench {
       for (let i = 0; i < n; i++) {
         const k = this.next++;
         this.clock.advance(1);
-        st.receiveFrame(buf, k * RING_STRIDE, lens[k]);
+        st.netif.receiveFrame(buf, k * RING_STRIDE, lens[k]);
         if ((this.next % 10) === 0) st.tick(this.clock.now());
       }
       return this.received;
@@ -176,7 +176,7 @@ class RxBench {
     for (let i = 0; i < n; i++) {
       const f = fr[this.next++];
       this.clock.advance(1);
-      st.receiveFrame(f, 0, f.length);
+      st.netif.receiveFrame(f, 0, f.length);
       if ((this.next % 10) === 0) st.tick(this.clock.now());
     }
     return this.received;
@@ -219,7 +219,7 @@ class TxBench {
     this.stack = new Stack({ driver: this.driver, clock: this.clock, random: new SeededRandom(6) },
       { ip: STACK_IP + '/24', name: 'tx', config: { TCP_SND_BUF: 6 * MSS } });
     const st = this.stack;
-    st.receiveFrame(arpRequestFromPeer(), 0, 42);
+    st.netif.receiveFrame(arpRequestFromPeer(), 0, 42);
     const pcb = tcp_new(st)!;
     this.pcb = pcb;
     tcp_sent(pcb, this.sentFn);
@@ -230,7 +230,7 @@ class TxBench {
     const piss = 0x20000000;
     const mac = this.driver.mac;
     const synack = peerFrame(mac, 5001, tcp_local_port_of(st), piss, siss + 1, F_SYN | F_ACK, 64240, null, MSS);
-    st.receiveFrame(synack, 0, synack.length);
+    st.netif.receiveFrame(synack, 0, synack.length);
     if (!connected) throw new Error('tx bench: not connected');
     // ACK k acknowledges two more full segments
     for (let k = 0; k < total; k++) {
@@ -245,7 +245,7 @@ class TxBench {
     for (let i = 0; i < n; i++) {
       const f = a[this.next++];
       this.clock.advance(1);
-      st.receiveFrame(f, 0, f.length);
+      st.netif.receiveFrame(f, 0, f.length);
       if ((this.next % 10) === 0) st.tick(this.clock.now());
     }
     return this.driver.frames;

@@ -11,7 +11,7 @@ export { SeededRandom } from './core/random.js';
 export { StackStats, ProtoStats } from './core/stats.js';
 export * from './api/udp_api.js';
 export type { EchoReplyFn } from './icmp/icmp.js';
-export type { Hal, NetDriver, Clock, RandomSource, Scheduler, FrameSink, FrameChain } from '../hal/hal.js';
+export type { Hal, NetDriver, Clock, RandomSource, Scheduler, FrameSink, FrameChain } from './hal.js';
 export * from './api/tcp_api.js';
 export * from './apps/index.js';
 export * from './io/index.js';

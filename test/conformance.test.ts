@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDrill, type DrillResult } from '../hal/drill/run.js';
+import { runDrill, type DrillResult } from '../tools/drill/run.js';
 import { assertPoolsFull } from './helpers/pools.js';
 
 function scriptDir(): string {

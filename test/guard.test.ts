@@ -127,6 +127,140 @@ export function checkSource(file: string, text: string, root: string): string[] 
   return problems;
 }
 
+
+/**
+ * The layer order of src/ (DESIGN.md "Layers"): a module may import its own layer or one below it,
+ * never one above. `src/hal.ts` is the interface every layer may use; `src/index.ts` is the package
+ * entry above everything.
+ */
+const LAYERS: Record<string, number> = {
+  core: 0, wire: 1, link: 2, ipv4: 3, icmp: 4, udp: 4, tcp: 4, api: 5, apps: 6, io: 6,
+};
+const HAL_IFACE = 'src/hal.ts';
+const ENTRY = 'src/index.ts';
+/** Largest source file in src/ (lines). */
+const MAX_LINES = 800;
+
+/** The layer of a src-relative path ('src/tcp/tcp.ts' → 4); -1 for a directory not in LAYERS. */
+export function layerOf(rel: string): number {
+  if (rel === HAL_IFACE) return -2;
+  if (rel === ENTRY) return 99;
+  const m = /^src\/([^/]+)\//.exec(rel);
+  if (m === null) return -1;
+  const l = LAYERS[m[1]];
+  return l === undefined ? -1 : l;
+}
+
+/** Every relative module specifier of one source (static imports, re-exports, import types and
+ *  dynamic imports; type-only imports count: a type cycle is a design cycle). */
+export function importsOf(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const add = (spec: string) => { if (spec.startsWith('.')) out.push(spec); };
+  const visit = (n: ts.Node): void => {
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+      add(n.moduleSpecifier.text);
+    } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword
+      && n.arguments.length > 0 && ts.isStringLiteral(n.arguments[0])) {
+      add(n.arguments[0].text);
+    } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) {
+      add(n.argument.literal.text);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** The import graph of a set of sources: repo-relative path → repo-relative targets ('.js' → '.ts'). */
+export function importGraph(root: string, sources: Map<string, string>): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const [file, text] of sources) {
+    const from = relative(root, file).split(sep).join('/');
+    const to: string[] = [];
+    for (const spec of importsOf(file, text)) {
+      to.push(relative(root, resolve(dirname(file), spec)).split(sep).join('/').replace(/\.js$/, '.ts'));
+    }
+    g.set(from, to);
+  }
+  return g;
+}
+
+/** Imports that leave src/ or point up the layer order. */
+export function layerViolations(g: Map<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const [from, tos] of g) {
+    const lf = layerOf(from);
+    if (lf === -1) out.push(from + ' is in no layer (' + Object.keys(LAYERS).join(', ') + ')');
+    for (const to of new Set(tos)) {
+      if (!to.startsWith('src/')) { out.push(from + ' imports ' + to + ', outside src/'); continue; }
+      const lt = layerOf(to);
+      if (lt === -2 || lf === -1) continue;
+      if (lf === -2) out.push(from + ' (the HAL interface) imports ' + to);
+      else if (lt > lf) out.push(from + ' imports ' + to + ': up the layer order');
+    }
+  }
+  return out;
+}
+
+/** Every import cycle (strongly connected component of more than one module, or a self-import),
+ *  each as its modules in a closed path: 'a → b → a'. */
+export function importCycles(g: Map<string, string[]>): string[] {
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const sccs: string[][] = [];
+  const strong = (v: string): void => {
+    idx.set(v, index); low.set(v, index); index++;
+    stack.push(v); onStack.add(v);
+    for (const w of g.get(v) ?? []) {
+      if (!g.has(w)) continue;
+      if (!idx.has(w)) { strong(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
+      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const c: string[] = [];
+      let w: string;
+      do { w = stack.pop()!; onStack.delete(w); c.push(w); } while (w !== v);
+      if (c.length > 1 || (g.get(v) ?? []).includes(v)) sccs.push(c);
+    }
+  };
+  for (const v of [...g.keys()].sort()) if (!idx.has(v)) strong(v);
+  // name each cycle by one closed path through its component (breadth-first from its first module)
+  return sccs.map((c) => {
+    const inC = new Set(c);
+    const start = [...c].sort()[0];
+    const prev = new Map<string, string>();
+    const queue = [start];
+    const seen = new Set<string>([start]);
+    while (queue.length > 0) {
+      const v = queue.shift()!;
+      for (const w of g.get(v) ?? []) {
+        if (w === start) {
+          const path = [start];
+          for (let x = v; x !== start; x = prev.get(x)!) path.splice(1, 0, x);
+          path.push(start);
+          return path.join(' → ');
+        }
+        if (inC.has(w) && !seen.has(w)) { seen.add(w); prev.set(w, v); queue.push(w); }
+      }
+    }
+    return c.join(', ');
+  });
+}
+
+/** Files over MAX_LINES lines. */
+export function oversized(sources: Map<string, string>, root: string): string[] {
+  const out: string[] = [];
+  for (const [file, text] of sources) {
+    const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    if (lines > MAX_LINES) out.push(relative(root, file).split(sep).join('/') + ': ' + lines + ' lines');
+  }
+  return out;
+}
+
 describe('guard: src/ runs unchanged on XS', () => {
   const root = findRoot();
   const files = tsFiles(join(root, 'src'));
@@ -172,11 +306,11 @@ describe('guard: src/ runs unchanged on XS', () => {
       });
     }
 
-    it('but not comments, strings, property names, hal/hal.ts or empty top-level arrays', () => {
+    it('but not comments, strings, property names, src/hal.ts or empty top-level arrays', () => {
       const code = [
         '// no Buffer, process, setTimeout or console here',
         '/* Date.now() is banned */',
-        'import type { Hal } from "../../hal/hal.js";',
+        'import type { Hal } from "../hal.js";',
         'import { x } from "../core/pbuf.js";',
         'const EMPTY = new Uint8Array(0);',
         'const msg = "process the console buffer";',
@@ -186,6 +320,74 @@ describe('guard: src/ runs unchanged on XS', () => {
         'class S { t = new Map<number, number>(); }',
       ].join('\n');
       assert.deepEqual(checkSource(fake('core/fake.ts'), code, root), []);
+    });
+  });
+});
+
+describe('guard: the import graph of src/', () => {
+  const root = findRoot();
+  const sources = new Map<string, string>();
+  for (const f of tsFiles(join(root, 'src'))) sources.set(f, readFileSync(f, 'utf8'));
+  const graph = importGraph(root, sources);
+
+  it('has no import cycle (type-only imports included)', () => {
+    const cycles = importCycles(graph);
+    assert.deepEqual(cycles, [], 'import cycles in src/:\n  ' + cycles.join('\n  '));
+  });
+
+  it('imports point down the layers: apps/io → api → tcp/udp/icmp → ipv4 → link → wire → core; src/hal.ts for all', () => {
+    const bad = layerViolations(graph);
+    assert.deepEqual(bad, [], 'layer order broken:\n  ' + bad.join('\n  '));
+  });
+
+  it('no file in src/ is over ' + MAX_LINES + ' lines', () => {
+    const big = oversized(sources, root);
+    assert.deepEqual(big, [], 'split these files:\n  ' + big.join('\n  '));
+  });
+
+  it('hal/ holds drivers, clocks and schedulers only: it imports src/ and itself, nothing else', () => {
+    const hal = new Map<string, string>();
+    for (const f of tsFiles(join(root, 'hal'))) if (!f.endsWith('.d.ts')) hal.set(f, readFileSync(f, 'utf8'));
+    const bad: string[] = [];
+    for (const [from, tos] of importGraph(root, hal)) {
+      for (const to of tos) if (!to.startsWith('src/') && !to.startsWith('hal/')) bad.push(from + ' imports ' + to);
+    }
+    assert.ok(hal.size >= 5, 'found ' + hal.size + ' files under hal/');
+    assert.deepEqual(bad, [], 'hal/ depends on tooling:\n  ' + bad.join('\n  '));
+  });
+
+  describe('and the graph checks catch', () => {
+    const src = (files: Record<string, string>) => {
+      const m = new Map<string, string>();
+      for (const k of Object.keys(files)) m.set(join(root, k), files[k]);
+      return importGraph(root, m);
+    };
+
+    it('a cycle through a type-only import, naming its path', () => {
+      const g = src({
+        'src/link/a.ts': 'import type { B } from "./b.js";',
+        'src/link/b.ts': 'import { C } from "./c.js";',
+        'src/link/c.ts': 'export { A } from "./a.js";',
+        'src/link/d.ts': 'import { A } from "./a.js";',
+      });
+      assert.deepEqual(importCycles(g), ['src/link/a.ts → src/link/b.ts → src/link/c.ts → src/link/a.ts']);
+    });
+
+    it('an import up the layer order, and one leaving src/', () => {
+      const g = src({
+        'src/ipv4/ip4.ts': 'import { Stack } from "../api/stack.js"; import type { Hal } from "../hal.js";',
+        'src/core/context.ts': 'import type { Hal } from "../../hal/hal.js";',
+        'src/wire/x.ts': 'import { y } from "../core/y.js";',
+      });
+      assert.deepEqual(layerViolations(g).sort(), [
+        'src/core/context.ts imports hal/hal.ts, outside src/',
+        'src/ipv4/ip4.ts imports src/api/stack.ts: up the layer order',
+      ]);
+    });
+
+    it('a file over the line limit', () => {
+      const m = new Map([[join(root, 'src/tcp/big.ts'), 'x;\n'.repeat(MAX_LINES + 1)], [join(root, 'src/tcp/ok.ts'), 'x;\n'.repeat(MAX_LINES)]]);
+      assert.deepEqual(oversized(m, root), ['src/tcp/big.ts: ' + (MAX_LINES + 1) + ' lines']);
     });
   });
 });

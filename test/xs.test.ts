@@ -18,7 +18,7 @@ import { bundleEsm, bundleIife } from './xs/bundle.js';
 import { checkPreload } from './xs/preload_check.js';
 import { libSmoke } from './xs/lib_smoke.js';
 import * as lib from '../src/index.js';
-import { SimDemo } from '../hal/sim/demo.js';
+import { SimDemo } from '../examples/sim/demo.js';
 import { measureHotPathSlots } from '../bench/xs.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
@@ -58,7 +58,7 @@ describe('XS engine (xsnap)', function () {
   for (const [what, entry, moddable] of [
     ['the library (build/xs-tcp.js)', '../src/index.js', []],
     ['the ESP32 HAL (build/xs-tcp-esp32.js)', '../hal/esp32/hal.js', ['timer', 'time', 'ethhal']],
-    ['the simulator demo (build/xs-tcp-sim.js)', '../hal/sim/demo.js', []],
+    ['the simulator demo (build/xs-tcp-sim.js)', '../examples/sim/demo.js', []],
   ] as [string, string, string[]][]) {
     it(what + ' creates no typed array, Map, Set, Date or RegExp at module evaluation (Moddable preload)', async () => {
       const esm = await bundleEsm(here(entry), moddable);
@@ -81,7 +81,7 @@ describe('XS engine (xsnap)', function () {
   });
 
   it('the simulator demo (manifests/lin: services, trace, netstat) prints the same on XS as on Node', async () => {
-    const code = await bundleIife(here('../hal/sim/demo.js'), 'XsTcpSim');
+    const code = await bundleIife(here('../examples/sim/demo.js'), 'XsTcpSim');
     const w = XsnapWorker.start('xs-tcp-sim');
     try {
       await w.evaluate(code);

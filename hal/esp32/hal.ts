@@ -19,7 +19,8 @@ import Timer from 'timer';
 import type { TimerId } from 'timer';
 import Time from 'time';
 import EthHal from 'ethhal';
-import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../hal.js';
+import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../../src/hal.js';
+import { MAX_SLEEP_MS, sleepFor } from '../deadline.js';
 
 /** Largest frame: MTU 1500 + Ethernet header 14 (+ a VLAN tag's 4, which the stack then drops). */
 const FRAME_MAX = 1518;
@@ -54,54 +55,54 @@ export class HardwareRandom implements RandomSource {
 }
 
 /**
- * Calls `tick(now)` every `periodMs` from Timer.repeat, and once more as soon as possible when
- * `poke()` asks (after a burst of received frames): one pending one-shot timer at most, so a burst
- * costs one extra tick, not one per frame.
+ * Calls `tick(now)`, then sleeps until the deadline it returned (Stack.nextDeadline), at most
+ * `maxSleepMs`, or until `poke()` asks for a tick sooner (a burst of received frames, work the
+ * application queued). One Moddable timer, rescheduled with Timer.schedule: nothing is allocated per
+ * wake-up, and an idle board wakes only for its timers.
  */
 export class TimerScheduler implements Scheduler {
-  readonly periodMs: number;
+  readonly maxSleepMs: number;
   private readonly clock: Clock;
-  private tickFn: ((now: number) => void) | null = null;
-  private repeatId: TimerId | null = null;
-  private pokeId: TimerId | null = null;
+  private tickFn: ((now: number) => number | void) | null = null;
+  private timerId: TimerId | null = null;
   private inTick = false;
-  private readonly onRepeat = (): void => { this.tickNow(); };
-  private readonly onPoke = (): void => {
-    this.pokeId = null; // a one-shot timer is gone once it fired
-    this.tickNow();
-  };
+  private readonly onTimer = (): void => { this.tickNow(); };
 
-  constructor(clock: Clock, periodMs = 10) {
+  constructor(clock: Clock, maxSleepMs = MAX_SLEEP_MS) {
     this.clock = clock;
-    this.periodMs = periodMs;
+    this.maxSleepMs = maxSleepMs;
   }
 
-  start(tick: (now: number) => void): void {
+  start(tick: (now: number) => number | void): void {
     this.stop();
     this.tickFn = tick;
-    this.repeatId = Timer.repeat(this.onRepeat, this.periodMs);
+    // a repeating timer that every tick moves to the next deadline
+    this.timerId = Timer.set(this.onTimer, this.maxSleepMs, this.maxSleepMs);
+    this.tickNow();
   }
 
   poke(): void {
-    if (this.tickFn !== null && this.pokeId === null) this.pokeId = Timer.set(this.onPoke, 0);
+    if (this.tickFn !== null && !this.inTick && this.timerId !== null) Timer.schedule(this.timerId, 0, this.maxSleepMs);
   }
 
   tickNow(): void {
     const fn = this.tickFn;
     if (fn === null || this.inTick) return;
     this.inTick = true;
+    let due: number | void;
     try {
-      fn(this.clock.now());
+      due = fn(this.clock.now());
     } finally {
       this.inTick = false;
     }
+    const id = this.timerId;
+    if (this.tickFn === null || id === null) return;
+    Timer.schedule(id, sleepFor(due, this.clock.now(), this.maxSleepMs), this.maxSleepMs);
   }
 
   stop(): void {
-    if (this.repeatId !== null) Timer.clear(this.repeatId);
-    if (this.pokeId !== null) Timer.clear(this.pokeId);
-    this.repeatId = null;
-    this.pokeId = null;
+    if (this.timerId !== null) Timer.clear(this.timerId);
+    this.timerId = null;
     this.tickFn = null;
   }
 }
@@ -188,10 +189,11 @@ export class Esp32Driver implements NetDriver {
 }
 
 export interface Esp32HalOptions {
-  /** 'sta' (Wi-Fi station; connect it with Moddable's `wifi` module first) or 'eth'. Default 'sta'. */
+  /** 'sta' (Wi-Fi station; join with Moddable's `wifi` module first, the HAL re-joins after a
+   *  loss) or 'eth' (the driver the manifest's defines.xstcp.eth names). Default 'sta'. */
   interface?: 'sta' | 'eth';
-  /** Period of the stack's tick, ms. Default 10. */
-  tickMs?: number;
+  /** Longest the scheduler sleeps when no timer is due sooner, ms. Default 1000. */
+  maxSleepMs?: number;
 }
 
 /** Everything a Stack needs on the board, plus the scheduler that drives it. */
@@ -208,14 +210,17 @@ export class Esp32Hal {
     this.driver = new Esp32Driver(this.native);
     this.clock = new TicksClock();
     this.random = new HardwareRandom(this.native);
-    this.scheduler = new TimerScheduler(this.clock, opts.tickMs ?? 10);
+    this.scheduler = new TimerScheduler(this.clock, opts.maxSleepMs ?? MAX_SLEEP_MS);
     this.hal = { driver: this.driver, clock: this.clock, random: this.random };
-    this.driver.onBurst = () => { this.scheduler.poke(); };
+    this.driver.onBurst = this.onWork;
   }
 
+  private readonly onWork = (): void => { this.scheduler.poke(); };
+
   /** Starts the stack's timers (the Stack constructor has already attached itself to the driver). */
-  start(stack: { tick(now: number): void }): void {
-    this.scheduler.start((now) => { stack.tick(now); });
+  start(stack: { tick(now: number): number; setWorkHook(fn: (() => void) | null): void }): void {
+    stack.setWorkHook(this.onWork);
+    this.scheduler.start((now) => stack.tick(now));
   }
 
   /** Stops the timers and the native driver. */

@@ -8,10 +8,11 @@
  * full, so one message per frame could stall the Wi-Fi task. A full ring drops the frame and counts
  * it (TCP recovers; the count is visible as `dropped`). The XS side drains the ring with receive().
  *
- *   Wi-Fi station: esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ...) takes the station's frames from
- *   the IDF network interface (lwIP stops receiving on it); esp_wifi_internal_tx sends.
- *   Ethernet (EMAC, W5500, ENC28J60, ...): the board's code installs and starts the driver and hands
- *   the handle over with xstcp_eth_set_handle(); esp_eth_update_input_path + esp_eth_transmit.
+ *   Wi-Fi station (xstcp_wifi.c): esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ...) takes the station's
+ *   frames from the IDF network interface after every association (lwIP stops receiving on it), and
+ *   the station re-joins its access point with backoff after a loss; esp_wifi_internal_tx sends.
+ *   Ethernet (xstcp_eth.c): the HAL installs and starts the driver the manifest's xstcp.eth defines
+ *   name (internal EMAC + PHY, or SPI W5500); esp_eth_update_input_path + esp_eth_transmit.
  *
  * Transmit: send() passes a pointer into the pool ArrayBuffer straight to the driver, which copies
  * the frame before returning (esp_wifi_internal_tx, esp_eth_transmit); chains are gathered first.
@@ -35,15 +36,9 @@
 #include "esp_heap_caps.h"
 #include "esp_wifi.h"
 #include "esp_private/wifi.h"
-#if defined(__has_include)
-	#if __has_include("esp_random.h")
-		#include "esp_random.h"
-	#else
-		#include "esp_system.h"
-	#endif
-#else
-	#include "esp_system.h"
-#endif
+#include "xstcp_wifi.h"
+#include "xstcp_eth.h"
+#include "esp_random.h"
 
 #if defined(__has_include)
 	#if __has_include("esp_netif.h")
@@ -53,13 +48,6 @@
 #endif
 #ifndef kHaveEspNetif
 	#define kHaveEspNetif (0)
-#endif
-
-#ifndef MODDEF_XSTCP_ETH
-	#define MODDEF_XSTCP_ETH (0)
-#endif
-#if MODDEF_XSTCP_ETH
-	#include "esp_eth.h"
 #endif
 
 /* frames the ring holds; each slot is kFrameMax bytes of internal RAM */
@@ -83,23 +71,13 @@ typedef struct {
 	uint16_t lengths[MODDEF_XSTCP_RXSLOTS];
 	uint8_t *frames;
 	uint8_t *tx;
-#if MODDEF_XSTCP_ETH
+#if XSTCP_HAVE_ETH
 	esp_eth_handle_t eth;
 #endif
 } EthHalRecord, *EthHal;
 
 /* the Wi-Fi receive callback carries no context: one EthHal at a time */
 static EthHal gEthHal = NULL;
-
-#if MODDEF_XSTCP_ETH
-static esp_eth_handle_t gEthHandle = NULL;
-
-/* Called by the board's code once its Ethernet driver is installed and started. */
-void xstcp_eth_set_handle(esp_eth_handle_t handle)
-{
-	gEthHandle = handle;
-}
-#endif
 
 static void ethhalDeliver(void *the, void *refcon, uint8_t *message, uint16_t messageLength);
 
@@ -146,35 +124,31 @@ static esp_err_t ethhalWiFiInput(void *buffer, uint16_t length, void *eb)
 	return ESP_OK;
 }
 
-/* After close: the station's frames are consumed and dropped (the IDF netif is not re-attached). */
+/* After close: the station's frames are dropped until the next association, when the IDF's netif
+   takes its receive path back. */
 static esp_err_t ethhalWiFiDrop(void *buffer, uint16_t length, void *eb)
 {
+	(void)buffer;
+	(void)length;
 	if (eb)
 		esp_wifi_internal_free_rx_buffer(eb);
 	return ESP_OK;
 }
 
-static void ethhalWiFiEvent(void *arg, esp_event_base_t base, int32_t id, void *data)
+/* Link changes from xstcp_wifi.c (event loop task) */
+static void ethhalWiFiLink(void *context, int up)
 {
-	EthHal hal = (EthHal)arg;
-	if (WIFI_EVENT_STA_CONNECTED == id) {
-		/* the IDF's default handler (registered before ours, so run before ours) hands the station's
-		   receive path back to its netif on every association: take it again */
-		esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ethhalWiFiInput);
-		hal->linkUp = 1;
-	}
-	else if (WIFI_EVENT_STA_DISCONNECTED == id)
-		hal->linkUp = 0;
-	else
-		return;
+	EthHal hal = (EthHal)context;
+	hal->linkUp = up ? 1 : 0;
 	ethhalNotify(hal);
 }
 
-#if MODDEF_XSTCP_ETH
+#if XSTCP_HAVE_ETH
 /* Ethernet receive: the buffer is the callee's to free (esp_eth.h, stack_input). */
 static esp_err_t ethhalEthInput(esp_eth_handle_t eth, uint8_t *buffer, uint32_t length, void *priv)
 {
 	EthHal hal = gEthHal;
+	(void)eth;
 	if (hal && (hal == (EthHal)priv))
 		ethhalQueue(hal, buffer, length);
 	free(buffer);
@@ -183,6 +157,9 @@ static esp_err_t ethhalEthInput(esp_eth_handle_t eth, uint8_t *buffer, uint32_t 
 
 static esp_err_t ethhalEthDrop(esp_eth_handle_t eth, uint8_t *buffer, uint32_t length, void *priv)
 {
+	(void)eth;
+	(void)length;
+	(void)priv;
 	free(buffer);
 	return ESP_OK;
 }
@@ -190,6 +167,7 @@ static esp_err_t ethhalEthDrop(esp_eth_handle_t eth, uint8_t *buffer, uint32_t l
 static void ethhalEthEvent(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
 	EthHal hal = (EthHal)arg;
+	(void)base;
 	if (data && (*(esp_eth_handle_t *)data != hal->eth))
 		return;
 	if (ETHERNET_EVENT_CONNECTED == id)
@@ -206,6 +184,9 @@ static void ethhalEthEvent(void *arg, esp_event_base_t base, int32_t id, void *d
 static void ethhalDeliver(void *the, void *refcon, uint8_t *message, uint16_t messageLength)
 {
 	EthHal hal = gEthHal;
+	(void)the;
+	(void)message;
+	(void)messageLength;
 	if ((NULL == hal) || (hal != (EthHal)refcon))
 		return;		/* closed after the message was posted */
 	/* clear first: frames queued while JS drains post a new message instead of being stranded */
@@ -222,15 +203,13 @@ static void ethhalDeliver(void *the, void *refcon, uint8_t *message, uint16_t me
 static void ethhalStop(EthHal hal)
 {
 	if (hal->useEth) {
-#if MODDEF_XSTCP_ETH
+#if XSTCP_HAVE_ETH
 		esp_event_handler_unregister(ETH_EVENT, ESP_EVENT_ANY_ID, ethhalEthEvent);
 		esp_eth_update_input_path(hal->eth, ethhalEthDrop, NULL);
 #endif
 	}
-	else {
-		esp_event_handler_unregister(WIFI_EVENT, ESP_EVENT_ANY_ID, ethhalWiFiEvent);
-		esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ethhalWiFiDrop);
-	}
+	else
+		xstcp_wifi_close(ethhalWiFiDrop);
 	if (gEthHal == hal)
 		gEthHal = NULL;
 	/* a receive callback on the other core may still be copying into the ring */
@@ -274,12 +253,17 @@ void xs_ethhal_constructor(xsMachine *the)
 				xsRangeError("interface must be \"sta\" or \"eth\"");
 		}
 	}
-#if !MODDEF_XSTCP_ETH
+#if !XSTCP_HAVE_ETH
 	if (useEth)
-		xsRangeError("built without Ethernet: set defines xstcp.eth to 1");
+		xsRangeError("built without Ethernet: set defines xstcp.eth.chip (manifests/README.md)");
 #else
-	if (useEth && (NULL == gEthHandle))
-		xsUnknownError("no Ethernet driver: call xstcp_eth_set_handle() first");
+	esp_eth_handle_t eth = NULL;
+	if (useEth) {
+		/* installs and starts the driver on first use; later opens get the same handle */
+		esp_err_t err = xstcp_eth_start(&eth);
+		if (ESP_OK != err)
+			xsUnknownError("Ethernet driver start failed: %s", esp_err_to_name(err));
+	}
 #endif
 
 	hal = c_calloc(1, sizeof(EthHalRecord));
@@ -299,31 +283,37 @@ void xs_ethhal_constructor(xsMachine *the)
 	gEthHal = hal;
 
 	if (useEth) {
-#if MODDEF_XSTCP_ETH
-		hal->eth = gEthHandle;
-		hal->linkUp = 1;	/* the board started the driver; ETHERNET_EVENT_DISCONNECTED corrects this */
+#if XSTCP_HAVE_ETH
+		hal->eth = eth;
+		hal->linkUp = xstcp_eth_link_up() ? 1 : 0;	/* ETHERNET_EVENT_CONNECTED / _DISCONNECTED update it */
 		esp_event_handler_register(ETH_EVENT, ESP_EVENT_ANY_ID, ethhalEthEvent, hal);
 		esp_eth_update_input_path(hal->eth, ethhalEthInput, hal);
 #endif
 	}
 	else {
-		wifi_ap_record_t ap;
+		xstcp_wifi_config_t config = {
+			.input = ethhalWiFiInput,
+			.link = ethhalWiFiLink,
+			.context = hal,
+			.reconnect = MODDEF_XSTCP_WIFI_RECONNECT,
+		};
+		int up = 0;
+		esp_err_t err;
 #if kHaveEspNetif
 		/* the IDF's DHCP client would keep broadcasting from lwIP, and its replies now come to us */
 		esp_netif_t *netif = esp_netif_get_handle_from_ifkey("WIFI_STA_DEF");
 		if (netif)
 			esp_netif_dhcpc_stop(netif);
 #endif
-		hal->linkUp = (ESP_OK == esp_wifi_sta_get_ap_info(&ap)) ? 1 : 0;
-		esp_event_handler_register(WIFI_EVENT, ESP_EVENT_ANY_ID, ethhalWiFiEvent, hal);
-		if (ESP_OK != esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ethhalWiFiInput)) {
-			esp_event_handler_unregister(WIFI_EVENT, ESP_EVENT_ANY_ID, ethhalWiFiEvent);
+		err = xstcp_wifi_open(&config, &up);
+		if (ESP_OK != err) {
 			gEthHal = NULL;
 			xsForget(hal->obj);
 			xsmcSetHostData(xsThis, NULL);
 			ethhalFree(hal);
-			xsUnknownError("esp_wifi_internal_reg_rxcb failed (is Wi-Fi started?)");
+			xsUnknownError("Wi-Fi station take-over failed (is Wi-Fi started?): %s", esp_err_to_name(err));
 		}
+		hal->linkUp = (uint8_t)up;
 	}
 }
 
@@ -342,7 +332,7 @@ static int ethhalTransmit(EthHal hal, uint8_t *data, uint32_t length)
 {
 	if (!hal->linkUp)
 		return 0;
-#if MODDEF_XSTCP_ETH
+#if XSTCP_HAVE_ETH
 	if (hal->useEth)
 		return ESP_OK == esp_eth_transmit(hal->eth, data, length);
 #endif
@@ -437,7 +427,7 @@ void xs_ethhal_get_mac(xsMachine *the)
 	if (count < 6)
 		xsRangeError("MAC buffer needs 6 bytes");
 	if (hal) {
-#if MODDEF_XSTCP_ETH
+#if XSTCP_HAVE_ETH
 		if (hal->useEth)
 			esp_eth_ioctl(hal->eth, ETH_CMD_G_MAC_ADDR, mac);
 		else

@@ -33,8 +33,8 @@ declare module 'time' {
 declare module 'ethhal' {
   /** The native side of the ESP32 HAL (hal/esp32/ethhal.js + modEthHal.c). */
   export interface EthHalOptions {
-    /** 'sta' (Wi-Fi station, the default) or 'eth' (the EMAC / SPI Ethernet handle the board's
-     *  code registered with xstcp_eth_set_handle()). */
+    /** 'sta' (Wi-Fi station, the default) or 'eth' (the Ethernet driver named by the manifest's
+     *  defines.xstcp.eth, installed and started by the HAL: hal/esp32/xstcp_eth.h). */
     interface?: 'sta' | 'eth';
   }
   export default class EthHal {
@@ -53,7 +53,8 @@ declare module 'ethhal' {
     receive(buffer: Uint8Array, offset: number): number;
     /** Writes the interface's MAC address into `buffer[0..5]`. */
     getMAC(buffer: Uint8Array): void;
-    /** Whether the link is up (station associated / Ethernet cable connected). */
+    /** Whether the link is up (station associated / Ethernet cable connected). After a Wi-Fi loss
+     *  the HAL re-joins the access point with backoff (hal/esp32/xstcp_wifi.h). */
     readonly linkUp: boolean;
     /** Frames dropped because the receive ring was full. */
     readonly dropped: number;

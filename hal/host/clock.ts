@@ -4,7 +4,7 @@
  * stay small in traces. The stack only ever subtracts times.
  */
 import { performance } from 'node:perf_hooks';
-import type { Clock } from '../hal.js';
+import type { Clock } from '../../src/hal.js';
 
 export class WallClock implements Clock {
   private readonly origin: number;

@@ -2,7 +2,7 @@
  * What the host drivers (TAP, UDP tunnel, socat bridge) share beyond the HAL's NetDriver: counters,
  * a hook the scheduler uses to tick right after a burst of received frames, and close().
  */
-import type { NetDriver } from '../hal.js';
+import type { NetDriver } from '../../src/hal.js';
 
 export interface HostDriverStats {
   rxFrames: number;

@@ -4,7 +4,7 @@
  * blocks of 256 to keep the system calls off the per-connection path.
  */
 import { webcrypto } from 'node:crypto';
-import type { RandomSource } from '../hal.js';
+import type { RandomSource } from '../../src/hal.js';
 
 export class CryptoRandom implements RandomSource {
   private readonly block = new Uint32Array(256);

@@ -1,24 +1,27 @@
 /**
- * Wall-clock scheduler: calls the stack's tick(now) every `periodMs` (default 5 ms) from a Node
- * interval, and once more as soon as possible after a burst of received frames (`poke`), so that
- * delayed ACKs, window updates and application output that the frames caused go out without
- * waiting for the next period. Ticks never nest: a poke during a tick runs after it returns.
+ * Wall-clock scheduler: calls the stack's tick(now), then sleeps until the deadline that tick
+ * returned (Stack.nextDeadline) — at most `maxSleepMs` — or until `poke` asks for a tick sooner:
+ * after a burst of received frames, or when the application queued work (Stack.setWorkHook), so
+ * the ACKs, window updates and output that caused go out at once. An idle stack wakes only for its
+ * timers. Ticks never nest: a poke during a tick is covered by the deadline that tick returns.
  */
-import type { Clock, Scheduler } from '../hal.js';
+import type { Clock, Scheduler } from '../../src/hal.js';
+import { MAX_SLEEP_MS, sleepFor } from '../deadline.js';
 
 export interface HostSchedulerOptions {
-  /** Period of the regular tick, ms. Default 5. */
-  periodMs?: number;
+  /** Longest sleep, ms, even when nothing is due. Default 1000. */
+  maxSleepMs?: number;
 }
 
 export class HostScheduler implements Scheduler {
   readonly clock: Clock;
-  readonly periodMs: number;
-  private tickFn: ((now: number) => void) | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  readonly maxSleepMs: number;
+  private tickFn: ((now: number) => number | void) | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private inTick = false;
-  /** Ticks run so far (regular and poked). */
+  private unrefd = false;
+  /** Ticks run so far (wake-ups: timed and poked). */
   ticks = 0;
   private readonly runTick = (): void => {
     this.immediate = null;
@@ -27,40 +30,47 @@ export class HostScheduler implements Scheduler {
 
   constructor(clock: Clock, opts: HostSchedulerOptions = {}) {
     this.clock = clock;
-    this.periodMs = opts.periodMs ?? 5;
+    this.maxSleepMs = opts.maxSleepMs ?? MAX_SLEEP_MS;
   }
 
-  start(tick: (now: number) => void): void {
+  /** `tick` runs the stack's timers and returns its next deadline (Stack.tick does). */
+  start(tick: (now: number) => number | void): void {
     this.stop();
     this.tickFn = tick;
-    this.timer = setInterval(this.runTick, this.periodMs);
+    this.tickNow();
   }
 
   /** Ask for a tick soon (after the current event-loop phase): coalesces many pokes into one. */
   poke(): void {
-    if (this.tickFn !== null && this.immediate === null) this.immediate = setImmediate(this.runTick);
+    if (this.tickFn !== null && !this.inTick && this.immediate === null) this.immediate = setImmediate(this.runTick);
   }
 
-  /** Runs a tick right now (unless one is running). */
+  /** Runs a tick right now (unless one is running), then sleeps until the deadline it reports. */
   tickNow(): void {
     const fn = this.tickFn;
     if (fn === null || this.inTick) return;
     this.inTick = true;
+    let due: number | void;
     try {
       this.ticks++;
-      fn(this.clock.now());
+      due = fn(this.clock.now());
     } finally {
       this.inTick = false;
     }
+    if (this.tickFn === null) return; // stopped from inside the tick
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(this.runTick, sleepFor(due, this.clock.now(), this.maxSleepMs));
+    if (this.unrefd) this.timer.unref();
   }
 
   /** Keeps the process alive while running (default) or lets it exit when nothing else is pending. */
   unref(): void {
+    this.unrefd = true;
     if (this.timer !== null) this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;

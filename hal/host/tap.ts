@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FrameChain, FrameSink, NetDriver } from '../hal.js';
+import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';

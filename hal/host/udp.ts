@@ -11,7 +11,7 @@
  * other source are dropped and counted, so a stray packet on the port cannot inject frames.
  */
 import * as dgram from 'node:dgram';
-import type { FrameChain, FrameSink } from '../hal.js';
+import type { FrameChain, FrameSink } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver } from './driver.js';
 

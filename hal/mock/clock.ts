@@ -3,7 +3,7 @@
  * through MockNet.run), so every timer in the stack fires at a reproducible virtual moment and no test
  * ever sleeps on the wall clock.
  */
-import type { Clock } from '../hal.js';
+import type { Clock } from '../../src/hal.js';
 
 export class VirtualClock implements Clock {
   private t: number;

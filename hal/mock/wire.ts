@@ -20,12 +20,17 @@
  * delivery queue is an index array kept sorted by (time, sequence). The XS allocation benchmark runs
  * through this wire, so only test-side hooks (RawEndpoint copies, predicates) may allocate.
  */
-import type { Clock, FrameChain, FrameSink, NetDriver } from '../hal.js';
+import type { Clock, FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { copyBytes } from '../../src/core/pbuf.js';
-import type { PcapWriter } from '../pcap.js';
 
 /** Fault settings; every field may be changed at run time (`wire.setFaults` or directly). */
+/** Where the wire records frames (tools/pcap.ts PcapWriter is one): called with the virtual time and
+ *  the frame's bytes, which are valid only during the call. */
+export interface FrameCapture {
+  writeFrame(timeMs: number, buf: Uint8Array, off: number, len: number): void;
+}
+
 export class WireFaults {
   /** Probability [0, 1] that a frame is lost. */
   loss = 0;
@@ -140,8 +145,8 @@ export class MockWire {
   private queueLen = 0;
   private nextSeq = 0;
   private readonly dropRules: DropPredicate[] = [];
-  private readonly txCaptures: PcapWriter[] = [];
-  private readonly rxCaptures: PcapWriter[] = [];
+  private readonly txCaptures: FrameCapture[] = [];
+  private readonly rxCaptures: FrameCapture[] = [];
 
   constructor(opts: MockWireOptions = {}) {
     this.random = new SeededRandom(opts.seed ?? 1);
@@ -197,11 +202,11 @@ export class MockWire {
 
   /** Records frames into `w`: at delivery ('rx', default: what arrived, after loss and corruption, once
    *  per frame even when broadcast) or when sent ('tx': what each port put on the wire). */
-  addCapture(w: PcapWriter, point: 'rx' | 'tx' = 'rx'): void {
+  addCapture(w: FrameCapture, point: 'rx' | 'tx' = 'rx'): void {
     (point === 'tx' ? this.txCaptures : this.rxCaptures).push(w);
   }
 
-  removeCapture(w: PcapWriter): void {
+  removeCapture(w: FrameCapture): void {
     let i = this.txCaptures.indexOf(w);
     if (i >= 0) this.txCaptures.splice(i, 1);
     i = this.rxCaptures.indexOf(w);

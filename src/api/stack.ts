@@ -1,24 +1,25 @@
 /**
  * One TCP/IP stack on one network interface: creates every layer from the configuration (all pools
- * are allocated here, at start-up), receives frames from the driver, and runs the timers on `tick`.
+ * are allocated here, at start-up) and wires them together — the one place where layers meet —
+ * and runs the timers on `tick`.
  *
  *   const stack = new Stack(hal, { ip: '10.0.0.2/24', gateway: '10.0.0.1' });
- *   // the HAL calls stack.receiveFrame(...) for each frame and stack.tick(now) every 10-100 ms
+ *   // the driver calls stack.netif.receiveFrame(...) for each frame (it was attached to it here);
+ *   // the platform's scheduler calls stack.tick(now) every 10-100 ms
  *
  * Bad configuration (config values, MAC, addresses) throws ConfigError here and nowhere else.
  */
-import type { FrameSink, Hal } from '../../hal/hal.js';
+import type { Hal } from '../hal.js';
 import type { StackConfig } from '../core/config.js';
 import { resolveConfig, ConfigError } from '../core/config.js';
 import { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_VAL } from '../core/err.js';
 import type { PoolStats } from '../core/pbuf.js';
-import { copyBytes } from '../core/pbuf.js';
 import type { StackStats } from '../core/stats.js';
 import { ip4Of, ip4Netmask, ip4ToString } from '../core/ip4addr.js';
-import { Netif } from '../netif/netif.js';
-import { Etharp } from '../netif/etharp.js';
+import { Netif } from '../link/netif.js';
+import type { Etharp } from '../link/etharp.js';
 import { Ip4 } from '../ipv4/ip4.js';
 import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from '../wire/ipv4.js';
 import { Icmp } from '../icmp/icmp.js';
@@ -50,19 +51,41 @@ function parseAddr(what: string, v: string | number): number {
   return a;
 }
 
-/** Checks a unicast host address (RFC 1122 §3.2.1.3): not multicast, class E, loopback or broadcast. */
-function checkHostAddr(what: string, a: number): void {
+/** Why `a` is not a unicast host address (RFC 1122 §3.2.1.3: multicast, class E, loopback, 0.x), or null. */
+function hostAddrError(what: string, a: number): string | null {
   if ((a >>> 28) >= 0xe || (a >>> 24) === 127 || (a >>> 24) === 0 && a !== 0) {
-    throw new ConfigError(what + ' ' + ip4ToString(a) + ' is not a unicast host address');
+    return what + ' ' + ip4ToString(a) + ' is not a unicast host address';
   }
+  return null;
 }
 
-export class Stack implements FrameSink {
+/**
+ * Why an address, netmask and gateway (uint32; ip 0 = unconfigured, gateway 0 = none) cannot be
+ * ours, or null when they can. The constructor and setAddress both ask this.
+ */
+export function addressError(ip: number, mask: number, gw: number): string | null {
+  const e = hostAddrError('ip', ip);
+  if (e !== null) return e;
+  const inv = (~mask) >>> 0;
+  if ((inv & (inv + 1)) !== 0) return 'netmask ' + ip4ToString(mask) + ' is not contiguous';
+  if (ip !== 0 && inv > 1 && ((ip & inv) === 0 || ((ip & inv) >>> 0) === inv)) {
+    // /31 (RFC 3021) and /32 have no network or broadcast address to collide with
+    return 'ip ' + ip4ToString(ip) + ' is the network or broadcast address of its subnet';
+  }
+  if (gw !== 0) {
+    const g = hostAddrError('gateway', gw);
+    if (g !== null) return g;
+    if (ip === 0 || ((gw ^ ip) & mask) !== 0) return 'gateway ' + ip4ToString(gw) + ' is not on our subnet';
+    if (gw === ip) return 'gateway is our own address';
+  }
+  return null;
+}
+
+export class Stack {
   readonly name: string;
   readonly hal: Hal;
   readonly core: StackCore;
   readonly netif: Netif;
-  readonly arp: Etharp;
   readonly ip: Ip4;
   readonly icmp: Icmp;
   readonly udp: Udp;
@@ -86,7 +109,6 @@ export class Stack implements FrameSink {
       }
     }
     const ip = parseAddr('ip', ipText);
-    checkHostAddr('ip', ip);
     let mask: number;
     if (opts.netmask !== undefined) {
       const nm = opts.netmask;
@@ -94,21 +116,9 @@ export class Stack implements FrameSink {
     } else {
       mask = ip4Netmask(prefix >= 0 ? prefix : 24);
     }
-    const inv = (~mask) >>> 0;
-    if ((inv & (inv + 1)) !== 0) throw new ConfigError('netmask ' + ip4ToString(mask) + ' is not contiguous');
-    if (ip !== 0 && inv > 1 && ((ip & inv) === 0 || ((ip & inv) >>> 0) === inv)) {
-      // /31 (RFC 3021) and /32 have no network or broadcast address to collide with
-      throw new ConfigError('ip ' + ip4ToString(ip) + ' is the network or broadcast address of its subnet');
-    }
-    let gw = 0;
-    if (opts.gateway !== undefined) {
-      gw = parseAddr('gateway', opts.gateway);
-      if (gw !== 0) {
-        checkHostAddr('gateway', gw);
-        if (ip === 0 || ((gw ^ ip) & mask) !== 0) throw new ConfigError('gateway ' + ip4ToString(gw) + ' is not on our subnet');
-        if (gw === ip) throw new ConfigError('gateway is our own address');
-      }
-    }
+    const gw = opts.gateway !== undefined ? parseAddr('gateway', opts.gateway) : 0;
+    const bad = addressError(ip, mask, gw);
+    if (bad !== null) throw new ConfigError(bad);
 
     // --- the link ----------------------------------------------------------------------
     const drv = hal.driver;
@@ -120,22 +130,31 @@ export class Stack implements FrameSink {
     if (drv.mtu > 0 && drv.mtu < mtu) mtu = drv.mtu;
     if (mtu < 576) throw new ConfigError('driver MTU ' + drv.mtu + ' is below the IPv4 minimum of 576 (RFC 791)');
 
-    // --- the layers, bottom up ---------------------------------------------------------
-    this.core = new StackCore(config, hal.random);
-    this.core.now = hal.clock.now();
-    this.netif = new Netif(this.core, drv, mtu);
+    // --- the layers, bottom up: each gets the layer below it (where it sends) -------------
+    const core = new StackCore(config, hal.random);
+    core.now = hal.clock.now();
+    this.core = core;
+    this.netif = new Netif(core, drv, hal.clock, mtu);
     this.netif.ip = ip;
     this.netif.netmask = mask;
     this.netif.gw = gw;
-    this.arp = new Etharp(this.core, this.netif);
-    this.ip = new Ip4(this.core, this.netif, this.arp);
-    this.icmp = new Icmp(this.core, this.ip);
-    this.udp = new Udp(this.core, this.ip);
-    this.tcp = new TcpLayer(this.core, this.ip);
+    this.ip = new Ip4(core, this.netif);
+    this.icmp = new Icmp(core, this.ip);
+    this.udp = new Udp(core, this.ip, this.icmp);
+    this.tcp = new TcpLayer(core, this.ip);
+
+    // --- the receive direction, bottom up: who hands what to whom ------------------------
+    this.netif.setInput(this.ip);
+    this.ip.setIcmpErrors(this.icmp);
     this.ip.register(IP_PROTO_ICMP, this.icmp);
     this.ip.register(IP_PROTO_TCP, this.tcp);
     this.ip.register(IP_PROTO_UDP, this.udp);
-    drv.attach(this);
+    drv.attach(this.netif);
+  }
+
+  /** The interface's ARP (cache, queue): diagnostics and tests. */
+  get arp(): Etharp {
+    return this.netif.arp;
   }
 
   /** All counters. */
@@ -153,62 +172,50 @@ export class Stack implements FrameSink {
   }
 
   /**
-   * A frame from the driver (FrameSink): copied into a pool pbuf at once, so the driver may reuse
-   * `buf` when this returns. Frames shorter than an Ethernet header or longer than a pool buffer
-   * are counted (link.lenerr) and dropped; an empty pool counts link.memerr.
+   * Runs every timer that is due: ARP ageing and retries, reassembly timeout, TCP timers. May be
+   * called at any time, as often as the HAL likes; returns `nextDeadline()`.
    */
-  receiveFrame(buf: Uint8Array, off: number, len: number): void {
-    const core = this.core;
-    core.now = this.hal.clock.now();
-    const st = core.stats.link;
-    if (len < 14 || len > core.pbufs.bufsize || off < 0 || off + len > buf.length) {
-      st.recv++;
-      st.lenerr++;
-      st.drop++;
-      return;
-    }
-    const p = core.pbufs.allocRx(len);
-    if (p === null) {
-      st.recv++;
-      st.memerr++;
-      st.drop++;
-      return;
-    }
-    copyBytes(p.buf, p.off, buf, off, len, core.pbufs.copier);
-    this.netif.input(p);
-    core.deferred.run();
-  }
-
-  /** The driver's link went up or down (FrameSink): a gratuitous ARP announces us on the way up. */
-  linkChanged(up: boolean): void {
-    this.core.now = this.hal.clock.now();
-    this.netif.setLinkUp(up);
-  }
-
-  /** Runs every timer that is due: ARP ageing and retries, reassembly timeout, TCP timers. */
-  tick(now: number): void {
+  tick(now: number): number {
     this.core.now = now;
     this.arp.tick(now);
     this.ip.tick(now);
     this.tcp.tick(now);
     this.core.deferred.run();
+    return this.nextDeadline();
   }
 
   /**
-   * Changes our addresses at run time (DHCP): forgets the ARP cache (RFC 826 entries may belong to
-   * the old subnet) and announces the new address. Returns ERR_VAL for an invalid combination.
+   * The earliest time, ms on the HAL clock, at which `tick` has something to do (smoltcp's
+   * poll_at): the minimum over ARP, IPv4 reassembly and TCP; -1 when no timer is armed. A
+   * scheduler may sleep until then or until the next frame, whichever comes first. UDP has no
+   * timers of its own.
+   */
+  nextDeadline(): number {
+    // application callbacks waiting for the next pass (src/io) are due now
+    if (this.core.deferred.pending) return this.core.now;
+    let due = this.arp.nextDeadline();
+    const ip = this.ip.nextDeadline();
+    if (ip !== -1 && (due === -1 || ip < due)) due = ip;
+    const tcp = this.tcp.nextDeadline();
+    if (tcp !== -1 && (due === -1 || tcp < due)) due = tcp;
+    return due;
+  }
+
+  /** `fn` runs whenever the application (or a layer) queues work outside a tick, so a scheduler
+   *  sleeping until `nextDeadline()` wakes up and looks again; null removes it. */
+  setWorkHook(fn: (() => void) | null): void {
+    this.core.onWork = fn;
+  }
+
+  /**
+   * Changes our addresses at run time (DHCP): checked as the constructor checks them (ERR_VAL when
+   * they cannot be ours), then the ARP cache is forgotten (RFC 826 entries may belong to the old
+   * subnet) and the new address announced.
    */
   setAddress(ip: number, netmask: number, gateway: number): Err {
     ip >>>= 0; netmask >>>= 0; gateway >>>= 0;
-    const inv = (~netmask) >>> 0;
-    if ((inv & (inv + 1)) !== 0 || (ip >>> 28) >= 0xe) return ERR_VAL;
-    if (gateway !== 0 && ((gateway ^ ip) & netmask) !== 0) return ERR_VAL;
-    const nif = this.netif;
-    nif.ip = ip;
-    nif.netmask = netmask;
-    nif.gw = gateway;
-    this.arp.flush();
-    this.arp.announce();
+    if (addressError(ip, netmask, gateway) !== null) return ERR_VAL;
+    this.netif.setAddress(ip, netmask, gateway);
     return ERR_OK;
   }
 

@@ -14,12 +14,13 @@
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_ARG, ERR_CLSD, ERR_CONN, ERR_VAL, ERR_ABRT } from '../core/err.js';
 import { ip4Of, ip4ToString } from '../core/ip4addr.js';
-import { TcpLayer, TcpTraceInfo } from '../tcp/tcp.js';
-import type { NetstatRow } from '../tcp/tcp.js';
-import { TcpPcb, Tcb, TcpListen } from '../tcp/pcb.js';
+import { TcpTraceInfo } from '../tcp/tcp.js';
+import type { NetstatRow } from './diag.js';
+import { TcpPcb, Tcb, TcpListen } from '../tcp/tcb.js';
+import type { TcpOps } from '../tcp/tcb.js';
 import type {
   TcpAcceptFn, TcpConnectedFn, TcpErrFn, TcpPollFn, TcpRecvFn, TcpSentFn,
-} from '../tcp/pcb.js';
+} from '../tcp/tcb.js';
 import {
   CLOSED, LISTEN, tcpStateName, TF_NODELAY, TCP_WRITE_FLAG_COPY,
 } from '../tcp/constants.js';
@@ -33,8 +34,12 @@ export {
   TIME_WAIT,
 } from '../tcp/constants.js';
 
-function layerOf(pcb: TcpPcb): TcpLayer {
-  return pcb.layer as TcpLayer;
+/** The layer behind a handle, for a call that may queue work or arm a timer: the scheduler is told
+ *  (Stack.setWorkHook) so that it does not sleep through it. */
+function layerOf(pcb: TcpPcb): TcpOps {
+  const layer = pcb.layer;
+  layer.core.wake();
+  return layer;
 }
 
 function connOf(pcb: TcpPcb | null | undefined): Tcb | null {
@@ -368,29 +373,4 @@ export function tcp_lookup(stack: Stack, localIp: number | string, localPort: nu
   return l !== null ? l.handle : null;
 }
 
-/** The connection table, as netstat -an shows it. */
-export function netstat(stack: Stack): NetstatRow[] {
-  return stack.tcp.netstat(ip4ToString);
-}
-
-/** Formats netstat rows as a table with the seeds' state names. */
-export function formatNetstat(rows: NetstatRow[]): string {
-  const head = ['Proto', 'Recv-Q', 'Send-Q', 'Local Address', 'Foreign Address', 'State'];
-  const table: string[][] = [head];
-  for (const r of rows) table.push([r.proto, String(r.recvQ), String(r.sendQ), r.local, r.remote, r.state]);
-  const widths = head.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  return table.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-}
-
-/** Installs (or removes, with null) the state-transition hook: every change of any pcb's state,
- *  with the cause ('api', 'segment', 'timer', 'icmp'). The info object is reused: copy what you keep. */
-export function tcp_set_trace(stack: Stack, fn: ((info: TcpTraceInfo) => void) | null): void {
-  stack.tcp.trace = fn;
-}
-
-/** Formats a trace record as one line, e.g. `10.0.0.2:7 <-> 10.0.0.1:40000 ESTABLISHED -> CLOSE_WAIT (segment)`. */
-export function formatTrace(info: TcpTraceInfo): string {
-  return ip4ToString(info.localIp) + ':' + info.localPort + ' <-> ' + ip4ToString(info.remoteIp) + ':'
-    + info.remotePort + ' ' + tcpStateName(info.from) + ' -> ' + tcpStateName(info.to) + ' (' + info.cause + ')';
-}
-
+export { netstat, formatNetstat, tcp_set_trace, formatTrace } from './diag.js';

@@ -4,6 +4,9 @@
  * defaults and validates; an impossible configuration is a ConfigError when the stack is created,
  * never a surprise at run time.
  */
+/** The send MSS assumed when a peer sends no MSS option (RFC 9293 §3.7.1, RFC 1122 §4.2.2.6). */
+export const TCP_DEFAULT_MSS = 536;
+
 export interface StackConfig {
   /** Number of pool pbufs (lwIP PBUF_POOL_SIZE). Every received frame, every queued TCP segment and
    *  every out-of-order segment holds one. Costs PBUF_POOL_BUFSIZE bytes each. Default 48. */
@@ -92,6 +95,18 @@ export interface StackConfig {
   TCP_COARSE_TICK_MS: number;
   /** Largest persist (zero-window probe) interval, ms. Default 60000. */
   TCP_PERSIST_MAX: number;
+  /** How long a connection the application closed waits in FIN_WAIT_2 for the peer's FIN before it
+   *  is freed, ms (lwIP TCP_FIN_WAIT_TIMEOUT, Linux tcp_fin_timeout; RFC 9293 sets no bound, but
+   *  nobody is left to read). Costs nothing; bounds how long a silent peer holds a pcb. Default 20000. */
+  TCP_FIN_WAIT_TIMEOUT: number;
+  /** Least interval between the ACKs that answer unacceptable segments without data, per
+   *  connection, ms (RFC 5961 §10 asks for a rate limit on these challenge/duplicate ACKs; Linux's
+   *  tcp_invalid_ratelimit is 500). Costs nothing. Default 500. */
+  TCP_OOW_ACK_INTERVAL: number;
+  /** Smallest send MSS the stack accepts from a peer's MSS option, octets: a tiny MSS would make a
+   *  peer's every octet cost a segment and a pool entry (Linux tcp_min_snd_mss is 48). Costs
+   *  nothing. Default 64. */
+  TCP_MSS_MIN: number;
   /** Keepalive idle time before the first probe, ms (RFC 1122 §4.2.3.6: >= 2 h). Default 7200000. */
   TCP_KEEPIDLE_DEFAULT: number;
   /** Interval between keepalive probes, ms. Default 75000. */
@@ -102,6 +117,11 @@ export interface StackConfig {
   TCP_LOCAL_PORT_RANGE_START: number;
   /** Last port of the ephemeral range. Default 65535. */
   TCP_LOCAL_PORT_RANGE_END: number;
+  /** First port of the ephemeral range used by udp_bind(port 0) and udp_sendto on an unbound pcb
+   *  (RFC 6335; lwIP UDP_LOCAL_PORT_RANGE_START). Default 49152. */
+  UDP_LOCAL_PORT_RANGE_START: number;
+  /** Last port of the UDP ephemeral range. Default 65535. */
+  UDP_LOCAL_PORT_RANGE_END: number;
   /** Default listen backlog (lwIP TCP_DEFAULT_LISTEN_BACKLOG). Default 4. */
   TCP_DEFAULT_LISTEN_BACKLOG: number;
 }
@@ -142,11 +162,16 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_QUICKACKS: 16,
   TCP_COARSE_TICK_MS: 500,
   TCP_PERSIST_MAX: 60000,
+  TCP_FIN_WAIT_TIMEOUT: 20000,
+  TCP_OOW_ACK_INTERVAL: 500,
+  TCP_MSS_MIN: 64,
   TCP_KEEPIDLE_DEFAULT: 7200000,
   TCP_KEEPINTVL_DEFAULT: 75000,
   TCP_KEEPCNT_DEFAULT: 9,
   TCP_LOCAL_PORT_RANGE_START: 49152,
   TCP_LOCAL_PORT_RANGE_END: 65535,
+  UDP_LOCAL_PORT_RANGE_START: 49152,
+  UDP_LOCAL_PORT_RANGE_END: 65535,
   TCP_DEFAULT_LISTEN_BACKLOG: 4,
 });
 
@@ -208,9 +233,15 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.TCP_COARSE_TICK_MS >= 1, 'TCP_COARSE_TICK_MS must be at least 1');
   need(cfg.TCP_LOCAL_PORT_RANGE_START >= 1024 && cfg.TCP_LOCAL_PORT_RANGE_START <= cfg.TCP_LOCAL_PORT_RANGE_END
     && cfg.TCP_LOCAL_PORT_RANGE_END <= 65535, 'ephemeral port range must lie within 1024..65535');
+  need(cfg.UDP_LOCAL_PORT_RANGE_START >= 1024 && cfg.UDP_LOCAL_PORT_RANGE_START <= cfg.UDP_LOCAL_PORT_RANGE_END
+    && cfg.UDP_LOCAL_PORT_RANGE_END <= 65535, 'UDP ephemeral port range must lie within 1024..65535');
   need(cfg.ARP_TABLE_SIZE >= 1 && cfg.ARP_TABLE_SIZE <= 255, 'ARP_TABLE_SIZE must be within 1..255');
   need(cfg.ARP_MAX_TRIES >= 1, 'ARP_MAX_TRIES must be at least 1');
   need(cfg.IP_DEFAULT_TTL >= 1 && cfg.IP_DEFAULT_TTL <= 255, 'IP_DEFAULT_TTL must be within 1..255');
   need(cfg.TCP_KEEPCNT_DEFAULT >= 1, 'TCP_KEEPCNT_DEFAULT must be at least 1');
+  need(cfg.TCP_FIN_WAIT_TIMEOUT >= 1, 'TCP_FIN_WAIT_TIMEOUT must be at least 1 ms');
+  need(cfg.TCP_OOW_ACK_INTERVAL >= 0, 'TCP_OOW_ACK_INTERVAL must not be negative');
+  need(cfg.TCP_MSS_MIN >= 1 && cfg.TCP_MSS_MIN <= TCP_DEFAULT_MSS,
+    'TCP_MSS_MIN must be within 1..' + TCP_DEFAULT_MSS + ' (RFC 9293 §3.7.1 default MSS)');
   return cfg;
 }

@@ -20,11 +20,22 @@ export interface Deferred {
   runDeferred(): void;
 }
 
+/** Who is told when the queue gets work outside the stack's own processing (StackCore.wake: the
+ *  scheduler ticks soon instead of sleeping until the next timer). */
+export interface Waker {
+  wake(): void;
+}
+
 export class DeferredQueue {
+  private readonly waker: Waker | null;
   private head: Deferred | null = null;
   private tail: Deferred | null = null;
   private size = 0;
   private running = false;
+
+  constructor(waker: Waker | null = null) {
+    this.waker = waker;
+  }
 
   /** Queues `d` unless it already is. */
   add(d: Deferred): void {
@@ -35,6 +46,9 @@ export class DeferredQueue {
     else this.tail.deferNext = d;
     this.tail = d;
     this.size++;
+    // the first item: make sure a run comes (after a frame or tick it comes anyway; an item queued
+    // from an application's method call, e.g. an adopted connection's pending data, needs a tick)
+    if (this.size === 1 && !this.running && this.waker !== null) this.waker.wake();
   }
 
   /** Takes `d` out of the queue (its work is no longer wanted, e.g. the instance was closed). */

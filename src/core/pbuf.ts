@@ -301,6 +301,35 @@ export function pbuf_remove_header(p: Pbuf, n: number): number {
   return 0;
 }
 
+/**
+ * Puts an `hlen`-byte header in front of `p` for sending: in p's own headroom when there is room
+ * (not in a PBUF_REF, whose bytes belong to the application), else in a header pbuf from `pool`
+ * chained before `p`, laid out for protocol layer `layer` (the header's own layer: PBUF_LINK for an
+ * IP header, PBUF_IP for a transport header). `control` lets that pbuf come from the receive
+ * reserve (see PbufPool.allocControl). Returns the pbuf whose payload starts at the new header,
+ * or null when the pool is empty. Always undo with pbuf_pop_header once the packet is sent: the
+ * caller's `p` is never taken.
+ */
+export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: PbufLayer, control: boolean): Pbuf | null {
+  if (p.type !== PBUF_REF && pbuf_add_header(p, hlen) === 0) return p;
+  const h = control ? pool.allocControl(layer, hlen) : pool.alloc(layer, hlen);
+  if (h === null) return null;
+  h.next = p;
+  h.totLen = hlen + p.totLen;
+  return h;
+}
+
+/** Undoes pbuf_push_header: `h` is what it returned for `p`. */
+export function pbuf_pop_header(p: Pbuf, h: Pbuf, hlen: number): void {
+  if (h === p) {
+    pbuf_remove_header(p, hlen);
+  } else {
+    h.next = null;
+    h.totLen = h.len;
+    pbuf_free(h);
+  }
+}
+
 /** lwIP pbuf_realloc (shrinking only): cuts the chain to `newLen` bytes and frees pbufs past it. */
 export function pbuf_realloc(p: Pbuf, newLen: number): void {
   if (newLen >= p.totLen || newLen < 0) return;

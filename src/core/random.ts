@@ -2,7 +2,7 @@
  * A small seeded pseudo-random generator (xoshiro128**, 32-bit words), for tests and
  * for a HAL that has no hardware source. Not cryptographic: an ESP32 HAL supplies esp_random().
  */
-import type { RandomSource } from "../../hal/hal.js";
+import type { RandomSource } from '../hal.js';
 export type { RandomSource };
 
 export class SeededRandom implements RandomSource {

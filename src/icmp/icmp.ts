@@ -21,12 +21,14 @@ import { ERR_OK, ERR_MEM, ERR_VAL } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_IP, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_copy_chain, pbuf_try_get_at } from '../core/pbuf.js';
 import { chksumFinish } from '../core/checksum.js';
-import type { Ip4, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
-import { IP_HLEN, IP_PROTO_ICMP } from '../wire/ipv4.js';
+import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
+import {
+  IP_HLEN, IP_PROTO_ICMP, IP_VERSION, IP_OFFMASK, ip4Version, ip4Ihl, ip4Src, ip4Dst, ip4FlagsFrag, ip4Proto,
+} from '../wire/ipv4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import {
-  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, ICMP_SQ, ICMP_RD, icmpIsError, icmpWriteEcho, icmpWriteHeader,
-  icmpChecksumOk, icmpFillChecksum, icmpEchoId, icmpEchoSeq,
+  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, ICMP_SQ, ICMP_RD, IcmpInfo, icmpParse, icmpIsError,
+  icmpWriteEcho, icmpWriteHeader, icmpSetChksum, icmpChecksumOk, icmpFillChecksum,
 } from '../wire/icmp.js';
 /** Largest echo payload in one IPv4 datagram. */
 const ICMP_MAX_ECHO_PAYLOAD = 65535 - IP_HLEN - ICMP_HLEN;
@@ -39,18 +41,22 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   onEchoReply: EchoReplyFn | null = null;
   private readonly core: StackCore;
   private readonly ip: Ip4;
+  /** The header of the message being processed. */
+  private readonly info = new IcmpInfo();
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
     this.ip = ip;
-    ip.icmpErrors = this;
   }
 
   /** An ICMP message (payload at the ICMP header). Owns `p`. */
   ipInput(p: Pbuf, ip: Ip4Header): void {
     const st = this.core.stats.icmp;
     st.recv++;
-    if (p.totLen < ICMP_HLEN || p.len < ICMP_HLEN) {
+    const b = p.buf;
+    const o = p.off;
+    const info = this.info;
+    if (p.totLen < ICMP_HLEN || icmpParse(b, o, p.len, info) < 0) {
       st.lenerr++;
       st.drop++;
       pbuf_free(p);
@@ -62,9 +68,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       pbuf_free(p);
       return;
     }
-    const b = p.buf;
-    const o = p.off;
-    const type = b[o];
+    const type = info.type;
     if (type === ICMP_ECHO) {
       if (this.ip.isBroadcast(ip.dst) || (ip.dst >>> 28) === 0xe || ip.dst !== this.ip.ourAddress) {
         // RFC 1122 §3.2.2.6: a broadcast ping may go unanswered (smurf amplification)
@@ -74,13 +78,11 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       }
       // turn the request around: type 8 → 0; RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), with the
       // first word m = 0x0800 becoming m' = 0x0000 (code is left as it came, normally 0)
-      const m = (ICMP_ECHO << 8) | b[o + 1];
-      const m2 = (ICMP_ECHOREPLY << 8) | b[o + 1];
-      const hc = (b[o + 2] << 8) | b[o + 3];
-      const sum = chksumFinish((~hc & 0xffff) + (~m & 0xffff) + m2);
+      const m = (ICMP_ECHO << 8) | info.code;
+      const m2 = (ICMP_ECHOREPLY << 8) | info.code;
+      const sum = chksumFinish((~info.chksum & 0xffff) + (~m & 0xffff) + m2);
       b[o] = ICMP_ECHOREPLY;
-      b[o + 2] = sum >>> 8;
-      b[o + 3] = sum & 0xff;
+      icmpSetChksum(b, o, sum);
       const err = this.ip.output(p, ip.dst, ip.src, this.core.config.IP_DEFAULT_TTL, ip.tos, IP_PROTO_ICMP);
       if (err === ERR_OK) st.xmit++;
       else st.err++;
@@ -89,7 +91,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
     }
     if (type === ICMP_ECHOREPLY) {
       const cb = this.onEchoReply;
-      if (cb !== null) cb(ip.src, icmpEchoId(b, o), icmpEchoSeq(b, o), p.totLen - ICMP_HLEN);
+      if (cb !== null) cb(ip.src, info.id, info.seq, p.totLen - ICMP_HLEN);
       pbuf_free(p);
       return;
     }
@@ -127,8 +129,8 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       st.drop++;
       return;
     }
-    const ihl = (b[q] & 0x0f) << 2;
-    if ((b[q] >>> 4) !== 4 || ihl < IP_HLEN) {
+    const ihl = ip4Ihl(b, q);
+    if (ip4Version(b, q) !== IP_VERSION || ihl < IP_HLEN) {
       st.proterr++;
       st.drop++;
       return;
@@ -138,25 +140,24 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       st.drop++;
       return;
     }
-    const qsrc = ((b[q + 12] << 24) | (b[q + 13] << 16) | (b[q + 14] << 8) | b[q + 15]) >>> 0;
-    const qdst = ((b[q + 16] << 24) | (b[q + 17] << 16) | (b[q + 18] << 8) | b[q + 19]) >>> 0;
-    const fragOff = ((b[q + 6] & 0x1f) << 8) | b[q + 7];
-    if (qsrc !== this.ip.ourAddress || fragOff !== 0) {
+    const qsrc = ip4Src(b, q);
+    const qdst = ip4Dst(b, q);
+    if (qsrc !== this.ip.ourAddress || (ip4FlagsFrag(b, q) & IP_OFFMASK) !== 0) {
       st.proterr++;
       st.drop++;
       return;
     }
-    const h = this.ip.handlerOf(b[q + 9]);
-    if (h === null || h.icmpError === undefined || !h.icmpError(type, b[p.off + 1], qsrc, qdst, b, q + ihl)) {
+    const h = this.ip.handlerOf(ip4Proto(b, q));
+    if (h === null || h.icmpError === undefined || !h.icmpError(type, this.info.code, qsrc, qdst, b, q + ihl)) {
       st.drop++;
     }
   }
 
   /** Whether RFC 1122 §3.2.2 lets us send an ICMP error about `p`/`ip`. */
-  private errorAllowed(p: Pbuf, ip: Ip4Header): boolean {
+  private errorAllowed(p: Pbuf, ip: Ip4Header, linkBroadcast: boolean): boolean {
     const dst = ip.dst;
     const src = ip.src;
-    if (this.ip.isBroadcast(dst) || (dst >>> 28) === 0xe || this.ip.netif.rxLinkBroadcast) return false;
+    if (this.ip.isBroadcast(dst) || (dst >>> 28) === 0xe || linkBroadcast) return false;
     if (src === 0 || this.ip.isBroadcast(src) || (src >>> 28) >= 0xe) return false;
     if (ip.fragOff !== 0) return false;
     if (ip.proto === IP_PROTO_ICMP) {
@@ -167,19 +168,19 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   }
 
   /** RFC 792 destination unreachable about `p` (payload at its transport header). Keeps `p`. */
-  destUnreach(p: Pbuf, ip: Ip4Header, code: number): void {
-    this.sendError(ICMP_DUR, code, p, ip);
+  destUnreach(p: Pbuf, ip: Ip4Input, code: number): void {
+    this.sendError(ICMP_DUR, code, p, ip, ip.linkBroadcast);
   }
 
   /** RFC 792 time exceeded about `p` (payload at its transport header). Keeps `p`. */
   timeExceeded(p: Pbuf, ip: Ip4Header, code: number): void {
-    this.sendError(ICMP_TE, code, p, ip);
+    this.sendError(ICMP_TE, code, p, ip, false);
   }
 
   /** An error message quoting the offending IP header and the first 64 bits of its data (RFC 792). */
-  private sendError(type: number, code: number, p: Pbuf, ip: Ip4Header): void {
+  private sendError(type: number, code: number, p: Pbuf, ip: Ip4Header, linkBroadcast: boolean): void {
     const st = this.core.stats.icmp;
-    if (!this.errorAllowed(p, ip)) return;
+    if (!this.errorAllowed(p, ip, linkBroadcast)) return;
     const ihl = ip.ihl;
     const data = p.totLen < 8 ? p.totLen : 8;
     const len = ICMP_HLEN + ihl + data;

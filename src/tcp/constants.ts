@@ -11,7 +11,7 @@ export const CLOSING = 8;
 export const LAST_ACK = 9;
 export const TIME_WAIT = 10;
 
-/** State names as netstat and the seed articles print them. */
+/** State names as netstat prints them (lwIP's tcp_state_str). */
 export const TCP_STATE_NAMES: readonly string[] = Object.freeze([
   'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RCVD', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2',
   'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT',
@@ -51,3 +51,15 @@ export const CAUSE_SEGMENT = 'segment';
 export const CAUSE_TIMER = 'timer';
 /** An ICMP error about a segment we sent (RFC 1122 §4.2.3.9). */
 export const CAUSE_ICMP = 'icmp';
+
+/** RFC 6298 §5.7: after a retransmitted SYN, the RTO is re-initialized to 3 s when data transfer
+ *  begins (the backed-off SYN timer is not carried over; Karn forbids a sample from the SYN). */
+export const RTO_AFTER_SYN_LOSS = 3000;
+/** Clock granularity G of RFC 6298 §2, ms. */
+export const CLOCK_GRANULARITY = 1;
+
+/** An unarmed timer (every due time is a clock value >= 0). */
+export const NO_TIME = -1;
+/** Persist backoff steps counted at most: the interval doubles per step up to TCP_PERSIST_MAX
+ *  (RFC 1122 §4.2.2.17 wants exponential backoff), and 2^16 x any RTO exceeds any sane maximum. */
+export const PERSIST_BACKOFF_STEPS_MAX = 16;

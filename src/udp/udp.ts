@@ -8,19 +8,19 @@
  * udp_remove; a handle whose slot has moved on answers every call with ERR_CLSD, so a stale handle
  * never reaches another user's pcb.
  */
+import { EphemeralPorts } from '../core/ports.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CLSD, ERR_RTE, ERR_CONN } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_IP, PBUF_REF, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
+import { PBUF_IP, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import type { Pooled } from '../core/memp.js';
 import type { PoolStats } from '../core/pbuf.js';
-import type { Ip4, IpProtocolHandler } from '../ipv4/ip4.js';
-import type { Ip4Header } from '../wire/ipv4.js';
+import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_UDP } from '../wire/ipv4.js';
 import { ICMP_DUR_PORT } from '../wire/icmp.js';
-import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum } from '../wire/udp.js';
+import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpSetChksum, udpSrcPort, udpDstPort } from '../wire/udp.js';
 
 
 /**
@@ -68,20 +68,22 @@ export class Udp implements IpProtocolHandler {
   private readonly slots: UdpSlot[] = [];
   private readonly core: StackCore;
   private readonly ip: Ip4;
+  private readonly icmpErrors: IcmpErrorSender;
   private readonly info = new UdpInfo();
-  private nextPort: number;
+  private readonly ports: EphemeralPorts;
+  private readonly portTaken = (port: number, ip: number): boolean => this.portInUse(port, ip, null);
 
-  constructor(core: StackCore, ip: Ip4) {
+  constructor(core: StackCore, ip: Ip4, icmpErrors: IcmpErrorSender) {
     this.core = core;
     this.ip = ip;
+    this.icmpErrors = icmpErrors;
     this.pool = new Memp<UdpSlot>('udp_pcb', core.config.MEMP_NUM_UDP_PCB, () => {
       const s = new UdpSlot();
       this.slots.push(s);
       return s;
     });
     const cfg = core.config;
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - cfg.TCP_LOCAL_PORT_RANGE_START + 1;
-    this.nextPort = cfg.TCP_LOCAL_PORT_RANGE_START + (core.random.nextU32() % range);
+    this.ports = new EphemeralPorts(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -139,15 +141,7 @@ export class Udp implements IpProtocolHandler {
   }
 
   private ephemeralPort(ip: number): number {
-    const cfg = this.core.config;
-    const lo = cfg.TCP_LOCAL_PORT_RANGE_START;
-    const range = cfg.TCP_LOCAL_PORT_RANGE_END - lo + 1;
-    for (let n = 0; n < range; n++) {
-      const port = this.nextPort;
-      this.nextPort = port >= cfg.TCP_LOCAL_PORT_RANGE_END ? lo : port + 1;
-      if (!this.portInUse(port, ip, null)) return port;
-    }
-    return 0;
+    return this.ports.allocate(this.portTaken, ip);
   }
 
   /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */
@@ -225,37 +219,22 @@ export class Udp implements IpProtocolHandler {
       if (e !== ERR_OK) return e;
     }
     const src = s.localIp !== 0 ? s.localIp : this.ip.ourAddress;
-    // the header in front of the payload when there is room, else in a pbuf of its own before it
-    let h = p;
-    if (p.type === PBUF_REF || pbuf_add_header(p, UDP_HLEN) !== 0) {
-      const hp = this.core.pbufs.alloc(PBUF_IP, UDP_HLEN);
-      if (hp === null) {
-        st.memerr++;
-        return ERR_MEM;
-      }
-      hp.next = p;
-      hp.totLen = UDP_HLEN + p.totLen;
-      h = hp;
+    const h = pbuf_push_header(this.core.pbufs, p, UDP_HLEN, PBUF_IP, false);
+    if (h === null) {
+      st.memerr++;
+      return ERR_MEM;
     }
     udpWrite(h.buf, h.off, s.localPort, dstPort, ulen);
-    const sum = udpChecksum(h, src, dst);
-    h.buf[h.off + 6] = sum >>> 8;
-    h.buf[h.off + 7] = sum & 0xff;
+    udpSetChksum(h.buf, h.off, udpChecksum(h, src, dst));
     const err = this.ip.output(h, src, dst, s.ttl, s.tos, IP_PROTO_UDP);
-    if (h === p) {
-      pbuf_remove_header(p, UDP_HLEN);
-    } else {
-      h.next = null;
-      h.totLen = h.len;
-      pbuf_free(h);
-    }
+    pbuf_pop_header(p, h, UDP_HLEN);
     if (err === ERR_OK) st.xmit++;
     else if (err === ERR_RTE) st.rterr++;
     return err;
   }
 
   /** A received datagram (payload at the UDP header). Owns `p`. */
-  ipInput(p: Pbuf, ip: Ip4Header): void {
+  ipInput(p: Pbuf, ip: Ip4Input): void {
     const st = this.core.stats.udp;
     st.recv++;
     const info = this.info;
@@ -295,7 +274,7 @@ export class Udp implements IpProtocolHandler {
       // RFC 1122 §4.1.3.1: port unreachable (icmpErrors refuses broadcasts itself)
       st.proterr++;
       st.drop++;
-      if (!bcast && this.ip.icmpErrors !== null) this.ip.icmpErrors.destUnreach(p, ip, ICMP_DUR_PORT);
+      if (!bcast) this.icmpErrors.destUnreach(p, ip, ICMP_DUR_PORT);
       pbuf_free(p);
       return;
     }
@@ -316,8 +295,8 @@ export class Udp implements IpProtocolHandler {
    * UDP header.
    */
   icmpError(_type: number, _code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean {
-    const sport = (buf[off] << 8) | buf[off + 1];
-    const dport = (buf[off + 2] << 8) | buf[off + 3];
+    const sport = udpSrcPort(buf, off);
+    const dport = udpDstPort(buf, off);
     const ss = this.slots;
     for (let i = 0; i < ss.length; i++) {
       const s = ss[i];

@@ -16,7 +16,7 @@ export const ARP_LEN = 28;
 export const ARP_REQUEST = 1;
 export const ARP_REPLY = 2;
 /** Hardware type "Ethernet (10Mb)" (RFC 826, IANA ARP parameters). */
-export const ARP_HTYPE_ETHER = 1;
+const ARP_HTYPE_ETHER = 1;
 
 /** Fewer than ARP_LEN bytes. */
 export const ARP_ERR_SHORT = -1;
@@ -28,11 +28,11 @@ export const ARP_ERR_PTYPE = -3;
 export const ARP_ERR_ALEN = -4;
 
 /** Field offsets. */
-export const ARP_OFF_OP = 6;
-export const ARP_OFF_SHA = 8;
-export const ARP_OFF_SPA = 14;
-export const ARP_OFF_THA = 18;
-export const ARP_OFF_TPA = 24;
+const ARP_OFF_OP = 6;
+const ARP_OFF_SHA = 8;
+const ARP_OFF_SPA = 14;
+const ARP_OFF_THA = 18;
+const ARP_OFF_TPA = 24;
 
 /** A checked ARP packet. Preallocated once (sha/tha are its own arrays), filled by arpParse. */
 export class ArpInfo {
@@ -50,14 +50,14 @@ export class ArpInfo {
  */
 export function arpParse(buf: Uint8Array, off: number, len: number, info: ArpInfo): number {
   if (!(len >= ARP_LEN)) return ARP_ERR_SHORT;
-  if (((buf[off] << 8) | buf[off + 1]) !== ARP_HTYPE_ETHER) return ARP_ERR_HTYPE;
-  if (((buf[off + 2] << 8) | buf[off + 3]) !== ETHTYPE_IPV4) return ARP_ERR_PTYPE;
+  if (rd16(buf, off) !== ARP_HTYPE_ETHER) return ARP_ERR_HTYPE;
+  if (rd16(buf, off + 2) !== ETHTYPE_IPV4) return ARP_ERR_PTYPE;
   if (buf[off + 4] !== 6 || buf[off + 5] !== 4) return ARP_ERR_ALEN;
-  info.op = (buf[off + 6] << 8) | buf[off + 7];
+  info.op = rd16(buf, off + ARP_OFF_OP);
   copy6(info.sha, 0, buf, off + ARP_OFF_SHA);
-  info.spa = ((buf[off + 14] << 24) | (buf[off + 15] << 16) | (buf[off + 16] << 8) | buf[off + 17]) >>> 0;
+  info.spa = rd32(buf, off + ARP_OFF_SPA);
   copy6(info.tha, 0, buf, off + ARP_OFF_THA);
-  info.tpa = ((buf[off + 24] << 24) | (buf[off + 25] << 16) | (buf[off + 26] << 8) | buf[off + 27]) >>> 0;
+  info.tpa = rd32(buf, off + ARP_OFF_TPA);
   return 0;
 }
 
@@ -78,17 +78,5 @@ export function arpWrite(buf: Uint8Array, off: number, op: number, sha: Uint8Arr
   wr32(buf, off + ARP_OFF_TPA, tpa);
 }
 
-/** The opcode field (no checks). */
-export function arpOp(buf: Uint8Array, off: number): number {
-  return rd16(buf, off + ARP_OFF_OP);
-}
 
-/** The sender protocol address (no checks). */
-export function arpSpa(buf: Uint8Array, off: number): number {
-  return rd32(buf, off + ARP_OFF_SPA);
-}
 
-/** The target protocol address (no checks). */
-export function arpTpa(buf: Uint8Array, off: number): number {
-  return rd32(buf, off + ARP_OFF_TPA);
-}

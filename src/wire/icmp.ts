@@ -8,8 +8,8 @@
  *
  * No allocation, no exceptions: errors are negative numbers.
  */
-import { chksumChain, chksumFinish, inet_chksum, type ChecksumChain } from '../core/checksum.js';
-import { rd16, wr16, wr32, chainPut } from './bytes.js';
+import { chksumChain, chksumFinish, type ChecksumChain } from '../core/checksum.js';
+import { wr16, wr32, chainPut } from './bytes.js';
 
 export const ICMP_HLEN = 8;
 
@@ -21,21 +21,13 @@ export const ICMP_RD = 5;    // redirect
 export const ICMP_ECHO = 8;
 export const ICMP_TE = 11;   // time exceeded
 export const ICMP_PP = 12;   // parameter problem
-export const ICMP_TS = 13;   // timestamp
-export const ICMP_TSR = 14;  // timestamp reply
-export const ICMP_IRQ = 15;  // information request (obsolete)
-export const ICMP_IR = 16;   // information reply (obsolete)
 
 // Destination unreachable codes (RFC 792, RFC 1122 §3.2.2.1)
-export const ICMP_DUR_NET = 0;
-export const ICMP_DUR_HOST = 1;
 export const ICMP_DUR_PROTO = 2;
 export const ICMP_DUR_PORT = 3;
 export const ICMP_DUR_FRAG = 4; // fragmentation needed and DF set (RFC 1191: MTU in bytes 6..7)
-export const ICMP_DUR_SR = 5;   // source route failed
 
 // Time exceeded codes
-export const ICMP_TE_TTL = 0;
 export const ICMP_TE_FRAG = 1;  // fragment reassembly time exceeded
 
 /** Fewer than ICMP_HLEN bytes. */
@@ -77,11 +69,6 @@ export function icmpIsError(type: number): boolean {
   return type === ICMP_DUR || type === ICMP_SQ || type === ICMP_RD || type === ICMP_TE || type === ICMP_PP;
 }
 
-/** True for query messages (echo, timestamp, information request/reply). */
-export function icmpIsQuery(type: number): boolean {
-  return type === ICMP_ECHO || type === ICMP_ECHOREPLY || type === ICMP_TS || type === ICMP_TSR
-    || type === ICMP_IRQ || type === ICMP_IR;
-}
 
 /** Writes an echo (request or reply) header: type, code 0, checksum 0, id, seq. */
 export function icmpWriteEcho(buf: Uint8Array, off: number, type: number, id: number, seq: number): void {
@@ -107,30 +94,14 @@ export function icmpWriteHeader(buf: Uint8Array, off: number, type: number, code
 }
 
 // Field accessors (no checks).
-export function icmpType(buf: Uint8Array, off: number): number { return buf[off]; }
-export function icmpCode(buf: Uint8Array, off: number): number { return buf[off + 1]; }
-export function icmpChksum(buf: Uint8Array, off: number): number { return rd16(buf, off + 2); }
-export function icmpEchoId(buf: Uint8Array, off: number): number { return rd16(buf, off + 4); }
-export function icmpEchoSeq(buf: Uint8Array, off: number): number { return rd16(buf, off + 6); }
 export function icmpSetChksum(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 2, v); }
 
-/**
- * The checksum over `len` bytes of a chain whose payload starts at the ICMP header. With the field
- * zeroed this is the value to store; over a received message it is 0 when the message is intact.
- */
-export function icmpChecksum(p: ChecksumChain, len: number): number {
-  return chksumFinish(chksumChain(p, 0, len, 0));
-}
 
 /** True when the `len`-byte ICMP message in chain `p` has a correct checksum. */
 export function icmpChecksumOk(p: ChecksumChain, len: number): boolean {
   return chksumFinish(chksumChain(p, 0, len, 0)) === 0;
 }
 
-/** icmpChecksum over one contiguous range. */
-export function icmpChecksumBuf(buf: Uint8Array, off: number, len: number, buf16: Uint16Array | null = null): number {
-  return inet_chksum(buf, off, len, buf16);
-}
 
 /** Zeroes the checksum field of the `len`-byte message in chain `p` and stores its checksum there. */
 export function icmpFillChecksum(p: ChecksumChain, len: number): void {

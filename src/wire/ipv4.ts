@@ -18,12 +18,9 @@ import { inet_chksum } from '../core/checksum.js';
 import { rd16, rd32, wr16, wr32 } from './bytes.js';
 
 export const IP_HLEN = 20;
-/** Largest header: IHL 15 (RFC 791). */
-export const IP_HLEN_MAX = 60;
 export const IP_VERSION = 4;
 
 export const IP_PROTO_ICMP = 1;
-export const IP_PROTO_IGMP = 2;
 export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
 
@@ -48,15 +45,6 @@ export const IP4_ERR_TOTLEN = -4;
 /** Header checksum mismatch. */
 export const IP4_ERR_CHKSUM = -5;
 
-/** Field offsets. */
-export const IP4_OFF_TOTLEN = 2;
-export const IP4_OFF_ID = 4;
-export const IP4_OFF_FRAG = 6;
-export const IP4_OFF_TTL = 8;
-export const IP4_OFF_PROTO = 9;
-export const IP4_OFF_CHKSUM = 10;
-export const IP4_OFF_SRC = 12;
-export const IP4_OFF_DST = 16;
 
 /** A checked IPv4 header: one preallocated object reused for every packet. */
 export class Ip4Header {
@@ -143,8 +131,6 @@ export function ip4Version(buf: Uint8Array, off: number): number { return buf[of
 /** Header length in bytes. */
 export function ip4Ihl(buf: Uint8Array, off: number): number { return (buf[off] & 0x0f) << 2; }
 export function ip4Tos(buf: Uint8Array, off: number): number { return buf[off + 1]; }
-export function ip4TotLen(buf: Uint8Array, off: number): number { return rd16(buf, off + 2); }
-export function ip4Id(buf: Uint8Array, off: number): number { return rd16(buf, off + 4); }
 /** The raw flags/fragment-offset word. */
 export function ip4FlagsFrag(buf: Uint8Array, off: number): number { return rd16(buf, off + 6); }
 export function ip4Ttl(buf: Uint8Array, off: number): number { return buf[off + 8]; }
@@ -155,8 +141,4 @@ export function ip4Dst(buf: Uint8Array, off: number): number { return rd32(buf, 
 
 // Setters (the checksum must be refreshed afterwards with ip4FillChecksum).
 export function ip4SetTotLen(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 2, v); }
-export function ip4SetId(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 4, v); }
 export function ip4SetFlagsFrag(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 6, v); }
-export function ip4SetTtl(buf: Uint8Array, off: number, v: number): void { buf[off + 8] = v; }
-export function ip4SetSrc(buf: Uint8Array, off: number, v: number): void { wr32(buf, off + 12, v); }
-export function ip4SetDst(buf: Uint8Array, off: number, v: number): void { wr32(buf, off + 16, v); }

@@ -74,14 +74,8 @@ export function udpChecksum(p: ChecksumChainLen, src: number, dst: number): numb
   return v;
 }
 
-/** The plain checksum over `len` bytes of chain `p` with the pseudo-header (no 0 → 0xffff mapping). */
-export function udpChecksumLen(p: ChecksumChain, len: number, src: number, dst: number): number {
-  return chksumFinish(chksumChain(p, 0, len, pseudoHeaderSum(src, dst, IP_PROTO_UDP, len)));
-}
 
 // Field accessors (no checks).
 export function udpSrcPort(buf: Uint8Array, off: number): number { return rd16(buf, off); }
 export function udpDstPort(buf: Uint8Array, off: number): number { return rd16(buf, off + 2); }
-export function udpLen(buf: Uint8Array, off: number): number { return rd16(buf, off + 4); }
-export function udpChksum(buf: Uint8Array, off: number): number { return rd16(buf, off + 6); }
 export function udpSetChksum(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 6, v); }

@@ -10,19 +10,9 @@ export function ip(text: string): number {
   return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
 }
 
-export function put16(b: Uint8Array, o: number, v: number): void { b[o] = (v >>> 8) & 0xff; b[o + 1] = v & 0xff; }
-export function put32(b: Uint8Array, o: number, v: number): void { put16(b, o, v >>> 16); put16(b, o + 2, v & 0xffff); }
-export function get16(b: Uint8Array, o: number): number { return (b[o] << 8) | b[o + 1]; }
-export function get32(b: Uint8Array, o: number): number { return ((get16(b, o) << 16) | get16(b, o + 2)) >>> 0; }
-
-/** RFC 1071 checksum of bytes (plus an optional partial sum). */
-export function cksum(b: Uint8Array, off = 0, len = b.length - off, acc = 0): number {
-  let s = acc;
-  for (let i = 0; i + 1 < len; i += 2) s += (b[off + i] << 8) | b[off + i + 1];
-  if (len & 1) s += b[off + len - 1] << 8;
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
-  return ~s & 0xffff;
-}
+// byte access and the RFC 1071 checksum are the raw peer's (tools/rawpeer.ts), also independent of src/
+import { put16, put32, get16, get32, cksum } from '../../tools/rawpeer.js';
+export { put16, put32, get16, get32, cksum };
 
 export function eth(dst: Uint8Array, src: Uint8Array, type: number, payload: Uint8Array): Uint8Array {
   const f = new Uint8Array(14 + payload.length);

@@ -4,10 +4,10 @@
  * address; it answers the stack's ARP requests by itself and primes the stack's ARP cache when it is
  * created, so the stack's segments leave without an ARP round trip and their times are exact.
  *
- * Segments are built with the stack's own wire emitters (src/wire) and checked on the way back with
- * an independent RFC 1071 checksum (test/helpers/frames.ts), so a checksum bug cannot hide on both
- * sides. Every segment the stack emits towards the peer's address is recorded at the virtual instant
- * it is transmitted (a wire hook), parsed, and queued for `next()` / `expect()`.
+ * Frames are built and decoded by the raw peer shared with the packetdrill runner (tools/rawpeer.ts),
+ * written independently of src/wire, so an encoder or checksum bug cannot hide on both sides. Every
+ * segment the stack emits towards the peer's address is recorded at the virtual instant it is
+ * transmitted (a wire hook), decoded, and queued for `next()` / `expect()`.
  *
  * Sequence numbers are absolute 32-bit values: tests pick the peer's ISN (often near 2^32, so that
  * wraparound is exercised) and learn the stack's ISN from its SYN or SYN-ACK (`stackIsn`).
@@ -17,25 +17,22 @@
  * fine here: this is the test harness.
  */
 import assert from 'node:assert/strict';
-import { MockNet, type MockNetOptions } from '../../hal/mock/net.js';
+import { MockNet, type MockNetOptions } from '../../tools/mocknet.js';
 import type { RawEndpoint, WirePort } from '../../hal/mock/wire.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ip4FromString, ip4ToString } from '../../src/core/ip4addr.js';
 import { pbuf_copy_partial, pbuf_free, type Pbuf } from '../../src/core/pbuf.js';
 import { ERR_OK, lwip_strerr, type Err } from '../../src/core/err.js';
-import { ethWrite, ETHTYPE_IPV4, ETHTYPE_ARP } from '../../src/wire/ethernet.js';
-import { ip4Write, IP_PROTO_TCP, IP_FLAG_DF } from '../../src/wire/ipv4.js';
 import {
-  tcpWriteHeader, tcpWriteOptMss, tcpChecksum, tcpParse, tcpFlagsToString, TcpSegInfo,
-  TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG, TCP_ECE, TCP_CWR,
-} from '../../src/wire/tcp.js';
+  RawPeer, decodeFrame, flagBits, flagsText, get16, get32, F_SYN, F_FIN, F_ACK, ETHTYPE_IPV4, IPPROTO_TCP,
+  type PeerTarget,
+} from '../../tools/rawpeer.js';
 import {
   tcp_new, tcp_bind, tcp_listen_with_backlog, tcp_accept, tcp_connect, tcp_write, tcp_output, tcp_recv,
   tcp_recved, tcp_sent, tcp_err, tcp_arg, tcp_abort, tcp_close, tcp_set_recv_wnd, tcp_set_trace, netstat,
   ip_set_option, SOF_REUSEADDR, TCP_WRITE_FLAG_COPY, TCP_STATE_NAMES, type TcpPcb,
 } from '../../src/api/tcp_api.js';
-import { cksum, get16, get32 } from './frames.js';
 
 // -------------------------------------------------------------------------------------------------
 // Sequence arithmetic for tests
@@ -82,7 +79,7 @@ export interface SendSpec {
 export interface Seg {
   /** Virtual time (ms) at which the stack transmitted it. */
   time: number;
-  /** 'S', 'S.', '.', 'P.', 'F.', 'FP.', 'R', 'R.' ... (tcpFlagsToString order: S F R P . U E W). */
+  /** 'S', 'S.', '.', 'P.', 'F.', 'FP.', 'R', 'R.' ... (flagsText order: S F R P . U E W). */
   flags: string;
   bits: number;
   seq: number;
@@ -108,24 +105,7 @@ export interface Seg {
   tcpChecksumOk: boolean;
 }
 
-export function flagBits(flags: string): number {
-  let b = 0;
-  for (const c of flags) {
-    switch (c) {
-      case 'S': b |= TCP_SYN; break;
-      case 'F': b |= TCP_FIN; break;
-      case 'R': b |= TCP_RST; break;
-      case 'P': b |= TCP_PSH; break;
-      case '.': b |= TCP_ACK; break;
-      case 'U': b |= TCP_URG; break;
-      case 'E': b |= TCP_ECE; break;
-      case 'W': b |= TCP_CWR; break;
-      case ' ': break;
-      default: throw new Error('bad flag character ' + JSON.stringify(c) + ' in ' + JSON.stringify(flags));
-    }
-  }
-  return b;
-}
+export { flagBits };
 
 /** Deterministic pattern bytes (the same function produces the expected stream in checks). */
 export function patternBytes(n: number, start = 0, salt = 0): Uint8Array {
@@ -158,7 +138,7 @@ export function bytesToString(b: Uint8Array): string {
 export function describeSeg(s: Seg, rel?: { stackIsn?: number; peerIsn?: number }): string {
   let t = s.time + 'ms ' + s.srcPort + '>' + s.dstPort + ' [' + s.flags + '] seq ' + s.seq;
   if (rel?.stackIsn !== undefined) t += ' (isn+' + sdiff(rel.stackIsn, s.seq) + ')';
-  if (s.bits & TCP_ACK) {
+  if (s.bits & F_ACK) {
     t += ' ack ' + s.ack;
     if (rel?.peerIsn !== undefined) t += ' (pisn+' + sdiff(rel.peerIsn, s.ack) + ')';
   }
@@ -222,8 +202,9 @@ export class TcpPeer {
   lose: ((s: Seg) => boolean) | null = null;
   /** Segments lost by `lose`. */
   readonly lost: Seg[] = [];
-  private ipId = 1;
-  private readonly info = new TcpSegInfo();
+  /** The wire endpoint, its ARP answers, and the frames it builds. */
+  private readonly peer: RawPeer;
+  private readonly stackAt: PeerTarget;
   private readonly removers: (() => void)[] = [];
 
   constructor(net: MockNet, stack: Stack, opts: PeerOptions = {}) {
@@ -235,10 +216,11 @@ export class TcpPeer {
     this.win = opts.win ?? 65535;
     this.stackIp = stack.netif.ip;
     this.stackMac = net.driverOf(stack).mac;
-    this.raw = net.addRaw(opts.mac);
-    this.raw.keep = false;
-    // answer ARP requests for our address (RFC 826), as a host would
-    this.removers.push(this.raw.onFrame((f) => this.onFrame(f)));
+    // answers ARP requests for our address (RFC 826), as a host would
+    this.peer = new RawPeer(net.addRaw(opts.mac), this.ip);
+    this.peer.record = false;
+    this.raw = this.peer.raw;
+    this.stackAt = { mac: this.stackMac, ip: this.stackIp };
     // observe what the stack transmits towards us, at the instant it is transmitted
     const myPort: WirePort = this.raw;
     this.removers.push(net.wire.dropIf((buf, off, len, from) => {
@@ -252,47 +234,23 @@ export class TcpPeer {
   dispose(): void {
     for (const r of this.removers) r();
     this.removers.length = 0;
-  }
-
-  private onFrame(f: Uint8Array): void {
-    if (f.length < 42 || get16(f, 12) !== ETHTYPE_ARP) return;
-    const op = get16(f, 20);
-    const tpa = get32(f, 38);
-    if (op !== 1 || tpa !== this.ip) return;
-    const sha = f.slice(22, 28);
-    const spa = get32(f, 28);
-    const r = new Uint8Array(42);
-    ethWrite(r, 0, sha, 0, this.raw.mac, 0, ETHTYPE_ARP);
-    this.writeArp(r, 14, 2, sha, spa);
-    this.raw.send(r);
-  }
-
-  private writeArp(b: Uint8Array, o: number, op: number, tha: Uint8Array, tpa: number): void {
-    b[o] = 0; b[o + 1] = 1; b[o + 2] = 0x08; b[o + 3] = 0; b[o + 4] = 6; b[o + 5] = 4;
-    b[o + 6] = 0; b[o + 7] = op;
-    b.set(this.raw.mac, o + 8);
-    put32(b, o + 14, this.ip);
-    b.set(tha, o + 18);
-    put32(b, o + 24, tpa);
+    this.peer.dispose();
   }
 
   /** An ARP request for the stack's address: the stack learns our MAC (RFC 826 "merge/insert"). */
   primeArp(): void {
-    const r = new Uint8Array(42);
-    ethWrite(r, 0, this.stackMac, 0, this.raw.mac, 0, ETHTYPE_ARP);
-    this.writeArp(r, 14, 1, new Uint8Array(6), this.stackIp);
-    this.raw.send(r);
+    this.peer.primeArp(this.stackAt);
     this.net.run(2);
   }
 
   private observe(buf: Uint8Array, off: number, len: number): boolean {
     if (len < 14 + 20 + 20 || get16(buf, off + 12) !== ETHTYPE_IPV4) return false;
     const ipo = off + 14;
-    if (buf[ipo + 9] !== IP_PROTO_TCP || get32(buf, ipo + 16) !== this.ip) return false;
+    if (buf[ipo + 9] !== IPPROTO_TCP || get32(buf, ipo + 16) !== this.ip) return false;
     const frame = buf.slice(off, off + len);
     const s = this.parse(frame);
     if (s === null) return false;
-    if (this.stackIsn === undefined && (s.bits & TCP_SYN) !== 0) this.stackIsn = s.seq;
+    if (this.stackIsn === undefined && (s.bits & F_SYN) !== 0) this.stackIsn = s.seq;
     this.emitted.push(s);
     if (this.lose !== null && this.lose(s)) {
       this.lost.push(s);
@@ -305,71 +263,41 @@ export class TcpPeer {
   }
 
   private parse(f: Uint8Array): Seg | null {
-    const ipo = 14;
-    const ihl = (f[ipo] & 15) * 4;
-    const totLen = get16(f, ipo + 2);
-    const to = ipo + ihl;
-    const tcpLen = totLen - ihl;
-    if (tcpLen < 20 || ipo + totLen > f.length) return null;
-    const info = this.info;
-    if (tcpParse(f, to, tcpLen, info) !== 0) return null;
-    const src = get32(f, ipo + 12);
-    const dst = get32(f, ipo + 16);
-    // independent TCP checksum: pseudo-header + segment (RFC 9293 §3.1)
-    const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IP_PROTO_TCP + tcpLen;
-    const tcpOk = cksum(f, to, tcpLen, pseudo) === 0;
-    const payload = f.slice(to + info.hdrLen, to + tcpLen);
-    const bits = info.flags;
+    const d = decodeFrame(f);
+    if (d.kind !== 'tcp' || d.seg.options === null) return null;
+    const g = d.seg;
+    const bits = g.flags;
     return {
       time: this.net.now,
-      flags: tcpFlagsToString(bits),
+      flags: flagsText(bits),
       bits,
-      seq: info.seq,
-      ack: info.ack,
-      win: info.wnd,
-      len: payload.length,
-      seqLen: payload.length + (bits & TCP_SYN ? 1 : 0) + (bits & TCP_FIN ? 1 : 0),
-      payload,
-      mss: info.optMss,
-      options: f.slice(to + 20, to + info.hdrLen),
-      hdrLen: info.hdrLen,
-      srcPort: info.srcPort,
-      dstPort: info.dstPort,
-      src,
-      dst,
-      ttl: f[ipo + 8],
-      ipChecksumOk: cksum(f, ipo, ihl) === 0,
-      tcpChecksumOk: tcpOk,
+      seq: g.seq,
+      ack: g.ack,
+      win: g.win,
+      len: g.payload.length,
+      seqLen: g.payload.length + (bits & F_SYN ? 1 : 0) + (bits & F_FIN ? 1 : 0),
+      payload: g.payload,
+      mss: g.mss,
+      options: g.optionBytes,
+      hdrLen: g.hdrLen,
+      srcPort: g.srcPort,
+      dstPort: g.dstPort,
+      src: g.srcIp,
+      dst: g.dstIp,
+      ttl: g.ttl,
+      ipChecksumOk: g.ipChecksumOk,
+      tcpChecksumOk: g.tcpChecksumOk,
     };
   }
 
-  /** Builds the Ethernet + IPv4 + TCP frame for `s` (checksums computed). */
+  /** Builds the Ethernet + IPv4 + TCP frame for `s` (checksums computed; options padded with NOPs). */
   build(s: SendSpec): Uint8Array {
-    const data = toBytes(s.data);
-    const extra = s.options ?? new Uint8Array(0);
-    let optLen = (s.mss !== undefined ? 4 : 0) + extra.length;
-    const padded = (optLen + 3) & ~3;
-    const tcpLen = 20 + padded + data.length;
-    const f = new Uint8Array(14 + 20 + tcpLen);
-    ethWrite(f, 0, this.stackMac, 0, this.raw.mac, 0, ETHTYPE_IPV4);
-    ip4Write(f, 14, 0, 20 + tcpLen, this.ipId, IP_FLAG_DF, 64, IP_PROTO_TCP, this.ip, this.stackIp);
-    this.ipId = (this.ipId + 1) & 0xffff;
-    const to = 34;
-    const bits = flagBits(s.flags);
-    tcpWriteHeader(f, to, s.srcPort ?? this.port, s.dstPort ?? this.stackPort, s.seq >>> 0, (s.ack ?? 0) >>> 0,
-      20 + padded, bits, s.win ?? this.win, s.urgPtr ?? 0);
-    let o = to + 20;
-    if (s.mss !== undefined) o += tcpWriteOptMss(f, o, s.mss);
-    f.set(extra, o);
-    o += extra.length;
-    optLen = o - (to + 20);
-    for (let i = optLen; i < padded; i++) f[to + 20 + i] = 1; // NOP padding
-    f.set(data, to + 20 + padded);
-    let sum = tcpChecksum({ buf: f, buf16: null, off: to, len: tcpLen, next: null }, tcpLen, this.ip, this.stackIp);
-    if (s.badChecksum) sum ^= 0x1234;
-    f[to + 16] = sum >>> 8;
-    f[to + 17] = sum & 0xff;
-    return f;
+    return this.peer.build(this.stackAt, {
+      srcPort: s.srcPort ?? this.port, dstPort: s.dstPort ?? this.stackPort, seq: s.seq >>> 0, ack: (s.ack ?? 0) >>> 0,
+      flags: flagBits(s.flags), win: s.win ?? this.win, urg: s.urgPtr ?? 0,
+      options: s.mss !== undefined ? [{ kind: 'mss', value: s.mss }] : [], rawOptions: s.options, padByte: 1,
+      payload: toBytes(s.data), badChecksum: s.badChecksum,
+    });
   }
 
   /** The peer sends a segment now. */
@@ -377,7 +305,7 @@ export class TcpPeer {
     const f = this.build(s);
     const data = toBytes(s.data);
     this.log.push('< ' + this.net.now + 'ms ' + (s.srcPort ?? this.port) + '>' + (s.dstPort ?? this.stackPort) + ' ['
-      + tcpFlagsToString(flagBits(s.flags)) + '] seq ' + (s.seq >>> 0) + (s.ack !== undefined ? ' ack ' + (s.ack >>> 0) : '')
+      + flagsText(flagBits(s.flags)) + '] seq ' + (s.seq >>> 0) + (s.ack !== undefined ? ' ack ' + (s.ack >>> 0) : '')
       + ' win ' + (s.win ?? this.win) + ' len ' + data.length + (s.mss !== undefined ? ' mss ' + s.mss : ''));
     assert.ok(this.raw.send(f), 'the wire refused the peer\'s frame');
   }
@@ -409,7 +337,7 @@ export class TcpPeer {
     const msg = (field: string) => ctx + ' — ' + field + ' differs; got ' + describeSeg(s, this.rel()) + '\n' + this.tail();
     assert.ok(s.ipChecksumOk, msg('IPv4 header checksum'));
     assert.ok(s.tcpChecksumOk, msg('TCP checksum'));
-    if (e.flags !== undefined) assert.equal(s.flags, tcpFlagsToString(flagBits(e.flags)), msg('flags'));
+    if (e.flags !== undefined) assert.equal(s.flags, flagsText(flagBits(e.flags)), msg('flags'));
     if (e.seq !== undefined) assert.equal(s.seq, e.seq >>> 0, msg('seq (want ' + (e.seq >>> 0) + ')'));
     if (e.ack !== undefined) assert.equal(s.ack, e.ack >>> 0, msg('ack (want ' + (e.ack >>> 0) + ')'));
     if (e.win !== undefined) assert.equal(s.win, e.win, msg('win (want ' + e.win + ')'));
@@ -508,10 +436,6 @@ export class TcpPeer {
     this.expect({ flags: '.', seq: sq(syn.seq, 1), ack: sq(opts.isn, 1) }, 100, 'ACK of our SYN-ACK');
     return syn;
   }
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff; b[o + 1] = (v >>> 16) & 0xff; b[o + 2] = (v >>> 8) & 0xff; b[o + 3] = v & 0xff;
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   const scheduler = new HostScheduler(clock);
   driver.onBurst = () => scheduler.poke();
   scheduler.start((now) => stack.tick(now));
-  stack.linkChanged(true);
+  stack.setWorkHook(() => scheduler.poke());
+  stack.netif.linkChanged(true);
   setDefaultStack(stack);
 
   const Resolver = (await import('embedded:network/dns/resolver/udp' as string)).default;

@@ -6,7 +6,7 @@
  * classes throw (class and message recorded, so that both engines must agree). Every scenario ends
  * with all pools of both stacks back to full.
  */
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import { ERR_OK, type Err } from '../../src/core/err.js';
 import { pbuf_free, type Pbuf } from '../../src/core/pbuf.js';

@@ -3,7 +3,7 @@
  * address is resolved (RFC 826), then each echo request gets its reply (RFC 792); one large echo
  * fills a whole Ethernet frame.
  */
-import { MockNet } from '../../hal/mock/net.js';
+import { MockNet } from '../../tools/mocknet.js';
 import { ip4Of } from '../../src/core/ip4addr.js';
 import { ERR_OK } from '../../src/core/err.js';
 import { Checks, finish, hex32, type ScenarioResult } from './common.js';

@@ -14,7 +14,7 @@ import {
 import { SOF_REUSEADDR } from '../../src/tcp/constants.js';
 import { Checks, crcOf, finish, testData, type ScenarioResult } from './common.js';
 import { TcpEnd, TcpPair, IP_B } from './tcp_fixture.js';
-import { RawTcpPeer, F_ACK, F_RST, F_SYN, flagsText } from './rawtcp.js';
+import { RawPeer, F_ACK, F_RST, F_SYN, flagsText } from '../../tools/rawpeer.js';
 
 const LABELS = ['A', 'B'];
 
@@ -283,44 +283,45 @@ export function scenarioRst(): ScenarioResult {
 
   // 2. RFC 5961 against a raw peer connected to B's listener
   c.ok(pair.listen(), 'listen');
-  const peer = new RawTcpPeer(pair.net, ip4Of('10.0.0.3'));
+  const peer = new RawPeer(pair.net.addRaw(), ip4Of('10.0.0.3'));
+  const toB = { mac: pair.net.driverOf(pair.b).mac, ip: pair.b.netif.ip };
   const sport = 40000;
   const iss = 1000;
-  peer.send(pair.b, pair.net, sport, 7, iss, 0, F_SYN, 8192, null, 1460);
+  peer.send(toB, { srcPort: sport, dstPort: 7, seq: iss, ack: 0, flags: F_SYN, win: 8192, options: [{ kind: 'mss', value: 1460 }] });
   pair.net.run(20);
   const synack = peer.takeAll().find((s) => (s.flags & (F_SYN | F_ACK)) === (F_SYN | F_ACK));
   c.ok(synack !== undefined, 'SYN-ACK from B');
   if (synack !== undefined) {
     const rcvNxtB = (iss + 1) >>> 0;   // what B expects from us
     const sndNxtB = (synack.seq + 1) >>> 0;
-    peer.send(pair.b, pair.net, sport, 7, rcvNxtB, sndNxtB, F_ACK);
+    peer.send(toB, { srcPort: sport, dstPort: 7, seq: rcvNxtB, ack: sndNxtB, flags: F_ACK, win: 8192 });
     pair.net.run(20);
     c.eq(pair.server.state(), 'ESTABLISHED', 'raw connection accepted');
     const wnd = 8192;
     // out of window: silently dropped
-    peer.send(pair.b, pair.net, sport, 7, (rcvNxtB + wnd + 5000) >>> 0, 0, F_RST);
+    peer.send(toB, { srcPort: sport, dstPort: 7, seq: (rcvNxtB + wnd + 5000) >>> 0, ack: 0, flags: F_RST, win: 8192 });
     pair.net.run(20);
     const afterOut = peer.takeAll();
     c.eq(pair.server.state(), 'ESTABLISHED', 'out-of-window RST ignored');
     c.eq(afterOut.length, 0, 'no answer to an out-of-window RST');
     // in window, not exact: challenge ACK (RFC 5961 §3.2)
-    peer.send(pair.b, pair.net, sport, 7, (rcvNxtB + 100) >>> 0, 0, F_RST);
+    peer.send(toB, { srcPort: sport, dstPort: 7, seq: (rcvNxtB + 100) >>> 0, ack: 0, flags: F_RST, win: 8192 });
     pair.net.run(20);
     const challenge = peer.takeAll();
     c.eq(pair.server.state(), 'ESTABLISHED', 'in-window inexact RST does not reset');
     c.eq(challenge.map((s) => flagsText(s.flags) + ' ack=' + (s.ack - rcvNxtB)).join(' '), '. ack=0', 'one challenge ACK for RCV.NXT');
     // exact: reset
-    peer.send(pair.b, pair.net, sport, 7, rcvNxtB, 0, F_RST);
+    peer.send(toB, { srcPort: sport, dstPort: 7, seq: rcvNxtB, ack: 0, flags: F_RST, win: 8192 });
     pair.net.run(20);
     c.eq(pair.server.errCode, ERR_RST, 'exact RST resets: tcp_err(ERR_RST)');
     c.eq(peer.takeAll().length, 0, 'no answer to a RST');
   }
   // 3. a segment for no connection draws a RST (RFC 9293 §3.10.7.1), a RST for none draws nothing
-  peer.send(pair.b, pair.net, 40001, 7, 5000, 777, F_ACK);
+  peer.send(toB, { srcPort: 40001, dstPort: 7, seq: 5000, ack: 777, flags: F_ACK, win: 8192 });
   pair.net.run(20);
   const rst = peer.takeAll();
   c.eq(rst.map((s) => flagsText(s.flags) + ' seq=' + s.seq).join(' '), 'R seq=777', 'RST for a stray ACK carries seq = its ACK');
-  peer.send(pair.b, pair.net, 40002, 7, 5000, 0, F_RST);
+  peer.send(toB, { srcPort: 40002, dstPort: 7, seq: 5000, ack: 0, flags: F_RST, win: 8192 });
   pair.net.run(20);
   c.eq(peer.takeAll().length, 0, 'RST to nothing: no answer');
   pair.closeListener();

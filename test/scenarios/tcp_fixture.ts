@@ -5,7 +5,7 @@
  * what to do on FIN. Callbacks are created once per endpoint: the data path allocates nothing, so
  * the XS meter benchmark runs through this same code.
  */
-import { MockNet, type MockNetOptions } from '../../hal/mock/net.js';
+import { MockNet, type MockNetOptions } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ERR_OK, ERR_MEM, type Err } from '../../src/core/err.js';

@@ -1,0 +1,98 @@
+/** The `demo` subcommand (npm start): a demo board in its own network namespace when root. */
+import { parseArgs } from 'node:util';
+import * as fs from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { EXIT_OK, EXIT_FAIL, log, onceSignal } from '../host.js';
+import { cmdUp } from './up.js';
+
+const DEMO_PREFIX = '10.77.0';
+
+function haveCmd(cmd: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v ' + cmd], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(cmd + ' ' + args.join(' ') + ': ' + (r.stderr || r.error?.message || 'failed').trim());
+}
+
+export async function cmdDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, trace: { type: 'boolean' } }, strict: true });
+  if (values.help) {
+    process.stdout.write('usage: xs-tcp demo [--trace]\n  as root: a network namespace with a TAP and the stack on it; else how to set one up\n');
+    return EXIT_OK;
+  }
+  const self = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'xs-tcp.js');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !fs.existsSync('/dev/net/tun') || !haveCmd('ip')) {
+    if (fs.existsSync('/sys/class/net/xs0')) {
+      log('TAP xs0 exists: bringing the demo board up on it as ' + DEMO_PREFIX + '.2');
+      return cmdUp(['--tap', 'xs0', '--ip', DEMO_PREFIX + '.2/24', '--netstat', '10', ...(values.trace ? ['--trace'] : [])]);
+    }
+    process.stderr.write(`xs-tcp demo: the demo board needs a TAP device, which only root can create.
+Create one once (it stays until reboot), owned by you:
+
+  sudo ip tuntap add dev xs0 mode tap user $USER
+  sudo ip addr add ${DEMO_PREFIX}.1/24 dev xs0
+  sudo ip link set xs0 up
+
+then run \`npm start\` again (or: npx xs-tcp up --tap xs0 --ip ${DEMO_PREFIX}.2/24 --netstat 10), and from
+another terminal:
+
+  ping ${DEMO_PREFIX}.2
+  nc ${DEMO_PREFIX}.2 7        # echo;  9 discard, 13 daytime, 19 chargen
+
+Remove it with: sudo ip link del xs0
+(As root, \`npm start\` makes a private network namespace and TAP by itself and removes them on exit.)
+`);
+    return EXIT_OK;
+  }
+  const ns = 'xstcp-demo-' + process.pid;
+  const tap = 'xs0';
+  let child: ChildProcess | null = null;
+  const cleanup = () => {
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  };
+  try {
+    run('ip', ['netns', 'add', ns]);
+    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    run('ip', ['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    run('ip', ['-n', ns, 'addr', 'add', DEMO_PREFIX + '.1/24', 'dev', tap]);
+    run('ip', ['-n', ns, 'link', 'set', tap, 'up']);
+  } catch (e) {
+    cleanup();
+    log('demo set-up failed: ' + (e as Error).message);
+    return EXIT_FAIL;
+  }
+  const pre = 'sudo ip netns exec ' + ns + ' ';
+  process.stderr.write(`xs-tcp demo: a board at ${DEMO_PREFIX}.2 on TAP ${tap} in network namespace ${ns}
+(the kernel side of the TAP is ${DEMO_PREFIX}.1). From another terminal:
+
+  ${pre}ping -c 3 ${DEMO_PREFIX}.2
+  ${pre}nc ${DEMO_PREFIX}.2 7            # echo: type lines, Ctrl-D to end
+  ${pre}nc ${DEMO_PREFIX}.2 13           # daytime
+  ${pre}nc ${DEMO_PREFIX}.2 19 | head    # chargen
+  ${pre}sh -c 'head -c 10000000 /dev/zero | nc -N ${DEMO_PREFIX}.2 9'   # discard
+  ${pre}ss -tn                    # the kernel's side of the connections
+
+The board's own netstat table follows every 10 s. Ctrl-C stops it and removes the namespace.
+
+`);
+  child = spawn('ip', ['netns', 'exec', ns, process.execPath, self, 'up', '--tap', tap, '--ip', DEMO_PREFIX + '.2/24',
+    '--netstat', '10', ...(values.trace ? ['--trace'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const childDone = new Promise<number>((r) => child!.once('exit', (code) => r(code ?? EXIT_FAIL)));
+  const sig = onceSignal().then(() => 'signal');
+  const first = await Promise.race([childDone.then(() => 'exit'), sig]);
+  if (first === 'signal' && child.exitCode === null) {
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child!.kill('SIGKILL'), 5000);
+    await childDone;
+    clearTimeout(t);
+  }
+  const code = await childDone;
+  cleanup();
+  log('demo stopped; namespace ' + ns + ' removed');
+  return first === 'signal' ? EXIT_OK : code;
+}

@@ -1,0 +1,439 @@
+/**
+ * ARP (RFC 826) over Ethernet: the address cache, requests with retries, the queue of packets
+ * waiting for an answer, replies to requests for our address, and gratuitous ARP.
+ *
+ * Cache entries go EMPTY → PENDING (request sent, packets queued) → STABLE (resolved, aged by
+ * ARP_MAXAGE). An entry that is still being used shortly before it expires is refreshed with a
+ * unicast request first (as lwIP's ETHARP_STATE_STABLE_REBROADCASTING does) so that traffic never
+ * stalls on a re-resolution; retries of that refresh are broadcast, in case the peer changed MAC.
+ *
+ * Packets waiting for resolution are COPIED into fresh pool pbufs: the caller (TCP) keeps its pbuf
+ * and may rewrite it for a retransmission before ARP answers. The queue is bounded per entry
+ * (ARP_QUEUE_LEN, oldest dropped first) and overall (MEMP_NUM_ARP_QUEUE queue entries).
+ *
+ * Counters: etharp.xmit/recv per ARP frame; etharp.cachehit when the last-used entry matches; a
+ * resolution that gives up after ARP_MAX_TRIES counts etharp.rterr once, and each packet dropped with
+ * it counts etharp.drop and ip.rterr (the IP packet could not be routed); etharp.err counts address
+ * conflicts (another MAC claiming our IP).
+ */
+import type { StackCore } from '../core/context.js';
+import type { Err } from '../core/err.js';
+import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
+import type { Pbuf } from '../core/pbuf.js';
+import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
+import { Memp } from '../core/memp.js';
+import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
+import { equal6 } from '../wire/bytes.js';
+import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
+
+/** What ARP needs of its interface (src/link/netif.ts Netif provides it). */
+export interface ArpNetif {
+  readonly mac: Uint8Array;
+  /** Our IPv4 address, 0 while unconfigured. */
+  readonly ip: number;
+  readonly up: boolean;
+  isBroadcast(addr: number): boolean;
+  /** Transmits a complete frame; does not take `p`. */
+  linkOutput(p: Pbuf): Err;
+}
+
+export const ARP_STATE_EMPTY = 0;
+export const ARP_STATE_PENDING = 1;
+export const ARP_STATE_STABLE = 2;
+/** Resolved, and a refresh request is out because the entry is about to expire while in use. */
+export const ARP_STATE_STABLE_REFRESHING = 3;
+
+/** An Ethernet + ARP frame (42 bytes; the NIC pads it to 60 on the wire). */
+const ARP_FRAME_LEN = ETH_HLEN + ARP_LEN;
+
+export class ArpEntry {
+  state = ARP_STATE_EMPTY;
+  ip = 0;
+  readonly mac = new Uint8Array(6);
+  /** PENDING: when created; STABLE: when last confirmed. */
+  ctime = 0;
+  /** When the last request for this entry went out. */
+  lastRequest = 0;
+  /** Requests sent in the current resolution (or refresh). */
+  tries = 0;
+  qHead: ArpQueueEntry | null = null;
+  qTail: ArpQueueEntry | null = null;
+  qLen = 0;
+}
+
+/** A packet copy waiting for its address to resolve (lwIP struct etharp_q_entry). */
+export class ArpQueueEntry {
+  mempIndex = -1;
+  p: Pbuf | null = null;
+  next: ArpQueueEntry | null = null;
+}
+
+export class Etharp {
+  readonly entries: ArpEntry[] = [];
+  readonly queuePool: Memp<ArpQueueEntry>;
+  private readonly core: StackCore;
+  private readonly netif: ArpNetif;
+  private readonly info = new ArpInfo();
+  private readonly zeroMac = new Uint8Array(6);
+  /** Index of the entry used last (lwIP etharp_cached_entry): most traffic goes to one peer. */
+  private cached = 0;
+  /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
+  private readonly refreshAhead: number;
+
+  constructor(core: StackCore, netif: ArpNetif) {
+    this.core = core;
+    this.netif = netif;
+    const cfg = core.config;
+    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) this.entries.push(new ArpEntry());
+    this.queuePool = new Memp<ArpQueueEntry>('arp_queue', cfg.MEMP_NUM_ARP_QUEUE, () => new ArpQueueEntry());
+    let ahead = Math.floor(cfg.ARP_MAXAGE / 10);
+    if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
+    if (ahead > Math.floor(cfg.ARP_MAXAGE / 2)) ahead = Math.floor(cfg.ARP_MAXAGE / 2);
+    this.refreshAhead = ahead;
+  }
+
+  /** Index of the live entry for `ip`, or -1. */
+  find(ip: number): number {
+    const e = this.entries;
+    for (let i = 0; i < e.length; i++) if (e[i].state !== ARP_STATE_EMPTY && e[i].ip === ip) return i;
+    return -1;
+  }
+
+  /** The resolved MAC for `ip` (the cache's own array: copy it), or null. Diagnostics and tests. */
+  lookup(ip: number): Uint8Array | null {
+    const i = this.find(ip);
+    if (i < 0) return null;
+    const s = this.entries[i].state;
+    return s === ARP_STATE_STABLE || s === ARP_STATE_STABLE_REFRESHING ? this.entries[i].mac : null;
+  }
+
+  /** State of the entry for `ip` (ARP_STATE_*), EMPTY when absent. */
+  stateOf(ip: number): number {
+    const i = this.find(ip);
+    return i < 0 ? ARP_STATE_EMPTY : this.entries[i].state;
+  }
+
+  /**
+   * Sends IPv4 packet `p` (payload at the IP header) to `nextHop`: pushes and fills the Ethernet
+   * header, transmits, and restores `p` before returning. While `nextHop` is unresolved, a copy is
+   * queued and ERR_OK returned. Never takes ownership of `p`.
+   */
+  output(p: Pbuf, nextHop: number): Err {
+    const nif = this.netif;
+    const st = this.core.stats;
+    if (nif.isBroadcast(nextHop)) return this.send(p, null, 0);
+    if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
+    if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
+    const ents = this.entries;
+    let i = this.cached;
+    let e = ents[i];
+    if (e.ip === nextHop && e.state >= ARP_STATE_STABLE) {
+      st.etharp.cachehit++;
+    } else {
+      i = this.find(nextHop);
+      if (i < 0) return this.query(p, nextHop);
+      e = ents[i];
+    }
+    if (e.state === ARP_STATE_PENDING) return this.enqueue(e, p);
+    this.cached = i;
+    if (e.state === ARP_STATE_STABLE && this.core.now - e.ctime >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
+      // in use and about to expire: ask the peer directly before the entry goes away
+      e.state = ARP_STATE_STABLE_REFRESHING;
+      e.tries = 1;
+      e.lastRequest = this.core.now;
+      this.sendRequest(nextHop, e.mac);
+    }
+    return this.send(p, e.mac, 0);
+  }
+
+  /** Pushes the Ethernet header (destination `dst`, or broadcast when null), transmits, restores p. */
+  private send(p: Pbuf, dst: Uint8Array | null, dstOff: number): Err {
+    if (pbuf_add_header(p, ETH_HLEN) !== 0) {
+      this.core.stats.link.err++;
+      return ERR_BUF;
+    }
+    const mac = this.netif.mac;
+    ethWrite(p.buf, p.off, dst === null ? mac : dst, dstOff, mac, 0, ETHTYPE_IPV4);
+    if (dst === null) ethWriteBroadcastDst(p.buf, p.off);
+    const err = this.netif.linkOutput(p);
+    pbuf_remove_header(p, ETH_HLEN);
+    return err;
+  }
+
+  /** IPv4 multicast to its Ethernet group address 01:00:5e + the low 23 bits (RFC 1112 §6.4). */
+  private sendMulticast(p: Pbuf, group: number): Err {
+    if (pbuf_add_header(p, ETH_HLEN) !== 0) {
+      this.core.stats.link.err++;
+      return ERR_BUF;
+    }
+    const mac = this.netif.mac;
+    const b = p.buf;
+    const o = p.off;
+    ethWrite(b, o, mac, 0, mac, 0, ETHTYPE_IPV4);
+    b[o] = 0x01; b[o + 1] = 0x00; b[o + 2] = 0x5e;
+    b[o + 3] = (group >>> 16) & 0x7f; b[o + 4] = (group >>> 8) & 0xff; b[o + 5] = group & 0xff;
+    const err = this.netif.linkOutput(p);
+    pbuf_remove_header(p, ETH_HLEN);
+    return err;
+  }
+
+  /** No entry for `ip` yet: take one, ask for the address, queue the packet. */
+  private query(p: Pbuf, ip: number): Err {
+    const i = this.newEntry();
+    const e = this.entries[i];
+    e.state = ARP_STATE_PENDING;
+    e.ip = ip;
+    e.ctime = this.core.now;
+    e.tries = 1;
+    e.lastRequest = this.core.now;
+    this.sendRequest(ip, null);
+    this.core.wake(); // a retry timer now runs: a sleeping scheduler must look again
+    return this.enqueue(e, p);
+  }
+
+  /** Queues a copy of `p` on a pending entry; at ARP_QUEUE_LEN the oldest copy gives way. */
+  private enqueue(e: ArpEntry, p: Pbuf): Err {
+    const st = this.core.stats;
+    if (e.qLen >= this.core.config.ARP_QUEUE_LEN) {
+      const old = e.qHead;
+      if (old === null) { st.etharp.drop++; return ERR_MEM; }
+      e.qHead = old.next;
+      if (e.qHead === null) e.qTail = null;
+      e.qLen--;
+      pbuf_free(old.p);
+      old.p = null;
+      old.next = null;
+      this.queuePool.release(old);
+      st.etharp.drop++;
+      st.etharp.memerr++;
+    }
+    const q = this.queuePool.alloc();
+    if (q === null) {
+      st.etharp.memerr++;
+      st.etharp.drop++;
+      return ERR_MEM;
+    }
+    const c = this.core.pbufs.alloc(PBUF_LINK, p.totLen);
+    if (c === null) {
+      this.queuePool.release(q);
+      st.etharp.memerr++;
+      st.etharp.drop++;
+      return ERR_MEM;
+    }
+    pbuf_copy(c, p);
+    q.p = c;
+    q.next = null;
+    if (e.qTail === null) e.qHead = q; else e.qTail.next = q;
+    e.qTail = q;
+    e.qLen++;
+    return ERR_OK;
+  }
+
+  /** Sends (resolved) or drops (failed) everything queued on `e`. */
+  private flushQueue(e: ArpEntry, send: boolean): void {
+    const st = this.core.stats;
+    let q = e.qHead;
+    e.qHead = null;
+    e.qTail = null;
+    e.qLen = 0;
+    while (q !== null) {
+      const next = q.next;
+      const p = q.p as Pbuf;
+      if (send) {
+        this.send(p, e.mac, 0);
+      } else {
+        st.etharp.drop++;
+        st.ip.rterr++;
+      }
+      pbuf_free(p);
+      q.p = null;
+      q.next = null;
+      this.queuePool.release(q);
+      q = next;
+    }
+  }
+
+  /**
+   * An entry for a new address: an empty one, else the oldest resolved one, else the oldest pending
+   * one (whose queued packets are dropped) — lwIP's etharp_find_entry order.
+   */
+  private newEntry(): number {
+    const ents = this.entries;
+    let stable = -1;
+    let pending = -1;
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i];
+      if (e.state === ARP_STATE_EMPTY) return i;
+      if (e.state === ARP_STATE_PENDING) {
+        if (pending < 0 || e.ctime < ents[pending].ctime) pending = i;
+      } else if (stable < 0 || e.ctime < ents[stable].ctime) {
+        stable = i;
+      }
+    }
+    const i = stable >= 0 ? stable : pending;
+    this.clear(ents[i], false);
+    return i;
+  }
+
+  private clear(e: ArpEntry, failed: boolean): void {
+    if (e.qHead !== null) this.flushQueue(e, false);
+    if (failed) this.core.stats.etharp.rterr++;
+    e.state = ARP_STATE_EMPTY;
+    e.ip = 0;
+    e.tries = 0;
+  }
+
+  /** Records `ip` at `mac` (RFC 826 merge/insert) and sends what was waiting for it. */
+  private update(i: number, ip: number, mac: Uint8Array): void {
+    const e = this.entries[i];
+    e.ip = ip;
+    for (let k = 0; k < 6; k++) e.mac[k] = mac[k];
+    e.state = ARP_STATE_STABLE;
+    e.ctime = this.core.now;
+    e.tries = 0;
+    if (e.qHead !== null) this.flushQueue(e, true);
+  }
+
+  /** Builds and sends an ARP request for `targetIp`: broadcast, or unicast to `dstMac`. */
+  private sendRequest(targetIp: number, dstMac: Uint8Array | null): Err {
+    return this.sendArp(ARP_REQUEST, dstMac, this.zeroMac, targetIp);
+  }
+
+  private sendArp(op: number, dstMac: Uint8Array | null, tha: Uint8Array, tpa: number): Err {
+    const st = this.core.stats.etharp;
+    const p = this.core.pbufs.alloc(PBUF_RAW, ARP_FRAME_LEN);
+    if (p === null) {
+      st.memerr++;
+      return ERR_MEM;
+    }
+    const nif = this.netif;
+    const mac = nif.mac;
+    ethWrite(p.buf, p.off, dstMac === null ? mac : dstMac, 0, mac, 0, ETHTYPE_ARP);
+    if (dstMac === null) ethWriteBroadcastDst(p.buf, p.off);
+    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, nif.ip, tha, 0, tpa);
+    const err = nif.linkOutput(p);
+    if (err === ERR_OK) st.xmit++;
+    pbuf_free(p);
+    return err;
+  }
+
+  /** Gratuitous ARP (RFC 5227 §2.3 announcement: a request with sender = target = our address). */
+  announce(): Err {
+    const ip = this.netif.ip;
+    if (ip === 0 || !this.netif.up) return ERR_OK;
+    return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip);
+  }
+
+  /** A received ARP frame (payload at the Ethernet header). Owns `p`. */
+  input(p: Pbuf): void {
+    const st = this.core.stats.etharp;
+    st.recv++;
+    const nif = this.netif;
+    if (p.len < ARP_FRAME_LEN) {
+      st.lenerr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const info = this.info;
+    const r = arpParse(p.buf, p.off + ETH_HLEN, p.len - ETH_HLEN, info);
+    if (r < 0) {
+      st.proterr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const sha = info.sha;
+    const spa = info.spa;
+    const mac = nif.mac;
+    const ours = nif.ip;
+    if (equal6(sha, 0, mac, 0) || ethIsMulticast(sha, 0)) {
+      // our own frame looped back, or a group address as a sender: nothing to learn or answer
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    if (ours !== 0 && spa === ours) {
+      // another station claims our address (RFC 5227 §2.4 conflict): count, never learn it
+      st.err++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const forUs = ours !== 0 && info.tpa === ours;
+    // RFC 826 "Packet Reception": merge the sender into an existing entry; insert it only when the
+    // packet is addressed to us. A sender of 0.0.0.0 is an RFC 5227 probe: nothing to learn.
+    if (spa !== 0 && !nif.isBroadcast(spa) && (spa >>> 28) < 0xe) {
+      const i = this.find(spa);
+      if (i >= 0) this.update(i, spa, sha);
+      else if (forUs) this.update(this.newEntry(), spa, sha);
+    }
+    if (info.op === ARP_REQUEST && forUs) {
+      // answer in place: the request's own buffer becomes the reply
+      const b = p.buf;
+      const o = p.off;
+      ethWrite(b, o, sha, 0, mac, 0, ETHTYPE_ARP);
+      arpWrite(b, o + ETH_HLEN, ARP_REPLY, mac, 0, ours, sha, 0, spa);
+      pbuf_realloc(p, ARP_FRAME_LEN);
+      if (nif.linkOutput(p) === ERR_OK) st.xmit++;
+    }
+    pbuf_free(p);
+  }
+
+  /** When `tick` next has work: a retry, a give-up or an entry's expiry, ms (-1: none). */
+  nextDeadline(): number {
+    const cfg = this.core.config;
+    const ents = this.entries;
+    let due = -1;
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i];
+      const s = e.state;
+      if (s === ARP_STATE_EMPTY) continue;
+      let d = e.ctime + cfg.ARP_MAXAGE;
+      if (s === ARP_STATE_PENDING
+        || (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES)) {
+        const r = e.lastRequest + cfg.ARP_RETRY_INTERVAL;
+        if (s === ARP_STATE_PENDING || r < d) d = r;
+      }
+      if (due === -1 || d < due) due = d;
+    }
+    return due;
+  }
+
+  /** Ages entries and drives retries (call often; times come from core.now). */
+  tick(now: number): void {
+    const cfg = this.core.config;
+    const ents = this.entries;
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i];
+      const s = e.state;
+      if (s === ARP_STATE_EMPTY) continue;
+      if (s === ARP_STATE_PENDING) {
+        if (now - e.lastRequest < cfg.ARP_RETRY_INTERVAL) continue;
+        if (e.tries >= cfg.ARP_MAX_TRIES) {
+          // no answer (RFC 1122 §2.3.2.1: give up, do not flood): drop what was waiting
+          this.clear(e, true);
+          continue;
+        }
+        e.tries++;
+        e.lastRequest = now;
+        this.sendRequest(e.ip, null);
+      } else if (now - e.ctime >= cfg.ARP_MAXAGE) {
+        this.clear(e, false);
+      } else if (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES
+        && now - e.lastRequest >= cfg.ARP_RETRY_INTERVAL) {
+        // the unicast refresh went unanswered: ask everyone, the peer may have a new MAC
+        e.tries++;
+        e.lastRequest = now;
+        this.sendRequest(e.ip, null);
+      }
+    }
+  }
+
+  /** Forgets every entry and drops every queued packet (address change). */
+  flush(): void {
+    for (let i = 0; i < this.entries.length; i++) {
+      if (this.entries[i].state !== ARP_STATE_EMPTY) this.clear(this.entries[i], false);
+    }
+  }
+}

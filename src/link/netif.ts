@@ -1,0 +1,193 @@
+/**
+ * The one network interface of a stack: the driver's sink (FrameSink), its addresses and link
+ * state, and the Ethernet layer between the driver and the protocols (IEEE 802.3 / RFC 894 framing
+ * of IPv4, RFC 826 ARP through the Etharp it owns).
+ *
+ * Receive: the driver calls `receiveFrame(buf, off, len)`; the frame is checked for length (the one
+ * place link.lenerr is counted), copied into a pool pbuf, filtered on the destination MAC, and
+ * IPv4 goes to the registered input (payload at the IP header, with whether the frame was a
+ * link-layer broadcast) while ARP frames go to Etharp (payload still at the Ethernet header, so a
+ * reply can be written in place).
+ * Transmit: `output(p, nextHop)` sends an IPv4 packet through ARP resolution (Etharp pushes the
+ * Ethernet header); `linkOutput(p)` gives a complete frame to the driver.
+ */
+import type { Clock, FrameSink, NetDriver } from '../hal.js';
+import type { StackCore } from '../core/context.js';
+import type { Err } from '../core/err.js';
+import { ERR_OK, ERR_IF } from '../core/err.js';
+import type { Pbuf } from '../core/pbuf.js';
+import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
+import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType, ethIsMulticast, ethDstIs } from '../wire/ethernet.js';
+import { Etharp } from './etharp.js';
+import type { ArpNetif } from './etharp.js';
+
+/** Where received IPv4 packets go (the Stack registers Ip4). */
+export interface Ip4InputSink {
+  /**
+   * `p`'s payload starts at the IP header; the sink owns `p`. `linkBroadcast`: the frame was sent
+   * to a link-layer broadcast or multicast address (RFC 1122 §3.2.2 forbids ICMP errors about it).
+   */
+  ip4Input(p: Pbuf, linkBroadcast: boolean): void;
+}
+
+export class Netif implements FrameSink, ArpNetif {
+  /** Our MAC address (6 bytes, copied from the driver at start-up). */
+  readonly mac: Uint8Array;
+  /** IPv4 address, netmask and default gateway (host-order uint32; 0 = none). */
+  ip = 0;
+  netmask = 0;
+  gw = 0;
+  /** Largest IPv4 packet we send (driver MTU, capped by the configured MTU). */
+  mtu: number;
+  /** Link state (cable plugged, Wi-Fi associated). No frame is sent while it is down. */
+  up: boolean;
+  readonly driver: NetDriver;
+  /** ARP for this interface: resolves next hops on output, answers and learns on input. */
+  readonly arp: Etharp;
+  private ip4: Ip4InputSink | null = null;
+  private readonly core: StackCore;
+  private readonly clock: Clock;
+
+  constructor(core: StackCore, driver: NetDriver, clock: Clock, mtu: number) {
+    this.core = core;
+    this.driver = driver;
+    this.clock = clock;
+    this.mac = new Uint8Array(6);
+    copyBytes(this.mac, 0, driver.mac, 0, 6);
+    this.mtu = mtu;
+    this.up = driver.isLinkUp();
+    this.arp = new Etharp(core, this);
+  }
+
+  /** Registers the IPv4 input (receive direction; the Stack does it once, at start-up). */
+  setInput(ip4: Ip4InputSink): void {
+    this.ip4 = ip4;
+  }
+
+  /** Limited broadcast, or the directed broadcast of our subnet (RFC 1122 §3.2.1.3, §3.3.6). */
+  isBroadcast(addr: number): boolean {
+    if (addr === 0xffffffff) return true;
+    const mask = this.netmask;
+    if (mask === 0xffffffff || this.ip === 0) return false;
+    return ((addr ^ this.ip) & mask) === 0 && ((addr & ~mask) >>> 0) === ((~mask) >>> 0);
+  }
+
+  /** On our subnet, i.e. reachable without the gateway. */
+  isOnLink(addr: number): boolean {
+    return this.ip !== 0 && ((addr ^ this.ip) & this.netmask) === 0;
+  }
+
+  /**
+   * A frame from the driver (FrameSink): copied into a pool pbuf at once, so the driver may reuse
+   * `buf` when this returns. Frames shorter than an Ethernet header or longer than a pool buffer
+   * are counted (link.lenerr) and dropped; an empty pool counts link.memerr.
+   */
+  receiveFrame(buf: Uint8Array, off: number, len: number): void {
+    const core = this.core;
+    core.now = this.clock.now();
+    const st = core.stats.link;
+    st.recv++;
+    if (len < ETH_HLEN || len > core.pbufs.bufsize || off < 0 || off + len > buf.length) {
+      st.lenerr++;
+      st.drop++;
+      return;
+    }
+    const p = core.pbufs.allocRx(len);
+    if (p === null) {
+      st.memerr++;
+      st.drop++;
+      return;
+    }
+    copyBytes(p.buf, p.off, buf, off, len, core.pbufs.copier);
+    this.input(p);
+    // application callbacks (src/io) run now that the frame has been processed
+    core.deferred.run();
+  }
+
+  /** The driver's link went up or down (FrameSink): a gratuitous ARP announces us on the way up. */
+  linkChanged(up: boolean): void {
+    this.core.now = this.clock.now();
+    this.setLinkUp(up);
+  }
+
+  /** A received frame of at least ETH_HLEN bytes, destination MAC first. Owns `p`. */
+  private input(p: Pbuf): void {
+    const st = this.core.stats.link;
+    const b = p.buf;
+    const o = p.off;
+    let linkBroadcast: boolean;
+    if (ethIsMulticast(b, o)) {
+      // group address: broadcast accepted; multicast too (IPv4 drops what it has not joined)
+      linkBroadcast = true;
+    } else if (ethDstIs(b, o, this.mac, 0)) {
+      linkBroadcast = false;
+    } else {
+      // unicast for another station (a hub, or a promiscuous driver): not ours
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const type = ethType(b, o);
+    if (type === ETHTYPE_IPV4 && this.ip4 !== null) {
+      pbuf_remove_header(p, ETH_HLEN);
+      this.ip4.ip4Input(p, linkBroadcast);
+    } else if (type === ETHTYPE_ARP) {
+      this.arp.input(p);
+    } else {
+      // IPv6, VLAN tags, LLDP...: not spoken here
+      st.proterr++;
+      st.drop++;
+      pbuf_free(p);
+    }
+  }
+
+  /**
+   * Sends IPv4 packet `p` (payload at the IP header) to `nextHop` on this link: Etharp resolves the
+   * MAC (queueing a copy while it asks), pushes the Ethernet header and transmits. Never takes
+   * ownership of `p`, and restores it before returning.
+   */
+  output(p: Pbuf, nextHop: number): Err {
+    return this.arp.output(p, nextHop);
+  }
+
+  /**
+   * Hands a complete frame (Ethernet header included) to the driver, which copies it before
+   * returning. Does not take ownership of `p`.
+   */
+  linkOutput(p: Pbuf): Err {
+    const st = this.core.stats.link;
+    if (!this.up) {
+      st.drop++;
+      return ERR_IF;
+    }
+    if (!this.driver.transmit(p, p.totLen)) {
+      st.drop++;
+      st.err++;
+      return ERR_IF;
+    }
+    st.xmit++;
+    return ERR_OK;
+  }
+
+  /**
+   * Link came up or went down. On the way up we announce our address with a gratuitous ARP
+   * (RFC 5227 §3 "announcement"; RFC 826 merge makes neighbours refresh stale entries for us).
+   */
+  setLinkUp(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    if (up) this.arp.announce();
+  }
+
+  /**
+   * New addresses (DHCP, or the application): forgets the ARP cache (RFC 826 entries may belong
+   * to the old subnet) and announces the new address. The caller has checked them.
+   */
+  setAddress(ip: number, netmask: number, gw: number): void {
+    this.ip = ip;
+    this.netmask = netmask;
+    this.gw = gw;
+    this.arp.flush();
+    this.arp.announce();
+  }
+}

@@ -1,0 +1,231 @@
+/** The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing. */
+import { rttSample } from './rtt.js';
+import type { Pbuf } from '../core/pbuf.js';
+import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
+import { seqLt, seqLeq, seqGt } from '../core/seq.js';
+import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
+import { Tcb, TcpSeg, TcpPcb } from './tcb.js';
+import {
+  SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
+  TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
+  CLOCK_GRANULARITY, NO_TIME,
+} from './constants.js';
+import { TcpRecv } from './recv.js';
+
+export abstract class TcpAckInput extends TcpRecv {
+  /** Fifth step: the ACK field. Returns false when the segment is to be dropped. */
+  protected checkAck(pcb: Tcb): boolean {
+    const seg = this.seg;
+    const st = this.core.stats.tcp;
+    const ack = seg.ack;
+    if (pcb.state === SYN_RCVD) {
+      if (seqGt(ack, pcb.sndUna) && seqLeq(ack, pcb.sndMax)) {
+        this.synRttSample(pcb, ack);
+        this.ackSegments(pcb, ack);
+        pcb.sndUna = ack;
+        if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
+        pcb.nrtx = 0;
+        pcb.icmpSoftErr = 0;
+        pcb.rtxAt = NO_TIME;
+        pcb.sndWnd = seg.wnd;
+        if (seg.wnd > pcb.sndWndMax) pcb.sndWndMax = seg.wnd;
+        pcb.sndWl1 = seg.seq;
+        pcb.sndWl2 = ack;
+        if (pcb.flags & TF_SYN_RTX) {
+          pcb.rto = RTO_AFTER_SYN_LOSS;
+        }
+        this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
+        return this.established(pcb);
+      }
+      st.drop++;
+      this.sendRst(ack, 0, false, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+      return false;
+    }
+    if (seqGt(ack, pcb.sndMax)) {
+      // acknowledges something not yet sent: ACK and drop
+      st.drop++;
+      this.sendAck(pcb);
+      return false;
+    }
+    if (seqLt(ack, (pcb.sndUna - pcb.sndWndMax) >>> 0) && pcb.sndWndMax > 0) {
+      // RFC 5961 §5.2: far too old to be acceptable
+      st.drop++;
+      this.sendAck(pcb);
+      return false;
+    }
+    const wndBefore = pcb.sndWnd;
+    // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
+    if (seqLt(pcb.sndWl1, seg.seq) || (pcb.sndWl1 === seg.seq && seqLeq(pcb.sndWl2, ack))) {
+      pcb.sndWnd = seg.wnd;
+      if (seg.wnd > pcb.sndWndMax) pcb.sndWndMax = seg.wnd;
+      pcb.sndWl1 = seg.seq;
+      pcb.sndWl2 = ack;
+      if (pcb.sndWnd > 0 && pcb.persistAt !== NO_TIME) {
+        pcb.persistAt = NO_TIME;
+        pcb.persistBackoff = 0;
+      }
+    }
+    if (seqGt(ack, pcb.sndUna)) {
+      this.newAck(pcb, ack);
+    } else if (ack === pcb.sndUna && this.segLen === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0
+      && pcb.sndWnd === wndBefore && pcb.unacked !== null) {
+      this.duplicateAck(pcb);
+    }
+    if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
+    // state changes driven by the acknowledgment of our FIN
+    const finAcked = this.finAcked(pcb);
+    switch (pcb.state) {
+      case FIN_WAIT_1:
+        // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
+        if (finAcked && (seg.flags & TCP_FIN) === 0) this.enterFinWait2(pcb);
+        break;
+      case CLOSING:
+        if (finAcked) this.enterTimeWait(pcb);
+        break;
+      case LAST_ACK:
+        if (finAcked) {
+          this.freePcb(pcb, (pcb.flags & TF_RXCLOSED) === 0 ? ERR_CLSD : 0, CAUSE_SEGMENT);
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  /** SYN-RECEIVED → ESTABLISHED on a passive open: hand the connection to the application. */
+  protected established(pcb: Tcb): boolean {
+    const l = pcb.listener;
+    if ((pcb.flags & TF_PASSIVE) === 0 || pcb.handle !== null) {
+      // simultaneous open: the connecting application learns it is connected
+      return this.callConnected(pcb);
+    }
+    if (l === null || l.gen !== pcb.listenerGen || l.handle === null) {
+      // the listener is gone
+      this.abortPcb(pcb, 0, true);
+      return false;
+    }
+    this.leaveBacklog(pcb);
+    const handle = this.newHandle();
+    handle.conn = pcb;
+    pcb.handle = handle;
+    const gen = pcb.gen;
+    const fn = l.accept;
+    if (fn === null) {
+      // lwIP's default: nobody accepts, so the connection is refused
+      this.abortPcb(pcb, ERR_ABRT, true);
+      return false;
+    }
+    const r = fn(l.arg, handle, ERR_OK);
+    if (pcb.gen !== gen) return false;
+    if (r !== ERR_OK) {
+      this.abortPcb(pcb, ERR_ABRT, true);
+      return false;
+    }
+    return true;
+  }
+
+  /** An ACK that acknowledges new data (SND.UNA < SEG.ACK =< SND.MAX). */
+  protected newAck(pcb: Tcb, ack: number): void {
+    const acked = (ack - pcb.sndUna) >>> 0;
+    // RTT sample (RFC 6298 §3: Karn's rule — the timed segment was never retransmitted)
+    if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
+      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
+      pcb.rttStart = NO_TIME;
+    }
+    const dataAcked = this.ackSegments(pcb, ack);
+    pcb.sndUna = ack;
+    if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
+    pcb.nrtx = 0;
+    pcb.persistProbes = 0;
+    // something got through: an earlier ICMP soft error no longer describes the path
+    pcb.icmpSoftErr = 0;
+    if (this.cc.onAck(pcb, ack, acked)) {
+      // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
+      this.retransmitFirst(pcb);
+    }
+    // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
+    if (pcb.unacked === null) pcb.rtxAt = NO_TIME;
+    else pcb.rtxAt = this.core.now + pcb.rto;
+    if (dataAcked > 0) {
+      pcb.ackedToReport += dataAcked;
+      pcb.sndBuf += dataAcked;
+      if (pcb.sndBuf > this.core.config.TCP_SND_BUF) pcb.sndBuf = this.core.config.TCP_SND_BUF;
+    }
+  }
+
+  /** A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and fast recovery (§3.2). */
+  protected duplicateAck(pcb: Tcb): void {
+    if (!this.cc.onDupAck(pcb)) return;
+    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission
+    pcb.rttStart = NO_TIME;
+    this.retransmitFirst(pcb);
+  }
+
+  /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */
+  protected synRttSample(pcb: Tcb, ack: number): void {
+    if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
+      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
+      pcb.rttStart = NO_TIME;
+    }
+  }
+
+  /**
+   * Frees the segments that `ack` covers, from unacked and (after a timeout rewound SND.NXT) from
+   * unsent; a segment only partly covered is trimmed. Returns the data octets acknowledged.
+   */
+  protected ackSegments(pcb: Tcb, ack: number): number {
+    let data = 0;
+    for (;;) {
+      let seg = pcb.unacked;
+      let fromUnacked = true;
+      if (seg === null) { seg = pcb.unsent; fromUnacked = false; }
+      if (seg === null) break;
+      const end = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+      if (seqLeq(end, ack)) {
+        if (fromUnacked) {
+          pcb.unacked = seg.next;
+          if (pcb.unacked === null) pcb.unackedTail = null;
+        } else {
+          if (seg.sent === 0) break; // never sent: cannot be acknowledged
+          pcb.unsent = seg.next;
+          if (pcb.unsent === null) pcb.unsentTail = null;
+        }
+        data += seg.len;
+        pcb.sndQueueLen--;
+        this.freeSeg(seg);
+        continue;
+      }
+      // partly acknowledged (a peer acknowledging part of a segment, e.g. after resegmentation)
+      let part = (ack - seg.seqno) | 0;
+      if (seg.flags & TCP_SYN) part--;
+      if (part > 0 && part < seg.len) {
+        this.trimSegFront(seg, part);
+        data += part;
+      }
+      break;
+    }
+    return data;
+  }
+
+  protected trimSegFront(seg: TcpSeg, n: number): void {
+    const p = seg.p as Pbuf;
+    let left = n;
+    // the first pbuf may be an empty header pbuf followed by PBUF_REF data
+    let q: Pbuf | null = p;
+    while (left > 0 && q !== null) {
+      const take = q.len < left ? q.len : left;
+      q.off += take;
+      q.len -= take;
+      left -= take;
+      q = q.next;
+    }
+    // recompute totLen along the chain
+    let total = 0;
+    for (let r: Pbuf | null = p; r !== null; r = r.next) total += r.len;
+    for (let r: Pbuf | null = p; r !== null; r = r.next) { r.totLen = total; total -= r.len; }
+    seg.seqno = (seg.seqno + n) >>> 0;
+    seg.len -= n;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Congestion control behind a small interface, as smoltcp's congestion controllers are: the ACK
+ * processing and the timers report events, the controller keeps cwnd and ssthresh, and output asks
+ * it for the window. One implementation: NewReno — RFC 5681 slow start, congestion avoidance, fast
+ * retransmit and fast recovery, with RFC 6582's partial-ACK handling and RFC 3042 limited transmit.
+ */
+import { seqGt } from '../core/seq.js';
+import type { Tcb } from './tcb.js';
+import { TF_INFR } from './constants.js';
+
+/** cwnd never grows past this (it is compared with 32-bit sequence distances). */
+const CWND_MAX = 0x3fffffff;
+
+export interface CongestionController {
+  /** The window before any data is acknowledged, for send MSS `mss` (RFC 5681 §3.1 IW). */
+  initialWindow(mss: number): number;
+  /** SND.UNA advanced to `ack` by `acked` octets. True: a partial ACK during fast recovery, the
+   *  caller retransmits the next hole (RFC 6582 §3.2 step 5). */
+  onAck(tcb: Tcb, ack: number, acked: number): boolean;
+  /** A duplicate ACK (RFC 5681 §2). True: start fast retransmit now (the caller resends). */
+  onDupAck(tcb: Tcb): boolean;
+  /** The retransmission timer expired with data outstanding (RFC 5681 §3.1 loss window). */
+  onRto(tcb: Tcb): void;
+  /** The congestion window output may use now. */
+  window(tcb: Tcb): number;
+}
+
+export const newReno: CongestionController = Object.freeze({
+  initialWindow(mss: number): number {
+    return mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
+  },
+
+  onAck(tcb: Tcb, ack: number, acked: number): boolean {
+    const mss = tcb.mss;
+    let partial = false;
+    if (tcb.flags & TF_INFR) {
+      if (seqGt(ack, tcb.recover)) {
+        // full acknowledgment (RFC 6582 §3.2 step 3): deflate the window and leave fast recovery
+        const flight = (tcb.sndMax - ack) >>> 0;
+        const w = flight + mss;
+        tcb.cwnd = tcb.ssthresh < w ? tcb.ssthresh : w;
+        tcb.flags &= ~TF_INFR;
+        tcb.dupAcks = 0;
+      } else {
+        // partial acknowledgment (RFC 6582 §3.2 step 5): deflate by the amount acknowledged
+        tcb.cwnd = tcb.cwnd > acked ? tcb.cwnd - acked + mss : mss;
+        partial = true;
+      }
+    } else {
+      tcb.dupAcks = 0;
+      if (tcb.cwnd < tcb.ssthresh) {
+        // slow start (RFC 5681 §3.1), at most one SMSS per ACK
+        tcb.cwnd += acked < mss ? acked : mss;
+      } else {
+        // congestion avoidance: one SMSS per window of data acknowledged
+        tcb.bytesAcked += acked;
+        if (tcb.bytesAcked >= tcb.cwnd) {
+          tcb.bytesAcked -= tcb.cwnd;
+          tcb.cwnd += mss;
+        }
+      }
+    }
+    if (tcb.cwnd > CWND_MAX) tcb.cwnd = CWND_MAX;
+    return partial;
+  },
+
+  onDupAck(tcb: Tcb): boolean {
+    tcb.dupAcks++;
+    const mss = tcb.mss;
+    if (tcb.flags & TF_INFR) {
+      tcb.cwnd += mss; // RFC 5681 §3.2 step 4: inflate per duplicate
+      return false;
+    }
+    if (tcb.dupAcks !== 3) return false;
+    // RFC 6582 §3.2 step 2: only when SEG.ACK - 1 covers more than "recover", so that duplicate
+    // ACKs for data sent before a timeout do not start a false fast retransmit
+    if (!seqGt((tcb.sndUna - 1) >>> 0, tcb.recover)) return false;
+    const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
+    tcb.ssthresh = half > 2 * mss ? half : 2 * mss;
+    tcb.recover = (tcb.sndMax - 1) >>> 0;
+    tcb.cwnd = tcb.ssthresh + 3 * mss;
+    tcb.flags |= TF_INFR;
+    return true;
+  },
+
+  onRto(tcb: Tcb): void {
+    const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
+    tcb.ssthresh = half > 2 * tcb.mss ? half : 2 * tcb.mss;
+    tcb.cwnd = tcb.mss;
+    tcb.bytesAcked = 0;
+    tcb.flags &= ~TF_INFR;
+    tcb.dupAcks = 0;
+    tcb.recover = (tcb.sndMax - 1) >>> 0;
+  },
+
+  window(tcb: Tcb): number {
+    // limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out, so
+    // that a small window still produces the three duplicates fast retransmit needs
+    const d = tcb.dupAcks;
+    if (d > 0 && d < 3 && (tcb.flags & TF_INFR) === 0) return tcb.cwnd + d * tcb.mss;
+    return tcb.cwnd;
+  },
+});

@@ -1,0 +1,472 @@
+/** Output: connect, queueing written data (tcp_write), the receive window the application opens (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance). */
+import { TCP_DEFAULT_MSS } from '../core/config.js';
+import type { Pbuf } from '../core/pbuf.js';
+import {
+  pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  PBUF_TRANSPORT,
+} from '../core/pbuf.js';
+import {
+  ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CONN, ERR_RTE, ERR_ABRT, ERR_ISCONN, ERR_ARG,
+} from '../core/err.js';
+import type { Err } from '../core/err.js';
+import { seqLt, seqGt, seqGeq } from '../core/seq.js';
+import { IP_PROTO_TCP } from '../wire/ipv4.js';
+import {
+  tcpWriteHeader, tcpWriteOptMss, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
+} from '../wire/tcp.js';
+import { Tcb, TcpSeg } from './tcb.js';
+import {
+  CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
+  TCP_WRITE_FLAG_MORE, TF_ACK_DELAY, TF_ACK_NOW, TF_NODELAY, TF_FIN_QUEUED, TF_INFR, TF_NAGLEMEMERR,
+  TF_TXCLOSED, CAUSE_API, NO_TIME,
+} from './constants.js';
+import { TcpTable } from './table.js';
+
+export abstract class TcpOutput extends TcpTable {
+  connect(pcb: Tcb, ip: number, port: number): Err {
+    if (pcb.state === ESTABLISHED) return ERR_ISCONN;
+    if (pcb.state !== CLOSED) return ERR_VAL;
+    if (ip === 0 || port === 0) return ERR_VAL;
+    if (this.ip.route(ip) === -1) return ERR_RTE;
+    const local = this.ip.ourAddress;
+    if (pcb.localPort === 0) {
+      const p = this.ephemeralPort();
+      if (p === 0) return ERR_USE;
+      pcb.localPort = p;
+    }
+    if (this.findConn(local, pcb.localPort, ip, port) !== null) return ERR_USE;
+    pcb.localIp = local;
+    pcb.remoteIp = ip;
+    pcb.remotePort = port;
+    const iss = this.newIss(local, pcb.localPort, ip, port);
+    pcb.iss = iss;
+    pcb.sndSml = iss;
+    pcb.sndUna = iss;
+    pcb.sndNxt = iss;
+    pcb.sndMax = iss;
+    pcb.sndLbb = iss;
+    pcb.sndWnd = 0;
+    // RFC 6582 initialises recover to the ISS; one less lets the loss of the very first data
+    // segment still be repaired by fast retransmit (its duplicate ACKs carry ISS + 1)
+    pcb.recover = (iss - 1) >>> 0;
+    pcb.rcvAnnRightEdge = 0;
+    pcb.mss = TCP_DEFAULT_MSS;
+    pcb.cwnd = pcb.mss;
+    if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
+    this.setState(pcb, SYN_SENT, CAUSE_API);
+    this.output(pcb);
+    return ERR_OK;
+  }
+
+  /** Queues a segment that carries only SYN or FIN (lwIP tcp_enqueue_flags). */
+  protected enqueueFlags(pcb: Tcb, flags: number): Err {
+    if (pcb.sndQueueLen >= this.core.config.TCP_SND_QUEUELEN && (flags & TCP_SYN) === 0) {
+      // a FIN may always ride on the last queued data segment
+      const tail = pcb.unsentTail;
+      if (flags === TCP_FIN && tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
+        tail.flags |= TCP_FIN;
+        pcb.sndLbb = (pcb.sndLbb + 1) >>> 0;
+        pcb.flags |= TF_FIN_QUEUED;
+        return ERR_OK;
+      }
+      return ERR_MEM;
+    }
+    if (flags === TCP_FIN) {
+      const tail = pcb.unsentTail;
+      if (tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
+        tail.flags |= TCP_FIN;
+        pcb.sndLbb = (pcb.sndLbb + 1) >>> 0;
+        pcb.flags |= TF_FIN_QUEUED;
+        return ERR_OK;
+      }
+    }
+    const seg = this.segPool.alloc();
+    if (seg === null) { this.core.stats.tcp.memerr++; return ERR_MEM; }
+    const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
+    if (p === null) { this.segPool.release(seg); this.core.stats.tcp.memerr++; return ERR_MEM; }
+    seg.p = p;
+    seg.seqno = pcb.sndLbb;
+    seg.len = 0;
+    seg.flags = flags;
+    seg.sent = 0;
+    seg.next = null;
+    this.appendUnsent(pcb, seg);
+    pcb.sndLbb = (pcb.sndLbb + 1) >>> 0;
+    pcb.sndQueueLen++;
+    if (flags & TCP_FIN) pcb.flags |= TF_FIN_QUEUED;
+    return ERR_OK;
+  }
+
+  protected appendUnsent(pcb: Tcb, seg: TcpSeg): void {
+    seg.next = null;
+    if (pcb.unsentTail === null) pcb.unsent = seg;
+    else pcb.unsentTail.next = seg;
+    pcb.unsentTail = seg;
+  }
+
+  /**
+   * tcp_write: queues `len` bytes of `data` from `offset`. With TCP_WRITE_FLAG_COPY they are copied
+   * into pool pbufs (filling the last queued segment first, so small writes coalesce); without it
+   * PBUF_REF pbufs point at the caller's bytes, which must stay unchanged until tcp_sent reports them.
+   * All or nothing: ERR_MEM when the send buffer, the queue or a pool has no room for all of it.
+   */
+  write(pcb: Tcb, data: Uint8Array, len: number, apiflags: number, offset: number): Err {
+    const st = pcb.state;
+    if ((pcb.flags & TF_TXCLOSED) !== 0) return ERR_CONN;
+    if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== SYN_SENT && st !== SYN_RCVD) return ERR_CONN;
+    if (len === 0) return ERR_OK;
+    if (len < 0 || offset < 0 || offset + len > data.length) return ERR_ARG;
+    const cfg = this.core.config;
+    if (len > pcb.sndBuf) { pcb.flags |= TF_NAGLEMEMERR; return ERR_MEM; }
+    const mss = pcb.mss;
+    const copy = (apiflags & TCP_WRITE_FLAG_COPY) !== 0;
+    // room in the last unsent segment (copied data only, never sent yet)
+    let fill = 0;
+    const tail = pcb.unsentTail;
+    if (copy && tail !== null && tail.sent === 0 && (tail.flags & (TCP_SYN | TCP_FIN)) === 0 && tail.len < mss) {
+      const p = tail.p;
+      if (p !== null && p.next === null && p.cap > 0) {
+        const room = p.base + p.cap - (p.off + p.len);
+        fill = mss - tail.len;
+        if (fill > room) fill = room;
+        if (fill > len) fill = len;
+        if (fill < 0) fill = 0;
+      }
+    }
+    const rest = len - fill;
+    const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
+    if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
+    const pool = this.core.pbufs;
+    if (this.segPool.freeCount < nsegs || pool.freeCount - pool.reserve < nsegs
+      || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
+      pcb.flags |= TF_NAGLEMEMERR;
+      this.core.stats.tcp.memerr++;
+      return ERR_MEM;
+    }
+    let pos = offset;
+    if (fill > 0 && tail !== null && tail.p !== null) {
+      const p = tail.p;
+      copyBytes(p.buf, p.off + p.len, data, pos, fill, pool.copier);
+      p.len += fill;
+      p.totLen += fill;
+      tail.len += fill;
+      pos += fill;
+      if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
+    }
+    let seqno = (pcb.sndLbb + fill) >>> 0;
+    let left = rest;
+    while (left > 0) {
+      const n = left < mss ? left : mss;
+      const seg = this.segPool.alloc() as TcpSeg;
+      let p: Pbuf;
+      if (copy) {
+        p = pool.alloc(PBUF_TRANSPORT, n) as Pbuf;
+        pbufAlignPayload(p, data, pos, mss);
+        copyBytes(p.buf, p.off, data, pos, n, pool.copier);
+      } else {
+        p = pool.alloc(PBUF_TRANSPORT, 0) as Pbuf;
+        const r = pool.allocRef(data, pos, n) as Pbuf;
+        pbuf_cat(p, r);
+      }
+      seg.p = p;
+      seg.seqno = seqno;
+      seg.len = n;
+      seg.flags = 0;
+      seg.sent = 0;
+      this.appendUnsent(pcb, seg);
+      pos += n;
+      left -= n;
+      seqno = (seqno + n) >>> 0;
+      pcb.sndQueueLen++;
+      if (left === 0 && (apiflags & TCP_WRITE_FLAG_MORE) === 0) seg.flags |= TCP_PSH;
+    }
+    pcb.sndLbb = (pcb.sndLbb + len) >>> 0;
+    pcb.sndBuf -= len;
+    pcb.flags &= ~TF_NAGLEMEMERR;
+    pcb.outputPending = true;
+    return ERR_OK;
+  }
+
+  /** tcp_recved: the application consumed `len` octets; reopen the window and announce it at once
+   *  when the reopening is worth a segment (receiver SWS avoidance, RFC 1122 §4.2.3.3). */
+  recved(pcb: Tcb, len: number): void {
+    if (len <= 0) return;
+    let wnd = pcb.rcvWnd + len;
+    if (wnd > pcb.rcvWndMax) wnd = pcb.rcvWndMax;
+    pcb.rcvWnd = wnd;
+    if (pcb.state < SYN_RCVD || pcb.state === TIME_WAIT) return;
+    // a dedicated window update goes out at once when the window we announced had shrunk to half
+    // or less and the right edge now moves by at least min(RCV.BUFF/2, MSS) (RFC 1122 §4.2.3.3;
+    // Linux's "freed lots of space" rule); otherwise the next segment carries the new window
+    const announced = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
+    const inflation = this.updateRcvAnnWnd(pcb);
+    if (inflation > 0 && inflation >= this.windowUpdateThreshold(pcb) && announced <= (pcb.rcvWndMax >>> 1)) {
+      pcb.flags |= TF_ACK_NOW;
+      this.output(pcb);
+    }
+  }
+
+  protected windowUpdateThreshold(pcb: Tcb): number {
+    const half = pcb.rcvWndMax >>> 1;
+    return half < pcb.rcvMss ? half : pcb.rcvMss;
+  }
+
+  /**
+   * Receiver SWS avoidance (RFC 1122 §4.2.3.3): the right edge of the announced window moves only by
+   * at least min(RCV.BUFF/2, MSS); it never moves left (RFC 9293 §3.8.6). Returns how far it moved.
+   */
+  protected updateRcvAnnWnd(pcb: Tcb): number {
+    const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
+    const threshold = this.windowUpdateThreshold(pcb);
+    if (seqGeq(newRight, (pcb.rcvAnnRightEdge + threshold) >>> 0) || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
+      && seqGt(newRight, pcb.rcvAnnRightEdge)) {
+      const grown = (newRight - pcb.rcvAnnRightEdge) | 0;
+      pcb.rcvAnnWnd = pcb.rcvWnd;
+      return grown > 0 ? grown : 0;
+    }
+    if (seqGt(pcb.rcvNxt, pcb.rcvAnnRightEdge)) pcb.rcvAnnWnd = 0;
+    else pcb.rcvAnnWnd = (pcb.rcvAnnRightEdge - pcb.rcvNxt) >>> 0;
+    return 0;
+  }
+
+  /** tcp_output: sends what the windows (peer's and congestion) and Nagle allow, and owed ACKs. */
+  output(pcb: Tcb): Err {
+    const state = pcb.state;
+    if (state === CLOSED || state === LISTEN || state === TIME_WAIT) {
+      if (state === TIME_WAIT && (pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      return ERR_OK;
+    }
+    pcb.outputPending = false;
+    if (state === SYN_SENT || state === SYN_RCVD) {
+      // only the SYN goes out before the handshake completes
+      const s = pcb.unsent;
+      if (s !== null && (s.flags & TCP_SYN) !== 0) {
+        this.moveToUnacked(pcb, s);
+        this.sendSeg(pcb, s);
+      } else if (pcb.flags & TF_ACK_NOW) {
+        this.sendAck(pcb);
+      }
+      return ERR_OK;
+    }
+    const wndPeer = pcb.sndWnd;
+    const cwnd = this.cc.window(pcb);
+    const wnd = wndPeer < cwnd ? wndPeer : cwnd;
+    let seg = pcb.unsent;
+    let sentAny = false;
+    while (seg !== null) {
+      const offsetInWnd = (seg.seqno - pcb.sndUna) | 0;
+      if (offsetInWnd + seg.len > wnd) {
+        // does not fit entirely
+        const usable = wnd - offsetInWnd;
+        if (wndPeer === 0 || usable <= 0) {
+          if (wndPeer === 0 && pcb.unacked === null) this.startPersist(pcb);
+          break;
+        }
+        // sender SWS avoidance (RFC 1122 §4.2.3.4): send a partial segment only when it is at
+        // least an MSS or half the largest window the peer offered
+        const peerLimited = wndPeer - offsetInWnd < seg.len;
+        if (usable >= pcb.mss || (peerLimited && usable >= (pcb.sndWndMax >>> 1))) {
+          if (!this.splitSeg(pcb, seg, usable)) break;
+        } else {
+          if (peerLimited && pcb.unacked === null) this.startPersist(pcb);
+          break;
+        }
+      }
+      // Nagle (RFC 896, RFC 1122 §4.2.3.4) in Minshall's variant (as Linux): hold a small last
+      // segment only while a previous small segment is unacknowledged. Classic Nagle would hold the
+      // small tail of every write behind the receiver's delayed ACK of the full segments before it
+      // (a 200 ms stall per write)
+      if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna)) {
+        break;
+      }
+      pcb.unsent = seg.next;
+      if (pcb.unsent === null) pcb.unsentTail = null;
+      this.moveToUnacked(pcb, seg);
+      this.sendSeg(pcb, seg);
+      sentAny = true;
+      seg = pcb.unsent;
+    }
+    if (!sentAny && (pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+    return ERR_OK;
+  }
+
+  protected moveToUnacked(pcb: Tcb, seg: TcpSeg): void {
+    if (pcb.unsent === seg) {
+      pcb.unsent = seg.next;
+      if (pcb.unsent === null) pcb.unsentTail = null;
+    }
+    seg.next = null;
+    // keep unacked sorted: a segment re-sent after a timeout may come before later ones
+    const tail = pcb.unackedTail;
+    if (tail === null) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
+    if (seqGt(seg.seqno, tail.seqno)) { tail.next = seg; pcb.unackedTail = seg; return; }
+    let prev: TcpSeg | null = null;
+    let cur = pcb.unacked;
+    while (cur !== null && seqLt(cur.seqno, seg.seqno)) { prev = cur; cur = cur.next; }
+    seg.next = cur;
+    if (prev === null) pcb.unacked = seg; else prev.next = seg;
+  }
+
+  /** Splits an unsent segment after `first` octets (copying the tail into a new pool pbuf). */
+  protected splitSeg(pcb: Tcb, seg: TcpSeg, first: number): boolean {
+    if (first <= 0 || first >= seg.len) return first >= seg.len;
+    const restLen = seg.len - first;
+    const s = this.segPool.alloc();
+    if (s === null) return false;
+    const p = this.core.pbufs.alloc(PBUF_TRANSPORT, restLen);
+    if (p === null) { this.segPool.release(s); return false; }
+    // copy the tail octets out of the (possibly chained) payload
+    let skip = first;
+    let done = 0;
+    for (let q = seg.p; q !== null && done < restLen; q = q.next) {
+      if (skip >= q.len) { skip -= q.len; continue; }
+      const n = q.len - skip;
+      copyBytes(p.buf, p.off + done, q.buf, q.off + skip, n, p.pool.copier);
+      done += n;
+      skip = 0;
+    }
+    pbuf_realloc(seg.p as Pbuf, first);
+    s.p = p;
+    s.seqno = (seg.seqno + first) >>> 0;
+    s.len = restLen;
+    s.flags = seg.flags & (TCP_FIN | TCP_PSH);
+    s.sent = 0;
+    seg.flags &= ~(TCP_FIN | TCP_PSH);
+    seg.len = first;
+    s.next = seg.next;
+    seg.next = s;
+    if (pcb.unsentTail === seg) pcb.unsentTail = s;
+    pcb.sndQueueLen++;
+    return true;
+  }
+
+  /** Transmits one queued segment (first transmission or retransmission). */
+  protected sendSeg(pcb: Tcb, seg: TcpSeg): void {
+    const p = seg.p as Pbuf;
+    const syn = (seg.flags & TCP_SYN) !== 0;
+    const hdrLen = syn ? TCP_HLEN + 4 : TCP_HLEN;
+    seg.sent++;
+    if (seg.sent === 1) {
+      if (pcb.rttStart === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
+        pcb.rttSeq = seg.seqno;
+        pcb.rttStart = this.core.now;
+      }
+    } else {
+      // Karn's rule: an ambiguous measurement is discarded
+      if (pcb.rttStart !== NO_TIME && seqGeq(pcb.rttSeq, seg.seqno)) pcb.rttStart = NO_TIME;
+    }
+    let flags = seg.flags;
+    if (!(syn && pcb.state === SYN_SENT)) flags |= TCP_ACK;
+    this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
+    const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
+    if (seg.len > 0 && seg.len < pcb.mss && seqGt(end, pcb.sndSml)) pcb.sndSml = end;
+    if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
+    if (seqGt(pcb.sndNxt, pcb.sndMax)) pcb.sndMax = pcb.sndNxt;
+    if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
+    pcb.persistAt = NO_TIME;
+  }
+
+  /** Writes the TCP header in front of `p`'s payload, sends it, and restores `p`. */
+  protected emit(pcb: Tcb, p: Pbuf, seqno: number, flags: number, hdrLen: number, mssOpt: boolean): void {
+    if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
+    let wnd = 0;
+    if (flags & TCP_ACK || (flags & TCP_SYN)) {
+      this.updateRcvAnnWnd(pcb);
+      wnd = pcb.rcvAnnWnd;
+      if (wnd > 0xffff) wnd = 0xffff;
+      pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+    }
+    tcpWriteHeader(p.buf, p.off, pcb.localPort, pcb.remotePort, seqno, (flags & TCP_ACK) ? pcb.rcvNxt : 0,
+      hdrLen, flags, wnd, 0);
+    if (mssOpt) tcpWriteOptMss(p.buf, p.off + TCP_HLEN, pcb.rcvMss);
+    const sum = tcpChecksum(p, p.totLen, pcb.localIp, pcb.remoteIp);
+    p.buf[p.off + 16] = sum >>> 8;
+    p.buf[p.off + 17] = sum & 0xff;
+    this.core.stats.tcp.xmit++;
+    this.ip.output(p, pcb.localIp, pcb.remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
+    pbuf_remove_header(p, hdrLen);
+    if (flags & TCP_ACK) {
+      pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
+      pcb.delackAt = NO_TIME;
+    }
+  }
+
+  /**
+   * An empty segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (also the challenge ACK of RFC 5961). Our
+   * go-back-N retransmission rewinds sndNxt; the RFC's SND.NXT never moves back, and a pure ACK
+   * carrying a rewound (old) sequence number would be unacceptable to the peer (RFC 9293
+   * §3.10.7.4): control segments use the highest sequence number sent, sndMax.
+   */
+  sendAck(pcb: Tcb): void {
+    this.sendEmpty(pcb, pcb.sndMax, TCP_ACK);
+  }
+
+  protected sendEmpty(pcb: Tcb, seqno: number, flags: number): void {
+    const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
+    if (p === null) { this.core.stats.tcp.memerr++; return; }
+    this.emit(pcb, p, seqno, flags, TCP_HLEN, false);
+    pbuf_free(p);
+  }
+
+  /** A RST not tied to a pcb's send state (RFC 9293 §3.10.7.1 forms). */
+  protected sendRst(seqno: number, ackno: number, withAck: boolean, localIp: number, localPort: number,
+    remoteIp: number, remotePort: number): void {
+    const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
+    if (p === null) { this.core.stats.tcp.memerr++; return; }
+    pbuf_add_header(p, TCP_HLEN);
+    tcpWriteHeader(p.buf, p.off, localPort, remotePort, seqno, withAck ? ackno : 0, TCP_HLEN,
+      withAck ? (TCP_RST | TCP_ACK) : TCP_RST, 0, 0);
+    const sum = tcpChecksum(p, p.totLen, localIp, remoteIp);
+    p.buf[p.off + 16] = sum >>> 8;
+    p.buf[p.off + 17] = sum & 0xff;
+    this.core.stats.tcp.xmit++;
+    this.ip.output(p, localIp, remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
+    pbuf_free(p);
+  }
+
+  /** Retransmits the oldest unacknowledged segment (fast retransmit, SYN,ACK again, partial ACK). */
+  protected retransmitFirst(pcb: Tcb): void {
+    let seg = pcb.unacked;
+    if (seg === null) {
+      seg = pcb.unsent;
+      if (seg === null || seg.sent === 0 && (seg.flags & TCP_SYN) === 0) return;
+      this.moveToUnacked(pcb, seg);
+    }
+    this.sendSeg(pcb, seg);
+  }
+
+  protected startPersist(pcb: Tcb): void {
+    if (pcb.persistAt !== NO_TIME) return;
+    pcb.rtxAt = NO_TIME;
+    pcb.persistAt = this.core.now + this.persistInterval(pcb);
+  }
+
+  protected persistInterval(pcb: Tcb): number {
+    const cfg = this.core.config;
+    let t = pcb.rto;
+    for (let i = 0; i < pcb.persistBackoff && t < cfg.TCP_PERSIST_MAX; i++) t *= 2;
+    if (t < cfg.TCP_RTO_MIN) t = cfg.TCP_RTO_MIN;
+    return t > cfg.TCP_PERSIST_MAX ? cfg.TCP_PERSIST_MAX : t;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Ends a connection at once: a RST to the peer when it is synchronized (RFC 9293 §3.10.4 ABORT),
+   * then the pcb is freed and tcp_err gets `errCode` (ERR_ABRT for tcp_abort, 0 for none).
+   */
+  abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void {
+    const st = pcb.state;
+    if (sendRst && st >= SYN_RCVD && st !== TIME_WAIT) {
+      this.sendRst(pcb.sndMax, pcb.rcvNxt, true, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+    }
+    this.freePcb(pcb, errCode, CAUSE_API);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Segment arrival (RFC 9293 §3.10.7)
+  // ---------------------------------------------------------------------------------------------
+}

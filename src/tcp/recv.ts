@@ -1,0 +1,211 @@
+/** Receiving: the seventh (segment text) and eighth (FIN) steps of RFC 9293 §3.10.7.4, and the hand-over to the application (tcp_recv, tcp_sent callbacks). */
+import type { Pbuf } from '../core/pbuf.js';
+import { pbuf_free, pbuf_cat } from '../core/pbuf.js';
+import { ERR_OK, ERR_ABRT } from '../core/err.js';
+import type { Err } from '../core/err.js';
+import { seqGeq } from '../core/seq.js';
+import { TCP_FIN } from '../wire/tcp.js';
+import { Tcb } from './tcb.js';
+import {
+  SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
+  TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, CAUSE_SEGMENT, NO_TIME,
+} from './constants.js';
+import { TcpOoseq } from './ooseq.js';
+
+export abstract class TcpRecv extends TcpOoseq {
+  /** tcp_close (tcp.ts). */
+  abstract close(pcb: Tcb): Err;
+
+  /** Seventh step: segment text, in order (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2). */
+  protected processText(pcb: Tcb): void {
+    const seg = this.seg;
+    const st = this.core.stats.tcp;
+    const len = this.segLen;
+    this.segFinSeq = (seg.seq + len) >>> 0;
+    if (len === 0) return;
+    const state = pcb.state;
+    if (state !== ESTABLISHED && state !== FIN_WAIT_1 && state !== FIN_WAIT_2) {
+      // CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already sent its FIN; ignore the text
+      this.dropPayload();
+      return;
+    }
+    if ((pcb.flags & TF_CLOSED_BY_APP) !== 0 && seqGeq(seg.seq, pcb.rcvNxt)) {
+      // new data after the application closed: nobody will read it — reset (RFC 9293 §3.10.4,
+      // as Linux and lwIP do)
+      st.drop++;
+      this.abortPcb(pcb, 0, true);
+      return;
+    }
+    if (pcb.refused !== null && seg.seq === pcb.rcvNxt) {
+      // the application is refusing data: keep the window honest, take nothing more for now
+      this.dropPayload();
+      seg.flags &= ~TCP_FIN;
+      pcb.flags |= TF_ACK_NOW;
+      return;
+    }
+    const pool = this.core.pbufs;
+    if (pool.freeCount < pool.reserve) {
+      // the pool is down to the receive reserve: keep it for ACKs and RSTs; drop the out-of-order
+      // queue first, and this payload too (the sender retransmits)
+      this.freeOoseq(pcb);
+      if (pool.freeCount < pool.reserve) {
+        st.memerr++;
+        this.dropPayload();
+        seg.flags &= ~TCP_FIN;
+        pcb.flags |= TF_ACK_NOW;
+        return;
+      }
+    }
+    if (seg.seq === pcb.rcvNxt) {
+      // in order: take it, then whatever the out-of-order queue now continues
+      const p = this.segP as Pbuf;
+      this.segP = null;
+      this.segLen = 0;
+      pcb.rcvNxt = (pcb.rcvNxt + len) >>> 0;
+      pcb.rcvWnd -= len;
+      if (pcb.rcvWnd < 0) pcb.rcvWnd = 0;
+      if ((pcb.flags & TF_RXCLOSED) !== 0) {
+        // shut_rx: acknowledged and discarded
+        pbuf_free(p);
+        pcb.rcvWnd += len;
+      } else {
+        this.appendRecv(p);
+      }
+      this.drainOoseq(pcb);
+      // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
+      // next segments at once again, as Linux does
+      if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
+      pcb.lastDataAt = this.core.now;
+      // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
+      // segment that fills a hole is ACKed at once
+      if (pcb.ooseq !== null || this.recvFin) pcb.flags |= TF_ACK_NOW;
+      else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
+      else if (pcb.flags & TF_ACK_DELAY) pcb.flags |= TF_ACK_NOW;
+      else {
+        pcb.flags |= TF_ACK_DELAY;
+        if (pcb.delackAt === NO_TIME) pcb.delackAt = this.core.now + this.core.config.TCP_DELACK_MS;
+      }
+    } else {
+      // out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2)
+      this.insertOoseq(pcb);
+      pcb.flags |= TF_ACK_NOW;
+    }
+  }
+
+  /** Eighth step: FIN — taken only when it is in order (at RCV.NXT once the text is taken). */
+  protected processFin(pcb: Tcb): void {
+    const seg = this.seg;
+    let fin = this.recvFin;
+    if (!fin && (seg.flags & TCP_FIN) !== 0 && this.segFinSeq === pcb.rcvNxt) fin = true;
+    if (!fin) return;
+    if ((pcb.flags & TF_FIN_RECVD) !== 0) {
+      if (pcb.state === TIME_WAIT) this.restartTimeWait(pcb);
+      pcb.flags |= TF_ACK_NOW;
+      return;
+    }
+    pcb.rcvNxt = (pcb.rcvNxt + 1) >>> 0;
+    this.recvFin = true;
+    pcb.flags |= TF_FIN_RECVD | TF_ACK_NOW;
+    this.freeOoseq(pcb);
+    switch (pcb.state) {
+      case SYN_RCVD:
+      case ESTABLISHED:
+        this.setState(pcb, CLOSE_WAIT, CAUSE_SEGMENT);
+        break;
+      case FIN_WAIT_1:
+        // FIN,ACK acknowledging our FIN goes straight to TIME_WAIT; otherwise simultaneous close
+        if (this.finAcked(pcb)) this.enterTimeWait(pcb);
+        else this.setState(pcb, CLOSING, CAUSE_SEGMENT);
+        break;
+      case FIN_WAIT_2:
+        this.enterTimeWait(pcb);
+        break;
+      default:
+        break;
+    }
+  }
+
+  protected finAcked(pcb: Tcb): boolean {
+    return (pcb.flags & TF_FIN_QUEUED) !== 0 && pcb.unsent === null && pcb.unacked === null
+      && pcb.sndUna === pcb.sndLbb;
+  }
+
+  /** Hands what this segment made available to the application: acknowledged octets (tcp_sent),
+   *  in-order data (tcp_recv), then the FIN (tcp_recv with a null pbuf). */
+  protected deliver(pcb: Tcb): void {
+    const gen = pcb.gen;
+    if (pcb.ackedToReport > 0) {
+      const n = pcb.ackedToReport;
+      pcb.ackedToReport = 0;
+      const fn = pcb.sent;
+      if (fn !== null && pcb.handle !== null) {
+        const r = fn(pcb.arg, pcb.handle, n);
+        if (pcb.gen !== gen) return;
+        if (r === ERR_ABRT) return;
+      }
+    }
+    const data = this.recvData;
+    const fin = this.recvFin;
+    this.recvData = null;
+    this.recvFin = false;
+    if (data !== null) {
+      if (pcb.refused !== null) pbuf_cat(pcb.refused, data);
+      else pcb.refused = data;
+    }
+    if (fin) pcb.refusedFin = true;
+    this.offerRefused(pcb);
+  }
+
+  /** Offers held data (and the FIN) to the application; what it refuses stays for later. */
+  protected offerRefused(pcb: Tcb): void {
+    const gen = pcb.gen;
+    const data = pcb.refused;
+    if (data !== null) {
+      pcb.refused = null;
+      const r = this.callRecv(pcb, data, ERR_OK);
+      if (r !== ERR_OK) {
+        // refused: the stack still owns the data (lwIP refused_data) and offers it again from the
+        // timer or the next segment; if the callback ended the connection, the data goes back
+        if (pcb.gen !== gen) pbuf_free(data);
+        else pcb.refused = data;
+        return;
+      }
+    }
+    if (pcb.refusedFin) {
+      const r = this.callRecv(pcb, null, ERR_OK);
+      if (pcb.gen !== gen) return;
+      if (r === ERR_OK) pcb.refusedFin = false;
+    }
+  }
+
+  /** An active open completed: the `connected` callback (tcp_connect). Returns false when the pcb
+   *  is gone (freed, or aborted because the callback returned an error). */
+  protected callConnected(pcb: Tcb): boolean {
+    const fn = pcb.connected;
+    if (fn === null || pcb.handle === null) return true;
+    const gen = pcb.gen;
+    const r = fn(pcb.arg, pcb.handle, ERR_OK);
+    if (pcb.gen !== gen) return false;
+    if (r !== ERR_OK) { this.abortPcb(pcb, ERR_ABRT, true); return false; }
+    return true;
+  }
+
+  protected callRecv(pcb: Tcb, p: Pbuf | null, err: Err): Err {
+    const fn = pcb.recv;
+    const h = pcb.handle;
+    if (fn !== null && h !== null) return fn(pcb.arg, h, p, err);
+    // lwIP's tcp_recv_null: consume the data; close on FIN
+    if (p !== null) {
+      const n = p.totLen;
+      pbuf_free(p);
+      this.recved(pcb, n);
+    } else if (h !== null) {
+      this.close(pcb);
+    }
+    return ERR_OK;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Output
+  // ---------------------------------------------------------------------------------------------
+}

@@ -1,0 +1,30 @@
+/**
+ * The retransmission timeout estimator of RFC 6298 §2: SRTT and RTTVAR from round-trip samples,
+ * RTO = SRTT + max(G, 4 x RTTVAR), bounded by TCP_RTO_MIN (§2.4) and TCP_RTO_MAX (§2.5). Which
+ * segments may be timed (Karn's algorithm, §3) is the caller's business: ack.ts takes one sample
+ * per window from a segment never retransmitted, and none from a retransmitted SYN.
+ */
+import type { StackConfig } from '../core/config.js';
+import type { Tcb } from './tcb.js';
+import { CLOCK_GRANULARITY } from './constants.js';
+
+/** Folds one round-trip measurement `r` (ms) into `tcb`'s SRTT, RTTVAR and RTO. */
+export function rttSample(tcb: Tcb, r: number, cfg: StackConfig): void {
+  if (r < 0) return;
+  if (!tcb.rttValid) {
+    // §2.2: the first measurement
+    tcb.srtt = r;
+    tcb.rttvar = r / 2;
+    tcb.rttValid = true;
+  } else {
+    // §2.3: alpha = 1/8, beta = 1/4; RTTVAR first, from the old SRTT
+    const d = tcb.srtt > r ? tcb.srtt - r : r - tcb.srtt;
+    tcb.rttvar = 0.75 * tcb.rttvar + 0.25 * d;
+    tcb.srtt = 0.875 * tcb.srtt + 0.125 * r;
+  }
+  const k = 4 * tcb.rttvar;
+  let rto = tcb.srtt + (k > CLOCK_GRANULARITY ? k : CLOCK_GRANULARITY);
+  if (rto < cfg.TCP_RTO_MIN) rto = cfg.TCP_RTO_MIN;
+  if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
+  tcb.rto = Math.ceil(rto);
+}

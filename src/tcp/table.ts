@@ -1,0 +1,462 @@
+/** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+import { EphemeralPorts } from '../core/ports.js';
+import { newReno } from './cc.js';
+import type { CongestionController } from './cc.js';
+import { TCP_DEFAULT_MSS } from '../core/config.js';
+import type { StackCore } from '../core/context.js';
+import type { Pbuf, PoolStats } from '../core/pbuf.js';
+import { pbuf_free } from '../core/pbuf.js';
+import { Memp } from '../core/memp.js';
+import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
+import type { Err } from '../core/err.js';
+import type { Ip4 } from '../ipv4/ip4.js';
+import { TcpSegInfo } from '../wire/tcp.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
+import {
+  CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
+  CAUSE_API, NO_TIME,
+} from './constants.js';
+
+/** What the state-transition hook receives (one object, reused: copy what you keep). */
+export class TcpTraceInfo {
+  /** The application's handle, or null for a pcb the application no longer holds. */
+  pcb: TcpPcb | null = null;
+  from = CLOSED;
+  to = CLOSED;
+  cause = '';
+  localIp = 0;
+  localPort = 0;
+  remoteIp = 0;
+  remotePort = 0;
+  time = 0;
+}
+
+export abstract class TcpTable {
+  /** A new application handle on this layer (tcp.ts: the facade is what the handle reaches). */
+  abstract newHandle(): TcpPcb;
+
+  /** Ends a connection at once (output.ts). */
+  abstract abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void;
+
+  readonly core: StackCore;
+  readonly ip: Ip4;
+  readonly pcbPool: Memp<Tcb>;
+  readonly listenPool: Memp<TcpListen>;
+  readonly segPool: Memp<TcpSeg>;
+  /** Congestion control of every connection (cc.ts). */
+  protected readonly cc: CongestionController = newReno;
+  /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
+  protected readonly active: Tcb[];
+  protected nActive = 0;
+  protected readonly listeners: TcpListen[];
+  protected nListeners = 0;
+  /** The parsed header of the segment being processed. */
+  protected readonly seg = new TcpSegInfo();
+  /** Data octets of the segment being processed (after trimming), and its payload. */
+  protected segLen = 0;
+  protected segP: Pbuf | null = null;
+  protected segSrc = 0;
+  /** Sequence number a FIN on the current segment occupies. */
+  protected segFinSeq = 0;
+  protected segDst = 0;
+  /** In-order data gathered while processing one segment, handed to the application once. */
+  protected recvData: Pbuf | null = null;
+  protected recvFin = false;
+  /** RFC 6528 secret key for initial sequence numbers. */
+  protected readonly isnKey: Uint32Array;
+  protected readonly ports: EphemeralPorts;
+  private readonly portTaken = (port: number): boolean => this.portInUse(port);
+  trace: ((info: TcpTraceInfo) => void) | null = null;
+  protected readonly traceInfo = new TcpTraceInfo();
+
+  constructor(core: StackCore, ip: Ip4) {
+    this.core = core;
+    this.ip = ip;
+    const cfg = core.config;
+    this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, () => new Tcb());
+    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, () => new TcpListen());
+    this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
+    this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
+    this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
+    this.isnKey = new Uint32Array(4);
+    for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
+    this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
+  }
+
+  pools(): { name: string; stats: PoolStats }[] {
+    return [
+      { name: this.pcbPool.name, stats: this.pcbPool.stats },
+      { name: this.listenPool.name, stats: this.listenPool.stats },
+      { name: this.segPool.name, stats: this.segPool.stats },
+    ];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // pcb tables
+  // ---------------------------------------------------------------------------------------------
+
+  /** A fresh pcb in CLOSED, recycling TIME_WAIT, then LAST_ACK, then CLOSING pcbs when the pool is
+   *  empty (lwIP's order: those connections are already finished from the application's view). */
+  allocPcb(): Tcb | null {
+    let pcb = this.pcbPool.alloc();
+    if (pcb === null) {
+      if (this.evictOldest(TIME_WAIT) || this.evictOldest(LAST_ACK) || this.evictOldest(CLOSING)) {
+        pcb = this.pcbPool.alloc();
+      }
+      if (pcb === null) { this.core.stats.tcp.memerr++; return null; }
+    }
+    this.resetPcb(pcb);
+    this.active[this.nActive++] = pcb;
+    return pcb;
+  }
+
+  protected evictOldest(state: number): boolean {
+    let oldest: Tcb | null = null;
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.state === state && (oldest === null || p.stateSince < oldest.stateSince)) oldest = p;
+    }
+    if (oldest === null) return false;
+    if (state === TIME_WAIT) this.freePcb(oldest, 0, CAUSE_API);
+    else this.abortPcb(oldest, ERR_ABRT, true);
+    return true;
+  }
+
+  protected resetPcb(pcb: Tcb): void {
+    const cfg = this.core.config;
+    pcb.handle = null;
+    pcb.state = CLOSED;
+    pcb.flags = 0;
+    pcb.soOptions = 0;
+    pcb.listener = null;
+    pcb.listenerGen = 0;
+    pcb.inBacklog = false;
+    pcb.localIp = 0; pcb.localPort = 0; pcb.remoteIp = 0; pcb.remotePort = 0;
+    pcb.irs = 0; pcb.rcvNxt = 0;
+    pcb.rcvWndMax = cfg.TCP_WND;
+    pcb.rcvWnd = cfg.TCP_WND;
+    pcb.rcvAnnRightEdge = 0;
+    pcb.rcvAnnWnd = 0;
+    pcb.rcvMss = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
+    pcb.quickAcks = 0;
+    pcb.ooseq = null; pcb.ooseqCount = 0;
+    pcb.refused = null; pcb.refusedFin = false;
+    pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
+    pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
+    pcb.mss = TCP_DEFAULT_MSS;
+    pcb.sndSml = 0;
+    pcb.lastOowAckAt = NO_TIME;
+    pcb.sndBuf = cfg.TCP_SND_BUF;
+    pcb.sndQueueLen = 0;
+    pcb.unsent = null; pcb.unsentTail = null; pcb.unacked = null; pcb.unackedTail = null;
+    pcb.cwnd = 0; pcb.ssthresh = 0x7fffffff; pcb.dupAcks = 0; pcb.recover = 0; pcb.bytesAcked = 0;
+    pcb.srtt = 0; pcb.rttvar = 0; pcb.rto = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
+    pcb.rttSeq = 0; pcb.rttStart = NO_TIME; pcb.nrtx = 0; pcb.rtxAt = NO_TIME;
+    pcb.icmpSoftErr = 0;
+    pcb.persistAt = NO_TIME; pcb.persistBackoff = 0; pcb.persistProbes = 0;
+    pcb.delackAt = NO_TIME; pcb.timeWaitAt = NO_TIME; pcb.finWait2At = NO_TIME;
+    pcb.lastActivity = this.core.now;
+    pcb.keepIdle = cfg.TCP_KEEPIDLE_DEFAULT; pcb.keepIntvl = cfg.TCP_KEEPINTVL_DEFAULT;
+    pcb.keepCnt = cfg.TCP_KEEPCNT_DEFAULT; pcb.keepProbes = 0;
+    pcb.pollInterval = 0; pcb.pollTicks = 0;
+    pcb.stateSince = this.core.now;
+    pcb.arg = null; pcb.recv = null; pcb.sent = null; pcb.err = null; pcb.poll = null; pcb.connected = null;
+    pcb.ackedToReport = 0;
+    pcb.outputPending = false;
+  }
+
+  /**
+   * Releases a pcb: its queued segments and data go back to the pools, the application's handle is
+   * cut off (every later call on it returns ERR_CLSD), and then — with the pcb already gone, as
+   * lwIP documents — the error callback is called with `errCode` when it is not 0.
+   */
+  freePcb(pcb: Tcb, errCode: Err, cause: string): void {
+    if (pcb.state !== CLOSED) this.setState(pcb, CLOSED, cause);
+    this.releasePcb(pcb, errCode);
+  }
+
+  /**
+   * A passive open goes back to LISTEN (RFC 9293 §3.10.7.4): the listener carries on and the
+   * embryonic connection's pcb is released. The trace reports the RFC's transition, SYN_RCVD →
+   * LISTEN, as what the connection did; it ends there, so no further CLOSED transition is shown.
+   */
+  protected returnToListen(pcb: Tcb, cause: string): void {
+    this.traceTransition(pcb, pcb.state, LISTEN, cause);
+    pcb.state = CLOSED;
+    pcb.stateSince = this.core.now;
+    this.releasePcb(pcb, 0);
+  }
+
+  private releasePcb(pcb: Tcb, errCode: Err): void {
+    const errFn = pcb.err;
+    const arg = pcb.arg;
+    this.freeSegs(pcb.unsent);
+    this.freeSegs(pcb.unacked);
+    this.freeSegs(pcb.ooseq);
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = pcb.ooseq = null;
+    pcb.ooseqCount = 0;
+    if (pcb.refused !== null) { pbuf_free(pcb.refused); pcb.refused = null; }
+    this.leaveBacklog(pcb);
+    pcb.listener = null;
+    const h = pcb.handle;
+    detachApp(pcb);
+    pcb.gen++;
+    this.nActive = swapRemove(this.active, this.nActive, pcb);
+    this.pcbPool.release(pcb);
+    if (errCode !== 0 && errFn !== null && h !== null) errFn(arg, errCode);
+  }
+
+  /** Stops counting `pcb` against its listener's backlog. */
+  leaveBacklog(pcb: Tcb): void {
+    const l = pcb.listener;
+    if (pcb.inBacklog && l !== null && l.gen === pcb.listenerGen && l.pending > 0) l.pending--;
+    pcb.inBacklog = false;
+  }
+
+  /** tcp_backlog_delayed: an accepted connection counts against the backlog again. */
+  backlogDelayed(pcb: Tcb): void {
+    const l = pcb.listener;
+    if (!pcb.inBacklog && l !== null && l.gen === pcb.listenerGen) { l.pending++; pcb.inBacklog = true; }
+  }
+
+  protected freeSegs(seg: TcpSeg | null): void {
+    while (seg !== null) {
+      const next = seg.next;
+      this.freeSeg(seg);
+      seg = next;
+    }
+  }
+
+  protected freeSeg(seg: TcpSeg): void {
+    if (seg.p !== null) { pbuf_free(seg.p); seg.p = null; }
+    seg.next = null;
+    this.segPool.release(seg);
+  }
+
+  /** Moves `pcb` to state `to`; the trace observes the transition (from `traceFrom` when given:
+   *  a passive open's pcb reports LISTEN, the state of the RFC's listening TCB it stands for). */
+  protected setState(pcb: Tcb, to: number, cause: string, traceFrom = -1): void {
+    const from = pcb.state;
+    if (from === to) return;
+    if (to === ESTABLISHED) {
+      this.enterQuickAck(pcb);
+      pcb.lastDataAt = this.core.now;
+    }
+    pcb.state = to;
+    pcb.stateSince = this.core.now;
+    if (this.trace !== null) this.traceTransition(pcb, traceFrom >= 0 ? traceFrom : from, to, cause);
+  }
+
+  protected traceTransition(pcb: Tcb, from: number, to: number, cause: string): void {
+    if (this.trace !== null) {
+      this.emitTrace(pcb.handle, from, to, cause, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+    }
+  }
+
+  /** Quick-ACK mode (as Linux): the next data segments are ACKed at once, as many as
+   *  clamp(window / (2 x 536), 2, TCP_QUICKACKS). */
+  protected enterQuickAck(pcb: Tcb): void {
+    let q = Math.floor(pcb.rcvWndMax / (2 * TCP_DEFAULT_MSS));
+    if (q < 2) q = 2;
+    const max = this.core.config.TCP_QUICKACKS;
+    pcb.quickAcks = q < max ? q : max;
+  }
+
+  protected traceListener(l: TcpListen, from: number, to: number): void {
+    if (this.trace !== null) this.emitTrace(l.handle, from, to, CAUSE_API, l.localIp, l.localPort, 0, 0);
+  }
+
+  protected emitTrace(handle: TcpPcb | null, from: number, to: number, cause: string, localIp: number,
+    localPort: number, remoteIp: number, remotePort: number): void {
+    const t = this.trace;
+    if (t === null) return;
+    const info = this.traceInfo;
+    info.pcb = handle;
+    info.from = from;
+    info.to = to;
+    info.cause = cause;
+    info.localIp = localIp;
+    info.localPort = localPort;
+    info.remoteIp = remoteIp;
+    info.remotePort = remotePort;
+    info.time = this.core.now;
+    t(info);
+  }
+
+  /** The pcb with exactly this 4-tuple (any state past LISTEN), else null. */
+  findConn(localIp: number, localPort: number, remoteIp: number, remotePort: number): Tcb | null {
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.state !== CLOSED && p.localPort === localPort && p.remotePort === remotePort
+        && p.remoteIp === remoteIp && (p.localIp === localIp || p.localIp === 0)) return p;
+    }
+    return null;
+  }
+
+  findListener(localIp: number, localPort: number): TcpListen | null {
+    let wildcard: TcpListen | null = null;
+    for (let i = 0; i < this.nListeners; i++) {
+      const l = this.listeners[i];
+      if (l.localPort !== localPort) continue;
+      if (l.localIp === localIp) return l;
+      if (l.localIp === 0) wildcard = l;
+    }
+    return wildcard;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Initial sequence numbers (RFC 6528) and ports
+  // ---------------------------------------------------------------------------------------------
+
+  /** Test hook: when set, initial sequence numbers come from here (scripted conformance tests fix
+   *  our ISN); never set in production. */
+  isnOverride: ((localIp: number, localPort: number, remoteIp: number, remotePort: number) => number) | null = null;
+
+  /** ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock (RFC 6528 §3). */
+  protected newIss(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
+    const o = this.isnOverride;
+    if (o !== null) return o(localIp, localPort, remoteIp, remotePort) >>> 0;
+    const k = this.isnKey;
+    let h = k[0];
+    h = mix(h ^ localIp, k[1]);
+    h = mix(h ^ remoteIp, k[2]);
+    h = mix(h ^ ((localPort << 16) | remotePort), k[3]);
+    h = mix(h, k[0] ^ k[2]);
+    const m = Math.floor(this.core.now * 250);
+    return (h + m) >>> 0;
+  }
+
+  protected portInUse(port: number): boolean {
+    for (let i = 0; i < this.nActive; i++) if (this.active[i].localPort === port) return true;
+    for (let i = 0; i < this.nListeners; i++) if (this.listeners[i].localPort === port) return true;
+    return false;
+  }
+
+  protected ephemeralPort(): number {
+    return this.ports.allocate(this.portTaken, 0);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Operations behind the raw API
+  // ---------------------------------------------------------------------------------------------
+
+  bind(pcb: Tcb, ip: number, port: number): Err {
+    if (pcb.state !== CLOSED || pcb.localPort !== 0) return ERR_VAL;
+    if (ip !== 0 && ip !== this.ip.ourAddress) return ERR_VAL;
+    if (port === 0) {
+      port = this.ephemeralPort();
+      if (port === 0) return ERR_USE;
+    } else if (this.bindConflict(pcb.soOptions, ip, port)) {
+      return ERR_USE;
+    }
+    pcb.localIp = ip;
+    pcb.localPort = port;
+    return ERR_OK;
+  }
+
+  /**
+   * Whether binding (ip, port) clashes with an existing pcb. A listener always clashes; a TIME_WAIT
+   * connection does not when SO_REUSEADDR is set (lwIP; RFC 9293 §3.6.1 lets a new incarnation
+   * reuse the port: a server restarted while its old connections sit in TIME_WAIT); another connection does unless both sides set SO_REUSEADDR
+   * (accepted connections inherit the option from their listener).
+   */
+  protected bindConflict(soOptions: number, ip: number, port: number): boolean {
+    const reuse = (soOptions & SOF_REUSEADDR) !== 0;
+    for (let i = 0; i < this.nListeners; i++) {
+      const l = this.listeners[i];
+      if (l.localPort === port && (l.localIp === 0 || ip === 0 || l.localIp === ip)) return true;
+    }
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.localPort !== port || !(p.localIp === 0 || ip === 0 || p.localIp === ip)) continue;
+      if (p.state === TIME_WAIT) { if (!reuse) return true; continue; }
+      if (!reuse || (p.soOptions & SOF_REUSEADDR) === 0) return true;
+    }
+    return false;
+  }
+
+  listen(pcb: Tcb, backlog: number, handle: TcpPcb): TcpListen | null {
+    if (pcb.state !== CLOSED) return null;
+    if (pcb.localPort === 0) {
+      const port = this.ephemeralPort();
+      if (port === 0) return null;
+      pcb.localPort = port;
+    }
+    for (let i = 0; i < this.nListeners; i++) {
+      const o = this.listeners[i];
+      if (o.localPort === pcb.localPort && (o.localIp === 0 || pcb.localIp === 0 || o.localIp === pcb.localIp)) return null;
+    }
+    const l = this.listenPool.alloc();
+    if (l === null) return null;
+    l.handle = handle;
+    l.localIp = pcb.localIp;
+    l.localPort = pcb.localPort;
+    l.backlog = backlog < 1 ? 1 : (backlog > 255 ? 255 : backlog);
+    l.pending = 0;
+    l.soOptions = pcb.soOptions;
+    l.rcvWnd = pcb.rcvWndMax !== this.core.config.TCP_WND ? pcb.rcvWndMax : 0;
+    l.nodelay = (pcb.flags & TF_NODELAY) !== 0;
+    l.keepIdle = pcb.keepIdle;
+    l.keepIntvl = pcb.keepIntvl;
+    l.keepCnt = pcb.keepCnt;
+    l.arg = pcb.arg;
+    l.accept = null;
+    this.listeners[this.nListeners++] = l;
+    // the CLOSED pcb is released (its old handle is cut off: the listener has a new one)
+    this.freePcb(pcb, 0, CAUSE_API);
+    this.traceListener(l, CLOSED, LISTEN);
+    return l;
+  }
+
+  closeListener(l: TcpListen): void {
+    // connections still in the handshake lose their listener: reset them (as Linux does)
+    for (let i = this.nActive - 1; i >= 0; i--) {
+      const p = this.active[i];
+      if (i >= this.nActive) continue;
+      if (p.listener === l && p.listenerGen === l.gen && p.handle === null && p.state === SYN_RCVD) {
+        this.abortPcb(p, 0, true);
+      }
+    }
+    this.nListeners = swapRemove(this.listeners, this.nListeners, l);
+    this.traceListener(l, LISTEN, CLOSED);
+    const h = l.handle;
+    if (h !== null) h.listener = null;
+    l.handle = null;
+    l.accept = null;
+    l.arg = null;
+    l.gen++;
+    this.listenPool.release(l);
+  }
+}
+
+/** Cuts the application off a pcb: its handle goes dead (ERR_CLSD from then on) and no callback
+ *  of the application runs again. */
+export function detachApp(pcb: Tcb): void {
+  const h = pcb.handle;
+  if (h !== null) { h.conn = null; pcb.handle = null; }
+  pcb.recv = pcb.sent = pcb.poll = pcb.connected = null;
+  pcb.err = null;
+  pcb.arg = null;
+}
+
+/** Removes `item` from the first `n` entries of a fixed table (the last entry takes its place);
+ *  returns the new count. */
+export function swapRemove<T>(table: T[], n: number, item: T): number {
+  for (let i = 0; i < n; i++) {
+    if (table[i] === item) {
+      n--;
+      table[i] = table[n];
+      table[n] = undefined as unknown as T;
+      break;
+    }
+  }
+  return n;
+}
+
+/** One round of a 32-bit multiply-rotate mix keyed by `k` (for RFC 6528 ISNs). */
+function mix(h: number, k: number): number {
+  h = Math.imul(h ^ k, 0x9e3779b1);
+  h = (h << 13) | (h >>> 19);
+  h = Math.imul(h, 0x85ebca77);
+  return (h ^ (h >>> 16)) >>> 0;
+}

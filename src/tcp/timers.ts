@@ -1,0 +1,254 @@
+/** Timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), keepalive (RFC 1122 §4.2.3.6), delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.6.1) and FIN_WAIT_2. */
+import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
+import type { Err } from '../core/err.js';
+import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
+import { TCP_ACK } from '../wire/tcp.js';
+import { Tcb, TcpSeg } from './tcb.js';
+import {
+  CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
+  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME, PERSIST_BACKOFF_STEPS_MAX,
+} from './constants.js';
+import { TcpOutput } from './output.js';
+
+/** What a connection reports when it gives up after ICMP error `e` ((type << 8) | code, 0 = none)
+ *  was recorded: ERR_RTE ("host unreachable", as Linux reports EHOSTUNREACH) for a destination
+ *  unreachable other than code 4, or a time exceeded; ERR_TIMEOUT otherwise. */
+function icmpSoftErrReport(e: number): Err {
+  const type = e >>> 8;
+  if ((type === ICMP_DUR && (e & 0xff) !== ICMP_DUR_FRAG) || type === ICMP_TE) return ERR_RTE;
+  return ERR_TIMEOUT;
+}
+
+export abstract class TcpTimers extends TcpOutput {
+  /** Offers data the application refused earlier (recv.ts). */
+  protected abstract offerRefused(pcb: Tcb): void;
+
+  protected nextCoarse = 0;
+  tick(now: number): void {
+    const coarse = now >= this.nextCoarse;
+    if (coarse) this.nextCoarse = now + this.core.config.TCP_COARSE_TICK_MS;
+    for (let i = this.nActive - 1; i >= 0; i--) {
+      if (i >= this.nActive) continue;
+      const pcb = this.active[i];
+      this.pcbTimers(pcb, now, coarse);
+    }
+  }
+
+  /**
+   * The earliest time `tick` has work to do, ms (-1: nothing scheduled). It mirrors `pcbTimers`
+   * check for check, so a scheduler that sleeps until then misses nothing (smoltcp's poll_at).
+   */
+  nextDeadline(): number {
+    let due = -1;
+    for (let i = 0; i < this.nActive; i++) {
+      const d = this.pcbDeadline(this.active[i]);
+      if (d !== NO_TIME && (due === -1 || d < due)) due = d;
+    }
+    return due;
+  }
+
+  /** The earliest due time of one pcb's timers (NO_TIME: none armed). */
+  protected pcbDeadline(pcb: Tcb): number {
+    const state = pcb.state;
+    if (state === CLOSED) return NO_TIME;
+    const now = this.core.now;
+    if (state === TIME_WAIT) return (pcb.flags & TF_ACK_NOW) !== 0 ? now : pcb.timeWaitAt;
+    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) return now;
+    let due = NO_TIME;
+    if (state === FIN_WAIT_2) due = earlier(due, pcb.finWait2At);
+    due = earlier(due, pcb.rtxAt);
+    due = earlier(due, pcb.persistAt);
+    due = earlier(due, pcb.delackAt);
+    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+      // a tick before the idle time only resets the probe count, which a segment's arrival also does
+      due = earlier(due, pcb.lastActivity + pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl);
+    }
+    if (pcb.refused !== null || pcb.refusedFin
+      || (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null)) {
+      due = earlier(due, this.nextCoarse);
+    }
+    return due;
+  }
+
+  protected pcbTimers(pcb: Tcb, now: number, coarse: boolean): void {
+    const gen = pcb.gen;
+    const state = pcb.state;
+    if (state === CLOSED) return;
+    if (state === TIME_WAIT) {
+      if (now >= pcb.timeWaitAt) this.freePcb(pcb, 0, CAUSE_TIMER);
+      else if (pcb.flags & TF_ACK_NOW) this.sendAck(pcb);
+      return;
+    }
+    if (pcb.finWait2At !== NO_TIME && state === FIN_WAIT_2 && now >= pcb.finWait2At) {
+      this.freePcb(pcb, 0, CAUSE_TIMER);
+      return;
+    }
+    if (pcb.rtxAt !== NO_TIME && now >= pcb.rtxAt) {
+      this.retransmitTimeout(pcb);
+      if (pcb.gen !== gen) return;
+    }
+    if (pcb.persistAt !== NO_TIME && now >= pcb.persistAt) {
+      this.persistTimeout(pcb);
+      if (pcb.gen !== gen) return;
+    }
+    if (pcb.delackAt !== NO_TIME && now >= pcb.delackAt) {
+      pcb.delackAt = NO_TIME;
+      if (pcb.flags & (TF_ACK_DELAY | TF_ACK_NOW)) this.sendAck(pcb);
+    }
+    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+      this.keepaliveTimer(pcb, now);
+      if (pcb.gen !== gen) return;
+    }
+    if (coarse) {
+      if (pcb.refused !== null || pcb.refusedFin) {
+        this.offerRefused(pcb);
+        if (pcb.gen !== gen) return;
+      }
+      if (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null) {
+        if (++pcb.pollTicks >= pcb.pollInterval) {
+          pcb.pollTicks = 0;
+          const r = pcb.poll(pcb.arg, pcb.handle);
+          if (pcb.gen !== gen || r === ERR_ABRT) return;
+          pcb.outputPending = true;
+        }
+      }
+    }
+    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) this.output(pcb);
+  }
+
+  /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
+  protected retransmitTimeout(pcb: Tcb): void {
+    const cfg = this.core.config;
+    pcb.rtxAt = NO_TIME;
+    if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
+    const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
+    const limit = synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
+    if (pcb.nrtx >= limit) {
+      // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
+      // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)
+      this.core.stats.tcp.err++;
+      this.freePcb(pcb, pcb.state === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pcb.icmpSoftErr),
+        CAUSE_TIMER);
+      return;
+    }
+    pcb.nrtx++;
+    let rto = pcb.rto * 2;
+    if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
+    pcb.rto = rto;
+    pcb.rttStart = NO_TIME;
+    if (synState) {
+      pcb.flags |= TF_SYN_RTX;
+    } else {
+      this.cc.onRto(pcb);
+    }
+    // go back N: everything unacknowledged is queued again and resent as the window allows
+    if (pcb.unacked !== null) {
+      const tail = pcb.unackedTail as TcpSeg;
+      tail.next = pcb.unsent;
+      if (pcb.unsent === null) pcb.unsentTail = tail;
+      pcb.unsent = pcb.unacked;
+      pcb.unacked = null;
+      pcb.unackedTail = null;
+    }
+    pcb.sndNxt = pcb.sndUna;
+    if (synState) {
+      const s = pcb.unsent as TcpSeg;
+      this.moveToUnacked(pcb, s);
+      this.sendSeg(pcb, s);
+    } else {
+      // the first segment goes even if the window is closed (it is a retransmission)
+      const s = pcb.unsent as TcpSeg;
+      if (s !== null) {
+        if (s.len > pcb.mss) this.splitSeg(pcb, s, pcb.mss);
+        this.moveToUnacked(pcb, s);
+        this.sendSeg(pcb, s);
+      }
+      this.output(pcb);
+    }
+  }
+
+  /** Zero-window probe (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): a segment the receiver must
+   *  answer with its window, <SEQ=SND.UNA-1> without data (as Linux sends it); backed off like the
+   *  RTO. The connection is not given up while the peer answers. */
+  protected persistTimeout(pcb: Tcb): void {
+    const cfg = this.core.config;
+    pcb.persistAt = NO_TIME;
+    const first = pcb.unsent;
+    if (first === null) { pcb.persistBackoff = 0; return; }
+    if (pcb.sndWnd > 0) {
+      // RFC 1122 §4.2.3.4: when the override (persist) timer fires, send what the small window
+      // takes even if sender SWS avoidance held it back
+      pcb.persistBackoff = 0;
+      const usable = pcb.sndWnd - ((first.seqno - pcb.sndUna) | 0);
+      if (usable > 0 && (usable >= first.len || this.splitSeg(pcb, first, usable))) {
+        this.moveToUnacked(pcb, first);
+        this.sendSeg(pcb, first);
+      }
+      this.output(pcb);
+      return;
+    }
+    if (pcb.persistProbes >= cfg.TCP_MAXRTX) {
+      this.freePcb(pcb, ERR_TIMEOUT, CAUSE_TIMER);
+      return;
+    }
+    pcb.persistProbes++;
+    this.sendEmpty(pcb, (pcb.sndUna - 1) >>> 0, TCP_ACK);
+    if (pcb.persistBackoff < PERSIST_BACKOFF_STEPS_MAX) pcb.persistBackoff++;
+    pcb.persistAt = this.core.now + this.persistInterval(pcb);
+  }
+
+  /** Keepalive (RFC 1122 §4.2.3.6): after keepIdle without a segment from the peer, probes every
+   *  keepIntvl with <SEQ=SND.NXT-1>; keepCnt unanswered probes end the connection. */
+  protected keepaliveTimer(pcb: Tcb, now: number): void {
+    const idle = now - pcb.lastActivity;
+    if (idle < pcb.keepIdle) { pcb.keepProbes = 0; return; }
+    const due = pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl;
+    if (idle < due) return;
+    if (pcb.keepProbes >= pcb.keepCnt) {
+      this.abortPcb(pcb, ERR_TIMEOUT, true);
+      return;
+    }
+    pcb.keepProbes++;
+    this.sendEmpty(pcb, (pcb.sndMax - 1) >>> 0, TCP_ACK);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Diagnostics
+  // ---------------------------------------------------------------------------------------------
+
+  /** FIN_WAIT_1 → FIN_WAIT_2: our FIN is acknowledged (RFC 9293 §3.10.7.4, fifth step). */
+  protected enterFinWait2(pcb: Tcb): void {
+    this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
+    if (pcb.flags & TF_CLOSED_BY_APP) this.armFinWait2(pcb);
+  }
+
+  /** An orphaned connection (closed by the application) waits in FIN_WAIT_2 at most
+   *  TCP_FIN_WAIT_TIMEOUT for the peer's FIN, then is freed (RFC 9293 leaves FIN_WAIT_2 unbounded;
+   *  lwIP and Linux's tcp_fin_timeout bound it, since nobody is left to read). */
+  protected armFinWait2(pcb: Tcb): void {
+    pcb.finWait2At = this.core.now + this.core.config.TCP_FIN_WAIT_TIMEOUT;
+  }
+
+  protected enterTimeWait(pcb: Tcb): void {
+    this.setState(pcb, TIME_WAIT, CAUSE_SEGMENT);
+    // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
+    this.freeSegs(pcb.unsent);
+    this.freeSegs(pcb.unacked);
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = null;
+    pcb.sndQueueLen = 0;
+    pcb.rtxAt = NO_TIME;
+    pcb.persistAt = NO_TIME;
+    pcb.finWait2At = NO_TIME;
+    pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
+  }
+
+  protected restartTimeWait(pcb: Tcb): void {
+    pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
+  }
+}
+
+/** The earlier of two due times, either of which may be NO_TIME. */
+function earlier(a: number, b: number): number {
+  if (b === NO_TIME) return a;
+  return a === NO_TIME || b < a ? b : a;
+}

@@ -1,0 +1,4 @@
+/* Host stand-in for the ESP Component Registry's espressif/ip101 header (test/esp32). */
+#pragma once
+#include "esp_eth.h"
+esp_eth_phy_t *esp_eth_phy_new_ip101(const eth_phy_config_t *config);
