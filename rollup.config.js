@@ -7,8 +7,10 @@
 //                            that evaluate scripts, not modules.
 //   build/xs-tcp-esp32.js    the Moddable ESP32 HAL (hal/esp32/hal.ts) as an ES module; it imports the
 //                            Moddable modules `timer`, `time` and `ethhal` (hal/esp32/ethhal.js + C).
+//   build/xs-tcp-lin.js      the Moddable Linux simulator HAL on a TAP (hal/lin/hal.ts), an ES module; it
+//                            imports `timer`, `time` and `taphal` (hal/lin/taphal.js + C).
 //   build/xs-tcp-sim.js      the example app on the mock wire (examples/sim/demo.ts), an ES module for the
-//                            Moddable simulator (manifests/lin).
+//                            Moddable simulator (manifests/lin-sim).
 //   build/xs-scenarios.iife.js  the scenario suite + mock HAL as one script (globalThis.XsTcpScenarios);
 //                            test/xs.test.ts builds the same bundle in memory and runs it in xsnap.
 //   build/xs-bench.iife.js   the XS meter benchmark's in-engine half (globalThis.XsTcpBench).
@@ -72,7 +74,7 @@ function sizes() {
 }
 
 /** Modules the Moddable runtime provides: the only imports the ESP32 HAL bundle may leave external. */
-const MODDABLE_MODULES = new Set(['timer', 'time', 'ethhal']);
+const MODDABLE_MODULES = new Set(['timer', 'time', 'ethhal', 'taphal']);
 
 export default [
   {
@@ -93,6 +95,18 @@ export default [
     plugins: [sizes()],
     output: [
       { file: 'build/xs-tcp-esp32.js', format: 'es', banner, generatedCode: 'es2015' },
+    ],
+  },
+  {
+    // hal/lin reuses hal/esp32's driver classes; the board-only `ethhal` import must not survive
+    // (mcsim has no such module): external modules are treated as side-effect free here.
+    input: input('dist/hal/lin/hal.js'),
+    external: (id) => MODDABLE_MODULES.has(id) || guardExternal(id),
+    treeshake: { moduleSideEffects: (id, external) => !external },
+    onwarn,
+    plugins: [sizes()],
+    output: [
+      { file: 'build/xs-tcp-lin.js', format: 'es', banner, generatedCode: 'es2015' },
     ],
   },
   {

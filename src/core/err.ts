@@ -22,12 +22,12 @@ export const ERR_RST = -14;       // connection reset by the peer
 export const ERR_CLSD = -15;      // connection closed (or the handle refers to a freed pcb)
 export const ERR_ARG = -16;       // illegal argument
 
-const NAMES: { [code: number]: string } = {
+const NAMES: { readonly [code: number]: string } = Object.freeze({
   0: 'ERR_OK', [-1]: 'ERR_MEM', [-2]: 'ERR_BUF', [-3]: 'ERR_TIMEOUT', [-4]: 'ERR_RTE',
   [-5]: 'ERR_INPROGRESS', [-6]: 'ERR_VAL', [-7]: 'ERR_WOULDBLOCK', [-8]: 'ERR_USE',
   [-9]: 'ERR_ALREADY', [-10]: 'ERR_ISCONN', [-11]: 'ERR_CONN', [-12]: 'ERR_IF',
   [-13]: 'ERR_ABRT', [-14]: 'ERR_RST', [-15]: 'ERR_CLSD', [-16]: 'ERR_ARG',
-};
+});
 
 /** The symbolic name of an error code, e.g. `ERR_RST`; for diagnostics, not for the hot path. */
 export function lwip_strerr(err: Err): string {
