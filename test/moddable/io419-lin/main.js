@@ -49,6 +49,7 @@ export default function () {
 	const stack = new Stack(sim.hal, { ip: config.ip, gateway: config.kernel, name: "lin",
 		config: { PBUF_POOL_SIZE: 128, MEMP_NUM_TCP_PCB: 32, TCP_DEFAULT_LISTEN_BACKLOG: 12, TCP_MSL: 2000 } });
 	sim.start(stack);
+	stack.setWorkHook(() => sim.scheduler.poke());
 	setDefaultStack(stack);
 	const kernel = config.kernel;
 	const dns = { io: Resolver, servers: [kernel], socket: { io: UDP } };
