@@ -277,7 +277,7 @@ async function linChecks(moddable: string, page: Buffer, big: Buffer): Promise<v
       await sleep(1500);
       const served = (lines.filter((l) => /io419 served \d+/.test(l)).pop() ?? '').replace(/.*io419 /, '');
       report('lin: embedded:network/http/server on the ECMA-419 Listener, served to curl', seqOk === 100 && parOk === 10,
-        '100 sequential: ' + seqOk + ' OK in ' + ((t2 - t1) / 1000).toFixed(1) + ' s; 10 parallel: ' + parOk + ' OK; ' + served.slice(6));
+        '100 sequential: ' + seqOk + ' OK in ' + ((t2 - t1) / 1000).toFixed(1) + ' s; 10 parallel: ' + parOk + ' OK; server onDone count ' + served.replace('served ', ''));
     } else {
       report('lin: embedded:network/http/server', false, 'never ready: ' + lines.slice(-20).join(' | '));
     }
