@@ -11,6 +11,7 @@
  */
 import { Stack } from '../api/stack.js';
 import { ip4FromString } from '../core/ip4addr.js';
+import type { Deferred } from '../core/deferred.js';
 
 /**
  * The stack used when an options object names none. A module-level binding, set at run time by the
@@ -154,6 +155,44 @@ function isShared(data: unknown): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The internal side of a Listener or a UDP socket: a fixed ring of waiting items (connections,
+ * datagrams) counted for onReadable(count), delivered from the stack's deferred queue.
+ */
+export abstract class RingCore implements Deferred {
+  deferNext: Deferred | null = null;
+  deferQueued = false;
+  readonly stack: Stack;
+  /** `this` of the callback: the public instance. */
+  readonly owner: object;
+  onReadable: Callback | null;
+  /** First waiting item in the ring, and how many wait. */
+  head = 0;
+  count = 0;
+  closed = false;
+
+  constructor(stack: Stack, owner: object, onReadable: Callback | null) {
+    this.stack = stack;
+    this.owner = owner;
+    this.onReadable = onReadable;
+  }
+
+  /** ECMA-419 onReadable(count): the items waiting. */
+  runDeferred(): void {
+    if (this.closed || this.count === 0 || this.onReadable === null) return;
+    this.onReadable.call(this.owner, this.count);
+  }
+
+  /** Starts closing: no callback any more. False when it was closed already. */
+  protected closing(): boolean {
+    if (this.closed) return false;
+    this.closed = true;
+    this.stack.core.deferred.remove(this);
+    this.onReadable = null;
+    return true;
+  }
+}
 
 export function closedError(): Error {
   return new Error('closed');

@@ -17,13 +17,14 @@
 import type { Stack } from '../api/stack.js';
 import { ERR_OK, ERR_MEM, ERR_USE } from '../core/err.js';
 import type { Err } from '../core/err.js';
-import type { Deferred } from '../core/deferred.js';
 import {
   tcp_new, tcp_bind, tcp_listen_with_backlog, tcp_accept, tcp_arg, tcp_close, tcp_abort, tcp_local_port,
   tcp_backlog_delayed, ip_set_option, SOF_REUSEADDR,
 } from '../api/tcp_api.js';
 import type { TcpPcb } from '../api/tcp_api.js';
-import { addressOf, callbackOf, checkFormat, checkOptions, closedError, formatOf, portOf, setTarget, stackOf } from './common.js';
+import {
+  RingCore, addressOf, callbackOf, checkFormat, checkOptions, closedError, formatOf, portOf, setTarget, stackOf,
+} from './common.js';
 import type { Callback } from './common.js';
 import { TcpConnection } from './tcp_conn.js';
 import { TCP } from './tcp.js';
@@ -31,23 +32,13 @@ import { TCP } from './tcp.js';
 const FORMATS = ['socket/tcp'] as const;
 
 /** The listener's internal side: the listening pcb and the ring of connections waiting for read(). */
-class ListenerCore implements Deferred {
-  deferNext: Deferred | null = null;
-  deferQueued = false;
-  readonly stack: Stack;
+class ListenerCore extends RingCore {
   pcb: TcpPcb | null;
-  owner: Listener;
-  onReadable: Callback | null;
   readonly ring: (TcpConnection | null)[];
-  head = 0;
-  count = 0;
-  closed = false;
 
   constructor(stack: Stack, pcb: TcpPcb, owner: Listener, onReadable: Callback | null, capacity: number) {
-    this.stack = stack;
+    super(stack, owner, onReadable);
     this.pcb = pcb;
-    this.owner = owner;
-    this.onReadable = onReadable;
     this.ring = [];
     for (let i = 0; i < capacity; i++) this.ring.push(null);
   }
@@ -61,16 +52,8 @@ class ListenerCore implements Deferred {
     return c;
   }
 
-  runDeferred(): void {
-    if (this.closed || this.count === 0 || this.onReadable === null) return;
-    this.onReadable.call(this.owner, this.count);
-  }
-
   release(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.stack.core.deferred.remove(this);
-    this.onReadable = null;
+    if (!this.closing()) return;
     for (let c = this.shift(); c !== null; c = this.shift()) c.release(false);
     const pcb = this.pcb;
     this.pcb = null;

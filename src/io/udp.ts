@@ -16,12 +16,11 @@ import type { Stack } from '../api/stack.js';
 import { ERR_OK, ERR_USE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_TRANSPORT, pbuf_free, pbuf_take, pbuf_copy_partial } from '../core/pbuf.js';
-import type { Deferred } from '../core/deferred.js';
 import { ip4ToString } from '../core/ip4addr.js';
 import { udp_new, udp_bind, udp_recv, udp_sendto, udp_remove } from '../api/udp_api.js';
 import type { UdpPcb } from '../api/udp_api.js';
 import {
-  ByteView, addressOf, callbackOf, checkFormat, checkOptions, closedError, formatOf, portOf, setTarget, stackOf,
+  ByteView, RingCore, addressOf, callbackOf, checkFormat, checkOptions, closedError, formatOf, portOf, setTarget, stackOf,
 } from './common.js';
 import type { Callback } from './common.js';
 
@@ -34,29 +33,19 @@ const UDP_MAX_PAYLOAD = 65507;
 /** What `read` returns: the datagram's bytes with its sender attached (ECMA-419 UDP read). */
 export type UdpPacket = ArrayBuffer & { address: string; port: number };
 
-class UdpCore implements Deferred {
-  deferNext: Deferred | null = null;
-  deferQueued = false;
-  readonly stack: Stack;
+class UdpCore extends RingCore {
   pcb: UdpPcb | null;
-  owner: UDP;
-  onReadable: Callback | null;
   readonly pkts: (Pbuf | null)[] = [];
   readonly addrs: Uint32Array;
   readonly ports: Uint16Array;
-  head = 0;
-  count = 0;
   dropped = 0;
-  closed = false;
   /** The last sender's address as text, reused while the sender stays the same. */
   lastAddr = -1;
   lastAddrText = '';
 
   constructor(stack: Stack, pcb: UdpPcb, owner: UDP, onReadable: Callback | null, capacity: number) {
-    this.stack = stack;
+    super(stack, owner, onReadable);
     this.pcb = pcb;
-    this.owner = owner;
-    this.onReadable = onReadable;
     for (let i = 0; i < capacity; i++) this.pkts.push(null);
     this.addrs = new Uint32Array(capacity);
     this.ports = new Uint16Array(capacity);
@@ -79,16 +68,8 @@ class UdpCore implements Deferred {
     this.count--;
   }
 
-  runDeferred(): void {
-    if (this.closed || this.count === 0 || this.onReadable === null) return;
-    this.onReadable.call(this.owner, this.count);
-  }
-
   release(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.stack.core.deferred.remove(this);
-    this.onReadable = null;
+    if (!this.closing()) return;
     while (this.count > 0) this.shift();
     const pcb = this.pcb;
     this.pcb = null;
