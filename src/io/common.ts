@@ -14,22 +14,26 @@ import { ip4FromString } from '../core/ip4addr.js';
 import type { Deferred } from '../core/deferred.js';
 
 /**
- * The stack used when an options object names none. A module-level binding, set at run time by the
- * application: a preloaded module's `let` stays writable on Moddable (the XS linker keeps a RAM
- * pointer for it, Moddable "preload.md", Module Scope); only typed arrays, Maps and Sets created at
- * module evaluation become immutable. Moddable's network clients pass their socket options through
- * (`...options.socket`), so `stack` can also travel in `device.network.*.socket`.
+ * The stack used when an options object names none lives on the global object, under a registered
+ * symbol, not in a module variable: on Moddable a preloaded module's `let` costs a RAM pointer and
+ * draws xsl's "no const" warning, and class statics are frozen; the global object stays writable at
+ * run time (Moddable apps keep `device` there the same way). Moddable's network clients pass their
+ * socket options through (`...options.socket`), so `stack` can also travel in
+ * `device.network.*.socket`; the DNS resolver does not, hence the default.
  */
-let defaultStack: Stack | null = null;
+const DEFAULT_STACK_KEY = 'xs-tcp.defaultStack';
+
+type WithDefault = Record<symbol, Stack | null | undefined>;
 
 /** Sets (or clears, with null) the stack that TCP, Listener and UDP use when given no `stack` option. */
 export function setDefaultStack(stack: Stack | null): void {
   if (stack !== null && !(stack instanceof Stack)) throw new TypeError('not a Stack');
-  defaultStack = stack;
+  (globalThis as unknown as WithDefault)[Symbol.for(DEFAULT_STACK_KEY)] = stack;
 }
 
 export function getDefaultStack(): Stack | null {
-  return defaultStack;
+  const s = (globalThis as unknown as WithDefault)[Symbol.for(DEFAULT_STACK_KEY)];
+  return s instanceof Stack ? s : null;
 }
 
 /** Throws TypeError unless `options` is an object (ECMA-419: the constructor needs its options object). */
@@ -47,8 +51,9 @@ export function stackOf(options: Record<string, unknown>): Stack {
     if (!(s instanceof Stack)) throw new TypeError('stack: not a Stack');
     return s;
   }
-  if (defaultStack === null) throw new Error('no stack: pass options.stack or call setDefaultStack(stack)');
-  return defaultStack;
+  const d = getDefaultStack();
+  if (d === null) throw new Error('no stack: pass options.stack or call setDefaultStack(stack)');
+  return d;
 }
 
 export type Callback = (this: unknown, ...args: number[]) => void;

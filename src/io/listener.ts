@@ -29,7 +29,8 @@ import type { Callback } from './common.js';
 import { TcpConnection } from './tcp_conn.js';
 import { TCP } from './tcp.js';
 
-const FORMATS = ['socket/tcp'] as const;
+/** Frozen: preloaded on Moddable (xsl warns about module constants it cannot keep in flash). */
+const FORMATS = Object.freeze(['socket/tcp'] as const);
 
 /** The listener's internal side: the listening pcb and the ring of connections waiting for read(). */
 class ListenerCore extends RingCore {

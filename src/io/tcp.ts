@@ -25,7 +25,8 @@ import {
 } from './common.js';
 import { TcpConnection, TRIG_ERROR, TRIG_READABLE, TRIG_WRITABLE, connectedFn } from './tcp_conn.js';
 
-const FORMATS = ['buffer', 'number'] as const;
+/** Frozen: preloaded on Moddable (xsl warns about module constants it cannot keep in flash). */
+const FORMATS = Object.freeze(['buffer', 'number'] as const);
 
 export class TCP {
   #conn: TcpConnection | null = null;

@@ -24,7 +24,8 @@ import {
 } from './common.js';
 import type { Callback } from './common.js';
 
-const FORMATS = ['buffer'] as const;
+/** Frozen: preloaded on Moddable (xsl warns about module constants it cannot keep in flash). */
+const FORMATS = Object.freeze(['buffer'] as const);
 /** Datagrams held for read() when the `queue` option is absent. */
 const UDP_QUEUE_DEFAULT = 4;
 /** Largest UDP payload over IPv4 (65,535 - 20 - 8). */
