@@ -113,7 +113,8 @@ export default function () {
 				finished = true;
 				report("mqtt", { ok: ("hello qos0" === q0.text) && (q1.value === want.value) && ("from the kernel" === k.text),
 					q0: q0.text, q1Bytes: q1.bytes, kernel: k.text });
-				client.close();
+				// closed a little later, as the HTTP clients are: not from inside its own callback
+				Timer.set(() => client.close(), 500);
 				done();
 			}
 		}
@@ -184,7 +185,8 @@ export default function () {
 				if ((undefined !== text) && binary && !finished) {
 					finished = true;
 					report("ws", { ok: ("echo: hello websocket" === text) && (binary.value === want.value), text, binaryBytes: binary.bytes });
-					this.close();
+					const client = this;
+					Timer.set(() => client.close(), 500);
 					done();
 				}
 			},
