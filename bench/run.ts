@@ -14,6 +14,7 @@ import * as tap from './tap.js';
 import * as tcp from './tcp.js';
 import * as xs from './xs.js';
 import * as sched from './sched.js';
+import * as attack from './attack.js';
 
 export interface BenchSection {
   name: string;
@@ -29,6 +30,7 @@ export const SECTIONS: BenchSection[] = [
   { name: 'sched', title: 'scheduler wake-ups of an idle stack (virtual clock)', run: sched.run },
   { name: 'xs', title: 'the stack inside XS (xsnap): meter computrons, heap slots', run: xs.run },
   { name: 'tap', title: 'TCP over a TAP vs kernel over veth (root only)', run: tap.run },
+  { name: 'attack', title: 'a hostile LAN against the board configuration (deterministic, mock HAL)', run: attack.run },
 ];
 
 function table(results: { section: BenchSection; result: BenchResult }[]): string {

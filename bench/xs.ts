@@ -99,6 +99,40 @@ async function heapOf(w: XsnapWorker, services: boolean, notes: string[]): Promi
   return { slots: h1.meter.currentHeapCount - h0.meter.currentHeapCount, chunkBytes: chunks.bufferBytes + chunks.arrayBytes + chunks.stringBytes };
 }
 
+/**
+ * Heap cost of the LAN services (DHCP client + DNS resolver + mDNS responder) on XS: slots and
+ * chunk bytes of a stack with 4 connections, before and after starting them (same method as heapOf).
+ */
+export async function measureLanHeap(): Promise<{ slots: number; chunkBytes: number; bytes: number; renewSlots: number; renewComputrons: number; renewGc: boolean }> {
+  const entry = fileURLToPath(new URL('./xs_entry.js', import.meta.url));
+  const code = await bundleIife(entry, 'XsTcpBench');
+  const w = XsnapWorker.start('xs-tcp-bench-lan');
+  try {
+    await w.evaluate(code);
+    const notes: string[] = [];
+    const before = await heapOf(w, false, notes);
+    void before;
+    const h0 = await w.evaluate('gc();');
+    const c0 = JSON.parse((await w.call('XsTcpBench.heapChunks(' + SLOT_BYTES_ESP32 + ')')).text) as Record<string, number>;
+    const started = await w.call('XsTcpBench.lanStart() + (gc(), "")');
+    const h1 = await w.evaluate('gc();');
+    const c1 = JSON.parse((await w.call('XsTcpBench.heapChunks(' + SLOT_BYTES_ESP32 + ')')).text) as Record<string, number>;
+    if (started.text !== '0,0') throw new Error('LAN services did not start: ' + started.text);
+    const chunk = (c: Record<string, number>) => c.bufferBytes + c.arrayBytes + c.stringBytes;
+    const slots = h1.meter.currentHeapCount - h0.meter.currentHeapCount;
+    const chunkBytes = chunk(c1) - chunk(c0);
+    // the DHCP steady path: renewals (REQUEST out, ACK in) allocate nothing
+    const st = await w.call('XsTcpBench.renewSetup()');
+    if (st.text !== 'BOUND') throw new Error('renewal bench: client ' + st.text);
+    await w.call('XsTcpBench.renewRun(3)');
+    const d = await diffRun(w, 'renewRun', 10, 30);
+    if (d.out2 - d.out1 !== 30) throw new Error('renewal bench: ' + (d.out2 - d.out1) + ' of 30 renewals');
+    return { slots, chunkBytes, bytes: slots * SLOT_BYTES_ESP32 + chunkBytes, renewSlots: d.slots / d.units, renewComputrons: Math.round(d.compute / d.units), renewGc: d.gcSeen };
+  } finally {
+    await w.close();
+  }
+}
+
 /** Deepest recursion that completes, one fresh worker per probe (xsnap exits on stack overflow). */
 async function maxDepth(code: string, kind: string, hi: number): Promise<number> {
   let lo = 0;
@@ -267,7 +301,11 @@ export async function run(): Promise<BenchResult> {
     ['checksum over 1460 bytes (computrons)', fmtInt(f.checksumComputrons)],
     ['control: slots counted per object literal', fmt(f.controlSlotsPerObject, 2)],
   ];
+  const lan = await measureLanHeap();
+  rows.push(['DHCP + DNS + mDNS started on that stack, bytes', fmtInt(lan.bytes)]);
+  rows.push(['  slots / chunk bytes', fmtInt(lan.slots) + ' / ' + fmtInt(lan.chunkBytes)]);
+  rows.push(['DHCP renewal (60 s of ticks, REQUEST, ARP, ACK): slots / computrons', fmt(lan.renewSlots, 2) + ' / ' + fmtInt(lan.renewComputrons)]);
   for (const n of notes) rows.push(['note', n]);
-  const json: Record<string, number> = { ...f };
+  const json: Record<string, number> = { ...f, lanHeapSlots: lan.slots, lanHeapChunkBytes: lan.chunkBytes, lanHeapBytes: lan.bytes, dhcpRenewSlots: lan.renewSlots, dhcpRenewComputrons: lan.renewComputrons };
   return { rows, json };
 }

@@ -27,7 +27,9 @@ import {
   tcp_recved, tcp_sent, tcp_sndbuf, tcp_state_name,
 } from '../src/api/tcp_api.js';
 import { TCP_WRITE_FLAG_COPY } from '../src/tcp/constants.js';
-import { startEcho, startDiscard, startDaytime, startChargen } from '../src/apps/index.js';
+import {
+  startEcho, startDiscard, startDaytime, startChargen, dhcp_start, dhcp_client, dns_resolver, mdns_start, type DhcpClient,
+} from '../src/apps/index.js';
 import { netstat, formatNetstat } from '../src/api/tcp_api.js';
 import { TCP, Listener } from '../src/io/index.js';
 import { arp, eth, get32, ip as ipOf, ipv4, put16, put32, cksum } from '../test/helpers/frames.js';
@@ -595,3 +597,69 @@ export function stackProbe(kind: string, depth: number): string {
 }
 
 export function heapChunks(slotSize: number): string { return heap!.chunkBytes(slotSize); }
+// ------------------------------------------------------------------------------------------------
+// DHCP renewals: the steady path of the client (T1 → unicast REQUEST → ACK → BOUND), with the
+// server's ACK written into one prepared frame and handed to the stack as a driver would
+// ------------------------------------------------------------------------------------------------
+
+class RenewBench {
+  readonly net = new MockNet({ seed: 6, stepMs: 500 });
+  readonly stack: Stack;
+  readonly client: DhcpClient;
+  /** Ethernet + IPv4 + UDP (checksum 0: none) + a BOOTP reply; xid and type patched per use. */
+  readonly frame: Uint8Array;
+  readonly arpReply: Uint8Array;
+  private readonly dhcpOff = 14 + 20 + 8;
+  renewals = 0;
+  constructor() {
+    // the stack already holds the address the server gives: no RFC 5227 probe, as on a renewal
+    this.stack = this.net.addStack({ ip: '10.7.0.50/24', name: 'dhcp' });
+    const srvMac = new Uint8Array([2, 0, 0, 0, 0, 0x77]);
+    const m = new Uint8Array(300);
+    m[0] = 2; m[1] = 1; m[2] = 6;
+    put32(m, 16, ipOf('10.7.0.50'));
+    m.set(this.stack.netif.mac, 28);
+    put32(m, 236, 0x63825363);
+    m.set([53, 1, 2, 54, 4, 10, 7, 0, 1, 1, 4, 255, 255, 255, 0, 3, 4, 10, 7, 0, 1, 51, 4, 0, 0, 0, 120,
+      58, 4, 0, 0, 0, 60, 59, 4, 0, 0, 0, 105, 255], 240);
+    const u = new Uint8Array(8 + m.length);
+    put16(u, 0, 67); put16(u, 2, 68); put16(u, 4, u.length); u.set(m, 8);
+    this.frame = eth(new Uint8Array([255, 255, 255, 255, 255, 255]), srvMac, 0x0800,
+      ipv4({ src: ipOf('10.7.0.1'), dst: 0xffffffff, proto: 17 }, u));
+    this.arpReply = eth(this.stack.netif.mac, srvMac, 0x0806, arp(2, srvMac, ipOf('10.7.0.1'), this.stack.netif.mac, ipOf('10.7.0.50')));
+    this.client = dhcp_client(this.stack);
+    dhcp_start(this.stack);
+    this.reply(2);                 // OFFER → REQUESTING
+    this.reply(5);                 // ACK → BOUND
+  }
+  private reply(type: number): void {
+    const f = this.frame;
+    put32(f, this.dhcpOff + 4, this.client.xid);
+    f[this.dhcpOff + 242] = type;
+    this.stack.netif.receiveFrame(f, 0, f.length);
+  }
+  /** `n` renewals: run to T1 (the REQUEST goes out), the server's ARP reply and ACK come in. */
+  run(n: number): number {
+    for (let i = 0; i < n; i++) {
+      this.net.run(60000);
+      this.stack.netif.receiveFrame(this.arpReply, 0, this.arpReply.length);
+      this.reply(5);
+      if (this.client.stateName === 'BOUND') this.renewals++;
+    }
+    return this.renewals;
+  }
+}
+
+let renew: RenewBench | null = null;
+export function renewSetup(): string { renew = new RenewBench(); return renew.client.stateName; }
+export function renewRun(n: number): number { return renew!.run(n); }
+
+/** Starts the LAN services on the measured stack: the DHCP client (SELECTING), the DNS resolver and
+ *  the mDNS responder (probing, then announcing), and runs 3 s so that each reaches its steady state. */
+export function lanStart(): string {
+  const st = heap!.stack!;
+  const e = [dhcp_start(st), mdns_start(st)];
+  dns_resolver(st);
+  heap!.net.run(3000);
+  return e.join(',');
+}

@@ -7,6 +7,8 @@
  *   xs-tcp nc   (--tap NAME | --udp ...) --ip A.B.C.D/NN [...] -l PORT
  *   xs-tcp demo                       (npm start)
  *   xs-tcp drill SCRIPT...            (packetdrill-dialect scripts, see tools/drill)
+ *   xs-tcp resolve (--tap NAME | ...) (--dhcp | --ip ... --dns A.B.C.D) NAME
+ *   (up, nc, resolve: --dhcp instead of --ip; --hostname NAME for mDNS NAME.local)
  *
  * Output rules: logs, netstat tables and traces go to stderr; `nc` writes only the connection's bytes
  * to stdout. Exit codes: 0 done, 1 failure (TAP cannot be opened, refused, reset, timeout), 2 bad
@@ -20,6 +22,7 @@ import { cmdUp } from './cmd/up.js';
 import { cmdNc } from './cmd/nc.js';
 import { cmdDemo } from './cmd/demo.js';
 import { cmdDrill } from './cmd/drill.js';
+import { cmdResolve } from './cmd/resolve.js';
 
 
 /** Runs the command line; resolves to the exit status. */
@@ -31,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'nc': return await cmdNc(rest);
       case 'demo': return await cmdDemo(rest);
       case 'drill': return await cmdDrill(rest);
+      case 'resolve': return await cmdResolve(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return EXIT_OK;

@@ -3,6 +3,7 @@
  * driver (TAP or UDP tunnel) with its scheduler, capture and teardown.
  */
 import * as fs from 'node:fs';
+import { LAN_OPTIONS, type LanArgs, checkLanArgs, lanStackOptions, startLan } from './lan.js';
 import { Stack } from '../src/api/stack.js';
 import type { StackConfig } from '../src/core/config.js';
 import { ConfigError, DEFAULT_CONFIG } from '../src/core/config.js';
@@ -27,6 +28,7 @@ commands:
          stdin goes to the connection, its data to stdout; stdin EOF sends FIN
   demo   (npm start) a demo board: as root in a network namespace of its own, else explains setup
   drill  run packetdrill-dialect scripts against the stack (xs-tcp drill --help)
+  resolve NAME  resolve NAME with the stack's DNS resolver (--dhcp for the server, or --dns)
   help   this text
 
 link (up, nc; one of):
@@ -34,7 +36,12 @@ link (up, nc; one of):
   --udp LPORT:RHOST:RPORT      one Ethernet frame per UDP datagram: bind 127.0.0.1:LPORT, send to RHOST:RPORT
                                (QEMU -netdev dgram, socat TUN,tun-type=tap,iff-no-pi UDP-DATAGRAM:...)
 stack:
-  --ip A.B.C.D/NN              our address and prefix (required)
+  --ip A.B.C.D/NN              our address and prefix (required unless --dhcp)
+  --dhcp                       get the address, router and DNS servers by DHCP; leases are printed
+  --hostname NAME              our name: answered by mDNS as NAME.local, sent as DHCP option 12
+                               (default xs-tcp)
+  --dns A.B.C.D                a DNS server, repeatable (DHCP's replace them)
+  --no-mdns                    do not answer mDNS queries
   --gw A.B.C.D                 default gateway
   --mac XX:XX:XX:XX:XX:XX      our MAC (default: random, locally administered)
   --config KEY=VALUE           a StackConfig setting (lwIP opt.h names), repeatable
@@ -92,9 +99,10 @@ export const LINK_OPTIONS = {
   trace: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  ...LAN_OPTIONS,
 } as const;
 
-export interface LinkArgs {
+export interface LinkArgs extends LanArgs {
   tap?: string;
   udp?: string;
   ip?: string;
@@ -144,7 +152,10 @@ export function parsePort(v: string, what: string): number {
 export function checkLinkArgs(a: LinkArgs): void {
   if ((a.tap === undefined) === (a.udp === undefined)) throw new UsageError('give one of --tap NAME or --udp LPORT:RHOST:RPORT');
   if (a.udp !== undefined && parseUdpSpec(a.udp) === null) throw new UsageError('--udp wants LPORT:RHOST:RPORT, got ' + a.udp);
-  if (a.ip === undefined) throw new UsageError('--ip A.B.C.D/NN is required');
+  const lanErr = checkLanArgs(a);
+  if (lanErr !== '') throw new UsageError(lanErr);
+  if (a.ip === undefined && a.dhcp) return;
+  if (a.ip === undefined) throw new UsageError('--ip A.B.C.D/NN (or --dhcp) is required');
   const m = /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(a.ip);
   if (m === null || ip4FromString(m[1]) < 0 || (m[2] !== undefined && Number(m[2]) > 32)) {
     throw new UsageError('--ip wants A.B.C.D/NN, got ' + a.ip);
@@ -230,7 +241,7 @@ export async function bringUp(a: LinkArgs): Promise<HostStack> {
   const hal: Hal = { driver: netDriver, clock, random: new CryptoRandom() };
   let stack: Stack;
   try {
-    stack = new Stack(hal, { ip: a.ip as string, gateway: a.gw, config, name: 'xs-tcp' });
+    stack = new Stack(hal, { ip: a.ip ?? '0.0.0.0', gateway: a.gw, config, name: 'xs-tcp', ...lanStackOptions(a) });
   } catch (e) {
     await driver.close();
     if (e instanceof ConfigError) throw new UsageError(e.message);
@@ -253,9 +264,10 @@ export async function bringUp(a: LinkArgs): Promise<HostStack> {
     host.timers.push(setInterval(() => printNetstat(host), every * 1000));
   }
   if (!a.quiet) {
-    log('stack ' + a.ip + ' mac ' + macToString(driver.mac) + ' on ' + driver.description
+    log('stack ' + (a.ip ?? 'via DHCP') + ' mac ' + macToString(driver.mac) + ' on ' + driver.description
       + (a.gw !== undefined ? ' gw ' + a.gw : ''));
   }
+  startLan(stack, a, log, a.quiet === true);
   return host;
 }
 

@@ -35,6 +35,10 @@ export interface NetDriver {
   transmit(frame: FrameChain, totLen: number): boolean;
   /** Registers the stack that receives this driver's frames. */
   attach(sink: FrameSink): void;
+  /** Optional: lets the Ethernet group address `mac` (an IPv4 multicast group, RFC 1112 §6.4)
+   *  through the hardware filter (`add`), or stops it. Drivers that deliver every group frame
+   *  anyway (TAP, the mock wire) leave it out. */
+  setMulticastFilter?(mac: Uint8Array, add: boolean): void;
 }
 
 /** Monotonic milliseconds. Only differences matter; the stack handles wrap-around of 32-bit tick

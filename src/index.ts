@@ -2,7 +2,7 @@
  * xs-tcp: the public surface. A flat list of re-exports, one line per module — add new modules
  * with another `export * from` / named export line.
  */
-export { Stack, type StackOptions, type NamedPool } from './api/stack.js';
+export { Stack, type StackOptions, type NamedPool, type StackApp } from './api/stack.js';
 export * from './core/err.js';
 export * from './core/config.js';
 export * from './core/pbuf.js';

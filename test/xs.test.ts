@@ -19,7 +19,7 @@ import { checkPreload } from './xs/preload_check.js';
 import { libSmoke } from './xs/lib_smoke.js';
 import * as lib from '../src/index.js';
 import { SimDemo } from '../examples/sim/demo.js';
-import { measureHotPathSlots } from '../bench/xs.js';
+import { measureHotPathSlots, measureLanHeap } from '../bench/xs.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -71,6 +71,13 @@ describe('XS engine (xsnap)', function () {
     const bad = 'const t = new Uint8Array(4);\nconst m = new Map();\nconst r = /x/;\nclass C { static s = new Set(); f = new Map(); m() { return new Uint8Array(9); } }\n'
       + 'const z = new Uint8Array(0);\nexport { t, m, r, C, z };';
     assert.deepEqual(checkPreload(bad).map((i) => i.line), [1, 2, 3, 4]);
+  });
+
+  it('DHCP renewals (T1, REQUEST, ACK) allocate no heap slots on XS; DHCP+DNS+mDNS heap cost measured', async () => {
+    const m = await measureLanHeap();
+    assert.ok(!m.renewGc, 'no garbage collection during the runs');
+    assert.equal(m.renewSlots, 0, 'heap slots per renewal');
+    assert.ok(m.slots > 0 && m.chunkBytes > 0, 'the services cost something: ' + JSON.stringify(m));
   });
 
   it('a steady-state transfer allocates no heap slots per segment on XS (rx, tx, two stacks, ECMA-419 TCP)', async () => {

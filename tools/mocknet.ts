@@ -49,6 +49,9 @@ export interface MockStackOptions {
   mac?: string | Uint8Array;
   config?: Partial<StackConfig>;
   name?: string;
+  /** Host name (DHCP option 12, mDNS). */
+  hostname?: string;
+  dns?: (string | number)[];
 }
 
 function toMac(mac: string | Uint8Array | undefined, n: number): Uint8Array {
@@ -104,6 +107,7 @@ export class MockNet {
     const hal: Hal = { driver, clock: this.clock, random: new SeededRandom((this.seed + this.stacks.length + 1) >>> 0) };
     const stack = new Stack(hal, {
       ip: opts.ip, netmask: opts.netmask, gateway: opts.gateway, config: opts.config, name,
+      hostname: opts.hostname, dns: opts.dns,
     });
     if (driver.sink !== stack.netif) driver.attach(stack.netif);
     this.stacks.push(stack);

@@ -1,5 +1,6 @@
 /** The `demo` subcommand (npm start): a demo board in its own network namespace when root. */
 import { parseArgs } from 'node:util';
+import { haveDnsmasq, startDemoDnsmasq, watchLease, demoCommands } from '../demo_lan.js';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +20,10 @@ function run(cmd: string, args: string[]): void {
 }
 
 export async function cmdDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, trace: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, trace: { type: 'boolean' }, static: { type: 'boolean' } }, strict: true });
   if (values.help) {
-    process.stdout.write('usage: xs-tcp demo [--trace]\n  as root: a network namespace with a TAP and the stack on it; else how to set one up\n');
+    process.stdout.write('usage: xs-tcp demo [--trace] [--static]\n  as root: a network namespace with a TAP and the stack on it, addressed by DHCP from dnsmasq\n'
+      + '  (--static, or without dnsmasq: ' + DEMO_PREFIX + '.2); else how to set one up\n');
     return EXIT_OK;
   }
   const self = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'xs-tcp.js');
@@ -66,22 +68,18 @@ Remove it with: sudo ip link del xs0
     log('demo set-up failed: ' + (e as Error).message);
     return EXIT_FAIL;
   }
-  const pre = 'sudo ip netns exec ' + ns + ' ';
-  process.stderr.write(`xs-tcp demo: a board at ${DEMO_PREFIX}.2 on TAP ${tap} in network namespace ${ns}
-(the kernel side of the TAP is ${DEMO_PREFIX}.1). From another terminal:
-
-  ${pre}ping -c 3 ${DEMO_PREFIX}.2
-  ${pre}nc ${DEMO_PREFIX}.2 7            # echo: type lines, Ctrl-D to end
-  ${pre}nc ${DEMO_PREFIX}.2 13           # daytime
-  ${pre}nc ${DEMO_PREFIX}.2 19 | head    # chargen
-  ${pre}sh -c 'head -c 10000000 /dev/zero | nc -N ${DEMO_PREFIX}.2 9'   # discard
-  ${pre}ss -tn                    # the kernel's side of the connections
-
-The board's own netstat table follows every 10 s. Ctrl-C stops it and removes the namespace.
-
-`);
-  child = spawn('ip', ['netns', 'exec', ns, process.execPath, self, 'up', '--tap', tap, '--ip', DEMO_PREFIX + '.2/24',
-    '--netstat', '10', ...(values.trace ? ['--trace'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // DHCP from dnsmasq on the kernel side unless --static (or dnsmasq is missing): the board then
+  // behaves as on a real LAN, and prints its lease; the commands follow once the address is known
+  const dhcp = !values.static && haveDnsmasq();
+  if (!values.static && !dhcp) log('dnsmasq is not installed: the board uses the static address ' + DEMO_PREFIX + '.2');
+  let dnsmasq: ChildProcess | null = null;
+  if (dhcp) dnsmasq = startDemoDnsmasq(ns, tap, DEMO_PREFIX);
+  else process.stderr.write(demoCommands(ns, DEMO_PREFIX + '.2', tap, DEMO_PREFIX, false));
+  child = spawn('ip', ['netns', 'exec', ns, process.execPath, self, 'up', '--tap', tap,
+    ...(dhcp ? ['--dhcp', '--hostname', 'xs-tcp'] : ['--ip', DEMO_PREFIX + '.2/24']),
+    '--netstat', '10', ...(values.trace ? ['--trace'] : [])], { stdio: ['ignore', 'inherit', dhcp ? 'pipe' : 'inherit'] });
+  if (dhcp) watchLease(child, (addr) => process.stderr.write('\n' + demoCommands(ns, addr, tap, DEMO_PREFIX, true)));
+  const stopDnsmasq = () => { if (dnsmasq !== null && dnsmasq.exitCode === null) dnsmasq.kill('SIGTERM'); };
   const childDone = new Promise<number>((r) => child!.once('exit', (code) => r(code ?? EXIT_FAIL)));
   const sig = onceSignal().then(() => 'signal');
   const first = await Promise.race([childDone.then(() => 'exit'), sig]);
@@ -92,6 +90,7 @@ The board's own netstat table follows every 10 s. Ctrl-C stops it and removes th
     clearTimeout(t);
   }
   const code = await childDone;
+  stopDnsmasq();
   cleanup();
   log('demo stopped; namespace ' + ns + ' removed');
   return first === 'signal' ? EXIT_OK : code;

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import type { Err } from '../../src/core/err.js';
 import { ERR_OK, ERR_RST, ERR_TIMEOUT, ERR_ABRT, lwip_strerr } from '../../src/core/err.js';
-import { ip4FromString } from '../../src/core/ip4addr.js';
+import { ip4FromString, ip4ToString } from '../../src/core/ip4addr.js';
+import { waitForLease, resolveName } from '../lan.js';
 import type { Pbuf } from '../../src/core/pbuf.js';
 import { pbuf_free } from '../../src/core/pbuf.js';
 import {
@@ -213,13 +214,27 @@ export async function cmdNc(argv: string[]): Promise<number> {
   } else {
     if (positionals.length !== 2) throw new UsageError('nc wants HOST PORT (or -l PORT)');
     dstHost = positionals[0];
-    if (ip4FromString(dstHost) < 0) throw new UsageError('HOST must be an IPv4 address, got ' + dstHost);
     dstPort = parsePort(positionals[1], 'PORT');
   }
   const waitS = parseSeconds('wait', values.wait, 10);
   checkLinkArgs(values);
   const host = await bringUp({ ...values, quiet: values.quiet ?? true });
   const { stack } = host;
+  if (values.dhcp && !(await waitForLease(stack, waitS * 1000))) {
+    await tearDown(host);
+    log('no DHCP lease within ' + waitS + ' s');
+    return EXIT_FAIL;
+  }
+  if (dstHost !== '' && ip4FromString(dstHost) < 0) {
+    // a name: the stack's own resolver (RFC 1035), with the servers DHCP or --dns gave
+    const r = await resolveName(stack, dstHost, () => host.scheduler.tickNow());
+    if (r.addr === 0) {
+      await tearDown(host);
+      log('cannot resolve ' + dstHost + (r.err !== ERR_OK ? ': ' + lwip_strerr(r.err as Err) : ''));
+      return EXIT_FAIL;
+    }
+    dstHost = ip4ToString(r.addr);
+  }
   const session = new NcSession(host);
   let listener: TcpPcb | null = null;
   let timer: ReturnType<typeof setTimeout> | null = setTimeout(() => {

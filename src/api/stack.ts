@@ -14,7 +14,7 @@ import type { StackConfig } from '../core/config.js';
 import { resolveConfig, ConfigError } from '../core/config.js';
 import { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_OK, ERR_VAL } from '../core/err.js';
+import { ERR_OK, ERR_VAL, ERR_ABRT } from '../core/err.js';
 import type { PoolStats } from '../core/pbuf.js';
 import type { StackStats } from '../core/stats.js';
 import { ip4Of, ip4Netmask, ip4ToString } from '../core/ip4addr.js';
@@ -26,6 +26,7 @@ import { Icmp } from '../icmp/icmp.js';
 import type { EchoReplyFn } from '../icmp/icmp.js';
 import { Udp } from '../udp/udp.js';
 import { TcpLayer } from '../tcp/tcp.js';
+import type { Tcb } from '../tcp/tcb.js';
 
 export interface StackOptions {
   /** Our IPv4 address, optionally with a prefix length: '192.168.1.20/24'. '0.0.0.0' = unconfigured. */
@@ -35,8 +36,26 @@ export interface StackOptions {
   /** Default gateway (must be on our subnet); none by default: only the subnet is reachable. */
   gateway?: string | number;
   config?: Partial<StackConfig>;
+  /** Host name (DHCP option 12, the mDNS name before '.local'). Default 'xs-tcp'. */
+  hostname?: string;
+  /** DNS servers (up to DNS_MAX_SERVERS); DHCP option 6 replaces them. */
+  dns?: (string | number)[];
   /** A name for diagnostics. */
   name?: string;
+}
+
+/**
+ * A service that runs beside the layers (DHCP client, DNS resolver, mDNS responder): the Stack
+ * gives it the timer tick, link changes and address changes; it registers once with `addApp`.
+ */
+export interface StackApp {
+  readonly appName: string;
+  tick(now: number): void;
+  linkChanged(up: boolean): void;
+  /** Our address changed from `oldIp` to the interface's current one (0 = none). */
+  addressChanged(oldIp: number): void;
+  /** When `tick` next has work (HAL ms), -1 for none: Stack.nextDeadline includes it. */
+  nextDeadline(): number;
 }
 
 /** A pool and its counters, as `Stack.pools()` lists them. */
@@ -90,11 +109,24 @@ export class Stack {
   readonly icmp: Icmp;
   readonly udp: Udp;
   readonly tcp: TcpLayer;
+  /** Host name: DHCP option 12 and the mDNS name (RFC 6762 §9 may rename it on a conflict). */
+  hostname: string;
+  /** DNS servers (host order; 0 = empty slot), DNS_MAX_SERVERS of them. */
+  readonly dnsServers: number[] = [];
+  private readonly apps: StackApp[] = [];
 
   constructor(hal: Hal, opts: StackOptions) {
     const config = resolveConfig(opts.config);
     this.name = opts.name ?? 'stack';
     this.hal = hal;
+    this.hostname = opts.hostname ?? 'xs-tcp';
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(this.hostname)) {
+      throw new ConfigError('hostname must be one DNS label (RFC 1123 §2.1): ' + this.hostname);
+    }
+    for (let i = 0; i < config.DNS_MAX_SERVERS; i++) {
+      const d = opts.dns !== undefined && i < opts.dns.length ? parseAddr('dns', opts.dns[i]) : 0;
+      this.dnsServers.push(d);
+    }
 
     // --- addresses -----------------------------------------------------------------------
     let ipText = opts.ip;
@@ -150,6 +182,7 @@ export class Stack {
     this.ip.register(IP_PROTO_TCP, this.tcp);
     this.ip.register(IP_PROTO_UDP, this.udp);
     drv.attach(this.netif);
+    this.netif.onLinkChange = (up) => this.notifyLink(up);
   }
 
   /** The interface's ARP (cache, queue): diagnostics and tests. */
@@ -180,6 +213,7 @@ export class Stack {
     this.arp.tick(now);
     this.ip.tick(now);
     this.tcp.tick(now);
+    for (let i = 0; i < this.apps.length; i++) this.apps[i].tick(now);
     this.core.deferred.run();
     return this.nextDeadline();
   }
@@ -198,7 +232,33 @@ export class Stack {
     if (ip !== -1 && (due === -1 || ip < due)) due = ip;
     const tcp = this.tcp.nextDeadline();
     if (tcp !== -1 && (due === -1 || tcp < due)) due = tcp;
+    for (let i = 0; i < this.apps.length; i++) {
+      const d = this.apps[i].nextDeadline();
+      if (d !== -1 && (due === -1 || d < due)) due = d;
+    }
     return due;
+  }
+
+  /** Registers a service (once per name): it gets ticks, link and address changes from now on. */
+  addApp(app: StackApp): void {
+    if (this.app(app.appName) === null) this.apps.push(app);
+  }
+
+  /** The service registered under `name`, or null. */
+  app(name: string): StackApp | null {
+    for (let i = 0; i < this.apps.length; i++) if (this.apps[i].appName === name) return this.apps[i];
+    return null;
+  }
+
+  /** The link went up or down: the services restart what should restart (DHCP INIT-REBOOT, mDNS
+   *  announcement); the gratuitous ARP is the interface's own. Drivers call the Netif (FrameSink);
+   *  tests and applications may call this. */
+  linkChanged(up: boolean): void {
+    this.netif.linkChanged(up);
+  }
+
+  private notifyLink(up: boolean): void {
+    for (let i = 0; i < this.apps.length; i++) this.apps[i].linkChanged(up);
   }
 
   /** `fn` runs whenever the application (or a layer) queues work outside a tick, so a scheduler
@@ -215,8 +275,23 @@ export class Stack {
   setAddress(ip: number, netmask: number, gateway: number): Err {
     ip >>>= 0; netmask >>>= 0; gateway >>>= 0;
     if (addressError(ip, netmask, gateway) !== null) return ERR_VAL;
+    const old = this.netif.ip;
     this.netif.setAddress(ip, netmask, gateway);
+    if (old !== ip) {
+      // RFC 1122 §3.3.1.6 / RFC 2131 §4.4.5: connections cannot outlive the address they use;
+      // each one is aborted (tcp_err gets ERR_ABRT) rather than left to time out. No RST: the old
+      // address may belong to someone else by now.
+      if (old !== 0) this.abortConnectionsOn(old);
+      for (let i = 0; i < this.apps.length; i++) this.apps[i].addressChanged(old);
+    }
     return ERR_OK;
+  }
+
+  /** Aborts (ERR_ABRT, no RST) every TCP connection whose local address is `ip`. */
+  private abortConnectionsOn(ip: number): void {
+    const victims: Tcb[] = [];
+    this.tcp.forEachConn((pcb) => { if (pcb.localIp === ip) victims.push(pcb); });
+    for (let i = 0; i < victims.length; i++) this.tcp.abortPcb(victims[i], ERR_ABRT, false);
   }
 
   /**

@@ -281,6 +281,17 @@ export function tcp_keepalive_set(pcb: TcpPcb, idleMs: number, intervalMs: numbe
   return ERR_CLSD;
 }
 
+/** The user timeout (RFC 9293 §3.8.4, RFC 5482; Linux TCP_USER_TIMEOUT), ms: how long sent data may
+ *  see no progress — held back by a zero window the peer never opens — before the connection is
+ *  aborted with ERR_TIMEOUT. 0 turns it off. The default is TCP_USER_TIMEOUT. */
+export function tcp_set_user_timeout(pcb: TcpPcb, ms: number): Err {
+  if (!(ms >= 0) || (ms | 0) !== ms) return ERR_ARG;
+  const c = connOf(pcb);
+  if (c === null) return ERR_CLSD;
+  c.userTimeout = ms;
+  return ERR_OK;
+}
+
 /** The receive window (SO_RCVBUF), 1..65535 octets; on a listener, for the connections it accepts.
  *  Only before the connection is opened. */
 export function tcp_set_recv_wnd(pcb: TcpPcb, bytes: number): Err {

@@ -69,3 +69,9 @@ export function udp_remove(pcb: UdpPcb | null): Err {
   if (pcb === null) return ERR_ARG;
   return pcb.udp.remove(pcb);
 }
+
+/** Sets the IP TTL of what `pcb` sends (lwIP udp_set_ttl); mDNS uses 255 (RFC 6762 §11). */
+export function udp_set_ttl(pcb: UdpPcb | null, ttl: number): Err {
+  if (pcb === null) return ERR_ARG;
+  return pcb.udp.setTtl(pcb, ttl);
+}

@@ -112,17 +112,20 @@ function chargenRecv(conn: ChargenConn, pcb: TcpPcb, p: Pbuf | null, _err: Err):
     conn.server.closeConn(conn);
     return ERR_OK;
   }
+  conn.server.touch(conn);
   tcp_recved(pcb, p.totLen);
   pbuf_free(p);
   return ERR_OK;
 }
 
 function chargenSent(conn: ChargenConn, _pcb: TcpPcb, _len: number): Err {
+  conn.server.touch(conn);
   conn.server.fill(conn);
   return ERR_OK;
 }
 
 function chargenPoll(conn: ChargenConn, _pcb: TcpPcb): Err {
+  if (conn.server.expireIdle(conn) === ERR_ABRT) return ERR_ABRT;
   if (conn.closing) {
     if (conn.server.closeConn(conn) !== ERR_OK) {
       conn.server.abortConn(conn);

@@ -92,6 +92,7 @@ function daytimeRecv(_conn: DaytimeConn, pcb: TcpPcb, p: Pbuf | null, _err: Err)
 }
 
 function daytimePoll(conn: DaytimeConn, _pcb: TcpPcb): Err {
+  if (conn.server.expireIdle(conn) === ERR_ABRT) return ERR_ABRT;
   conn.server.serve(conn);
   if (conn.pcb !== null && conn.closing) {
     // Still no room for the FIN after a poll interval: give up on this one.

@@ -52,6 +52,7 @@ function discardRecv(conn: DiscardConn, pcb: TcpPcb, p: Pbuf | null, _err: Err):
     return ERR_OK;
   }
   const n = p.totLen;
+  conn.server.touch(conn);
   conn.bytes += n;
   conn.server.totalBytes += n;
   pbuf_free(p);
@@ -60,6 +61,7 @@ function discardRecv(conn: DiscardConn, pcb: TcpPcb, p: Pbuf | null, _err: Err):
 }
 
 function discardPoll(conn: DiscardConn, _pcb: TcpPcb): Err {
+  if (conn.server.expireIdle(conn) === ERR_ABRT) return ERR_ABRT;
   if (conn.closing && conn.server.closeConn(conn) !== ERR_OK) {
     conn.server.abortConn(conn);
     return ERR_ABRT;

@@ -103,6 +103,7 @@ function echoRecv(conn: EchoConn, pcb: TcpPcb, p: Pbuf | null, err: Err): Err {
     pbuf_free(p);
     return ERR_OK;
   }
+  conn.server.touch(conn);
   if (conn.pending === null) conn.pending = p;
   else pbuf_cat(conn.pending, p);
   conn.server.pump(conn);
@@ -110,11 +111,13 @@ function echoRecv(conn: EchoConn, pcb: TcpPcb, p: Pbuf | null, err: Err): Err {
 }
 
 function echoSent(conn: EchoConn, _pcb: TcpPcb, _len: number): Err {
+  conn.server.touch(conn);
   conn.server.pump(conn);
   return ERR_OK;
 }
 
 function echoPoll(conn: EchoConn, _pcb: TcpPcb): Err {
+  if (conn.server.expireIdle(conn) === ERR_ABRT) return ERR_ABRT;
   if (conn.closing) {
     if (conn.server.closeConn(conn) !== ERR_OK) {
       conn.server.abortConn(conn);

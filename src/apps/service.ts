@@ -10,7 +10,7 @@ import { Memp } from '../core/memp.js';
 import type { Pooled } from '../core/memp.js';
 import {
   tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_arg, tcp_close, tcp_abort, tcp_recv, tcp_sent,
-  tcp_err, tcp_poll, ip_set_option, SOF_REUSEADDR,
+  tcp_err, tcp_poll, ip_set_option, SOF_REUSEADDR, SOF_KEEPALIVE,
 } from '../api/tcp_api.js';
 import type { TcpPcb, TcpAcceptFn } from '../api/tcp_api.js';
 import type { Stack } from '../api/stack.js';
@@ -35,6 +35,8 @@ export class ServiceConn implements Pooled {
   pcb: TcpPcb | null = null;
   /** The application closed (or wants to close) its side; a failed tcp_close is retried from poll. */
   closing = false;
+  /** When data last moved either way (SERVICE_IDLE_TIMEOUT). */
+  lastData = 0;
 }
 
 /**
@@ -50,6 +52,8 @@ export abstract class Service<C extends ServiceConn> implements ServiceHandle {
   private listener: TcpPcb | null = null;
   private acceptedCount = 0;
   private stopped = false;
+  /** Connections closed by SERVICE_IDLE_TIMEOUT. */
+  idleClosed = 0;
 
   constructor(stack: Stack, name: string, port: number, make: (service: Service<C>) => C) {
     this.stack = stack;
@@ -85,8 +89,29 @@ export abstract class Service<C extends ServiceConn> implements ServiceHandle {
     this.acceptedCount++;
     conn.pcb = newpcb;
     conn.closing = false;
+    conn.lastData = this.stack.core.now;
+    // RFC 1122 §4.2.3.6 keepalive with the stack's defaults: a peer that vanished is noticed
+    if (this.stack.core.config.SERVICE_KEEPALIVE) ip_set_option(newpcb, SOF_KEEPALIVE);
     tcp_arg(newpcb, conn);
     return this.setup(conn);
+  }
+
+  /** Data moved on `conn` (the idle limit counts from here). */
+  touch(conn: C): void {
+    conn.lastData = this.stack.core.now;
+  }
+
+  /**
+   * SERVICE_IDLE_TIMEOUT, called from the services' poll callbacks: a connection that moved no data
+   * either way for that long is reset, so idle clients cannot hold every pcb. Returns ERR_ABRT when
+   * it was (the poll callback must return it), else ERR_OK.
+   */
+  expireIdle(conn: C): Err {
+    const limit = this.stack.core.config.SERVICE_IDLE_TIMEOUT;
+    if (limit === 0 || conn.pcb === null || this.stack.core.now - conn.lastData < limit) return ERR_OK;
+    this.idleClosed++;
+    this.abortConn(conn);
+    return ERR_ABRT;
   }
 
   protected abstract setup(conn: C): Err;

@@ -50,9 +50,66 @@ export interface StackConfig {
   ARP_RETRY_INTERVAL: number;
   /** ARP requests sent for one address before its queued packets are dropped (lwIP ARP_MAXPENDING). Default 5. */
   ARP_MAX_TRIES: number;
+  /** Time after a resolved entry was last confirmed during which its MAC may not change (Linux's
+   *  neigh locktime, 1 s): an unsolicited reply or request claiming another MAC is ignored (counted
+   *  in Etharp.lockRefused). After it, a gratuitous ARP (RFC 5227 §2.3 announcement) may move the
+   *  address; a reply to our own request may at any time. 0 turns the lock off: any ARP packet
+   *  from a known sender rewrites its entry (RFC 826 merge, the poisoning the lock prevents).
+   *  No RAM. Default 1000. */
+  ARP_LOCKTIME: number;
+  /** New pending entries (broadcast requests for an address not in the cache) allowed per
+   *  interval: one token every ARP_PENDING_INTERVAL ms, at most ARP_PENDING_BURST saved up. A flood
+   *  of spoofed sources then cannot churn the cache or the link with requests; a resolution refused
+   *  by the limit drops its packet (etharp.drop, Etharp.pendingLimited) and the transport retries.
+   *  0 turns the limit off. RAM: one bucket. Default 100 (10 new resolutions a second). */
+  ARP_PENDING_INTERVAL: number;
+  /** Burst of new pending entries (see ARP_PENDING_INTERVAL): a board that opens or answers this
+   *  many new peers at once is not slowed. Default 8. */
+  ARP_PENDING_BURST: number;
 
-  /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). Default 4. */
+  /** ICMP errors (destination unreachable, time exceeded) sent to one destination: one token every
+   *  ICMP_RATELIMIT_MS (Linux icmp_ratelimit, 1000 ms), at most ICMP_RATELIMIT_BURST saved up
+   *  (Linux's burst factor 6). RFC 1812 §4.3.2.8 asks for a rate limit on every error we originate,
+   *  RFC 1122 §3.2.2 allows it. Errors refused are counted (Icmp.rateLimited). 0 turns the per
+   *  destination limit off. Default 1000. */
+  ICMP_RATELIMIT_MS: number;
+  /** Burst per destination (see ICMP_RATELIMIT_MS). Default 6. */
+  ICMP_RATELIMIT_BURST: number;
+  /** Destinations tracked by the per-destination ICMP limit; the least recently used gives way.
+   *  RAM: about 40 bytes each. Default 4. */
+  ICMP_RATELIMIT_PEERS: number;
+  /** ICMP errors per second over all destinations (Linux icmp_msgs_per_sec, 1000): bounds what
+   *  spoofed sources cycling through the per-destination table can draw. 0 turns it off. Default 1000. */
+  ICMP_MSGS_PER_SEC: number;
+  /** Burst of the global ICMP error limit (Linux icmp_msgs_burst). Default 50. */
+  ICMP_MSGS_BURST: number;
+
+  /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). The DHCP client and the mDNS responder take one each, the
+   *  DNS resolver one per query in flight. Small objects. Default 6. */
   MEMP_NUM_UDP_PCB: number;
+  /** IPv4 multicast groups the interface can join (lwIP MEMP_NUM_IGMP_GROUP); mDNS joins one.
+   *  One number each. Default 2. */
+  IP_MAX_GROUPS: number;
+  /** DNS cache and query entries (lwIP DNS_TABLE_SIZE): each holds a name of up to DNS_MAX_NAME_LENGTH
+   *  bytes, its address and TTL. Default 4. */
+  DNS_TABLE_SIZE: number;
+  /** Longest host name the resolver handles, bytes (lwIP DNS_MAX_NAME_LENGTH). Costs this many
+   *  bytes per table entry. Default 128. */
+  DNS_MAX_NAME_LENGTH: number;
+  /** Outstanding dns_gethostbyname callbacks (lwIP DNS_MAX_REQUESTS). Default 4. */
+  DNS_MAX_REQUESTS: number;
+  /** DNS servers kept (lwIP DNS_MAX_SERVERS); DHCP option 6 fills them. Default 2. */
+  DNS_MAX_SERVERS: number;
+  /** Tries per DNS server before the next one is asked; the timeout starts at DNS_TIMEOUT and
+   *  doubles per try (RFC 1035 §4.2.1 leaves retransmission to the resolver). Default 2. */
+  DNS_MAX_TRIES: number;
+  /** First DNS retransmission timeout, ms. Default 1000. */
+  DNS_TIMEOUT: number;
+  /** Longest a DNS answer is cached, s, whatever its TTL (lwIP DNS_MAX_TTL). Default 3600. */
+  DNS_MAX_TTL: number;
+  /** Send RFC 5227 ARP probes for a DHCP-offered address before using it (3 probes, ~4-7 s),
+   *  DHCPDECLINE on a conflict. Default true. */
+  DHCP_DOES_ARP_CHECK: boolean;
 
   /** Active TCP pcbs: every state but LISTEN, TIME_WAIT included (lwIP MEMP_NUM_TCP_PCB). Default 8. */
   MEMP_NUM_TCP_PCB: number;
@@ -71,6 +128,12 @@ export interface StackConfig {
   TCP_SND_QUEUELEN: number;
   /** Out-of-order segments held per connection (lwIP TCP_OOSEQ_MAX_PBUFS). Default 8. */
   TCP_OOSEQ_MAX_SEGS: number;
+  /** Segments the TCP input path can process at once, one inside another (a driver that delivers
+   *  our own transmitted frames back into the stack before transmit() returns, such as a
+   *  synchronous loopback, nests one level per frame). Each level is one preallocated segment
+   *  descriptor of about 20 slots; a segment arriving deeper is dropped and counted (stats.tcp.drop
+   *  and memerr). Default 4. */
+  TCP_INPUT_NEST_MAX: number;
   /** Maximum segment lifetime, ms; TIME_WAIT lasts 2 x TCP_MSL (lwIP TCP_MSL). Default 60000. */
   TCP_MSL: number;
   /** Retransmissions of a data segment before the connection is given up with ERR_TIMEOUT via tcp_err
@@ -99,9 +162,11 @@ export interface StackConfig {
    *  is freed, ms (lwIP TCP_FIN_WAIT_TIMEOUT, Linux tcp_fin_timeout; RFC 9293 sets no bound, but
    *  nobody is left to read). Costs nothing; bounds how long a silent peer holds a pcb. Default 20000. */
   TCP_FIN_WAIT_TIMEOUT: number;
-  /** Least interval between the ACKs that answer unacceptable segments without data, per
-   *  connection, ms (RFC 5961 §10 asks for a rate limit on these challenge/duplicate ACKs; Linux's
-   *  tcp_invalid_ratelimit is 500). Costs nothing. Default 500. */
+  /** Least interval between the ACKs one connection sends in answer to unacceptable segments —
+   *  challenge ACKs to in-window RSTs and SYNs, ACKs to out-of-window segments with or without data
+   *  — ms (RFC 5961 §7 and §10 ask for a rate limit; Linux's tcp_invalid_ratelimit is 500): two ends
+   *  can never ping-pong ACKs, and spoofed segments cannot draw an ACK each. 0 turns it off. Costs
+   *  one timestamp per pcb. Default 500. */
   TCP_OOW_ACK_INTERVAL: number;
   /** Smallest send MSS the stack accepts from a peer's MSS option, octets: a tiny MSS would make a
    *  peer's every octet cost a segment and a pool entry (Linux tcp_min_snd_mss is 48). Costs
@@ -124,6 +189,65 @@ export interface StackConfig {
   UDP_LOCAL_PORT_RANGE_END: number;
   /** Default listen backlog (lwIP TCP_DEFAULT_LISTEN_BACKLOG). Default 4. */
   TCP_DEFAULT_LISTEN_BACKLOG: number;
+
+  /** SYN-ACK retransmissions of a passive open before the half-open connection is dropped (Linux
+   *  tcp_synack_retries, 5; lwIP uses TCP_SYNMAXRTX). 3 gives a half-open connection 1+2+4+8 = 15 s
+   *  instead of 127 s: a spoofed SYN holds its pcb that much shorter. No RAM. Default 3. */
+  TCP_SYNACK_MAXRTX: number;
+  /** When a SYN finds its listener's backlog full, or no pcb left, drop the oldest half-open
+   *  connection (SYN_RCVD, not yet accepted) for it — one whose peer never resolved by ARP first —
+   *  instead of the SYN (Linux's request-sock drop, lwIP's tcp_kill_prio idea, RFC 4987 §3.4/3.5).
+   *  A spoofed SYN flood then cannot keep a port closed. No RAM. Default true. */
+  TCP_SYN_EVICT: boolean;
+  /** A half-open connection whose peer's address is still unresolved when its SYN-ACK would be
+   *  retransmitted (ARP never answered: a spoofed source) is dropped then, instead of holding its pcb
+   *  for every retry. A real client resolves within milliseconds on a LAN. No RAM. Default true. */
+  TCP_HALFOPEN_NEEDS_ARP: boolean;
+  /** Longest time, ms, a connection the application has closed may stay in FIN_WAIT_1, CLOSING or
+   *  LAST_ACK retransmitting its FIN to a peer that does not answer (Linux tcp_orphan_retries, about
+   *  100 s); then it is reset. Such orphans are also reclaimed, oldest first, when a pcb is needed.
+   *  0 turns the limit off (TCP_MAXRTX alone: about 8 minutes). No RAM. Default 100000. */
+  TCP_ORPHAN_TIMEOUT: number;
+  /** User timeout (RFC 9293 §3.8.4, RFC 5482), ms: a connection whose sent data sees no progress
+   *  for this long — unacknowledged, or held back by a zero window the peer never opens although it
+   *  answers every probe — is aborted with ERR_TIMEOUT. Per pcb with tcp_set_user_timeout; this is
+   *  the default. 0 turns it off. No RAM. Default 300000 (5 minutes, RFC 9293's suggestion). */
+  TCP_USER_TIMEOUT: number;
+  /** Share of the pbuf pool, percent, one connection may hold (send queue + out-of-order + data the
+   *  application refused) once the pool is under pressure (see TCP_POOL_PRESSURE): above it,
+   *  tcp_write returns ERR_MEM and received data that would be queued is dropped (the peer
+   *  retransmits). Below pressure connections take what they need. No RAM. Default 15. */
+  TCP_PCB_POOL_SHARE: number;
+  /** The pool is under pressure when at most this percentage of its pbufs is free: out-of-order
+   *  data of every connection is freed (lwIP pbuf_free_ooseq) and the per-connection share applies.
+   *  Default 25. */
+  TCP_POOL_PRESSURE: number;
+  /** Out-of-order data older than this many RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT, 6): bytes
+   *  beyond a hole that is never filled do not hold pbufs for ever. 0 keeps them. Default 6. */
+  TCP_OOSEQ_TIMEOUT: number;
+  /** Out-of-order segments shorter than 64 octets one connection may hold: each costs a whole pool
+   *  buffer, so 1-byte segments beyond a hole would let 32 packets pin 32 buffers. 0: no limit
+   *  (TCP_OOSEQ_MAX_SEGS alone). No RAM. Default 2. */
+  TCP_OOSEQ_TINY_MAX: number;
+  /** RFC 1337 (TW1): a RST in TIME_WAIT is ignored, the 4-tuple stays reserved for the full 2 MSL.
+   *  false: the RST ends TIME_WAIT at once (Linux's default, net.ipv4.tcp_rfc1337 = 0). Default true. */
+  TCP_RFC1337: boolean;
+  /** The ACKs of TCP_OOW_ACK_INTERVAL over all connections, per second (RFC 5961 §7; Linux's
+   *  tcp_challenge_ack_limit, 1000 before it became per-netns and unbounded in 6.0). 0 turns it
+   *  off. RAM: one bucket. Default 1000. */
+  TCP_CHALLENGE_ACK_LIMIT: number;
+  /** RSTs answering segments to closed ports, per second over all (Linux sets none; FreeBSD's
+   *  icmplim bandwidth limit, 200, covers them): a flood cannot use the board as a reflector.
+   *  0 turns it off. RAM: one bucket. Default 200. */
+  TCP_RST_LIMIT: number;
+
+  /** The services of src/apps (echo, discard, daytime, chargen) close a connection that has moved no
+   *  data either way for this long, ms, so idle clients cannot hold every pcb. 0: no limit.
+   *  Default 300000. */
+  SERVICE_IDLE_TIMEOUT: number;
+  /** The services turn on keepalive (SO_KEEPALIVE with TCP_KEEPIDLE_DEFAULT etc., RFC 1122
+   *  §4.2.3.6) on their connections, so a peer that vanished is noticed. Default true. */
+  SERVICE_KEEPALIVE: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
@@ -143,7 +267,24 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   ARP_MAXAGE: 300000,
   ARP_RETRY_INTERVAL: 1000,
   ARP_MAX_TRIES: 5,
-  MEMP_NUM_UDP_PCB: 4,
+  ARP_LOCKTIME: 1000,
+  ARP_PENDING_INTERVAL: 100,
+  ARP_PENDING_BURST: 8,
+  ICMP_RATELIMIT_MS: 1000,
+  ICMP_RATELIMIT_BURST: 6,
+  ICMP_RATELIMIT_PEERS: 4,
+  ICMP_MSGS_PER_SEC: 1000,
+  ICMP_MSGS_BURST: 50,
+  MEMP_NUM_UDP_PCB: 6,
+  IP_MAX_GROUPS: 2,
+  DNS_TABLE_SIZE: 4,
+  DNS_MAX_NAME_LENGTH: 128,
+  DNS_MAX_REQUESTS: 4,
+  DNS_MAX_SERVERS: 2,
+  DNS_MAX_TRIES: 2,
+  DNS_TIMEOUT: 1000,
+  DNS_MAX_TTL: 3600,
+  DHCP_DOES_ARP_CHECK: true,
   MEMP_NUM_TCP_PCB: 8,
   MEMP_NUM_TCP_PCB_LISTEN: 4,
   MEMP_NUM_TCP_SEG: 32,
@@ -152,6 +293,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_SND_BUF: 8192,
   TCP_SND_QUEUELEN: 16,
   TCP_OOSEQ_MAX_SEGS: 8,
+  TCP_INPUT_NEST_MAX: 4,
   TCP_MSL: 60000,
   TCP_MAXRTX: 12,
   TCP_SYNMAXRTX: 6,
@@ -173,6 +315,20 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   UDP_LOCAL_PORT_RANGE_START: 49152,
   UDP_LOCAL_PORT_RANGE_END: 65535,
   TCP_DEFAULT_LISTEN_BACKLOG: 4,
+  TCP_SYNACK_MAXRTX: 3,
+  TCP_SYN_EVICT: true,
+  TCP_HALFOPEN_NEEDS_ARP: true,
+  TCP_ORPHAN_TIMEOUT: 100000,
+  TCP_USER_TIMEOUT: 300000,
+  TCP_PCB_POOL_SHARE: 15,
+  TCP_POOL_PRESSURE: 50,
+  TCP_OOSEQ_TIMEOUT: 6,
+  TCP_OOSEQ_TINY_MAX: 2,
+  TCP_RFC1337: true,
+  TCP_CHALLENGE_ACK_LIMIT: 1000,
+  TCP_RST_LIMIT: 200,
+  SERVICE_IDLE_TIMEOUT: 300000,
+  SERVICE_KEEPALIVE: true,
 });
 
 /** Ethernet header (14) + IPv4 header without options (20): the headroom below a transport header. */
@@ -225,6 +381,7 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.TCP_SND_BUF >= cfg.TCP_MSS, 'TCP_SND_BUF must be at least TCP_MSS');
   need(cfg.TCP_SND_QUEUELEN >= 2, 'TCP_SND_QUEUELEN must be at least 2');
   need(cfg.MEMP_NUM_TCP_PCB >= 1, 'MEMP_NUM_TCP_PCB must be at least 1');
+  need(cfg.TCP_INPUT_NEST_MAX >= 1, 'TCP_INPUT_NEST_MAX must be at least 1');
   need(cfg.MEMP_NUM_TCP_SEG >= cfg.TCP_SND_QUEUELEN, 'MEMP_NUM_TCP_SEG must be at least TCP_SND_QUEUELEN');
   need(cfg.TCP_RTO_MIN >= 1 && cfg.TCP_RTO_MIN <= cfg.TCP_RTO_INITIAL && cfg.TCP_RTO_INITIAL <= cfg.TCP_RTO_MAX,
     'need 1 <= TCP_RTO_MIN <= TCP_RTO_INITIAL <= TCP_RTO_MAX');
@@ -238,7 +395,14 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.ARP_TABLE_SIZE >= 1 && cfg.ARP_TABLE_SIZE <= 255, 'ARP_TABLE_SIZE must be within 1..255');
   need(cfg.ARP_MAX_TRIES >= 1, 'ARP_MAX_TRIES must be at least 1');
   need(cfg.IP_DEFAULT_TTL >= 1 && cfg.IP_DEFAULT_TTL <= 255, 'IP_DEFAULT_TTL must be within 1..255');
+  need(cfg.ARP_PENDING_BURST >= 1, 'ARP_PENDING_BURST must be at least 1');
+  need(cfg.ICMP_RATELIMIT_BURST >= 1 && cfg.ICMP_MSGS_BURST >= 1, 'ICMP_RATELIMIT_BURST and ICMP_MSGS_BURST must be at least 1');
+  need(cfg.ICMP_RATELIMIT_PEERS <= 64, 'ICMP_RATELIMIT_PEERS must be at most 64 (a linear search)');
+  need(cfg.TCP_PCB_POOL_SHARE >= 1 && cfg.TCP_PCB_POOL_SHARE <= 100, 'TCP_PCB_POOL_SHARE must be within 1..100');
+  need(cfg.TCP_POOL_PRESSURE <= 90, 'TCP_POOL_PRESSURE must be at most 90');
   need(cfg.TCP_KEEPCNT_DEFAULT >= 1, 'TCP_KEEPCNT_DEFAULT must be at least 1');
+  need(cfg.DNS_MAX_NAME_LENGTH >= 16 && cfg.DNS_MAX_NAME_LENGTH <= 255, 'DNS_MAX_NAME_LENGTH must be within 16..255 (RFC 1035 §2.3.4)');
+  need(cfg.DNS_MAX_TRIES >= 1 && cfg.DNS_TIMEOUT >= 1, 'DNS_MAX_TRIES and DNS_TIMEOUT must be at least 1');
   need(cfg.TCP_FIN_WAIT_TIMEOUT >= 1, 'TCP_FIN_WAIT_TIMEOUT must be at least 1 ms');
   need(cfg.TCP_OOW_ACK_INTERVAL >= 0, 'TCP_OOW_ACK_INTERVAL must not be negative');
   need(cfg.TCP_MSS_MIN >= 1 && cfg.TCP_MSS_MIN <= TCP_DEFAULT_MSS,

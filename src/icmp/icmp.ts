@@ -11,6 +11,13 @@
  * link-layer broadcast, a non-initial fragment, or a source that is not one host. RFC 1122 §3.2.2.6:
  * echo requests to a broadcast address MAY be ignored — we do, and count them (icmp.drop).
  *
+ * Errors we send are rate-limited (RFC 1812 §4.3.2.8, RFC 1122 §3.2.2), as Linux limits them: a
+ * token bucket per destination (ICMP_RATELIMIT_MS / ICMP_RATELIMIT_BURST over ICMP_RATELIMIT_PEERS
+ * slots) and one for all destinations (ICMP_MSGS_PER_SEC / ICMP_MSGS_BURST), so spoofed datagrams
+ * to closed ports or fragments that never complete cannot turn the board into a reflector.
+ * Fragmentation-needed messages are exempt, as on Linux (path MTU discovery must not stall); we
+ * never originate them today. Echo replies are not errors and are not limited.
+ *
  * Errors we receive (destination unreachable, time exceeded, parameter problem) go to the transport
  * whose datagram they quote, through IpProtocolHandler.icmpError (RFC 1122 §3.2.2.1, §4.2.3.9):
  * TCP acts on them (src/tcp/tcp.ts icmpError), UDP only matches them to a pcb.
@@ -21,13 +28,14 @@ import { ERR_OK, ERR_MEM, ERR_VAL } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_IP, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_copy_chain, pbuf_try_get_at } from '../core/pbuf.js';
 import { chksumFinish } from '../core/checksum.js';
+import { TokenBucket, KeyedBuckets } from '../core/ratelimit.js';
 import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import {
   IP_HLEN, IP_PROTO_ICMP, IP_VERSION, IP_OFFMASK, ip4Version, ip4Ihl, ip4Src, ip4Dst, ip4FlagsFrag, ip4Proto,
 } from '../wire/ipv4.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import {
-  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_TE, ICMP_SQ, ICMP_RD, IcmpInfo, icmpParse, icmpIsError,
+  ICMP_HLEN, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DUR, ICMP_DUR_FRAG, ICMP_TE, ICMP_SQ, ICMP_RD, IcmpInfo, icmpParse, icmpIsError,
   icmpWriteEcho, icmpWriteHeader, icmpSetChksum, icmpChecksumOk, icmpFillChecksum,
 } from '../wire/icmp.js';
 /** Largest echo payload in one IPv4 datagram. */
@@ -39,14 +47,33 @@ export type EchoReplyFn = (src: number, id: number, seq: number, len: number) =>
 export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   /** Called for every echo reply received (from `ping` or anyone else's request). */
   onEchoReply: EchoReplyFn | null = null;
+  /** Errors not sent because a rate limit refused them (RFC 1812 §4.3.2.8). */
+  rateLimited = 0;
   private readonly core: StackCore;
   private readonly ip: Ip4;
   /** The header of the message being processed. */
   private readonly info = new IcmpInfo();
+  private readonly perDest: KeyedBuckets;
+  private readonly global: TokenBucket;
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
     this.ip = ip;
+    const cfg = core.config;
+    this.perDest = new KeyedBuckets(cfg.ICMP_RATELIMIT_MS > 0 ? cfg.ICMP_RATELIMIT_PEERS : 0,
+      cfg.ICMP_RATELIMIT_MS, cfg.ICMP_RATELIMIT_BURST);
+    this.global = new TokenBucket(0, 1);
+    this.global.setRate(cfg.ICMP_MSGS_PER_SEC, cfg.ICMP_MSGS_BURST, core.now);
+  }
+
+  /** Whether the rate limits let one more error go to `dst` now (takes the tokens). */
+  private errorRateOk(type: number, code: number, dst: number): boolean {
+    if (type === ICMP_DUR && code === ICMP_DUR_FRAG) return true;
+    const now = this.core.now;
+    if (this.perDest.take(dst, now) && this.global.take(now)) return true;
+    this.rateLimited++;
+    this.core.stats.icmp.drop++;
+    return false;
   }
 
   /** An ICMP message (payload at the ICMP header). Owns `p`. */
@@ -180,7 +207,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   /** An error message quoting the offending IP header and the first 64 bits of its data (RFC 792). */
   private sendError(type: number, code: number, p: Pbuf, ip: Ip4Header, linkBroadcast: boolean): void {
     const st = this.core.stats.icmp;
-    if (!this.errorAllowed(p, ip, linkBroadcast)) return;
+    if (!this.errorAllowed(p, ip, linkBroadcast) || !this.errorRateOk(type, code, ip.src)) return;
     const ihl = ip.ihl;
     const data = p.totLen < 8 ? p.totLen : 8;
     const len = ICMP_HLEN + ihl + data;

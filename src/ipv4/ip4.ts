@@ -124,6 +124,15 @@ export class Ip4 implements Ip4InputSink {
     return nif.gw !== 0 ? nif.gw : -1;
   }
 
+  /** Whether a packet to `dst` would leave at once: a route exists and its next hop is resolved
+   *  (or needs no resolution). TCP asks it about half-open connections from spoofed sources. */
+  nextHopResolved(dst: number): boolean {
+    const hop = this.route(dst);
+    if (hop < 0) return false;
+    if (hop === 0xffffffff || (hop >>> 28) === 0xe || this.netif.isBroadcast(hop)) return true;
+    return this.netif.arp.lookup(hop) !== null;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Input
   // -------------------------------------------------------------------------------------------
@@ -164,10 +173,11 @@ export class Ip4 implements Ip4InputSink {
       pbuf_free(p);
       return;
     }
-    // RFC 1122 §3.3.6: ours, limited broadcast, or our subnet's directed broadcast; multicast is
-    // not joined. While unconfigured, UDP to anything is let through (a DHCP offer may be unicast
+    // RFC 1122 §3.3.6: ours, limited broadcast, or our subnet's directed broadcast; multicast only
+    // to a group joined (RFC 1112 §7.2; used by mDNS, which is UDP). While unconfigured, UDP to anything is let through (a DHCP offer may be unicast
     // to the address being offered).
-    if (dst !== nif.ip && !nif.isBroadcast(dst) && !(nif.ip === 0 && h.proto === IP_PROTO_UDP)) {
+    if (dst !== nif.ip && !nif.isBroadcast(dst) && !(nif.ip === 0 && h.proto === IP_PROTO_UDP)
+      && !(h.proto === IP_PROTO_UDP && nif.inGroup(dst))) {
       st.drop++;
       pbuf_free(p);
       return;

@@ -11,6 +11,16 @@
  * and may rewrite it for a retransmission before ARP answers. The queue is bounded per entry
  * (ARP_QUEUE_LEN, oldest dropped first) and overall (MEMP_NUM_ARP_QUEUE queue entries).
  *
+ * Hostile LAN defences (Linux's neighbour-table behaviour, where RFC 826 leaves room):
+ *  - a resolved entry's MAC is locked for ARP_LOCKTIME after it was last confirmed, and even after
+ *    that only a gratuitous ARP (RFC 5227 §2.3) or a reply to a request of ours may change it: an
+ *    unsolicited reply cannot redirect the gateway's traffic (ARP poisoning), while a host that
+ *    really moved to a new NIC announces itself and is followed;
+ *  - a full cache gives up pending entries first, then the resolved entry used longest ago, so a
+ *    flood of spoofed sources cannot push out the peer the board is talking to;
+ *  - new pending entries (each one a broadcast request and queued packets) are rate-limited by a
+ *    token bucket (ARP_PENDING_INTERVAL / ARP_PENDING_BURST).
+ *
  * Counters: etharp.xmit/recv per ARP frame; etharp.cachehit when the last-used entry matches; a
  * resolution that gives up after ARP_MAX_TRIES counts etharp.rterr once, and each packet dropped with
  * it counts etharp.drop and ip.rterr (the IP packet could not be routed); etharp.err counts address
@@ -22,6 +32,7 @@ import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
+import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
 import { equal6 } from '../wire/bytes.js';
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
@@ -52,6 +63,10 @@ export class ArpEntry {
   readonly mac = new Uint8Array(6);
   /** PENDING: when created; STABLE: when last confirmed. */
   ctime = 0;
+  /** When a packet was last sent through this entry (-1: never); decides what a full cache evicts. */
+  used = -1;
+  /** Another MAC was claimed for this address within the lock time: ask the old one once it ends. */
+  contested = false;
   /** When the last request for this entry went out. */
   lastRequest = 0;
   /** Requests sent in the current resolution (or refresh). */
@@ -79,6 +94,11 @@ export class Etharp {
   private cached = 0;
   /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
   private readonly refreshAhead: number;
+  private readonly pendingLimit: TokenBucket;
+  /** ARP packets whose new MAC for a known address was ignored (lock time, or not a real change). */
+  lockRefused = 0;
+  /** Resolutions not started because the pending-entry rate limit refused them. */
+  pendingLimited = 0;
 
   constructor(core: StackCore, netif: ArpNetif) {
     this.core = core;
@@ -90,6 +110,7 @@ export class Etharp {
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
     if (ahead > Math.floor(cfg.ARP_MAXAGE / 2)) ahead = Math.floor(cfg.ARP_MAXAGE / 2);
     this.refreshAhead = ahead;
+    this.pendingLimit = new TokenBucket(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
   }
 
   /** Index of the live entry for `ip`, or -1. */
@@ -136,6 +157,7 @@ export class Etharp {
     }
     if (e.state === ARP_STATE_PENDING) return this.enqueue(e, p);
     this.cached = i;
+    e.used = this.core.now;
     if (e.state === ARP_STATE_STABLE && this.core.now - e.ctime >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
       // in use and about to expire: ask the peer directly before the entry goes away
       e.state = ARP_STATE_STABLE_REFRESHING;
@@ -179,6 +201,12 @@ export class Etharp {
 
   /** No entry for `ip` yet: take one, ask for the address, queue the packet. */
   private query(p: Pbuf, ip: number): Err {
+    if (!this.pendingLimit.take(this.core.now)) {
+      // a burst of new destinations (spoofed sources we are answering): drop, the sender retries
+      this.pendingLimited++;
+      this.core.stats.etharp.drop++;
+      return ERR_MEM;
+    }
     const i = this.newEntry();
     const e = this.entries[i];
     e.state = ARP_STATE_PENDING;
@@ -186,9 +214,12 @@ export class Etharp {
     e.ctime = this.core.now;
     e.tries = 1;
     e.lastRequest = this.core.now;
+    // queued before the request leaves: a driver that answers inside transmit() (a synchronous
+    // loopback) brings the reply, and the queue flush, before sendRequest returns
+    const err = this.enqueue(e, p);
     this.sendRequest(ip, null);
     this.core.wake(); // a retry timer now runs: a sleeping scheduler must look again
-    return this.enqueue(e, p);
+    return err;
   }
 
   /** Queues a copy of `p` on a pending entry; at ARP_QUEUE_LEN the oldest copy gives way. */
@@ -254,8 +285,11 @@ export class Etharp {
   }
 
   /**
-   * An entry for a new address: an empty one, else the oldest resolved one, else the oldest pending
-   * one (whose queued packets are dropped) — lwIP's etharp_find_entry order.
+   * An entry for a new address: an empty one, else the oldest pending one (whose queued packets are
+   * dropped), else the resolved one used longest ago (never-used ones first). lwIP takes the oldest
+   * resolved entry before any pending one; under a flood of spoofed sources that evicts the peer
+   * the board is talking to, so pending and idle entries go first here, as Linux's neighbour
+   * garbage collection prefers.
    */
   private newEntry(): number {
     const ents = this.entries;
@@ -266,11 +300,12 @@ export class Etharp {
       if (e.state === ARP_STATE_EMPTY) return i;
       if (e.state === ARP_STATE_PENDING) {
         if (pending < 0 || e.ctime < ents[pending].ctime) pending = i;
-      } else if (stable < 0 || e.ctime < ents[stable].ctime) {
+      } else if (stable < 0 || e.used < ents[stable].used
+        || (e.used === ents[stable].used && e.ctime < ents[stable].ctime)) {
         stable = i;
       }
     }
-    const i = stable >= 0 ? stable : pending;
+    const i = pending >= 0 ? pending : stable;
     this.clear(ents[i], false);
     return i;
   }
@@ -281,6 +316,8 @@ export class Etharp {
     e.state = ARP_STATE_EMPTY;
     e.ip = 0;
     e.tries = 0;
+    e.used = -1;
+    e.contested = false;
   }
 
   /** Records `ip` at `mac` (RFC 826 merge/insert) and sends what was waiting for it. */
@@ -291,7 +328,44 @@ export class Etharp {
     e.state = ARP_STATE_STABLE;
     e.ctime = this.core.now;
     e.tries = 0;
+    e.contested = false;
     if (e.qHead !== null) this.flushQueue(e, true);
+  }
+
+  /**
+   * Whether an ARP packet from a known sender may write `sha` into its entry `e`. A pending entry
+   * takes the first answer; a resolved entry whose MAC stays the same is simply confirmed. A new
+   * MAC for a resolved entry is accepted from a gratuitous ARP once ARP_LOCKTIME has passed since
+   * the entry was last confirmed (Linux's locktime), or from a reply to our own broadcast request.
+   * Any other claim is what ARP poisoning looks like: it is refused, and (at most once per lock
+   * time) the holder of the old MAC is asked directly. If it answers, the entry is confirmed and
+   * stays; if it is silent for ARP_RETRY_INTERVAL the refresh goes out as a broadcast, whose reply
+   * is believed — so a host that really changed its NIC is followed within about a second.
+   */
+  private mayUpdate(e: ArpEntry, op: number, gratuitous: boolean, forUs: boolean, sha: Uint8Array): boolean {
+    if (e.state === ARP_STATE_PENDING) return true;
+    const m = e.mac;
+    if (m[0] === sha[0] && m[1] === sha[1] && m[2] === sha[2] && m[3] === sha[3] && m[4] === sha[4] && m[5] === sha[5]) return true;
+    const lock = this.core.config.ARP_LOCKTIME;
+    if (lock === 0) return true;
+    const now = this.core.now;
+    // tries >= 2: the unicast refresh to the old MAC went unanswered and a broadcast is out
+    if (op === ARP_REPLY && forUs && e.state === ARP_STATE_STABLE_REFRESHING && e.tries >= 2) return true;
+    if (gratuitous && now - e.ctime >= lock) return true;
+    if (e.state === ARP_STATE_STABLE) {
+      if (now - e.ctime >= lock) this.checkHolder(e, now);
+      else e.contested = true;
+    }
+    return false;
+  }
+
+  /** Asks the holder of `e`'s MAC directly whether it is still there (a unicast refresh). */
+  private checkHolder(e: ArpEntry, now: number): void {
+    e.contested = false;
+    e.state = ARP_STATE_STABLE_REFRESHING;
+    e.tries = 1;
+    e.lastRequest = now;
+    this.sendRequest(e.ip, e.mac);
   }
 
   /** Builds and sends an ARP request for `targetIp`: broadcast, or unicast to `dstMac`. */
@@ -299,7 +373,7 @@ export class Etharp {
     return this.sendArp(ARP_REQUEST, dstMac, this.zeroMac, targetIp);
   }
 
-  private sendArp(op: number, dstMac: Uint8Array | null, tha: Uint8Array, tpa: number): Err {
+  private sendArp(op: number, dstMac: Uint8Array | null, tha: Uint8Array, tpa: number, spa = this.netif.ip): Err {
     const st = this.core.stats.etharp;
     const p = this.core.pbufs.alloc(PBUF_RAW, ARP_FRAME_LEN);
     if (p === null) {
@@ -310,7 +384,7 @@ export class Etharp {
     const mac = nif.mac;
     ethWrite(p.buf, p.off, dstMac === null ? mac : dstMac, 0, mac, 0, ETHTYPE_ARP);
     if (dstMac === null) ethWriteBroadcastDst(p.buf, p.off);
-    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, nif.ip, tha, 0, tpa);
+    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, tha, 0, tpa);
     const err = nif.linkOutput(p);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);
@@ -323,6 +397,20 @@ export class Etharp {
     if (ip === 0 || !this.netif.up) return ERR_OK;
     return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip);
   }
+
+  /** RFC 5227 §2.1.1 probe for `ip`: a broadcast request with sender address 0.0.0.0. */
+  probe(ip: number): Err {
+    if (!this.netif.up) return ERR_OK;
+    return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip, 0);
+  }
+
+  /**
+   * An address being probed (RFC 5227 §2.1.1), 0 for none: any ARP frame from another station
+   * whose sender is this address, or a probe of its own for it, calls `onConflict`.
+   */
+  watchIp = 0;
+  onConflict: ((arg: unknown, ip: number) => void) | null = null;
+  conflictArg: unknown = null;
 
   /** A received ARP frame (payload at the Ethernet header). Owns `p`. */
   input(p: Pbuf): void {
@@ -353,6 +441,11 @@ export class Etharp {
       pbuf_free(p);
       return;
     }
+    const w = this.watchIp;
+    if (w !== 0 && (spa === w || (spa === 0 && info.tpa === w && info.op === ARP_REQUEST))) {
+      st.err++;
+      if (this.onConflict !== null) this.onConflict(this.conflictArg, w);
+    }
     if (ours !== 0 && spa === ours) {
       // another station claims our address (RFC 5227 §2.4 conflict): count, never learn it
       st.err++;
@@ -365,8 +458,12 @@ export class Etharp {
     // packet is addressed to us. A sender of 0.0.0.0 is an RFC 5227 probe: nothing to learn.
     if (spa !== 0 && !nif.isBroadcast(spa) && (spa >>> 28) < 0xe) {
       const i = this.find(spa);
-      if (i >= 0) this.update(i, spa, sha);
-      else if (forUs) this.update(this.newEntry(), spa, sha);
+      if (i >= 0) {
+        if (this.mayUpdate(this.entries[i], info.op, spa === info.tpa, forUs, sha)) this.update(i, spa, sha);
+        else { this.lockRefused++; st.drop++; }
+      } else if (forUs) {
+        this.update(this.newEntry(), spa, sha);
+      }
     }
     if (info.op === ARP_REQUEST && forUs) {
       // answer in place: the request's own buffer becomes the reply
@@ -395,6 +492,8 @@ export class Etharp {
         const r = e.lastRequest + cfg.ARP_RETRY_INTERVAL;
         if (s === ARP_STATE_PENDING || r < d) d = r;
       }
+      // a MAC claimed during the lock time is checked with the old holder when it ends
+      if (e.contested && s === ARP_STATE_STABLE && e.ctime + cfg.ARP_LOCKTIME < d) d = e.ctime + cfg.ARP_LOCKTIME;
       if (due === -1 || d < due) due = d;
     }
     return due;
@@ -420,6 +519,9 @@ export class Etharp {
         this.sendRequest(e.ip, null);
       } else if (now - e.ctime >= cfg.ARP_MAXAGE) {
         this.clear(e, false);
+      } else if (e.contested && s === ARP_STATE_STABLE && now - e.ctime >= cfg.ARP_LOCKTIME) {
+        // a claim came in while the entry was locked: check now that the lock is over
+        this.checkHolder(e, now);
       } else if (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES
         && now - e.lastRequest >= cfg.ARP_RETRY_INTERVAL) {
         // the unicast refresh went unanswered: ask everyone, the peer may have a new MAC

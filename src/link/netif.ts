@@ -14,7 +14,7 @@
 import type { Clock, FrameSink, NetDriver } from '../hal.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
-import { ERR_OK, ERR_IF } from '../core/err.js';
+import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType, ethIsMulticast, ethDstIs } from '../wire/ethernet.js';
@@ -47,6 +47,11 @@ export class Netif implements FrameSink, ArpNetif {
   private ip4: Ip4InputSink | null = null;
   private readonly core: StackCore;
   private readonly clock: Clock;
+  /** IPv4 multicast groups joined (RFC 1112 level 1: receive only; 0 = free slot). */
+  private readonly groups: number[] = [];
+  private readonly groupMac = new Uint8Array(6);
+  /** Called after the link went up or down (the Stack passes it on to its services). */
+  onLinkChange: ((up: boolean) => void) | null = null;
 
   constructor(core: StackCore, driver: NetDriver, clock: Clock, mtu: number) {
     this.core = core;
@@ -57,6 +62,45 @@ export class Netif implements FrameSink, ArpNetif {
     this.mtu = mtu;
     this.up = driver.isLinkUp();
     this.arp = new Etharp(core, this);
+    for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) this.groups.push(0);
+  }
+
+  /** True when `addr` is a multicast group we joined (IPv4 accepts datagrams sent to it). */
+  inGroup(addr: number): boolean {
+    const g = this.groups;
+    for (let i = 0; i < g.length; i++) if (g[i] === addr && addr !== 0) return true;
+    return false;
+  }
+
+  /** Joins (RFC 1112 §7.1, receive side) or leaves group `addr`. ERR_VAL for a non-multicast
+   *  address, ERR_MEM when IP_MAX_GROUPS are joined. The driver's filter follows when it has one. */
+  setGroup(addr: number, join: boolean): Err {
+    addr >>>= 0;
+    if ((addr >>> 28) !== 0xe) return ERR_VAL;
+    const g = this.groups;
+    let free = -1;
+    for (let i = 0; i < g.length; i++) {
+      if (g[i] === addr) {
+        if (!join) { g[i] = 0; this.groupFilter(addr, false); }
+        return ERR_OK;
+      }
+      if (g[i] === 0 && free < 0) free = i;
+    }
+    if (!join) return ERR_OK;
+    if (free < 0) return ERR_MEM;
+    g[free] = addr;
+    this.groupFilter(addr, true);
+    return ERR_OK;
+  }
+
+  /** The group's Ethernet address 01:00:5e + the low 23 bits (RFC 1112 §6.4) to the driver's filter. */
+  private groupFilter(addr: number, add: boolean): void {
+    const d = this.driver;
+    if (d.setMulticastFilter === undefined) return;
+    const m = this.groupMac;
+    m[0] = 0x01; m[1] = 0x00; m[2] = 0x5e;
+    m[3] = (addr >>> 16) & 0x7f; m[4] = (addr >>> 8) & 0xff; m[5] = addr & 0xff;
+    d.setMulticastFilter(m, add);
   }
 
   /** Registers the IPv4 input (receive direction; the Stack does it once, at start-up). */
@@ -107,7 +151,9 @@ export class Netif implements FrameSink, ArpNetif {
   /** The driver's link went up or down (FrameSink): a gratuitous ARP announces us on the way up. */
   linkChanged(up: boolean): void {
     this.core.now = this.clock.now();
+    if (up === this.up) return;
     this.setLinkUp(up);
+    if (this.onLinkChange !== null) this.onLinkChange(up);
   }
 
   /** A received frame of at least ETH_HLEN bytes, destination MAC first. Owns `p`. */

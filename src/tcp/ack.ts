@@ -1,4 +1,7 @@
-/** The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing. */
+/**
+ * The fifth step of RFC 9293 §3.10.7.4 (the ACK field): new and duplicate ACKs, RTT samples (RFC
+ * 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing.
+ */
 import { rttSample } from './rtt.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
@@ -11,13 +14,14 @@ import {
   CLOCK_GRANULARITY, NO_TIME,
 } from './constants.js';
 import { TcpRecv } from './recv.js';
+import type { InSeg } from './inseg.js';
 
 export abstract class TcpAckInput extends TcpRecv {
   /** Fifth step: the ACK field. Returns false when the segment is to be dropped. */
-  protected checkAck(pcb: Tcb): boolean {
-    const seg = this.seg;
+  protected checkAck(pcb: Tcb, s: InSeg): boolean {
+    const h = s.hdr;
     const st = this.core.stats.tcp;
-    const ack = seg.ack;
+    const ack = h.ack;
     if (pcb.state === SYN_RCVD) {
       if (seqGt(ack, pcb.sndUna) && seqLeq(ack, pcb.sndMax)) {
         this.synRttSample(pcb, ack);
@@ -27,9 +31,9 @@ export abstract class TcpAckInput extends TcpRecv {
         pcb.nrtx = 0;
         pcb.icmpSoftErr = 0;
         pcb.rtxAt = NO_TIME;
-        pcb.sndWnd = seg.wnd;
-        if (seg.wnd > pcb.sndWndMax) pcb.sndWndMax = seg.wnd;
-        pcb.sndWl1 = seg.seq;
+        pcb.sndWnd = h.wnd;
+        if (h.wnd > pcb.sndWndMax) pcb.sndWndMax = h.wnd;
+        pcb.sndWl1 = s.seq;
         pcb.sndWl2 = ack;
         if (pcb.flags & TF_SYN_RTX) {
           pcb.rto = RTO_AFTER_SYN_LOSS;
@@ -55,29 +59,32 @@ export abstract class TcpAckInput extends TcpRecv {
     }
     const wndBefore = pcb.sndWnd;
     // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
-    if (seqLt(pcb.sndWl1, seg.seq) || (pcb.sndWl1 === seg.seq && seqLeq(pcb.sndWl2, ack))) {
-      pcb.sndWnd = seg.wnd;
-      if (seg.wnd > pcb.sndWndMax) pcb.sndWndMax = seg.wnd;
-      pcb.sndWl1 = seg.seq;
+    if (seqLt(pcb.sndWl1, s.seq) || (pcb.sndWl1 === s.seq && seqLeq(pcb.sndWl2, ack))) {
+      pcb.sndWnd = h.wnd;
+      if (h.wnd > pcb.sndWndMax) pcb.sndWndMax = h.wnd;
+      pcb.sndWl1 = s.seq;
       pcb.sndWl2 = ack;
       if (pcb.sndWnd > 0 && pcb.persistAt !== NO_TIME) {
         pcb.persistAt = NO_TIME;
         pcb.persistBackoff = 0;
       }
     }
+    const gen = pcb.gen;
     if (seqGt(ack, pcb.sndUna)) {
       this.newAck(pcb, ack);
-    } else if (ack === pcb.sndUna && this.segLen === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0
+    } else if (ack === pcb.sndUna && s.len === 0 && !s.syn && !s.fin
       && pcb.sndWnd === wndBefore && pcb.unacked !== null) {
       this.duplicateAck(pcb);
     }
+    // a retransmission may have been answered from inside transmit() (reentrant input)
+    if (pcb.gen !== gen) return false;
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
     // state changes driven by the acknowledgment of our FIN
     const finAcked = this.finAcked(pcb);
     switch (pcb.state) {
       case FIN_WAIT_1:
         // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
-        if (finAcked && (seg.flags & TCP_FIN) === 0) this.enterFinWait2(pcb);
+        if (finAcked && !s.fin) this.enterFinWait2(pcb);
         break;
       case CLOSING:
         if (finAcked) this.enterTimeWait(pcb);

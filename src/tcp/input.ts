@@ -1,4 +1,9 @@
-/** Segment arrival (RFC 9293 §3.10.7): demultiplexing, CLOSED, LISTEN and SYN-SENT, the sequence check (first step, RFC 7323 §4.3 ... RFC 5961 §5) and RST (second step, RFC 5961 §3.2), plus ICMP errors (RFC 1122 §4.2.3.9, RFC 5927). */
+/**
+ * Segment arrival (RFC 9293 §3.10.7): demultiplexing, CLOSED (§3.10.7.1), LISTEN (§3.10.7.2) and
+ * SYN-SENT (§3.10.7.3), then for the other states (§3.10.7.4) the sequence check (first step,
+ * with RFC 5961 §4-5 challenge ACKs) and RST (second step, RFC 5961 §3.2); the later steps are in
+ * ack.ts and recv.ts. ICMP errors for a connection arrive here too (RFC 1122 §4.2.3.9, RFC 5927).
+ */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
@@ -14,6 +19,7 @@ import {
   CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
+import type { InSeg } from './inseg.js';
 
 /**
  * ICMP destination unreachable codes that end a connection still being opened (RFC 1122 §4.2.3.9:
@@ -26,17 +32,39 @@ function icmpHardError(type: number, code: number): boolean {
 }
 
 export abstract class TcpInput extends TcpAckInput {
+  /** Whether one more ACK may answer an unacceptable segment on `pcb` now (takes the allowance):
+   *  one per TCP_OOW_ACK_INTERVAL per connection, TCP_CHALLENGE_ACK_LIMIT a second in all. */
+  protected mayAnswerInvalid(pcb: Tcb): boolean {
+    const now = this.core.now;
+    const iv = this.core.config.TCP_OOW_ACK_INTERVAL;
+    if ((iv > 0 && pcb.lastOowAckAt !== NO_TIME && now - pcb.lastOowAckAt < iv) || !this.invalidAckLimit.take(now)) {
+      this.reflectionsLimited++;
+      return false;
+    }
+    pcb.lastOowAckAt = now;
+    return true;
+  }
+
   ipInput(p: Pbuf, iph: Ip4Header): void {
     const st = this.core.stats.tcp;
     st.recv++;
-    const seg = this.seg;
     if (iph.dst !== this.ip.ourAddress) {
       // TCP is unicast only (RFC 1122 §4.2.3.10): broadcasts are dropped
       st.proterr++; st.drop++;
       pbuf_free(p);
       return;
     }
-    const rc = tcpParse(p.buf, p.off, p.len, seg);
+    const depth = this.inDepth;
+    if (depth === this.inSegs.length) {
+      // nested deeper than TCP_INPUT_NEST_MAX (a driver looping our own frames back): no
+      // descriptor left, the segment is dropped like any other on memory exhaustion
+      st.memerr++; st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const s = this.inSegs[depth];
+    const h = s.hdr;
+    const rc = tcpParse(p.buf, p.off, p.len, h);
     if (rc < 0) {
       if (rc === TCP_ERR_OPT) st.opterr++; else st.lenerr++;
       st.drop++;
@@ -48,31 +76,32 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    pbuf_remove_header(p, seg.hdrLen);
-    this.segLen = p.totLen;
-    this.segP = p;
-    this.segSrc = iph.src;
-    this.segDst = iph.dst;
-    this.recvData = null;
-    this.recvFin = false;
+    pbuf_remove_header(p, h.hdrLen);
+    s.begin(p, iph.src, iph.dst);
+    this.inDepth = depth + 1;
 
-    let pcb = this.findConn(iph.dst, seg.dstPort, iph.src, seg.srcPort);
-    if (pcb !== null && pcb.state === TIME_WAIT && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN
-      && seqGt(seg.seq, pcb.rcvNxt) && this.findListener(iph.dst, seg.dstPort) !== null) {
+    let pcb = this.findConn(iph.dst, h.dstPort, iph.src, h.srcPort);
+    if (pcb !== null && pcb.state === TIME_WAIT && (h.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN
+      && seqGt(h.seq, pcb.rcvNxt) && this.findListener(iph.dst, h.dstPort) !== null) {
       // RFC 1122 §4.2.2.13: a new SYN above the old connection's sequence space may reopen it
       this.freePcb(pcb, 0, CAUSE_SEGMENT);
       pcb = null;
     }
     if (pcb !== null) {
-      this.segmentArrives(pcb);
+      this.segmentArrives(pcb, s);
     } else {
-      const l = this.findListener(iph.dst, seg.dstPort);
-      if (l !== null) this.listenInput(l);
-      else this.closedInput();
+      const l = this.findListener(iph.dst, h.dstPort);
+      if (l !== null) this.listenInput(l, s);
+      else this.closedInput(s);
     }
-    const q = this.segP;
-    this.segP = null;
+    this.inDepth = depth;
+    const q = s.p;
+    s.p = null;
     if (q !== null) pbuf_free(q);
+    // data the connection took but could not hand over because it went away meanwhile
+    const d = s.recvData;
+    s.recvData = null;
+    if (d !== null) pbuf_free(d);
   }
 
   /**
@@ -113,37 +142,42 @@ export abstract class TcpInput extends TcpAckInput {
   }
 
   /** §3.10.7.1 CLOSED: anything but a RST is answered with a RST. */
-  protected closedInput(): void {
-    const seg = this.seg;
+  protected closedInput(s: InSeg): void {
     const st = this.core.stats.tcp;
     st.drop++;
-    if (seg.flags & TCP_RST) return;
-    this.respondRst();
+    if (s.hdr.flags & TCP_RST) return;
+    this.respondRst(s);
   }
 
   /** The RST that answers an unacceptable segment (RFC 9293 §3.10.7.1): <SEQ=SEG.ACK><CTL=RST> when
    *  it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
-  protected respondRst(): void {
-    const seg = this.seg;
-    if (seg.flags & TCP_ACK) {
-      this.sendRst(seg.ack, 0, false, this.segDst, seg.dstPort, this.segSrc, seg.srcPort);
+  protected respondRst(s: InSeg): void {
+    const h = s.hdr;
+    if (!this.rstLimit.take(this.core.now)) {
+      // TCP_RST_LIMIT: a flood of segments to closed ports is not reflected at line rate
+      this.reflectionsLimited++;
+      return;
+    }
+    if (h.flags & TCP_ACK) {
+      this.sendRst(h.ack, 0, false, s.dst, h.dstPort, s.src, h.srcPort);
     } else {
-      let segLen = this.segLen;
-      if (seg.flags & TCP_SYN) segLen++;
-      if (seg.flags & TCP_FIN) segLen++;
-      this.sendRst(0, (seg.seq + segLen) >>> 0, true, this.segDst, seg.dstPort, this.segSrc, seg.srcPort);
+      let segLen = s.len;
+      if (h.flags & TCP_SYN) segLen++;
+      if (h.flags & TCP_FIN) segLen++;
+      this.sendRst(0, (h.seq + segLen) >>> 0, true, s.dst, h.dstPort, s.src, h.srcPort);
     }
   }
 
   /** §3.10.7.2 LISTEN. */
-  protected listenInput(l: TcpListen): void {
-    const seg = this.seg;
+  protected listenInput(l: TcpListen, s: InSeg): void {
+    const seg = s.hdr;
     const st = this.core.stats.tcp;
     if (seg.flags & TCP_RST) { st.drop++; return; }
-    if (seg.flags & TCP_ACK) { st.drop++; this.respondRst(); return; }
+    if (seg.flags & TCP_ACK) { st.drop++; this.respondRst(s); return; }
     if ((seg.flags & TCP_SYN) === 0) { st.drop++; return; }
-    if (l.pending >= l.backlog) {
-      // the backlog is full: drop the SYN silently, the peer retransmits (as Linux does)
+    if (l.pending >= l.backlog && !(this.core.config.TCP_SYN_EVICT && this.evictHalfOpen(l))) {
+      // the backlog is full of connections the application has yet to accept: drop the SYN
+      // silently, the peer retransmits (as Linux does)
       st.drop++;
       return;
     }
@@ -161,9 +195,9 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.keepCnt = l.keepCnt;
     if (l.rcvWnd > 0) { pcb.rcvWndMax = l.rcvWnd; pcb.rcvWnd = l.rcvWnd; }
     pcb.arg = l.arg;
-    pcb.localIp = this.segDst;
+    pcb.localIp = s.dst;
     pcb.localPort = seg.dstPort;
-    pcb.remoteIp = this.segSrc;
+    pcb.remoteIp = s.src;
     pcb.remotePort = seg.srcPort;
     pcb.irs = seg.seq;
     pcb.rcvNxt = (seg.seq + 1) >>> 0;
@@ -176,7 +210,7 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.sndWndMax = seg.wnd;
     pcb.sndWl1 = seg.seq;
     pcb.sndWl2 = iss;
-    this.takePeerMss(pcb);
+    this.takePeerMss(pcb, s);
     pcb.lastActivity = this.core.now;
     // in the RFC's diagram the listening TCB itself moves to SYN-RECEIVED; here a child pcb does
     // (the listener stays in LISTEN), and the trace reports the RFC's transition
@@ -189,8 +223,8 @@ export abstract class TcpInput extends TcpAckInput {
     this.output(pcb);
   }
 
-  protected takePeerMss(pcb: Tcb): void {
-    const seg = this.seg;
+  protected takePeerMss(pcb: Tcb, s: InSeg): void {
+    const seg = s.hdr;
     // RFC 9293 §3.7.1: 536 when the peer sends no MSS option; never above our own TCP_MSS, which
     // sizes our pool buffers, nor below TCP_MSS_MIN
     let mss = seg.optMss > 0 ? seg.optMss : TCP_DEFAULT_MSS;
@@ -204,12 +238,12 @@ export abstract class TcpInput extends TcpAckInput {
   }
 
   /** §3.10.7.3 SYN-SENT and §3.10.7.4 for every other state. */
-  protected segmentArrives(pcb: Tcb): void {
-    const seg = this.seg;
+  protected segmentArrives(pcb: Tcb, s: InSeg): void {
+    const seg = s.hdr;
     const st = this.core.stats.tcp;
     pcb.lastActivity = this.core.now;
     pcb.keepProbes = 0;
-    if (pcb.state === SYN_SENT) { this.synSentInput(pcb); return; }
+    if (pcb.state === SYN_SENT) { this.synSentInput(pcb, s); return; }
 
     // SYN-RECEIVED: a retransmitted SYN means our SYN,ACK was lost: send it again
     if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pcb.irs) {
@@ -221,35 +255,38 @@ export abstract class TcpInput extends TcpAckInput {
     // the RFC 5961 §4.2 exception Linux makes too): its ACK completes our handshake
     if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK)
       && ((seg.seq + 1) >>> 0) === pcb.rcvNxt && (pcb.flags & TF_PASSIVE) === 0) {
-      seg.flags &= ~TCP_SYN;
-      seg.seq = pcb.rcvNxt;
+      s.syn = false;
+      s.seq = pcb.rcvNxt;
+      // its SYN is a duplicate, so the segment is answered with an ACK as RFC 9293 §3.10.7.4's
+      // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
+      pcb.flags |= TF_ACK_NOW;
     }
-    if (!this.checkSequence(pcb)) return;
-    if (seg.flags & TCP_RST) { this.checkRst(pcb); return; }
-    if (seg.flags & TCP_SYN) {
-      // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK
+    if (!this.checkSequence(pcb, s)) return;
+    if (seg.flags & TCP_RST) { this.checkRst(pcb, s); return; }
+    if (s.syn) {
+      // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK (§7: limited)
       st.drop++;
-      this.sendAck(pcb);
+      if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       return;
     }
     if ((seg.flags & TCP_ACK) === 0) { st.drop++; return; }
     const gen = pcb.gen;
-    if (!this.checkAck(pcb)) return;
+    if (!this.checkAck(pcb, s)) return;
     if (pcb.gen !== gen) return;
     // URG (sixth step): the urgent pointer is not supported; the data is delivered in line
-    this.processText(pcb);
+    this.processText(pcb, s);
     if (pcb.gen !== gen) return;
-    this.processFin(pcb);
+    this.processFin(pcb, s);
     if (pcb.gen !== gen) return;
     // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
     if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
-    this.deliver(pcb);
+    this.deliver(pcb, s);
     if (pcb.gen !== gen) return;
     this.output(pcb);
   }
 
-  protected synSentInput(pcb: Tcb): void {
-    const seg = this.seg;
+  protected synSentInput(pcb: Tcb, s: InSeg): void {
+    const seg = s.hdr;
     const st = this.core.stats.tcp;
     const hasAck = (seg.flags & TCP_ACK) !== 0;
     // first: the ACK must acknowledge our SYN
@@ -269,14 +306,14 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.irs = seg.seq;
     pcb.rcvNxt = (seg.seq + 1) >>> 0;
     pcb.rcvAnnRightEdge = pcb.rcvNxt;
-    this.takePeerMss(pcb);
+    this.takePeerMss(pcb, s);
     pcb.sndWnd = seg.wnd;
     pcb.sndWndMax = seg.wnd;
     pcb.sndWl1 = seg.seq;
     pcb.sndWl2 = seg.ack;
     // the SYN octet is consumed; what follows it is ordinary text
-    seg.seq = pcb.rcvNxt;
-    seg.flags &= ~TCP_SYN;
+    s.seq = pcb.rcvNxt;
+    s.syn = false;
     if (hasAck) {
       // our SYN is acknowledged: ESTABLISHED
       this.synRttSample(pcb, seg.ack);
@@ -294,11 +331,11 @@ export abstract class TcpInput extends TcpAckInput {
       const gen = pcb.gen;
       if (!this.callConnected(pcb)) return;
       // data or FIN carried by the SYN,ACK (after the SYN octet)
-      this.processText(pcb);
+      this.processText(pcb, s);
       if (pcb.gen !== gen) return;
-      this.processFin(pcb);
+      this.processFin(pcb, s);
       if (pcb.gen !== gen) return;
-      this.deliver(pcb);
+      this.deliver(pcb, s);
       if (pcb.gen !== gen) return;
       this.output(pcb);
     } else {
@@ -312,15 +349,15 @@ export abstract class TcpInput extends TcpAckInput {
    * First step: the acceptability test of RFC 9293 §3.10.7.4 against the receive window, trimming
    * what lies outside it. Returns false when the segment is to be dropped.
    */
-  protected checkSequence(pcb: Tcb): boolean {
-    const seg = this.seg;
+  protected checkSequence(pcb: Tcb, s: InSeg): boolean {
+    const h = s.hdr;
     const st = this.core.stats.tcp;
-    let len = this.segLen;
-    if (seg.flags & TCP_SYN) len++;
-    if (seg.flags & TCP_FIN) len++;
+    let len = s.len;
+    if (s.syn) len++;
+    if (s.fin) len++;
     const wnd = pcb.rcvWnd;
     const rcvNxt = pcb.rcvNxt;
-    const seq = seg.seq;
+    const seq = s.seq;
     let ok: boolean;
     if (len === 0) {
       ok = wnd === 0 ? seq === rcvNxt : (seqGeq(seq, rcvNxt) && seqLt(seq, (rcvNxt + wnd) >>> 0));
@@ -334,77 +371,83 @@ export abstract class TcpInput extends TcpAckInput {
     if (!ok) {
       // RFC 9293: a zero window still accepts valid ACKs and RSTs at RCV.NXT — drop the payload
       if (wnd === 0 && seq === rcvNxt && len > 0) {
-        this.dropPayload();
-        seg.flags &= ~(TCP_FIN | TCP_SYN);
+        this.dropPayload(s);
+        s.fin = false;
+        s.syn = false;
         pcb.flags |= TF_ACK_NOW;
         return true;
       }
-      st.drop++;
-      if ((seg.flags & TCP_RST) !== 0) return false;
-      // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
-      if (pcb.state === TIME_WAIT && (seg.flags & TCP_FIN) !== 0) this.restartTimeWait(pcb);
-      // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
-      // (<SEQ=RCV.NXT-1>) rely on it. Segments without data are answered at most every 500 ms, as
-      // Linux does, so that two ends can never ping-pong ACKs
-      const now = this.core.now;
-      if (len > 0 || pcb.lastOowAckAt === NO_TIME || now - pcb.lastOowAckAt >= this.core.config.TCP_OOW_ACK_INTERVAL) {
-        if (len === 0) pcb.lastOowAckAt = now;
-        this.sendAck(pcb);
-      }
+      if ((h.flags & TCP_RST) !== 0) { st.drop++; return false; }
       // an old pure ACK (from a peer that rewinds SND.NXT after a timeout, as lwIP does) may still
       // carry news in its ACK field: take that — RFC 5961 §5.2 bounds what is acceptable — and
       // nothing else
-      if ((seg.flags & (TCP_SYN | TCP_FIN | TCP_ACK)) === TCP_ACK && len === 0 && seqLt(seq, rcvNxt)
+      const news = !s.syn && !s.fin && (h.flags & TCP_ACK) !== 0 && len === 0 && seqLt(seq, rcvNxt)
         && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0) && pcb.state !== TIME_WAIT && pcb.state !== SYN_RCVD
-        && seqGt(seg.ack, pcb.sndUna)) {
-        st.drop--;
-        return true;
+        && seqGt(h.ack, pcb.sndUna);
+      if (!news) st.drop++;
+      // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
+      if (pcb.state === TIME_WAIT && s.fin) this.restartTimeWait(pcb);
+      // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
+      // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_OOW_ACK_INTERVAL per
+      // connection (Linux's tcp_invalid_ratelimit: two ends can never ping-pong ACKs, and spoofed
+      // segments cannot draw an ACK each) and TCP_CHALLENGE_ACK_LIMIT a second in all
+      if (this.mayAnswerInvalid(pcb)) {
+        const gen = pcb.gen;
+        this.sendAck(pcb);
+        // the ACK may have been answered from inside transmit() (reentrant input)
+        if (pcb.gen !== gen) { if (news) st.drop++; return false; }
       }
-      return false;
+      return news;
     }
     // trim the front: octets before RCV.NXT were received already
     let dup = (rcvNxt - seq) | 0;
     if (dup > 0) {
-      if (seg.flags & TCP_SYN) {
-        seg.flags &= ~TCP_SYN;
-        seg.seq = (seg.seq + 1) >>> 0;
+      if (s.syn) {
+        s.syn = false;
+        s.seq = (s.seq + 1) >>> 0;
         dup--;
       }
       if (dup > 0) {
-        if (dup >= this.segLen) {
-          dup = this.segLen;
-          this.dropPayload();
+        if (dup >= s.len) {
+          dup = s.len;
+          this.dropPayload(s);
         } else {
-          this.trimPayloadFront(dup);
+          this.trimPayloadFront(s, dup);
         }
-        seg.seq = (seg.seq + dup) >>> 0;
+        s.seq = (s.seq + dup) >>> 0;
         // duplicate data: acknowledge at once so the sender learns where we are
         pcb.flags |= TF_ACK_NOW;
       }
     }
     // trim the tail: octets past the window are not accepted
-    const room = (((rcvNxt + wnd) >>> 0) - seg.seq) | 0;
-    if (this.segLen > room) {
+    const room = (((rcvNxt + wnd) >>> 0) - s.seq) | 0;
+    if (s.len > room) {
       const keep = room > 0 ? room : 0;
-      if (keep === 0) this.dropPayload();
+      if (keep === 0) this.dropPayload(s);
       else {
-        pbuf_realloc(this.segP as Pbuf, keep);
-        this.segLen = keep;
+        pbuf_realloc(s.p as Pbuf, keep);
+        s.len = keep;
       }
-      seg.flags &= ~TCP_FIN;
+      s.fin = false;
       pcb.flags |= TF_ACK_NOW;
     }
     return true;
   }
 
   /** Second step: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2). */
-  protected checkRst(pcb: Tcb): void {
-    const seg = this.seg;
+  protected checkRst(pcb: Tcb, s: InSeg): void {
     const st = this.core.stats.tcp;
-    if (seg.seq !== pcb.rcvNxt) {
-      // in the window but not exactly at RCV.NXT: challenge ACK, the sender must prove itself
+    if (pcb.state === TIME_WAIT && this.core.config.TCP_RFC1337) {
+      // RFC 1337 §3 (TW1): a RST does not end TIME_WAIT early ("TIME-WAIT assassination"); the
+      // 4-tuple stays reserved for the full 2 MSL
       st.drop++;
-      this.sendAck(pcb);
+      return;
+    }
+    if (s.seq !== pcb.rcvNxt) {
+      // in the window but not exactly at RCV.NXT: challenge ACK, the sender must prove itself
+      // (RFC 5961 §3.2; §7: rate-limited)
+      st.drop++;
+      if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       return;
     }
     if (pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {

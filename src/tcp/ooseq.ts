@@ -1,21 +1,42 @@
-/** The out-of-order queue (RFC 9293 §3.10.7.4 seventh step, RFC 5681 §4.2 immediate ACKs): segments beyond RCV.NXT wait here until the hole fills. */
+/**
+ * The out-of-order queue (RFC 9293 §3.10.7.4 seventh step, RFC 5681 §4.2 immediate ACKs): segments
+ * beyond RCV.NXT wait here until the hole fills.
+ */
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_realloc, pbuf_cat } from '../core/pbuf.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN } from '../wire/tcp.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import { TcpTimers } from './timers.js';
+import type { InSeg } from './inseg.js';
+
+/** Out-of-order segments shorter than this are "tiny": each would cost a whole pool buffer for a
+ *  few octets, so a connection holds TCP_OOSEQ_TINY_MAX of them at most (Nagle's tinygrams; no real
+ *  sender's retransmission pattern leaves many of them beyond a hole). */
+const TINY_SEGMENT = 64;
 
 export abstract class TcpOoseq extends TcpTimers {
-  protected dropPayload(): void {
-    const p = this.segP;
-    if (p !== null && this.segLen > 0) pbuf_realloc(p, 0);
-    this.segLen = 0;
+  /** lwIP's pbuf_free_ooseq: under pressure the out-of-order data of every connection goes (the
+   *  senders retransmit it) before anyone's in-order data is refused. */
+  protected freeAllOoseq(): void {
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.ooseq !== null) {
+        this.core.stats.tcp.memerr++;
+        this.freeOoseq(p);
+      }
+    }
+  }
+
+  protected dropPayload(s: InSeg): void {
+    const p = s.p;
+    if (p !== null && s.len > 0) pbuf_realloc(p, 0);
+    s.len = 0;
   }
 
   /** Removes `n` octets from the front of the current segment's payload chain. */
-  protected trimPayloadFront(n: number): void {
-    let p = this.segP as Pbuf;
+  protected trimPayloadFront(s: InSeg, n: number): void {
+    let p = s.p as Pbuf;
     while (n > 0 && n >= p.len && p.next !== null) {
       const q: Pbuf = p.next;
       n -= p.len;
@@ -28,21 +49,20 @@ export abstract class TcpOoseq extends TcpTimers {
       p.len -= n;
       p.totLen -= n;
     }
-    this.segP = p;
-    this.segLen = p.totLen;
+    s.p = p;
+    s.len = p.totLen;
   }
 
-  protected appendRecv(p: Pbuf): void {
-    if (this.recvData === null) this.recvData = p;
-    else pbuf_cat(this.recvData, p);
+  protected appendRecv(s: InSeg, p: Pbuf): void {
+    if (s.recvData === null) s.recvData = p;
+    else pbuf_cat(s.recvData, p);
   }
 
-  protected insertOoseq(pcb: Tcb): void {
-    const seg = this.seg;
+  protected insertOoseq(pcb: Tcb, s: InSeg): void {
     const st = this.core.stats.tcp;
-    let seqno = seg.seq;
-    let len = this.segLen;
-    let fin = (seg.flags & TCP_FIN) !== 0;
+    let seqno = s.seq;
+    let len = s.len;
+    let fin = s.fin;
     // find the place: after every segment starting before us
     let prev: TcpSeg | null = null;
     let cur = pcb.ooseq;
@@ -50,10 +70,10 @@ export abstract class TcpOoseq extends TcpTimers {
     // overlap with the previous one: trim our front
     if (prev !== null) {
       const prevEnd = (prev.seqno + prev.len) >>> 0;
-      if (seqGeq(prevEnd, (seqno + len) >>> 0)) { st.drop++; this.dropPayload(); return; }
+      if (seqGeq(prevEnd, (seqno + len) >>> 0)) { st.drop++; this.dropPayload(s); return; }
       if (seqGt(prevEnd, seqno)) {
         const cut = (prevEnd - seqno) | 0;
-        this.trimPayloadFront(cut);
+        this.trimPayloadFront(s, cut);
         seqno = prevEnd;
         len -= cut;
       }
@@ -68,29 +88,45 @@ export abstract class TcpOoseq extends TcpTimers {
     }
     if (cur !== null && seqGt((seqno + len) >>> 0, cur.seqno)) {
       const keep = (cur.seqno - seqno) | 0;
-      pbuf_realloc(this.segP as Pbuf, keep);
+      pbuf_realloc(s.p as Pbuf, keep);
       len = keep;
       fin = false;
     }
-    if (len === 0 && !fin) { this.dropPayload(); return; }
-    if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS) { st.memerr++; st.drop++; this.dropPayload(); return; }
-    const s = this.segPool.alloc();
-    if (s === null) { st.memerr++; st.drop++; this.dropPayload(); return; }
-    s.p = this.segP;
-    this.segP = null;
-    this.segLen = 0;
-    s.seqno = seqno;
-    s.len = len;
-    s.flags = fin ? TCP_FIN : 0;
-    s.sent = 0;
-    s.next = cur;
-    if (prev === null) pcb.ooseq = s; else prev.next = s;
+    if (len === 0 && !fin) { this.dropPayload(s); return; }
+    if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
+      st.memerr++; st.drop++; this.dropPayload(s); return;
+    }
+    const tinyMax = this.core.config.TCP_OOSEQ_TINY_MAX;
+    if (tinyMax > 0 && len < TINY_SEGMENT && !fin && this.tinyOoseq(pcb) >= tinyMax) {
+      // a tiny segment beyond a hole costs a whole pool buffer: hold two at most (a real sender's
+      // out-of-order data after a loss is full-sized segments; 1-byte segments are an attack)
+      st.drop++; this.dropPayload(s); return;
+    }
+    const q = this.segPool.alloc();
+    if (q === null) { st.memerr++; st.drop++; this.dropPayload(s); return; }
+    q.p = s.p;
+    s.p = null;
+    s.len = 0;
+    q.seqno = seqno;
+    q.len = len;
+    q.flags = fin ? TCP_FIN : 0;
+    q.sent = 0;
+    q.next = cur;
+    if (pcb.ooseq === null) pcb.ooseqSince = this.core.now;
+    if (prev === null) pcb.ooseq = q; else prev.next = q;
     pcb.ooseqCount++;
-    seg.flags &= ~TCP_FIN;
+    s.fin = false;
+  }
+
+  /** Out-of-order segments of `pcb` shorter than TINY_SEGMENT. */
+  protected tinyOoseq(pcb: Tcb): number {
+    let n = 0;
+    for (let s = pcb.ooseq; s !== null; s = s.next) if (s.len < TINY_SEGMENT && (s.flags & TCP_FIN) === 0) n++;
+    return n;
   }
 
   /** Moves segments that now continue RCV.NXT from the out-of-order queue to the application. */
-  protected drainOoseq(pcb: Tcb): void {
+  protected drainOoseq(pcb: Tcb, inSeg: InSeg): void {
     let s = pcb.ooseq;
     while (s !== null && seqLeq(s.seqno, pcb.rcvNxt)) {
       const next = s.next;
@@ -106,19 +142,19 @@ export abstract class TcpOoseq extends TcpTimers {
         if (skip > 0 || take < s.len - skip) {
           // rare: overlap with data taken meanwhile, or the window shrank; copy-free trimming
           const keepP = this.trimChain(p, skip, take);
-          if (keepP !== null) this.appendRecv(keepP);
+          if (keepP !== null) this.appendRecv(inSeg, keepP);
         } else if (take > 0) {
-          this.appendRecv(p);
+          this.appendRecv(inSeg, p);
         } else {
           pbuf_free(p);
         }
         pcb.rcvNxt = (pcb.rcvNxt + take) >>> 0;
         pcb.rcvWnd -= take;
-        if ((s.flags & TCP_FIN) !== 0 && take === s.len - skip) this.recvFin = true;
+        if ((s.flags & TCP_FIN) !== 0 && take === s.len - skip) inSeg.recvFin = true;
       }
       this.freeSeg(s);
       s = next;
-      if (this.recvFin) break;
+      if (inSeg.recvFin) break;
     }
   }
 

@@ -1,8 +1,12 @@
-/** Output: connect, queueing written data (tcp_write), the receive window the application opens (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance). */
+/**
+ * Output: connect, queueing written data (tcp_write), the receive window the application opens
+ * (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval
+ * (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance).
+ */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -12,7 +16,7 @@ import type { Err } from '../core/err.js';
 import { seqLt, seqGt, seqGeq } from '../core/seq.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
-  tcpWriteHeader, tcpWriteOptMss, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
+  tcpWriteHeader, tcpWriteOptMss, tcpSetChksum, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import {
@@ -137,6 +141,12 @@ export abstract class TcpOutput extends TcpTable {
     const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
+    if (nsegs > 0 && this.poolUnderPressure() && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
+      // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
+      pcb.flags |= TF_NAGLEMEMERR;
+      this.core.stats.tcp.memerr++;
+      return ERR_MEM;
+    }
     if (this.segPool.freeCount < nsegs || pool.freeCount - pool.reserve < nsegs
       || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
       pcb.flags |= TF_NAGLEMEMERR;
@@ -253,6 +263,7 @@ export abstract class TcpOutput extends TcpTable {
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let seg = pcb.unsent;
     let sentAny = false;
+    const gen = pcb.gen;
     while (seg !== null) {
       const offsetInWnd = (seg.seqno - pcb.sndUna) | 0;
       if (offsetInWnd + seg.len > wnd) {
@@ -275,15 +286,19 @@ export abstract class TcpOutput extends TcpTable {
       // Nagle (RFC 896, RFC 1122 §4.2.3.4) in Minshall's variant (as Linux): hold a small last
       // segment only while a previous small segment is unacknowledged. Classic Nagle would hold the
       // small tail of every write behind the receiver's delayed ACK of the full segments before it
-      // (a 200 ms stall per write)
+      // (a 200 ms stall per write). As Linux's tcp_minshall_check, a small segment "sent" beyond
+      // SND.NXT does not count: after a timeout pulled everything back to resend (go-back-N), that
+      // segment is the one being resent, and holding it with nothing in flight would stall forever
       if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna)) {
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && !seqGt(pcb.sndSml, pcb.sndNxt)) {
         break;
       }
       pcb.unsent = seg.next;
       if (pcb.unsent === null) pcb.unsentTail = null;
       this.moveToUnacked(pcb, seg);
       this.sendSeg(pcb, seg);
+      // reentrant input inside transmit() may have ended the connection
+      if (pcb.gen !== gen) return ERR_OK;
       sentAny = true;
       seg = pcb.unsent;
     }
@@ -358,18 +373,20 @@ export abstract class TcpOutput extends TcpTable {
     }
     let flags = seg.flags;
     if (!(syn && pcb.state === SYN_SENT)) flags |= TCP_ACK;
-    this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
+    // the send state is brought up to date before the segment leaves: the peer's answer may be
+    // processed inside transmit() (reentrant input) and must find its ACK acceptable
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
     if (seg.len > 0 && seg.len < pcb.mss && seqGt(end, pcb.sndSml)) pcb.sndSml = end;
     if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
     if (seqGt(pcb.sndNxt, pcb.sndMax)) pcb.sndMax = pcb.sndNxt;
     if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
     pcb.persistAt = NO_TIME;
+    this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
   }
 
-  /** Writes the TCP header in front of `p`'s payload, sends it, and restores `p`. */
+  /** Sends `p`'s payload as a segment of connection `pcb`: the window and ACK from its receive
+   *  state, and the ACK it owed is paid (RFC 1122 §4.2.3.2). */
   protected emit(pcb: Tcb, p: Pbuf, seqno: number, flags: number, hdrLen: number, mssOpt: boolean): void {
-    if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
     let wnd = 0;
     if (flags & TCP_ACK || (flags & TCP_SYN)) {
       this.updateRcvAnnWnd(pcb);
@@ -377,19 +394,35 @@ export abstract class TcpOutput extends TcpTable {
       if (wnd > 0xffff) wnd = 0xffff;
       pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
     }
-    tcpWriteHeader(p.buf, p.off, pcb.localPort, pcb.remotePort, seqno, (flags & TCP_ACK) ? pcb.rcvNxt : 0,
-      hdrLen, flags, wnd, 0);
-    if (mssOpt) tcpWriteOptMss(p.buf, p.off + TCP_HLEN, pcb.rcvMss);
-    const sum = tcpChecksum(p, p.totLen, pcb.localIp, pcb.remoteIp);
-    p.buf[p.off + 16] = sum >>> 8;
-    p.buf[p.off + 17] = sum & 0xff;
-    this.core.stats.tcp.xmit++;
-    this.ip.output(p, pcb.localIp, pcb.remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
-    pbuf_remove_header(p, hdrLen);
+    // the ACK owed is paid before the segment leaves: what arrives inside transmit() (reentrant
+    // input) may owe a new one, which must not be cleared afterwards
     if (flags & TCP_ACK) {
       pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
       pcb.delackAt = NO_TIME;
     }
+    this.tcpEmit(p, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqno,
+      (flags & TCP_ACK) ? pcb.rcvNxt : 0, flags, wnd, hdrLen, mssOpt ? pcb.rcvMss : 0);
+  }
+
+  /**
+   * The one place a TCP segment leaves (data, ACK, RST): writes the header (and an MSS option when
+   * `mss` > 0) in front of `p`'s payload, the checksum over the pseudo-header (RFC 9293 §3.1),
+   * hands it to IP and restores `p`. `p` is held across transmit(): reentrant input may
+   * acknowledge and free the segment it belongs to meanwhile.
+   */
+  protected tcpEmit(p: Pbuf, localIp: number, localPort: number, remoteIp: number, remotePort: number,
+    seqno: number, ackno: number, flags: number, wnd: number, hdrLen: number, mss: number): void {
+    if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
+    const b = p.buf;
+    const o = p.off;
+    tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
+    if (mss > 0) tcpWriteOptMss(b, o + TCP_HLEN, mss);
+    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp));
+    this.core.stats.tcp.xmit++;
+    pbuf_ref(p);
+    this.ip.output(p, localIp, remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
+    pbuf_remove_header(p, hdrLen);
+    pbuf_free(p);
   }
 
   /**
@@ -414,14 +447,8 @@ export abstract class TcpOutput extends TcpTable {
     remoteIp: number, remotePort: number): void {
     const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
     if (p === null) { this.core.stats.tcp.memerr++; return; }
-    pbuf_add_header(p, TCP_HLEN);
-    tcpWriteHeader(p.buf, p.off, localPort, remotePort, seqno, withAck ? ackno : 0, TCP_HLEN,
-      withAck ? (TCP_RST | TCP_ACK) : TCP_RST, 0, 0);
-    const sum = tcpChecksum(p, p.totLen, localIp, remoteIp);
-    p.buf[p.off + 16] = sum >>> 8;
-    p.buf[p.off + 17] = sum & 0xff;
-    this.core.stats.tcp.xmit++;
-    this.ip.output(p, localIp, remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
+    this.tcpEmit(p, localIp, localPort, remoteIp, remotePort, seqno, withAck ? ackno : 0,
+      withAck ? (TCP_RST | TCP_ACK) : TCP_RST, 0, TCP_HLEN, 0);
     pbuf_free(p);
   }
 

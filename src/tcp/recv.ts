@@ -1,66 +1,81 @@
-/** Receiving: the seventh (segment text) and eighth (FIN) steps of RFC 9293 §3.10.7.4, and the hand-over to the application (tcp_recv, tcp_sent callbacks). */
+/**
+ * Receiving: the seventh (segment text) and eighth (FIN) steps of RFC 9293 §3.10.7.4, and the
+ * hand-over to the application (tcp_recv, tcp_sent callbacks).
+ */
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_cat } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqGeq } from '../core/seq.js';
-import { TCP_FIN } from '../wire/tcp.js';
 import { Tcb } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
   TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, CAUSE_SEGMENT, NO_TIME,
 } from './constants.js';
 import { TcpOoseq } from './ooseq.js';
+import type { InSeg } from './inseg.js';
 
 export abstract class TcpRecv extends TcpOoseq {
   /** tcp_close (tcp.ts). */
   abstract close(pcb: Tcb): Err;
 
   /** Seventh step: segment text, in order (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2). */
-  protected processText(pcb: Tcb): void {
-    const seg = this.seg;
+  protected processText(pcb: Tcb, s: InSeg): void {
     const st = this.core.stats.tcp;
-    const len = this.segLen;
-    this.segFinSeq = (seg.seq + len) >>> 0;
+    const len = s.len;
+    s.finSeq = (s.seq + len) >>> 0;
     if (len === 0) return;
     const state = pcb.state;
     if (state !== ESTABLISHED && state !== FIN_WAIT_1 && state !== FIN_WAIT_2) {
       // CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already sent its FIN; ignore the text
-      this.dropPayload();
+      this.dropPayload(s);
       return;
     }
-    if ((pcb.flags & TF_CLOSED_BY_APP) !== 0 && seqGeq(seg.seq, pcb.rcvNxt)) {
+    if ((pcb.flags & TF_CLOSED_BY_APP) !== 0 && seqGeq(s.seq, pcb.rcvNxt)) {
       // new data after the application closed: nobody will read it — reset (RFC 9293 §3.10.4,
       // as Linux and lwIP do)
       st.drop++;
       this.abortPcb(pcb, 0, true);
       return;
     }
-    if (pcb.refused !== null && seg.seq === pcb.rcvNxt) {
+    if (pcb.refused !== null && s.seq === pcb.rcvNxt) {
       // the application is refusing data: keep the window honest, take nothing more for now
-      this.dropPayload();
-      seg.flags &= ~TCP_FIN;
+      this.dropPayload(s);
+      s.fin = false;
       pcb.flags |= TF_ACK_NOW;
       return;
     }
     const pool = this.core.pbufs;
+    if (this.poolUnderPressure()) {
+      this.freeAllOoseq();
+      if (this.pcbHeld(pcb) >= this.pcbShare()) {
+        // over its share of a scarce pool (TCP_PCB_POOL_SHARE): this connection takes nothing
+        // more until it drains; the sender retransmits
+        st.memerr++;
+        st.drop++;
+        this.dropPayload(s);
+        s.fin = false;
+        pcb.flags |= TF_ACK_NOW;
+        return;
+      }
+    }
     if (pool.freeCount < pool.reserve) {
       // the pool is down to the receive reserve: keep it for ACKs and RSTs; drop the out-of-order
       // queue first, and this payload too (the sender retransmits)
       this.freeOoseq(pcb);
       if (pool.freeCount < pool.reserve) {
         st.memerr++;
-        this.dropPayload();
-        seg.flags &= ~TCP_FIN;
+        this.dropPayload(s);
+        s.fin = false;
         pcb.flags |= TF_ACK_NOW;
         return;
       }
     }
-    if (seg.seq === pcb.rcvNxt) {
+    if (s.seq === pcb.rcvNxt) {
       // in order: take it, then whatever the out-of-order queue now continues
-      const p = this.segP as Pbuf;
-      this.segP = null;
-      this.segLen = 0;
+      const p = s.p as Pbuf;
+      s.p = null;
+      s.len = 0;
       pcb.rcvNxt = (pcb.rcvNxt + len) >>> 0;
       pcb.rcvWnd -= len;
       if (pcb.rcvWnd < 0) pcb.rcvWnd = 0;
@@ -69,16 +84,16 @@ export abstract class TcpRecv extends TcpOoseq {
         pbuf_free(p);
         pcb.rcvWnd += len;
       } else {
-        this.appendRecv(p);
+        this.appendRecv(s, p);
       }
-      this.drainOoseq(pcb);
+      this.drainOoseq(pcb, s);
       // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
       // next segments at once again, as Linux does
       if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
       pcb.lastDataAt = this.core.now;
       // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
       // segment that fills a hole is ACKed at once
-      if (pcb.ooseq !== null || this.recvFin) pcb.flags |= TF_ACK_NOW;
+      if (pcb.ooseq !== null || s.recvFin) pcb.flags |= TF_ACK_NOW;
       else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
       else if (pcb.flags & TF_ACK_DELAY) pcb.flags |= TF_ACK_NOW;
       else {
@@ -87,16 +102,15 @@ export abstract class TcpRecv extends TcpOoseq {
       }
     } else {
       // out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2)
-      this.insertOoseq(pcb);
+      this.insertOoseq(pcb, s);
       pcb.flags |= TF_ACK_NOW;
     }
   }
 
   /** Eighth step: FIN — taken only when it is in order (at RCV.NXT once the text is taken). */
-  protected processFin(pcb: Tcb): void {
-    const seg = this.seg;
-    let fin = this.recvFin;
-    if (!fin && (seg.flags & TCP_FIN) !== 0 && this.segFinSeq === pcb.rcvNxt) fin = true;
+  protected processFin(pcb: Tcb, s: InSeg): void {
+    let fin = s.recvFin;
+    if (!fin && s.fin && s.finSeq === pcb.rcvNxt) fin = true;
     if (!fin) return;
     if ((pcb.flags & TF_FIN_RECVD) !== 0) {
       if (pcb.state === TIME_WAIT) this.restartTimeWait(pcb);
@@ -104,7 +118,7 @@ export abstract class TcpRecv extends TcpOoseq {
       return;
     }
     pcb.rcvNxt = (pcb.rcvNxt + 1) >>> 0;
-    this.recvFin = true;
+    s.recvFin = true;
     pcb.flags |= TF_FIN_RECVD | TF_ACK_NOW;
     this.freeOoseq(pcb);
     switch (pcb.state) {
@@ -132,7 +146,7 @@ export abstract class TcpRecv extends TcpOoseq {
 
   /** Hands what this segment made available to the application: acknowledged octets (tcp_sent),
    *  in-order data (tcp_recv), then the FIN (tcp_recv with a null pbuf). */
-  protected deliver(pcb: Tcb): void {
+  protected deliver(pcb: Tcb, s: InSeg): void {
     const gen = pcb.gen;
     if (pcb.ackedToReport > 0) {
       const n = pcb.ackedToReport;
@@ -144,10 +158,10 @@ export abstract class TcpRecv extends TcpOoseq {
         if (r === ERR_ABRT) return;
       }
     }
-    const data = this.recvData;
-    const fin = this.recvFin;
-    this.recvData = null;
-    this.recvFin = false;
+    const data = s.recvData;
+    const fin = s.recvFin;
+    s.recvData = null;
+    s.recvFin = false;
     if (data !== null) {
       if (pcb.refused !== null) pbuf_cat(pcb.refused, data);
       else pcb.refused = data;

@@ -1,20 +1,24 @@
-/** The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace, initial sequence numbers (RFC 6528), ephemeral ports, bind and listen. */
+/**
+ * The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace,
+ * initial sequence numbers (RFC 6528), ephemeral ports, bind and listen.
+ */
 import { EphemeralPorts } from '../core/ports.js';
 import { newReno } from './cc.js';
 import type { CongestionController } from './cc.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
-import { pbuf_free } from '../core/pbuf.js';
+import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
+import { TokenBucket } from '../core/ratelimit.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
-import { TcpSegInfo } from '../wire/tcp.js';
+import { InSeg } from './inseg.js';
 import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
-  CAUSE_API, NO_TIME,
+  CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
 } from './constants.js';
 
 /** What the state-transition hook receives (one object, reused: copy what you keep). */
@@ -50,24 +54,24 @@ export abstract class TcpTable {
   protected nActive = 0;
   protected readonly listeners: TcpListen[];
   protected nListeners = 0;
-  /** The parsed header of the segment being processed. */
-  protected readonly seg = new TcpSegInfo();
-  /** Data octets of the segment being processed (after trimming), and its payload. */
-  protected segLen = 0;
-  protected segP: Pbuf | null = null;
-  protected segSrc = 0;
-  /** Sequence number a FIN on the current segment occupies. */
-  protected segFinSeq = 0;
-  protected segDst = 0;
-  /** In-order data gathered while processing one segment, handed to the application once. */
-  protected recvData: Pbuf | null = null;
-  protected recvFin = false;
+  /** The segments being processed, one per nesting level of the input path (inseg.ts), and how
+   *  many levels are in use. */
+  protected readonly inSegs: InSeg[];
+  protected inDepth = 0;
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
   protected readonly ports: EphemeralPorts;
   private readonly portTaken = (port: number): boolean => this.portInUse(port);
   trace: ((info: TcpTraceInfo) => void) | null = null;
   protected readonly traceInfo = new TcpTraceInfo();
+  /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
+  protected readonly invalidAckLimit: TokenBucket;
+  /** RSTs answering segments for no connection (TCP_RST_LIMIT). */
+  protected readonly rstLimit: TokenBucket;
+  /** ACKs to unacceptable segments and RSTs not sent because a rate limit refused them. */
+  reflectionsLimited = 0;
+  /** Half-open connections dropped for a new SYN, or because their peer never resolved. */
+  halfOpenDropped = 0;
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
@@ -78,8 +82,14 @@ export abstract class TcpTable {
     this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
     this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
+    this.inSegs = new Array<InSeg>(cfg.TCP_INPUT_NEST_MAX);
+    for (let i = 0; i < cfg.TCP_INPUT_NEST_MAX; i++) this.inSegs[i] = new InSeg();
     this.isnKey = new Uint32Array(4);
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
+    this.invalidAckLimit = new TokenBucket(0, 1);
+    this.invalidAckLimit.setRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
+    this.rstLimit = new TokenBucket(0, 1);
+    this.rstLimit.setRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
     this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
 
@@ -95,12 +105,15 @@ export abstract class TcpTable {
   // pcb tables
   // ---------------------------------------------------------------------------------------------
 
-  /** A fresh pcb in CLOSED, recycling TIME_WAIT, then LAST_ACK, then CLOSING pcbs when the pool is
-   *  empty (lwIP's order: those connections are already finished from the application's view). */
+  /** A fresh pcb in CLOSED, recycling when the pool is empty, least valuable first (lwIP's
+   *  tcp_kill_state order, extended against floods): TIME_WAIT, then a half-open connection
+   *  (TCP_SYN_EVICT), then orphans — LAST_ACK, CLOSING, FIN_WAIT_1 closed by the application —
+   *  the oldest of each first. */
   allocPcb(): Tcb | null {
     let pcb = this.pcbPool.alloc();
     if (pcb === null) {
-      if (this.evictOldest(TIME_WAIT) || this.evictOldest(LAST_ACK) || this.evictOldest(CLOSING)) {
+      if (this.evictOldest(TIME_WAIT) || (this.core.config.TCP_SYN_EVICT && this.evictHalfOpen(null))
+        || this.evictOldest(LAST_ACK) || this.evictOldest(CLOSING) || this.evictOldest(FIN_WAIT_1)) {
         pcb = this.pcbPool.alloc();
       }
       if (pcb === null) { this.core.stats.tcp.memerr++; return null; }
@@ -114,11 +127,43 @@ export abstract class TcpTable {
     let oldest: Tcb | null = null;
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
+      // FIN_WAIT_1 only when orphaned: a half-closed connection's application still reads
+      if (state === FIN_WAIT_1 && (p.flags & TF_CLOSED_BY_APP) === 0) continue;
       if (p.state === state && (oldest === null || p.stateSince < oldest.stateSince)) oldest = p;
     }
     if (oldest === null) return false;
     if (state === TIME_WAIT) this.freePcb(oldest, 0, CAUSE_API);
     else this.abortPcb(oldest, ERR_ABRT, true);
+    return true;
+  }
+
+  /**
+   * Drops a half-open connection (passive SYN_RCVD, not yet accepted) of listener `l` (any listener
+   * when null) to make room for a new SYN (RFC 4987 §3.5, recycling the oldest half-open TCB): one
+   * whose peer has not resolved by ARP (a spoofed source: a LAN client asks for our MAC before its
+   * SYN, so we know it), else the oldest whose SYN-ACK went unanswered for an RTO. Silent, as Linux
+   * drops a request sock. Returns false when there is none.
+   */
+  protected evictHalfOpen(l: TcpListen | null): boolean {
+    let best: Tcb | null = null;
+    let bestResolved = true;
+    for (let i = 0; i < this.nActive; i++) {
+      const p = this.active[i];
+      if (p.state !== SYN_RCVD || (p.flags & TF_PASSIVE) === 0 || p.handle !== null || !p.inBacklog) continue;
+      if (l !== null && (p.listener !== l || p.listenerGen !== l.gen)) continue;
+      const resolved = this.ip.nextHopResolved(p.remoteIp);
+      // a fresh half-open of a peer that resolved is a real client whose SYN-ACK is on its way:
+      // evicting it would answer its ACK with a RST; it goes only once that SYN-ACK went unanswered
+      if (resolved && p.nrtx === 0) continue;
+      if (best === null || (bestResolved && !resolved)
+        || (resolved === bestResolved && p.stateSince < best.stateSince)) {
+        best = p;
+        bestResolved = resolved;
+      }
+    }
+    if (best === null) return false;
+    this.halfOpenDropped++;
+    this.returnToListen(best, CAUSE_SEGMENT);
     return true;
   }
 
@@ -139,7 +184,8 @@ export abstract class TcpTable {
     pcb.rcvAnnWnd = 0;
     pcb.rcvMss = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
     pcb.quickAcks = 0;
-    pcb.ooseq = null; pcb.ooseqCount = 0;
+    pcb.ooseq = null; pcb.ooseqCount = 0; pcb.ooseqSince = NO_TIME;
+    pcb.userTimeout = cfg.TCP_USER_TIMEOUT; pcb.zeroWindowSince = NO_TIME;
     pcb.refused = null; pcb.refusedFin = false;
     pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
     pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
@@ -217,6 +263,24 @@ export abstract class TcpTable {
   backlogDelayed(pcb: Tcb): void {
     const l = pcb.listener;
     if (!pcb.inBacklog && l !== null && l.gen === pcb.listenerGen) { l.pending++; pcb.inBacklog = true; }
+  }
+
+  /** The pbuf pool is under pressure: at most TCP_POOL_PRESSURE percent of it is free. */
+  protected poolUnderPressure(): boolean {
+    const pool = this.core.pbufs;
+    return pool.freeCount * 100 <= pool.pool.avail * this.core.config.TCP_POOL_PRESSURE;
+  }
+
+  /** What one connection may hold under pressure (TCP_PCB_POOL_SHARE of the pool, at least 2). */
+  protected pcbShare(): number {
+    const n = Math.floor(this.core.pbufs.pool.avail * this.core.config.TCP_PCB_POOL_SHARE / 100);
+    return n < 2 ? 2 : n;
+  }
+
+  /** Pool buffers `pcb` holds: its send queue, its out-of-order queue, the data its application
+   *  refused (each segment holds at least one pool pbuf). */
+  protected pcbHeld(pcb: Tcb): number {
+    return pcb.sndQueueLen + pcb.ooseqCount + (pcb.refused !== null ? pbuf_clen(pcb.refused) : 0);
   }
 
   protected freeSegs(seg: TcpSeg | null): void {

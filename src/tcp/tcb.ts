@@ -125,6 +125,9 @@ export class Tcb {
   lastDataAt = 0;
   ooseq: TcpSeg | null = null;
   ooseqCount = 0;
+  /** When the out-of-order queue last went from empty to non-empty (TCP_OOSEQ_TIMEOUT ageing). */
+  ooseqSince = -1;
+
   /** Data the application's recv callback refused; offered again later (lwIP refused_data). */
   refused: Pbuf | null = null;
   /** The FIN was refused along with the data (or on its own). */
@@ -189,6 +192,10 @@ export class Tcb {
   persistAt = -1;
   persistBackoff = 0;
   persistProbes = 0;
+  /** User timeout (RFC 9293 §3.8.4, RFC 5482), ms; 0 = none. */
+  userTimeout = 0;
+  /** When the peer's window closed with data waiting (zero-window stall start), or -1. */
+  zeroWindowSince = -1;
 
   // --- other timers ---
   delackAt = -1;

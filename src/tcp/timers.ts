@@ -1,4 +1,7 @@
-/** Timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), keepalive (RFC 1122 §4.2.3.6), delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.6.1) and FIN_WAIT_2. */
+/**
+ * Timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), keepalive (RFC 1122 §4.2.3.6),
+ * delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.6) and FIN_WAIT_2.
+ */
 import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
@@ -6,7 +9,8 @@ import { TCP_ACK } from '../wire/tcp.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
-  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME, PERSIST_BACKOFF_STEPS_MAX,
+  TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, TF_PASSIVE, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME,
+  PERSIST_BACKOFF_STEPS_MAX, CLOSING, FIN_WAIT_1, LAST_ACK,
 } from './constants.js';
 import { TcpOutput } from './output.js';
 
@@ -67,6 +71,16 @@ export abstract class TcpTimers extends TcpOutput {
       || (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null)) {
       due = earlier(due, this.nextCoarse);
     }
+    // the lifetime limits (lifetimeOver)
+    const cfg = this.core.config;
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK)) {
+      due = earlier(due, pcb.stateSince + cfg.TCP_ORPHAN_TIMEOUT);
+    }
+    if (pcb.zeroWindowSince !== NO_TIME && pcb.userTimeout > 0) due = earlier(due, pcb.zeroWindowSince + pcb.userTimeout);
+    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0) {
+      due = earlier(due, pcb.ooseqSince + cfg.TCP_OOSEQ_TIMEOUT * pcb.rto);
+    }
     return due;
   }
 
@@ -83,6 +97,7 @@ export abstract class TcpTimers extends TcpOutput {
       this.freePcb(pcb, 0, CAUSE_TIMER);
       return;
     }
+    if (this.lifetimeOver(pcb, now)) return;
     if (pcb.rtxAt !== NO_TIME && now >= pcb.rtxAt) {
       this.retransmitTimeout(pcb);
       if (pcb.gen !== gen) return;
@@ -116,13 +131,56 @@ export abstract class TcpTimers extends TcpOutput {
     if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) this.output(pcb);
   }
 
+  /**
+   * The lifetime limits, checked on every tick; true when `pcb` was ended:
+   * - an orphan (closed by the application) in FIN_WAIT_1, CLOSING or LAST_ACK for longer than
+   *   TCP_ORPHAN_TIMEOUT is reset (Linux's tcp_orphan_retries): a vanished peer cannot hold it;
+   * - the user timeout (RFC 9293 §3.8.4, RFC 5482) bounds a zero-window stall: a peer that answers
+   *   every probe with window 0 holds the connection that long at most (ERR_TIMEOUT);
+   * - out-of-order data older than TCP_OOSEQ_TIMEOUT RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT).
+   */
+  protected lifetimeOver(pcb: Tcb, now: number): boolean {
+    const cfg = this.core.config;
+    const state = pcb.state;
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pcb.stateSince >= cfg.TCP_ORPHAN_TIMEOUT) {
+      this.core.stats.tcp.err++;
+      this.abortPcb(pcb, 0, true);
+      return true;
+    }
+    if (pcb.sndWnd === 0 && pcb.unsent !== null && pcb.unacked === null) {
+      if (pcb.zeroWindowSince === NO_TIME) pcb.zeroWindowSince = now;
+      else if (pcb.userTimeout > 0 && now - pcb.zeroWindowSince >= pcb.userTimeout) {
+        this.core.stats.tcp.err++;
+        this.abortPcb(pcb, ERR_TIMEOUT, true);
+        return true;
+      }
+    } else {
+      pcb.zeroWindowSince = NO_TIME;
+    }
+    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pcb.ooseqSince >= cfg.TCP_OOSEQ_TIMEOUT * pcb.rto) {
+      this.freeSegs(pcb.ooseq);
+      pcb.ooseq = null;
+      pcb.ooseqCount = 0;
+    }
+    return false;
+  }
+
   /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
   protected retransmitTimeout(pcb: Tcb): void {
     const cfg = this.core.config;
     pcb.rtxAt = NO_TIME;
     if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
     const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
-    const limit = synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
+    const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;
+    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pcb.remoteIp)) {
+      // our SYN-ACK never left: the peer's address does not resolve (a spoofed source); the pcb
+      // is not held for every retry
+      this.halfOpenDropped++;
+      this.freePcb(pcb, 0, CAUSE_TIMER);
+      return;
+    }
+    const limit = halfOpen ? cfg.TCP_SYNACK_MAXRTX : synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
     if (pcb.nrtx >= limit) {
       // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
       // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)

@@ -186,6 +186,15 @@ export class Udp implements IpProtocolHandler {
     return ERR_OK;
   }
 
+  /** lwIP udp_set_ttl: the IP TTL of what this pcb sends (1..255). */
+  setTtl(pcb: UdpPcb, ttl: number): Err {
+    const s = this.slotOf(pcb);
+    if (s === null) return ERR_CLSD;
+    if (!(ttl >= 1 && ttl <= 255) || (ttl | 0) !== ttl) return ERR_VAL;
+    s.ttl = ttl;
+    return ERR_OK;
+  }
+
   /** lwIP udp_recv: registers the receive callback and its argument. */
   recv(pcb: UdpPcb, cb: UdpRecvFn | null, arg: unknown): Err {
     const s = this.slotOf(pcb);

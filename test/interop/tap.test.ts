@@ -14,16 +14,13 @@ import { randomBytes, createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { have, sh, ipCmd as ip, waitFor } from './netns.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The package root: dist/test/interop/ -> ../../.. */
 const root = resolve(here, '..', '..', '..');
 const CLI = join(root, 'bin', 'xs-tcp.js');
 const PEER = join(here, 'peer.js');
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v ' + cmd], { stdio: 'ignore' }).status === 0;
-}
 
 function addonBuilt(): boolean {
   return existsSync(join(root, 'hal', 'host', 'native', 'build', 'Release', 'xs_tcp_tap.node'));
@@ -85,25 +82,6 @@ async function peer(...args: (string | number)[]): Promise<Record<string, any>> 
   }
   if (code !== 0 && r.error === undefined) r.error = 'exit ' + code;
   return r;
-}
-
-function sh(args: string[]): { status: number; out: string } {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  return { status: r.status ?? 1, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
-
-function ip(...args: string[]): void {
-  const r = sh(['ip', ...args]);
-  if (r.status !== 0) throw new Error('ip ' + args.join(' ') + ': ' + r.out);
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
 }
 
 function pingOnce(addr: string): boolean {

@@ -220,10 +220,10 @@ describe('ARP (RFC 826)', () => {
     assertPoolsFull(a, b);
   });
 
-  it('merges a known sender\'s new MAC from any ARP packet (RFC 826 merge flag)', () => {
+  it('follows a known sender\'s new MAC announced by a gratuitous ARP once ARP_LOCKTIME has passed', () => {
     const { net, a, b } = setup();
     a.ping(B_IP, 1, 1, 8);
-    net.run(20);
+    net.run(1100); // past the lock time since B was confirmed
     const imposter = net.addRaw('02:bb:00:00:00:02');
     // a gratuitous ARP: B moved to a new NIC
     imposter.send(eth(BCAST, imposter.mac, 0x0806, arp(1, imposter.mac, B_IP, new Uint8Array(6), B_IP)));

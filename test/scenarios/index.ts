@@ -14,6 +14,9 @@ import {
   scenarioIoUdp, scenarioIoErrors,
 } from './io419.js';
 
+import { scenarioDhcpLease, scenarioDhcpReboot, scenarioDhcpHostile } from './lan_dhcp.js';
+import { scenarioDns, scenarioMdns } from './lan_dns.js';
+
 export type { Scenario, ScenarioResult } from './common.js';
 export { runScenario } from './common.js';
 
@@ -38,6 +41,11 @@ export function scenarios(): Scenario[] {
     { name: 'io419ManyAccepts', title: 'ECMA-419: 12 clients at a listener with backlog 3', run: scenarioIoManyAccepts },
     { name: 'io419Udp', title: 'ECMA-419: UDP echo, read(buffer), a full receive ring drops', run: scenarioIoUdp },
     { name: 'io419Errors', title: 'ECMA-419: every error the classes throw', run: scenarioIoErrors },
+    { name: 'dhcpLease', title: 'DHCP: back-off, select, probe, bind, renew at T1, rebind at T2, expiry aborts TCP, release', run: scenarioDhcpLease },
+    { name: 'dhcpReboot', title: 'DHCP: INIT-REBOOT after a link flap keeps TCP alive; NAK aborts it; silence keeps the lease', run: scenarioDhcpReboot },
+    { name: 'dhcpHostile', title: 'DHCP: NAK hold-off, RFC 5227 conflict and DECLINE, hostile replies and an offer flood', run: scenarioDhcpHostile },
+    { name: 'dns', title: 'DNS: literals, cache and TTL, CNAME chain, NXDOMAIN, failover, hostile answers, random ids and ports', run: scenarioDns },
+    { name: 'mdns', title: 'mDNS: probe, announce, answer (multicast, QU, legacy), rate limit, conflict and rename, tie-break', run: scenarioMdns },
     { name: 'services', title: 'echo, discard, daytime and chargen services (the esp32 example app)', run: scenarioServices },
   ];
 }

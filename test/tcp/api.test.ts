@@ -323,8 +323,8 @@ describe('TCP raw API', () => {
       finish(f, [la]);
     });
 
-    it('backlog 0 means 1: a second SYN is dropped until the first connection is accepted', () => {
-      const f = setup();
+    it('backlog 0 means 1: a second SYN is dropped until the first connection is accepted (TCP_SYN_EVICT off)', () => {
+      const f = setup({ config: { TCP_SYN_EVICT: false } });
       const { peer, stack } = f;
       const pcb = tcp_new(stack) as TcpPcb;
       assert.equal(tcp_bind(pcb, 0, 80), ERR_OK);
@@ -343,8 +343,8 @@ describe('TCP raw API', () => {
       finish(f, [l], apps);
     });
 
-    it('backlog n: at most n connections in the handshake; extra SYNs are dropped', () => {
-      const f = setup();
+    it('backlog n: at most n connections in the handshake; extra SYNs are dropped (TCP_SYN_EVICT off)', () => {
+      const f = setup({ config: { TCP_SYN_EVICT: false } });
       const { peer, stack } = f;
       const lis = listen(stack, 80, { backlog: 2 });
       for (const port of [40001, 40002, 40003]) peer.send({ flags: 'S', seq: port, srcPort: port, mss: 1460 });

@@ -598,7 +598,7 @@ describe('TCP data transfer', () => {
     });
 
     it('SYN-ACK retransmission in SYN_RCVD (1 s, 2 s), then the embryonic connection is dropped', () => {
-      const f = setup({ config: { TCP_SYNMAXRTX: 2 } });
+      const f = setup({ config: { TCP_SYNACK_MAXRTX: 2 } });
       const { peer, stack } = f;
       const lis = listen(stack, 80);
       peer.send({ flags: 'S', seq: PISN, mss: 1460 });
@@ -686,6 +686,7 @@ describe('TCP data transfer', () => {
       const { peer, app } = f;
       peer.send({ flags: '.', seq: peer.p(-1), ack: peer.s(0) });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0), time: f.net.now + ARRIVE }, 10, 'keepalive answered');
+      f.net.run(500); // ACKs to unacceptable segments: one per TCP_OOW_ACK_INTERVAL per connection
       peer.send({ flags: '.', seq: peer.p(-1), ack: peer.s(0), data: 'g' }); // with one garbage octet
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'keepalive with a garbage octet answered');
       assert.equal(app.received.length, 0);

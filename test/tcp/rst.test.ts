@@ -97,6 +97,7 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
       const f = established({ isn: PISN });
       const { peer, app } = f;
       for (const off of [1, 100, 8191]) {
+        f.net.run(500); // one challenge ACK per TCP_OOW_ACK_INTERVAL per connection (RFC 5961 §7)
         peer.send({ flags: 'R', seq: peer.p(off) });
         const t = f.net.now + ARRIVE;
         peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0), time: t }, 10, 'challenge ACK for RCV.NXT+' + off);
@@ -147,8 +148,10 @@ describe('TCP resets (RFC 9293 §3.10.7, RFC 5961)', () => {
       const { peer, app } = f;
       peer.send({ flags: 'S', seq: peer.p(0), mss: 1460 });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'SYN at RCV.NXT');
+      f.net.run(500); // one challenge ACK per TCP_OOW_ACK_INTERVAL per connection (RFC 5961 §7)
       peer.send({ flags: 'S', seq: PISN, mss: 1460 });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'old SYN (the original ISN)');
+      f.net.run(500);
       peer.send({ flags: 'S', seq: peer.p(50000), mss: 1460 });
       peer.expect({ flags: '.', seq: peer.s(0), ack: peer.p(0) }, 10, 'SYN far beyond the window');
       assert.equal(app.err, null);

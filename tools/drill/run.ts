@@ -11,10 +11,11 @@
  *    (--tolerance_usecs, default 4000, and --tolerance_percent of the gap to the previous event,
  *    default 12.5) widens every window, ranges included;
  *  - sequence numbers: a SYN's sequence number and a SYN-ACK's ack field are absolute; everything
- *    else is relative to the two ISNs; with no SYN seen numbers are absolute; a new bare SYN on the
- *    same 4-tuple starts a new connection: the peer's ISN is taken from it and ours is learned again
- *    from our next SYN-ACK — unless it answers our own SYN (simultaneous open, where our SYN-ACK
- *    must reuse our SYN's ISN);
+ *    else is relative to the two ISNs; with no SYN seen numbers are absolute; the peer's ISN is
+ *    learned only from a SYN that opens a connection (a listener takes it, it crosses our SYN_SENT,
+ *    or it is a SYN-ACK to our SYN — see synOpens), and then ours is learned again from our next
+ *    SYN-ACK — unless the SYN answers our own (simultaneous open, where our SYN-ACK must reuse our
+ *    SYN's ISN); a SYN to a port with no socket, or on a synchronized connection, changes nothing;
  *  - the "socket under test": socket() makes the new socket current; the first packet injected
  *    while it listens (or when there is none) starts a new connection from a fresh remote port;
  *    connect() makes its connection current; segments of other connections are ignored;
@@ -424,9 +425,10 @@ export class DrillRunner {
   }
 
   private inject(ev: PacketEvent): void {
+    const fresh = this.sut.kind === 'none';
     const flow = this.flowForInbound();
     const syn = (ev.flags & F_SYN) !== 0;
-    if (syn) {
+    if (syn && this.synOpens(flow, (ev.flags & F_ACK) !== 0, fresh)) {
       if ((ev.flags & F_ACK) === 0) {
         // a new SYN is a new connection: forget our ISN, unless it crosses our own SYN (RFC 9293
         // §3.5 simultaneous open), where our SYN-ACK must carry the SYN's ISN again
@@ -454,6 +456,25 @@ export class DrillRunner {
       ev.urg, options) + ' (live)');
     this.raw.send(frame);
     this.settle();
+  }
+
+  /**
+   * Whether an injected SYN opens a connection, so that the peer's ISN is learned from it, as
+   * packetdrill learns it (run_packet.c: a listening socket under test, or none at all, takes an
+   * inbound SYN as a new child connection; a SYN-ACK answers our SYN_SENT). Here: a bare SYN that a
+   * listener takes (the 4-tuple is free, or in TIME_WAIT with a listener on the port, RFC 9293
+   * §3.10.7.4 / RFC 6191), a bare SYN crossing our SYN_SENT (simultaneous open), a SYN-ACK to our
+   * SYN_SENT, or the first packet of a script that has no socket at all (packetdrill's null socket
+   * under test). A SYN to a port with no socket keeps absolute numbers; a SYN on a synchronized
+   * connection (an RFC 5961 §4 challenge ACK test) keeps the current ones.
+   */
+  private synOpens(flow: Flow, synAck: boolean, fresh: boolean): boolean {
+    const state = tcp_lookup_state(this.stack, flow.localIp, flow.localPort, flow.remoteIp, flow.remotePort);
+    if (synAck) return flow.active && state === 'SYN_SENT';
+    if (state === 'LISTEN') return true;
+    if (state === 'SYN_SENT') return flow.active;
+    if (state === 'TIME_WAIT') return this.stack.tcp.findListener(flow.localIp, flow.localPort) !== null;
+    return state === 'CLOSED' && fresh;
   }
 
   private takePacket(flow: Flow): OutPacket | null {
