@@ -9,6 +9,9 @@
  *                           share of processing the peer's ACKs: one per two segments)
  *   pairComputronsPerSegment  two stacks over the mock wire, A → B, everything included
  *   slotsPerSegment         heap slots allocated per segment in that two-stack transfer (goal 0);
+ *   io419ComputronsPerSegment / io419SlotsPerSegment  the same transfer through the ECMA-419
+ *                           classes (src/io): TCP.write from onWritable, TCP.read(buffer) from
+ *                           onReadable, callbacks via the deferred queue
  *                           rxSlotsPerSegment / txSlotsPerSegment for the single-stack runs
  *   heapBytes               one stack with default pools and 4 open connections: slots x 16 bytes
  *                           (an ESP32's slot size) + chunk bytes (buffers, array tables, strings)
@@ -61,6 +64,8 @@ export interface XsFigures {
   txNoCopySlotsPerSegment: number;
   pairComputronsPerSegment: number;
   slotsPerSegment: number;
+  io419ComputronsPerSegment: number;
+  io419SlotsPerSegment: number;
   rxSlotsPerSegment: number;
   txSlotsPerSegment: number;
   heapBytes: number;
@@ -162,24 +167,27 @@ export async function measureStackSlots(): Promise<{ frameSlots: number; echoSlo
  * The allocation check alone (test/xs.test.ts): heap slots per segment for rx, tx and the two-stack
  * transfer, and the control (slots per object literal, to show the method sees allocation).
  */
-export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; pair: number; control: number; gc: boolean }> {
+export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; pair: number; io419: number; control: number; gc: boolean }> {
   const code = await bundleIife(fileURLToPath(new URL('./xs_entry.js', import.meta.url)), 'XsTcpBench');
   const w = XsnapWorker.start('xs-tcp-slots');
   try {
     await w.evaluate(code);
     await w.call('XsTcpBench.setup(500)'); // 50 warm-up + 100 + 300 units
-    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.txRun(50); XsTcpBench.pairRun(200);');
+    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.txRun(50); XsTcpBench.pairRun(200); XsTcpBench.io419Run(200);');
     const rx = await diffRun(w, 'rxRun', 100, 300);
     const tx = await diffRun(w, 'txRun', 100, 300);
     const pair = await diffRun(w, 'pairRun', 200, 600);
+    const io = await diffRun(w, 'io419Run', 200, 600);
     const control = await diffRun(w, 'controlRun', 100, 300);
     const pairSegs = pair.units * ((pair.out2 - pair.out1) / 600 / MSS);
+    const ioSegs = io.units * ((io.out2 - io.out1) / 600 / MSS);
     return {
       rx: rx.slots / rx.units,
       tx: tx.slots / (2 * tx.units),
       pair: pair.slots / pairSegs,
+      io419: io.slots / ioSegs,
       control: control.slots / control.units,
-      gc: [rx, tx, pair, control].some((d) => d.gcSeen),
+      gc: [rx, tx, pair, io, control].some((d) => d.gcSeen),
     };
   } finally {
     await w.close();
@@ -200,13 +208,14 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     await w.call('XsTcpBench.setup(' + (WARM + N1 + N2) + ')');
     // warm-up: every code path taken once (XS has no JIT, but first calls create property caches)
     await w.evaluate('XsTcpBench.rxRun(' + WARM + '); XsTcpBench.txRun(' + WARM + '); XsTcpBench.rxWholeRun(' + WARM
-      + '); XsTcpBench.txRefRun(' + WARM + '); XsTcpBench.pairRun(300); XsTcpBench.checksumRun(10);');
+      + '); XsTcpBench.txRefRun(' + WARM + '); XsTcpBench.pairRun(300); XsTcpBench.io419Run(300); XsTcpBench.checksumRun(10);');
 
     const rx = await diffRun(w, 'rxRun', N1, N2);
     const tx = await diffRun(w, 'txRun', N1, N2);
     const rxWhole = await diffRun(w, 'rxWholeRun', N1, N2);
     const txRef = await diffRun(w, 'txRefRun', N1, N2);
     const pair = await diffRun(w, 'pairRun', PAIR_N1, PAIR_N2);
+    const io = await diffRun(w, 'io419Run', PAIR_N1, PAIR_N2);
     const ck = await diffRun(w, 'checksumRun', 1000, 3000);
     const ckEmpty = await diffRun(w, 'checksumEmpty', 1000, 3000);
     const control = await diffRun(w, 'controlRun', 1000, 3000);
@@ -225,6 +234,7 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const rxWholeSegs = rxWhole.units * ((rxWhole.out2 - rxWhole.out1) / N2 / MSS);
     // pair: a unit is 1 ms of virtual time; the total counts bytes B received
     const pairSegs = pair.units * ((pair.out2 - pair.out1) / PAIR_N2 / MSS);
+    const ioSegs = io.units * ((io.out2 - io.out1) / PAIR_N2 / MSS);
 
     // heap: one stack + 4 connections; then the esp32 example's load (plus the four services)
     const heap = await heapOf(w, false, notes);
@@ -233,7 +243,7 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const heapChunkBytes = heap.chunkBytes;
     const stackProbe = await measureStackSlots();
 
-    const gcDuringRuns = [rx, tx, rxWhole, txRef, pair, ck].filter((d) => d.gcSeen).length;
+    const gcDuringRuns = [rx, tx, rxWhole, txRef, pair, io, ck].filter((d) => d.gcSeen).length;
     if (gcDuringRuns) notes.push('a garbage collection happened during ' + gcDuringRuns + ' run(s): slot figures are not exact');
 
     const figures: XsFigures = {
@@ -243,6 +253,8 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
       txNoCopyComputronsPerSegment: Math.round(txRef.compute / txRefSegs),
       pairComputronsPerSegment: Math.round(pair.compute / pairSegs),
       slotsPerSegment: round2(pair.slots / pairSegs),
+      io419ComputronsPerSegment: Math.round(io.compute / ioSegs),
+      io419SlotsPerSegment: round2(io.slots / ioSegs),
       rxSlotsPerSegment: round2(rx.slots / rxSegs),
       txSlotsPerSegment: round2(tx.slots / txSegs),
       rxWholeArraySlotsPerSegment: round2(rxWhole.slots / rxWholeSegs),
@@ -277,6 +289,8 @@ export async function run(): Promise<BenchResult> {
     ['  tx, tcp_write without COPY (PBUF_REF)', fmtInt(f.txNoCopyComputronsPerSegment)],
     ['two stacks + mock wire, computrons / segment', fmtInt(f.pairComputronsPerSegment)],
     ['heap slots allocated / segment (goal 0)', fmt(f.slotsPerSegment, 2)],
+    ['ECMA-419 TCP (write / read(buffer)), computrons / segment', fmtInt(f.io419ComputronsPerSegment)],
+    ['  ECMA-419 heap slots / segment (goal 0)', fmt(f.io419SlotsPerSegment, 2)],
     ['  rx / tx / rx whole-array / tx no-copy', [f.rxSlotsPerSegment, f.txSlotsPerSegment, f.rxWholeArraySlotsPerSegment,
       f.txNoCopySlotsPerSegment].map((x) => fmt(x, 2)).join(' / ')],
     ['heap: 1 stack, default pools, 4 connections (bytes)', fmtInt(f.heapBytes)],

@@ -31,6 +31,7 @@ import {
   startEcho, startDiscard, startDaytime, startChargen, dhcp_start, dhcp_client, dns_resolver, mdns_start, type DhcpClient,
 } from '../src/apps/index.js';
 import { netstat, formatNetstat } from '../src/api/tcp_api.js';
+import { TCP, Listener } from '../src/io/index.js';
 import { arp, eth, get32, ip as ipOf, ipv4, put16, put32, cksum } from '../test/helpers/frames.js';
 
 export const MSS = 1460;
@@ -317,6 +318,62 @@ class PairBench {
 }
 
 // ------------------------------------------------------------------------------------------------
+// io419: the same two-stack transfer through the ECMA-419 classes (src/io)
+// ------------------------------------------------------------------------------------------------
+
+/** A → B over the mock wire with TCP (sender: write(chunk) from onWritable) and a Listener-adopted
+ *  TCP (receiver: read(buffer) from onReadable). The application's buffers are made once. */
+class Io419PairBench {
+  readonly net = new MockNet({ seed: 3 });
+  readonly a: Stack;
+  readonly b: Stack;
+  readonly chunk = payloadOf(MSS, 4);
+  readonly buf = new Uint8Array(4096);
+  received = 0;
+  readonly client: TCP;
+  server: TCP | null = null;
+
+  constructor() {
+    const cfg = { TCP_SND_BUF: 6 * MSS };
+    this.a = this.net.addStack({ ip: '10.8.0.1/24', name: 'A', config: cfg });
+    this.b = this.net.addStack({ ip: '10.8.0.2/24', name: 'B', config: cfg });
+    const bench = this;
+    new Listener({
+      stack: this.b, port: 5001,
+      onReadable(this: Listener) {
+        bench.server = new TCP({
+          from: this.read(),
+          onReadable(this: TCP) {
+            const buf = bench.buf;
+            for (;;) {
+              const k = this.read(buf) as number | undefined;
+              if (k === undefined) break;
+              bench.received += k;
+            }
+          },
+        });
+      },
+    });
+    const chunk = this.chunk;
+    this.client = new TCP({
+      stack: this.a, address: '10.8.0.2', port: 5001, nodelay: true,
+      onWritable(this: TCP, n: number) {
+        while (n >= MSS) n = this.write(chunk);
+      },
+    });
+    this.net.run(10);
+    if (this.server === null || this.client.remotePort !== 5001) throw new Error('io419 bench: not established');
+  }
+
+  /** Runs n ms of virtual time; returns the bytes B has read so far. */
+  run(n: number): number {
+    const net = this.net;
+    for (let i = 0; i < n; i++) net.step();
+    return this.received;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // checksum
 // ------------------------------------------------------------------------------------------------
 
@@ -438,6 +495,7 @@ let rxWhole: RxBench | null = null;
 let tx: TxBench | null = null;
 let txRef: TxBench | null = null;
 let pair: PairBench | null = null;
+let io419: Io419PairBench | null = null;
 let ck: ChecksumBench | null = null;
 let heap: HeapBench | null = null;
 
@@ -448,6 +506,7 @@ export function setup(segments: number): string {
   tx = new TxBench(segments, TCP_WRITE_FLAG_COPY);
   txRef = new TxBench(segments, 0);
   pair = new PairBench();
+  io419 = new Io419PairBench();
   ck = new ChecksumBench();
   return 'ok';
 }
@@ -457,6 +516,7 @@ export function txRun(n: number): number { return tx!.run(n); }
 export function rxWholeRun(n: number): number { return rxWhole!.run(n); }
 export function txRefRun(n: number): number { return txRef!.run(n); }
 export function pairRun(n: number): number { return pair!.run(n); }
+export function io419Run(n: number): number { return io419!.run(n); }
 export function checksumRun(n: number): number { return ck!.run(n); }
 export function checksumEmpty(n: number): number { return ck!.runEmpty(n); }
 export function checksumValue(): number { return ck!.sum; }

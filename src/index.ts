@@ -14,3 +14,4 @@ export type { EchoReplyFn } from './icmp/icmp.js';
 export type { Hal, NetDriver, Clock, RandomSource, Scheduler, FrameSink, FrameChain } from './hal.js';
 export * from './api/tcp_api.js';
 export * from './apps/index.js';
+export * from './io/index.js';

@@ -214,6 +214,7 @@ export class Stack {
     this.ip.tick(now);
     this.tcp.tick(now);
     for (let i = 0; i < this.apps.length; i++) this.apps[i].tick(now);
+    this.core.deferred.run();
     return this.nextDeadline();
   }
 
@@ -224,6 +225,8 @@ export class Stack {
    * timers of its own.
    */
   nextDeadline(): number {
+    // application callbacks waiting for the next pass (src/io) are due now
+    if (this.core.deferred.pending) return this.core.now;
     let due = this.arp.nextDeadline();
     const ip = this.ip.nextDeadline();
     if (ip !== -1 && (due === -1 || ip < due)) due = ip;

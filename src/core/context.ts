@@ -5,6 +5,7 @@
 import type { StackConfig } from './config.js';
 import { PbufPool } from './pbuf.js';
 import { StackStats } from './stats.js';
+import { DeferredQueue } from './deferred.js';
 import type { RandomSource } from '../hal.js';
 
 export class StackCore {
@@ -17,6 +18,8 @@ export class StackCore {
   /** Called when work was queued outside a tick (an API call, an ARP query): the scheduler that
    *  owns the stack re-reads its next deadline instead of sleeping through the new timer. */
   onWork: (() => void) | null = null;
+  /** Work to run once the current frame or tick is done (application callbacks of src/io). */
+  readonly deferred = new DeferredQueue(this);
 
   constructor(config: StackConfig, random: RandomSource) {
     this.config = config;

@@ -14,7 +14,9 @@
 # 4. prints the memory XS 17.7 reported (peak stack, slots and chunks; see manifests/README.md);
 # 5. builds manifests/esp32 through mcconfig, xsc and xsl (the C compile needs the ESP32 toolchain
 #    and is skipped without it) and fails on any xsc/xsl warning;
-# 6. with $IDF_PATH: compiles hal/esp32/*.c with -fsyntax-only -Wall -Wextra -Werror against the
+# 6. runs Moddable's HTTP, MQTT, WebSocket and DNS clients and HTTP server over xs-tcp's ECMA-419
+#    sockets against Debian servers (test/moddable/io419.ts: in the lin app, then on Node);
+# 7. with $IDF_PATH: compiles hal/esp32/*.c with -fsyntax-only -Wall -Wextra -Werror against the
 #    IDF headers and the headers mcconfig/xsl generated; and hal/lin/*.c the same way with the host
 #    compiler against the lin build's headers.
 #
@@ -220,6 +222,11 @@ if [ -n "${IDF_PATH:-}" ]; then
 else
   echo "IDF_PATH is not set: hal/esp32/*.c not compiled"
 fi
+
+step "ECMA-419 sockets: Moddable's network clients over xs-tcp (test/moddable/io419.ts, docs/ecma419.md)"
+# the lin app test/moddable/io419-lin (the SDK's clients on XS 17.7), then the same clients' JavaScript on Node
+if node "$REPO/dist/test/moddable/io419.js" --lin; then ok "ECMA-419 clients in the lin app"; else fail "ECMA-419 clients in the lin app"; fi
+if node "$REPO/dist/test/moddable/io419.js"; then ok "ECMA-419 clients on Node"; else fail "ECMA-419 clients on Node"; fi
 
 rm -rf "$WORK/out"
 cleanup

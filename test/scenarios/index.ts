@@ -9,6 +9,10 @@ import {
   scenarioHandshake, scenarioBulkLossy, scenarioCloseActive, scenarioClosePassive, scenarioCloseSimultaneous,
   scenarioCloseAbort, scenarioTimeWait, scenarioReuseAddr, scenarioRst, scenarioManyConnections,
 } from './tcp.js';
+import {
+  scenarioIoEcho, scenarioIoHalfClose, scenarioIoRefused, scenarioIoReset, scenarioIoSlowReader, scenarioIoManyAccepts,
+  scenarioIoUdp, scenarioIoErrors,
+} from './io419.js';
 
 import { scenarioDhcpLease, scenarioDhcpReboot, scenarioDhcpHostile } from './lan_dhcp.js';
 import { scenarioDns, scenarioMdns } from './lan_dns.js';
@@ -29,6 +33,14 @@ export function scenarios(): Scenario[] {
     { name: 'reuseAddr', title: 'SO_REUSEADDR rebinds a port held by TIME_WAIT', run: scenarioReuseAddr },
     { name: 'rst', title: 'RST handling: refused connect, RFC 5961 checks, RST for strays', run: scenarioRst },
     { name: 'manyConnections', title: 'four connections in parallel', run: scenarioManyConnections },
+    { name: 'io419Echo', title: 'ECMA-419: Listener + TCP echo, onWritable flow, remoteAddress, number format, close', run: scenarioIoEcho },
+    { name: 'io419HalfClose', title: 'ECMA-419: the peer half-closes; data, reply, then onError', run: scenarioIoHalfClose },
+    { name: 'io419Refused', title: 'ECMA-419: refused connect is onError', run: scenarioIoRefused },
+    { name: 'io419Reset', title: 'ECMA-419: data then a reset; onError after the data is read', run: scenarioIoReset },
+    { name: 'io419SlowReader', title: 'ECMA-419: a slow reader closes the window to 0 and reopens it', run: scenarioIoSlowReader },
+    { name: 'io419ManyAccepts', title: 'ECMA-419: 12 clients at a listener with backlog 3', run: scenarioIoManyAccepts },
+    { name: 'io419Udp', title: 'ECMA-419: UDP echo, read(buffer), a full receive ring drops', run: scenarioIoUdp },
+    { name: 'io419Errors', title: 'ECMA-419: every error the classes throw', run: scenarioIoErrors },
     { name: 'dhcpLease', title: 'DHCP: back-off, select, probe, bind, renew at T1, rebind at T2, expiry aborts TCP, release', run: scenarioDhcpLease },
     { name: 'dhcpReboot', title: 'DHCP: INIT-REBOOT after a link flap keeps TCP alive; NAK aborts it; silence keeps the lease', run: scenarioDhcpReboot },
     { name: 'dhcpHostile', title: 'DHCP: NAK hold-off, RFC 5227 conflict and DECLINE, hostile replies and an offer flood', run: scenarioDhcpHostile },
