@@ -42,8 +42,13 @@ function layerOf(pcb: TcpPcb): TcpOps {
   return layer;
 }
 
+/** The live connection behind `pcb`, or null (ERR_CLSD for the caller). Handle.resolve() written
+ *  out: several API calls run per segment (tcp_write, tcp_output, tcp_recved, tcp_sndbuf), and XS
+ *  charges each of them a call. */
 function connOf(pcb: TcpPcb | null | undefined): Tcb | null {
-  return pcb instanceof TcpPcb ? pcb.connRef.resolve() : null;
+  if (!(pcb instanceof TcpPcb)) return null;
+  const c = pcb.entry;
+  return c !== null && c.gen === pcb.gen ? c : null;
 }
 
 function listenerOf(pcb: TcpPcb | null | undefined): TcpListen | null {
@@ -56,7 +61,7 @@ export function tcp_new(stack: Stack): TcpPcb | null {
   const conn = layer.allocPcb();
   if (conn === null) return null;
   const h = new TcpPcb(layer);
-  h.connRef.issue(conn);
+  h.issue(conn);
   conn.handle = h;
   return h;
 }

@@ -19,9 +19,17 @@ export function retire(entry: Generational): void {
   entry.gen = (entry.gen + 1) >>> 0;
 }
 
+/**
+ * The classes the application holds extend Handle (TcpPcb for its connection, plus a second Handle
+ * for a listener; UdpPcb), which costs the per-segment API calls one property load less than a
+ * separate Handle object would. `entry` and `gen` are written only by issue() and revoke(); the TCP API reads them directly on its
+ * per-segment calls (see connOf in src/api/tcp_api.ts), everything else goes through resolve().
+ */
 export class Handle<T extends Generational> {
-  private entry: T | null = null;
-  private gen = 0;
+  /** @internal The entry this handle was issued for, null before issue() and after revoke(). */
+  entry: T | null = null;
+  /** @internal The entry's generation when this handle was issued. */
+  gen = 0;
 
   /** Points this handle at `entry` in its current generation. */
   issue(entry: T): void {

@@ -496,7 +496,7 @@ export abstract class TcpTable {
  *  of the application runs again. */
 export function detachApp(pcb: Tcb): void {
   const h = pcb.handle;
-  if (h !== null) { h.connRef.revoke(); pcb.handle = null; }
+  if (h !== null) { h.revoke(); pcb.handle = null; }
   pcb.recv = pcb.sent = pcb.poll = pcb.connected = null;
   pcb.err = null;
   pcb.arg = null;

@@ -40,17 +40,15 @@ export interface TcpOps {
   leaveBacklog(pcb: Tcb): void;
 }
 
-/** The application's handle on a connection or listener. */
-export class TcpPcb {
-  /** @internal The connection's pool entry, stale once it is freed or detached. */
-  readonly connRef = new Handle<Tcb>();
-  /** @internal The listener's pool entry, stale once the listener is closed. */
-  readonly listenerRef = new Handle<TcpListen>();
+/** The application's handle on a connection (its own Handle entry) or a listener (listenerRef). */
+export class TcpPcb extends Handle<Tcb> {
   /** The stack's TCP layer this handle belongs to (opaque to applications). */
   readonly layer: TcpOps;
-  constructor(layer: TcpOps) { this.layer = layer; }
-  /** The live connection behind this handle, or null. */
-  get conn(): Tcb | null { return this.connRef.resolve(); }
+  /** @internal The listener's pool entry, stale once the listener is closed. */
+  readonly listenerRef = new Handle<TcpListen>();
+  constructor(layer: TcpOps) { super(); this.layer = layer; }
+  /** The live connection behind this handle (the handle's own entry), or null. */
+  get conn(): Tcb | null { return this.resolve(); }
   /** The live listener behind this handle, or null. */
   get listener(): TcpListen | null { return this.listenerRef.resolve(); }
 }

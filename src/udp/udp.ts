@@ -49,15 +49,15 @@ export class UdpSlot implements Pooled {
 }
 
 /** The application's handle to one UDP pcb (opaque; lwIP struct udp_pcb *). */
-export class UdpPcb {
-  /** @internal The slot, stale once udp_remove freed it. */
-  readonly slot = new Handle<UdpSlot>();
+export class UdpPcb extends Handle<UdpSlot> {
   /** @internal */
   readonly udp: Udp;
 
+  /** Issued for `slot`, stale once udp_remove frees it. */
   constructor(udp: Udp, slot: UdpSlot) {
+    super();
     this.udp = udp;
-    this.slot.issue(slot);
+    this.issue(slot);
   }
 }
 
@@ -91,7 +91,7 @@ export class Udp implements IpProtocolHandler {
   /** The live slot behind `pcb`, or null for a removed (stale) handle. */
   private slotOf(pcb: UdpPcb | null): UdpSlot | null {
     if (pcb === null || pcb.udp !== this) return null;
-    return pcb.slot.resolve();
+    return pcb.resolve();
   }
 
   /** lwIP udp_new. Null when the pool is empty. */
