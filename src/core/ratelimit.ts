@@ -24,11 +24,11 @@ export class TokenBucket {
 
   /** One token every `intervalMs` (0: unlimited), at most `burst` saved up; starts full. */
   constructor(intervalMs: number, burst: number, now = 0) {
-    this.setInterval(intervalMs, burst, now);
+    this.configure(intervalMs, burst, now);
   }
 
   /** One token every `intervalMs` ms (0: unlimited), at most `burst`; refilled. */
-  setInterval(intervalMs: number, burst: number, now: number): void {
+  configure(intervalMs: number, burst: number, now: number): void {
     this.cost = intervalMs;
     this.gain = 1;
     this.burst = burst < 1 ? 1 : burst;

@@ -46,7 +46,7 @@ export default class Parser {
   }
 
   /** Offset of record `index` of the sections after the questions (answers, authorities, additionals). */
-  private skip(questions: number, records: number): number {
+  private offsetAfter(questions: number, records: number): number {
     let o = 12;
     for (let i = 0; i < questions; i++) o = this.name(o).end + 4;
     for (let i = 0; i < records; i++) {
@@ -58,14 +58,14 @@ export default class Parser {
 
   question(index: number): Question | undefined {
     if (index >= this.questions) return undefined;
-    const o = this.skip(index, 0);
+    const o = this.offsetAfter(index, 0);
     const n = this.name(o);
     return { qname: n.labels, qtype: this.u16(n.end), qclass: this.u16(n.end + 2) };
   }
 
   answer(index: number): Answer | undefined {
     if (index >= this.answers + this.authorities + this.additionals) return undefined;
-    const o = this.skip(this.questions, index);
+    const o = this.offsetAfter(this.questions, index);
     const n = this.name(o);
     const e = n.end;
     const qtype = this.u16(e);
