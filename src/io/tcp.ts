@@ -1,11 +1,11 @@
 /**
  * ECMA-419 TCP socket (`embedded:io/socket/tcp`, ECMA-419 2nd ed. §10 "TCP socket") over the raw
- * API. Options: `address` (IPv4 text) or `host` (a name, resolved through the stack's DNS resolver,
-or an IPv4 literal, used at once), `port`,
- * `nodelay`/`noDelay`, `keepalive`/`keepAlive` (ms between probes, or true for the stack's
- * timings), `from` (a TCP instance, typically from Listener.read()), `onReadable(count)`,
- * `onWritable(count)`, `onError()`, `format` ("buffer" default, or "number"), `target`, and
- * `stack` (an extension: which xs-tcp Stack; else the one given to setDefaultStack).
+ * API. Options: `address` (IPv4 text) or `host` (a name, resolved through the stack's DNS
+ * resolver, or an IPv4 literal, used at once), `port`, `nodelay`/`noDelay`, `keepalive`/`keepAlive`
+ * (ms between probes, or true for the stack's timings), `from` (a TCP instance, typically from
+ * Listener.read()), `onReadable(count)`, `onWritable(count)`, `onError()`, `format` ("buffer"
+ * default, or "number"), `target`, and `stack` (an extension: which xs-tcp Stack; else the one
+ * given to setDefaultStack).
  *
  *   const tcp = new TCP({ address: '10.0.0.1', port: 7, onWritable(n) { this.write(req); },
  *     onReadable(n) { const ab = this.read(); }, onError() { this.close(); } });
@@ -79,7 +79,7 @@ export class TCP {
         const out = new DnsAddr();
         const r = dns_gethostbyname(stack, host, out, resolvedFn, conn);
         if (r === ERR_OK) address = out.addr;
-        else if (r !== ERR_INPROGRESS) conn.failure = ERR_VAL;
+        else if (r !== ERR_INPROGRESS) conn.failure = r; // invalid name, resolver table full: onError
       }
       if (address >= 0) {
         const r = tcp_connect(pcb, address, port, connectedFn);
