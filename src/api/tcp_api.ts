@@ -42,12 +42,17 @@ function layerOf(pcb: TcpPcb): TcpOps {
   return layer;
 }
 
+/** The live connection behind `pcb`, or null (ERR_CLSD for the caller). Handle.resolve() written
+ *  out: several API calls run per segment (tcp_write, tcp_output, tcp_recved, tcp_sndbuf), and XS
+ *  charges each of them a call. */
 function connOf(pcb: TcpPcb | null | undefined): Tcb | null {
-  return pcb instanceof TcpPcb ? pcb.conn : null;
+  if (!(pcb instanceof TcpPcb)) return null;
+  const c = pcb.entry;
+  return c !== null && c.gen === pcb.gen ? c : null;
 }
 
 function listenerOf(pcb: TcpPcb | null | undefined): TcpListen | null {
-  return pcb instanceof TcpPcb ? pcb.listener : null;
+  return pcb instanceof TcpPcb ? pcb.listenerRef.resolve() : null;
 }
 
 /** tcp_new: a new pcb in CLOSED, or null when the pcb pool is exhausted (after recycling TIME_WAIT). */
@@ -56,7 +61,7 @@ export function tcp_new(stack: Stack): TcpPcb | null {
   const conn = layer.allocPcb();
   if (conn === null) return null;
   const h = new TcpPcb(layer);
-  h.conn = conn;
+  h.issue(conn);
   conn.handle = h;
   return h;
 }
@@ -105,7 +110,7 @@ export function tcp_listen_with_backlog(pcb: TcpPcb, backlog: number): TcpPcb | 
   const h = new TcpPcb(layer);
   const l = layer.listen(c, backlog | 0, h);
   if (l === null) return null;
-  h.listener = l;
+  h.listenerRef.issue(l);
   return h;
 }
 

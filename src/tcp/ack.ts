@@ -115,7 +115,7 @@ export abstract class TcpAckInput extends TcpRecv {
     }
     this.leaveBacklog(pcb);
     const handle = this.newHandle();
-    handle.conn = pcb;
+    handle.issue(pcb);
     pcb.handle = handle;
     const gen = pcb.gen;
     const fn = l.accept;

@@ -11,7 +11,10 @@ import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
-import { tcpParse, TCP_ERR_OPT, tcpChecksum, TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK } from '../wire/tcp.js';
+import {
+  tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, tcpChecksum, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
+  TCP_ACK,
+} from '../wire/tcp.js';
 import { Tcb, TcpListen } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
@@ -66,7 +69,8 @@ export abstract class TcpInput extends TcpAckInput {
     const h = s.hdr;
     const rc = tcpParse(p.buf, p.off, p.len, h);
     if (rc < 0) {
-      if (rc === TCP_ERR_OPT) st.opterr++; else st.lenerr++;
+      if (rc === TCP_ERR_OPT) st.opterr++;
+      else if (rc === TCP_ERR_SHORT || rc === TCP_ERR_HDRLEN) st.lenerr++;
       st.drop++;
       pbuf_free(p);
       return;
@@ -119,9 +123,10 @@ export abstract class TcpInput extends TcpAckInput {
    *   never gets here (RFC 6633).
    */
   icmpError(type: number, code: number, quotedSrc: number, quotedDst: number, buf: Uint8Array, off: number): boolean {
-    const localPort = (buf[off] << 8) | buf[off + 1];
-    const remotePort = (buf[off + 2] << 8) | buf[off + 3];
-    const seq = ((buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7]) >>> 0;
+    // the quoted header is one we sent: its source is our end
+    const localPort = tcpSrcPort(buf, off);
+    const remotePort = tcpDstPort(buf, off);
+    const seq = tcpSeq(buf, off);
     const pcb = this.findConn(quotedSrc, localPort, quotedDst, remotePort);
     if (pcb === null) return false;
     // RFC 5927 §4.1: the quoted segment must be one we sent and still wait to see acknowledged,

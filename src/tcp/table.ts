@@ -10,6 +10,7 @@ import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
+import { retire } from '../core/handle.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
@@ -250,7 +251,7 @@ export abstract class TcpTable {
     pcb.listener = null;
     const h = pcb.handle;
     detachApp(pcb);
-    pcb.gen++;
+    retire(pcb);
     this.nActive = swapRemove(this.active, this.nActive, pcb);
     this.pcbPool.release(pcb);
     if (errCode !== 0 && errFn !== null && h !== null) errFn(arg, errCode);
@@ -486,12 +487,10 @@ export abstract class TcpTable {
     }
     this.nListeners = swapRemove(this.listeners, this.nListeners, l);
     this.traceListener(l, LISTEN, CLOSED);
-    const h = l.handle;
-    if (h !== null) h.listener = null;
     l.handle = null;
     l.accept = null;
     l.arg = null;
-    l.gen++;
+    retire(l);
     this.listenPool.release(l);
   }
 }
@@ -500,7 +499,7 @@ export abstract class TcpTable {
  *  of the application runs again. */
 export function detachApp(pcb: Tcb): void {
   const h = pcb.handle;
-  if (h !== null) { h.conn = null; pcb.handle = null; }
+  if (h !== null) { h.revoke(); pcb.handle = null; }
   pcb.recv = pcb.sent = pcb.poll = pcb.connected = null;
   pcb.err = null;
   pcb.arg = null;

@@ -1,14 +1,16 @@
 /**
  * TCP control blocks. The stack's pcbs (Tcb for connections, TcpListen for listeners) come from
  * fixed pools and are reused; applications never hold them. They hold a TcpPcb handle instead: one
- * small object per connection, whose link to the pool entry is cut when the connection is freed, so
- * a stale reference can never reach the entry's next user (every API call on it returns ERR_CLSD).
+ * small object per connection, whose generation-checked link (src/core/handle.ts) to the pool entry
+ * goes stale when the connection is freed, so a stale reference can never reach the entry's next
+ * user (every API call on it returns ERR_CLSD).
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import type { Err } from '../core/err.js';
 import { CLOSED } from './constants.js';
+import { Handle } from '../core/handle.js';
 
 export type TcpRecvFn = (arg: any, pcb: TcpPcb, p: Pbuf | null, err: Err) => Err;
 export type TcpSentFn = (arg: any, pcb: TcpPcb, len: number) => Err;
@@ -38,14 +40,17 @@ export interface TcpOps {
   leaveBacklog(pcb: Tcb): void;
 }
 
-/** The application's handle on a connection or listener. */
-export class TcpPcb {
-  /** The pool entry while the connection lives; null once it is freed. */
-  conn: Tcb | null = null;
-  listener: TcpListen | null = null;
+/** The application's handle on a connection (its own Handle entry) or a listener (listenerRef). */
+export class TcpPcb extends Handle<Tcb> {
   /** The stack's TCP layer this handle belongs to (opaque to applications). */
   readonly layer: TcpOps;
-  constructor(layer: TcpOps) { this.layer = layer; }
+  /** @internal The listener's pool entry, stale once the listener is closed. */
+  readonly listenerRef = new Handle<TcpListen>();
+  constructor(layer: TcpOps) { super(); this.layer = layer; }
+  /** The live connection behind this handle (the handle's own entry), or null. */
+  get conn(): Tcb | null { return this.resolve(); }
+  /** The live listener behind this handle, or null. */
+  get listener(): TcpListen | null { return this.listenerRef.resolve(); }
 }
 
 /** A segment descriptor: queued for sending, sent and unacknowledged, or received out of order. */
@@ -88,8 +93,8 @@ export class TcpListen {
 
 export class Tcb {
   mempIndex = -1;
-  /** Incremented each time this entry is freed: code that runs callbacks compares it to notice
-   *  that the connection went away meanwhile. */
+  /** Moved on (retire) each time this entry is freed: code that runs callbacks compares it to notice
+   *  that the connection went away meanwhile, and handles issued earlier go stale. */
   gen = 0;
   handle: TcpPcb | null = null;
   state = CLOSED;

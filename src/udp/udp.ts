@@ -5,10 +5,11 @@
  * §4.1.3.1). The lwIP-named functions (udp_new, udp_bind, ...) are in src/api/udp_api.ts.
  *
  * Handles: `UdpPcb` is what the application holds. The pool's slot behind it is reused after
- * udp_remove; a handle whose slot has moved on answers every call with ERR_CLSD, so a stale handle
- * never reaches another user's pcb.
+ * udp_remove; the handle's generation check (src/core/handle.ts) makes a handle whose slot has been
+ * freed answer every call with ERR_CLSD, so a stale handle never reaches another user's pcb.
  */
 import { EphemeralPorts } from '../core/ports.js';
+import { Handle, retire } from '../core/handle.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CLSD, ERR_RTE, ERR_CONN } from '../core/err.js';
@@ -32,7 +33,7 @@ export type UdpRecvFn = (arg: unknown, pcb: UdpPcb, p: Pbuf, addr: number, port:
 /** The pool object behind a UdpPcb handle. */
 export class UdpSlot implements Pooled {
   mempIndex = -1;
-  /** Bumped on every allocation: handles of earlier users no longer match. */
+  /** Moved on (retire) when the slot is freed: handles of earlier users no longer match. */
   gen = 0;
   active = false;
   localIp = 0;
@@ -48,18 +49,15 @@ export class UdpSlot implements Pooled {
 }
 
 /** The application's handle to one UDP pcb (opaque; lwIP struct udp_pcb *). */
-export class UdpPcb {
-  /** @internal */
-  readonly slot: UdpSlot;
-  /** @internal */
-  readonly gen: number;
+export class UdpPcb extends Handle<UdpSlot> {
   /** @internal */
   readonly udp: Udp;
 
-  constructor(udp: Udp, slot: UdpSlot, gen: number) {
+  /** Issued for `slot`, stale once udp_remove frees it. */
+  constructor(udp: Udp, slot: UdpSlot) {
+    super();
     this.udp = udp;
-    this.slot = slot;
-    this.gen = gen;
+    this.issue(slot);
   }
 }
 
@@ -93,8 +91,7 @@ export class Udp implements IpProtocolHandler {
   /** The live slot behind `pcb`, or null for a removed (stale) handle. */
   private slotOf(pcb: UdpPcb | null): UdpSlot | null {
     if (pcb === null || pcb.udp !== this) return null;
-    const s = pcb.slot;
-    return s.active && s.gen === pcb.gen ? s : null;
+    return pcb.resolve();
   }
 
   /** lwIP udp_new. Null when the pool is empty. */
@@ -104,7 +101,6 @@ export class Udp implements IpProtocolHandler {
       this.core.stats.udp.memerr++;
       return null;
     }
-    s.gen = (s.gen + 1) >>> 0;
     s.active = true;
     s.localIp = 0;
     s.localPort = 0;
@@ -115,7 +111,7 @@ export class Udp implements IpProtocolHandler {
     s.tos = 0;
     s.recv = null;
     s.arg = null;
-    s.handle = new UdpPcb(this, s, s.gen);
+    s.handle = new UdpPcb(this, s);
     return s.handle;
   }
 
@@ -127,6 +123,7 @@ export class Udp implements IpProtocolHandler {
     s.recv = null;
     s.arg = null;
     s.handle = null;
+    retire(s);
     this.pool.release(s);
     return ERR_OK;
   }

@@ -18,9 +18,6 @@ import { rd16, rd32, wr16, wr32 } from './bytes.js';
 import { IP_PROTO_TCP } from './ipv4.js';
 
 export const TCP_HLEN = 20;
-/** Largest header: data offset 15 (60 bytes), so at most 40 bytes of options. */
-export const TCP_HLEN_MAX = 60;
-export const TCP_OPTLEN_MAX = 40;
 
 // Control bits (byte 13)
 export const TCP_FIN = 0x01;
@@ -28,29 +25,26 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
-export const TCP_URG = 0x20;
-export const TCP_ECE = 0x40; // RFC 3168
-export const TCP_CWR = 0x80; // RFC 3168
 
 // Option kinds (IANA TCP option kind numbers)
-export const TCP_OPT_EOL = 0;
-export const TCP_OPT_NOP = 1;
-export const TCP_OPT_MSS = 2;
-export const TCP_OPT_WS = 3;
-export const TCP_OPT_SACK_PERM = 4;
-export const TCP_OPT_SACK = 5;
-export const TCP_OPT_TS = 8;
+const TCP_OPT_EOL = 0;
+const TCP_OPT_NOP = 1;
+const TCP_OPT_MSS = 2;
+const TCP_OPT_WS = 3;
+const TCP_OPT_SACK_PERM = 4;
+const TCP_OPT_SACK = 5;
+const TCP_OPT_TS = 8;
 
 // Option lengths (kind + length bytes included)
-export const TCP_OPTLEN_MSS = 4;
-export const TCP_OPTLEN_WS = 3;
-export const TCP_OPTLEN_SACK_PERM = 2;
-export const TCP_OPTLEN_TS = 10;
+const TCP_OPTLEN_MSS = 4;
+const TCP_OPTLEN_WS = 3;
+const TCP_OPTLEN_SACK_PERM = 2;
+const TCP_OPTLEN_TS = 10;
 
 /** Largest window shift (RFC 7323 §2.3); larger received values are used as 14. */
-export const TCP_WS_MAX = 14;
+const TCP_WS_MAX = 14;
 /** At most 4 SACK blocks fit in 40 bytes of options (RFC 2018 §3). */
-export const TCP_SACK_MAX_BLOCKS = 4;
+const TCP_SACK_MAX_BLOCKS = 4;
 
 /** Fewer than 20 bytes. */
 export const TCP_ERR_SHORT = -1;
@@ -59,22 +53,13 @@ export const TCP_ERR_HDRLEN = -2;
 /** A malformed option: length < 2, running past the header, or a wrong length for a known kind. */
 export const TCP_ERR_OPT = -3;
 
-/** Field offsets. */
-export const TCP_OFF_SEQ = 4;
-export const TCP_OFF_ACK = 8;
-export const TCP_OFF_HLEN = 12;
-export const TCP_OFF_FLAGS = 13;
-export const TCP_OFF_WND = 14;
-export const TCP_OFF_CHKSUM = 16;
-export const TCP_OFF_URG = 18;
-
 /** A checked segment header with its options: one preallocated object per stack, reused per segment. */
 export class TcpSegInfo {
   srcPort = 0;
   dstPort = 0;
   seq = 0;
   ack = 0;
-  /** All eight control bits (TCP_FIN .. TCP_CWR). */
+  /** All eight control bits (TCP_FIN .. TCP_ACK, then URG, ECE and CWR of RFC 3168). */
   flags = 0;
   /** The window field as received (not scaled). */
   wnd = 0;
@@ -211,96 +196,6 @@ export function tcpWriteOptMss(buf: Uint8Array, off: number, mss: number): numbe
   return TCP_OPTLEN_MSS;
 }
 
-/** Window scale option (kind 3, length 3; RFC 7323 §2.2). Returns 3 (precede it with a NOP to align). */
-export function tcpWriteOptWscale(buf: Uint8Array, off: number, shift: number): number {
-  buf[off] = TCP_OPT_WS;
-  buf[off + 1] = TCP_OPTLEN_WS;
-  buf[off + 2] = shift;
-  return TCP_OPTLEN_WS;
-}
-
-/** SACK-permitted option (kind 4, length 2; RFC 2018 §2). Returns 2. */
-export function tcpWriteOptSackPerm(buf: Uint8Array, off: number): number {
-  buf[off] = TCP_OPT_SACK_PERM;
-  buf[off + 1] = TCP_OPTLEN_SACK_PERM;
-  return TCP_OPTLEN_SACK_PERM;
-}
-
-/** Timestamps option (kind 8, length 10; RFC 7323 §3.2). Returns 10. */
-export function tcpWriteOptTimestamps(buf: Uint8Array, off: number, tsVal: number, tsEcr: number): number {
-  buf[off] = TCP_OPT_TS;
-  buf[off + 1] = TCP_OPTLEN_TS;
-  wr32(buf, off + 2, tsVal);
-  wr32(buf, off + 6, tsEcr);
-  return TCP_OPTLEN_TS;
-}
-
-/**
- * SACK option (kind 5; RFC 2018 §3) with the first `count` (1..4) (left, right) pairs of `blocks`.
- * Returns 2 + 8 × count, or 0 (nothing written) when count is out of range.
- */
-export function tcpWriteOptSack(buf: Uint8Array, off: number, blocks: Uint32Array, count: number): number {
-  if (!(count >= 1 && count <= TCP_SACK_MAX_BLOCKS)) return 0;
-  const olen = 2 + (count << 3);
-  buf[off] = TCP_OPT_SACK;
-  buf[off + 1] = olen;
-  let j = off + 2;
-  for (let k = 0; k < count; k++, j += 8) {
-    wr32(buf, j, blocks[k << 1]);
-    wr32(buf, j + 4, blocks[(k << 1) + 1]);
-  }
-  return olen;
-}
-
-/** One NOP (kind 1). Returns 1. */
-export function tcpWriteOptNop(buf: Uint8Array, off: number): number {
-  buf[off] = TCP_OPT_NOP;
-  return 1;
-}
-
-/** End of option list (kind 0). Returns 1. */
-export function tcpWriteOptEol(buf: Uint8Array, off: number): number {
-  buf[off] = TCP_OPT_EOL;
-  return 1;
-}
-
-/**
- * Bytes of options that tcpWriteOptions writes (always a multiple of 4): `mss` 0 = none, `wscale`
- * -1 = none. The layout is Linux's: mss | sackOK,TS or nop,nop,TS or nop,nop,sackOK | nop,wscale.
- */
-export function tcpOptionsLength(mss: number, wscale: number, sackPerm: boolean, ts: boolean): number {
-  return (mss > 0 ? 4 : 0) + (ts ? 12 : (sackPerm ? 4 : 0)) + (wscale >= 0 ? 4 : 0);
-}
-
-/**
- * Writes the options of a SYN (or, with mss 0 / wscale -1 / sackPerm false, the timestamps of any
- * segment) in the layout of tcpOptionsLength, e.g. "mss 1460,sackOK,TS val V ecr E,nop,wscale 7"
- * (20 bytes). Returns the bytes written.
- */
-export function tcpWriteOptions(buf: Uint8Array, off: number, mss: number, wscale: number, sackPerm: boolean,
-  ts: boolean, tsVal: number, tsEcr: number): number {
-  let i = off;
-  if (mss > 0) i += tcpWriteOptMss(buf, i, mss);
-  if (ts) {
-    if (sackPerm) {
-      i += tcpWriteOptSackPerm(buf, i);
-    } else {
-      buf[i++] = TCP_OPT_NOP;
-      buf[i++] = TCP_OPT_NOP;
-    }
-    i += tcpWriteOptTimestamps(buf, i, tsVal, tsEcr);
-  } else if (sackPerm) {
-    buf[i++] = TCP_OPT_NOP;
-    buf[i++] = TCP_OPT_NOP;
-    i += tcpWriteOptSackPerm(buf, i);
-  }
-  if (wscale >= 0) {
-    buf[i++] = TCP_OPT_NOP;
-    i += tcpWriteOptWscale(buf, i, wscale);
-  }
-  return i - off;
-}
-
 /**
  * The checksum field value over `totLen` bytes of chain `p` (payload starting at the TCP header)
  * with the pseudo-header (RFC 9293 §3.1). With the field zeroed this is the value to store; over a
@@ -310,43 +205,10 @@ export function tcpChecksum(p: ChecksumChain, totLen: number, src: number, dst: 
   return chksumFinish(chksumChain(p, 0, totLen, pseudoHeaderSum(src, dst, IP_PROTO_TCP, totLen)));
 }
 
-/**
- * Control bits for diagnostics, packetdrill style: S F R P, then '.' for ACK, then U E W
- * (URG, ECE, CWR). "S." is a SYN-ACK, "" a segment with no bits. Allocates a string: not for the hot path.
- */
-export function tcpFlagsToString(flags: number): string {
-  let s = '';
-  if (flags & TCP_SYN) s += 'S';
-  if (flags & TCP_FIN) s += 'F';
-  if (flags & TCP_RST) s += 'R';
-  if (flags & TCP_PSH) s += 'P';
-  if (flags & TCP_ACK) s += '.';
-  if (flags & TCP_URG) s += 'U';
-  if (flags & TCP_ECE) s += 'E';
-  if (flags & TCP_CWR) s += 'W';
-  return s;
-}
-
-/** Segment length in sequence space (RFC 9293 §3.4: data + 1 for SYN + 1 for FIN). */
-export function tcpSegLen(flags: number, dataLen: number): number {
-  return dataLen + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
-}
-
-// Field accessors (no checks).
+// Field accessors (no checks). These read only the first 8 octets, all that an ICMP error is sure
+// to quote of the segment that caused it (RFC 792; RFC 5927 §4.1), where the stack uses them.
 export function tcpSrcPort(buf: Uint8Array, off: number): number { return rd16(buf, off); }
 export function tcpDstPort(buf: Uint8Array, off: number): number { return rd16(buf, off + 2); }
 export function tcpSeq(buf: Uint8Array, off: number): number { return rd32(buf, off + 4); }
-export function tcpAck(buf: Uint8Array, off: number): number { return rd32(buf, off + 8); }
-/** Header length in bytes (data offset × 4). */
-export function tcpHdrLen(buf: Uint8Array, off: number): number { return (buf[off + 12] >>> 4) << 2; }
-export function tcpFlags(buf: Uint8Array, off: number): number { return buf[off + 13]; }
-export function tcpWnd(buf: Uint8Array, off: number): number { return rd16(buf, off + 14); }
-export function tcpChksum(buf: Uint8Array, off: number): number { return rd16(buf, off + 16); }
-export function tcpUrgPtr(buf: Uint8Array, off: number): number { return rd16(buf, off + 18); }
-
-// Setters (the checksum must be refreshed afterwards).
-export function tcpSetSeq(buf: Uint8Array, off: number, v: number): void { wr32(buf, off + 4, v); }
-export function tcpSetAck(buf: Uint8Array, off: number, v: number): void { wr32(buf, off + 8, v); }
-export function tcpSetFlags(buf: Uint8Array, off: number, v: number): void { buf[off + 13] = v; }
-export function tcpSetWnd(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 14, v); }
+// The checksum setter (fill the value from tcpChecksum over the finished segment).
 export function tcpSetChksum(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 16, v); }

@@ -229,13 +229,12 @@ describe('wire: hot-path hygiene', () => {
   });
 
   it('parse, write and accessor functions contain no allocating syntax', () => {
-    // diagnostics may build strings; everything else runs per packet
-    const exempt = new Set(['tcpFlagsToString']);
+    // every exported function runs per packet (no diagnostics helpers are exported)
     const bad = /\bnew\s|\.subarray\(|\.slice\(|`|\.\.\.|=>|\bfunction\s*\(|\[\s*\]|return\s*[{[]|[=(,]\s*\{/;
     let checked = 0;
     for (const [name, m] of modules) {
       for (const [k, v] of Object.entries(m)) {
-        if (typeof v !== 'function' || exempt.has(k)) continue;
+        if (typeof v !== 'function') continue;
         const src = Function.prototype.toString.call(v);
         if (src.startsWith('class')) continue;
         const body = src.slice(src.indexOf('{'));
@@ -243,7 +242,7 @@ describe('wire: hot-path hygiene', () => {
         checked++;
       }
     }
-    assert.ok(checked > 60, 'functions checked: ' + checked);
+    assert.ok(checked >= 50, 'functions checked: ' + checked);
   });
 
   it('info classes preallocate their arrays once; parsing reuses them', () => {
