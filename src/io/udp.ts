@@ -16,8 +16,8 @@
  * group), so datagrams to the group and this socket's port are delivered here; `remove(group)`
  * leaves it, and close() leaves the groups the socket joined. No IGMP reports are sent (RFC 1112
  * level 2 membership reporting is not implemented), which is enough on a link whose switch floods
- * multicast. The interface's group table is shared and not counted per user: a group left by one
- * socket is left for all.
+ * multicast. The interface counts joins, so a group shared with another socket or the mDNS
+ * responder stays joined until every one of them has left it.
  */
 import type { Stack } from '../api/stack.js';
 import { ERR_OK, ERR_USE, ERR_MEM } from '../core/err.js';

@@ -2,7 +2,8 @@
  * The ECMA-419 socket classes with the stack's network services: a TCP `host` name resolved by the
  * stack's DNS resolver against a mock DNS server (RFC 1035), a name that does not resolve (onError,
  * from the stack's next run, never inside the constructor), a close while the name is still being
- * looked up; UDP multicast add/remove (RFC 1112 host group membership, receive side). Every scenario
+ * looked up; UDP multicast add/remove (RFC 1112 host group membership, receive side), a group
+ * shared by two sockets. Every scenario
  * ends with all pools of every stack back to full.
  */
 import { MockNet } from '../../tools/mocknet.js';
@@ -132,7 +133,15 @@ export function scenarioIoMulticast(): ScenarioResult {
   tx.write(new Uint8Array(14), '10.0.0.1', 4000);
   net.run(50);
   c.eq(got.length, 3, 'unicast still delivered');
+  // two sockets share the group: one leaving keeps it for the other (joins are counted)
+  const other = new UDP({ stack: a, port: 4001 });
+  other.add(GROUP);
   rx.add(GROUP);
+  other.remove(GROUP);
+  c.ok(a.netif.inGroup(ip(GROUP)), 'a shared group stays joined when one socket leaves');
+  send(15);
+  c.eq(got[got.length - 1], '15@10.0.0.2', 'still delivered to the socket that stayed');
+  other.close();
   rx.close();
   c.ok(!a.netif.inGroup(ip(GROUP)), 'close leaves the group');
   tx.close();
