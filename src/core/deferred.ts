@@ -30,7 +30,8 @@ export class DeferredQueue {
   private readonly waker: Waker | null;
   private head: Deferred | null = null;
   private tail: Deferred | null = null;
-  private size = 0;
+  /** Items queued: read by the per-frame callers to skip `run()` when there is nothing to run. */
+  size = 0;
   private running = false;
 
   constructor(waker: Waker | null = null) {

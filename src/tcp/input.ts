@@ -81,7 +81,17 @@ export abstract class TcpInput extends TcpAckInput {
       return;
     }
     pbuf_remove_header(p, h.hdrLen);
-    s.begin(p, iph.src, iph.dst);
+    // InSeg's working values start from the parsed header (written out here: once per segment)
+    s.src = iph.src;
+    s.dst = iph.dst;
+    s.seq = h.seq;
+    s.p = p;
+    s.len = p.totLen;
+    s.syn = (h.flags & TCP_SYN) !== 0;
+    s.fin = (h.flags & TCP_FIN) !== 0;
+    s.finSeq = 0;
+    s.recvData = null;
+    s.recvFin = false;
     this.inDepth = depth + 1;
 
     let pcb = this.findConn(iph.dst, h.dstPort, iph.src, h.srcPort);

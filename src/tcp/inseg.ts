@@ -3,10 +3,11 @@
  * once parsed; the steps adjust the working values instead: the sequence number and payload after
  * trimming to the window (§3.10.7.4 first step), and the SYN and FIN still to be processed. One
  * InSeg per nesting level is preallocated (TCP_INPUT_NEST_MAX), so input may be entered again from
- * inside itself (a synchronous loopback driver) without allocating.
+ * inside itself (a synchronous loopback driver) without allocating. TcpInput.ipInput fills the
+ * working values from the header for each segment (written out there: it runs once per segment).
  */
 import type { Pbuf } from '../core/pbuf.js';
-import { TcpSegInfo, TCP_SYN, TCP_FIN } from '../wire/tcp.js';
+import { TcpSegInfo } from '../wire/tcp.js';
 
 export class InSeg {
   /** The header as received (never edited after tcpParse). */
@@ -27,19 +28,4 @@ export class InSeg {
   /** In-order data gathered while processing this segment, handed to the application once. */
   recvData: Pbuf | null = null;
   recvFin = false;
-
-  /** Starts processing: payload `p` (header removed) of the segment parsed into `hdr`. */
-  begin(p: Pbuf, src: number, dst: number): void {
-    const h = this.hdr;
-    this.src = src;
-    this.dst = dst;
-    this.seq = h.seq;
-    this.p = p;
-    this.len = p.totLen;
-    this.syn = (h.flags & TCP_SYN) !== 0;
-    this.fin = (h.flags & TCP_FIN) !== 0;
-    this.finSeq = 0;
-    this.recvData = null;
-    this.recvFin = false;
-  }
 }

@@ -141,7 +141,8 @@ export abstract class TcpOutput extends TcpTable {
     const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
-    if (nsegs > 0 && this.poolUnderPressure() && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
+    // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
+    if (nsegs > 0 && pool.freeCount <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
       // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
       pcb.flags |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
@@ -420,7 +421,7 @@ export abstract class TcpOutput extends TcpTable {
     tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
-    this.ip.output(p, localIp, remoteIp, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_TCP);
+    this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
     pbuf_remove_header(p, hdrLen);
     pbuf_free(p);
   }

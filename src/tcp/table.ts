@@ -76,11 +76,14 @@ export abstract class TcpTable {
   /** The pool is under pressure at this many free pbufs or fewer (TCP_POOL_PRESSURE percent of it):
    *  computed once, since the pool's size and the config are fixed, to keep the receive path short. */
   protected readonly pressureFreeMax: number;
+  /** IP_DEFAULT_TTL, read once: every segment we send carries it. */
+  protected readonly ttl: number;
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
     this.ip = ip;
     const cfg = core.config;
+    this.ttl = cfg.IP_DEFAULT_TTL;
     this.pressureFreeMax = Math.floor(core.pbufs.pool.avail * cfg.TCP_POOL_PRESSURE / 100);
     this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, () => new Tcb());
     this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, () => new TcpListen());
