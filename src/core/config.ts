@@ -87,8 +87,8 @@ export interface StackConfig {
   /** UDP pcbs (lwIP MEMP_NUM_UDP_PCB). The DHCP client and the mDNS responder take one each, the
    *  DNS resolver one per query in flight. Small objects. Default 6. */
   MEMP_NUM_UDP_PCB: number;
-  /** IPv4 multicast groups the interface can join (lwIP MEMP_NUM_IGMP_GROUP); mDNS joins one.
-   *  One number each. Default 2. */
+  /** IPv4 multicast groups the interface can join (lwIP MEMP_NUM_IGMP_GROUP); mDNS joins one, an
+   *  ECMA-419 UDP socket one per add(). Two numbers each (address, join count). Default 2. */
   IP_MAX_GROUPS: number;
   /** DNS cache and query entries (lwIP DNS_TABLE_SIZE): each holds a name of up to DNS_MAX_NAME_LENGTH
    *  bytes, its address and TTL. Default 4. */

@@ -1,10 +1,11 @@
 /**
  * ECMA-419 TCP socket (`embedded:io/socket/tcp`, ECMA-419 2nd ed. §10 "TCP socket") over the raw
- * API. Options: `address` (IPv4 text) or `host` (an IPv4 literal: no resolver is wired in), `port`,
- * `nodelay`/`noDelay`, `keepalive`/`keepAlive` (ms between probes, or true for the stack's
- * timings), `from` (a TCP instance, typically from Listener.read()), `onReadable(count)`,
- * `onWritable(count)`, `onError()`, `format` ("buffer" default, or "number"), `target`, and
- * `stack` (an extension: which xs-tcp Stack; else the one given to setDefaultStack).
+ * API. Options: `address` (IPv4 text) or `host` (a name, resolved through the stack's DNS
+ * resolver, or an IPv4 literal, used at once), `port`, `nodelay`/`noDelay`, `keepalive`/`keepAlive`
+ * (ms between probes, or true for the stack's timings), `from` (a TCP instance, typically from
+ * Listener.read()), `onReadable(count)`, `onWritable(count)`, `onError()`, `format` ("buffer"
+ * default, or "number"), `target`, and `stack` (an extension: which xs-tcp Stack; else the one
+ * given to setDefaultStack).
  *
  *   const tcp = new TCP({ address: '10.0.0.1', port: 7, onWritable(n) { this.write(req); },
  *     onReadable(n) { const ab = this.read(); }, onError() { this.close(); } });
@@ -14,8 +15,16 @@
  * and writes nothing. onReadable(count) reports all octets held; reading them reopens the window.
  * Callbacks run after the stack has processed the frame or tick that caused them, never inside a
  * method of the instance (ECMA-419 §8 Callbacks).
+ *
+ * A `host` name is looked up with dns_gethostbyname (RFC 1035 §7, the stack's 'dns' app): the pcb is
+ * taken and bound at once, so running out of sockets still throws in the constructor, and the connect
+ * starts when the answer comes. A name that does not resolve (NXDOMAIN, no answer after the
+ * resolver's tries, an invalid name) is reported as onError, from the stack's next run, and the
+ * instance closes: the constructor cannot wait for the network.
  */
-import { ERR_OK, ERR_MEM } from '../core/err.js';
+import { ERR_OK, ERR_MEM, ERR_INPROGRESS, ERR_VAL } from '../core/err.js';
+import { ip4FromString } from '../core/ip4addr.js';
+import { dns_gethostbyname, DnsAddr } from '../apps/dns/api.js';
 import {
   tcp_new, tcp_bind, tcp_connect, tcp_write, tcp_output, tcp_nagle_disable, tcp_nagle_enable, tcp_keepalive_set,
   ip_set_option, tcp_backlog_accepted, tcp_abort, SOF_KEEPALIVE, TCP_WRITE_FLAG_COPY, TCP_WRITE_FLAG_MORE,
@@ -50,20 +59,34 @@ export class TCP {
     if (from !== undefined) {
       conn = TCP.#take(from);
     } else {
-      let address: number;
+      let address = -1;
+      let host = '';
       if (o.address !== undefined) address = addressOf(o.address, 'address');
-      else if (o.host !== undefined) address = addressOf(o.host, 'host (an IPv4 literal: no resolver)');
-      else throw new TypeError('address required');
+      else if (o.host !== undefined) {
+        if (typeof o.host !== 'string') throw new TypeError('host: not a string');
+        host = o.host;
+        address = ip4FromString(host);
+      } else throw new TypeError('address required');
       const port = portOf(o, 'port', -1, 1);
       const stack = stackOf(o);
       const pcb = tcp_new(stack);
       if (pcb === null) throw new Error('no socket');
       if (tcp_bind(pcb, 0, 0) !== ERR_OK) { tcp_abort(pcb); throw new Error('bind failed'); }
       conn = new TcpConnection(stack, pcb);
-      const r = tcp_connect(pcb, address, port, connectedFn);
-      if (r !== ERR_OK) {
-        conn.release(true);
-        throw new Error('connect failed (lwIP error ' + r + ')');
+      conn.remotePortWanted = port;
+      if (address < 0) {
+        // a name: a cached answer connects now; otherwise the resolver's callback does
+        const out = new DnsAddr();
+        const r = dns_gethostbyname(stack, host, out, resolvedFn, conn);
+        if (r === ERR_OK) address = out.addr;
+        else if (r !== ERR_INPROGRESS) conn.failure = r; // invalid name, resolver table full: onError
+      }
+      if (address >= 0) {
+        const r = tcp_connect(pcb, address, port, connectedFn);
+        if (r !== ERR_OK) {
+          conn.release(true);
+          throw new Error('connect failed (lwIP error ' + r + ')');
+        }
       }
     }
     const pcb = conn.pcb;
@@ -225,5 +248,20 @@ export class TCP {
 
   get remotePort(): number | undefined {
     return this.#live().remotePort;
+  }
+}
+
+/**
+ * dns_gethostbyname's callback for a `host` name: connect to the address, or fail the connection
+ * (address 0: not found) so that onError is delivered. Nothing when the instance closed meanwhile.
+ */
+function resolvedFn(_name: string, addr: number, arg: unknown): void {
+  const c = arg as TcpConnection;
+  const pcb = c.pcb;
+  if (c.closed || pcb === null) return;
+  const r = addr === 0 ? ERR_VAL : tcp_connect(pcb, addr, c.remotePortWanted, connectedFn);
+  if (r !== ERR_OK) {
+    c.failure = r;
+    c.trigger(TRIG_ERROR);
   }
 }

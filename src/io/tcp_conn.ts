@@ -120,6 +120,8 @@ export class TcpConnection implements Deferred {
   /** remoteAddress, formatted once. */
   remoteAddress: string | undefined = undefined;
   remotePort: number | undefined = undefined;
+  /** The port to connect to once a `host` name is resolved. */
+  remotePortWanted = 0;
   /** One octet for writes in the "number" format. */
   readonly one = new Uint8Array(1);
 

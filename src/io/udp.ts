@@ -9,11 +9,18 @@
  *
  * Received datagrams are kept as the stack delivered them (pbufs, no copy) in a fixed ring of `queue`
  * entries; a datagram arriving when the ring is full is dropped and counted (`dropped`), as a full
- * socket receive buffer drops (RFC 768 promises no delivery). Multicast `add`/`remove` throw: this
- * stack has no IGMP (RFC 1112 host membership) yet.
+ * socket receive buffer drops (RFC 768 promises no delivery).
+ *
+ * Multicast: `add(group)` joins an IPv4 host group on the stack's interface (RFC 1112 §7.1, the
+ * receive side: the driver's multicast filter is opened and IPv4 accepts datagrams sent to the
+ * group), so datagrams to the group and this socket's port are delivered here; `remove(group)`
+ * leaves it, and close() leaves the groups the socket joined. No IGMP reports are sent (RFC 1112
+ * level 2 membership reporting is not implemented), which is enough on a link whose switch floods
+ * multicast. The interface counts joins, so a group shared with another socket or the mDNS
+ * responder stays joined until every one of them has left it.
  */
 import type { Stack } from '../api/stack.js';
-import { ERR_OK, ERR_USE } from '../core/err.js';
+import { ERR_OK, ERR_USE, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_TRANSPORT, pbuf_free, pbuf_take, pbuf_copy_partial } from '../core/pbuf.js';
 import { ip4ToString } from '../core/ip4addr.js';
@@ -40,6 +47,8 @@ class UdpCore extends RingCore {
   readonly addrs: Uint32Array;
   readonly ports: Uint16Array;
   dropped = 0;
+  /** Multicast groups this socket joined (left again on close). */
+  readonly groups: number[] = [];
   /** The last sender's address as text, reused while the sender stays the same. */
   lastAddr = -1;
   lastAddrText = '';
@@ -72,6 +81,7 @@ class UdpCore extends RingCore {
   release(): void {
     if (!this.closing()) return;
     while (this.count > 0) this.shift();
+    while (this.groups.length > 0) this.stack.netif.setGroup(this.groups.pop() as number, false);
     const pcb = this.pcb;
     this.pcb = null;
     if (pcb !== null) {
@@ -185,17 +195,28 @@ export class UDP {
     if (r !== ERR_OK) throw new Error('send failed (lwIP error ' + r + ')');
   }
 
-  /** Joins a multicast group: not available (no IGMP in this stack); throws after checking the address. */
+  /**
+   * Joins the IPv4 multicast group `multicastAddress` (text in 224.0.0.0/4; RangeError otherwise).
+   * Error when the interface's group table (IP_MAX_GROUPS) is full. Joining twice is harmless.
+   */
   add(multicastAddress: unknown): void {
-    this.#live();
-    checkGroup(multicastAddress);
-    throw new Error('multicast is not supported by this stack');
+    const u = this.#live();
+    const g = checkGroup(multicastAddress);
+    if (u.groups.indexOf(g) >= 0) return;
+    const r = u.stack.netif.setGroup(g, true);
+    if (r === ERR_MEM) throw new Error('too many multicast groups');
+    if (r !== ERR_OK) throw new Error('join failed (lwIP error ' + r + ')');
+    u.groups.push(g);
   }
 
+  /** Leaves a group this socket joined; RangeError for a non-multicast address, Error when not joined. */
   remove(multicastAddress: unknown): void {
-    this.#live();
-    checkGroup(multicastAddress);
-    throw new Error('multicast is not supported by this stack');
+    const u = this.#live();
+    const g = checkGroup(multicastAddress);
+    const i = u.groups.indexOf(g);
+    if (i < 0) throw new Error('not a member of ' + String(multicastAddress));
+    u.groups.splice(i, 1);
+    u.stack.netif.setGroup(g, false);
   }
 
   /** Stops receiving and frees the held datagrams. Idempotent. */

@@ -49,6 +49,9 @@ export class Netif implements FrameSink, ArpNetif {
   private readonly clock: Clock;
   /** IPv4 multicast groups joined (RFC 1112 level 1: receive only; 0 = free slot). */
   private readonly groups: number[] = [];
+  /** Joins not yet left, per group slot: the mDNS responder and any UDP socket may share a group,
+   *  and one leaving must not take it from the others (lwIP's igmp_group use count). */
+  private readonly groupUsers: number[] = [];
   private readonly groupMac = new Uint8Array(6);
   /** Called after the link went up or down (the Stack passes it on to its services). */
   onLinkChange: ((up: boolean) => void) | null = null;
@@ -62,7 +65,7 @@ export class Netif implements FrameSink, ArpNetif {
     this.mtu = mtu;
     this.up = driver.isLinkUp();
     this.arp = new Etharp(core, this);
-    for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) this.groups.push(0);
+    for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) { this.groups.push(0); this.groupUsers.push(0); }
   }
 
   /** True when `addr` is a multicast group we joined (IPv4 accepts datagrams sent to it). */
@@ -73,15 +76,18 @@ export class Netif implements FrameSink, ArpNetif {
   }
 
   /** Joins (RFC 1112 §7.1, receive side) or leaves group `addr`. ERR_VAL for a non-multicast
-   *  address, ERR_MEM when IP_MAX_GROUPS are joined. The driver's filter follows when it has one. */
+   *  address, ERR_MEM when IP_MAX_GROUPS are joined. Joins are counted: the group is left (and the
+   *  driver's filter, when it has one, closed) when every join has been matched by a leave. */
   setGroup(addr: number, join: boolean): Err {
     addr >>>= 0;
     if ((addr >>> 28) !== 0xe) return ERR_VAL;
     const g = this.groups;
+    const users = this.groupUsers;
     let free = -1;
     for (let i = 0; i < g.length; i++) {
       if (g[i] === addr) {
-        if (!join) { g[i] = 0; this.groupFilter(addr, false); }
+        if (join) users[i]++;
+        else if (--users[i] === 0) { g[i] = 0; this.groupFilter(addr, false); }
         return ERR_OK;
       }
       if (g[i] === 0 && free < 0) free = i;
@@ -89,6 +95,7 @@ export class Netif implements FrameSink, ArpNetif {
     if (!join) return ERR_OK;
     if (free < 0) return ERR_MEM;
     g[free] = addr;
+    users[free] = 1;
     this.groupFilter(addr, true);
     return ERR_OK;
   }

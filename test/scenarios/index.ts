@@ -13,6 +13,7 @@ import {
   scenarioIoEcho, scenarioIoHalfClose, scenarioIoRefused, scenarioIoReset, scenarioIoSlowReader, scenarioIoManyAccepts,
   scenarioIoUdp, scenarioIoErrors,
 } from './io419.js';
+import { scenarioIoHost, scenarioIoMulticast } from './io419_net.js';
 
 import { scenarioDhcpLease, scenarioDhcpReboot, scenarioDhcpHostile } from './lan_dhcp.js';
 import { scenarioDns, scenarioMdns } from './lan_dns.js';
@@ -40,6 +41,8 @@ export function scenarios(): Scenario[] {
     { name: 'io419SlowReader', title: 'ECMA-419: a slow reader closes the window to 0 and reopens it', run: scenarioIoSlowReader },
     { name: 'io419ManyAccepts', title: 'ECMA-419: 12 clients at a listener with backlog 3', run: scenarioIoManyAccepts },
     { name: 'io419Udp', title: 'ECMA-419: UDP echo, read(buffer), a full receive ring drops', run: scenarioIoUdp },
+    { name: 'io419Host', title: 'ECMA-419: TCP host resolved by DNS (literal, query, cache), not found / invalid / no answer is onError, close while resolving', run: scenarioIoHost },
+    { name: 'io419Multicast', title: 'ECMA-419: UDP multicast add, receive, remove, a shared group, close leaves the group', run: scenarioIoMulticast },
     { name: 'io419Errors', title: 'ECMA-419: every error the classes throw', run: scenarioIoErrors },
     { name: 'dhcpLease', title: 'DHCP: back-off, select, probe, bind, renew at T1, rebind at T2, expiry aborts TCP, release', run: scenarioDhcpLease },
     { name: 'dhcpReboot', title: 'DHCP: INIT-REBOOT after a link flap keeps TCP alive; NAK aborts it; silence keeps the lease', run: scenarioDhcpReboot },

@@ -437,7 +437,7 @@ export function scenarioIoErrors(): ScenarioResult {
   expect('TCP no address', () => new TCP({ stack: a, port: 80 }), 'TypeError');
   expect('TCP bad address', () => new TCP({ stack: a, address: '10.0.0.256', port: 80 }), 'RangeError');
   expect('TCP address not a string', () => new TCP({ stack: a, address: 167772162, port: 80 }), 'TypeError');
-  expect('TCP host name (no resolver)', () => new TCP({ stack: a, host: 'example.com', port: 80 }), 'RangeError');
+  expect('TCP host not a string', () => new TCP({ stack: a, host: 167772162, port: 80 }), 'TypeError');
   expect('TCP no port', () => new TCP({ stack: a, address: IP_B }), 'TypeError');
   expect('TCP port 0', () => new TCP({ stack: a, address: IP_B, port: 0 }), 'RangeError');
   expect('TCP port 65536', () => new TCP({ stack: a, address: IP_B, port: 65536 }), 'RangeError');
@@ -530,8 +530,13 @@ export function scenarioIoErrors(): ScenarioResult {
   expect('UDP write too long', () => u.write(new Uint8Array(65508), IP_B, 7), 'RangeError');
   expect('UDP write no route', () => u.write(new Uint8Array(1), '192.168.5.5', 7), 'Error');
   expect('UDP add unicast', () => u.add('10.0.0.5'), 'RangeError');
-  expect('UDP add group (no IGMP)', () => u.add('239.1.2.3'), 'Error');
-  expect('UDP remove group (no IGMP)', () => u.remove('239.1.2.3'), 'Error');
+  expect('UDP add not a string', () => u.add(0xef010203), 'TypeError');
+  expect('UDP remove unicast', () => u.remove('10.0.0.5'), 'RangeError');
+  expect('UDP remove a group not joined', () => u.remove('239.1.2.3'), 'Error');
+  u.add('239.1.2.3');
+  c.ok(a.netif.inGroup(0xef010203), 'add joins the group on the interface');
+  for (let g = 1; g < a.core.config.IP_MAX_GROUPS; g++) u.add('239.9.9.' + g);
+  expect('UDP add: group table full', () => u.add('239.1.2.4'), 'Error');
   const u2 = new UDP({ stack: a });
   expect('UDP no socket (pool empty)', () => new UDP({ stack: a }), 'Error');
   const u3 = new UDP({ stack: io.b });
@@ -541,8 +546,10 @@ export function scenarioIoErrors(): ScenarioResult {
   expect('UDP read into a small buffer', () => u.read(new Uint8Array(10)), 'RangeError');
   c.eq(u.read(new Uint8Array(20)), 20, 'the datagram stayed after the failed read');
   u.close();
+  c.ok(!a.netif.inGroup(0xef010203), 'close leaves the groups the socket joined');
   u2.close();
   expect('UDP read after close', () => u.read(), 'Error');
+  expect('UDP add after close', () => u.add('239.1.2.3'), 'Error');
   expect('UDP write after close', () => u.write(new Uint8Array(1), IP_B, 7), 'Error');
   server.listener.close();
   for (const k of server.conns) k.close();
