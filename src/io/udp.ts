@@ -14,9 +14,9 @@
  * Multicast: `add(group)` joins an IPv4 host group on the stack's interface (RFC 1112 §7.1, the
  * receive side: the driver's multicast filter is opened and IPv4 accepts datagrams sent to the
  * group), so datagrams to the group and this socket's port are delivered here; `remove(group)`
- * leaves it, and close() leaves the groups the socket joined. No IGMP reports are sent (RFC 1112
- * level 2 membership reporting is not implemented), which is enough on a link whose switch floods
- * multicast. The interface counts joins, so a group shared with another socket or the mDNS
+ * leaves it, and close() leaves the groups the socket joined. The stack has no IGMP: it has the
+ * receive side of RFC 1112 level 2 but sends no membership reports (§7.2), so a group's datagrams
+ * arrive on links whose switch floods multicast, not behind an IGMP-snooping switch. The interface counts joins, so a group shared with another socket or the mDNS
  * responder stays joined until every one of them has left it.
  */
 import type { Stack } from '../api/stack.js';
