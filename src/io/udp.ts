@@ -16,8 +16,9 @@
  * group), so datagrams to the group and this socket's port are delivered here; `remove(group)`
  * leaves it, and close() leaves the groups the socket joined. The stack has no IGMP: it has the
  * receive side of RFC 1112 level 2 but sends no membership reports (§7.2), so a group's datagrams
- * arrive on links whose switch floods multicast, not behind an IGMP-snooping switch. The interface counts joins, so a group shared with another socket or the mDNS
- * responder stays joined until every one of them has left it.
+ * arrive on links whose switch floods multicast, not behind an IGMP-snooping switch. The interface
+ * counts joins, so a group shared with another socket or the mDNS responder stays joined until
+ * every one of them has left it.
  */
 import type { Stack } from '../api/stack.js';
 import { ERR_OK, ERR_USE, ERR_MEM } from '../core/err.js';
