@@ -35,9 +35,12 @@ export const newReno: CongestionController = Object.freeze({
     let partial = false;
     if (tcb.flags & TF_INFR) {
       if (seqGt(ack, tcb.recover)) {
-        // full acknowledgment (RFC 6582 §3.2 step 3): deflate the window and leave fast recovery
+        // full acknowledgment (RFC 6582 §3.2 step 3, option 1): deflate the window to
+        // min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave fast recovery. The max() matters
+        // when the full ACK empties the pipe: a window of one segment would wait for the
+        // receiver's delayed ACK of that one segment
         const flight = (tcb.sndMax - ack) >>> 0;
-        const w = flight + mss;
+        const w = (flight > mss ? flight : mss) + mss;
         tcb.cwnd = tcb.ssthresh < w ? tcb.ssthresh : w;
         tcb.flags &= ~TF_INFR;
         tcb.dupAcks = 0;
