@@ -149,6 +149,12 @@ export interface StackConfig {
   TCP_RTO_MAX: number;
   /** Delayed-ACK timeout, ms (RFC 1122 §4.2.3.2: < 500 ms). Default 200. */
   TCP_DELACK_MS: number;
+  /** Tail loss probes (RFC 8985 §7, src/tcp/tlp.ts) on connections that negotiated SACK (as
+   *  Linux): about two round trips after the last ACK, one segment is sent (new data, or the last one again) so that a loss at the end of a flight is
+   *  repaired by fast retransmit instead of the retransmission timeout. With small windows (8 KB:
+   *  five segments) most losses would otherwise wait out a 1 s RTO: 4 MiB at 1% loss in the
+   *  tcp bench takes 6.8 s of virtual time without probes. 3 numbers per pcb; no pool. Default true. */
+  TCP_TLP: boolean;
   /** Data segments ACKed at once at the start of a connection, before delayed ACKs begin (Linux's
    *  quick-ACK mode: it lets the peer's slow start open quickly). The count is also bounded by
    *  TCP_WND / (2 x 536), at least 2, as Linux bounds it. 0 turns it off (pure RFC 1122 delayed
@@ -301,6 +307,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_RTO_MIN: 1000,
   TCP_RTO_MAX: 60000,
   TCP_DELACK_MS: 200,
+  TCP_TLP: true,
   TCP_QUICKACKS: 16,
   TCP_COARSE_TICK_MS: 500,
   TCP_PERSIST_MAX: 60000,

@@ -15,6 +15,7 @@ import {
 } from './constants.js';
 import { TcpRecv } from './recv.js';
 import type { InSeg } from './inseg.js';
+import { armLossProbe, probeAnswered, cancelLossProbe } from './tlp.js';
 
 export abstract class TcpAckInput extends TcpRecv {
   /** Fifth step: the ACK field. Returns false when the segment is to be dropped. */
@@ -155,6 +156,10 @@ export abstract class TcpAckInput extends TcpRecv {
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
     if (pcb.unacked === null) pcb.rtxAt = NO_TIME;
     else pcb.rtxAt = this.core.now + pcb.rto;
+    // tail loss probe (RFC 8985 §7.4, §7.2): a retransmitted probe answered outside fast recovery
+    // repaired a loss; a cumulative ACK restarts the probe timer
+    if (probeAnswered(pcb, ack)) this.cc.onProbeRepair(pcb);
+    if (this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     if (dataAcked > 0) {
       pcb.ackedToReport += dataAcked;
       pcb.sndBuf += dataAcked;
@@ -165,8 +170,10 @@ export abstract class TcpAckInput extends TcpRecv {
   /** A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and fast recovery (§3.2). */
   protected duplicateAck(pcb: Tcb): void {
     if (!this.cc.onDupAck(pcb)) return;
-    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission
+    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission. Fast
+    // recovery takes over from a tail loss probe (RFC 8985 §7.2: none during recovery)
     pcb.rttStart = NO_TIME;
+    cancelLossProbe(pcb);
     this.retransmitFirst(pcb);
   }
 

@@ -21,6 +21,9 @@ export interface CongestionController {
   onDupAck(tcb: Tcb): boolean;
   /** The retransmission timer expired with data outstanding (RFC 5681 §3.1 loss window). */
   onRto(tcb: Tcb): void;
+  /** A tail loss probe that was a retransmission has been acknowledged without fast recovery: a
+   *  loss was repaired, and the window responds as to any loss (RFC 8985 §7.4.2). */
+  onProbeRepair(tcb: Tcb): void;
   /** The congestion window output may use now. */
   window(tcb: Tcb): number;
 }
@@ -75,9 +78,13 @@ export const newReno: CongestionController = Object.freeze({
       return false;
     }
     if (tcb.dupAcks !== 3) return false;
-    // RFC 6582 §3.2 step 2: only when SEG.ACK - 1 covers more than "recover", so that duplicate
-    // ACKs for data sent before a timeout do not start a false fast retransmit
-    if (!seqGt((tcb.sndUna - 1) >>> 0, tcb.recover)) return false;
+    // RFC 6582 §3.2 step 2: only when the cumulative ACK covers "recover" (the highest sequence
+    // number sent when the last recovery or timeout began), so that duplicate ACKs for data sent
+    // before it do not start a false fast retransmit. An ACK of exactly recover + 1 qualifies: all
+    // that data is acknowledged, so these duplicates are about data sent since (Linux's test,
+    // snd_una at or past high_seq); otherwise a segment lost right after a full ACK — the first
+    // one recovery's exit sends — would wait for the retransmission timer
+    if (!seqGt(tcb.sndUna, tcb.recover)) return false;
     const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
     tcb.ssthresh = half > 2 * mss ? half : 2 * mss;
     tcb.recover = (tcb.sndMax - 1) >>> 0;
@@ -94,6 +101,16 @@ export const newReno: CongestionController = Object.freeze({
     tcb.flags &= ~TF_INFR;
     tcb.dupAcks = 0;
     tcb.recover = (tcb.sndMax - 1) >>> 0;
+  },
+
+  onProbeRepair(tcb: Tcb): void {
+    // the reduction fast recovery would have made (RFC 5681 §3.2 step 2), with recovery already
+    // complete: ssthresh = max(FlightSize / 2, 2 SMSS) at the loss, cwnd = ssthresh (RFC 6582 §3.2
+    // step 3 option 2). The flight at the loss is the window then in use: cwnd
+    const half = tcb.cwnd >>> 1;
+    tcb.ssthresh = half > 2 * tcb.mss ? half : 2 * tcb.mss;
+    tcb.cwnd = tcb.ssthresh;
+    tcb.bytesAcked = 0;
   },
 
   window(tcb: Tcb): number {

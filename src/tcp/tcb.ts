@@ -166,6 +166,10 @@ export class Tcb {
   unacked: TcpSeg | null = null;
   unackedTail: TcpSeg | null = null;
 
+  /** Both ends offered SACK-permitted (RFC 2018 §2): the peer's SACK blocks feed the scoreboard
+   *  (sack.ts) and tail loss probes run (tlp.ts). */
+  sackOk = false;
+
   // --- congestion control (RFC 5681, RFC 6582) ---
   cwnd = 0;
   ssthresh = 0;
@@ -188,6 +192,11 @@ export class Tcb {
   nrtx = 0;
   /** Deadline of the retransmission timer, -1 when stopped. */
   rtxAt = -1;
+  /** Tail loss probe (RFC 8985 §7, tlp.ts): the probe timer's deadline (-1 when stopped), what the
+   *  outstanding probe was (TLP_NONE / TLP_NEW / TLP_RXT) and SND.NXT when it left (TLP.end_seq). */
+  tlpAt = -1;
+  tlpState = 0;
+  tlpEnd = 0;
   /** The last ICMP error accepted for this connection and not acted on (a soft error, RFC 1122
    *  §4.2.3.9), as (type << 8) | code; 0 = none. Cleared when the peer acknowledges something new;
    *  chooses what a later give-up reports (ERR_RTE instead of ERR_TIMEOUT, as Linux's sk_err_soft). */

@@ -52,6 +52,14 @@ describe('tcp cc: NewReno', () => {
     assert.equal(t.flags & TF_INFR, 0);
   });
 
+  it('a new loss right after a full ACK (SND.UNA = recover + 1) starts fast retransmit again (RFC 6582 §3.2 step 2)', () => {
+    const t = tcb(1000, 10000, 100000);
+    t.recover = (t.sndUna - 1) >>> 0;
+    newReno.onDupAck(t); newReno.onDupAck(t);
+    assert.equal(newReno.onDupAck(t), true);
+    assert.ok(t.flags & TF_INFR);
+  });
+
   it('partial ACK asks for a retransmission and deflates; full ACK leaves recovery (RFC 6582 §3.2)', () => {
     const t = tcb(1000, 10000, 100000);
     for (let i = 0; i < 3; i++) newReno.onDupAck(t);
