@@ -68,6 +68,10 @@ export class TcpSeg {
   flags = 0;
   /** Times this segment has been sent. */
   sent = 0;
+  /** The peer reported it in a SACK block (RFC 2018 §5, sack.ts); kept until cumulatively ACKed. */
+  sacked = false;
+  /** Resent during the current SACK-based recovery (RFC 6675 HighRxt, sack.ts). */
+  rtxInRecovery = false;
   /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
    *  blocks can be reported most recent first (RFC 2018 §4). */
   rcvOrder = 0;
@@ -169,10 +173,6 @@ export class Tcb {
   unacked: TcpSeg | null = null;
   unackedTail: TcpSeg | null = null;
 
-  /** Both ends offered SACK-permitted (RFC 2018 §2): the peer's SACK blocks feed the scoreboard
-   *  (sack.ts) and tail loss probes run (tlp.ts). */
-  sackOk = false;
-
   // --- congestion control (RFC 5681, RFC 6582) ---
   cwnd = 0;
   ssthresh = 0;
@@ -198,6 +198,8 @@ export class Tcb {
   /** Tail loss probe (RFC 8985 §7, tlp.ts): the probe timer's deadline (-1 when stopped), what the
    *  outstanding probe was (TLP_NONE / TLP_NEW / TLP_RXT) and SND.NXT when it left (TLP.end_seq). */
   tlpAt = -1;
+  /** The rescue retransmission of RFC 6675 §4 NextSeg rule 4 was made in this recovery (sack.ts). */
+  sackRescued = false;
   tlpState = 0;
   tlpEnd = 0;
   /** The last ICMP error accepted for this connection and not acted on (a soft error, RFC 1122

@@ -14,6 +14,7 @@ import {
   PERSIST_BACKOFF_STEPS_MAX, CLOSING, FIN_WAIT_1, LAST_ACK,
 } from './constants.js';
 import { TcpOutput } from './output.js';
+import { sackClear } from './sack.js';
 import { cancelLossProbe, TLP_NONE, TLP_NEW, TLP_RXT } from './tlp.js';
 
 /** What a connection reports when it gives up after ICMP error `e` ((type << 8) | code, 0 = none)
@@ -178,6 +179,9 @@ export abstract class TcpTimers extends TcpOutput {
     const cfg = this.core.config;
     pcb.rtxAt = NO_TIME;
     cancelLossProbe(pcb);
+    // RFC 2018 §8, RFC 6675 §5.1: after a timeout the SACK information is not trusted (the peer
+    // may have reneged): go-back-N resends SACKed segments too
+    sackClear(pcb);
     if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
     const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
     const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;
