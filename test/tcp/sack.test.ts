@@ -5,6 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { Tcb, TcpSeg } from '../../src/tcp/tcb.js';
+import { tcp_abort, tcp_close, tcp_is_alive } from '../../src/api/tcp_api.js';
+import { ERR_OK } from '../../src/core/err.js';
+import { assertPoolsFull } from '../helpers/pools.js';
+import { established, patternBytes } from '../helpers/tcppeer.js';
 import { sackMark, sackClear, sackIsLost, sackPipe, sackNextSeg, sackRescue, sackRecoveryStart } from '../../src/tcp/sack.js';
 
 const M = 1000;
@@ -105,5 +109,38 @@ describe('tcp sack: scoreboard and RFC 6675 rules', () => {
     assert.deepEqual(sacked(segs), []);
     assert.equal(segs[0].rtxInRecovery, false);
     assert.equal(sackPipe(tcb), 4 * M);
+  });
+
+  it('against a peer: blocks outside SND.UNA..SND.MAX are counted and mark nothing; valid ones start recovery', () => {
+    const f = established({ rtt: 100, mss: 1000 });
+    const tcb = f.app.pcb.conn as Tcb;
+    tcb.sackOk = true; // as if both SYNs had carried SACK-permitted
+    const { peer, app } = f;
+    const sackOpt = (l: number, r: number): Uint8Array => {
+      const o = new Uint8Array(12);
+      o[0] = 1; o[1] = 1; o[2] = 5; o[3] = 10;
+      new DataView(o.buffer).setUint32(4, peer.s(l)); new DataView(o.buffer).setUint32(8, peer.s(r));
+      return o;
+    };
+    assert.equal(app.write(patternBytes(4 * M)), ERR_OK);
+    for (let i = 0; i < 4; i++) peer.expect({ seq: peer.s(i * M), len: M }, 10);
+    const ignored = f.stack.tcp.sackBlocksIgnored;
+    // data never sent (past SND.MAX): ignored and counted, no retransmission
+    peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(0), options: sackOpt(M, 9 * M) });
+    f.net.run(5);
+    assert.equal(f.stack.tcp.sackBlocksIgnored, ignored + 1);
+    assert.equal(peer.next(5), null, 'nothing resent');
+    assert.ok(!(tcb.unacked as TcpSeg).next?.sacked);
+    // the same segments SACKed with a valid block: segment 0 is lost (IsLost), resent at once
+    peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(0), options: sackOpt(M, 4 * M) });
+    peer.expect({ seq: peer.s(0), len: M }, 3, 'the hole, at once');
+    assert.equal(peer.next(5), null, 'the SACKed segments are not resent');
+    peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(4 * M) });
+    f.net.run(5);
+    assert.equal(app.sent, 4 * M);
+    if (tcp_is_alive(app.pcb)) tcp_abort(app.pcb);
+    if (tcp_is_alive(f.lis.pcb)) tcp_close(f.lis.pcb);
+    f.net.run(2100);
+    assertPoolsFull(f.stack);
   });
 });
