@@ -17,7 +17,7 @@
  */
 import { seqGeq } from '../core/seq.js';
 import type { Tcb } from './tcb.js';
-import { TF_INFR, NO_TIME, ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK } from './constants.js';
+import { TF_INFR, NO_TIME, CLOCK_GRANULARITY, ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK } from './constants.js';
 
 /** RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of a receiver, ms. */
 export const TLP_WC_DELACK_MS = 200;
@@ -36,8 +36,10 @@ export function ptoDue(tcb: Tcb, now: number): number {
   let pto = 2 * tcb.srtt;
   const flight = (tcb.sndMax - tcb.sndUna) >>> 0;
   if (flight <= tcb.mss) pto += TLP_WC_DELACK_MS;
-  let due = now + Math.ceil(pto);
-  if (due < now + 1) due = now + 1;
+  // plus two clock ticks, as Linux adds TCP_TIMEOUT_MIN: with a sub-millisecond SRTT (a LAN, a
+  // TAP) 2 SRTT is below what a ms timer can tell from scheduling delay, and a probe that fires
+  // before the ACK it waits for could arrive costs a needless window reduction (no D-SACK here)
+  const due = now + Math.ceil(pto) + 2 * CLOCK_GRANULARITY;
   return due < tcb.rtxAt ? due : NO_TIME;
 }
 
