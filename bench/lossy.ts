@@ -10,7 +10,8 @@
  * in each direction (seeded), so data and ACKs are lost both ways. (A relay rather than tc netem:
  * the kernel this runs on may lack sch_netem.) BENCH_LOSSY_MIB sets
  * the transfer size (default 4). BENCH_LOSSY_CLI may name another build's bin/xs-tcp.js (for
- * instance an older checkout) to measure it as a third variant with its own defaults.
+ * instance an older checkout) to measure it as one more variant with its own defaults;
+ * BENCH_LOSSY_CONFIG=KEY=VALUE,... adds a variant of this build with those settings.
  *
  * Needs root, /dev/net/tun, iproute2 and the TAP addon; otherwise prints why it is skipped. Names carry our
  * PID; the namespaces are removed and the stacks stopped (by PID) at the end.
@@ -92,6 +93,9 @@ export async function run(): Promise<BenchResult> {
     { name: 'sackTlp', cli: CLI, config: [] },
     { name: 'newReno', cli: CLI, config: ['--config', 'TCP_SACK=false', '--config', 'TCP_TLP=false'] },
   ];
+  // BENCH_LOSSY_CONFIG='KEY=VALUE,...': one more variant with these settings (the two above stay)
+  const extra = process.env.BENCH_LOSSY_CONFIG;
+  if (extra) variants.push({ name: 'custom', cli: CLI, config: extra.split(',').flatMap((kv) => ['--config', kv]) });
   const other = process.env.BENCH_LOSSY_CLI;
   if (other) variants.push({ name: 'other', cli: resolve(other), config: [] });
   const ns = 'xsl' + process.pid;
