@@ -9,6 +9,14 @@
  * (see ../../../shared/DESIGN.md).
  */
 
+/**
+ * One stack's checksum over a contiguous range, with the contract of `Hal.checksum`: adds `len` bytes
+ * of `buf` from `off` as big-endian 16-bit words to `initial` (below 2^31) and returns the sum folded
+ * to 16 bits, not complemented. The Stack passes the HAL's native one, or `poolChecksum` over its
+ * pool, to every layer (StackCore.chksum); the wire functions take it as their last argument.
+ */
+export type InetSum = (buf: Uint8Array, off: number, len: number, initial: number) => number;
+
 /** Folds a partial sum to 16 bits with end-around carry. */
 export function chksumFold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
@@ -57,6 +65,15 @@ export function chksumAdd(buf: Uint8Array, buf16: Uint16Array | null, off: numbe
   return acc + sumBytes(buf, off, len);
 }
 
+/**
+ * The JavaScript InetSum of one stack: word sums through `mem16` (a 16-bit view over the pool's
+ * memory `mem`) for pool pbufs at even offsets, a byte loop for any other array.
+ */
+export function poolChecksum(mem: Uint8Array, mem16: Uint16Array): InetSum {
+  return (buf, off, len, initial) =>
+    chksumFold(buf === mem && (off & 1) === 0 ? initial + sumWords(mem16, buf, off, len) : initial + sumBytes(buf, off, len));
+}
+
 /** The checksum field value (complemented, 16 bits) for a partial sum. */
 export function chksumFinish(acc: number): number {
   return (~chksumFold(acc)) & 0xffff;
@@ -65,6 +82,11 @@ export function chksumFinish(acc: number): number {
 /** The checksum of one contiguous range: 0 when a range that includes its own checksum field is intact. */
 export function inet_chksum(buf: Uint8Array, off: number, len: number, buf16: Uint16Array | null = null): number {
   return chksumFinish(chksumAdd(buf, buf16, off, len, 0));
+}
+
+/** Like inet_chksum, through one stack's InetSum when `sum` is given. */
+export function inetChksumWith(sum: InetSum | null, buf: Uint8Array, off: number, len: number): number {
+  return sum === null ? chksumFinish(chksumAdd(buf, null, off, len, 0)) : (~sum(buf, off, len, 0)) & 0xffff;
 }
 
 /** Partial sum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768): addresses, protocol, length. */
@@ -84,16 +106,18 @@ export interface ChecksumChain {
 /**
  * Partial sum over `len` bytes of a pbuf chain starting `skip` bytes into it, added to `acc`. Parts of
  * odd length shift the following bytes into the other half of each word; their sums are byte-swapped
- * accordingly (as lwIP's inet_chksum_pbuf does).
+ * accordingly (as lwIP's inet_chksum_pbuf does). Each contiguous part is summed by the stack's
+ * `rangeSum` when given (the HAL's native checksum, or poolChecksum), else in place here.
  */
-export function chksumChain(p: ChecksumChain | null, skip: number, len: number, acc: number): number {
+export function chksumChain(p: ChecksumChain | null, skip: number, len: number, acc: number,
+  rangeSum: InetSum | null = null): number {
   let swapped = false;
   let sum = 0;
   for (let q = p; q !== null && len > 0; q = q.next) {
     if (skip >= q.len) { skip -= q.len; continue; }
     let n = q.len - skip;
     if (n > len) n = len;
-    let part = chksumFold(chksumAdd(q.buf, q.buf16, q.off + skip, n, 0));
+    let part = rangeSum !== null ? rangeSum(q.buf, q.off + skip, n, 0) : chksumFold(chksumAdd(q.buf, q.buf16, q.off + skip, n, 0));
     if (swapped) part = swap16(part);
     sum += part;
     if (n & 1) swapped = !swapped;

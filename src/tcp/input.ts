@@ -75,7 +75,7 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    if (tcpChecksum(p, p.totLen, iph.src, iph.dst) !== 0) {
+    if (tcpChecksum(p, p.totLen, iph.src, iph.dst, this.core.chksum) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;

@@ -418,7 +418,7 @@ export abstract class TcpOutput extends TcpTable {
     const o = p.off;
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
     if (mss > 0) tcpWriteOptMss(b, o + TCP_HLEN, mss);
-    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp));
+    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp, this.core.chksum));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);

@@ -13,7 +13,7 @@
  * No allocation, no exceptions: errors are negative numbers. Sequence and acknowledgment numbers,
  * timestamps and SACK edges are always unsigned 32-bit numbers (0..2^32-1).
  */
-import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain } from '../core/checksum.js';
+import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain, type InetSum } from '../core/checksum.js';
 import { rd16, rd32, wr16, wr32 } from './bytes.js';
 import { IP_PROTO_TCP } from './ipv4.js';
 
@@ -199,10 +199,11 @@ export function tcpWriteOptMss(buf: Uint8Array, off: number, mss: number): numbe
 /**
  * The checksum field value over `totLen` bytes of chain `p` (payload starting at the TCP header)
  * with the pseudo-header (RFC 9293 §3.1). With the field zeroed this is the value to store; over a
- * received segment it is 0 when the segment is intact.
+ * received segment it is 0 when the segment is intact. `sum`: the stack's checksum (StackCore.chksum),
+ * or null to sum here.
  */
-export function tcpChecksum(p: ChecksumChain, totLen: number, src: number, dst: number): number {
-  return chksumFinish(chksumChain(p, 0, totLen, pseudoHeaderSum(src, dst, IP_PROTO_TCP, totLen)));
+export function tcpChecksum(p: ChecksumChain, totLen: number, src: number, dst: number, sum: InetSum | null = null): number {
+  return chksumFinish(chksumChain(p, 0, totLen, pseudoHeaderSum(src, dst, IP_PROTO_TCP, totLen), sum));
 }
 
 // Field accessors (no checks). These read only the first 8 octets, all that an ICMP error is sure
