@@ -66,12 +66,80 @@ export function chksumAdd(buf: Uint8Array, buf16: Uint16Array | null, off: numbe
 }
 
 /**
- * The JavaScript InetSum of one stack: word sums through `mem16` (a 16-bit view over the pool's
- * memory `mem`) for pool pbufs at even offsets, a byte loop for any other array.
+ * Adds `len` bytes at `off` of `u8` to the partial sum `initial` and folds, reading 32-bit words
+ * through `w32`, a view from the start of u8's ArrayBuffer (`at` = u8.byteOffset + off must be even).
+ * A 32-bit word is two little-endian 16-bit words, w0 + 2^16·w1, and 2^16 ≡ 1 modulo 0xffff, so
+ * the folded sum of the 32-bit words equals that of the 16-bit ones (RFC 1071 §2(A), "any word
+ * size" with end-around carry); one byte swap at the end turns it into the big-endian sum (§2(B)).
+ * A leading half word brings `at` to a multiple of 4; a double holds the sum of 2^21 words exactly.
  */
-export function poolChecksum(mem: Uint8Array, mem16: Uint16Array): InetSum {
-  return (buf, off, len, initial) =>
-    chksumFold(buf === mem && (off & 1) === 0 ? initial + sumWords(mem16, buf, off, len) : initial + sumBytes(buf, off, len));
+function sumWords32(w32: Uint32Array, u8: Uint8Array, at: number, off: number, len: number, initial: number): number {
+  let le = 0;
+  if ((at & 2) !== 0 && len >= 2) {
+    le = u8[off] | (u8[off + 1] << 8);
+    off += 2;
+    at += 2;
+    len -= 2;
+  }
+  let w = at >>> 2;
+  const words = len >>> 2;
+  const end = w + words;
+  const end8 = w + (words & ~7);
+  for (; w < end8; w += 8) {
+    le += w32[w] + w32[w + 1] + w32[w + 2] + w32[w + 3] + w32[w + 4] + w32[w + 5] + w32[w + 6] + w32[w + 7];
+  }
+  for (; w < end; w++) le += w32[w];
+  let i = off + (words << 2);
+  if ((len & 2) !== 0) {
+    le += u8[i] | (u8[i + 1] << 8);
+    i += 2;
+  }
+  let sum = initial + swap16(chksumFold(le));
+  if ((len & 1) !== 0) sum += u8[i] << 8;
+  return chksumFold(sum);
+}
+
+/** Views a checksum makes over a foreign ArrayBuffer before it uses them (a buffer seen once costs
+ *  a byte loop and no allocation; see ByteCopier for the same policy on copies). */
+const FOREIGN_SIGHTINGS = 2;
+
+/**
+ * The JavaScript InetSum of one stack. Pool memory (`mem`) is read in 32-bit words through a view
+ * made here, once. Other arrays (the application's bytes behind PBUF_REF pbufs, from
+ * tcp_write without COPY) get the same word path through a view over their ArrayBuffer, made when
+ * that buffer is seen for the second time in a row and kept until another buffer takes its place:
+ * an application usually writes from the same array. Odd addresses, and buffers not (yet) viewed,
+ * take the byte loop.
+ */
+export function poolChecksum(mem: Uint8Array): InetSum {
+  const ab = mem.buffer;
+  const base = mem.byteOffset;
+  const mem32 = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+  let foreign: ArrayBufferLike | null = null;
+  let foreign32: Uint32Array | null = null;
+  let seen = 0;
+  return (buf, off, len, initial) => {
+    if (buf === mem) {
+      if (((base + off) & 1) === 0) return sumWords32(mem32, buf, base + off, off, len, initial);
+      return chksumFold(initial + sumBytes(buf, off, len));
+    }
+    const at = buf.byteOffset + off;
+    if ((at & 1) === 0 && len >= 64) {
+      const b = buf.buffer;
+      if (b === foreign) {
+        if (foreign32 !== null) return sumWords32(foreign32, buf, at, off, len, initial);
+        if (++seen >= FOREIGN_SIGHTINGS) {
+          foreign32 = new Uint32Array(b, 0, b.byteLength >>> 2);
+          return sumWords32(foreign32, buf, at, off, len, initial);
+        }
+      } else {
+        foreign = b;
+        foreign32 = null;
+        seen = 1;
+      }
+    }
+    return chksumFold(initial + sumBytes(buf, off, len));
+  };
 }
 
 /** The checksum field value (complemented, 16 bits) for a partial sum. */

@@ -36,7 +36,7 @@ export class StackCore {
     this.pbufs = new PbufPool(count, size, config.MEMP_NUM_PBUF, config.PBUF_RX_RESERVE, memory);
     const native = hal !== null ? hal.checksum : undefined;
     // bound once here, so that the per-range call is a plain function call with the HAL as `this`
-    this.chksum = native !== undefined ? native.bind(hal) : poolChecksum(this.pbufs.mem, this.pbufs.mem16);
+    this.chksum = native !== undefined ? native.bind(hal) : poolChecksum(this.pbufs.mem);
   }
 
   wake(): void {
