@@ -176,16 +176,27 @@ export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegI
  */
 export function tcpWriteHeader(buf: Uint8Array, off: number, srcPort: number, dstPort: number, seq: number,
   ack: number, hdrLen: number, flags: number, wnd: number, urgPtr: number): void {
-  wr16(buf, off, srcPort);
-  wr16(buf, off + 2, dstPort);
-  wr32(buf, off + 4, seq);
-  wr32(buf, off + 8, ack);
+  // stores written out: once per segment sent, and on XS a wr16/wr32 call costs more than its stores
+  buf[off] = srcPort >>> 8;
+  buf[off + 1] = srcPort;
+  buf[off + 2] = dstPort >>> 8;
+  buf[off + 3] = dstPort;
+  buf[off + 4] = seq >>> 24;
+  buf[off + 5] = seq >>> 16;
+  buf[off + 6] = seq >>> 8;
+  buf[off + 7] = seq;
+  buf[off + 8] = ack >>> 24;
+  buf[off + 9] = ack >>> 16;
+  buf[off + 10] = ack >>> 8;
+  buf[off + 11] = ack;
   buf[off + 12] = (hdrLen >>> 2) << 4;
   buf[off + 13] = flags;
-  wr16(buf, off + 14, wnd);
+  buf[off + 14] = wnd >>> 8;
+  buf[off + 15] = wnd;
   buf[off + 16] = 0;
   buf[off + 17] = 0;
-  wr16(buf, off + 18, urgPtr);
+  buf[off + 18] = urgPtr >>> 8;
+  buf[off + 19] = urgPtr;
 }
 
 /** MSS option (kind 2, length 4). Returns 4. */
