@@ -182,6 +182,8 @@ export interface ChecksumChain {
  */
 export function chksumChain(p: ChecksumChain | null, skip: number, len: number, acc: number,
   rangeSum: InetSum | null = null): number {
+  // one contiguous range (a received frame, a segment built in one pool pbuf): one call
+  if (rangeSum !== null && p !== null && skip === 0 && len <= p.len && len > 0) return acc + rangeSum(p.buf, p.off, len, 0);
   let swapped = false;
   let sum = 0;
   for (let q = p; q !== null && len > 0; q = q.next) {

@@ -186,6 +186,16 @@ export class PbufPool {
     return this.allocChain(0, length, 0);
   }
 
+  /** One empty pool pbuf for a driver to write a frame into (FrameSink.rxReserve); may use the
+   *  receive reserve. allocRx(0) in one call: it runs once per received frame. */
+  allocRxSlot(): Pbuf | null {
+    if (this.freeTop === 0) { this.pool.err++; return null; }
+    const p = this.takeOne(0);
+    p.len = 0;
+    p.totLen = 0;
+    return p;
+  }
+
   private allocChain(offset: number, length: number, keep: number): Pbuf | null {
     if (length < 0 || offset + 0 > this.bufsize) { this.pool.err++; return null; }
     const firstRoom = this.bufsize - offset;

@@ -19,7 +19,7 @@ import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
-import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType, ethIsMulticast, ethDstIs } from '../wire/ethernet.js';
+import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
 
@@ -175,7 +175,7 @@ export class Netif implements FrameSink, ArpNetif {
   rxReserve(): number {
     const held = this.rxHeld;
     if (held !== null) return held.off;
-    const p = this.core.pbufs.allocRx(0);
+    const p = this.core.pbufs.allocRxSlot();
     if (p === null) {
       const st = this.core.stats.link;
       st.recv++;
@@ -233,11 +233,14 @@ export class Netif implements FrameSink, ArpNetif {
     const st = this.core.stats.link;
     const b = p.buf;
     const o = p.off;
+    const mac = this.mac;
     let linkBroadcast: boolean;
-    if (ethIsMulticast(b, o)) {
+    // the destination tests of ethIsMulticast and ethDstIs, written out: once per received frame
+    if ((b[o] & 1) !== 0) {
       // group address: broadcast accepted; multicast too (IPv4 drops what it has not joined)
       linkBroadcast = true;
-    } else if (ethDstIs(b, o, this.mac, 0)) {
+    } else if (b[o + 5] === mac[5] && b[o + 4] === mac[4] && b[o + 3] === mac[3] && b[o + 2] === mac[2]
+      && b[o + 1] === mac[1] && b[o] === mac[0]) {
       linkBroadcast = false;
     } else {
       // unicast for another station (a hub, or a promiscuous driver): not ours
@@ -245,7 +248,7 @@ export class Netif implements FrameSink, ArpNetif {
       pbuf_free(p);
       return;
     }
-    const type = ethType(b, o);
+    const type = (b[o + 12] << 8) | b[o + 13];
     if (type === ETHTYPE_IPV4 && this.ip4 !== null) {
       pbuf_remove_header(p, ETH_HLEN);
       this.ip4.ip4Input(p, linkBroadcast);
