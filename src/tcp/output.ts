@@ -228,7 +228,9 @@ export abstract class TcpOutput extends TcpTable {
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
     const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
-    const threshold = this.windowUpdateThreshold(pcb);
+    // windowUpdateThreshold(pcb), inline: this runs for every segment sent and every tcp_recved
+    const half = pcb.rcvWndMax >>> 1;
+    const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
     if (seqGeq(newRight, (pcb.rcvAnnRightEdge + threshold) >>> 0) || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
       && seqGt(newRight, pcb.rcvAnnRightEdge)) {
       const grown = (newRight - pcb.rcvAnnRightEdge) | 0;
