@@ -115,11 +115,22 @@ export class PbufPool {
   private readonly refFree: Int32Array;
   private refFreeTop: number;
 
-  constructor(count: number, bufsize: number, refCount: number, reserve = 0) {
+  /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the
+   *  copier's scratch area): what the Stack asks Hal.poolMemory for. */
+  static bytesFor(count: number, bufsize: number): number {
+    return count * bufsize + COPY_SCRATCH_BYTES;
+  }
+
+  /** `memory`: where the pool lives (from Hal.poolMemory, at least bytesFor(count, bufsize) bytes),
+   *  or null for an ArrayBuffer of its own. Memory too small is a start-up error (RangeError). */
+  constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null) {
     this.bufsize = bufsize;
     this.reserve = reserve;
     const bytes = count * bufsize;
-    const buffer = new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
+    if (memory !== null && memory.byteLength < bytes + COPY_SCRATCH_BYTES) {
+      throw new RangeError('pool memory has ' + memory.byteLength + ' bytes, the pool needs ' + (bytes + COPY_SCRATCH_BYTES));
+    }
+    const buffer = memory !== null ? memory : new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
     this.mem = new Uint8Array(buffer, 0, bytes);
     this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
     this.copier = new ByteCopier(this.mem, bytes);
@@ -173,6 +184,16 @@ export class PbufPool {
   /** A pool pbuf chain for a received frame (no headroom); may use the receive reserve. */
   allocRx(length: number): Pbuf | null {
     return this.allocChain(0, length, 0);
+  }
+
+  /** One empty pool pbuf for a driver to write a frame into (FrameSink.rxReserve); may use the
+   *  receive reserve. allocRx(0) in one call: it runs once per received frame. */
+  allocRxSlot(): Pbuf | null {
+    if (this.freeTop === 0) { this.pool.err++; return null; }
+    const p = this.takeOne(0);
+    p.len = 0;
+    p.totLen = 0;
+    return p;
   }
 
   private allocChain(offset: number, length: number, keep: number): Pbuf | null {

@@ -144,7 +144,7 @@ export class Ip4 implements Ip4InputSink {
     const h = this.hdr;
     h.linkBroadcast = linkBroadcast;
     // the header must sit in the first pbuf (receive pbufs hold whole frames)
-    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h, p.buf16);
+    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h, this.core.chksum);
     if (r < 0 || h.ihl > p.len) {
       if (r === IP4_ERR_CHKSUM) st.chkerr++;
       else if (r === IP4_ERR_VERSION) st.err++;
@@ -258,7 +258,7 @@ export class Ip4 implements Ip4InputSink {
       st.memerr++;
       return ERR_MEM;
     }
-    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, h.buf16);
+    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, this.core.chksum);
     const err = this.netif.output(h, nextHop);
     pbuf_pop_header(p, h, IP_HLEN);
     return err;

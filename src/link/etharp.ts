@@ -140,17 +140,18 @@ export class Etharp {
    * queued and ERR_OK returned. Never takes ownership of `p`.
    */
   output(p: Pbuf, nextHop: number): Err {
-    const nif = this.netif;
     const st = this.core.stats;
-    if (nif.isBroadcast(nextHop)) return this.send(p, null, 0);
-    if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
-    if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
     const ents = this.entries;
     let i = this.cached;
     let e = ents[i];
-    if (e.ip === nextHop && e.state >= ARP_STATE_STABLE) {
+    // the entry used last first: a resolved entry never holds a broadcast, multicast or zero
+    // address, so the tests below are only needed when it does not match (once per frame sent)
+    if (e.ip === nextHop && e.state >= ARP_STATE_STABLE && nextHop !== 0) {
       st.etharp.cachehit++;
     } else {
+      if (this.netif.isBroadcast(nextHop)) return this.send(p, null, 0);
+      if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
+      if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
       i = this.find(nextHop);
       if (i < 0) return this.query(p, nextHop);
       e = ents[i];

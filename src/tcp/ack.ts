@@ -79,9 +79,12 @@ export abstract class TcpAckInput extends TcpRecv {
     // a retransmission may have been answered from inside transmit() (reentrant input)
     if (pcb.gen !== gen) return false;
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
-    // state changes driven by the acknowledgment of our FIN
+    // state changes driven by the acknowledgment of our FIN (only these three states care: no
+    // finAcked call per ACK in ESTABLISHED)
+    const state = pcb.state;
+    if (state !== FIN_WAIT_1 && state !== CLOSING && state !== LAST_ACK) return true;
     const finAcked = this.finAcked(pcb);
-    switch (pcb.state) {
+    switch (state) {
       case FIN_WAIT_1:
         // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
         if (finAcked && !s.fin) this.enterFinWait2(pcb);

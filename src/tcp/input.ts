@@ -75,7 +75,7 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    if (tcpChecksum(p, p.totLen, iph.src, iph.dst) !== 0) {
+    if (tcpChecksum(p, p.totLen, iph.src, iph.dst, this.core.chksum) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;
@@ -291,8 +291,10 @@ export abstract class TcpInput extends TcpAckInput {
     // URG (sixth step): the urgent pointer is not supported; the data is delivered in line
     this.processText(pcb, s);
     if (pcb.gen !== gen) return;
-    this.processFin(pcb, s);
-    if (pcb.gen !== gen) return;
+    if (s.recvFin || s.fin) {
+      this.processFin(pcb, s);
+      if (pcb.gen !== gen) return;
+    }
     // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
     if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
     this.deliver(pcb, s);

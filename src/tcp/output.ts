@@ -228,7 +228,9 @@ export abstract class TcpOutput extends TcpTable {
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
     const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
-    const threshold = this.windowUpdateThreshold(pcb);
+    // windowUpdateThreshold(pcb), inline: this runs for every segment sent and every tcp_recved
+    const half = pcb.rcvWndMax >>> 1;
+    const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
     if (seqGeq(newRight, (pcb.rcvAnnRightEdge + threshold) >>> 0) || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
       && seqGt(newRight, pcb.rcvAnnRightEdge)) {
       const grown = (newRight - pcb.rcvAnnRightEdge) | 0;
@@ -418,7 +420,7 @@ export abstract class TcpOutput extends TcpTable {
     const o = p.off;
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
     if (mss > 0) tcpWriteOptMss(b, o + TCP_HLEN, mss);
-    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp));
+    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp, this.core.chksum));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
