@@ -10,6 +10,8 @@
  *
  * and must answer ping on <ipv4>. LWIP_UNIX_APP may name several programs separated by commas (for
  * instance the NO_SYS=1 and the threaded build); the ratios are taken against the first.
+ * BENCH_XS_CLI may name other builds' bin/xs-tcp.js (commas) to run in the same rotation, for
+ * instance a checkout of the main branch next to this one.
  *
  * xs-tcp runs as `xs-tcp up` with every HOST_CONFIG setting put back to DEFAULT_CONFIG, so both stacks
  * have the board's 8 KB window and 48-pbuf pool. The client is bench/tap.ts's: test/interop/peer.js
@@ -110,8 +112,12 @@ export async function run(): Promise<BenchResult> {
   }
   const bytes = (Number(process.env.BENCH_TAP_MIB) || 64) * 1024 * 1024;
   const rounds = Number(process.env.BENCH_LWIP_ROUNDS) || 5;
+  const xsArgv = (cli: string) => [process.execPath, cli, 'up', '--tap', TAP, '--ip', STACK_IP + '/' + PREFIX, '-q', ...boardConfigArgs()];
+  const otherXs = (process.env.BENCH_XS_CLI ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const a of otherXs) if (!existsSync(a)) throw new Error('BENCH_XS_CLI: no such file ' + a);
   const contenders: Contender[] = [
-    { key: 'xs', label: 'xs-tcp', argv: [process.execPath, CLI, 'up', '--tap', TAP, '--ip', STACK_IP + '/' + PREFIX, '-q', ...boardConfigArgs()] },
+    { key: 'xs', label: 'xs-tcp', argv: xsArgv(CLI) },
+    ...otherXs.map((a, i) => ({ key: 'xsAlt' + (i + 1), label: 'xs-tcp ' + a, argv: xsArgv(a) })),
     ...apps.map((a, i) => ({
       key: i === 0 ? 'lwip' : 'lwip' + (i + 1),
       label: 'lwIP ' + basename(a),
@@ -177,11 +183,13 @@ export async function run(): Promise<BenchResult> {
       rows.push([c.label + ' ' + dirName[dir] + ', CPU per GB, median', cpuPerGB.toFixed(2) + ' s']);
     }
   }
-  for (const c of contenders.slice(1)) {
-    for (const dir of ['discard', 'chargen'] as const) {
-      const ratio = med['xs' + dir] / med[c.key + dir];
-      json['ratio' + (dir === 'discard' ? 'KernelToStack' : 'StackToKernel') + '_' + c.key] = ratio;
-      rows.push(['xs-tcp / ' + c.label + ', ' + dirName[dir], ratio.toFixed(2) + ' x']);
+  for (const x of contenders.filter((c) => !c.key.startsWith('lwip'))) {
+    for (const c of contenders.filter((l) => l.key.startsWith('lwip'))) {
+      for (const dir of ['discard', 'chargen'] as const) {
+        const ratio = med[x.key + dir] / med[c.key + dir];
+        json['ratio' + (dir === 'discard' ? 'KernelToStack' : 'StackToKernel') + '_' + (x.key === 'xs' ? '' : x.key + '_') + c.key] = ratio;
+        rows.push([x.label + ' / ' + c.label + ', ' + dirName[dir], ratio.toFixed(2) + ' x']);
+      }
     }
   }
   json.loadMin = Math.min(...runs.map((r) => r.load));
