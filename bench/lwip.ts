@@ -10,6 +10,8 @@
  *
  * and must answer ping on <ipv4>. LWIP_UNIX_APP may name several programs separated by commas (for
  * instance the NO_SYS=1 and the threaded build); the ratios are taken against the first.
+ * BENCH_LWIP_XS_CONFIG=host runs xs-tcp with HOST_CONFIG instead (32 KB windows, 2048 pbufs), to set
+ * against a lwIP program built with the same values.
  * BENCH_XS_CLI may name other builds' bin/xs-tcp.js (commas) to run in the same rotation, for
  * instance a checkout of the main branch next to this one.
  *
@@ -112,7 +114,9 @@ export async function run(): Promise<BenchResult> {
   }
   const bytes = (Number(process.env.BENCH_TAP_MIB) || 64) * 1024 * 1024;
   const rounds = Number(process.env.BENCH_LWIP_ROUNDS) || 5;
-  const xsArgv = (cli: string) => [process.execPath, cli, 'up', '--tap', TAP, '--ip', STACK_IP + '/' + PREFIX, '-q', ...boardConfigArgs()];
+  const hostConfig = process.env.BENCH_LWIP_XS_CONFIG === 'host';
+  const xsArgv = (cli: string) => [process.execPath, cli, 'up', '--tap', TAP, '--ip', STACK_IP + '/' + PREFIX, '-q',
+    ...(hostConfig ? [] : boardConfigArgs())];
   const otherXs = (process.env.BENCH_XS_CLI ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const a of otherXs) if (!existsSync(a)) throw new Error('BENCH_XS_CLI: no such file ' + a);
   const contenders: Contender[] = [
@@ -162,7 +166,8 @@ export async function run(): Promise<BenchResult> {
   }
 
   const rows: [string, string][] = [];
-  const json: Record<string, number> = { bytes, rounds };
+  const json: Record<string, number> = { bytes, rounds, hostConfig: hostConfig ? 1 : 0 };
+  rows.push(['xs-tcp configuration', hostConfig ? 'HOST_CONFIG' : 'DEFAULT_CONFIG']);
   for (const r of runs) {
     const c = contenders.find((x) => x.key === r.key)!;
     rows.push(['#' + r.round + ' ' + c.label + ' ' + r.dir + ' (load ' + r.load.toFixed(2) + ', cpu ' + r.cpu.toFixed(2) + ' s)',
