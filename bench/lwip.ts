@@ -57,8 +57,9 @@ interface Run {
   dir: 'discard' | 'chargen';
   mbps: number;
   load: number;
-  /** CPU seconds the stack process used during this transfer. */
+  /** CPU seconds the stack process used during this transfer (user + system), and the user part. */
   cpu: number;
+  user: number;
 }
 
 /** `--config` arguments that undo HOST_CONFIG: the stack runs with the board defaults lwIP is built with. */
@@ -71,15 +72,15 @@ function boardConfigArgs(): string[] {
 }
 
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
-/** utime + stime of a process in seconds, all of its threads; NaN when it is gone. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+/** [utime + stime, utime] of a process in seconds, all of its threads; NaN when it is gone. */
+function cpuSeconds(pid: number | undefined): [number, number] {
+  if (pid === undefined) return [NaN, NaN];
   try {
     const stat = readFileSync('/proc/' + pid + '/stat', 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK;
+    return [(Number(f[11]) + Number(f[12])) / TICK, Number(f[11]) / TICK];
   } catch {
-    return NaN;
+    return [NaN, NaN];
   }
 }
 
@@ -149,12 +150,14 @@ export async function run(): Promise<BenchResult> {
           const load = loadavg()[0];
           const cpu0 = cpuSeconds(proc.child.pid);
           const r = await peer(ns, dir, STACK_IP, dir === 'discard' ? 9 : 19, bytes);
-          const cpu = cpuSeconds(proc.child.pid) - cpu0;
+          const cpu1 = cpuSeconds(proc.child.pid);
+          const cpu = cpu1[0] - cpu0[0];
+          const user = cpu1[1] - cpu0[1];
           if (typeof r.mbps !== 'number') throw new Error(c.label + ' ' + dir + ': ' + JSON.stringify(r));
           if (dir === 'chargen' && (r as Record<string, unknown>).patternOk !== true) throw new Error(c.label + ' chargen: wrong RFC 864 pattern');
-          runs.push({ round, key: c.key, dir, mbps: r.mbps, load, cpu });
+          runs.push({ round, key: c.key, dir, mbps: r.mbps, load, cpu, user });
           process.stderr.write('bench lwip: round ' + round + ' ' + c.label.padEnd(28) + ' ' + dir.padEnd(8)
-            + r.mbps.toFixed(1).padStart(7) + ' MB/s  cpu ' + cpu.toFixed(2) + ' s  load ' + load.toFixed(2) + '\n');
+            + r.mbps.toFixed(1).padStart(7) + ' MB/s  cpu ' + cpu.toFixed(2) + ' s (user ' + user.toFixed(2) + ')  load ' + load.toFixed(2) + '\n');
         }
         await stop(proc.child);
         current = null;
@@ -170,7 +173,7 @@ export async function run(): Promise<BenchResult> {
   rows.push(['xs-tcp configuration', hostConfig ? 'HOST_CONFIG' : 'DEFAULT_CONFIG']);
   for (const r of runs) {
     const c = contenders.find((x) => x.key === r.key)!;
-    rows.push(['#' + r.round + ' ' + c.label + ' ' + r.dir + ' (load ' + r.load.toFixed(2) + ', cpu ' + r.cpu.toFixed(2) + ' s)',
+    rows.push(['#' + r.round + ' ' + c.label + ' ' + r.dir + ' (load ' + r.load.toFixed(2) + ', cpu ' + r.cpu.toFixed(2) + ' s, user ' + r.user.toFixed(2) + ')',
       r.mbps.toFixed(1) + ' MB/s']);
   }
   const dirName = { discard: 'kernel -> stack (discard)', chargen: 'stack -> kernel (chargen)' };
@@ -181,11 +184,13 @@ export async function run(): Promise<BenchResult> {
       const m = median(mine.map((r) => r.mbps));
       // CPU seconds per GB moved, median: what the stack costs, less sensitive to load than MB/s
       const cpuPerGB = median(mine.map((r) => r.cpu / (bytes / 1e9)));
+      const userPerGB = median(mine.map((r) => r.user / (bytes / 1e9)));
       med[c.key + dir] = m;
       json[c.key + (dir === 'discard' ? 'KernelToStack' : 'StackToKernel') + 'MBps'] = m;
       json[c.key + (dir === 'discard' ? 'KernelToStack' : 'StackToKernel') + 'CpuSecPerGB'] = cpuPerGB;
+      json[c.key + (dir === 'discard' ? 'KernelToStack' : 'StackToKernel') + 'UserSecPerGB'] = userPerGB;
       rows.push([c.label + ' ' + dirName[dir] + ', median', m.toFixed(1) + ' MB/s']);
-      rows.push([c.label + ' ' + dirName[dir] + ', CPU per GB, median', cpuPerGB.toFixed(2) + ' s']);
+      rows.push([c.label + ' ' + dirName[dir] + ', CPU per GB (user), median', cpuPerGB.toFixed(2) + ' s (' + userPerGB.toFixed(2) + ')']);
     }
   }
   for (const x of contenders.filter((c) => !c.key.startsWith('lwip'))) {
