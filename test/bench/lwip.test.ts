@@ -72,7 +72,7 @@ describe('bench lwip (xs-tcp next to a lwIP unix-port program)', function () {
       writeFileSync(standIn, '#!/bin/sh\n[ "$2" = 255.255.255.0 ] || exit 3\nexec "' + process.execPath + '" "' + CLI
         + '" up --tap "$PRECONFIGURED_TAPIF" --ip "$1/24" -q --config TCP_WND=8192 --config TCP_SND_BUF=8192\n');
       chmodSync(standIn, 0o755);
-      const r = await bench({ LWIP_UNIX_APP: standIn, BENCH_LWIP_ROUNDS: '1', BENCH_TAP_MIB: '1' }, '--json');
+      const r = await bench({ LWIP_UNIX_APP: standIn, BENCH_LWIP_ROUNDS: '1', BENCH_TAP_MIB: '1', BENCH_LWIP_WARMUP_MIB: '1' }, '--json');
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as { lwip: Record<string, number> };
       const j = out.lwip;
