@@ -30,7 +30,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
+import { PBUF_LINK, PBUF_RAW, PBUF_REF, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
@@ -171,15 +171,22 @@ export class Etharp {
 
   /** Pushes the Ethernet header (destination `dst`, or broadcast when null), transmits, restores p. */
   private send(p: Pbuf, dst: Uint8Array | null, dstOff: number): Err {
-    if (pbuf_add_header(p, ETH_HLEN) !== 0) {
+    // pbuf_add_header / pbuf_remove_header written out: this runs once per frame sent
+    const o = p.off - ETH_HLEN;
+    if (p.type === PBUF_REF || o < p.base) {
       this.core.stats.link.err++;
       return ERR_BUF;
     }
+    p.off = o;
+    p.len += ETH_HLEN;
+    p.totLen += ETH_HLEN;
     const mac = this.netif.mac;
-    ethWrite(p.buf, p.off, dst === null ? mac : dst, dstOff, mac, 0, ETHTYPE_IPV4);
-    if (dst === null) ethWriteBroadcastDst(p.buf, p.off);
+    ethWrite(p.buf, o, dst === null ? mac : dst, dstOff, mac, 0, ETHTYPE_IPV4);
+    if (dst === null) ethWriteBroadcastDst(p.buf, o);
     const err = this.netif.linkOutput(p);
-    pbuf_remove_header(p, ETH_HLEN);
+    p.off += ETH_HLEN;
+    p.len -= ETH_HLEN;
+    p.totLen -= ETH_HLEN;
     return err;
   }
 
