@@ -60,7 +60,11 @@ const ARP_FRAME_LEN = ETH_HLEN + ARP_LEN;
 export class ArpEntry {
   state = ARP_STATE_EMPTY;
   ip = 0;
-  readonly mac = new Uint8Array(6);
+  /** The Ethernet header of an IPv4 frame to this entry: its MAC, ours, type 0x0800 (Etharp fills
+   *  ours and the type once). Sending copies it with one native `set` instead of 14 byte stores. */
+  readonly hdr = new Uint8Array(ETH_HLEN);
+  /** The entry's MAC: a view of the header's first 6 bytes, so that learning it updates both. */
+  readonly mac = this.hdr.subarray(0, 6);
   /** PENDING: when created; STABLE: when last confirmed. */
   ctime = 0;
   /** When a packet was last sent through this entry (-1: never); decides what a full cache evicts. */
@@ -104,7 +108,14 @@ export class Etharp {
     this.core = core;
     this.netif = netif;
     const cfg = core.config;
-    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) this.entries.push(new ArpEntry());
+    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) {
+      const e = new ArpEntry();
+      const h = e.hdr;
+      for (let k = 0; k < 6; k++) h[6 + k] = netif.mac[k];
+      h[12] = ETHTYPE_IPV4 >>> 8;
+      h[13] = ETHTYPE_IPV4 & 0xff;
+      this.entries.push(e);
+    }
     this.queuePool = new Memp<ArpQueueEntry>('arp_queue', cfg.MEMP_NUM_ARP_QUEUE, () => new ArpQueueEntry());
     let ahead = Math.floor(cfg.ARP_MAXAGE / 10);
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
@@ -149,7 +160,7 @@ export class Etharp {
     if (e.ip === nextHop && e.state >= ARP_STATE_STABLE && nextHop !== 0) {
       st.etharp.cachehit++;
     } else {
-      if (this.netif.isBroadcast(nextHop)) return this.send(p, null, 0);
+      if (this.netif.isBroadcast(nextHop)) return this.send(p, null);
       if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
       if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
       i = this.find(nextHop);
@@ -166,11 +177,11 @@ export class Etharp {
       e.lastRequest = this.core.now;
       this.sendRequest(nextHop, e.mac);
     }
-    return this.send(p, e.mac, 0);
+    return this.send(p, e.hdr);
   }
 
-  /** Pushes the Ethernet header (destination `dst`, or broadcast when null), transmits, restores p. */
-  private send(p: Pbuf, dst: Uint8Array | null, dstOff: number): Err {
+  /** Pushes the Ethernet header (an entry's `hdr`, or to broadcast when null), transmits, restores p. */
+  private send(p: Pbuf, hdr: Uint8Array | null): Err {
     // pbuf_add_header / pbuf_remove_header written out: this runs once per frame sent
     const o = p.off - ETH_HLEN;
     if (p.type === PBUF_REF || o < p.base) {
@@ -180,9 +191,13 @@ export class Etharp {
     p.off = o;
     p.len += ETH_HLEN;
     p.totLen += ETH_HLEN;
-    const mac = this.netif.mac;
-    ethWrite(p.buf, o, dst === null ? mac : dst, dstOff, mac, 0, ETHTYPE_IPV4);
-    if (dst === null) ethWriteBroadcastDst(p.buf, o);
+    if (hdr !== null) {
+      p.buf.set(hdr, o);
+    } else {
+      const mac = this.netif.mac;
+      ethWrite(p.buf, o, mac, 0, mac, 0, ETHTYPE_IPV4);
+      ethWriteBroadcastDst(p.buf, o);
+    }
     const err = this.netif.linkOutput(p);
     p.off += ETH_HLEN;
     p.len -= ETH_HLEN;
@@ -279,7 +294,7 @@ export class Etharp {
       const next = q.next;
       const p = q.p as Pbuf;
       if (send) {
-        this.send(p, e.mac, 0);
+        this.send(p, e.hdr);
       } else {
         st.etharp.drop++;
         st.ip.rterr++;
