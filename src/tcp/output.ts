@@ -138,7 +138,7 @@ export abstract class TcpOutput extends TcpTable {
       }
     }
     const rest = len - fill;
-    const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
+    const nsegs = rest === 0 ? 0 : rest <= mss ? 1 : Math.ceil(rest / mss);
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
@@ -319,7 +319,7 @@ export abstract class TcpOutput extends TcpTable {
     // keep unacked sorted: a segment re-sent after a timeout may come before later ones
     const tail = pcb.unackedTail;
     if (tail === null) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
-    if (seqGt(seg.seqno, tail.seqno)) { tail.next = seg; pcb.unackedTail = seg; return; }
+    if (((seg.seqno - tail.seqno) | 0) > 0) { tail.next = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
     let prev: TcpSeg | null = null;
     let cur = pcb.unacked;
     while (cur !== null && seqLt(cur.seqno, seg.seqno)) { prev = cur; cur = cur.next; }
