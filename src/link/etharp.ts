@@ -60,11 +60,7 @@ const ARP_FRAME_LEN = ETH_HLEN + ARP_LEN;
 export class ArpEntry {
   state = ARP_STATE_EMPTY;
   ip = 0;
-  /** The Ethernet header of an IPv4 frame to this entry: its MAC, ours, type 0x0800 (Etharp fills
-   *  ours and the type once). Sending copies it with one native `set` instead of 14 byte stores. */
-  readonly hdr = new Uint8Array(ETH_HLEN);
-  /** The entry's MAC: a view of the header's first 6 bytes, so that learning it updates both. */
-  readonly mac = this.hdr.subarray(0, 6);
+  readonly mac = new Uint8Array(6);
   /** PENDING: when created; STABLE: when last confirmed. */
   ctime = 0;
   /** When a packet was last sent through this entry (-1: never); decides what a full cache evicts. */
@@ -103,19 +99,21 @@ export class Etharp {
   lockRefused = 0;
   /** Resolutions not started because the pending-entry rate limit refused them. */
   pendingLimited = 0;
+  /** The IPv4 Ethernet header to entry `hdrFor` (-1: none): frames to the entry used last get it
+   *  with one native `set` instead of 14 byte stores. One header, not one per entry: each typed
+   *  array is XS heap slots. update() forgets it when it writes that entry's MAC. */
+  private readonly hdr = new Uint8Array(ETH_HLEN);
+  private hdrFor = -1;
 
   constructor(core: StackCore, netif: ArpNetif) {
     this.core = core;
     this.netif = netif;
     const cfg = core.config;
-    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) {
-      const e = new ArpEntry();
-      const h = e.hdr;
-      for (let k = 0; k < 6; k++) h[6 + k] = netif.mac[k];
-      h[12] = ETHTYPE_IPV4 >>> 8;
-      h[13] = ETHTYPE_IPV4 & 0xff;
-      this.entries.push(e);
-    }
+    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) this.entries.push(new ArpEntry());
+    const h = this.hdr;
+    for (let k = 0; k < 6; k++) h[6 + k] = netif.mac[k];
+    h[12] = ETHTYPE_IPV4 >>> 8;
+    h[13] = ETHTYPE_IPV4 & 0xff;
     this.queuePool = new Memp<ArpQueueEntry>('arp_queue', cfg.MEMP_NUM_ARP_QUEUE, () => new ArpQueueEntry());
     let ahead = Math.floor(cfg.ARP_MAXAGE / 10);
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
@@ -160,7 +158,7 @@ export class Etharp {
     if (e.ip === nextHop && e.state >= ARP_STATE_STABLE && nextHop !== 0) {
       st.etharp.cachehit++;
     } else {
-      if (this.netif.isBroadcast(nextHop)) return this.send(p, null);
+      if (this.netif.isBroadcast(nextHop)) return this.send(p, null, false);
       if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
       if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
       i = this.find(nextHop);
@@ -177,11 +175,18 @@ export class Etharp {
       e.lastRequest = this.core.now;
       this.sendRequest(nextHop, e.mac);
     }
-    return this.send(p, e.hdr);
+    if (this.hdrFor !== i) {
+      const h = this.hdr;
+      const m = e.mac;
+      h[0] = m[0]; h[1] = m[1]; h[2] = m[2]; h[3] = m[3]; h[4] = m[4]; h[5] = m[5];
+      this.hdrFor = i;
+    }
+    return this.send(p, e.mac, true);
   }
 
-  /** Pushes the Ethernet header (an entry's `hdr`, or to broadcast when null), transmits, restores p. */
-  private send(p: Pbuf, hdr: Uint8Array | null): Err {
+  /** Pushes the Ethernet header (to `dst`, or broadcast when null; `cached`: the header is `hdr`,
+   *  built for dst already), transmits, restores p. */
+  private send(p: Pbuf, dst: Uint8Array | null, cached: boolean): Err {
     // pbuf_add_header / pbuf_remove_header written out: this runs once per frame sent
     const o = p.off - ETH_HLEN;
     if (p.type === PBUF_REF || o < p.base) {
@@ -191,12 +196,12 @@ export class Etharp {
     p.off = o;
     p.len += ETH_HLEN;
     p.totLen += ETH_HLEN;
-    if (hdr !== null) {
-      p.buf.set(hdr, o);
+    if (cached) {
+      p.buf.set(this.hdr, o);
     } else {
       const mac = this.netif.mac;
-      ethWrite(p.buf, o, mac, 0, mac, 0, ETHTYPE_IPV4);
-      ethWriteBroadcastDst(p.buf, o);
+      ethWrite(p.buf, o, dst === null ? mac : dst, 0, mac, 0, ETHTYPE_IPV4);
+      if (dst === null) ethWriteBroadcastDst(p.buf, o);
     }
     const err = this.netif.linkOutput(p);
     p.off += ETH_HLEN;
@@ -294,7 +299,7 @@ export class Etharp {
       const next = q.next;
       const p = q.p as Pbuf;
       if (send) {
-        this.send(p, e.hdr);
+        this.send(p, e.mac, false);
       } else {
         st.etharp.drop++;
         st.ip.rterr++;
@@ -348,6 +353,7 @@ export class Etharp {
     const e = this.entries[i];
     e.ip = ip;
     for (let k = 0; k < 6; k++) e.mac[k] = mac[k];
+    if (this.hdrFor === i) this.hdrFor = -1; // the header built for this entry holds its old MAC
     e.state = ARP_STATE_STABLE;
     e.ctime = this.core.now;
     e.tries = 0;
