@@ -14,7 +14,7 @@
  *
  * Each frame is copied once on its way in: from the ring straight into the pool pbuf the stack
  * reserved (FrameSink.rxReserve, the native readInto, rxCommit). The HAL also supplies the stack's
- * checksum in C and the pool's memory outside the XS heap (hal/xs/xstcpnative.c: Hal.checksum,
+ * checksum in C and the pool's memory outside the XS heap (hal/xs/modXstcpNative.c: Hal.checksum,
  * Hal.poolMemory).
  *
  * Nothing here allocates per frame: the callbacks and the MAC array are created by the constructor

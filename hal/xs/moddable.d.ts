@@ -1,5 +1,5 @@
 /**
- * The native helpers of the Moddable HALs (hal/xs/xstcpnative.js + xstcpnative.c), declared for
+ * The native helpers of the Moddable HALs (hal/xs/xstcpnative.js + modXstcpNative.c), declared for
  * TypeScript.
  */
 declare module 'xstcp-native' {

@@ -1,5 +1,5 @@
 /*
- * The Internet checksum's partial sum over a byte range (RFC 1071), for xstcpnative.c; no XS here.
+ * The Internet checksum's partial sum over a byte range (RFC 1071), for modXstcpNative.c; no XS here.
  *
  * RFC 1071 §2(B): the one's complement sum is independent of byte order, so the bytes are summed as
  * native-order words and the folded result is byte-swapped once at the end on a little-endian CPU

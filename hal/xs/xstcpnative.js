@@ -1,5 +1,5 @@
 /*
- * Native helpers of xs-tcp's Moddable HALs (xstcpnative.c): the checksum and the pool's memory that
+ * Native helpers of xs-tcp's Moddable HALs (modXstcpNative.c): the checksum and the pool's memory that
  * hal/lin/hal.ts and hal/esp32/hal.ts supply as Hal.checksum and Hal.poolMemory. The `@ "name"`
  * clauses bind each to its C function (XS syntax, compiled by xsc). See hal/xs/moddable.d.ts.
  */

@@ -209,15 +209,15 @@ fi
 step "C syntax check"
 HOSTINC=(-I"$MODDABLE/xs/includes" -I"$MODDABLE/xs/platforms" -I"$MODDABLE/xs/sources" -I"$LIN")
 if gcc -fsyntax-only -Wall -Wextra -Werror -DmxDebug=1 -DmxInstrument=1 -DINCLUDE_XSPLATFORM=1 -DXSPLATFORM=\"lin_xs.h\" \
-    "${HOSTINC[@]}" $(pkg-config --cflags gio-2.0) "$REPO"/hal/lin/*.c 2> "$WORK/cc-lin.log"; then
-  ok "hal/lin/*.c: gcc -fsyntax-only -Wall -Wextra -Werror against the lin build's headers"
-else cat "$WORK/cc-lin.log"; fail "hal/lin/*.c"; fi
+    "${HOSTINC[@]}" -I"$REPO/hal/xs" $(pkg-config --cflags gio-2.0) "$REPO"/hal/lin/*.c "$REPO"/hal/xs/*.c 2> "$WORK/cc-lin.log"; then
+  ok "hal/lin/*.c, hal/xs/*.c: gcc -fsyntax-only -Wall -Wextra -Werror against the lin build's headers"
+else cat "$WORK/cc-lin.log"; fail "hal/lin/*.c, hal/xs/*.c"; fi
 if [ -n "${IDF_PATH:-}" ]; then
   IDF_VER=$(cat "$IDF_PATH/version.txt" 2>/dev/null || sed -n 's/#define ESP_IDF_VERSION_\(MAJOR\|MINOR\|PATCH\) *//p' "$IDF_PATH/components/esp_common/include/esp_idf_version.h" | paste -sd.)
   for ESP in "${ESP_BUILDS[@]}"; do
     if out=$(bash "$REPO/test/moddable/idf-check.sh" "$ESP" 2>&1); then
-      ok "$(basename "$ESP"): hal/esp32/*.c, -fsyntax-only -Wall -Wextra -Werror against ESP-IDF v$IDF_VER headers + its mc.defines.h/mc.xs.h ($(echo "$out" | tail -1 | awk '{print $1}'))"
-    else echo "$out" | grep -E 'error|warning' | head -20; fail "$(basename "$ESP"): hal/esp32/*.c against the IDF headers"; fi
+      ok "$(basename "$ESP"): hal/esp32/*.c and hal/xs/*.c, -fsyntax-only -Wall -Wextra -Werror against ESP-IDF v$IDF_VER headers + its mc.defines.h/mc.xs.h ($(echo "$out" | tail -1 | awk '{print $1}'))"
+    else echo "$out" | grep -E 'error|warning' | head -20; fail "$(basename "$ESP"): hal/esp32/*.c, hal/xs/*.c against the IDF headers"; fi
   done
 else
   echo "IDF_PATH is not set: hal/esp32/*.c not compiled"
