@@ -30,7 +30,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_LINK, PBUF_RAW, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
+import { PBUF_LINK, PBUF_RAW, PB_STRIDE, PB_OFF, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
@@ -176,8 +176,11 @@ export class Etharp {
       return ERR_BUF;
     }
     const mac = this.netif.mac;
-    ethWrite(p.buf, p.off, dst === null ? mac : dst, dstOff, mac, 0, ETHTYPE_IPV4);
-    if (dst === null) ethWriteBroadcastDst(p.buf, p.off);
+    // the header went into p's headroom: p is a pool pbuf
+    const pool = this.core.pbufs;
+    const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
+    ethWrite(pool.mem, o, dst === null ? mac : dst, dstOff, mac, 0, ETHTYPE_IPV4);
+    if (dst === null) ethWriteBroadcastDst(pool.mem, o);
     const err = this.netif.linkOutput(p);
     pbuf_remove_header(p, ETH_HLEN);
     return err;
