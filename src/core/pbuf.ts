@@ -398,20 +398,33 @@ export function pbuf_remove_header(p: Pbuf, n: number): number {
  * caller's `p` is never taken.
  */
 export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: PbufLayer, control: boolean): Pbuf | null {
-  if (pbuf_add_header(p, hlen) === 0) return p;
+  // pbuf_add_header written out: once per packet sent
+  const m = pool.meta;
+  const pi = p.index;
+  const pb = pi * PB_STRIDE;
+  if (pi < pool.count && m[pb + PB_OFF] - hlen >= pi * pool.bufsize && hlen >= 0) {
+    m[pb + PB_OFF] -= hlen;
+    m[pb + PB_LEN] += hlen;
+    m[pb + PB_TOTLEN] += hlen;
+    return p;
+  }
   const h = control ? pool.allocControl(layer, hlen) : pool.alloc(layer, hlen);
   if (h === null) return null;
-  const m = pool.meta;
   const b = h.index * PB_STRIDE;
-  m[b + PB_NEXT] = p.index;
-  m[b + PB_TOTLEN] = hlen + m[p.index * PB_STRIDE + PB_TOTLEN];
+  m[b + PB_NEXT] = pi;
+  m[b + PB_TOTLEN] = hlen + m[pb + PB_TOTLEN];
   return h;
 }
 
 /** Undoes pbuf_push_header: `h` is what it returned for `p`. */
 export function pbuf_pop_header(p: Pbuf, h: Pbuf, hlen: number): void {
   if (h === p) {
-    pbuf_remove_header(p, hlen);
+    // pbuf_remove_header written out (the header was pushed here, so it is there to remove)
+    const m = p.pool.meta;
+    const b = p.index * PB_STRIDE;
+    m[b + PB_OFF] += hlen;
+    m[b + PB_LEN] -= hlen;
+    m[b + PB_TOTLEN] -= hlen;
   } else {
     const m = h.pool.meta;
     const b = h.index * PB_STRIDE;

@@ -18,7 +18,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
+import { pbuf_free, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
@@ -237,7 +237,9 @@ export class Netif implements FrameSink, ArpNetif {
     const st = this.core.stats.link;
     // a received frame is always in one pool pbuf (see pbuf.ts for the metadata layout)
     const b = this.core.pbufs.mem;
-    const o = this.core.pbufs.meta[p.index * PB_STRIDE + PB_OFF];
+    const m = this.core.pbufs.meta;
+    const pb = p.index * PB_STRIDE;
+    const o = m[pb + PB_OFF];
     const mac = this.mac;
     let linkBroadcast: boolean;
     // the destination tests of ethIsMulticast and ethDstIs, written out: once per received frame
@@ -255,7 +257,10 @@ export class Netif implements FrameSink, ArpNetif {
     }
     const type = (b[o + 12] << 8) | b[o + 13];
     if (type === ETHTYPE_IPV4 && this.ip4 !== null) {
-      pbuf_remove_header(p, ETH_HLEN);
+      // pbuf_remove_header written out: p holds the whole frame (at least ETH_HLEN bytes)
+      m[pb + PB_OFF] = o + ETH_HLEN;
+      m[pb + PB_LEN] -= ETH_HLEN;
+      m[pb + PB_TOTLEN] -= ETH_HLEN;
       this.ip4.ip4Input(p, linkBroadcast);
     } else if (type === ETHTYPE_ARP) {
       this.arp.input(p);

@@ -387,7 +387,8 @@ export abstract class TcpInput extends TcpAckInput {
     } else {
       const last = (seq + len - 1) >>> 0;
       const end = (rcvNxt + wnd) >>> 0;
-      ok = (seqGeq(seq, rcvNxt) && seqLt(seq, end)) || (seqGeq(last, rcvNxt) && seqLt(last, end));
+      // seqGeq / seqLt written out: this test runs for every data segment
+      ok = (((seq - rcvNxt) | 0) >= 0 && ((seq - end) | 0) < 0) || (((last - rcvNxt) | 0) >= 0 && ((last - end) | 0) < 0);
     }
     if (!ok) {
       // RFC 9293: a zero window still accepts valid ACKs and RSTs at RCV.NXT — drop the payload
