@@ -70,26 +70,68 @@ export class TcpSeg {
   sent = 0;
 }
 
+/** TcpListen layout: its numeric fields live in one Float64Array per listener pool, TCP_LISTEN_FIELDS
+ *  entries each, behind getters (a listener is read once per SYN; see the Tcb layout below). */
+const TL_GEN = 0;
+const TL_LOCAL_IP = 1;
+const TL_LOCAL_PORT = 2;
+const TL_BACKLOG = 3;
+const TL_PENDING = 4;
+const TL_SO_OPTIONS = 5;
+const TL_RCV_WND = 6;
+const TL_NODELAY = 7;
+const TL_KEEP_IDLE = 8;
+const TL_KEEP_INTVL = 9;
+const TL_KEEP_CNT = 10;
+/** Float64 entries per TcpListen in its pool's array. */
+export const TCP_LISTEN_FIELDS = 11;
+
 export class TcpListen {
   mempIndex = -1;
-  gen = 0;
   handle: TcpPcb | null = null;
-  localIp = 0;
-  localPort = 0;
-  backlog = 1;
-  /** Connections in SYN_RCVD or accepted-but-delayed (tcp_backlog_delayed), counted against backlog. */
-  pending = 0;
-  soOptions = 0;
-  /** Receive window given to accepted connections (SO_RCVBUF), 0 = config TCP_WND. */
-  rcvWnd = 0;
-  /** Nagle setting and keepalive timings inherited by accepted connections. */
-  nodelay = false;
-  keepIdle = 0;
-  keepIntvl = 0;
-  keepCnt = 0;
   arg: any = null;
   accept: TcpAcceptFn | null = null;
+
+  /** The pool's Float64Array of the numeric fields below (TCP_LISTEN_FIELDS entries each), and where this
+   *  entry's start. */
+  private readonly cold: Float64Array;
+  private readonly coldBase: number;
+
+  constructor(cold: Float64Array = new Float64Array(TCP_LISTEN_FIELDS), index = 0) {
+    this.cold = cold;
+    const coldBase = index * TCP_LISTEN_FIELDS;
+    this.coldBase = coldBase;
+    cold[coldBase + TL_BACKLOG] = 1;
+  }
+
+  // --- numeric fields, kept in `cold` ---
+  get gen(): number { return this.cold[this.coldBase + TL_GEN]; }
+  set gen(v: number) { this.cold[this.coldBase + TL_GEN] = v; }
+  get localIp(): number { return this.cold[this.coldBase + TL_LOCAL_IP]; }
+  set localIp(v: number) { this.cold[this.coldBase + TL_LOCAL_IP] = v; }
+  get localPort(): number { return this.cold[this.coldBase + TL_LOCAL_PORT]; }
+  set localPort(v: number) { this.cold[this.coldBase + TL_LOCAL_PORT] = v; }
+  get backlog(): number { return this.cold[this.coldBase + TL_BACKLOG]; }
+  set backlog(v: number) { this.cold[this.coldBase + TL_BACKLOG] = v; }
+  /** Connections in SYN_RCVD or accepted-but-delayed (tcp_backlog_delayed), counted against backlog. */
+  get pending(): number { return this.cold[this.coldBase + TL_PENDING]; }
+  set pending(v: number) { this.cold[this.coldBase + TL_PENDING] = v; }
+  get soOptions(): number { return this.cold[this.coldBase + TL_SO_OPTIONS]; }
+  set soOptions(v: number) { this.cold[this.coldBase + TL_SO_OPTIONS] = v; }
+  /** Receive window given to accepted connections (SO_RCVBUF), 0 = config TCP_WND. */
+  get rcvWnd(): number { return this.cold[this.coldBase + TL_RCV_WND]; }
+  set rcvWnd(v: number) { this.cold[this.coldBase + TL_RCV_WND] = v; }
+  /** Nagle setting and keepalive timings inherited by accepted connections. */
+  get nodelay(): boolean { return this.cold[this.coldBase + TL_NODELAY] !== 0; }
+  set nodelay(v: boolean) { this.cold[this.coldBase + TL_NODELAY] = v ? 1 : 0; }
+  get keepIdle(): number { return this.cold[this.coldBase + TL_KEEP_IDLE]; }
+  set keepIdle(v: number) { this.cold[this.coldBase + TL_KEEP_IDLE] = v; }
+  get keepIntvl(): number { return this.cold[this.coldBase + TL_KEEP_INTVL]; }
+  set keepIntvl(v: number) { this.cold[this.coldBase + TL_KEEP_INTVL] = v; }
+  get keepCnt(): number { return this.cold[this.coldBase + TL_KEEP_CNT]; }
+  set keepCnt(v: number) { this.cold[this.coldBase + TL_KEEP_CNT] = v; }
 }
+
 
 /**
  * Tcb field layout. The fields the per-segment path reads many times stay ordinary properties;
