@@ -44,11 +44,11 @@ export function pbufLayerOffset(layer: PbufLayer): number {
 
 /**
  * Pbuf metadata lives in one Int32Array per pool (`PbufPool.meta`), PB_STRIDE entries per pbuf, at
- * the field indices below; a Pbuf object is only a handle (its pool and index, created once by the
- * pool). The getters and setters keep the lwIP-shaped API (`p.len`, `p.next`, `p.totLen` ...) for
+ * the field indices below; a Pbuf object is only a handle (its index; its pool is on a prototype
+ * the pool's handles share), created once by the pool. The getters and setters keep the lwIP-shaped API (`p.len`, `p.next`, `p.totLen` ...) for
  * applications and for code off the per-segment path; the per-segment functions of this file read
  * and write `meta` directly, which costs XS a few computrons per field instead of a call.
- * Why: a Pbuf with 13 own properties is 14 XS heap slots; a handle is 3 (and the Int32Array is
+ * Why: a Pbuf with 13 own properties is 14 XS heap slots; a handle is 2 (and the Int32Array is
  * chunk memory, 24 bytes a pbuf).
  */
 export const PB_OFF = 0;
@@ -64,14 +64,12 @@ export const PB_FLAGS = 5;
 export const PB_STRIDE = 6;
 
 export class Pbuf {
-  readonly pool: PbufPool;
+  /** The pbuf's pool. Handles are made by their pool only (PbufPool's constructor), over a
+   *  prototype of the pool's own that carries this property: a handle's one own property is its
+   *  index (2 XS slots a pbuf instead of 3). */
+  declare readonly pool: PbufPool;
   /** Index in its pool: pool pbufs first (0 .. count-1), then the REF headers. */
-  readonly index: number;
-
-  constructor(pool: PbufPool, index: number) {
-    this.pool = pool;
-    this.index = index;
-  }
+  declare readonly index: number;
   /** The memory holding the payload: the pool's `mem` for pool pbufs, the owner's array for REF. */
   get buf(): Uint8Array {
     const pool = this.pool;
@@ -174,8 +172,12 @@ export class PbufPool {
     const total = count + refCount;
     this.meta = new Int32Array(total * PB_STRIDE);
     this.free = new Int32Array(total);
+    const proto = Object.create(Pbuf.prototype) as { pool: PbufPool };
+    proto.pool = this;
     for (let i = 0; i < total; i++) {
-      this.handles.push(new Pbuf(this, i));
+      const h = Object.create(proto) as { index: number };
+      h.index = i;
+      this.handles.push(h as Pbuf);
       this.meta[i * PB_STRIDE + PB_NEXT] = -1;
     }
     for (let i = 0; i < count; i++) this.free[i] = count - 1 - i;
