@@ -57,7 +57,7 @@ describe('XS engine (xsnap)', function () {
 
   for (const [what, entry, moddable] of [
     ['the library (build/xs-tcp.js)', '../src/index.js', []],
-    ['the ESP32 HAL (build/xs-tcp-esp32.js)', '../hal/esp32/hal.js', ['timer', 'time', 'ethhal']],
+    ['the ESP32 HAL (build/xs-tcp-esp32.js)', '../hal/esp32/hal.js', ['timer', 'time', 'ethhal', 'xstcp-native']],
     ['the simulator demo (build/xs-tcp-sim.js)', '../examples/sim/demo.js', []],
   ] as [string, string, string[]][]) {
     it(what + ' creates no typed array, Map, Set, Date or RegExp at module evaluation (Moddable preload)', async () => {
