@@ -347,18 +347,21 @@ export class ConfigError extends Error {
 /** Fills defaults and checks every constraint; throws ConfigError (at start-up only). */
 export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   // A key present with the value undefined (allowed by Partial<>) means "use the default".
-  const cfg: StackConfig = { ...DEFAULT_CONFIG };
+  // The defaults are the prototype, not a copy: the stack's config object then holds only the
+  // keys the application set (each property of an XS object is a heap slot; DEFAULT_CONFIG is
+  // module data, in flash on a Moddable build). Reads see every key as before.
+  const cfg = Object.create(DEFAULT_CONFIG) as StackConfig;
   if (partial) {
     const set = cfg as unknown as Record<string, unknown>;
     for (const key of Object.keys(partial)) {
       // own keys only: 'toString' or '__proto__' are not config knobs
       if (!Object.prototype.hasOwnProperty.call(DEFAULT_CONFIG, key)) throw new ConfigError('unknown config key ' + key);
       const v = (partial as Record<string, unknown>)[key];
-      if (v !== undefined) set[key] = v;
+      // defined, not assigned: an assignment would hit the frozen default on the prototype
+      if (v !== undefined) Object.defineProperty(set, key, { value: v, writable: true, enumerable: true, configurable: true });
     }
   }
-  for (const key of Object.keys(cfg) as (keyof StackConfig)[]) {
-    if (!(key in DEFAULT_CONFIG)) throw new ConfigError('unknown config key ' + key);
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof StackConfig)[]) {
     const v = cfg[key];
     if (typeof DEFAULT_CONFIG[key] === 'boolean') {
       if (typeof v !== 'boolean') throw new ConfigError(key + ' must be a boolean');

@@ -6,7 +6,7 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
+import { pbuf_free, pbuf_remove_header, pbuf_realloc, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
@@ -67,7 +67,11 @@ export abstract class TcpInput extends TcpAckInput {
     }
     const s = this.inSegs[depth];
     const h = s.hdr;
-    const rc = tcpParse(p.buf, p.off, p.len, h);
+    // received segments are in pool memory (see pbuf.ts for the metadata layout)
+    const pool = this.core.pbufs;
+    const pm = pool.meta;
+    const pb = p.index * PB_STRIDE;
+    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h);
     if (rc < 0) {
       if (rc === TCP_ERR_OPT) st.opterr++;
       else if (rc === TCP_ERR_SHORT || rc === TCP_ERR_HDRLEN) st.lenerr++;
@@ -75,7 +79,7 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    if (tcpChecksum(p, p.totLen, iph.src, iph.dst, this.core.chksum) !== 0) {
+    if (tcpChecksum(p, pm[pb + PB_TOTLEN], iph.src, iph.dst, this.core.chksum) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;
@@ -86,7 +90,7 @@ export abstract class TcpInput extends TcpAckInput {
     s.dst = iph.dst;
     s.seq = h.seq;
     s.p = p;
-    s.len = p.totLen;
+    s.len = pm[pb + PB_TOTLEN];
     s.syn = (h.flags & TCP_SYN) !== 0;
     s.fin = (h.flags & TCP_FIN) !== 0;
     s.finSeq = 0;

@@ -6,7 +6,7 @@
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -129,8 +129,11 @@ export abstract class TcpOutput extends TcpTable {
     const tail = pcb.unsentTail;
     if (copy && tail !== null && tail.sent === 0 && (tail.flags & (TCP_SYN | TCP_FIN)) === 0 && tail.len < mss) {
       const p = tail.p;
-      if (p !== null && p.next === null && p.cap > 0) {
-        const room = p.base + p.cap - (p.off + p.len);
+      const pm = this.core.pbufs.meta;
+      const pb = p === null ? 0 : p.index * PB_STRIDE;
+      if (p !== null && pm[pb + PB_NEXT] < 0 && p.index < this.core.pbufs.count) {
+        // a lone pool pbuf: its slot ends at (index + 1) * bufsize
+        const room = (p.index + 1) * this.core.pbufs.bufsize - (pm[pb + PB_OFF] + pm[pb + PB_LEN]);
         fill = mss - tail.len;
         if (fill > room) fill = room;
         if (fill > len) fill = len;
@@ -156,10 +159,11 @@ export abstract class TcpOutput extends TcpTable {
     }
     let pos = offset;
     if (fill > 0 && tail !== null && tail.p !== null) {
-      const p = tail.p;
-      copyBytes(p.buf, p.off + p.len, data, pos, fill, pool.copier);
-      p.len += fill;
-      p.totLen += fill;
+      const pb = tail.p.index * PB_STRIDE;
+      const pm = pool.meta;
+      copyBytes(pool.mem, pm[pb + PB_OFF] + pm[pb + PB_LEN], data, pos, fill, pool.copier);
+      pm[pb + PB_LEN] += fill;
+      pm[pb + PB_TOTLEN] += fill;
       tail.len += fill;
       pos += fill;
       if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
@@ -173,7 +177,7 @@ export abstract class TcpOutput extends TcpTable {
       if (copy) {
         p = pool.alloc(PBUF_TRANSPORT, n) as Pbuf;
         pbufAlignPayload(p, data, pos, mss);
-        copyBytes(p.buf, p.off, data, pos, n, pool.copier);
+        copyBytes(pool.mem, pool.meta[p.index * PB_STRIDE + PB_OFF], data, pos, n, pool.copier);
       } else {
         p = pool.alloc(PBUF_TRANSPORT, 0) as Pbuf;
         const r = pool.allocRef(data, pos, n) as Pbuf;
@@ -418,11 +422,13 @@ export abstract class TcpOutput extends TcpTable {
   protected tcpEmit(p: Pbuf, localIp: number, localPort: number, remoteIp: number, remotePort: number,
     seqno: number, ackno: number, flags: number, wnd: number, hdrLen: number, mss: number): void {
     if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
-    const b = p.buf;
-    const o = p.off;
+    // the header went into p's headroom: p is a pool pbuf
+    const pool = this.core.pbufs;
+    const b = pool.mem;
+    const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
     if (mss > 0) tcpWriteOptMss(b, o + TCP_HLEN, mss);
-    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp, this.core.chksum));
+    tcpSetChksum(b, o, tcpChecksum(p, pool.meta[p.index * PB_STRIDE + PB_TOTLEN], localIp, remoteIp, this.core.chksum));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
