@@ -17,6 +17,7 @@ import {
   setup, listen, connect, sq, patternBytes, type Fixture, type Seg, type App, type Listener,
 } from '../helpers/tcppeer.js';
 import { MockNet } from '../../tools/mocknet.js';
+import type { StackConfig } from '../../src/core/config.js';
 import { Tcb as TcbClass } from '../../src/tcp/tcb.js';
 
 const PISN = 0x7ffffff0;
@@ -67,6 +68,11 @@ function open(f: Fixture, synOpts: number[][], ackOpts: (synAck: Seg) => number[
   return { lis, app: lis.apps[0], synAck };
 }
 
+/** setup() with every option on (TCP_TIMESTAMPS is off by default). */
+function setupAll(config: Partial<StackConfig> = {}): Fixture {
+  return setup({ config: { TCP_TIMESTAMPS: true, ...config } });
+}
+
 function finish(f: Fixture, apps: App[], lis: Listener[] = []): void {
   for (const a of apps) if (tcp_is_alive(a.pcb)) tcp_abort(a.pcb);
   for (const l of lis) tcp_close(l.pcb);
@@ -77,7 +83,7 @@ function finish(f: Fixture, apps: App[], lis: Listener[] = []): void {
 describe('TCP options (RFC 7323, RFC 2018)', () => {
   describe('negotiation', () => {
     it('our SYN offers what is configured, laid out as Linux does: mss,sackOK,TS,nop,wscale', () => {
-      const f = setup();
+      const f = setupAll();
       const app = connect(f.stack, '10.0.0.2', 4000);
       const syn = f.peer.expect({ flags: 'S' }, 100);
       assert.deepEqual(Array.from(syn.options.subarray(0, 6)), [2, 4, 0x05, 0xb4, 4, 2]);
@@ -88,22 +94,22 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('knobs off: the SYN carries MSS alone; TS or SACK alone are padded with NOPs', () => {
-      const f = setup({ config: { TCP_TIMESTAMPS: false, TCP_SACK: false, TCP_WND_SCALE: false } });
+      const f = setupAll({ TCP_TIMESTAMPS: false, TCP_SACK: false, TCP_WND_SCALE: false });
       const a = connect(f.stack, '10.0.0.2', 4000);
       assert.equal(kinds(f.peer.expect({ flags: 'S' }, 100)), 'mss');
       finish(f, [a]);
-      const g = setup({ config: { TCP_SACK: false, TCP_WND_SCALE: false } });
+      const g = setupAll({ TCP_SACK: false, TCP_WND_SCALE: false });
       const b = connect(g.stack, '10.0.0.2', 4000);
       assert.equal(kinds(g.peer.expect({ flags: 'S' }, 100)), 'mss,nop,nop,TS');
       finish(g, [b]);
-      const h = setup({ config: { TCP_TIMESTAMPS: false } });
+      const h = setupAll({ TCP_TIMESTAMPS: false });
       const c = connect(h.stack, '10.0.0.2', 4000);
       assert.equal(kinds(h.peer.expect({ flags: 'S' }, 100)), 'mss,nop,nop,sackOK,nop,wscale');
       finish(h, [c]);
     });
 
     it('the SYN-ACK answers each option the SYN offered, and only those (the SYN_RCVD pcb keeps them)', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app, synAck } = open(f, [SACK_PERM, ts(7000, 0), ws(7)], (sa) => [ts(7001, tsOf(sa)!.val)]);
       assert.equal(kinds(synAck), 'mss,sackOK,TS,nop,wscale');
       assert.equal(tsOf(synAck)?.ecr, 7000, 'the SYN-ACK echoes the SYN\'s TSval');
@@ -113,14 +119,14 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
       assert.equal(c.rcvScale, 0);
       finish(f, [app], [lis]);
 
-      const g = setup();
+      const g = setupAll();
       const r = open(g, [ws(3)]);
       assert.equal(kinds(r.synAck), 'mss,nop,wscale');
       const d = conn(r.app);
       assert.ok(d.wsOk && !d.tsOk && !d.sackOk);
       finish(g, [r.app], [r.lis]);
 
-      const h = setup();
+      const h = setupAll();
       const q = open(h, []);
       assert.equal(kinds(q.synAck), 'mss');
       assert.ok(!conn(q.app).wsOk && !conn(q.app).tsOk && !conn(q.app).sackOk);
@@ -128,7 +134,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('options the peer offers but we do not are declined', () => {
-      const f = setup({ config: { TCP_TIMESTAMPS: false, TCP_SACK: false, TCP_WND_SCALE: false } });
+      const f = setupAll({ TCP_TIMESTAMPS: false, TCP_SACK: false, TCP_WND_SCALE: false });
       const { lis, app, synAck } = open(f, [SACK_PERM, ts(7000, 0), ws(7)]);
       assert.equal(kinds(synAck), 'mss');
       const c = conn(app);
@@ -138,7 +144,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('an active open keeps only what the SYN-ACK carries too', () => {
-      const f = setup();
+      const f = setupAll();
       const app = connect(f.stack, '10.0.0.2', 4000);
       const syn = f.peer.expect({ flags: 'S' }, 100);
       f.peer.port = syn.dstPort; f.peer.stackPort = syn.srcPort; f.peer.stackIsn = syn.seq; f.peer.peerIsn = PISN;
@@ -155,7 +161,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
 
   describe('window scale (RFC 7323 §2)', () => {
     it('the peer\'s window is shifted by its scale on every segment but the SYN', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, [ws(4)], () => [], 1000, 100);
       const c = conn(app);
       assert.equal(c.sndWnd, 1600, 'the ACK\'s window 100 << 4');
@@ -167,7 +173,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('a window scaled past 64 KB lets more than 64 KB be in flight', () => {
-      const f = setup({ config: { TCP_SND_BUF: 120000, TCP_SND_QUEUELEN: 100, MEMP_NUM_TCP_SEG: 120, PBUF_POOL_SIZE: 140 } });
+      const f = setupAll({ TCP_SND_BUF: 120000, TCP_SND_QUEUELEN: 100, MEMP_NUM_TCP_SEG: 120, PBUF_POOL_SIZE: 140 });
       const { lis, app } = open(f, [ws(7)], () => [], 65535, 1000);
       const c = conn(app);
       c.cwnd = 200000; // the congestion window is not what is tested here
@@ -179,7 +185,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('our window field is the window shifted right by our scale; the SYN\'s is not scaled', () => {
-      const f = setup({ config: { TCP_WND: 200000 } });
+      const f = setupAll({ TCP_WND: 200000 });
       const { lis, app, synAck } = open(f, [ws(7)]);
       assert.equal(synAck.win, 65535, 'a SYN\'s window is never scaled (§2.2), capped at 65535');
       assert.equal(opts(synAck).find((o) => o.kind === 'wscale')?.kind === 'wscale' ? (opts(synAck).find((o) => o.kind === 'wscale') as { value: number }).value : -1, 2);
@@ -200,7 +206,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('without the peer\'s window scale a window above 64 KB is capped at 65535', () => {
-      const f = setup({ config: { TCP_WND: 200000 } });
+      const f = setupAll({ TCP_WND: 200000 });
       const { lis, app, synAck } = open(f, []);
       assert.equal(synAck.win, 65535);
       const c = conn(app);
@@ -218,7 +224,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     }
 
     it('every segment carries TSval from the ms clock and echoes TS.Recent; the MSS leaves room for them', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app, base } = tsOpen(f);
       assert.equal(conn(app).mss, 1460 - 12, 'RFC 6691');
       f.net.run(49);
@@ -239,7 +245,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
       f.peer.send({ flags: 'R', seq: f.peer.p(0) });
       finish(f, [app], [lis]);
 
-      const g = setup();
+      const g = setupAll();
       const r = tsOpen(g);
       tcp_abort(r.app.pcb);
       const rst = g.peer.expect({ flags: 'R.' }, 100);
@@ -248,7 +254,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('without negotiation no segment carries them', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, [ws(1)]);
       app.write(100);
       const d = f.peer.expect({ len: 100 }, 100);
@@ -257,7 +263,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('connections have unrelated TSval clocks (a per-connection offset, §5.4)', () => {
-      const f = setup();
+      const f = setupAll();
       const lis = listen(f.stack, 80);
       f.peer.send({ flags: 'S', seq: PISN, mss: 1460, options: bytes(ts(5, 0)), srcPort: 1111 });
       const a = f.peer.expect({ flags: 'S.' }, 100);
@@ -269,7 +275,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('TS.Recent follows §4.3: a delayed ACK echoes the earlier of the two segments it covers', () => {
-      const f = setup({ config: { TCP_QUICKACKS: 0 } });
+      const f = setupAll({ TCP_QUICKACKS: 0 });
       const { lis, app } = tsOpen(f);
       f.peer.send({ flags: 'P.', seq: f.peer.p(0), ack: f.peer.s(0), data: 100, options: bytes(ts(2000, 0)) });
       f.net.run(5);
@@ -280,7 +286,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('PAWS drops a segment with an old TSval (ACK sent, counted); RSTs and segments without timestamps are exempt', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = tsOpen(f);
       f.peer.send({ flags: 'P.', seq: f.peer.p(0), ack: f.peer.s(0), data: 100, options: bytes(ts(2000, 0)) });
       f.peer.expect({ flags: '.', ack: f.peer.p(100) }, 100);
@@ -313,7 +319,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('RTTM: an echo measures the RTT, also for a retransmitted segment (where Karn gives none)', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = tsOpen(f);
       const c = conn(app);
       app.write(100);
@@ -335,7 +341,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('an echo later than our clock or older than the connection is counted and not used', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = tsOpen(f);
       const c = conn(app);
       const before = f.stack.tcp.tsEcrIgnored;
@@ -373,7 +379,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
 
   describe('SACK (RFC 2018)', () => {
     it('ACKs for out-of-order data carry up to 4 blocks, most recent first; 3 beside timestamps', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, [NOP, NOP, SACK_PERM]);
       const p = (n: number): number => f.peer.p(n);
       const seen: number[][][] = [];
@@ -388,7 +394,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
       assert.deepEqual(sackOf(f.peer.expect({ flags: '.', ack: p(0) }, 100)), [[p(100), p(400)], [p(700), p(800)], [p(500), p(600)]]);
       finish(f, [app], [lis]);
 
-      const g = setup();
+      const g = setupAll();
       const r = open(g, [SACK_PERM, ts(1000, 0)], (sa) => [ts(1001, tsOf(sa)!.val)]);
       for (const at of [100, 300, 500, 700]) g.peer.send({ flags: 'P.', seq: g.peer.p(at), ack: g.peer.s(0), data: 100, options: bytes(ts(1002, 0)) });
       g.net.run(1);
@@ -401,7 +407,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('a FIN held out of order counts in its block\'s right edge', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, [NOP, NOP, SACK_PERM]);
       f.peer.send({ flags: 'FP.', seq: f.peer.p(100), ack: f.peer.s(0), data: 100 });
       assert.deepEqual(sackOf(f.peer.expect({ flags: '.' }, 100)), [[f.peer.p(100), f.peer.p(201)]]);
@@ -409,7 +415,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('a data segment carries only the blocks its MSS leaves room for', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, [NOP, NOP, SACK_PERM]);
       f.peer.send({ flags: 'P.', seq: f.peer.p(100), ack: f.peer.s(0), data: 100 });
       f.peer.expect({ flags: '.' }, 100);
@@ -424,7 +430,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('without SACK-permitted from the peer no blocks are sent', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, []);
       f.peer.send({ flags: 'P.', seq: f.peer.p(100), ack: f.peer.s(0), data: 100 });
       assert.equal(f.peer.expect({ flags: '.' }, 100).hdrLen, 20);
@@ -432,7 +438,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
     });
 
     it('received blocks outside SND.UNA..SND.MAX are counted and ignored', () => {
-      const f = setup();
+      const f = setupAll();
       const { lis, app } = open(f, [NOP, NOP, SACK_PERM]);
       app.write(3000);
       f.net.run(1);
@@ -456,7 +462,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
 
   describe('malformed options', () => {
     it('bad lengths are counted (opterr) and the segment dropped without a reply', () => {
-      const f = setup();
+      const f = setupAll();
       const lis = listen(f.stack, 80);
       const bad = [
         [3, 4, 7, 0], // window scale of length 4
@@ -476,7 +482,7 @@ describe('TCP options (RFC 7323, RFC 2018)', () => {
   describe('two stacks with every option', () => {
     it('1 MiB over a 256 KB scaled window with timestamps and SACK, through loss', () => {
       const net = new MockNet({ seed: 7 });
-      const big = { TCP_WND: 262144, PBUF_POOL_SIZE: 256, TCP_OOSEQ_MAX_SEGS: 64, MEMP_NUM_TCP_SEG: 256,
+      const big = { TCP_TIMESTAMPS: true, TCP_WND: 262144, PBUF_POOL_SIZE: 256, TCP_OOSEQ_MAX_SEGS: 64, MEMP_NUM_TCP_SEG: 256,
         TCP_SND_BUF: 65535, TCP_SND_QUEUELEN: 64 };
       const a = net.addStack({ ip: '10.0.0.1/24', config: big });
       const b = net.addStack({ ip: '10.0.0.2/24', config: big });
