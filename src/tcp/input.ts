@@ -22,7 +22,7 @@ import {
   CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
-import { offerOptions, takeSynOptions, pawsReject, updateTsRecent } from './options.js';
+import { takeSynOptions, pawsReject, updateTsRecent } from './options.js';
 import type { InSeg } from './inseg.js';
 
 /**
@@ -228,7 +228,7 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.sndWl1 = seg.seq;
     pcb.sndWl2 = iss;
     // the options both sides offered, kept with the SYN_RCVD pcb (RFC 7323 §2.2, §3.2; RFC 2018 §2)
-    offerOptions(pcb, this.core.config, this.newTsOffset(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort), this.core.now);
+    this.offerOptions(pcb);
     takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
     pcb.lastActivity = this.core.now;

@@ -19,7 +19,7 @@ import {
   tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum, tcpChecksum,
   TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
-import { offerOptions, tsNow, sackBlocksToSend } from './options.js';
+import { tsNow, sackBlocksToSend } from './options.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
@@ -58,7 +58,7 @@ export abstract class TcpOutput extends TcpTable {
     pcb.rcvAnnRightEdge = 0;
     pcb.mss = TCP_DEFAULT_MSS;
     pcb.cwnd = pcb.mss;
-    offerOptions(pcb, this.core.config, this.newTsOffset(local, pcb.localPort, ip, port), this.core.now);
+    this.offerOptions(pcb);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);
     this.output(pcb);

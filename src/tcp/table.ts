@@ -16,6 +16,7 @@ import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
+import { offerOptions } from './options.js';
 import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
@@ -409,6 +410,14 @@ export abstract class TcpTable {
     h = mix(h, k[0] ^ k[2]);
     const m = Math.floor(this.core.now * 250);
     return (h + m) >>> 0;
+  }
+
+  /** The options a new connection offers (options.ts offerOptions), its 4-tuple set; the
+   *  timestamp clock's offset is computed only when timestamps are on (a SYN flood pays nothing). */
+  protected offerOptions(pcb: Tcb): void {
+    const cfg = this.core.config;
+    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort) : 0;
+    offerOptions(pcb, cfg, off, this.core.now);
   }
 
   /**
