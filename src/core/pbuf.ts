@@ -115,11 +115,22 @@ export class PbufPool {
   private readonly refFree: Int32Array;
   private refFreeTop: number;
 
-  constructor(count: number, bufsize: number, refCount: number, reserve = 0) {
+  /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the
+   *  copier's scratch area): what the Stack asks Hal.poolMemory for. */
+  static bytesFor(count: number, bufsize: number): number {
+    return count * bufsize + COPY_SCRATCH_BYTES;
+  }
+
+  /** `memory`: where the pool lives (from Hal.poolMemory, at least bytesFor(count, bufsize) bytes),
+   *  or null for an ArrayBuffer of its own. Memory too small is a start-up error (RangeError). */
+  constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null) {
     this.bufsize = bufsize;
     this.reserve = reserve;
     const bytes = count * bufsize;
-    const buffer = new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
+    if (memory !== null && memory.byteLength < bytes + COPY_SCRATCH_BYTES) {
+      throw new RangeError('pool memory has ' + memory.byteLength + ' bytes, the pool needs ' + (bytes + COPY_SCRATCH_BYTES));
+    }
+    const buffer = memory !== null ? memory : new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
     this.mem = new Uint8Array(buffer, 0, bytes);
     this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
     this.copier = new ByteCopier(this.mem, bytes);
@@ -173,6 +184,16 @@ export class PbufPool {
   /** A pool pbuf chain for a received frame (no headroom); may use the receive reserve. */
   allocRx(length: number): Pbuf | null {
     return this.allocChain(0, length, 0);
+  }
+
+  /** One empty pool pbuf for a driver to write a frame into (FrameSink.rxReserve); may use the
+   *  receive reserve. allocRx(0) in one call: it runs once per received frame. */
+  allocRxSlot(): Pbuf | null {
+    if (this.freeTop === 0) { this.pool.err++; return null; }
+    const p = this.takeOne(0);
+    p.len = 0;
+    p.totLen = 0;
+    return p;
   }
 
   private allocChain(offset: number, length: number, keep: number): Pbuf | null {
@@ -311,7 +332,13 @@ export function pbuf_remove_header(p: Pbuf, n: number): number {
  * caller's `p` is never taken.
  */
 export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: PbufLayer, control: boolean): Pbuf | null {
-  if (p.type !== PBUF_REF && pbuf_add_header(p, hlen) === 0) return p;
+  // pbuf_add_header written out: once per packet sent
+  if (p.type !== PBUF_REF && p.off - hlen >= p.base && hlen >= 0) {
+    p.off -= hlen;
+    p.len += hlen;
+    p.totLen += hlen;
+    return p;
+  }
   const h = control ? pool.allocControl(layer, hlen) : pool.alloc(layer, hlen);
   if (h === null) return null;
   h.next = p;
@@ -322,7 +349,10 @@ export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: P
 /** Undoes pbuf_push_header: `h` is what it returned for `p`. */
 export function pbuf_pop_header(p: Pbuf, h: Pbuf, hlen: number): void {
   if (h === p) {
-    pbuf_remove_header(p, hlen);
+    // pbuf_remove_header written out (the header was pushed here, so it is there to remove)
+    p.off += hlen;
+    p.len -= hlen;
+    p.totLen -= hlen;
   } else {
     h.next = null;
     h.totLen = h.len;

@@ -144,7 +144,7 @@ export class Ip4 implements Ip4InputSink {
     const h = this.hdr;
     h.linkBroadcast = linkBroadcast;
     // the header must sit in the first pbuf (receive pbufs hold whole frames)
-    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h, p.buf16);
+    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h, this.core.chksum);
     if (r < 0 || h.ihl > p.len) {
       if (r === IP4_ERR_CHKSUM) st.chkerr++;
       else if (r === IP4_ERR_VERSION) st.err++;
@@ -167,7 +167,9 @@ export class Ip4 implements Ip4InputSink {
     const src = h.src;
     // RFC 1122 §3.2.1.3: a source must name one host — not broadcast, multicast, loopback or
     // 0.0.0.0 (we are no DHCP server, the only listener that wants those)
-    if (src === 0 || src === 0xffffffff || (src >>> 28) >= 0xe || (src >>> 24) === 127 || nif.isBroadcast(src)) {
+    // (a directed broadcast has every host bit set: only then is isBroadcast asked, once per packet)
+    if (src === 0 || src === 0xffffffff || (src >>> 28) >= 0xe || (src >>> 24) === 127
+      || (((src | nif.netmask) >>> 0) === 0xffffffff && nif.isBroadcast(src))) {
       st.err++;
       st.drop++;
       pbuf_free(p);
@@ -258,7 +260,7 @@ export class Ip4 implements Ip4InputSink {
       st.memerr++;
       return ERR_MEM;
     }
-    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, h.buf16);
+    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, this.core.chksum);
     const err = this.netif.output(h, nextHop);
     pbuf_pop_header(p, h, IP_HLEN);
     return err;

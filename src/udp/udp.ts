@@ -231,7 +231,7 @@ export class Udp implements IpProtocolHandler {
       return ERR_MEM;
     }
     udpWrite(h.buf, h.off, s.localPort, dstPort, ulen);
-    udpSetChksum(h.buf, h.off, udpChecksum(h, src, dst));
+    udpSetChksum(h.buf, h.off, udpChecksum(h, src, dst, this.core.chksum));
     const err = this.ip.output(h, src, dst, s.ttl, s.tos, IP_PROTO_UDP);
     pbuf_pop_header(p, h, UDP_HLEN);
     if (err === ERR_OK) st.xmit++;
@@ -252,7 +252,7 @@ export class Udp implements IpProtocolHandler {
     }
     if (info.len < p.totLen) pbuf_realloc(p, info.len);
     // RFC 768: a zero checksum field means the sender computed none
-    if (info.chksum !== 0 && udpChecksum(p, ip.src, ip.dst) !== 0) {
+    if (info.chksum !== 0 && udpChecksum(p, ip.src, ip.dst, this.core.chksum) !== 0) {
       st.chkerr++;
       st.drop++;
       pbuf_free(p);
