@@ -132,16 +132,16 @@ export interface StackConfig {
    *
    *  RAM of the three option knobs together (the fields exist whether they are on or not): 12 slots
    *  per pcb and 1 per segment descriptor, 2.3 KB with the default pools (measured on XS 13.3: a
-   *  stack with 4 connections 3,260 -> 3,406 heap slots), and 4 slots + 24 numbers of scratch per
-   *  stack for the SACK blocks we send. The code paths cost about 120 computrons per segment when
-   *  nothing is negotiated (`npm run bench -- --only xs`: rx 20,199 -> 20,312, tx 22,261 -> 22,393). */
+   *  stack with 4 connections 3,304 -> 3,450 heap slots), and 4 slots + 24 numbers of scratch per
+   *  stack for the SACK blocks we send. The code paths cost about 60 computrons per segment when
+   *  nothing is negotiated (`npm run bench -- --only xs`: rx 12,592 -> 12,654, tx 14,227 -> 14,290). */
   TCP_WND_SCALE: boolean;
   /** Timestamps option (RFC 7323 §3-§5): offered in our SYN and accepted in the peer's. When both
    *  send it, every segment carries 12 more bytes (the send MSS drops by 12, RFC 6691), RTT is
    *  measured from every ACK that acknowledges new data (RTTM, §4, also across retransmissions,
    *  where Karn's rule leaves no sample), and PAWS (§5) drops old duplicates by their timestamp.
    *  Default false, from measurements between two in-process stacks with default windows: the XS
-   *  cost per segment of the two-stack bench rises from 73,067 to 78,183 computrons (an application
+   *  cost per segment of the two-stack bench rose from 73,067 to 78,183 computrons (an application
    *  writing 1460-byte chunks into a 1448-byte MSS sends each as two segments), and loss recovery
    *  does not gain (4 MiB at 1% loss, 5 seeds: 17.8 s of virtual time on average with timestamps
    *  and 1448-byte writes, 9.2 s without). PAWS matters only where the sequence space can wrap

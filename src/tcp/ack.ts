@@ -3,7 +3,7 @@
  * 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing.
  */
 import { rttSample } from './rtt.js';
-import { peerWindow, tsEchoRtt, expectedSamples, validSackBlocks } from './options.js';
+import { tsEchoRtt, expectedSamples, validSackBlocks } from './options.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
@@ -32,7 +32,8 @@ export abstract class TcpAckInput extends TcpRecv {
         pcb.nrtx = 0;
         pcb.icmpSoftErr = 0;
         pcb.rtxAt = NO_TIME;
-        const wnd = peerWindow(pcb, h);
+        // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
         pcb.sndWnd = wnd;
         if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
         pcb.sndWl1 = s.seq;
@@ -64,7 +65,8 @@ export abstract class TcpAckInput extends TcpRecv {
     const wndBefore = pcb.sndWnd;
     // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
     if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
-      const wnd = peerWindow(pcb, h);
+      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
       pcb.sndWnd = wnd;
       if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
       pcb.sndWl1 = s.seq;

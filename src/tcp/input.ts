@@ -284,7 +284,8 @@ export abstract class TcpInput extends TcpAckInput {
       // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
       pcb.flags |= TF_ACK_NOW;
     }
-    if (pcb.tsOk && seg.optTsPresent) {
+    const ts = pcb.tsOk && seg.optTsPresent;
+    if (ts) {
       // RFC 7323 §5.3 R1 (PAWS): an old duplicate by its timestamp is not acceptable: ACK it (at
       // the rate of other unacceptable segments, RFC 5961 §7) and drop it. RSTs are exempt
       // (§5.2: their timestamps may be stale). A segment without timestamps is taken, as Linux
@@ -298,7 +299,7 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if (!this.checkSequence(pcb, s)) return;
     // §5.3 R3 / §4.3: an acceptable segment may renew TS.Recent
-    if (pcb.tsOk && seg.optTsPresent) updateTsRecent(pcb, seg, this.core.now);
+    if (ts) updateTsRecent(pcb, seg, this.core.now);
     if (seg.flags & TCP_RST) { this.checkRst(pcb, s); return; }
     if (s.syn) {
       // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK (§7: limited)

@@ -402,6 +402,11 @@ export abstract class TcpOutput extends TcpTable {
         wnd = pcb.rcvAnnWnd;
         if (wnd > 0xffff) wnd = 0xffff;
         pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+      } else if (pcb.rcvScale === 0) {
+        // unscaled: updateRcvAnnWnd never moves the edge left, and the field caps it as before
+        wnd = pcb.rcvAnnWnd;
+        if (wnd > 0xffff) wnd = 0xffff;
+        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
       } else {
         const sh = pcb.rcvScale;
         wnd = pcb.rcvAnnWnd >>> sh;
@@ -448,7 +453,7 @@ export abstract class TcpOutput extends TcpTable {
         hdrLen += 4 + tcpSynOptLen(pcb.sackOk, pcb.tsOk, pcb.wsOk);
       } else {
         if (pcb.tsOk) hdrLen += TCP_OPTLEN_TS_ALIGNED;
-        if (pcb.sackOk && pcb.ooseq !== null && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
+        if (pcb.ooseq !== null && pcb.sackOk && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
           const room = p.totLen === 0 ? 40 - (hdrLen - TCP_HLEN) : pcb.mss - p.totLen;
           let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
           const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
@@ -462,23 +467,25 @@ export abstract class TcpOutput extends TcpTable {
     const b = p.buf;
     const o = p.off;
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
-    if (pcb !== null) {
-      let i = o + TCP_HLEN;
-      const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
-      if (syn) {
-        i += tcpWriteOptMss(b, i, pcb.rcvMss);
-        tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.tsRecent, pcb.wsOk ? pcb.rcvScale : -1);
-      } else {
-        if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.tsRecent);
-        if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
-      }
-    }
+    if (hdrLen > TCP_HLEN) this.writeOptions(b, o + TCP_HLEN, pcb as Tcb, syn, nSack);
     tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp, this.core.chksum));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
     pbuf_remove_header(p, hdrLen);
     pbuf_free(p);
+  }
+
+  /** The options tcpEmit made room for, at `i`: a SYN's, or timestamps and `nSack` SACK blocks. */
+  private writeOptions(b: Uint8Array, i: number, pcb: Tcb, syn: boolean, nSack: number): void {
+    const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
+    if (syn) {
+      i += tcpWriteOptMss(b, i, pcb.rcvMss);
+      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.tsRecent, pcb.wsOk ? pcb.rcvScale : -1);
+    } else {
+      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.tsRecent);
+      if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
+    }
   }
 
   /**
