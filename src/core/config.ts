@@ -141,7 +141,7 @@ export interface StackConfig {
    *  measured from every ACK that acknowledges new data (RTTM, §4, also across retransmissions,
    *  where Karn's rule leaves no sample), and PAWS (§5) drops old duplicates by their timestamp.
    *  Default false, from measurements between two in-process stacks with default windows: the XS
-   *  cost per segment of the two-stack bench rose from 73,067 to 78,183 computrons (an application
+   *  cost per segment of the two-stack bench rises from 60,675 to 65,375 computrons (an application
    *  writing 1460-byte chunks into a 1448-byte MSS sends each as two segments), and loss recovery
    *  does not gain (4 MiB at 1% loss, 5 seeds: 17.8 s of virtual time on average with timestamps
    *  and 1448-byte writes, 9.2 s without). PAWS matters only where the sequence space can wrap
