@@ -68,6 +68,9 @@ export class TcpSeg {
   flags = 0;
   /** Times this segment has been sent. */
   sent = 0;
+  /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
+   *  blocks can be reported most recent first (RFC 2018 §4). */
+  rcvOrder = 0;
 }
 
 /** TcpListen layout: its numeric fields live in one Float64Array per listener pool, TCP_LISTEN_FIELDS
@@ -251,6 +254,34 @@ export class Tcb {
 
   // --- other timers ---
   delackAt = -1;
+
+  // --- TCP options (RFC 7323, RFC 2018) ---
+  // Each of wsOk, tsOk and sackOk means "we offer it" until the peer's SYN (or SYN-ACK) arrives,
+  // and "both SYNs carried it" from then on: an option is used only when both sides sent it.
+  /** Window scale (RFC 7323 §2.2): offered / negotiated. */
+  wsOk = false;
+  /** Snd.Wind.Shift (RFC 7323 §2.3): the peer's shift, applied to the window field of every
+   *  segment it sends but a SYN. 0 unless negotiated. */
+  sndScale = 0;
+  /** Rcv.Wind.Shift: our shift, announced in our SYN; the window field we send is our window
+   *  shifted right by it (never in a SYN). 0 unless negotiated. */
+  rcvScale = 0;
+  /** Timestamps (RFC 7323 §3.2): offered / negotiated; once negotiated every segment carries TSopt. */
+  tsOk = false;
+  /** Added to the ms clock to form our TSval: random per connection (RFC 7323 §5.4, RFC 6528). */
+  tsOffset = 0;
+  /** Our first TSval (in our SYN or SYN-ACK): an echo older than it was never sent by us. */
+  tsFirst = 0;
+  /** TS.Recent (RFC 7323 §4.3): the peer's TSval we echo, and PAWS's reference (§5.3). */
+  tsRecent = 0;
+  /** When TS.Recent was last set, ms: after 24 days idle it is no longer valid (§5.5). */
+  tsRecentAt = 0;
+  /** Last.ACK.sent (§4.3): the acknowledgment number of the last segment we sent. */
+  lastAckSent = 0;
+  /** SACK-permitted (RFC 2018 §2): offered / negotiated (only a SYN may carry it). */
+  sackOk = false;
+  /** Out-of-order segments received so far (TcpSeg.rcvOrder): orders our SACK blocks. */
+  ooseqArrivals = 0;
 
   // --- application callbacks ---
   arg: any = null;
