@@ -74,7 +74,7 @@ function sizes() {
 }
 
 /** Modules the Moddable runtime provides: the only imports the ESP32 HAL bundle may leave external. */
-const MODDABLE_MODULES = new Set(['timer', 'time', 'ethhal', 'taphal']);
+const MODDABLE_MODULES = new Set(['timer', 'time', 'ethhal', 'taphal', 'xstcp-native']);
 
 export default [
   {

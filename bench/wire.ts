@@ -12,6 +12,11 @@ import { fmtInt, opsPerSec, type BenchResult } from './util.js';
 class CopySink implements FrameSink {
   frames = 0;
   constructor(private readonly pool: PbufPool) {}
+  // MockDriver delivers through receiveFrame; the one-copy entry points are not used here
+  get rxMemory(): Uint8Array { return this.pool.mem; }
+  get rxCapacity(): number { return this.pool.bufsize; }
+  rxReserve(): number { return -1; }
+  rxCommit(): void { /* nothing reserved */ }
   receiveFrame(buf: Uint8Array, off: number, len: number): void {
     const p = this.pool.allocRx(len);
     if (p === null) return;

@@ -2,8 +2,18 @@
  * The XS meter benchmark (`npm run bench`, section "xs"): the stack inside the real XS engine
  * (xsnap-worker), measured with XS's own deterministic meter rather than a clock.
  *
- *   rxComputronsPerSegment  one stack receiving 1460-byte segments (input, checksum, TCP, the recv
- *                           callback, pbuf_free, tcp_recved, and its share of ACKs)
+ *   rxComputronsPerSegment  one stack receiving 1460-byte segments through the one-copy path: the
+ *                           bench's driver writes each frame into the pool pbuf Netif.rxReserve
+ *                           gives with one native `set` (the C drivers' memcpy) and calls rxCommit;
+ *                           then input, checksum, TCP, the recv callback, pbuf_free, tcp_recved, and
+ *                           its share of ACKs
+ *   rxComputronsNoChecksum  the same with the checksum taken out (a HAL checksum stub that answers
+ *                           without summing): the JS work a native checksum (Hal.checksum) leaves
+ *   rxCopyComputronsPerSegment  the same segments through Netif.receiveFrame from a driver's ring
+ *                           buffer (the stack copies each frame into a pool pbuf)
+ *   rxDriverCopyComputrons  the bench driver's one native `set` per frame alone, included in the
+ *                           two figures above: XS meters a native copy by its length (~2 computrons
+ *                           a byte), a C driver's memcpy is not JS work at all
  *   txComputronsPerSegment  one stack sending 1460-byte segments (tcp_write with COPY from the
  *                           tcp_sent callback, tcp_output, checksum, the driver hand-off, and its
  *                           share of processing the peer's ACKs: one per two segments)
@@ -15,7 +25,7 @@
  *                           rxSlotsPerSegment / txSlotsPerSegment for the single-stack runs
  *   heapBytes               one stack with default pools and 4 open connections: slots x 16 bytes
  *                           (an ESP32's slot size) + chunk bytes (buffers, array tables, strings)
- *   checksumComputrons      the stack's checksum over 1460 bytes of pool memory (the floor)
+ *   checksumComputrons      the stack's JS checksum (StackCore.chksum) over 1460 bytes of pool memory
  *
  * Method: every figure is the difference between two runs of the same script with n1 and n2 units
  * of work, after a warm-up and gc(), so that compiling the script and the call itself cancel out.
@@ -57,6 +67,9 @@ async function diffRun(w: XsnapWorker, fn: string, n1: number, n2: number): Prom
 
 export interface XsFigures {
   rxComputronsPerSegment: number;
+  rxComputronsNoChecksum: number;
+  rxCopyComputronsPerSegment: number;
+  rxDriverCopyComputrons: number;
   txComputronsPerSegment: number;
   rxWholeArrayComputronsPerSegment: number;
   txNoCopyComputronsPerSegment: number;
@@ -167,14 +180,17 @@ export async function measureStackSlots(): Promise<{ frameSlots: number; echoSlo
  * The allocation check alone (test/xs.test.ts): heap slots per segment for rx, tx and the two-stack
  * transfer, and the control (slots per object literal, to show the method sees allocation).
  */
-export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; pair: number; io419: number; control: number; gc: boolean }> {
+export async function measureHotPathSlots(): Promise<{ rx: number; rxCopy: number; rxNoChecksum: number; tx: number; pair: number; io419: number; control: number; gc: boolean }> {
   const code = await bundleIife(fileURLToPath(new URL('./xs_entry.js', import.meta.url)), 'XsTcpBench');
   const w = XsnapWorker.start('xs-tcp-slots');
   try {
     await w.evaluate(code);
     await w.call('XsTcpBench.setup(500)'); // 50 warm-up + 100 + 300 units
-    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.txRun(50); XsTcpBench.pairRun(200); XsTcpBench.io419Run(200);');
+    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.rxCopyRun(50); XsTcpBench.rxNoChecksumRun(50); XsTcpBench.txRun(50);'
+      + ' XsTcpBench.pairRun(200); XsTcpBench.io419Run(200);');
     const rx = await diffRun(w, 'rxRun', 100, 300);
+    const rxCopy = await diffRun(w, 'rxCopyRun', 100, 300);
+    const rxNoCk = await diffRun(w, 'rxNoChecksumRun', 100, 300);
     const tx = await diffRun(w, 'txRun', 100, 300);
     const pair = await diffRun(w, 'pairRun', 200, 600);
     const io = await diffRun(w, 'io419Run', 200, 600);
@@ -183,11 +199,13 @@ export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; p
     const ioSegs = io.units * ((io.out2 - io.out1) / 600 / MSS);
     return {
       rx: rx.slots / rx.units,
+      rxCopy: rxCopy.slots / rxCopy.units,
+      rxNoChecksum: rxNoCk.slots / rxNoCk.units,
       tx: tx.slots / (2 * tx.units),
       pair: pair.slots / pairSegs,
       io419: io.slots / ioSegs,
       control: control.slots / control.units,
-      gc: [rx, tx, pair, io, control].some((d) => d.gcSeen),
+      gc: [rx, rxCopy, rxNoCk, tx, pair, io, control].some((d) => d.gcSeen),
     };
   } finally {
     await w.close();
@@ -207,10 +225,14 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const N2 = 600;
     await w.call('XsTcpBench.setup(' + (WARM + N1 + N2) + ')');
     // warm-up: every code path taken once (XS has no JIT, but first calls create property caches)
-    await w.evaluate('XsTcpBench.rxRun(' + WARM + '); XsTcpBench.txRun(' + WARM + '); XsTcpBench.rxWholeRun(' + WARM
+    await w.evaluate('XsTcpBench.rxRun(' + WARM + '); XsTcpBench.rxCopyRun(' + WARM + '); XsTcpBench.rxNoChecksumRun(' + WARM
+      + '); XsTcpBench.txRun(' + WARM + '); XsTcpBench.rxWholeRun(' + WARM
       + '); XsTcpBench.txRefRun(' + WARM + '); XsTcpBench.pairRun(300); XsTcpBench.io419Run(300); XsTcpBench.checksumRun(10);');
 
     const rx = await diffRun(w, 'rxRun', N1, N2);
+    const rxCopy = await diffRun(w, 'rxCopyRun', N1, N2);
+    const rxNoCk = await diffRun(w, 'rxNoChecksumRun', N1, N2);
+    const drvCopy = await diffRun(w, 'driverCopyRun', N1, N2);
     const tx = await diffRun(w, 'txRun', N1, N2);
     const rxWhole = await diffRun(w, 'rxWholeRun', N1, N2);
     const txRef = await diffRun(w, 'txRefRun', N1, N2);
@@ -226,6 +248,9 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const rxSegsPerUnit = (rx.out2 - rx.out1) / N2 / MSS;
     if (rxSegsPerUnit !== 1) notes.push('rx: ' + rxSegsPerUnit + ' segments delivered per segment injected');
     const rxSegs = rx.units * rxSegsPerUnit;
+    for (const [d, name] of [[rxCopy, 'rx copy'], [rxNoCk, 'rx without checksum']] as [Diff, string][]) {
+      if (d.out2 - d.out1 !== N2 * MSS) notes.push(name + ': ' + (d.out2 - d.out1) / N2 / MSS + ' segments delivered per segment injected');
+    }
     // tx: a unit is one injected ACK (for two segments); the total counts frames sent
     const txSegsPerUnit = (tx.out2 - tx.out1) / N2;
     if (txSegsPerUnit !== 2) notes.push('tx: ' + txSegsPerUnit + ' frames per ACK (expected 2)');
@@ -243,11 +268,14 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const heapChunkBytes = heap.chunkBytes;
     const stackProbe = await measureStackSlots();
 
-    const gcDuringRuns = [rx, tx, rxWhole, txRef, pair, io, ck].filter((d) => d.gcSeen).length;
+    const gcDuringRuns = [rx, rxCopy, rxNoCk, tx, rxWhole, txRef, pair, io, ck].filter((d) => d.gcSeen).length;
     if (gcDuringRuns) notes.push('a garbage collection happened during ' + gcDuringRuns + ' run(s): slot figures are not exact');
 
     const figures: XsFigures = {
       rxComputronsPerSegment: Math.round(rx.compute / rxSegs),
+      rxComputronsNoChecksum: Math.round(rxNoCk.compute / rxSegs),
+      rxCopyComputronsPerSegment: Math.round(rxCopy.compute / rxSegs),
+      rxDriverCopyComputrons: Math.round(drvCopy.compute / drvCopy.units),
       txComputronsPerSegment: Math.round(tx.compute / txSegs),
       rxWholeArrayComputronsPerSegment: Math.round(rxWhole.compute / rxWholeSegs),
       txNoCopyComputronsPerSegment: Math.round(txRef.compute / txRefSegs),
@@ -283,7 +311,10 @@ function round2(x: number): number {
 export async function run(): Promise<BenchResult> {
   const { figures: f, notes } = await measureXs();
   const rows: [string, string][] = [
-    ['rx computrons / 1460-byte segment (frames in a driver ring)', fmtInt(f.rxComputronsPerSegment)],
+    ['rx computrons / 1460-byte segment (one copy: the driver writes into the pool)', fmtInt(f.rxComputronsPerSegment)],
+    ['  rx without the checksum (the JS work a native Hal.checksum leaves)', fmtInt(f.rxComputronsNoChecksum)],
+    ['  rx through receiveFrame from a driver ring (the stack copies)', fmtInt(f.rxCopyComputronsPerSegment)],
+    ['  of rx: the bench driver\'s one native copy per frame (C: not JS work)', fmtInt(f.rxDriverCopyComputrons)],
     ['tx computrons / 1460-byte segment', fmtInt(f.txComputronsPerSegment)],
     ['  rx, each frame a whole array of its own', fmtInt(f.rxWholeArrayComputronsPerSegment)],
     ['  tx, tcp_write without COPY (PBUF_REF)', fmtInt(f.txNoCopyComputronsPerSegment)],

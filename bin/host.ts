@@ -191,6 +191,20 @@ export class PcapTap implements NetDriver, FrameSink {
     this.sink?.receiveFrame(buf, off, len);
     if (this.writer.byteLength > 4 * 1024 * 1024) this.flush();
   }
+  // one-copy receive passes through: the frame is captured from pool memory before the stack sees it
+  get rxMemory(): Uint8Array { return (this.sink as FrameSink).rxMemory; }
+  get rxCapacity(): number { return (this.sink as FrameSink).rxCapacity; }
+  private rxAt = -1;
+  rxReserve(): number {
+    this.rxAt = (this.sink as FrameSink).rxReserve();
+    return this.rxAt;
+  }
+  rxCommit(len: number): void {
+    if (len > 0 && this.rxAt >= 0) this.writer.writeFrame(this.t0 + performance.now(), this.rxMemory, this.rxAt, len);
+    this.rxAt = -1;
+    (this.sink as FrameSink).rxCommit(len);
+    if (this.writer.byteLength > 4 * 1024 * 1024) this.flush();
+  }
   linkChanged(up: boolean): void { this.sink?.linkChanged(up); }
 
   flush(): void {

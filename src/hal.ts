@@ -15,11 +15,31 @@ export interface FrameChain {
   next: FrameChain | null;
 }
 
-/** What the stack offers a driver (the stack's Netif implements it). */
+/**
+ * What the stack offers a driver (the stack's Netif implements it). Two ways in for a received
+ * Ethernet frame (destination MAC first, no FCS):
+ * - one copy, done by the driver: `rxReserve()` takes a free pool pbuf and says where in `rxMemory`
+ *   to write the frame; the driver writes it there (memcpy in C, `read()` on a TAP, one native
+ *   `set`/`copyWithin` in JS) and calls `rxCommit(len)`. The stack then only parses and queues.
+ * - `receiveFrame(buf, off, len)`: the stack copies the frame into a pool pbuf itself.
+ */
 export interface FrameSink {
-  /** A received Ethernet frame (destination MAC first, no FCS): the stack copies `len` bytes from
-   *  `buf[off..]` into a pool pbuf before returning, so the driver may reuse `buf` at once. */
+  /** A received frame: the stack copies `len` bytes from `buf[off..]` into a pool pbuf before
+   *  returning, so the driver may reuse `buf` at once. */
   receiveFrame(buf: Uint8Array, off: number, len: number): void;
+  /** The pbuf pool's memory (byteOffset 0), the same object for the stack's lifetime. */
+  readonly rxMemory: Uint8Array;
+  /** The most bytes one frame may have (= PBUF_POOL_BUFSIZE); longer frames are the driver's to drop. */
+  readonly rxCapacity: number;
+  /** Reserves one free pool pbuf for the next frame and returns the offset in `rxMemory` where the
+   *  driver writes it (`rxCapacity` bytes of room), or -1 when the pool is empty: the driver drops
+   *  the frame, which the stack has already counted (link.memerr). At most one reservation is open:
+   *  a second call before `rxCommit` returns the same offset. */
+  rxReserve(): number;
+  /** Hands over the frame of `len` bytes written at the reserved offset (the stack processes it
+   *  before returning); `len` 0 releases the reservation without counting a frame. A commit with
+   *  no reservation open is counted (link.err) and ignored. */
+  rxCommit(len: number): void;
   /** Link came up or went down. */
   linkChanged(up: boolean): void;
 }
@@ -63,4 +83,18 @@ export interface Hal {
   driver: NetDriver;
   clock: Clock;
   random: RandomSource;
+  /**
+   * Optional native Internet checksum (RFC 1071): adds the `len` bytes of `buf` from `off` (relative
+   * to the Uint8Array) as big-endian 16-bit words, a trailing odd byte being the high byte of a word,
+   * to the partial sum `initial` (a non-negative integer below 2^31), and returns the sum folded to
+   * 16 bits with end-around carry, NOT complemented. When present, every checksum of the stack (IPv4
+   * header, TCP, UDP, ICMP) goes through it; absent, the stack sums in JavaScript.
+   */
+  checksum?(buf: Uint8Array, off: number, len: number, initial: number): number;
+  /**
+   * Optional: the memory the pbuf pool lives in, at least `bytes` bytes (on XS it may be a host
+   * buffer in native RAM or PSRAM, so that the pool stays out of the XS chunk heap). Called once,
+   * by the Stack constructor. Absent: the pool allocates an ArrayBuffer.
+   */
+  poolMemory?(bytes: number): ArrayBufferLike;
 }

@@ -5,7 +5,7 @@
  * -fsyntax-only -Wall -Wextra -Werror. Nothing is built or linked.
  *
  *   IDF_PATH            ESP-IDF checkout (v6). Unset: prints one line and exits 0.
- *   MODDABLE            Moddable SDK checkout: also checks modEthHal.c with its XS headers. The
+ *   MODDABLE            Moddable SDK checkout: also checks modEthHal.c and hal/xs/*.c with its XS headers. The
  *                       application-generated mc.xs.h / mc.defines.h are stand-ins from
  *                       test/esp32/moddable (each variant's defines are passed with -D).
  *   XSTCP_MC_BUILDS     mcconfig's output for the variants (e.g. $OUT/tmp/esp32/debug after
@@ -171,11 +171,12 @@ function main() {
     const n = (k) => new RegExp(`#define\\s+ESP_IDF_VERSION_${k}\\s+(\\d+)`).exec(h)?.[1] ?? '?';
     return `${n('MAJOR')}.${n('MINOR')}.${n('PATCH')}`;
   })();
-  console.log(`check:esp32: ESP-IDF ${idfVersion} at ${idf}; ${cc.cc}; sdkconfig.h from ${sdkconfig}${moddable ? `; Moddable XS headers from ${moddable}` : '; MODDABLE unset: modEthHal.c not checked'}`);
+  console.log(`check:esp32: ESP-IDF ${idfVersion} at ${idf}; ${cc.cc}; sdkconfig.h from ${sdkconfig}${moddable ? `; Moddable XS headers from ${moddable}` : '; MODDABLE unset: modEthHal.c and hal/xs not checked'}`);
 
   let failed = 0;
   for (const v of list) {
-    const files = ['xstcp_wifi.c', 'xstcp_eth.c', ...(moddable ? ['modEthHal.c'] : [])];
+    // hal/xs: the C the ESP32 HAL shares with the Linux simulator's (it needs the XS headers too)
+    const files = ['xstcp_wifi.c', 'xstcp_eth.c', ...(moddable ? ['modEthHal.c', '../xs/netdev.c', '../xs/modXstcpNative.c'] : [])];
     let extra = [];
     let note = '';
     const mc = process.env.XSTCP_MC_BUILDS ? join(process.env.XSTCP_MC_BUILDS, v.name) : '';
@@ -193,7 +194,7 @@ function main() {
         ...cc.flags, '-std=gnu17', '-fsyntax-only', '-Wall', '-Wextra', '-Werror',
         '-D__ets__', '-U__STRICT_ANSI__', '-DESP32=1', '-DmxUseDefaultSharedChunks=1',
         ...(generated ? [] : v.flags),
-        '-I', join(root, 'hal/esp32'), '-I', generated ? mc : join(root, 'test/esp32/moddable'), '-I', sdkconfig,
+        '-I', join(root, 'hal/esp32'), '-I', join(root, 'hal/xs'), '-I', generated ? mc : join(root, 'test/esp32/moddable'), '-I', sdkconfig,
         ...extra.flatMap((d) => ['-I', d]),
         ...xs.flatMap((d) => ['-isystem', d]),
         ...system.flatMap((d) => ['-isystem', d]),

@@ -38,6 +38,9 @@ export interface MockNetOptions extends WireFaultSettings {
   slotSize?: number;
   /** Pad frames shorter than this with zeros (60 = real Ethernet). Default 0 (no padding). */
   minFrameLen?: number;
+  /** Drivers deliver frames through FrameSink.rxReserve/rxCommit (one copy, by the driver) instead
+   *  of receiveFrame. Default false. */
+  oneCopy?: boolean;
 }
 
 export interface MockStackOptions {
@@ -52,6 +55,10 @@ export interface MockStackOptions {
   /** Host name (DHCP option 12, mDNS). */
   hostname?: string;
   dns?: (string | number)[];
+  /** Hal.checksum for this stack (a native checksum's stand-in). */
+  checksum?: Hal['checksum'];
+  /** Hal.poolMemory for this stack. */
+  poolMemory?: Hal['poolMemory'];
 }
 
 function toMac(mac: string | Uint8Array | undefined, n: number): Uint8Array {
@@ -70,6 +77,7 @@ export class MockNet {
   readonly wire: MockWire;
   readonly seed: number;
   readonly stepMs: number;
+  readonly oneCopy: boolean;
   readonly stacks: Stack[] = [];
   readonly drivers: MockDriver[] = [];
   readonly raws: RawEndpoint[] = [];
@@ -78,6 +86,7 @@ export class MockNet {
   constructor(opts: MockNetOptions = {}) {
     this.seed = opts.seed ?? 1;
     this.stepMs = opts.stepMs ?? 1;
+    this.oneCopy = opts.oneCopy ?? false;
     if (!(this.stepMs > 0)) throw new Error('stepMs must be > 0');
     this.clock = new VirtualClock(opts.startMs ?? 0);
     this.wire = new MockWire({
@@ -104,7 +113,10 @@ export class MockNet {
     if (mtu + 14 > this.wire.slotSize) throw new Error('MTU ' + mtu + ' needs MockNet slotSize >= ' + (mtu + 14));
     const name = opts.name ?? 'stack' + (this.stacks.length + 1);
     const driver = new MockDriver(this.wire, toMac(opts.mac, n), mtu, name);
+    driver.rxOneCopy = this.oneCopy;
     const hal: Hal = { driver, clock: this.clock, random: new SeededRandom((this.seed + this.stacks.length + 1) >>> 0) };
+    if (opts.checksum !== undefined) hal.checksum = opts.checksum;
+    if (opts.poolMemory !== undefined) hal.poolMemory = opts.poolMemory;
     const stack = new Stack(hal, {
       ip: opts.ip, netmask: opts.netmask, gateway: opts.gateway, config: opts.config, name,
       hostname: opts.hostname, dns: opts.dns,

@@ -12,18 +12,21 @@
  * this task with ONE coalesced modMessagePostToMachine per burst; `onReady` then drains the ring into
  * the stack and asks for a tick, so the ACKs and replies the burst caused go out at once.
  *
- * Nothing here allocates per frame: the receive buffer, the callbacks and the MAC array are created
- * by the constructor (Moddable freezes preloaded modules, so none of them live at module level).
+ * Each frame is copied once on its way in: from the ring straight into the pool pbuf the stack
+ * reserved (FrameSink.rxReserve, the native readInto, rxCommit). The HAL also supplies the stack's
+ * checksum in C and the pool's memory outside the XS heap (hal/xs/modXstcpNative.c: Hal.checksum,
+ * Hal.poolMemory).
+ *
+ * Nothing here allocates per frame: the callbacks and the MAC array are created by the constructor
+ * (Moddable freezes preloaded modules, so none of them live at module level).
  */
 import Timer from 'timer';
 import type { TimerId } from 'timer';
 import Time from 'time';
 import EthHal from 'ethhal';
+import { checksum, PoolMemory } from 'xstcp-native';
 import type { Clock, FrameChain, FrameSink, Hal, NetDriver, RandomSource, Scheduler } from '../../src/hal.js';
 import { MAX_SLEEP_MS, sleepFor } from '../deadline.js';
-
-/** Largest frame: MTU 1500 + Ethernet header 14 (+ a VLAN tag's 4, which the stack then drops). */
-const FRAME_MAX = 1518;
 
 /**
  * Milliseconds from Time.ticks, made monotonic: ticks are a signed 32-bit counter that wraps, so
@@ -113,8 +116,6 @@ export class Esp32Driver implements NetDriver {
   readonly mtu = 1500;
   readonly native: EthHal;
   private sink: FrameSink | null = null;
-  /** One long-lived receive buffer: C copies each frame here, the stack copies it into a pool pbuf. */
-  private readonly rxBuf = new Uint8Array(FRAME_MAX);
   private linkWasUp = false;
   /** Frames handed to the stack, frames sent, frames the driver refused. */
   rxFrames = 0;
@@ -162,7 +163,13 @@ export class Esp32Driver implements NetDriver {
     return ok;
   }
 
-  /** Drains the native ring into the stack; reports link changes. Runs in the XS task. */
+  /**
+   * Drains the native ring into the stack; reports link changes. Runs in the XS task. Each frame
+   * goes from the ring straight into a pool pbuf: rxReserve says where, the native readInto copies,
+   * rxCommit hands it over. With the pool empty the stack has counted the frame as dropped, and the
+   * ring lets go of it (discard), as a NIC out of receive descriptors would. The frames waiting are
+   * counted first (`pending`), so that a reservation is made only for a frame that is there.
+   */
   drain(): void {
     const sink = this.sink;
     if (sink === null) return;
@@ -172,11 +179,20 @@ export class Esp32Driver implements NetDriver {
       this.linkWasUp = up;
       sink.linkChanged(up);
     }
-    const buf = this.rxBuf;
+    const mem = sink.rxMemory;
+    const cap = sink.rxCapacity;
     let got = 0;
-    for (let len = n.receive(buf, 0); len > 0; len = n.receive(buf, 0)) {
-      sink.receiveFrame(buf, 0, len);
-      got++;
+    for (let k = n.pending; k > 0; k = n.pending) {
+      for (; k > 0; k--) {
+        const at = sink.rxReserve();
+        if (at < 0) {
+          n.discard();
+          continue;
+        }
+        const len = n.readInto(mem, at, cap);
+        sink.rxCommit(len);
+        if (len > 0) got++;
+      }
     }
     this.rxFrames += got;
     if (got > 0 && this.onBurst !== null) this.onBurst();
@@ -194,6 +210,33 @@ export interface Esp32HalOptions {
   interface?: 'sta' | 'eth';
   /** Longest the scheduler sleeps when no timer is due sooner, ms. Default 1000. */
   maxSleepMs?: number;
+  /** The stack's checksum: 'native' (C, Hal.checksum; the default) or 'js'. */
+  checksum?: 'native' | 'js';
+  /** Where the pbuf pool lives: 'native' (internal RAM or PSRAM, by defines.xstcp.pool.psram;
+   *  the default) or 'xs' (an ArrayBuffer in the XS chunk heap). */
+  pool?: 'native' | 'xs';
+}
+
+/**
+ * The Hal object: driver, clock and random source, and unless switched off the native checksum and
+ * pool memory. Native memory that could not be had (PoolMemory reports 0 bytes) leaves the pool in
+ * an ArrayBuffer, and `poolNative` says so.
+ */
+export function nativeHal(driver: NetDriver, clock: Clock, random: RandomSource,
+  opts: { checksum?: 'native' | 'js'; pool?: 'native' | 'xs' }, status: { poolNative: boolean }): Hal {
+  const hal: Hal = { driver, clock, random };
+  if (opts.checksum !== 'js') hal.checksum = checksum;
+  if (opts.pool !== 'xs') {
+    hal.poolMemory = (bytes: number): ArrayBufferLike => {
+      const m = new PoolMemory(bytes);
+      if (m.byteLength >= bytes) {
+        status.poolNative = true;
+        return m as unknown as ArrayBufferLike;
+      }
+      return new ArrayBuffer(bytes);
+    };
+  }
+  return hal;
 }
 
 /** Everything a Stack needs on the board, plus the scheduler that drives it. */
@@ -204,6 +247,8 @@ export class Esp32Hal {
   readonly random: HardwareRandom;
   readonly scheduler: TimerScheduler;
   readonly hal: Hal;
+  /** Whether the pool got native memory (set when the Stack constructor asks for it). */
+  readonly status = { poolNative: false };
 
   constructor(opts: Esp32HalOptions = {}) {
     this.native = new EthHal({ interface: opts.interface ?? 'sta' });
@@ -211,7 +256,7 @@ export class Esp32Hal {
     this.clock = new TicksClock();
     this.random = new HardwareRandom(this.native);
     this.scheduler = new TimerScheduler(this.clock, opts.maxSleepMs ?? MAX_SLEEP_MS);
-    this.hal = { driver: this.driver, clock: this.clock, random: this.random };
+    this.hal = nativeHal(this.driver, this.clock, this.random, opts, this.status);
     this.driver.onBurst = this.onWork;
   }
 

@@ -6,7 +6,9 @@
  * of fixed slots and posts AT MOST ONE message to the XS task until that message is delivered (the
  * `posted` flag): Moddable's message queue is short and modMessagePostToMachine blocks when it is
  * full, so one message per frame could stall the Wi-Fi task. A full ring drops the frame and counts
- * it (TCP recovers; the count is visible as `dropped`). The XS side drains the ring with receive().
+ * it (TCP recovers; the count is visible as `dropped`). The XS side copies each frame from the ring
+ * straight into the pool pbuf the stack reserved (readInto). The ring, the gather buffer and the
+ * methods the Linux simulator's HAL shares are hal/xs/netdev.c's.
  *
  *   Wi-Fi station (xstcp_wifi.c): esp_wifi_internal_reg_rxcb(WIFI_IF_STA, ...) takes the station's
  *   frames from the IDF network interface after every association (lwIP stops receiving on it), and
@@ -16,15 +18,14 @@
  *
  * Transmit: send() passes a pointer into the pool ArrayBuffer straight to the driver, which copies
  * the frame before returning (esp_wifi_internal_tx, esp_eth_transmit); chains are gathered first.
- *
- * The ring is single-producer (one driver task) single-consumer (the XS task): free-running head and
- * tail counters with acquire/release ordering, no lock; the ESP32's two cores see them consistently.
+
  */
 
 #include "xsmc.h"
 #include "xsHost.h"
 #include "mc.xs.h"
 #include "mc.defines.h"
+#include "netdev.h"
 
 #include <string.h>
 #include <stdlib.h>
@@ -50,27 +51,10 @@
 	#define kHaveEspNetif (0)
 #endif
 
-/* frames the ring holds; each slot is kFrameMax bytes of internal RAM */
-#ifndef MODDEF_XSTCP_RXSLOTS
-	#define MODDEF_XSTCP_RXSLOTS (8)
-#endif
-
-/* MTU 1500 + Ethernet header 14 + one VLAN tag 4 */
-#define kFrameMax (1518)
-#define kFrameMin (14)
-
 typedef struct {
-	xsMachine *the;
-	xsSlot obj;
+	xstcp_netdev dev;		/* first: the instance's host data; its ring slots are internal RAM */
 	uint8_t useEth;
 	volatile uint8_t linkUp;
-	uint32_t posted;
-	uint32_t head;
-	uint32_t tail;
-	uint32_t dropped;
-	uint16_t lengths[MODDEF_XSTCP_RXSLOTS];
-	uint8_t *frames;
-	uint8_t *tx;
 #if XSTCP_HAVE_ETH
 	esp_eth_handle_t eth;
 #endif
@@ -84,32 +68,16 @@ static void ethhalDeliver(void *the, void *refcon, uint8_t *message, uint16_t me
 /* Posts the XS task unless a post is already pending (coalescing). */
 static void ethhalNotify(EthHal hal)
 {
-	if (0 == __atomic_exchange_n(&hal->posted, 1, __ATOMIC_ACQ_REL)) {
-		if (0 != modMessagePostToMachine(hal->the, NULL, 0, ethhalDeliver, hal))
-			__atomic_store_n(&hal->posted, 0, __ATOMIC_RELEASE);	/* not queued: let the next frame try */
+	if (xstcp_netdev_claim(&hal->dev)) {
+		if (0 != modMessagePostToMachine(hal->dev.the, NULL, 0, ethhalDeliver, hal))
+			xstcp_netdev_unclaim(&hal->dev);	/* not queued: let the next frame try */
 	}
 }
 
-/* Producer: runs in the driver's task. */
+/* Producer: runs in the driver's task. A full ring still posts, so JS drains it. */
 static void ethhalQueue(EthHal hal, const uint8_t *data, uint32_t length)
 {
-	uint32_t head, tail, slot;
-
-	if ((length < kFrameMin) || (length > kFrameMax)) {
-		__atomic_add_fetch(&hal->dropped, 1, __ATOMIC_RELAXED);
-		return;
-	}
-	head = __atomic_load_n(&hal->head, __ATOMIC_RELAXED);
-	tail = __atomic_load_n(&hal->tail, __ATOMIC_ACQUIRE);
-	if ((head - tail) >= MODDEF_XSTCP_RXSLOTS) {
-		__atomic_add_fetch(&hal->dropped, 1, __ATOMIC_RELAXED);
-		ethhalNotify(hal);
-		return;
-	}
-	slot = head % MODDEF_XSTCP_RXSLOTS;
-	memcpy(hal->frames + (slot * kFrameMax), data, length);
-	hal->lengths[slot] = (uint16_t)length;
-	__atomic_store_n(&hal->head, head + 1, __ATOMIC_RELEASE);
+	xstcp_ring_put(&hal->dev, data, length);
 	ethhalNotify(hal);
 }
 
@@ -189,15 +157,7 @@ static void ethhalDeliver(void *the, void *refcon, uint8_t *message, uint16_t me
 	(void)messageLength;
 	if ((NULL == hal) || (hal != (EthHal)refcon))
 		return;		/* closed after the message was posted */
-	/* clear first: frames queued while JS drains post a new message instead of being stranded */
-	__atomic_store_n(&hal->posted, 0, __ATOMIC_RELEASE);
-
-	xsBeginHost(hal->the);
-	xsmcVars(1);
-	xsmcGet(xsVar(0), hal->obj, xsID_onReady);
-	if (xsmcIsCallable(xsVar(0)))
-		xsCallFunction0(xsVar(0), hal->obj);
-	xsEndHost(hal->the);
+	xstcp_netdev_deliver(&hal->dev);
 }
 
 static void ethhalStop(EthHal hal)
@@ -218,10 +178,10 @@ static void ethhalStop(EthHal hal)
 
 static void ethhalFree(EthHal hal)
 {
-	if (hal->frames)
-		heap_caps_free(hal->frames);
-	if (hal->tx)
-		c_free(hal->tx);
+	if (hal->dev.frames)
+		heap_caps_free(hal->dev.frames);
+	if (hal->dev.tx)
+		c_free(hal->dev.tx);
 	c_free(hal);
 }
 
@@ -232,6 +192,18 @@ void xs_ethhal_destructor(void *data)
 		ethhalStop(hal);
 		ethhalFree(hal);
 	}
+}
+
+static int ethhalTransmit(xstcp_netdev *dev, const uint8_t *data, uint32_t length)
+{
+	EthHal hal = (EthHal)dev;
+	if (!hal->linkUp)
+		return 0;
+#if XSTCP_HAVE_ETH
+	if (hal->useEth)
+		return ESP_OK == esp_eth_transmit(hal->eth, (void *)data, length);
+#endif
+	return ESP_OK == esp_wifi_internal_tx(WIFI_IF_STA, (void *)data, (uint16_t)length);
 }
 
 void xs_ethhal_constructor(xsMachine *the)
@@ -269,17 +241,18 @@ void xs_ethhal_constructor(xsMachine *the)
 	hal = c_calloc(1, sizeof(EthHalRecord));
 	if (!hal)
 		xsUnknownError("no memory");
-	hal->frames = heap_caps_malloc(MODDEF_XSTCP_RXSLOTS * kFrameMax, MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT);
-	hal->tx = c_malloc(kFrameMax);
-	if (!hal->frames || !hal->tx) {
+	hal->dev.frames = heap_caps_malloc(MODDEF_XSTCP_RXSLOTS * XSTCP_FRAME_MAX, MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT);
+	hal->dev.tx = c_malloc(XSTCP_FRAME_MAX);
+	if (!hal->dev.frames || !hal->dev.tx) {
 		ethhalFree(hal);
 		xsUnknownError("no memory");
 	}
-	hal->the = the;
+	hal->dev.transmit = ethhalTransmit;
+	hal->dev.the = the;
 	hal->useEth = useEth;
 	xsmcSetHostData(xsThis, hal);
-	hal->obj = xsThis;
-	xsRemember(hal->obj);
+	hal->dev.obj = xsThis;
+	xsRemember(hal->dev.obj);
 	gEthHal = hal;
 
 	if (useEth) {
@@ -308,7 +281,7 @@ void xs_ethhal_constructor(xsMachine *the)
 		err = xstcp_wifi_open(&config, &up);
 		if (ESP_OK != err) {
 			gEthHal = NULL;
-			xsForget(hal->obj);
+			xsForget(hal->dev.obj);
 			xsmcSetHostData(xsThis, NULL);
 			ethhalFree(hal);
 			xsUnknownError("Wi-Fi station take-over failed (is Wi-Fi started?): %s", esp_err_to_name(err));
@@ -323,96 +296,9 @@ void xs_ethhal_close(xsMachine *the)
 	if (!hal)
 		return;
 	ethhalStop(hal);
-	xsForget(hal->obj);
+	xsForget(hal->dev.obj);
 	xsmcSetHostData(xsThis, NULL);
 	ethhalFree(hal);
-}
-
-static int ethhalTransmit(EthHal hal, uint8_t *data, uint32_t length)
-{
-	if (!hal->linkUp)
-		return 0;
-#if XSTCP_HAVE_ETH
-	if (hal->useEth)
-		return ESP_OK == esp_eth_transmit(hal->eth, data, length);
-#endif
-	return ESP_OK == esp_wifi_internal_tx(WIFI_IF_STA, data, (uint16_t)length);
-}
-
-/* send(buffer, offset, length): one frame straight from pool memory; false when refused */
-void xs_ethhal_send(xsMachine *the)
-{
-	EthHal hal = xsmcGetHostData(xsThis);
-	void *data;
-	xsUnsignedValue count;
-	xsIntegerValue offset = xsmcToInteger(xsArg(1));
-	xsIntegerValue length = xsmcToInteger(xsArg(2));
-
-	xsmcGetBufferReadable(xsArg(0), &data, &count);
-	if (!hal || (offset < 0) || (length < kFrameMin) || (length > kFrameMax) || ((xsUnsignedValue)(offset + length) > count)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	xsmcSetBoolean(xsResult, ethhalTransmit(hal, (uint8_t *)data + offset, (uint32_t)length));
-}
-
-/* gather(buffer, offset, length, position): part of a chained frame into the transmit buffer */
-void xs_ethhal_gather(xsMachine *the)
-{
-	EthHal hal = xsmcGetHostData(xsThis);
-	void *data;
-	xsUnsignedValue count;
-	xsIntegerValue offset = xsmcToInteger(xsArg(1));
-	xsIntegerValue length = xsmcToInteger(xsArg(2));
-	xsIntegerValue position = xsmcToInteger(xsArg(3));
-
-	xsmcGetBufferReadable(xsArg(0), &data, &count);
-	if (!hal || (offset < 0) || (length < 0) || (position < 0) || ((xsUnsignedValue)(offset + length) > count) || ((position + length) > kFrameMax)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	memcpy(hal->tx + position, (uint8_t *)data + offset, length);
-	xsmcSetTrue(xsResult);
-}
-
-void xs_ethhal_send_gathered(xsMachine *the)
-{
-	EthHal hal = xsmcGetHostData(xsThis);
-	xsIntegerValue length = xsmcToInteger(xsArg(0));
-	if (!hal || (length < kFrameMin) || (length > kFrameMax)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	xsmcSetBoolean(xsResult, ethhalTransmit(hal, hal->tx, (uint32_t)length));
-}
-
-/* receive(buffer, offset): the oldest queued frame into buffer[offset..]; its length, or 0 */
-void xs_ethhal_receive(xsMachine *the)
-{
-	EthHal hal = xsmcGetHostData(xsThis);
-	void *data;
-	xsUnsignedValue count;
-	xsIntegerValue offset = xsmcToInteger(xsArg(1));
-	xsIntegerValue result = 0;
-
-	xsmcGetBufferWritable(xsArg(0), &data, &count);
-	if (hal && (offset >= 0)) {
-		uint32_t tail = __atomic_load_n(&hal->tail, __ATOMIC_RELAXED);
-		uint32_t head = __atomic_load_n(&hal->head, __ATOMIC_ACQUIRE);
-		while (head != tail) {
-			uint32_t slot = tail % MODDEF_XSTCP_RXSLOTS;
-			uint32_t length = hal->lengths[slot];
-			tail += 1;
-			if ((xsUnsignedValue)offset + length <= count) {
-				memcpy((uint8_t *)data + offset, hal->frames + (slot * kFrameMax), length);
-				result = (xsIntegerValue)length;
-				break;
-			}
-			__atomic_add_fetch(&hal->dropped, 1, __ATOMIC_RELAXED);	/* caller's buffer too small */
-		}
-		__atomic_store_n(&hal->tail, tail, __ATOMIC_RELEASE);
-	}
-	xsmcSetInteger(xsResult, result);
 }
 
 /* getMAC(buffer): the interface's address into buffer[0..5] */
@@ -441,12 +327,6 @@ void xs_ethhal_get_link_up(xsMachine *the)
 {
 	EthHal hal = xsmcGetHostData(xsThis);
 	xsmcSetBoolean(xsResult, hal && hal->linkUp);
-}
-
-void xs_ethhal_get_dropped(xsMachine *the)
-{
-	EthHal hal = xsmcGetHostData(xsThis);
-	xsmcSetNumber(xsResult, hal ? (double)__atomic_load_n(&hal->dropped, __ATOMIC_RELAXED) : 0);
 }
 
 /* random(): 32 bits from the hardware RNG (unsigned, as a Number) */

@@ -49,14 +49,22 @@ declare module 'ethhal' {
     gather(buffer: Uint8Array, offset: number, length: number, position: number): boolean;
     /** Sends the first `length` bytes of the native transmit buffer. */
     sendGathered(length: number): boolean;
-    /** Copies the oldest queued frame into `buffer` at `offset`; returns its length, 0 when none. */
-    receive(buffer: Uint8Array, offset: number): number;
+    /** Copies the oldest queued frame into `buffer[offset..]` (a pool pbuf the stack reserved:
+     *  FrameSink.rxReserve) and returns its length; 0 when none is waiting, or when the range
+     *  [offset, offset + capacity) is not inside `buffer`. A frame longer than `capacity` is dropped
+     *  (counted in `dropped`) and the next one is taken. */
+    readInto(buffer: Uint8Array, offset: number, capacity: number): number;
+    /** Drops the oldest queued frame without counting it (the stack counted it: no pool pbuf was
+     *  free); whether there was one. */
+    discard(): boolean;
+    /** Frames waiting in the receive ring. */
+    readonly pending: number;
     /** Writes the interface's MAC address into `buffer[0..5]`. */
     getMAC(buffer: Uint8Array): void;
     /** Whether the link is up (station associated / Ethernet cable connected). After a Wi-Fi loss
      *  the HAL re-joins the access point with backoff (hal/esp32/xstcp_wifi.h). */
     readonly linkUp: boolean;
-    /** Frames dropped because the receive ring was full. */
+    /** Frames the receive ring dropped: ring full, or a frame too short or too long. */
     readonly dropped: number;
     /** A 32-bit random number from the hardware generator (esp_random). */
     random(): number;

@@ -13,8 +13,11 @@
  *
  * Reading frames (measured, see README.md "How the TAP is opened, and why"):
  *  - 'poll' (default): the descriptor is non-blocking; libuv watches it (uv_poll) and on readiness
- *    the JS thread reads every waiting frame with one read() each into one preallocated buffer and
- *    hands it to the stack. No thread hand-off, frames stay in order, no allocation per frame.
+ *    the JS thread reads every waiting frame with one read() each straight into a pool pbuf the
+ *    stack reserved (FrameSink.rxReserve / rxCommit: the kernel's copy is the only one). No thread
+ *    hand-off, frames stay in order, no allocation per frame. With the pool empty the frame is read
+ *    into a buffer of our own and dropped (the stack has counted it), as a NIC out of descriptors.
+ *    The old path (read into our buffer, Netif.receiveFrame copies) is `intoPool: false`.
  *  - 'threadpool': a blocking descriptor read with fs.read in Node's libuv threadpool, one read in
  *    flight. Kept for comparison (and for a system whose libuv cannot poll the descriptor).
  * Writing is a synchronous write() of the frame (fs.writeSync, or one copy into a scratch buffer
@@ -100,6 +103,9 @@ export interface TapOptions {
   mode?: 'poll' | 'threadpool';
   /** Most frames read per readiness event before yielding to the event loop (timers, stdin). Default 64. */
   batch?: number;
+  /** Poll mode: read() straight into the stack's pool (FrameSink.rxReserve / rxCommit). Default
+   *  true; false reads into our own buffer and lets receiveFrame copy (for comparison). */
+  intoPool?: boolean;
 }
 
 function interfaceExists(name: string): boolean {
@@ -122,7 +128,9 @@ export class TapDriver implements HostDriver {
   private sink: FrameSink | null = null;
   private readonly mode: 'poll' | 'threadpool';
   private readonly batch: number;
-  /** Receive buffer: one frame at a time; the stack copies it into a pool pbuf before returning. */
+  private readonly intoPool: boolean;
+  /** Receive buffer: one frame at a time; the stack copies it into a pool pbuf before returning
+   *  (threadpool mode, `intoPool: false`), or a frame dropped for want of a pool pbuf lands here. */
   private readonly rx: Buffer;
   /** Transmit scratch for frames that arrive as a chain of several pbufs. */
   private readonly tx: Buffer;
@@ -140,6 +148,7 @@ export class TapDriver implements HostDriver {
     this.name = name;
     this.mode = opts.mode ?? 'poll';
     this.batch = opts.batch ?? 64;
+    this.intoPool = opts.intoPool ?? true;
     this.mtu = opts.mtu ?? 1500;
     this.mac = opts.mac ?? randomMac();
     // Room for a frame at the MTU plus Ethernet header, a VLAN tag and slack for offload-free jumbo
@@ -198,6 +207,10 @@ export class TapDriver implements HostDriver {
   private drain(): void {
     const sink = this.sink;
     if (sink === null || this.closed) return;
+    if (this.intoPool) {
+      this.drainIntoPool(sink);
+      return;
+    }
     const rx = this.rx;
     let n = 0;
     while (n < this.batch) {
@@ -210,6 +223,32 @@ export class TapDriver implements HostDriver {
       this.stats.rxFrames++;
       this.stats.rxBytes += r;
       sink.receiveFrame(rx, 0, r);
+      if (this.closed) return;
+    }
+    if (n > 0 && this.onBurst !== null) this.onBurst();
+  }
+
+  /** drain() through the one-copy path: read() writes each frame into the pbuf rxReserve gave. */
+  private drainIntoPool(sink: FrameSink): void {
+    const mem = sink.rxMemory;
+    const cap = sink.rxCapacity;
+    const addon = this.addon;
+    const fd = this.fd;
+    const st = this.stats;
+    let n = 0;
+    while (n < this.batch) {
+      const at = sink.rxReserve();
+      // pool empty: the frame still leaves the kernel's queue (else the poll fires at once again)
+      const r = at >= 0 ? addon.read(fd, mem, at, cap) : addon.read(fd, this.rx, 0, this.rx.length);
+      if (r <= 0) {
+        if (at >= 0) sink.rxCommit(0);
+        if (r !== -EAGAIN && r !== 0) st.rxErrors++;
+        break;
+      }
+      n++;
+      st.rxFrames++;
+      st.rxBytes += r;
+      if (at >= 0) sink.rxCommit(r);
       if (this.closed) return;
     }
     if (n > 0 && this.onBurst !== null) this.onBurst();
@@ -320,6 +359,8 @@ export class SocatTapDriver implements HostDriver {
  *  XS_TCP_TAP_DRIVER=socat in the environment forces the socat bridge (=addon forbids it). */
 export async function openTap(name: string, opts: TapOptions = {}): Promise<HostDriver> {
   const choice = process.env.XS_TCP_TAP_DRIVER;
+  // XS_TCP_TAP_RX=copy: the receiveFrame path, to compare with reading into the pool
+  if (opts.intoPool === undefined && process.env.XS_TCP_TAP_RX === 'copy') opts = { ...opts, intoPool: false };
   if (choice !== 'socat' && loadTapAddon() !== null) return new TapDriver(name, opts);
   if (choice === 'addon') throw new TapError('ENOADDON', tapAddonError());
   return SocatTapDriver.open(name, opts);

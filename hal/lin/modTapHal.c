@@ -3,11 +3,13 @@
  * frames between a Linux TAP device and the XS machine that runs the stack. hal/lin/taphal.js
  * declares the class; hal/lin/hal.ts wraps it with the same JS driver the ESP32 HAL uses.
  *
- * The design is hal/esp32/modEthHal.c's, with a reader thread in place of the Wi-Fi/Ethernet task:
+ * The design is hal/esp32/modEthHal.c's, with a reader thread in place of the Wi-Fi/Ethernet task;
+ * the ring, the gather buffer and the methods both share are hal/xs/netdev.c's:
  *
- * Receive: a reader thread blocks in poll() on the TAP descriptor, reads each frame into a bounded
- * ring of fixed slots, and posts AT MOST ONE message to the XS thread until that message is
- * delivered (the `posted` flag). On the board the message goes through modMessagePostToMachine;
+ * Receive: a reader thread blocks in poll() on the TAP descriptor, reads each frame straight into a
+ * slot of the bounded ring, and posts AT MOST ONE message to the XS thread until that message is
+ * delivered (the `posted` flag). JS then copies each frame from the ring into the pool pbuf the
+ * stack reserved (readInto). On the board the message goes through modMessagePostToMachine;
  * in the simulator the equivalent is an idle GSource attached to the XS thread's GMainContext
  * (GLib documents g_source_attach as callable from any thread). A full ring stops the reader until
  * JS drains it: the kernel's TAP queue (txqueuelen, 1000 frames by default) then holds or drops
@@ -15,9 +17,6 @@
  *
  * Transmit: send() writes one frame from pool memory straight to the descriptor (write() copies it
  * before it returns); chains are gathered first.
- *
- * The ring is single-producer (the reader thread) single-consumer (the XS thread): free-running
- * head and tail counters with acquire/release ordering, no lock.
  *
  * The TAP must exist before the app starts (ip tuntap add dev xs0 mode tap): attaching to a name
  * that does not exist would make a new, unconfigured device, so that is refused (linux/if_tun.h).
@@ -27,6 +26,7 @@
 #include "xsHost.h"
 #include "mc.xs.h"
 #include "mc.defines.h"
+#include "netdev.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,32 +42,17 @@
 #include <linux/if_tun.h>
 #include <glib.h>
 
-/* frames the ring holds; each slot is kFrameMax bytes */
-#ifndef MODDEF_XSTCP_RXSLOTS
-	#define MODDEF_XSTCP_RXSLOTS (8)
-#endif
-
-/* MTU 1500 + Ethernet header 14 + one VLAN tag 4 */
-#define kFrameMax (1518)
-#define kFrameMin (14)
-
 typedef struct {
-	xsMachine *the;
-	xsSlot obj;
+	xstcp_netdev dev;		/* first: the instance's host data */
 	GMainContext *context;
 	pthread_t reader;
 	int fd;
 	int wake;				/* eventfd: tells the reader to stop, or that the ring has room again */
 	volatile uint8_t stop;
 	uint8_t threadStarted;
-	uint32_t posted;
-	uint32_t head;
-	uint32_t tail;
-	uint32_t dropped;
-	uint16_t lengths[MODDEF_XSTCP_RXSLOTS];
-	uint8_t frames[MODDEF_XSTCP_RXSLOTS][kFrameMax];
-	uint8_t tx[kFrameMax];
 	uint8_t mac[6];
+	uint8_t frames[MODDEF_XSTCP_RXSLOTS * XSTCP_FRAME_MAX];
+	uint8_t tx[XSTCP_FRAME_MAX];
 } TapHalRecord, *TapHal;
 
 static gboolean taphalDeliver(gpointer data);
@@ -75,7 +60,7 @@ static gboolean taphalDeliver(gpointer data);
 /* Posts the XS thread unless a post is already pending (coalescing). */
 static void taphalNotify(TapHal hal)
 {
-	if (0 == __atomic_exchange_n(&hal->posted, 1, __ATOMIC_ACQ_REL)) {
+	if (xstcp_netdev_claim(&hal->dev)) {
 		GSource *source = g_idle_source_new();
 		g_source_set_callback(source, taphalDeliver, hal, NULL);
 		g_source_set_priority(source, G_PRIORITY_DEFAULT);
@@ -99,14 +84,13 @@ static void *taphalRead(void *arg)
 	struct pollfd fds[2];
 
 	while (!hal->stop) {
-		uint32_t head = __atomic_load_n(&hal->head, __ATOMIC_RELAXED);
-		uint32_t tail = __atomic_load_n(&hal->tail, __ATOMIC_ACQUIRE);
-		int full = (head - tail) >= MODDEF_XSTCP_RXSLOTS;
+		uint8_t *slot = xstcp_ring_slot(&hal->dev);
+		int full = (NULL == slot);
 
 		fds[0].fd = hal->wake;
 		fds[0].events = POLLIN;
 		fds[1].fd = hal->fd;
-		fds[1].events = full ? 0 : POLLIN;		/* full ring: wait for receive() to make room */
+		fds[1].events = full ? 0 : POLLIN;		/* full ring: wait for readInto() to make room */
 		fds[0].revents = fds[1].revents = 0;
 		if (poll(fds, 2, -1) < 0) {
 			if (EINTR == errno)
@@ -122,16 +106,14 @@ static void *taphalRead(void *arg)
 		if (hal->stop)
 			break;
 		if (!full && (fds[1].revents & POLLIN)) {
-			uint32_t slot = head % MODDEF_XSTCP_RXSLOTS;
-			ssize_t length = read(hal->fd, hal->frames[slot], kFrameMax);
+			ssize_t length = read(hal->fd, slot, XSTCP_FRAME_MAX);
 			if (length < 0)
 				continue;	/* EAGAIN or EINTR: poll again */
-			if (length < kFrameMin) {
-				__atomic_add_fetch(&hal->dropped, 1, __ATOMIC_RELAXED);
+			if (length < XSTCP_FRAME_MIN) {
+				__atomic_add_fetch(&hal->dev.dropped, 1, __ATOMIC_RELAXED);
 				continue;
 			}
-			hal->lengths[slot] = (uint16_t)length;
-			__atomic_store_n(&hal->head, head + 1, __ATOMIC_RELEASE);
+			xstcp_ring_publish(&hal->dev, (uint32_t)length);
 			taphalNotify(hal);
 		}
 		if (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL))
@@ -144,17 +126,10 @@ static void *taphalRead(void *arg)
 static gboolean taphalDeliver(gpointer data)
 {
 	TapHal hal = (TapHal)data;
-	/* clear first: frames queued while JS drains post a new message instead of being stranded */
-	__atomic_store_n(&hal->posted, 0, __ATOMIC_RELEASE);
 	if (hal->fd < 0)
-		return G_SOURCE_REMOVE;		/* closed after the message was posted */
-
-	xsBeginHost(hal->the);
-	xsmcVars(1);
-	xsmcGet(xsVar(0), hal->obj, xsID_onReady);
-	if (xsmcIsCallable(xsVar(0)))
-		xsCallFunction0(xsVar(0), hal->obj);
-	xsEndHost(hal->the);
+		xstcp_netdev_unclaim(&hal->dev);	/* closed after the message was posted */
+	else
+		xstcp_netdev_deliver(&hal->dev);
 	return G_SOURCE_REMOVE;
 }
 
@@ -208,6 +183,18 @@ void xs_taphal_destructor(void *data)
 	}
 }
 
+static int taphalTransmit(xstcp_netdev *dev, const uint8_t *data, uint32_t length)
+{
+	TapHal hal = (TapHal)dev;
+	return (hal->fd >= 0) && (write(hal->fd, data, length) == (ssize_t)length);
+}
+
+/* the reader stopped polling the device while the ring was full */
+static void taphalDrained(xstcp_netdev *dev)
+{
+	taphalWake((TapHal)dev);
+}
+
 static int taphalOpen(const char *name)
 {
 	struct ifreq ifr;
@@ -254,6 +241,10 @@ void xs_taphal_constructor(xsMachine *the)
 		xsUnknownError("no memory");
 	hal->fd = -1;
 	hal->wake = -1;
+	hal->dev.frames = hal->frames;
+	hal->dev.tx = hal->tx;
+	hal->dev.transmit = taphalTransmit;
+	hal->dev.drained = taphalDrained;
 
 	/* a locally administered unicast address (IEEE 802 bit 1 of the first octet set, bit 0 clear) */
 	if (sizeof(hal->mac) != getrandom(hal->mac, sizeof(hal->mac), 0))
@@ -283,14 +274,14 @@ void xs_taphal_constructor(xsMachine *the)
 		c_free(hal);
 		xsUnknownError("eventfd failed");
 	}
-	hal->the = the;
+	hal->dev.the = the;
 	hal->context = g_main_context_ref_thread_default();
 	xsmcSetHostData(xsThis, hal);
-	hal->obj = xsThis;
-	xsRemember(hal->obj);
+	hal->dev.obj = xsThis;
+	xsRemember(hal->dev.obj);
 
 	if (0 != pthread_create(&hal->reader, NULL, taphalRead, hal)) {
-		xsForget(hal->obj);
+		xsForget(hal->dev.obj);
 		xsmcSetHostData(xsThis, NULL);
 		taphalStop(hal);
 		taphalFree(hal);
@@ -305,93 +296,9 @@ void xs_taphal_close(xsMachine *the)
 	if (!hal)
 		return;
 	taphalStop(hal);
-	xsForget(hal->obj);
+	xsForget(hal->dev.obj);
 	xsmcSetHostData(xsThis, NULL);
 	taphalFree(hal);
-}
-
-static int taphalTransmit(TapHal hal, const uint8_t *data, uint32_t length)
-{
-	return (hal->fd >= 0) && (write(hal->fd, data, length) == (ssize_t)length);
-}
-
-/* send(buffer, offset, length): one frame straight from pool memory; false when refused */
-void xs_taphal_send(xsMachine *the)
-{
-	TapHal hal = xsmcGetHostData(xsThis);
-	void *data;
-	xsUnsignedValue count;
-	xsIntegerValue offset = xsmcToInteger(xsArg(1));
-	xsIntegerValue length = xsmcToInteger(xsArg(2));
-
-	xsmcGetBufferReadable(xsArg(0), &data, &count);
-	if (!hal || (offset < 0) || (length < kFrameMin) || (length > kFrameMax) || ((xsUnsignedValue)(offset + length) > count)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	xsmcSetBoolean(xsResult, taphalTransmit(hal, (uint8_t *)data + offset, (uint32_t)length));
-}
-
-/* gather(buffer, offset, length, position): part of a chained frame into the transmit buffer */
-void xs_taphal_gather(xsMachine *the)
-{
-	TapHal hal = xsmcGetHostData(xsThis);
-	void *data;
-	xsUnsignedValue count;
-	xsIntegerValue offset = xsmcToInteger(xsArg(1));
-	xsIntegerValue length = xsmcToInteger(xsArg(2));
-	xsIntegerValue position = xsmcToInteger(xsArg(3));
-
-	xsmcGetBufferReadable(xsArg(0), &data, &count);
-	if (!hal || (offset < 0) || (length < 0) || (position < 0) || ((xsUnsignedValue)(offset + length) > count) || ((position + length) > kFrameMax)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	c_memcpy(hal->tx + position, (uint8_t *)data + offset, length);
-	xsmcSetTrue(xsResult);
-}
-
-void xs_taphal_send_gathered(xsMachine *the)
-{
-	TapHal hal = xsmcGetHostData(xsThis);
-	xsIntegerValue length = xsmcToInteger(xsArg(0));
-	if (!hal || (length < kFrameMin) || (length > kFrameMax)) {
-		xsmcSetFalse(xsResult);
-		return;
-	}
-	xsmcSetBoolean(xsResult, taphalTransmit(hal, hal->tx, (uint32_t)length));
-}
-
-/* receive(buffer, offset): the oldest queued frame into buffer[offset..]; its length, or 0 */
-void xs_taphal_receive(xsMachine *the)
-{
-	TapHal hal = xsmcGetHostData(xsThis);
-	void *data;
-	xsUnsignedValue count;
-	xsIntegerValue offset = xsmcToInteger(xsArg(1));
-	xsIntegerValue result = 0;
-
-	xsmcGetBufferWritable(xsArg(0), &data, &count);
-	if (hal && (offset >= 0)) {
-		uint32_t tail = __atomic_load_n(&hal->tail, __ATOMIC_RELAXED);
-		uint32_t head = __atomic_load_n(&hal->head, __ATOMIC_ACQUIRE);
-		int wasFull = (head - tail) >= MODDEF_XSTCP_RXSLOTS;
-		while (head != tail) {
-			uint32_t slot = tail % MODDEF_XSTCP_RXSLOTS;
-			uint32_t length = hal->lengths[slot];
-			tail += 1;
-			if ((xsUnsignedValue)offset + length <= count) {
-				c_memcpy((uint8_t *)data + offset, hal->frames[slot], length);
-				result = (xsIntegerValue)length;
-				break;
-			}
-			__atomic_add_fetch(&hal->dropped, 1, __ATOMIC_RELAXED);	/* caller's buffer too small */
-		}
-		__atomic_store_n(&hal->tail, tail, __ATOMIC_RELEASE);
-		if (wasFull)
-			taphalWake(hal);	/* the reader stopped polling the device while the ring was full */
-	}
-	xsmcSetInteger(xsResult, result);
 }
 
 /* getMAC(buffer): the interface's address into buffer[0..5] */
@@ -417,12 +324,6 @@ void xs_taphal_get_link_up(xsMachine *the)
 	xsmcSetBoolean(xsResult, hal && (hal->fd >= 0));
 }
 
-void xs_taphal_get_dropped(xsMachine *the)
-{
-	TapHal hal = xsmcGetHostData(xsThis);
-	xsmcSetNumber(xsResult, hal ? (double)__atomic_load_n(&hal->dropped, __ATOMIC_RELAXED) : 0);
-}
-
 /* random(): 32 bits from the kernel's generator (unsigned, as a Number) */
 void xs_taphal_random(xsMachine *the)
 {
@@ -430,4 +331,20 @@ void xs_taphal_random(xsMachine *the)
 	if (sizeof(value) != getrandom(&value, sizeof(value), 0))
 		value = (uint32_t)g_random_int();
 	xsmcSetNumber(xsResult, (double)value);
+}
+
+/* getenv(name): the simulator's environment variable XS_TCP_LIN_<name>, or undefined (measurement
+   switches: hal/lin/hal.ts) */
+void xs_taphal_getenv(xsMachine *the)
+{
+	char key[64];
+	const char *value;
+	const char *name = xsmcToString(xsArg(0));
+	if (c_strlen(name) >= sizeof(key) - 11)
+		return;
+	c_strcpy(key, "XS_TCP_LIN_");
+	c_strcat(key, name);
+	value = getenv(key);
+	if (value)
+		xsmcSetString(xsResult, (char *)value);
 }

@@ -1,7 +1,7 @@
 /**
  * The native class of hal/lin (taphal.js + modTapHal.c), declared for TypeScript. Its instances have
- * exactly the methods of hal/esp32's `ethhal` (see hal/esp32/moddable.d.ts), so the ESP32 HAL's JS
- * driver runs it unchanged; only the constructor's options differ.
+ * the methods of hal/esp32's `ethhal` (see hal/esp32/moddable.d.ts), so the ESP32 HAL's JS driver
+ * runs it unchanged; the constructor's options differ, and `getenv` reads the measurement switches.
  */
 declare module 'taphal' {
   import type EthHal from 'ethhal';
@@ -11,7 +11,10 @@ declare module 'taphal' {
     /** Our MAC address as "02:00:00:00:00:01"; default: a random locally administered one. */
     mac?: string;
   }
-  type TapHal = EthHal;
+  interface TapHal extends EthHal {
+    /** The simulator's environment variable XS_TCP_LIN_<name>, or undefined. */
+    getenv(name: string): string | undefined;
+  }
   const TapHal: { new (options?: TapHalOptions): TapHal };
   export default TapHal;
 }

@@ -402,6 +402,11 @@ export class MockDriver extends WirePort implements NetDriver {
   txFrames = 0;
   txDropped = 0;
   rxFrames = 0;
+  /** Deliver as a driver with its own DMA would: straight into a pool pbuf (FrameSink.rxReserve,
+   *  one native copy, rxCommit) instead of through receiveFrame. */
+  rxOneCopy = false;
+  /** Frames longer than the sink's rxCapacity, dropped here (one-copy delivery only). */
+  rxTooLong = 0;
 
   constructor(wire: MockWire, mac: Uint8Array, mtu = 1500, name = 'eth') {
     super(wire, mac, name);
@@ -423,7 +428,21 @@ export class MockDriver extends WirePort implements NetDriver {
 
   deliver(buf: Uint8Array, off: number, len: number): void {
     this.rxFrames++;
-    if (this.sink !== null) this.sink.receiveFrame(buf, off, len);
+    const sink = this.sink;
+    if (sink === null) return;
+    if (!this.rxOneCopy) {
+      sink.receiveFrame(buf, off, len);
+      return;
+    }
+    const at = sink.rxReserve();
+    if (at < 0) return; // pool empty: the stack counted the drop
+    if (len > sink.rxCapacity) {
+      sink.rxCommit(0);
+      this.rxTooLong++;
+      return;
+    }
+    sink.rxMemory.set(buf.subarray(off, off + len), at);
+    sink.rxCommit(len);
   }
 
   /** Plugs or unplugs the cable; the stack hears of it through linkChanged. */

@@ -47,5 +47,6 @@ export default function () {
 	const gcMs = Number(config.gcMs) || 0;
 	if (gcMs > 0)
 		Timer.repeat(() => Debug.gc(), gcMs);
-	trace("xs-tcp: ready\n");
+	// the checksum and where the pool lives (hal/xs: native unless XS_TCP_LIN_CHECKSUM=js / XS_TCP_LIN_POOL=xs)
+	trace(`xs-tcp: ready (checksum ${sim.status.checksum}, pool ${sim.status.poolNative ? "native" : "in the XS heap"})\n`);
 }

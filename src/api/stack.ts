@@ -163,7 +163,7 @@ export class Stack {
     if (mtu < 576) throw new ConfigError('driver MTU ' + drv.mtu + ' is below the IPv4 minimum of 576 (RFC 791)');
 
     // --- the layers, bottom up: each gets the layer below it (where it sends) -------------
-    const core = new StackCore(config, hal.random);
+    const core = new StackCore(config, hal.random, hal);
     core.now = hal.clock.now();
     this.core = core;
     this.netif = new Netif(core, drv, hal.clock, mtu);

@@ -128,13 +128,24 @@ export interface StackConfig {
    *  when both SYNs carry it. The peer's window field is then shifted by its scale, and ours by the
    *  smallest shift that fits the connection's receive window (TCP_WND or SO_RCVBUF) into 16 bits
    *  (0 for TCP_WND <= 65535: the option then only lets the peer offer us more than 64 KB). Costs
-   *  4 bytes in each SYN and 2 numbers per pcb (sndScale, rcvScale). Default true. */
+   *  4 bytes in each SYN and one multiply per ACK. Default true.
+   *
+   *  RAM of the three option knobs together (the fields exist whether they are on or not): 12 slots
+   *  per pcb and 1 per segment descriptor, 2.3 KB with the default pools (measured on XS 13.3: a
+   *  stack with 4 connections 3,304 -> 3,450 heap slots), and 4 slots + 24 numbers of scratch per
+   *  stack for the SACK blocks we send. The code paths cost about 60 computrons per segment when
+   *  nothing is negotiated (`npm run bench -- --only xs`: rx 12,592 -> 12,654, tx 14,227 -> 14,290). */
   TCP_WND_SCALE: boolean;
   /** Timestamps option (RFC 7323 §3-§5): offered in our SYN and accepted in the peer's. When both
    *  send it, every segment carries 12 more bytes (the send MSS drops by 12, RFC 6691), RTT is
    *  measured from every ACK that acknowledges new data (RTTM, §4, also across retransmissions,
    *  where Karn's rule leaves no sample), and PAWS (§5) drops old duplicates by their timestamp.
-   *  Costs 6 numbers per pcb and 12 bytes per segment (0.8% of a 1460-byte segment). Default true. */
+   *  Default false, from measurements between two in-process stacks with default windows: the XS
+   *  cost per segment of the two-stack bench rises from 60,675 to 65,375 computrons (an application
+   *  writing 1460-byte chunks into a 1448-byte MSS sends each as two segments), and loss recovery
+   *  does not gain (4 MiB at 1% loss, 5 seeds: 17.8 s of virtual time on average with timestamps
+   *  and 1448-byte writes, 9.2 s without). PAWS matters only where the sequence space can wrap
+   *  within a segment's lifetime (gigabit rates), RTTM with windows of many segments. */
   TCP_TIMESTAMPS: boolean;
   /** Selective acknowledgment (RFC 2018): SACK-permitted is offered in our SYN and accepted in the
    *  peer's. When both send it, our ACKs carry up to 3 blocks (4 without timestamps) describing the
@@ -317,7 +328,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_MSS: 1460,
   TCP_WND: 8192,
   TCP_WND_SCALE: true,
-  TCP_TIMESTAMPS: true,
+  TCP_TIMESTAMPS: false,
   TCP_SACK: true,
   TCP_SND_BUF: 8192,
   TCP_SND_QUEUELEN: 16,
@@ -381,18 +392,21 @@ export class ConfigError extends Error {
 /** Fills defaults and checks every constraint; throws ConfigError (at start-up only). */
 export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   // A key present with the value undefined (allowed by Partial<>) means "use the default".
-  const cfg: StackConfig = { ...DEFAULT_CONFIG };
+  // The defaults are the prototype, not a copy: the stack's config object then holds only the
+  // keys the application set (each property of an XS object is a heap slot; DEFAULT_CONFIG is
+  // module data, in flash on a Moddable build). Reads see every key as before.
+  const cfg = Object.create(DEFAULT_CONFIG) as StackConfig;
   if (partial) {
     const set = cfg as unknown as Record<string, unknown>;
     for (const key of Object.keys(partial)) {
       // own keys only: 'toString' or '__proto__' are not config knobs
       if (!Object.prototype.hasOwnProperty.call(DEFAULT_CONFIG, key)) throw new ConfigError('unknown config key ' + key);
       const v = (partial as Record<string, unknown>)[key];
-      if (v !== undefined) set[key] = v;
+      // defined, not assigned: an assignment would hit the frozen default on the prototype
+      if (v !== undefined) Object.defineProperty(set, key, { value: v, writable: true, enumerable: true, configurable: true });
     }
   }
-  for (const key of Object.keys(cfg) as (keyof StackConfig)[]) {
-    if (!(key in DEFAULT_CONFIG)) throw new ConfigError('unknown config key ' + key);
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof StackConfig)[]) {
     const v = cfg[key];
     if (typeof DEFAULT_CONFIG[key] === 'boolean') {
       if (typeof v !== 'boolean') throw new ConfigError(key + ' must be a boolean');

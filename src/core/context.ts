@@ -1,18 +1,23 @@
 /**
- * What every layer of one stack shares: its configuration, its pbuf pool, its counters, the current
- * time and the random source. Created once by the Stack; passed down to each layer's constructor.
+ * What every layer of one stack shares: its configuration, its pbuf pool, its checksum, its
+ * counters, the current time and the random source. Created once by the Stack; passed down to each
+ * layer's constructor.
  */
 import type { StackConfig } from './config.js';
 import { PbufPool } from './pbuf.js';
 import { StackStats } from './stats.js';
 import { DeferredQueue } from './deferred.js';
-import type { RandomSource } from '../hal.js';
+import type { Hal, RandomSource } from '../hal.js';
+import { poolChecksum, type InetSum } from './checksum.js';
 
 export class StackCore {
   readonly config: StackConfig;
   readonly pbufs: PbufPool;
   readonly stats = new StackStats();
   readonly random: RandomSource;
+  /** The checksum every layer uses for every contiguous range (IPv4 header, TCP, UDP, ICMP): the
+   *  HAL's native one when it has one, else the JavaScript sum over this stack's pool. */
+  readonly chksum: InetSum;
   /** Milliseconds, from the HAL clock; refreshed by every tick and every received frame. */
   now = 0;
   /** Called when work was queued outside a tick (an API call, an ARP query): the scheduler that
@@ -21,10 +26,17 @@ export class StackCore {
   /** Work to run once the current frame or tick is done (application callbacks of src/io). */
   readonly deferred = new DeferredQueue(this);
 
-  constructor(config: StackConfig, random: RandomSource) {
+  /** `hal`: the optional native checksum and pool memory (Hal.checksum, Hal.poolMemory). */
+  constructor(config: StackConfig, random: RandomSource, hal: Pick<Hal, 'checksum' | 'poolMemory'> | null = null) {
     this.config = config;
     this.random = random;
-    this.pbufs = new PbufPool(config.PBUF_POOL_SIZE, config.PBUF_POOL_BUFSIZE, config.MEMP_NUM_PBUF, config.PBUF_RX_RESERVE);
+    const count = config.PBUF_POOL_SIZE;
+    const size = config.PBUF_POOL_BUFSIZE;
+    const memory = hal !== null && hal.poolMemory !== undefined ? hal.poolMemory(PbufPool.bytesFor(count, size)) : null;
+    this.pbufs = new PbufPool(count, size, config.MEMP_NUM_PBUF, config.PBUF_RX_RESERVE, memory);
+    const native = hal !== null ? hal.checksum : undefined;
+    // bound once here, so that the per-range call is a plain function call with the HAL as `this`
+    this.chksum = native !== undefined ? native.bind(hal) : poolChecksum(this.pbufs.mem);
   }
 
   wake(): void {

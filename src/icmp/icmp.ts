@@ -89,7 +89,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       pbuf_free(p);
       return;
     }
-    if (!icmpChecksumOk(p, p.totLen)) {
+    if (!icmpChecksumOk(p, p.totLen, this.core.chksum)) {
       st.chkerr++;
       st.drop++;
       pbuf_free(p);
@@ -224,7 +224,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
     pbuf_copy_chain(q, ICMP_HLEN, p, 0, ihl + data);
     pbuf_remove_header(p, ihl);
     icmpWriteHeader(q.buf, q.off, type, code, 0);
-    icmpFillChecksum(q, len);
+    icmpFillChecksum(q, len, this.core.chksum);
     const err = this.ip.output(q, 0, ip.src, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_ICMP);
     if (err === ERR_OK) st.xmit++;
     else st.err++;
@@ -252,7 +252,7 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
       for (let k = q.off + skip; k < end; k++) b[k] = i++ & 0xff;
       skip = 0;
     }
-    icmpFillChecksum(p, p.totLen);
+    icmpFillChecksum(p, p.totLen, this.core.chksum);
     const err = this.ip.output(p, 0, dst, this.core.config.IP_DEFAULT_TTL, 0, IP_PROTO_ICMP);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);

@@ -30,7 +30,7 @@ export function ip4Fragment(core: StackCore, netif: Netif, p: Pbuf, src: number,
       return ERR_MEM;
     }
     pbuf_copy_chain(f, IP_HLEN, p, off, n);
-    ip4Write(f.buf, f.off, tos, IP_HLEN + n, id, (last ? 0 : IP_FLAG_MF) | (off >>> 3), ttl, proto, src, dst, f.buf16);
+    ip4Write(f.buf, f.off, tos, IP_HLEN + n, id, (last ? 0 : IP_FLAG_MF) | (off >>> 3), ttl, proto, src, dst, core.chksum);
     const e = netif.output(f, nextHop);
     pbuf_free(f);
     if (e !== ERR_OK) err = e;

@@ -165,7 +165,7 @@ export class Reassembly {
     const o = head.off;
     ip4SetTotLen(b, o, tot);
     ip4SetFlagsFrag(b, o, 0);
-    ip4FillChecksum(b, o, d.hlen0, head.buf16);
+    ip4FillChecksum(b, o, d.hlen0, this.core.chksum);
     h.ihl = d.hlen0;
     h.totLen = tot;
     h.flags = 0;
@@ -263,7 +263,7 @@ export class Reassembly {
         const first = d.frags[0] as Pbuf;
         const th = this.timerHdr;
         pbuf_add_header(first, d.hlen0);
-        const ok = ip4Parse(first.buf, first.off, first.len, th) === 0;
+        const ok = ip4Parse(first.buf, first.off, first.len, th, this.core.chksum) === 0;
         pbuf_remove_header(first, d.hlen0);
         if (ok) icmp.timeExceeded(first, th, ICMP_TE_FRAG);
       }

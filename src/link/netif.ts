@@ -3,8 +3,10 @@
  * state, and the Ethernet layer between the driver and the protocols (IEEE 802.3 / RFC 894 framing
  * of IPv4, RFC 826 ARP through the Etharp it owns).
  *
- * Receive: the driver calls `receiveFrame(buf, off, len)`; the frame is checked for length (the one
- * place link.lenerr is counted), copied into a pool pbuf, filtered on the destination MAC, and
+ * Receive: the driver either writes the frame into a pool pbuf itself (`rxReserve()`, then
+ * `rxCommit(len)`: the one copy is the driver's) or calls `receiveFrame(buf, off, len)`, which copies
+ * it into a pool pbuf. Either way the frame is checked for length (the one place link.lenerr is
+ * counted), filtered on the destination MAC, and
  * IPv4 goes to the registered input (payload at the IP header, with whether the frame was a
  * link-layer broadcast) while ARP frames go to Etharp (payload still at the Ethernet header, so a
  * reply can be written in place).
@@ -16,8 +18,8 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
-import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP, ethType, ethIsMulticast, ethDstIs } from '../wire/ethernet.js';
+import { pbuf_free, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
+import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
 
@@ -53,6 +55,12 @@ export class Netif implements FrameSink, ArpNetif {
    *  and one leaving must not take it from the others (lwIP's igmp_group use count). */
   private readonly groupUsers: number[] = [];
   private readonly groupMac = new Uint8Array(6);
+  /** FrameSink.rxMemory: the pool's memory, where rxReserve's offsets point. */
+  readonly rxMemory: Uint8Array;
+  /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
+  readonly rxCapacity: number;
+  /** The pool pbuf rxReserve handed to the driver, until rxCommit. */
+  private rxHeld: Pbuf | null = null;
   /** Called after the link went up or down (the Stack passes it on to its services). */
   onLinkChange: ((up: boolean) => void) | null = null;
 
@@ -65,6 +73,8 @@ export class Netif implements FrameSink, ArpNetif {
     this.mtu = mtu;
     this.up = driver.isLinkUp();
     this.arp = new Etharp(core, this);
+    this.rxMemory = core.pbufs.mem;
+    this.rxCapacity = core.pbufs.bufsize;
     for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) { this.groups.push(0); this.groupUsers.push(0); }
   }
 
@@ -156,6 +166,64 @@ export class Netif implements FrameSink, ArpNetif {
     if (core.deferred.size !== 0) core.deferred.run();
   }
 
+  /**
+   * FrameSink.rxReserve: takes a pool pbuf (the receive reserve included, as for receiveFrame) for
+   * the driver to write the next frame into, and returns the frame's offset in rxMemory. An empty
+   * pool is counted here as a received and dropped frame (link.memerr) and answers -1. A reservation
+   * still open is returned again rather than leaked.
+   */
+  rxReserve(): number {
+    const held = this.rxHeld;
+    const pool = this.core.pbufs;
+    if (held !== null) return pool.meta[held.index * PB_STRIDE + PB_OFF];
+    const p = pool.allocRxSlot();
+    if (p === null) {
+      const st = this.core.stats.link;
+      st.recv++;
+      st.memerr++;
+      st.drop++;
+      return -1;
+    }
+    this.rxHeld = p;
+    return pool.meta[p.index * PB_STRIDE + PB_OFF];
+  }
+
+  /**
+   * FrameSink.rxCommit: the driver wrote `len` bytes at the offset rxReserve gave; they are processed
+   * as receiveFrame would (same length checks and counters), without a copy. `len` 0 gives the pbuf
+   * back uncounted (nothing arrived). A commit with nothing reserved is a driver bug: counted
+   * (link.err) and ignored.
+   */
+  rxCommit(len: number): void {
+    const p = this.rxHeld;
+    const core = this.core;
+    if (p === null) {
+      core.stats.link.err++;
+      return;
+    }
+    this.rxHeld = null;
+    if (len === 0) {
+      pbuf_free(p);
+      return;
+    }
+    core.now = this.clock.now();
+    const st = core.stats.link;
+    st.recv++;
+    const pool = core.pbufs;
+    if (!(len >= ETH_HLEN && len <= pool.bufsize)) {
+      st.lenerr++;
+      st.drop++;
+      pbuf_free(p);
+      return;
+    }
+    const m = pool.meta;
+    const pb = p.index * PB_STRIDE;
+    m[pb + PB_LEN] = len;
+    m[pb + PB_TOTLEN] = len;
+    this.input(p);
+    if (core.deferred.size !== 0) core.deferred.run();
+  }
+
   /** The driver's link went up or down (FrameSink): a gratuitous ARP announces us on the way up. */
   linkChanged(up: boolean): void {
     this.core.now = this.clock.now();
@@ -167,13 +235,19 @@ export class Netif implements FrameSink, ArpNetif {
   /** A received frame of at least ETH_HLEN bytes, destination MAC first. Owns `p`. */
   private input(p: Pbuf): void {
     const st = this.core.stats.link;
-    const b = p.buf;
-    const o = p.off;
+    // a received frame is always in one pool pbuf (see pbuf.ts for the metadata layout)
+    const b = this.core.pbufs.mem;
+    const m = this.core.pbufs.meta;
+    const pb = p.index * PB_STRIDE;
+    const o = m[pb + PB_OFF];
+    const mac = this.mac;
     let linkBroadcast: boolean;
-    if (ethIsMulticast(b, o)) {
+    // the destination tests of ethIsMulticast and ethDstIs, written out: once per received frame
+    if ((b[o] & 1) !== 0) {
       // group address: broadcast accepted; multicast too (IPv4 drops what it has not joined)
       linkBroadcast = true;
-    } else if (ethDstIs(b, o, this.mac, 0)) {
+    } else if (b[o + 5] === mac[5] && b[o + 4] === mac[4] && b[o + 3] === mac[3] && b[o + 2] === mac[2]
+      && b[o + 1] === mac[1] && b[o] === mac[0]) {
       linkBroadcast = false;
     } else {
       // unicast for another station (a hub, or a promiscuous driver): not ours
@@ -181,9 +255,12 @@ export class Netif implements FrameSink, ArpNetif {
       pbuf_free(p);
       return;
     }
-    const type = ethType(b, o);
+    const type = (b[o + 12] << 8) | b[o + 13];
     if (type === ETHTYPE_IPV4 && this.ip4 !== null) {
-      pbuf_remove_header(p, ETH_HLEN);
+      // pbuf_remove_header written out: p holds the whole frame (at least ETH_HLEN bytes)
+      m[pb + PB_OFF] = o + ETH_HLEN;
+      m[pb + PB_LEN] -= ETH_HLEN;
+      m[pb + PB_TOTLEN] -= ETH_HLEN;
       this.ip4.ip4Input(p, linkBroadcast);
     } else if (type === ETHTYPE_ARP) {
       this.arp.input(p);
@@ -214,7 +291,7 @@ export class Netif implements FrameSink, ArpNetif {
       st.drop++;
       return ERR_IF;
     }
-    if (!this.driver.transmit(p, p.totLen)) {
+    if (!this.driver.transmit(p, p.pool.meta[p.index * PB_STRIDE + PB_TOTLEN])) {
       st.drop++;
       st.err++;
       return ERR_IF;

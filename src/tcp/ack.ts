@@ -3,7 +3,7 @@
  * 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing.
  */
 import { rttSample } from './rtt.js';
-import { peerWindow, tsEchoRtt, expectedSamples, validSackBlocks } from './options.js';
+import { tsEchoRtt, expectedSamples, validSackBlocks } from './options.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
@@ -34,7 +34,8 @@ export abstract class TcpAckInput extends TcpRecv {
         pcb.nrtx = 0;
         pcb.icmpSoftErr = 0;
         pcb.rtxAt = NO_TIME;
-        const wnd = peerWindow(pcb, h);
+        // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
         pcb.sndWnd = wnd;
         if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
         pcb.sndWl1 = s.seq;
@@ -49,13 +50,15 @@ export abstract class TcpAckInput extends TcpRecv {
       this.sendRst(ack, 0, false, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
       return false;
     }
-    if (seqGt(ack, pcb.sndMax)) {
+    // from here to the window update, seqGt / seqLt / seqLeq written out (| 0: the signed 32-bit
+    // distance): every segment of a connection passes here
+    if (((ack - pcb.sndMax) | 0) > 0) {
       // acknowledges something not yet sent: ACK and drop
       st.drop++;
       this.sendAck(pcb);
       return false;
     }
-    if (seqLt(ack, (pcb.sndUna - pcb.sndWndMax) >>> 0) && pcb.sndWndMax > 0) {
+    if (((ack - pcb.sndUna + pcb.sndWndMax) | 0) < 0 && pcb.sndWndMax > 0) {
       // RFC 5961 §5.2: far too old to be acceptable
       st.drop++;
       this.sendAck(pcb);
@@ -63,8 +66,9 @@ export abstract class TcpAckInput extends TcpRecv {
     }
     const wndBefore = pcb.sndWnd;
     // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
-    if (seqLt(pcb.sndWl1, s.seq) || (pcb.sndWl1 === s.seq && seqLeq(pcb.sndWl2, ack))) {
-      const wnd = peerWindow(pcb, h);
+    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
+      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
       pcb.sndWnd = wnd;
       if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
       pcb.sndWl1 = s.seq;
@@ -93,9 +97,12 @@ export abstract class TcpAckInput extends TcpRecv {
     // a retransmission may have been answered from inside transmit() (reentrant input)
     if (pcb.gen !== gen) return false;
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
-    // state changes driven by the acknowledgment of our FIN
+    // state changes driven by the acknowledgment of our FIN (only these three states care: no
+    // finAcked call per ACK in ESTABLISHED)
+    const state = pcb.state;
+    if (state !== FIN_WAIT_1 && state !== CLOSING && state !== LAST_ACK) return true;
     const finAcked = this.finAcked(pcb);
-    switch (pcb.state) {
+    switch (state) {
       case FIN_WAIT_1:
         // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
         if (finAcked && !s.fin) this.enterFinWait2(pcb);

@@ -6,7 +6,7 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
+import { pbuf_free, pbuf_remove_header, pbuf_realloc, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
@@ -22,7 +22,7 @@ import {
   CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
-import { offerOptions, takeSynOptions, pawsReject, updateTsRecent } from './options.js';
+import { takeSynOptions, pawsReject, updateTsRecent } from './options.js';
 import type { InSeg } from './inseg.js';
 
 /**
@@ -68,7 +68,11 @@ export abstract class TcpInput extends TcpAckInput {
     }
     const s = this.inSegs[depth];
     const h = s.hdr;
-    const rc = tcpParse(p.buf, p.off, p.len, h);
+    // received segments are in pool memory (see pbuf.ts for the metadata layout)
+    const pool = this.core.pbufs;
+    const pm = pool.meta;
+    const pb = p.index * PB_STRIDE;
+    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h);
     if (rc < 0) {
       if (rc === TCP_ERR_OPT) st.opterr++;
       else if (rc === TCP_ERR_SHORT || rc === TCP_ERR_HDRLEN) st.lenerr++;
@@ -76,7 +80,7 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    if (tcpChecksum(p, p.totLen, iph.src, iph.dst) !== 0) {
+    if (tcpChecksum(p, pm[pb + PB_TOTLEN], iph.src, iph.dst, this.core.chksum) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;
@@ -87,7 +91,7 @@ export abstract class TcpInput extends TcpAckInput {
     s.dst = iph.dst;
     s.seq = h.seq;
     s.p = p;
-    s.len = p.totLen;
+    s.len = pm[pb + PB_TOTLEN];
     s.syn = (h.flags & TCP_SYN) !== 0;
     s.fin = (h.flags & TCP_FIN) !== 0;
     s.finSeq = 0;
@@ -228,7 +232,7 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.sndWl1 = seg.seq;
     pcb.sndWl2 = iss;
     // the options both sides offered, kept with the SYN_RCVD pcb (RFC 7323 §2.2, §3.2; RFC 2018 §2)
-    offerOptions(pcb, this.core.config, this.newTsOffset(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort), this.core.now);
+    this.offerOptions(pcb);
     takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
     pcb.lastActivity = this.core.now;
@@ -284,7 +288,8 @@ export abstract class TcpInput extends TcpAckInput {
       // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
       pcb.flags |= TF_ACK_NOW;
     }
-    if (pcb.tsOk && seg.optTsPresent) {
+    const ts = pcb.tsOk && seg.optTsPresent;
+    if (ts) {
       // RFC 7323 §5.3 R1 (PAWS): an old duplicate by its timestamp is not acceptable: ACK it (at
       // the rate of other unacceptable segments, RFC 5961 §7) and drop it. RSTs are exempt
       // (§5.2: their timestamps may be stale). A segment without timestamps is taken, as Linux
@@ -298,7 +303,7 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if (!this.checkSequence(pcb, s)) return;
     // §5.3 R3 / §4.3: an acceptable segment may renew TS.Recent
-    if (pcb.tsOk && seg.optTsPresent) updateTsRecent(pcb, seg, this.core.now);
+    if (ts) updateTsRecent(pcb, seg, this.core.now);
     if (seg.flags & TCP_RST) { this.checkRst(pcb, s); return; }
     if (s.syn) {
       // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK (§7: limited)
@@ -313,8 +318,10 @@ export abstract class TcpInput extends TcpAckInput {
     // URG (sixth step): the urgent pointer is not supported; the data is delivered in line
     this.processText(pcb, s);
     if (pcb.gen !== gen) return;
-    this.processFin(pcb, s);
-    if (pcb.gen !== gen) return;
+    if (s.recvFin || s.fin) {
+      this.processFin(pcb, s);
+      if (pcb.gen !== gen) return;
+    }
     // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
     if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
     this.deliver(pcb, s);
@@ -404,7 +411,8 @@ export abstract class TcpInput extends TcpAckInput {
     } else {
       const last = (seq + len - 1) >>> 0;
       const end = (rcvNxt + wnd) >>> 0;
-      ok = (seqGeq(seq, rcvNxt) && seqLt(seq, end)) || (seqGeq(last, rcvNxt) && seqLt(last, end));
+      // seqGeq / seqLt written out: this test runs for every data segment
+      ok = (((seq - rcvNxt) | 0) >= 0 && ((seq - end) | 0) < 0) || (((last - rcvNxt) | 0) >= 0 && ((last - end) | 0) < 0);
     }
     if (!ok) {
       // RFC 9293: a zero window still accepts valid ACKs and RSTs at RCV.NXT — drop the payload

@@ -8,7 +8,7 @@
  */
 import type { StackConfig } from '../core/config.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
-import { TCP_FIN, TCP_SYN, TCP_WS_MAX, type TcpSegInfo } from '../wire/tcp.js';
+import { TCP_FIN, TCP_WS_MAX, type TcpSegInfo } from '../wire/tcp.js';
 import type { Tcb } from './tcb.js';
 
 /** RFC 7323 §5.5: TS.Recent is no longer valid after 24 days without a segment that updates it
@@ -70,12 +70,6 @@ export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
     pcb.tsOk = false;
   }
   pcb.sackOk = pcb.sackOk && h.optSackPermitted;
-}
-
-/** The peer's window in octets: every segment's window field is shifted by the peer's scale but
- *  a SYN's (RFC 7323 §2.3). */
-export function peerWindow(pcb: Tcb, h: TcpSegInfo): number {
-  return (h.flags & TCP_SYN) !== 0 ? h.wnd : h.wnd * (1 << pcb.sndScale);
 }
 
 /**

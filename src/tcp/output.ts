@@ -6,7 +6,7 @@
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -19,7 +19,7 @@ import {
   tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum, tcpChecksum,
   TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
-import { offerOptions, tsNow, sackBlocksToSend } from './options.js';
+import { tsNow, sackBlocksToSend } from './options.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
@@ -59,7 +59,7 @@ export abstract class TcpOutput extends TcpTable {
     pcb.rcvAnnRightEdge = 0;
     pcb.mss = TCP_DEFAULT_MSS;
     pcb.cwnd = pcb.mss;
-    offerOptions(pcb, this.core.config, this.newTsOffset(local, pcb.localPort, ip, port), this.core.now);
+    this.offerOptions(pcb);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);
     this.output(pcb);
@@ -133,8 +133,11 @@ export abstract class TcpOutput extends TcpTable {
     const tail = pcb.unsentTail;
     if (copy && tail !== null && tail.sent === 0 && (tail.flags & (TCP_SYN | TCP_FIN)) === 0 && tail.len < mss) {
       const p = tail.p;
-      if (p !== null && p.next === null && p.cap > 0) {
-        const room = p.base + p.cap - (p.off + p.len);
+      const pm = this.core.pbufs.meta;
+      const pb = p === null ? 0 : p.index * PB_STRIDE;
+      if (p !== null && pm[pb + PB_NEXT] < 0 && p.index < this.core.pbufs.count) {
+        // a lone pool pbuf: its slot ends at (index + 1) * bufsize
+        const room = (p.index + 1) * this.core.pbufs.bufsize - (pm[pb + PB_OFF] + pm[pb + PB_LEN]);
         fill = mss - tail.len;
         if (fill > room) fill = room;
         if (fill > len) fill = len;
@@ -142,7 +145,7 @@ export abstract class TcpOutput extends TcpTable {
       }
     }
     const rest = len - fill;
-    const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
+    const nsegs = rest === 0 ? 0 : rest <= mss ? 1 : Math.ceil(rest / mss);
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
@@ -160,10 +163,11 @@ export abstract class TcpOutput extends TcpTable {
     }
     let pos = offset;
     if (fill > 0 && tail !== null && tail.p !== null) {
-      const p = tail.p;
-      copyBytes(p.buf, p.off + p.len, data, pos, fill, pool.copier);
-      p.len += fill;
-      p.totLen += fill;
+      const pb = tail.p.index * PB_STRIDE;
+      const pm = pool.meta;
+      copyBytes(pool.mem, pm[pb + PB_OFF] + pm[pb + PB_LEN], data, pos, fill, pool.copier);
+      pm[pb + PB_LEN] += fill;
+      pm[pb + PB_TOTLEN] += fill;
       tail.len += fill;
       pos += fill;
       if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
@@ -177,7 +181,7 @@ export abstract class TcpOutput extends TcpTable {
       if (copy) {
         p = pool.alloc(PBUF_TRANSPORT, n) as Pbuf;
         pbufAlignPayload(p, data, pos, mss);
-        copyBytes(p.buf, p.off, data, pos, n, pool.copier);
+        copyBytes(pool.mem, pool.meta[p.index * PB_STRIDE + PB_OFF], data, pos, n, pool.copier);
       } else {
         p = pool.alloc(PBUF_TRANSPORT, 0) as Pbuf;
         const r = pool.allocRef(data, pos, n) as Pbuf;
@@ -232,14 +236,17 @@ export abstract class TcpOutput extends TcpTable {
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
     const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
-    const threshold = this.windowUpdateThreshold(pcb);
-    if (seqGeq(newRight, (pcb.rcvAnnRightEdge + threshold) >>> 0) || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
-      && seqGt(newRight, pcb.rcvAnnRightEdge)) {
+    // windowUpdateThreshold(pcb), inline: this runs for every segment sent and every tcp_recved
+    const half = pcb.rcvWndMax >>> 1;
+    const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
+    // seqGeq / seqGt written out (| 0: the signed 32-bit distance), as below: once per segment
+    if (((newRight - pcb.rcvAnnRightEdge - threshold) | 0) >= 0 || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
+      && ((newRight - pcb.rcvAnnRightEdge) | 0) > 0) {
       const grown = (newRight - pcb.rcvAnnRightEdge) | 0;
       pcb.rcvAnnWnd = pcb.rcvWnd;
       return grown > 0 ? grown : 0;
     }
-    if (seqGt(pcb.rcvNxt, pcb.rcvAnnRightEdge)) pcb.rcvAnnWnd = 0;
+    if (((pcb.rcvNxt - pcb.rcvAnnRightEdge) | 0) > 0) pcb.rcvAnnWnd = 0;
     else pcb.rcvAnnWnd = (pcb.rcvAnnRightEdge - pcb.rcvNxt) >>> 0;
     return 0;
   }
@@ -322,7 +329,7 @@ export abstract class TcpOutput extends TcpTable {
     // keep unacked sorted: a segment re-sent after a timeout may come before later ones
     const tail = pcb.unackedTail;
     if (tail === null) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
-    if (seqGt(seg.seqno, tail.seqno)) { tail.next = seg; pcb.unackedTail = seg; return; }
+    if (((seg.seqno - tail.seqno) | 0) > 0) { tail.next = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
     let prev: TcpSeg | null = null;
     let cur = pcb.unacked;
     while (cur !== null && seqLt(cur.seqno, seg.seqno)) { prev = cur; cur = cur.next; }
@@ -382,9 +389,10 @@ export abstract class TcpOutput extends TcpTable {
     // the send state is brought up to date before the segment leaves: the peer's answer may be
     // processed inside transmit() (reentrant input) and must find its ACK acceptable
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
-    if (seg.len > 0 && seg.len < pcb.mss && seqGt(end, pcb.sndSml)) pcb.sndSml = end;
-    if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
-    if (seqGt(pcb.sndNxt, pcb.sndMax)) pcb.sndMax = pcb.sndNxt;
+    // seqGt written out: once per segment sent
+    if (seg.len > 0 && seg.len < pcb.mss && ((end - pcb.sndSml) | 0) > 0) pcb.sndSml = end;
+    if (((end - pcb.sndNxt) | 0) > 0) pcb.sndNxt = end;
+    if (((pcb.sndNxt - pcb.sndMax) | 0) > 0) pcb.sndMax = pcb.sndNxt;
     if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
     pcb.persistAt = NO_TIME;
     this.emit(pcb, p, seg.seqno, flags);
@@ -398,6 +406,11 @@ export abstract class TcpOutput extends TcpTable {
       this.updateRcvAnnWnd(pcb);
       if (flags & TCP_SYN) {
         // RFC 7323 §2.2: the window field of a SYN is never scaled
+        wnd = pcb.rcvAnnWnd;
+        if (wnd > 0xffff) wnd = 0xffff;
+        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+      } else if (pcb.rcvScale === 0) {
+        // unscaled: updateRcvAnnWnd never moves the edge left, and the field caps it as before
         wnd = pcb.rcvAnnWnd;
         if (wnd > 0xffff) wnd = 0xffff;
         pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
@@ -447,7 +460,7 @@ export abstract class TcpOutput extends TcpTable {
         hdrLen += 4 + tcpSynOptLen(pcb.sackOk, pcb.tsOk, pcb.wsOk);
       } else {
         if (pcb.tsOk) hdrLen += TCP_OPTLEN_TS_ALIGNED;
-        if (pcb.sackOk && pcb.ooseq !== null && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
+        if (pcb.ooseq !== null && pcb.sackOk && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
           const room = p.totLen === 0 ? 40 - (hdrLen - TCP_HLEN) : pcb.mss - p.totLen;
           let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
           const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
@@ -458,26 +471,30 @@ export abstract class TcpOutput extends TcpTable {
       }
     }
     if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
-    const b = p.buf;
-    const o = p.off;
+    // the header went into p's headroom: p is a pool pbuf
+    const pool = this.core.pbufs;
+    const b = pool.mem;
+    const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
-    if (pcb !== null) {
-      let i = o + TCP_HLEN;
-      const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
-      if (syn) {
-        i += tcpWriteOptMss(b, i, pcb.rcvMss);
-        tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.tsRecent, pcb.wsOk ? pcb.rcvScale : -1);
-      } else {
-        if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.tsRecent);
-        if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
-      }
-    }
-    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp));
+    if (hdrLen > TCP_HLEN) this.writeOptions(b, o + TCP_HLEN, pcb as Tcb, syn, nSack);
+    tcpSetChksum(b, o, tcpChecksum(p, pool.meta[p.index * PB_STRIDE + PB_TOTLEN], localIp, remoteIp, this.core.chksum));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
     pbuf_remove_header(p, hdrLen);
     pbuf_free(p);
+  }
+
+  /** The options tcpEmit made room for, at `i`: a SYN's, or timestamps and `nSack` SACK blocks. */
+  private writeOptions(b: Uint8Array, i: number, pcb: Tcb, syn: boolean, nSack: number): void {
+    const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
+    if (syn) {
+      i += tcpWriteOptMss(b, i, pcb.rcvMss);
+      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.tsRecent, pcb.wsOk ? pcb.rcvScale : -1);
+    } else {
+      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.tsRecent);
+      if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
+    }
   }
 
   /**

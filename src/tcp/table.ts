@@ -16,7 +16,8 @@ import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
+import { offerOptions } from './options.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -95,8 +96,10 @@ export abstract class TcpTable {
     const cfg = core.config;
     this.ttl = cfg.IP_DEFAULT_TTL;
     this.pressureFreeMax = Math.floor(core.pbufs.pool.avail * cfg.TCP_POOL_PRESSURE / 100);
-    this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, () => new Tcb());
-    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, () => new TcpListen());
+    const tcbCold = new Float64Array(cfg.MEMP_NUM_TCP_PCB * TCB_COLD_FIELDS);
+    const listenCold = new Float64Array(cfg.MEMP_NUM_TCP_PCB_LISTEN * TCP_LISTEN_FIELDS);
+    this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, (i) => new Tcb(tcbCold, i));
+    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, (i) => new TcpListen(listenCold, i));
     this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
     this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
@@ -412,6 +415,14 @@ export abstract class TcpTable {
     h = mix(h, k[0] ^ k[2]);
     const m = Math.floor(this.core.now * 250);
     return (h + m) >>> 0;
+  }
+
+  /** The options a new connection offers (options.ts offerOptions), its 4-tuple set; the
+   *  timestamp clock's offset is computed only when timestamps are on (a SYN flood pays nothing). */
+  protected offerOptions(pcb: Tcb): void {
+    const cfg = this.core.config;
+    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort) : 0;
+    offerOptions(pcb, cfg, off, this.core.now);
   }
 
   /**

@@ -36,9 +36,27 @@ export function ethType(buf: Uint8Array, off: number): number {
 /** Writes a whole 14-byte header: destination, source, EtherType. */
 export function ethWrite(buf: Uint8Array, off: number, dstMac: Uint8Array, dstOff: number,
   srcMac: Uint8Array, srcOff: number, type: number): void {
-  copy6(buf, off, dstMac, dstOff);
-  copy6(buf, off + ETH_SRC, srcMac, srcOff);
-  wr16(buf, off + ETH_TYPE, type);
+  if (dstMac === buf || srcMac === buf) {
+    // a MAC taken from the frame itself (a reply written in place) may overlap: copy6 handles it
+    copy6(buf, off, dstMac, dstOff);
+    copy6(buf, off + ETH_SRC, srcMac, srcOff);
+  } else {
+    // the common case, once per frame sent: stores written out, no calls
+    buf[off] = dstMac[dstOff];
+    buf[off + 1] = dstMac[dstOff + 1];
+    buf[off + 2] = dstMac[dstOff + 2];
+    buf[off + 3] = dstMac[dstOff + 3];
+    buf[off + 4] = dstMac[dstOff + 4];
+    buf[off + 5] = dstMac[dstOff + 5];
+    buf[off + 6] = srcMac[srcOff];
+    buf[off + 7] = srcMac[srcOff + 1];
+    buf[off + 8] = srcMac[srcOff + 2];
+    buf[off + 9] = srcMac[srcOff + 3];
+    buf[off + 10] = srcMac[srcOff + 4];
+    buf[off + 11] = srcMac[srcOff + 5];
+  }
+  buf[off + ETH_TYPE] = type >>> 8;
+  buf[off + ETH_TYPE + 1] = type;
 }
 
 /** Sets the destination to ff:ff:ff:ff:ff:ff. */

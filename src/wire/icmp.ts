@@ -8,7 +8,7 @@
  *
  * No allocation, no exceptions: errors are negative numbers.
  */
-import { chksumChain, chksumFinish, type ChecksumChain } from '../core/checksum.js';
+import { chksumChain, chksumFinish, type ChecksumChain, type InetSum } from '../core/checksum.js';
 import { wr16, wr32, chainPut } from './bytes.js';
 
 export const ICMP_HLEN = 8;
@@ -97,17 +97,17 @@ export function icmpWriteHeader(buf: Uint8Array, off: number, type: number, code
 export function icmpSetChksum(buf: Uint8Array, off: number, v: number): void { wr16(buf, off + 2, v); }
 
 
-/** True when the `len`-byte ICMP message in chain `p` has a correct checksum. */
-export function icmpChecksumOk(p: ChecksumChain, len: number): boolean {
-  return chksumFinish(chksumChain(p, 0, len, 0)) === 0;
+/** True when the `len`-byte ICMP message in chain `p` has a correct checksum (`sum`: the stack's). */
+export function icmpChecksumOk(p: ChecksumChain, len: number, sum: InetSum | null = null): boolean {
+  return chksumFinish(chksumChain(p, 0, len, 0, sum)) === 0;
 }
 
 
 /** Zeroes the checksum field of the `len`-byte message in chain `p` and stores its checksum there. */
-export function icmpFillChecksum(p: ChecksumChain, len: number): void {
+export function icmpFillChecksum(p: ChecksumChain, len: number, sum: InetSum | null = null): void {
   chainPut(p, 2, 0);
   chainPut(p, 3, 0);
-  const c = chksumFinish(chksumChain(p, 0, len, 0));
+  const c = chksumFinish(chksumChain(p, 0, len, 0, sum));
   chainPut(p, 2, c >>> 8);
   chainPut(p, 3, c & 0xff);
 }

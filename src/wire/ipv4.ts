@@ -14,7 +14,7 @@
  * (RFC 1122 §3.2.1.8 lets a host ignore those it does not implement). Addresses are uint32 numbers
  * in host order. No allocation, no exceptions: errors are negative numbers.
  */
-import { inet_chksum } from '../core/checksum.js';
+import { inetChksumWith, type InetSum } from '../core/checksum.js';
 import { rd16, rd32, wr16, wr32 } from './bytes.js';
 
 export const IP_HLEN = 20;
@@ -69,10 +69,10 @@ export class Ip4Header {
  * Checks an IPv4 header in the `len` bytes at `off` and fills `hdr`. `len` may exceed the total
  * length (Ethernet pads short frames to 60 bytes): callers trim to hdr.totLen. Returns 0, or
  * IP4_ERR_SHORT / _VERSION / _HLEN / _TOTLEN / _CHKSUM, leaving `hdr` untouched.
- * Pass `buf16` (a 16-bit view over buf's ArrayBuffer, as pool pbufs carry) for the faster checksum.
+ * `sum` is the stack's checksum (StackCore.chksum); null sums here in JavaScript.
  */
 export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Header,
-  buf16: Uint16Array | null = null): number {
+  sum: InetSum | null = null): number {
   if (!(len >= IP_HLEN)) return IP4_ERR_SHORT;
   const vihl = buf[off];
   if ((vihl >>> 4) !== IP_VERSION) return IP4_ERR_VERSION;
@@ -82,7 +82,7 @@ export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Head
   if (totLen < ihl || totLen > len) return IP4_ERR_TOTLEN;
   // RFC 791 §3.1 / RFC 1071: the one's complement sum over the header, checksum included, is
   // all ones, so the complemented result is 0 for an intact header
-  if (inet_chksum(buf, off, ihl, buf16) !== 0) return IP4_ERR_CHKSUM;
+  if (inetChksumWith(sum, buf, off, ihl) !== 0) return IP4_ERR_CHKSUM;
   const frag = (buf[off + 6] << 8) | buf[off + 7];
   hdr.version = IP_VERSION;
   hdr.ihl = ihl;
@@ -101,29 +101,42 @@ export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Head
 
 /**
  * Writes a 20-byte header (no options) with its checksum. `flagsFrag` is the raw flags/fragment
- * word: IP_FLAG_DF / IP_FLAG_MF OR-ed with the fragment offset in 8-byte units.
+ * word: IP_FLAG_DF / IP_FLAG_MF OR-ed with the fragment offset in 8-byte units. The byte stores are
+ * written out (no wr16/wr32 calls): it runs once per packet sent, and a call costs more than the
+ * stores it makes on XS.
  */
 export function ip4Write(buf: Uint8Array, off: number, tos: number, totLen: number, id: number, flagsFrag: number,
-  ttl: number, proto: number, src: number, dst: number, buf16: Uint16Array | null = null): void {
+  ttl: number, proto: number, src: number, dst: number, sum: InetSum | null = null): void {
   buf[off] = 0x45;
   buf[off + 1] = tos;
-  wr16(buf, off + 2, totLen);
-  wr16(buf, off + 4, id);
-  wr16(buf, off + 6, flagsFrag);
+  buf[off + 2] = totLen >>> 8;
+  buf[off + 3] = totLen;
+  buf[off + 4] = id >>> 8;
+  buf[off + 5] = id;
+  buf[off + 6] = flagsFrag >>> 8;
+  buf[off + 7] = flagsFrag;
   buf[off + 8] = ttl;
   buf[off + 9] = proto;
   buf[off + 10] = 0;
   buf[off + 11] = 0;
-  wr32(buf, off + 12, src);
-  wr32(buf, off + 16, dst);
-  wr16(buf, off + 10, inet_chksum(buf, off, IP_HLEN, buf16));
+  buf[off + 12] = src >>> 24;
+  buf[off + 13] = src >>> 16;
+  buf[off + 14] = src >>> 8;
+  buf[off + 15] = src;
+  buf[off + 16] = dst >>> 24;
+  buf[off + 17] = dst >>> 16;
+  buf[off + 18] = dst >>> 8;
+  buf[off + 19] = dst;
+  const c = inetChksumWith(sum, buf, off, IP_HLEN);
+  buf[off + 10] = c >>> 8;
+  buf[off + 11] = c;
 }
 
 /** Recomputes the header checksum of a header of `ihl` bytes (after changing a field in place). */
-export function ip4FillChecksum(buf: Uint8Array, off: number, ihl: number, buf16: Uint16Array | null = null): void {
+export function ip4FillChecksum(buf: Uint8Array, off: number, ihl: number, sum: InetSum | null = null): void {
   buf[off + 10] = 0;
   buf[off + 11] = 0;
-  wr16(buf, off + 10, inet_chksum(buf, off, ihl, buf16));
+  wr16(buf, off + 10, inetChksumWith(sum, buf, off, ihl));
 }
 
 // Field accessors (no checks: for headers already parsed, or built by us).

@@ -13,7 +13,7 @@
  * No allocation, no exceptions: errors are negative numbers. Sequence and acknowledgment numbers,
  * timestamps and SACK edges are always unsigned 32-bit numbers (0..2^32-1).
  */
-import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain } from '../core/checksum.js';
+import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain, type InetSum } from '../core/checksum.js';
 import { rd16, rd32, wr16, wr32 } from './bytes.js';
 import { IP_PROTO_TCP } from './ipv4.js';
 
@@ -182,16 +182,27 @@ export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegI
  */
 export function tcpWriteHeader(buf: Uint8Array, off: number, srcPort: number, dstPort: number, seq: number,
   ack: number, hdrLen: number, flags: number, wnd: number, urgPtr: number): void {
-  wr16(buf, off, srcPort);
-  wr16(buf, off + 2, dstPort);
-  wr32(buf, off + 4, seq);
-  wr32(buf, off + 8, ack);
+  // stores written out: once per segment sent, and on XS a wr16/wr32 call costs more than its stores
+  buf[off] = srcPort >>> 8;
+  buf[off + 1] = srcPort;
+  buf[off + 2] = dstPort >>> 8;
+  buf[off + 3] = dstPort;
+  buf[off + 4] = seq >>> 24;
+  buf[off + 5] = seq >>> 16;
+  buf[off + 6] = seq >>> 8;
+  buf[off + 7] = seq;
+  buf[off + 8] = ack >>> 24;
+  buf[off + 9] = ack >>> 16;
+  buf[off + 10] = ack >>> 8;
+  buf[off + 11] = ack;
   buf[off + 12] = (hdrLen >>> 2) << 4;
   buf[off + 13] = flags;
-  wr16(buf, off + 14, wnd);
+  buf[off + 14] = wnd >>> 8;
+  buf[off + 15] = wnd;
   buf[off + 16] = 0;
   buf[off + 17] = 0;
-  wr16(buf, off + 18, urgPtr);
+  buf[off + 18] = urgPtr >>> 8;
+  buf[off + 19] = urgPtr;
 }
 
 /** MSS option (kind 2, length 4). Returns 4. */
@@ -268,10 +279,11 @@ export function tcpWriteOptSack(buf: Uint8Array, off: number, edges: Uint32Array
 /**
  * The checksum field value over `totLen` bytes of chain `p` (payload starting at the TCP header)
  * with the pseudo-header (RFC 9293 §3.1). With the field zeroed this is the value to store; over a
- * received segment it is 0 when the segment is intact.
+ * received segment it is 0 when the segment is intact. `sum`: the stack's checksum (StackCore.chksum),
+ * or null to sum here.
  */
-export function tcpChecksum(p: ChecksumChain, totLen: number, src: number, dst: number): number {
-  return chksumFinish(chksumChain(p, 0, totLen, pseudoHeaderSum(src, dst, IP_PROTO_TCP, totLen)));
+export function tcpChecksum(p: ChecksumChain, totLen: number, src: number, dst: number, sum: InetSum | null = null): number {
+  return chksumFinish(chksumChain(p, 0, totLen, pseudoHeaderSum(src, dst, IP_PROTO_TCP, totLen), sum));
 }
 
 // Field accessors (no checks). These read only the first 8 octets, all that an ICMP error is sure

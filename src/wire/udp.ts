@@ -9,7 +9,7 @@
  * and a computed 0 is therefore sent as 0xffff (RFC 768; RFC 1122 §4.1.3.4).
  * No allocation, no exceptions: errors are negative numbers.
  */
-import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain } from '../core/checksum.js';
+import { chksumChain, chksumFinish, pseudoHeaderSum, type ChecksumChain, type InetSum } from '../core/checksum.js';
 import { rd16, wr16, chainGet } from './bytes.js';
 import { IP_PROTO_UDP } from './ipv4.js';
 
@@ -66,10 +66,11 @@ export function udpWrite(buf: Uint8Array, off: number, srcPort: number, dstPort:
  * - field zero (sending, after udpWrite): returns the value to store, a computed 0 mapped to 0xffff;
  * - field non-zero (receiving): returns 0 when the datagram is intact.
  * A received datagram whose field is zero carries no checksum and must not be checked at all.
+ * `sum`: the stack's checksum (StackCore.chksum), or null to sum here.
  */
-export function udpChecksum(p: ChecksumChainLen, src: number, dst: number): number {
+export function udpChecksum(p: ChecksumChainLen, src: number, dst: number, sum: InetSum | null = null): number {
   const len = p.totLen;
-  const v = chksumFinish(chksumChain(p, 0, len, pseudoHeaderSum(src, dst, IP_PROTO_UDP, len)));
+  const v = chksumFinish(chksumChain(p, 0, len, pseudoHeaderSum(src, dst, IP_PROTO_UDP, len), sum));
   if (v === 0 && chainGet(p, 6) === 0 && chainGet(p, 7) === 0) return 0xffff;
   return v;
 }

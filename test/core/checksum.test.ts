@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import {
-  chksumAdd, chksumChain, chksumFinish, chksumFold, inet_chksum, pseudoHeaderSum, type ChecksumChain,
+  chksumAdd, chksumChain, chksumFinish, chksumFold, inet_chksum, pseudoHeaderSum, poolChecksum, type ChecksumChain,
 } from '../../src/core/checksum.js';
 import { PbufPool, PBUF_RAW, PBUF_TRANSPORT, pbuf_take, pbuf_free, pbuf_cat, pbuf_remove_header } from '../../src/core/pbuf.js';
 import { SeededRandom } from '../../src/core/random.js';
@@ -201,5 +201,47 @@ describe('core/checksum', () => {
     const ck = chksumFinish(chksumAdd(seg, null, 0, seg.length, pseudoHeaderSum(src, dst, 6, seg.length)));
     seg[16] = ck >>> 8; seg[17] = ck & 255;
     assert.equal(chksumFinish(chksumAdd(seg, null, 0, seg.length, pseudoHeaderSum(src, dst, 6, seg.length))), 0);
+  });
+
+  it('poolChecksum (32-bit words) equals the reference: every offset mod 8, every length, any initial', () => {
+    const r = new SeededRandom(10);
+    const pool = new PbufPool(2, 2048, 1, 0);
+    pool.mem.set(randomBytes(4096, r));
+    const sum = poolChecksum(pool.mem);
+    for (let off = 0; off < 8; off++) {
+      for (let n = 0; n < 300; n++) {
+        const initial = n * 977 % 0x7fff;
+        const want = chksumFold(chksumAdd(pool.mem, null, off, n, initial));
+        assert.equal(sum(pool.mem, off, n, initial), want, 'off ' + off + ' len ' + n);
+      }
+    }
+    for (const n of [1459, 1460, 1480, 1514, 4000]) {
+      assert.equal((~sum(pool.mem, 2, n, 0)) & 0xffff, refChecksum(pool.mem, 2, n), 'len ' + n);
+    }
+    // the sum never exceeds 16 bits, and an all-ones buffer folds to 0xffff without overflow
+    const big = new Uint8Array(1 << 20).fill(0xff);
+    const bigSum = poolChecksum(big);
+    assert.equal(bigSum(big, 0, big.length, 0), 0xffff);
+    assert.equal(bigSum(big, 2, big.length - 2, 0x7fffffff), chksumFold(chksumAdd(big, null, 2, big.length - 2, 0x7fffffff)));
+  });
+
+  it('poolChecksum over foreign arrays (PBUF_REF data): byte loop first, 32-bit view once seen again, same sums', () => {
+    const r = new SeededRandom(11);
+    const sum = poolChecksum(new PbufPool(1, 256, 1, 0).mem);
+    const app = randomBytes(3000, r);
+    const viewAt3 = new Uint8Array(app.buffer, 3, 2000);
+    const odd = new Uint8Array(new ArrayBuffer(1031)); // byteLength not a multiple of 4
+    odd.set(randomBytes(1031, r));
+    for (let round = 0; round < 3; round++) {
+      for (const [a, label] of [[app, 'app'], [viewAt3, 'view+3'], [odd, 'odd length']] as [Uint8Array, string][]) {
+        for (let off = 0; off < 6; off++) {
+          for (const n of [0, 1, 63, 64, 65, 66, 67, 500, a.length - off]) {
+            assert.equal(sum(a, off, n, 5), chksumFold(chksumAdd(a, null, off, n, 5)), label + ' off ' + off + ' len ' + n + ' round ' + round);
+            // the same buffer again in a row: the word path
+            assert.equal(sum(a, off, n, 0), chksumFold(chksumAdd(a, null, off, n, 0)), label + ' again');
+          }
+        }
+      }
+    }
   });
 });

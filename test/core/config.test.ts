@@ -19,10 +19,16 @@ function rejects(partial: Record<string, unknown>, message: RegExp): void {
 describe('core/config', () => {
   it('defaults resolve unchanged and are frozen', () => {
     const cfg = resolveConfig();
-    assert.deepEqual(cfg, { ...DEFAULT_CONFIG });
-    assert.deepEqual(resolveConfig({}), cfg);
+    const keys = Object.keys(DEFAULT_CONFIG) as (keyof StackConfig)[];
+    for (const k of keys) assert.equal(cfg[k], DEFAULT_CONFIG[k], k);
     assert.ok(Object.isFrozen(DEFAULT_CONFIG));
-    cfg.TCP_WND = 4096; // the result is the caller's own copy
+    // the defaults are the prototype: only the keys the application set are the config's own
+    // properties (each one an XS heap slot), and DEFAULT_CONFIG is never written
+    assert.deepEqual(Object.keys(cfg), []);
+    const own = resolveConfig({ TCP_WND: 4096 });
+    assert.deepEqual(Object.keys(own), ['TCP_WND']);
+    assert.equal(own.TCP_WND, 4096);
+    assert.equal(own.TCP_MSS, DEFAULT_CONFIG.TCP_MSS);
     assert.equal(DEFAULT_CONFIG.TCP_WND, 8192);
   });
 

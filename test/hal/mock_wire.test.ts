@@ -52,6 +52,11 @@ function blast(r: Rig, n: number, len = 64): number[] {
 class FakeSink implements FrameSink {
   frames: Uint8Array[] = [];
   link: boolean[] = [];
+  // MockDriver delivers through receiveFrame only
+  readonly rxMemory = new Uint8Array(0);
+  readonly rxCapacity = 0;
+  rxReserve(): number { return -1; }
+  rxCommit(): void { /* nothing reserved */ }
   receiveFrame(buf: Uint8Array, off: number, len: number): void { this.frames.push(buf.slice(off, off + len)); }
   linkChanged(up: boolean): void { this.link.push(up); }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hal/esp32/*.c compiled with -fsyntax-only -Wall -Wextra -Werror against the ESP-IDF headers
+# hal/esp32/*.c and hal/xs/*.c (the C the ESP32 HAL shares with hal/lin) compiled with -fsyntax-only -Wall -Wextra -Werror against the ESP-IDF headers
 # ($IDF_PATH, v6.0.x) and the headers mcconfig and xsl generated for manifests/esp32 (mc.defines.h,
 # mc.xs.h). Called by test/moddable/run.sh with the generated build directory as $1.
 #
@@ -22,8 +22,8 @@ vars() { make -s -C "$BUILD" -f makefile -f "$PRINT/print.mk" IDF_PATH="$IDF_PAT
 INC=$(vars C_INCLUDES) || exit 1
 DEF=$(vars C_DEFINES) || exit 1
 # shellcheck disable=SC2086
-if "$CC" -fsyntax-only -Wall -Wextra -Werror $DEF -I"$REPO/test/esp32/idf" $INC "$REPO"/hal/esp32/*.c; then
-  echo "$CC -fsyntax-only -Wall -Wextra -Werror hal/esp32/*.c: clean"
+if "$CC" -fsyntax-only -Wall -Wextra -Werror $DEF -I"$REPO/test/esp32/idf" -I"$REPO/hal/xs" $INC "$REPO"/hal/esp32/*.c "$REPO"/hal/xs/*.c; then
+  echo "$CC -fsyntax-only -Wall -Wextra -Werror hal/esp32/*.c hal/xs/*.c: clean"
 else
   exit 1
 fi

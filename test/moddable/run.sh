@@ -12,6 +12,13 @@
 # 3. checks it with the kernel as peer: ping, a 1 MiB echo (sha256), 100 sequential daytime
 #    connections, a half-closed echo, a refused port, 4 connections held open; then stops it;
 # 4. prints the memory XS 17.7 reported (peak stack, slots and chunks; see manifests/README.md);
+#    and checks that the lin HAL supplied the native checksum and pool memory (hal/xs);
+# 4b. builds and runs test/moddable/native-lin: the native checksum against the JavaScript one on
+#    random buffers (odd offsets and lengths, 0, 1, 2 bytes), pool memory as a host buffer, an echo
+#    over native pool memory through the one-copy path, and the heap of one stack (slots, chunks);
+# 4c. measures, one simulator run per variant: segments/s kernel -> stack and stack -> kernel with
+#    the native and the JavaScript checksum, and memory with the pool in native memory and in the
+#    XS heap (XS_TCP_LIN_MEASURE_MB, default 64 MiB per transfer);
 # 5. builds manifests/esp32 through mcconfig, xsc and xsl (the C compile needs the ESP32 toolchain
 #    and is skipped without it) and fails on any xsc/xsl warning;
 # 6. runs Moddable's HTTP, MQTT, WebSocket and DNS clients and HTTP server over xs-tcp's ECMA-419
@@ -67,8 +74,10 @@ XSBUG_LOG="$MODDABLE/tools/xsbug-log"
 [ -d "$XSBUG_LOG/node_modules/saxophone" ] || die "xsbug-log has no node_modules: (cd \$MODDABLE/tools/xsbug-log && npm install)"
 
 step "bundles (tsc + rollup)"
-(cd "$REPO" && npx tsc -p tsconfig.json && npx rollup -c --silent) > "$WORK/bundle.log" 2>&1 || { cat "$WORK/bundle.log"; die "bundle build"; }
-ok "build/xs-tcp.js, build/xs-tcp-lin.js, build/xs-tcp-esp32.js"
+(cd "$REPO" && npx tsc -p tsconfig.json && npx rollup -c --silent \
+  && npx rollup dist/test/moddable/native_check.js --format es --file build/xs-tcp-native-check.js --external xstcp-native,heapcount --silent) \
+  > "$WORK/bundle.log" 2>&1 || { cat "$WORK/bundle.log"; die "bundle build"; }
+ok "build/xs-tcp.js, build/xs-tcp-lin.js, build/xs-tcp-esp32.js, build/xs-tcp-native-check.js"
 
 # mcconfig [manifest dir] [platform] [defines...] -> the generated makefile's directory
 configure() {
@@ -108,15 +117,32 @@ inns ip link set "$TAP" up
 ip netns exec "$NS" Xvfb ":$DISPLAY_NUM" -nolisten tcp > "$WORK/xvfb.log" 2>&1 &
 XVFB_PID=$!
 sleep 1
-# xsbug-log listens on 127.0.0.1:5002 inside the namespace (its own loopback), launches mcsim and
-# prints trace; the machine class adds one line per instrument sample.
-( cd "$XSBUG_LOG" && DISPLAY=":$DISPLAY_NUM" XSBUG_LOGMACHINE="$REPO/test/moddable/xsbug-instruments.cjs" \
-  exec ip netns exec "$NS" node xsbug-log.js "$(command -v mcsim)" "$MCSO" ) < /dev/null > "$WORK/trace.log" 2>&1 &
-LOG_PID=$!
-for _ in $(seq 1 60); do grep -q 'xs-tcp: ready' "$WORK/trace.log" && break; sleep 0.5; done
-SIM_PID=$(ps -o pid= --ppid "$LOG_PID" | tr -d ' ' | head -1)
-grep -q 'xs-tcp: ready' "$WORK/trace.log" || { cat "$WORK/trace.log"; die "the app did not start"; }
+# start_sim MC.SO LOG READY [VAR=value ...]: xsbug-log listens on 127.0.0.1:5002 inside the namespace
+# (its own loopback), launches mcsim with the variables given (the lin HAL reads XS_TCP_LIN_*) and
+# prints trace; the machine class adds one line per instrument sample. Waits for READY in the trace.
+start_sim() {
+  local so=$1 log=$2 ready=$3; shift 3
+  ( cd "$XSBUG_LOG" && exec env "$@" DISPLAY=":$DISPLAY_NUM" XSBUG_LOGMACHINE="$REPO/test/moddable/xsbug-instruments.cjs" \
+    ip netns exec "$NS" node xsbug-log.js "$(command -v mcsim)" "$so" ) < /dev/null > "$log" 2>&1 &
+  LOG_PID=$!
+  for _ in $(seq 1 120); do grep -q "$ready" "$log" && break; sleep 0.5; done
+  SIM_PID=$(ps -o pid= --ppid "$LOG_PID" | tr -d ' ' | head -1)
+  grep -q "$ready" "$log"
+}
+# stop_sim: SIGINT to xsbug-log, which ends mcsim; fails when they are not gone within 5 s
+stop_sim() {
+  kill -INT "$LOG_PID" 2>/dev/null
+  for _ in $(seq 1 20); do
+    if ! kill -0 "$SIM_PID" 2>/dev/null && ! kill -0 "$LOG_PID" 2>/dev/null; then LOG_PID=""; SIM_PID=""; return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+start_sim "$MCSO" "$WORK/trace.log" 'xs-tcp: ready' || { cat "$WORK/trace.log"; die "the app did not start"; }
 ok "app ready (mcsim pid $SIM_PID); trace: $(grep -c . "$WORK/trace.log") lines so far"
+# the HAL's defaults: checksum in C, pool in malloc'd memory (hal/xs), frames copied once by readInto
+if grep -q 'xs-tcp: ready (checksum native, pool native' "$WORK/trace.log"; then ok "native checksum and pool memory in use: $(grep -o 'xs-tcp: ready.*)' "$WORK/trace.log" | head -1)"
+else grep 'xs-tcp: ready' "$WORK/trace.log"; fail "the lin HAL did not supply the native checksum and pool memory"; fi
 
 step "checks, the kernel as peer"
 if inns ping -c 3 -W 2 "$APP_IP" > "$WORK/ping.log" 2>&1; then ok "ping: $(grep -o '[0-9]* received' "$WORK/ping.log")"; else cat "$WORK/ping.log"; fail "ping"; fi
@@ -158,16 +184,12 @@ ok "4 connections held open together (echo x2, chargen, discard); ESTABLISHED tr
 if grep -q 'XS abort\|stack overflow' "$WORK/trace.log"; then grep 'XS abort\|stack overflow' "$WORK/trace.log"; fail "XS aborted"; else ok "no XS abort in the trace"; fi
 
 step "stop"
-kill -INT "$LOG_PID"
-stopped=no
-for _ in $(seq 1 20); do
-  if ! kill -0 "$SIM_PID" 2>/dev/null && ! kill -0 "$LOG_PID" 2>/dev/null; then stopped=yes; break; fi
-  sleep 0.25
-done
-if [ "$stopped" = yes ]; then ok "mcsim and xsbug-log exited within 5 s of the stop request"; LOG_PID=""; SIM_PID=""; else fail "the simulator did not stop"; fi
+if stop_sim; then ok "mcsim and xsbug-log exited within 5 s of the stop request"; else fail "the simulator did not stop"; fi
 if inns ip tuntap del dev "$TAP" mode tap 2>/dev/null; then ok "TAP released (deleted after the app let go of it)"; else fail "TAP still held"; fi
 
 step "memory reported by XS 17.7 (xsbug instrument samples; lin is 64-bit: 32 bytes per slot, 16 on the ESP32)"
+# memory LOG: the largest and the idle figures of a trace's instrument samples
+memory() {
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.startsWith("#instruments "));
   const rows = lines.map((l) => Object.fromEntries(l.slice(13).split(";").map((kv) => { const [k, v] = kv.split("="); return [k, parseInt(v, 10)]; })));
@@ -180,8 +202,58 @@ node -e '
   console.log("slots idle      " + live("Slot used") / 32 + " slots (last samples, 4 connections closed, gc every 250 ms)");
   console.log("chunks peak     " + max("Chunk used") + " bytes, chunk heap grew to " + max("Chunk available") + " bytes");
   console.log("chunks idle     " + live("Chunk used") + " bytes");
-' "$WORK/trace.log" | tee "$WORK/memory.txt"
+' "$1"
+}
+memory "$WORK/trace.log" | tee "$WORK/memory.txt"
 cp "$WORK/trace.log" "${XS_TCP_TRACE_OUT:-/dev/null}" 2>/dev/null
+
+step "native helpers in XS 17.7 (test/moddable/native-lin: checksum vs JavaScript, pool memory, one-copy echo, heap of one stack)"
+CHK=$(configure test/moddable/native-lin lin) && make -C "$CHK" -f makefile build > "$WORK/make-check.log" 2>&1 \
+  || { grep -v '^# ' "$WORK/make-check.log" | tail -20; die "native-lin build"; }
+CHKSO=$(find "$WORK/out/bin" -name mc.so -path '*native-lin*' | head -1)
+if start_sim "$CHKSO" "$WORK/check.log" 'native-check: done'; then
+  sed -n 's/.*\(native-check: .*\)/\1/p' "$WORK/check.log" | tr -d '\r' | sed 's/^/      /'
+  if grep -q 'native-check: done, all passed' "$WORK/check.log"; then ok "native checksum = JavaScript checksum on random buffers; pool memory; one-copy echo over native pool"
+  else fail "native checks (above)"; fi
+else tail -20 "$WORK/check.log"; fail "the native-check app did not finish"; fi
+stop_sim || fail "the native-check app did not stop"
+
+step "lin measurements: segments/s with the JavaScript and the native checksum; memory with the pool in and out of the XS heap"
+# One simulator run per variant, same build, same drive: $MB MiB from the kernel to discard (9) and
+# $MB MiB from chargen (19), each timed, the kernel's own segment counters (nstat, this namespace
+# only) giving the segments; then the 4-connection load of the checks above, for the memory samples.
+MB=${XS_TCP_LIN_MEASURE_MB:-64}
+inns ip tuntap add dev "$TAP" mode tap && inns ip addr add "$HOST_IP/24" dev "$TAP" && inns ip link set "$TAP" up || die "TAP for the measurements"
+segs() { inns nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
+# timed NAME COUNTER COMMAND: runs COMMAND in the namespace, prints "NAME: MB/s, segments/s"
+timed() {
+  local name=$1 counter=$2 before after t0 t1; shift 2
+  before=$(segs "$counter"); t0=$(date +%s.%N)
+  timeout 300 ip netns exec "$NS" bash -c "$*" > /dev/null 2>&1
+  t1=$(date +%s.%N); after=$(segs "$counter")
+  awk -v n="$name" -v b=$((MB * 1048576)) -v s=$((after - before)) -v t0="$t0" -v t1="$t1" \
+    'BEGIN { t = t1 - t0; printf "%-26s %6.1f MB/s  %7.0f segments/s  (%d segments, %.2f s)\n", n, b / t / 1e6, s / t, s, t }'
+}
+for variant in "native native" "js native" "native xs"; do
+  set -- $variant
+  label="checksum $1, pool $( [ "$2" = xs ] && echo 'in the XS heap' || echo native)"
+  if ! start_sim "$MCSO" "$WORK/m-$1-$2.log" 'xs-tcp: ready' XS_TCP_LIN_CHECKSUM="$1" XS_TCP_LIN_POOL="$2"; then
+    tail -5 "$WORK/m-$1-$2.log"; fail "$label: the app did not start"; stop_sim; continue
+  fi
+  inns ping -c 2 -W 2 "$APP_IP" > /dev/null 2>&1
+  echo "-- $label ($(grep -o 'xs-tcp: ready.*)' "$WORK/m-$1-$2.log" | head -1))"
+  timed "  kernel -> discard" TcpOutSegs "head -c $((MB * 1048576)) /dev/zero | nc -N $APP_IP 9" | tee -a "$WORK/measure.txt"
+  timed "  chargen -> kernel" TcpInSegs "nc -d $APP_IP 19 | head -c $((MB * 1048576))" | tee -a "$WORK/measure.txt"
+  inns bash -c "head -c 4194304 /dev/zero | nc -N $APP_IP 7 > /dev/null" &
+  inns bash -c "timeout 6 nc -d $APP_IP 19 > /dev/null" &
+  inns bash -c "(head -c 262144 /dev/zero; sleep 6) | nc -N $APP_IP 9 > /dev/null" &
+  inns bash -c "sleep 6 | nc -N $APP_IP 7 > /dev/null" &
+  sleep 7; wait
+  memory "$WORK/m-$1-$2.log" | grep -E 'slots|chunks' | sed 's/^/  /'
+  grep -q 'XS abort\|stack overflow' "$WORK/m-$1-$2.log" && fail "$label: XS aborted"
+  stop_sim || fail "$label: the simulator did not stop"
+done
+inns ip tuntap del dev "$TAP" mode tap 2>/dev/null
 
 step "manifests/esp32*: mcconfig -d -p esp32, then xsc and xsl"
 # The generated makefile asks the IDF for its version at parse time; without an IDF, name v6.0 so
@@ -209,15 +281,15 @@ fi
 step "C syntax check"
 HOSTINC=(-I"$MODDABLE/xs/includes" -I"$MODDABLE/xs/platforms" -I"$MODDABLE/xs/sources" -I"$LIN")
 if gcc -fsyntax-only -Wall -Wextra -Werror -DmxDebug=1 -DmxInstrument=1 -DINCLUDE_XSPLATFORM=1 -DXSPLATFORM=\"lin_xs.h\" \
-    "${HOSTINC[@]}" $(pkg-config --cflags gio-2.0) "$REPO"/hal/lin/*.c 2> "$WORK/cc-lin.log"; then
-  ok "hal/lin/*.c: gcc -fsyntax-only -Wall -Wextra -Werror against the lin build's headers"
-else cat "$WORK/cc-lin.log"; fail "hal/lin/*.c"; fi
+    "${HOSTINC[@]}" -I"$REPO/hal/xs" $(pkg-config --cflags gio-2.0) "$REPO"/hal/lin/*.c "$REPO"/hal/xs/*.c 2> "$WORK/cc-lin.log"; then
+  ok "hal/lin/*.c, hal/xs/*.c: gcc -fsyntax-only -Wall -Wextra -Werror against the lin build's headers"
+else cat "$WORK/cc-lin.log"; fail "hal/lin/*.c, hal/xs/*.c"; fi
 if [ -n "${IDF_PATH:-}" ]; then
   IDF_VER=$(cat "$IDF_PATH/version.txt" 2>/dev/null || sed -n 's/#define ESP_IDF_VERSION_\(MAJOR\|MINOR\|PATCH\) *//p' "$IDF_PATH/components/esp_common/include/esp_idf_version.h" | paste -sd.)
   for ESP in "${ESP_BUILDS[@]}"; do
     if out=$(bash "$REPO/test/moddable/idf-check.sh" "$ESP" 2>&1); then
-      ok "$(basename "$ESP"): hal/esp32/*.c, -fsyntax-only -Wall -Wextra -Werror against ESP-IDF v$IDF_VER headers + its mc.defines.h/mc.xs.h ($(echo "$out" | tail -1 | awk '{print $1}'))"
-    else echo "$out" | grep -E 'error|warning' | head -20; fail "$(basename "$ESP"): hal/esp32/*.c against the IDF headers"; fi
+      ok "$(basename "$ESP"): hal/esp32/*.c and hal/xs/*.c, -fsyntax-only -Wall -Wextra -Werror against ESP-IDF v$IDF_VER headers + its mc.defines.h/mc.xs.h ($(echo "$out" | tail -1 | awk '{print $1}'))"
+    else echo "$out" | grep -E 'error|warning' | head -20; fail "$(basename "$ESP"): hal/esp32/*.c, hal/xs/*.c against the IDF headers"; fi
   done
 else
   echo "IDF_PATH is not set: hal/esp32/*.c not compiled"
