@@ -16,11 +16,12 @@
  * Needs root, /dev/net/tun, iproute2 and the TAP addon; otherwise prints why it is skipped. Names carry our
  * PID; the namespaces are removed and the stacks stopped (by PID) at the end.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './util.js';
+import { nsSpawn, waitFor } from './tap.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -43,15 +44,6 @@ function sh(cmd: string, ...args: string[]): void {
   if (r.status !== 0) throw new Error(cmd + ' ' + args.join(' ') + ': ' + (r.stderr || '').trim());
 }
 
-function nsSpawn(ns: string, args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number> } {
-  const child = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exit = new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
-  return { child, out: () => out, exit };
-}
-
 async function peer(ns: string, ...args: (string | number)[]): Promise<number> {
   const p = nsSpawn(ns, [process.execPath, PEER, ...args.map(String)]);
   await p.exit;
@@ -62,15 +54,6 @@ async function peer(ns: string, ...args: (string | number)[]): Promise<number> {
   } catch {
     throw new Error('peer ' + args.join(' ') + ': ' + p.out());
   }
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
 }
 
 async function stop(k: ChildProcess): Promise<void> {
