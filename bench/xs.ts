@@ -11,6 +11,9 @@
  *                           without summing): the JS work a native checksum (Hal.checksum) leaves
  *   rxCopyComputronsPerSegment  the same segments through Netif.receiveFrame from a driver's ring
  *                           buffer (the stack copies each frame into a pool pbuf)
+ *   rxDriverCopyComputrons  the bench driver's one native `set` per frame alone, included in the
+ *                           two figures above: XS meters a native copy by its length (~2 computrons
+ *                           a byte), a C driver's memcpy is not JS work at all
  *   txComputronsPerSegment  one stack sending 1460-byte segments (tcp_write with COPY from the
  *                           tcp_sent callback, tcp_output, checksum, the driver hand-off, and its
  *                           share of processing the peer's ACKs: one per two segments)
@@ -66,6 +69,7 @@ export interface XsFigures {
   rxComputronsPerSegment: number;
   rxComputronsNoChecksum: number;
   rxCopyComputronsPerSegment: number;
+  rxDriverCopyComputrons: number;
   txComputronsPerSegment: number;
   rxWholeArrayComputronsPerSegment: number;
   txNoCopyComputronsPerSegment: number;
@@ -176,14 +180,17 @@ export async function measureStackSlots(): Promise<{ frameSlots: number; echoSlo
  * The allocation check alone (test/xs.test.ts): heap slots per segment for rx, tx and the two-stack
  * transfer, and the control (slots per object literal, to show the method sees allocation).
  */
-export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; pair: number; io419: number; control: number; gc: boolean }> {
+export async function measureHotPathSlots(): Promise<{ rx: number; rxCopy: number; rxNoChecksum: number; tx: number; pair: number; io419: number; control: number; gc: boolean }> {
   const code = await bundleIife(fileURLToPath(new URL('./xs_entry.js', import.meta.url)), 'XsTcpBench');
   const w = XsnapWorker.start('xs-tcp-slots');
   try {
     await w.evaluate(code);
     await w.call('XsTcpBench.setup(500)'); // 50 warm-up + 100 + 300 units
-    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.txRun(50); XsTcpBench.pairRun(200); XsTcpBench.io419Run(200);');
+    await w.evaluate('XsTcpBench.rxRun(50); XsTcpBench.rxCopyRun(50); XsTcpBench.rxNoChecksumRun(50); XsTcpBench.txRun(50);'
+      + ' XsTcpBench.pairRun(200); XsTcpBench.io419Run(200);');
     const rx = await diffRun(w, 'rxRun', 100, 300);
+    const rxCopy = await diffRun(w, 'rxCopyRun', 100, 300);
+    const rxNoCk = await diffRun(w, 'rxNoChecksumRun', 100, 300);
     const tx = await diffRun(w, 'txRun', 100, 300);
     const pair = await diffRun(w, 'pairRun', 200, 600);
     const io = await diffRun(w, 'io419Run', 200, 600);
@@ -192,11 +199,13 @@ export async function measureHotPathSlots(): Promise<{ rx: number; tx: number; p
     const ioSegs = io.units * ((io.out2 - io.out1) / 600 / MSS);
     return {
       rx: rx.slots / rx.units,
+      rxCopy: rxCopy.slots / rxCopy.units,
+      rxNoChecksum: rxNoCk.slots / rxNoCk.units,
       tx: tx.slots / (2 * tx.units),
       pair: pair.slots / pairSegs,
       io419: io.slots / ioSegs,
       control: control.slots / control.units,
-      gc: [rx, tx, pair, io, control].some((d) => d.gcSeen),
+      gc: [rx, rxCopy, rxNoCk, tx, pair, io, control].some((d) => d.gcSeen),
     };
   } finally {
     await w.close();
@@ -223,6 +232,7 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
     const rx = await diffRun(w, 'rxRun', N1, N2);
     const rxCopy = await diffRun(w, 'rxCopyRun', N1, N2);
     const rxNoCk = await diffRun(w, 'rxNoChecksumRun', N1, N2);
+    const drvCopy = await diffRun(w, 'driverCopyRun', N1, N2);
     const tx = await diffRun(w, 'txRun', N1, N2);
     const rxWhole = await diffRun(w, 'rxWholeRun', N1, N2);
     const txRef = await diffRun(w, 'txRefRun', N1, N2);
@@ -265,6 +275,7 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
       rxComputronsPerSegment: Math.round(rx.compute / rxSegs),
       rxComputronsNoChecksum: Math.round(rxNoCk.compute / rxSegs),
       rxCopyComputronsPerSegment: Math.round(rxCopy.compute / rxSegs),
+      rxDriverCopyComputrons: Math.round(drvCopy.compute / drvCopy.units),
       txComputronsPerSegment: Math.round(tx.compute / txSegs),
       rxWholeArrayComputronsPerSegment: Math.round(rxWhole.compute / rxWholeSegs),
       txNoCopyComputronsPerSegment: Math.round(txRef.compute / txRefSegs),
@@ -303,6 +314,7 @@ export async function run(): Promise<BenchResult> {
     ['rx computrons / 1460-byte segment (one copy: the driver writes into the pool)', fmtInt(f.rxComputronsPerSegment)],
     ['  rx without the checksum (the JS work a native Hal.checksum leaves)', fmtInt(f.rxComputronsNoChecksum)],
     ['  rx through receiveFrame from a driver ring (the stack copies)', fmtInt(f.rxCopyComputronsPerSegment)],
+    ['  of rx: the bench driver\'s one native copy per frame (C: not JS work)', fmtInt(f.rxDriverCopyComputrons)],
     ['tx computrons / 1460-byte segment', fmtInt(f.txComputronsPerSegment)],
     ['  rx, each frame a whole array of its own', fmtInt(f.rxWholeArrayComputronsPerSegment)],
     ['  tx, tcp_write without COPY (PBUF_REF)', fmtInt(f.txNoCopyComputronsPerSegment)],

@@ -93,20 +93,21 @@ function copyAligned(d8: Uint8Array, dOff: number, dAt: number, d64: Float64Arra
   for (let i = 0; i < h; i++) d8[dOff + i] = s8[sOff + i];
   const n = (len - h) >> 3;
   let w = (sAt + sOff + h) >> 3;
-  const k = ((dAt + dOff + h) >> 3) - w;
+  // a second index for the destination, rather than w + k: 4% fewer computrons on XS
+  let v = (dAt + dOff + h) >> 3;
   const e8 = w + (n & ~7);
   const e = w + n;
-  for (; w < e8; w += 8) {
-    d64[w + k] = s64[w];
-    d64[w + 1 + k] = s64[w + 1];
-    d64[w + 2 + k] = s64[w + 2];
-    d64[w + 3 + k] = s64[w + 3];
-    d64[w + 4 + k] = s64[w + 4];
-    d64[w + 5 + k] = s64[w + 5];
-    d64[w + 6 + k] = s64[w + 6];
-    d64[w + 7 + k] = s64[w + 7];
+  for (; w < e8; w += 8, v += 8) {
+    d64[v] = s64[w];
+    d64[v + 1] = s64[w + 1];
+    d64[v + 2] = s64[w + 2];
+    d64[v + 3] = s64[w + 3];
+    d64[v + 4] = s64[w + 4];
+    d64[v + 5] = s64[w + 5];
+    d64[v + 6] = s64[w + 6];
+    d64[v + 7] = s64[w + 7];
   }
-  for (; w < e; w++) d64[w + k] = s64[w];
+  for (; w < e; w++, v++) d64[v] = s64[w];
   for (let i = h + (n << 3); i < len; i++) d8[dOff + i] = s8[sOff + i];
 }
 

@@ -332,7 +332,13 @@ export function pbuf_remove_header(p: Pbuf, n: number): number {
  * caller's `p` is never taken.
  */
 export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: PbufLayer, control: boolean): Pbuf | null {
-  if (p.type !== PBUF_REF && pbuf_add_header(p, hlen) === 0) return p;
+  // pbuf_add_header written out: once per packet sent
+  if (p.type !== PBUF_REF && p.off - hlen >= p.base && hlen >= 0) {
+    p.off -= hlen;
+    p.len += hlen;
+    p.totLen += hlen;
+    return p;
+  }
   const h = control ? pool.allocControl(layer, hlen) : pool.alloc(layer, hlen);
   if (h === null) return null;
   h.next = p;
@@ -343,7 +349,10 @@ export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: P
 /** Undoes pbuf_push_header: `h` is what it returned for `p`. */
 export function pbuf_pop_header(p: Pbuf, h: Pbuf, hlen: number): void {
   if (h === p) {
-    pbuf_remove_header(p, hlen);
+    // pbuf_remove_header written out (the header was pushed here, so it is there to remove)
+    p.off += hlen;
+    p.len -= hlen;
+    p.totLen -= hlen;
   } else {
     h.next = null;
     h.totLen = h.len;

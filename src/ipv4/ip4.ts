@@ -167,7 +167,9 @@ export class Ip4 implements Ip4InputSink {
     const src = h.src;
     // RFC 1122 §3.2.1.3: a source must name one host — not broadcast, multicast, loopback or
     // 0.0.0.0 (we are no DHCP server, the only listener that wants those)
-    if (src === 0 || src === 0xffffffff || (src >>> 28) >= 0xe || (src >>> 24) === 127 || nif.isBroadcast(src)) {
+    // (a directed broadcast has every host bit set: only then is isBroadcast asked, once per packet)
+    if (src === 0 || src === 0xffffffff || (src >>> 28) >= 0xe || (src >>> 24) === 127
+      || (((src | nif.netmask) >>> 0) === 0xffffffff && nif.isBroadcast(src))) {
       st.err++;
       st.drop++;
       pbuf_free(p);

@@ -18,7 +18,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, copyBytes } from '../core/pbuf.js';
+import { pbuf_free, copyBytes } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
@@ -250,7 +250,10 @@ export class Netif implements FrameSink, ArpNetif {
     }
     const type = (b[o + 12] << 8) | b[o + 13];
     if (type === ETHTYPE_IPV4 && this.ip4 !== null) {
-      pbuf_remove_header(p, ETH_HLEN);
+      // pbuf_remove_header written out: p holds the whole frame (at least ETH_HLEN bytes)
+      p.off += ETH_HLEN;
+      p.len -= ETH_HLEN;
+      p.totLen -= ETH_HLEN;
       this.ip4.ip4Input(p, linkBroadcast);
     } else if (type === ETHTYPE_ARP) {
       this.arp.input(p);

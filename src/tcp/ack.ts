@@ -45,13 +45,15 @@ export abstract class TcpAckInput extends TcpRecv {
       this.sendRst(ack, 0, false, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
       return false;
     }
-    if (seqGt(ack, pcb.sndMax)) {
+    // from here to the window update, seqGt / seqLt / seqLeq written out (| 0: the signed 32-bit
+    // distance): every segment of a connection passes here
+    if (((ack - pcb.sndMax) | 0) > 0) {
       // acknowledges something not yet sent: ACK and drop
       st.drop++;
       this.sendAck(pcb);
       return false;
     }
-    if (seqLt(ack, (pcb.sndUna - pcb.sndWndMax) >>> 0) && pcb.sndWndMax > 0) {
+    if (((ack - pcb.sndUna + pcb.sndWndMax) | 0) < 0 && pcb.sndWndMax > 0) {
       // RFC 5961 §5.2: far too old to be acceptable
       st.drop++;
       this.sendAck(pcb);
@@ -59,7 +61,7 @@ export abstract class TcpAckInput extends TcpRecv {
     }
     const wndBefore = pcb.sndWnd;
     // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
-    if (seqLt(pcb.sndWl1, s.seq) || (pcb.sndWl1 === s.seq && seqLeq(pcb.sndWl2, ack))) {
+    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
       pcb.sndWnd = h.wnd;
       if (h.wnd > pcb.sndWndMax) pcb.sndWndMax = h.wnd;
       pcb.sndWl1 = s.seq;
@@ -79,9 +81,12 @@ export abstract class TcpAckInput extends TcpRecv {
     // a retransmission may have been answered from inside transmit() (reentrant input)
     if (pcb.gen !== gen) return false;
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
-    // state changes driven by the acknowledgment of our FIN
+    // state changes driven by the acknowledgment of our FIN (only these three states care: no
+    // finAcked call per ACK in ESTABLISHED)
+    const state = pcb.state;
+    if (state !== FIN_WAIT_1 && state !== CLOSING && state !== LAST_ACK) return true;
     const finAcked = this.finAcked(pcb);
-    switch (pcb.state) {
+    switch (state) {
       case FIN_WAIT_1:
         // with the peer's FIN in the same segment, the FIN step goes to TIME_WAIT directly
         if (finAcked && !s.fin) this.enterFinWait2(pcb);

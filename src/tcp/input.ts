@@ -291,8 +291,10 @@ export abstract class TcpInput extends TcpAckInput {
     // URG (sixth step): the urgent pointer is not supported; the data is delivered in line
     this.processText(pcb, s);
     if (pcb.gen !== gen) return;
-    this.processFin(pcb, s);
-    if (pcb.gen !== gen) return;
+    if (s.recvFin || s.fin) {
+      this.processFin(pcb, s);
+      if (pcb.gen !== gen) return;
+    }
     // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
     if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
     this.deliver(pcb, s);
@@ -381,7 +383,8 @@ export abstract class TcpInput extends TcpAckInput {
     } else {
       const last = (seq + len - 1) >>> 0;
       const end = (rcvNxt + wnd) >>> 0;
-      ok = (seqGeq(seq, rcvNxt) && seqLt(seq, end)) || (seqGeq(last, rcvNxt) && seqLt(last, end));
+      // seqGeq / seqLt written out: this test runs for every data segment
+      ok = (((seq - rcvNxt) | 0) >= 0 && ((seq - end) | 0) < 0) || (((last - rcvNxt) | 0) >= 0 && ((last - end) | 0) < 0);
     }
     if (!ok) {
       // RFC 9293: a zero window still accepts valid ACKs and RSTs at RCV.NXT — drop the payload

@@ -138,7 +138,7 @@ export abstract class TcpOutput extends TcpTable {
       }
     }
     const rest = len - fill;
-    const nsegs = rest === 0 ? 0 : Math.ceil(rest / mss);
+    const nsegs = rest === 0 ? 0 : rest <= mss ? 1 : Math.ceil(rest / mss);
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
@@ -228,14 +228,17 @@ export abstract class TcpOutput extends TcpTable {
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
     const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
-    const threshold = this.windowUpdateThreshold(pcb);
-    if (seqGeq(newRight, (pcb.rcvAnnRightEdge + threshold) >>> 0) || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
-      && seqGt(newRight, pcb.rcvAnnRightEdge)) {
+    // windowUpdateThreshold(pcb), inline: this runs for every segment sent and every tcp_recved
+    const half = pcb.rcvWndMax >>> 1;
+    const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
+    // seqGeq / seqGt written out (| 0: the signed 32-bit distance), as below: once per segment
+    if (((newRight - pcb.rcvAnnRightEdge - threshold) | 0) >= 0 || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
+      && ((newRight - pcb.rcvAnnRightEdge) | 0) > 0) {
       const grown = (newRight - pcb.rcvAnnRightEdge) | 0;
       pcb.rcvAnnWnd = pcb.rcvWnd;
       return grown > 0 ? grown : 0;
     }
-    if (seqGt(pcb.rcvNxt, pcb.rcvAnnRightEdge)) pcb.rcvAnnWnd = 0;
+    if (((pcb.rcvNxt - pcb.rcvAnnRightEdge) | 0) > 0) pcb.rcvAnnWnd = 0;
     else pcb.rcvAnnWnd = (pcb.rcvAnnRightEdge - pcb.rcvNxt) >>> 0;
     return 0;
   }
@@ -316,7 +319,7 @@ export abstract class TcpOutput extends TcpTable {
     // keep unacked sorted: a segment re-sent after a timeout may come before later ones
     const tail = pcb.unackedTail;
     if (tail === null) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
-    if (seqGt(seg.seqno, tail.seqno)) { tail.next = seg; pcb.unackedTail = seg; return; }
+    if (((seg.seqno - tail.seqno) | 0) > 0) { tail.next = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
     let prev: TcpSeg | null = null;
     let cur = pcb.unacked;
     while (cur !== null && seqLt(cur.seqno, seg.seqno)) { prev = cur; cur = cur.next; }
@@ -377,9 +380,10 @@ export abstract class TcpOutput extends TcpTable {
     // the send state is brought up to date before the segment leaves: the peer's answer may be
     // processed inside transmit() (reentrant input) and must find its ACK acceptable
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
-    if (seg.len > 0 && seg.len < pcb.mss && seqGt(end, pcb.sndSml)) pcb.sndSml = end;
-    if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
-    if (seqGt(pcb.sndNxt, pcb.sndMax)) pcb.sndMax = pcb.sndNxt;
+    // seqGt written out: once per segment sent
+    if (seg.len > 0 && seg.len < pcb.mss && ((end - pcb.sndSml) | 0) > 0) pcb.sndSml = end;
+    if (((end - pcb.sndNxt) | 0) > 0) pcb.sndNxt = end;
+    if (((pcb.sndNxt - pcb.sndMax) | 0) > 0) pcb.sndMax = pcb.sndNxt;
     if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
     pcb.persistAt = NO_TIME;
     this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);

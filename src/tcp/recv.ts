@@ -86,7 +86,7 @@ export abstract class TcpRecv extends TcpOoseq {
       } else {
         this.appendRecv(s, p);
       }
-      this.drainOoseq(pcb, s);
+      if (pcb.ooseq !== null) this.drainOoseq(pcb, s);
       // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
       // next segments at once again, as Linux does
       if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
