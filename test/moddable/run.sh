@@ -224,7 +224,8 @@ step "lin measurements: segments/s with the JavaScript and the native checksum; 
 # $MB MiB from chargen (19), each timed, the kernel's own segment counters (nstat, this namespace
 # only) giving the segments; then the 4-connection load of the checks above, for the memory samples.
 # Segments per second of wall time depend on what else the machine runs; segments per CPU second
-# of the simulator process (its utime + stime from /proc, both its threads) do not.
+# of the simulator process (its utime + stime from /proc, both its threads, less what it burns
+# idle) much less.
 MB=${XS_TCP_LIN_MEASURE_MB:-16}
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$SIM_PID/stat"; }
 inns ip tuntap add dev "$TAP" mode tap && inns ip addr add "$HOST_IP/24" dev "$TAP" && inns ip link set "$TAP" up || die "TAP for the measurements"
@@ -236,7 +237,7 @@ timed() {
   timeout 600 ip netns exec "$NS" bash -c "$*" > /dev/null 2>&1
   t1=$(date +%s.%N); c1=$(cpu); after=$(segs "$counter")
   awk -v n="$name" -v b=$((MB * 1048576)) -v s=$((after - before)) -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" \
-    'BEGIN { t = t1 - t0; c = c1 - c0; printf "%-20s %5.2f MB/s %6.0f segments/s | %6.0f segments per CPU s (%d segments, %.1f s, mcsim CPU %.1f s)\n", n, b / t / 1e6, s / t, s / c, s, t, c }'
+    -v idle="$IDLE" 'BEGIN { t = t1 - t0; c = c1 - c0 - idle * t; printf "%-18s %5.2f MB/s %5.0f segments/s | %5.0f segments per CPU s (%d segments, %.1f s, mcsim CPU %.1f s net of %.2f/s idle)\n", n, b / t / 1e6, s / t, s / c, s, t, c, idle }'
 }
 for variant in "native native" "js native" "native xs"; do
   set -- $variant
@@ -245,14 +246,20 @@ for variant in "native native" "js native" "native xs"; do
     tail -5 "$WORK/m-$1-$2.log"; fail "$label: the app did not start"; stop_sim; continue
   fi
   inns ping -c 2 -W 2 "$APP_IP" > /dev/null 2>&1
+  # what the idle simulator burns (its GTK loop, the timers, the instrument samples): subtracted
+  i0=$(cpu); sleep 3; IDLE=$(awk -v a="$i0" -v b="$(cpu)" 'BEGIN { print (b - a) / 3 }')
   echo "-- $label ($(grep -o 'xs-tcp: ready.*)' "$WORK/m-$1-$2.log" | head -1))"
   timed "  kernel -> stack" TcpOutSegs "head -c $((MB * 1048576)) /dev/zero | nc -N $APP_IP 9" | tee -a "$WORK/measure.txt"
   timed "  stack -> kernel" TcpInSegs "nc -d $APP_IP 19 | head -c $((MB * 1048576))" | tee -a "$WORK/measure.txt"
   inns bash -c "head -c 4194304 /dev/zero | nc -N $APP_IP 7 > /dev/null" &
+  L1=$!
   inns bash -c "timeout 6 nc -d $APP_IP 19 > /dev/null" &
+  L2=$!
   inns bash -c "(head -c 262144 /dev/zero; sleep 6) | nc -N $APP_IP 9 > /dev/null" &
+  L3=$!
   inns bash -c "sleep 6 | nc -N $APP_IP 7 > /dev/null" &
-  sleep 7; wait
+  L4=$!
+  sleep 7; wait $L1 $L2 $L3 $L4 2>/dev/null
   memory "$WORK/m-$1-$2.log" | grep -E 'slots|chunks' | sed 's/^/  /'
   grep -q 'XS abort\|stack overflow' "$WORK/m-$1-$2.log" && fail "$label: XS aborted"
   stop_sim || fail "$label: the simulator did not stop"
