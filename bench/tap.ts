@@ -21,7 +21,7 @@ const root = resolve(here, '..', '..');
 const CLI = join(root, 'bin', 'xs-tcp.js');
 const PEER = join(here, '..', 'test', 'interop', 'peer.js');
 
-function skipReason(): string {
+export function skipReason(): string {
   if (process.platform !== 'linux') return 'not Linux';
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root (TAP, veth and namespaces need root)';
   if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
@@ -30,12 +30,12 @@ function skipReason(): string {
   return '';
 }
 
-function ip(...args: string[]): void {
+export function ip(...args: string[]): void {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error('ip ' + args.join(' ') + ': ' + (r.stderr || '').trim());
 }
 
-function nsSpawn(ns: string, args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number> } {
+export function nsSpawn(ns: string, args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number> } {
   const child = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -44,14 +44,14 @@ function nsSpawn(ns: string, args: string[]): { child: ChildProcess; out: () => 
   return { child, out: () => out, exit };
 }
 
-async function peer(ns: string, ...args: (string | number)[]): Promise<Record<string, number | string>> {
+export async function peer(ns: string, ...args: (string | number)[]): Promise<Record<string, number | string>> {
   const p = nsSpawn(ns, [process.execPath, PEER, ...args.map(String)]);
   await p.exit;
   const lines = p.out().trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as Record<string, number | string>;
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;

@@ -4,6 +4,11 @@
  * after a burst of received frames, or when the application queued work (Stack.setWorkHook), so
  * the ACKs, window updates and output that caused go out at once. An idle stack wakes only for its
  * timers. Ticks never nest: a poke during a tick is covered by the deadline that tick returns.
+ *
+ * A timer already armed to fire no later than the new deadline is kept: a busy connection pushes
+ * its retransmission deadline forward with every ACK, and re-arming a Node timer per received burst
+ * allocated a Timeout object each time (measured: 2 % of a TAP transfer's samples, plus its garbage).
+ * The kept timer may fire before anything is due; that tick finds nothing to do and sleeps again.
  */
 import type { Clock, Scheduler } from '../../src/hal.js';
 import { MAX_SLEEP_MS, sleepFor } from '../deadline.js';
@@ -18,13 +23,21 @@ export class HostScheduler implements Scheduler {
   readonly maxSleepMs: number;
   private tickFn: ((now: number) => number | void) | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the armed timer fires (clock time); meaningful while `timer` is not null. */
+  private timerAt = 0;
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private inTick = false;
   private unrefd = false;
   /** Ticks run so far (wake-ups: timed and poked). */
   ticks = 0;
+  /** Node timers armed so far (one per sleep that had to start sooner than the armed one). */
+  timersArmed = 0;
   private readonly runTick = (): void => {
     this.immediate = null;
+    this.tickNow();
+  };
+  private readonly onTimer = (): void => {
+    this.timer = null;
     this.tickNow();
   };
 
@@ -58,8 +71,15 @@ export class HostScheduler implements Scheduler {
       this.inTick = false;
     }
     if (this.tickFn === null) return; // stopped from inside the tick
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(this.runTick, sleepFor(due, this.clock.now(), this.maxSleepMs));
+    const now = this.clock.now();
+    const ms = sleepFor(due, now, this.maxSleepMs);
+    if (this.timer !== null) {
+      if (this.timerAt <= now + ms) return; // fires in time: keep it
+      clearTimeout(this.timer);
+    }
+    this.timerAt = now + ms;
+    this.timersArmed++;
+    this.timer = setTimeout(this.onTimer, ms);
     if (this.unrefd) this.timer.unref();
   }
 

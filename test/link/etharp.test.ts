@@ -223,6 +223,8 @@ describe('ARP (RFC 826)', () => {
   it('follows a known sender\'s new MAC announced by a gratuitous ARP once ARP_LOCKTIME has passed', () => {
     const { net, a, b } = setup();
     a.ping(B_IP, 1, 1, 8);
+    net.run(5);
+    a.ping(B_IP, 1, 3, 8); // sent through the resolved entry (its Ethernet header is cached)
     net.run(1100); // past the lock time since B was confirmed
     const imposter = net.addRaw('02:bb:00:00:00:02');
     // a gratuitous ARP: B moved to a new NIC
@@ -230,6 +232,10 @@ describe('ARP (RFC 826)', () => {
     net.run(5);
     assert.ok(macEq(a.arp.lookup(B_IP)!, imposter.mac));
     assert.equal(imposter.frames.length, 0, 'no reply to a gratuitous ARP');
+    // the next packet to B goes to the new MAC (not through a header built for the old one)
+    a.ping(B_IP, 1, 2, 8);
+    net.run(5);
+    assert.equal(imposter.frames.map(parse).filter((r) => r.proto === 1 && r.icmpType === 8).length, 1, 'echo request at the new MAC');
     assertPoolsFull(a, b);
   });
 
