@@ -49,6 +49,14 @@ export abstract class TcpInput extends TcpAckInput {
     return true;
   }
 
+  /** Whether an ACK may answer a segment with data outside the window: only the allowance over all
+   *  connections (TCP_CHALLENGE_ACK_LIMIT a second) bounds these. */
+  private mayAnswerOldData(): boolean {
+    if (this.invalidAckLimit.take(this.core.now)) return true;
+    this.reflectionsLimited++;
+    return false;
+  }
+
   ipInput(p: Pbuf, iph: Ip4Header): void {
     const st = this.core.stats.tcp;
     st.recv++;
@@ -436,8 +444,14 @@ export abstract class TcpInput extends TcpAckInput {
       // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
       // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_OOW_ACK_INTERVAL per
       // connection (Linux's tcp_invalid_ratelimit: two ends can never ping-pong ACKs, and spoofed
-      // segments cannot draw an ACK each) and TCP_CHALLENGE_ACK_LIMIT a second in all
-      if (this.mayAnswerInvalid(pcb)) {
+      // segments cannot draw an ACK each) and TCP_CHALLENGE_ACK_LIMIT a second in all. Data we
+      // already hold (ending at or before RCV.NXT, from the last window) is exempt from the
+      // per-connection interval: it is a retransmission whose ACK was lost, and leaving it
+      // unanswered backs the sender's RTO off exponentially (RFC 9293 §3.10.7.4 asks for an ACK,
+      // RFC 5681 §4.2 for it at once; Linux's tcp_oow_rate_limited exempts data segments too)
+      const old = len > 0 && !s.syn && seqLeq((seq + len) >>> 0, rcvNxt)
+        && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0);
+      if (old ? this.mayAnswerOldData() : this.mayAnswerInvalid(pcb)) {
         const gen = pcb.gen;
         this.sendAck(pcb);
         // the ACK may have been answered from inside transmit() (reentrant input)
