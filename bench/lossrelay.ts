@@ -42,7 +42,9 @@ function main(argv: string[]): void {
       if (r <= 0) { if (r !== -EAGAIN && r !== 0) process.stderr.write('TAP read error ' + r + '\n'); break; }
       n.tapIn++;
       if (drop()) { n.tapDropped++; continue; }
-      sock.send(buf.subarray(0, r), Number(rport), '127.0.0.1');
+      // dgram.send is asynchronous and keeps a reference to the bytes: a frame of its own, or the
+      // next read overwrites it (every frame of a batch would go out as a copy of the last one)
+      sock.send(Buffer.from(buf.subarray(0, r)), Number(rport), '127.0.0.1');
     }
   };
   sock.bind(Number(lport), '127.0.0.1', () => {

@@ -86,14 +86,17 @@ export abstract class TcpRecv extends TcpOoseq {
       } else {
         this.appendRecv(s, p);
       }
-      if (pcb.ooseq !== null) this.drainOoseq(pcb, s);
+      // a segment that fills a hole (all of it, or its front) is ACKed at once: the queue is
+      // looked at before the drain empties it (RFC 5681 §4.2)
+      const filled = pcb.ooseq !== null;
+      if (filled) this.drainOoseq(pcb, s);
       // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
       // next segments at once again, as Linux does
       if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
       pcb.lastDataAt = this.core.now;
       // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
       // segment that fills a hole is ACKed at once
-      if (pcb.ooseq !== null || s.recvFin) pcb.flags |= TF_ACK_NOW;
+      if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
       else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
       else if (pcb.flags & TF_ACK_DELAY) pcb.flags |= TF_ACK_NOW;
       else {
