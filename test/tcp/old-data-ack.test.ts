@@ -40,6 +40,23 @@ describe('tcp: ACKs to retransmitted old data', () => {
     finish(f);
   });
 
+  it('a segment that fills the hole before queued out-of-order data is ACKed at once, not delayed', () => {
+    // RFC 5681 §4.2: "an immediate ACK SHOULD be generated when a segment fills in all or part of
+    // a gap in the sequence space"
+    const f = established({ config: { TCP_OOW_ACK_INTERVAL: 500 } });
+    const { peer, app } = f;
+    const data = patternBytes(2000, 0, 5);
+    peer.send({ flags: '.', seq: peer.p(1000), ack: peer.s(0), data: data.slice(1000) });
+    peer.expect({ flags: '.', ack: peer.p(0) }, 10, 'out-of-order segment: immediate duplicate ACK');
+    f.net.run(5);
+    const t = f.net.now;
+    peer.send({ flags: '.', seq: peer.p(0), ack: peer.s(0), data: data.slice(0, 1000) });
+    const a = peer.expect({ flags: '.', ack: peer.p(2000) }, 300, 'hole filled');
+    assert.equal(a.time, t + ARRIVE, 'at once');
+    assert.equal(app.received.length, 2000);
+    finish(f);
+  });
+
   it('pure ACKs outside the window stay limited to one answer per TCP_OOW_ACK_INTERVAL', () => {
     const f = established({ config: { TCP_OOW_ACK_INTERVAL: 500 } });
     const { peer } = f;
