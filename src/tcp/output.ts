@@ -6,7 +6,7 @@
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -14,9 +14,10 @@ import {
 } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqLt, seqGt, seqGeq } from '../core/seq.js';
+import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
-  tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum, tcpChecksum,
+  tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum,
   TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
 import { tsNow, sackBlocksToSend } from './options.js';
@@ -474,7 +475,9 @@ export abstract class TcpOutput extends TcpTable {
     const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
     if (hdrLen > TCP_HLEN) this.writeOptions(b, o + TCP_HLEN, pcb as Tcb, syn, nSack);
-    tcpSetChksum(b, o, tcpChecksum(p, pool.meta[p.index * PB_STRIDE + PB_TOTLEN], localIp, remoteIp, this.core.chksum));
+    // RFC 9293 §3.1: over the pseudo-header, the header just written and the payload
+    const tl = pool.meta[p.index * PB_STRIDE + PB_TOTLEN];
+    tcpSetChksum(b, o, chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(localIp, remoteIp, IP_PROTO_TCP, tl), this.core.chksum)));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
