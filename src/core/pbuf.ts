@@ -147,7 +147,9 @@ export class PbufPool {
   readonly refBufs: Uint8Array[] = [];
   /** Free indices: pool pbufs in [0, freeTop), REF headers in [count, count + refFreeTop). */
   private readonly free: Int32Array;
-  private freeTop: number;
+  /** Free pool pbufs (= freeCount). @internal Read directly by the per-segment TCP code: a getter
+   *  costs XS a call; only this class writes it. */
+  freeTop: number;
   private refFreeTop: number;
 
   /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the

@@ -54,7 +54,7 @@ export abstract class TcpInput extends TcpAckInput {
   ipInput(p: Pbuf, iph: Ip4Header): void {
     const st = this.core.stats.tcp;
     st.recv++;
-    if (iph.dst !== this.ip.ourAddress) {
+    if (iph.dst !== this.ip.netif.ip) {
       // TCP is unicast only (RFC 1122 §4.2.3.10): broadcasts are dropped
       st.proterr++; st.drop++;
       pbuf_free(p);

@@ -149,13 +149,13 @@ export abstract class TcpOutput extends TcpTable {
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
-    if (nsegs > 0 && pool.freeCount <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
+    if (nsegs > 0 && pool.freeTop <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
       // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
       pcb.flags |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
       return ERR_MEM;
     }
-    if (this.segPool.freeCount < nsegs || pool.freeCount - pool.reserve < nsegs
+    if (this.segPool.freeTop < nsegs || pool.freeTop - pool.reserve < nsegs
       || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
       pcb.flags |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;

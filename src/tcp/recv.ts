@@ -46,7 +46,7 @@ export abstract class TcpRecv extends TcpOoseq {
       return;
     }
     const pool = this.core.pbufs;
-    if (pool.freeCount <= this.pressureFreeMax) {   // poolUnderPressure(), inline on the receive path
+    if (pool.freeTop <= this.pressureFreeMax) {   // poolUnderPressure(), inline on the receive path
       this.freeAllOoseq();
       if (this.pcbHeld(pcb) >= this.pcbShare()) {
         // over its share of a scarce pool (TCP_PCB_POOL_SHARE): this connection takes nothing
@@ -59,11 +59,11 @@ export abstract class TcpRecv extends TcpOoseq {
         return;
       }
     }
-    if (pool.freeCount < pool.reserve) {
+    if (pool.freeTop < pool.reserve) {
       // the pool is down to the receive reserve: keep it for ACKs and RSTs; drop the out-of-order
       // queue first, and this payload too (the sender retransmits)
       this.freeOoseq(pcb);
-      if (pool.freeCount < pool.reserve) {
+      if (pool.freeTop < pool.reserve) {
         st.memerr++;
         this.dropPayload(s);
         s.fin = false;
