@@ -219,15 +219,12 @@ export abstract class TcpOutput extends TcpTable {
     // Linux's "freed lots of space" rule); otherwise the next segment carries the new window
     const announced = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
     const inflation = this.updateRcvAnnWnd(pcb);
-    if (inflation > 0 && inflation >= this.windowUpdateThreshold(pcb) && announced <= (pcb.rcvWndMax >>> 1)) {
+    // the threshold min(RCV.BUFF/2, MSS), inline: tcp_recved runs once per segment the application takes
+    const half = pcb.rcvWndMax >>> 1;
+    if (inflation > 0 && inflation >= (half < pcb.rcvMss ? half : pcb.rcvMss) && announced <= half) {
       pcb.flags |= TF_ACK_NOW;
       this.output(pcb);
     }
-  }
-
-  protected windowUpdateThreshold(pcb: Tcb): number {
-    const half = pcb.rcvWndMax >>> 1;
-    return half < pcb.rcvMss ? half : pcb.rcvMss;
   }
 
   /**
@@ -236,7 +233,7 @@ export abstract class TcpOutput extends TcpTable {
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
     const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
-    // windowUpdateThreshold(pcb), inline: this runs for every segment sent and every tcp_recved
+    // the threshold min(RCV.BUFF/2, MSS), inline: this runs for every segment sent and every tcp_recved
     const half = pcb.rcvWndMax >>> 1;
     const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
     // seqGeq / seqGt written out (| 0: the signed 32-bit distance), as below: once per segment
