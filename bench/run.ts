@@ -11,6 +11,7 @@ import * as checksum from './checksum.js';
 import * as pbuf from './pbuf.js';
 import * as wire from './wire.js';
 import * as tap from './tap.js';
+import * as lossy from './lossy.js';
 import * as lwip from './lwip.js';
 import * as tcp from './tcp.js';
 import * as xs from './xs.js';
@@ -31,6 +32,7 @@ export const SECTIONS: BenchSection[] = [
   { name: 'sched', title: 'scheduler wake-ups of an idle stack (virtual clock)', run: sched.run },
   { name: 'xs', title: 'the stack inside XS (xsnap): meter computrons, heap slots', run: xs.run },
   { name: 'tap', title: 'TCP over a TAP vs kernel over veth (root only)', run: tap.run },
+  { name: 'lossy', title: 'kernel <-> xs-tcp through a lossy relay, SACK + TLP vs NewReno (root only)', run: lossy.run },
   { name: 'lwip', title: "xs-tcp next to lwIP's unix port on a TAP (root, LWIP_UNIX_APP)", run: lwip.run },
   { name: 'attack', title: 'a hostile LAN against the board configuration (deterministic, mock HAL)', run: attack.run },
 ];

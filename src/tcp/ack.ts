@@ -16,6 +16,8 @@ import {
 } from './constants.js';
 import { TcpRecv } from './recv.js';
 import type { InSeg } from './inseg.js';
+import { armLossProbe, probeAnswered, cancelLossProbe } from './tlp.js';
+import { sackMark, sackIsLost, sackPipe, sackNextSeg, sackRescue, sackRecoveryStart } from './sack.js';
 
 export abstract class TcpAckInput extends TcpRecv {
   /** Fifth step: the ACK field. Returns false when the segment is to be dropped. */
@@ -76,13 +78,20 @@ export abstract class TcpAckInput extends TcpRecv {
         pcb.persistBackoff = 0;
       }
     }
-    if (pcb.sackOk && h.sackCount > 0) this.takeSackBlocks(pcb, s);
+    // the scoreboard (RFC 2018 §5, sack.ts) learns the valid blocks before SND.UNA moves
+    let sackedNew = 0;
+    if (pcb.sackOk && h.sackCount > 0) {
+      this.takeSackBlocks(pcb, s);
+      if (s.sacks > 0) sackedNew = sackMark(pcb, h.sackBlocks, s.sacks);
+    }
     const gen = pcb.gen;
     if (seqGt(ack, pcb.sndUna)) {
       if (pcb.tsOk && h.optTsPresent) this.tsRttSample(pcb, s);
-      this.newAck(pcb, ack);
-    } else if (ack === pcb.sndUna && s.len === 0 && !s.syn && !s.fin
-      && pcb.sndWnd === wndBefore && pcb.unacked !== null) {
+      this.newAck(pcb, ack, sackedNew);
+    } else if (ack === pcb.sndUna && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== null
+      // RFC 6675 §2: with SACK in use a duplicate ACK is one that brings new SACK information
+      // (the window may have changed); without blocks, RFC 5681's definition (same window)
+      && (sackedNew > 0 || (h.sackCount === 0 && pcb.sndWnd === wndBefore))) {
       this.duplicateAck(pcb);
     }
     // a retransmission may have been answered from inside transmit() (reentrant input)
@@ -146,7 +155,7 @@ export abstract class TcpAckInput extends TcpRecv {
   }
 
   /** An ACK that acknowledges new data (SND.UNA < SEG.ACK =< SND.MAX). */
-  protected newAck(pcb: Tcb, ack: number): void {
+  protected newAck(pcb: Tcb, ack: number, sackedNew: number): void {
     const acked = (ack - pcb.sndUna) >>> 0;
     // RTT sample (RFC 6298 §3: Karn's rule — the timed segment was never retransmitted)
     if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
@@ -163,10 +172,20 @@ export abstract class TcpAckInput extends TcpRecv {
     if (this.cc.onAck(pcb, ack, acked)) {
       // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
       this.retransmitFirst(pcb);
+    } else if (pcb.sackOk) {
+      // RFC 6675 §5: in recovery every ACK may let segments out as the pipe allows; outside it, a
+      // cumulative ACK whose SACK information shows the next segment lost starts recovery too
+      if ((pcb.flags & TF_INFR) !== 0) this.sackRecoverySend(pcb);
+      else if (sackedNew > 0 && pcb.unacked !== null && sackIsLost(pcb, pcb.unacked)
+        && this.cc.onSackLoss(pcb)) this.sackRecoveryStart(pcb);
     }
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
     if (pcb.unacked === null) pcb.rtxAt = NO_TIME;
     else pcb.rtxAt = this.core.now + pcb.rto;
+    // tail loss probe (RFC 8985 §7.4, §7.2): a retransmitted probe answered outside fast recovery
+    // repaired a loss; a cumulative ACK restarts the probe timer
+    if (probeAnswered(pcb, ack)) this.cc.onProbeRepair(pcb);
+    if (this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     if (dataAcked > 0) {
       pcb.ackedToReport += dataAcked;
       pcb.sndBuf += dataAcked;
@@ -197,10 +216,82 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and fast recovery (§3.2). */
   protected duplicateAck(pcb: Tcb): void {
+    if (pcb.sackOk) {
+      this.sackDuplicateAck(pcb);
+      return;
+    }
     if (!this.cc.onDupAck(pcb)) return;
-    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission
+    // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission. Fast
+    // recovery takes over from a tail loss probe (RFC 8985 §7.2: none during recovery)
     pcb.rttStart = NO_TIME;
+    cancelLossProbe(pcb);
     this.retransmitFirst(pcb);
+  }
+
+  /**
+   * A duplicate ACK with SACK in use (RFC 6675 §5): in recovery it may release segments; outside
+   * it, recovery starts at the DupThresh-th duplicate or as soon as the scoreboard says the first
+   * unacknowledged segment is lost (IsLost: DupThresh segments SACKed above it), which with small
+   * windows often comes before three duplicates could.
+   */
+  protected sackDuplicateAck(pcb: Tcb): void {
+    if ((pcb.flags & TF_INFR) !== 0) {
+      this.cc.onDupAck(pcb);
+      this.sackRecoverySend(pcb);
+      return;
+    }
+    let start = this.cc.onDupAck(pcb);
+    if (!start && pcb.unacked !== null && sackIsLost(pcb, pcb.unacked)) start = this.cc.onSackLoss(pcb);
+    if (start) this.sackRecoveryStart(pcb);
+  }
+
+  /** RFC 6675 §5 step 4: a recovery episode begins — the first unacknowledged segment is resent
+   *  at once, then whatever the pipe allows. */
+  protected sackRecoveryStart(pcb: Tcb): void {
+    pcb.rttStart = NO_TIME;
+    cancelLossProbe(pcb);
+    sackRecoveryStart(pcb);
+    pcb.sackRescued = false;
+    const first = pcb.unacked;
+    if (first === null) return;
+    const gen = pcb.gen;
+    first.rtxInRecovery = true;
+    this.sendSeg(pcb, first);
+    if (pcb.gen !== gen) return;
+    this.sackRecoverySend(pcb);
+  }
+
+  /**
+   * RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send what NextSeg names — a lost segment
+   * (rule 1), new data the peer's window takes (rule 2), a segment with SACKed data above it
+   * (rule 3), or once per episode the last unSACKed one (rule 4, the rescue retransmission).
+   * Bounded by the send queue: each pass sends a distinct segment or stops.
+   */
+  protected sackRecoverySend(pcb: Tcb): void {
+    const gen = pcb.gen;
+    const limit = this.core.config.TCP_SND_QUEUELEN;
+    for (let i = 0; i < limit; i++) {
+      if (pcb.cwnd - sackPipe(pcb) < pcb.mss) return;
+      let seg = sackNextSeg(pcb, false);
+      if (seg === null) {
+        const u = pcb.unsent;
+        if (u !== null && u.sent === 0 && ((u.seqno - pcb.sndUna) | 0) + u.len <= pcb.sndWnd) {
+          this.moveToUnacked(pcb, u);
+          this.sendSeg(pcb, u);
+          if (pcb.gen !== gen) return;
+          continue;
+        }
+        seg = sackNextSeg(pcb, true);
+        if (seg === null && !pcb.sackRescued) {
+          seg = sackRescue(pcb);
+          pcb.sackRescued = seg !== null;
+        }
+        if (seg === null) return;
+      }
+      seg.rtxInRecovery = true;
+      this.sendSeg(pcb, seg);
+      if (pcb.gen !== gen) return;
+    }
   }
 
   /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */

@@ -2,7 +2,9 @@
  * Congestion control behind a small interface, as smoltcp's congestion controllers are: the ACK
  * processing and the timers report events, the controller keeps cwnd and ssthresh, and output asks
  * it for the window. One implementation: NewReno — RFC 5681 slow start, congestion avoidance, fast
- * retransmit and fast recovery, with RFC 6582's partial-ACK handling and RFC 3042 limited transmit.
+ * retransmit and fast recovery, with RFC 6582's partial-ACK handling and RFC 3042 limited transmit;
+ * on SACK connections the window rules of RFC 6675 recovery (cwnd = ssthresh, no inflation: the
+ * pipe estimate of sack.ts decides what is sent).
  */
 import { seqGt } from '../core/seq.js';
 import type { Tcb } from './tcb.js';
@@ -19,10 +21,40 @@ export interface CongestionController {
   onAck(tcb: Tcb, ack: number, acked: number): boolean;
   /** A duplicate ACK (RFC 5681 §2). True: start fast retransmit now (the caller resends). */
   onDupAck(tcb: Tcb): boolean;
+  /** The SACK scoreboard declared the first unacknowledged segment lost before DupThresh
+   *  duplicates (RFC 6675 §5 step 2). True: recovery starts (the caller resends). */
+  onSackLoss(tcb: Tcb): boolean;
   /** The retransmission timer expired with data outstanding (RFC 5681 §3.1 loss window). */
   onRto(tcb: Tcb): void;
+  /** A tail loss probe that was a retransmission has been acknowledged without fast recovery: a
+   *  loss was repaired, and the window responds as to any loss (RFC 8985 §7.4.2). */
+  onProbeRepair(tcb: Tcb): void;
   /** The congestion window output may use now. */
   window(tcb: Tcb): number;
+}
+
+/**
+ * Fast retransmit and the start of fast recovery (RFC 5681 §3.2 step 2, RFC 6582 §3.2 step 2,
+ * RFC 6675 §5 step 4). False when the duplicates are for data sent before the last recovery or
+ * timeout began.
+ */
+function enterRecovery(tcb: Tcb): boolean {
+  const mss = tcb.mss;
+  // RFC 6582 §3.2 step 2: only when the cumulative ACK covers "recover" (the highest sequence
+  // number sent when the last recovery or timeout began), so that duplicate ACKs for data sent
+  // before it do not start a false fast retransmit. An ACK of exactly recover + 1 qualifies: all
+  // that data is acknowledged, so these duplicates are about data sent since (Linux's test,
+  // snd_una at or past high_seq); otherwise a segment lost right after a full ACK — the first
+  // one recovery's exit sends — would wait for the retransmission timer
+  if (!seqGt(tcb.sndUna, tcb.recover)) return false;
+  const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
+  tcb.ssthresh = half > 2 * mss ? half : 2 * mss;
+  tcb.recover = (tcb.sndMax - 1) >>> 0;
+  // NewReno inflates by the three segments that left the network; RFC 6675 starts at ssthresh
+  // and lets the pipe estimate account for them
+  tcb.cwnd = tcb.sackOk ? tcb.ssthresh : tcb.ssthresh + 3 * mss;
+  tcb.flags |= TF_INFR;
+  return true;
 }
 
 export const newReno: CongestionController = Object.freeze({
@@ -35,17 +67,22 @@ export const newReno: CongestionController = Object.freeze({
     let partial = false;
     if (tcb.flags & TF_INFR) {
       if (seqGt(ack, tcb.recover)) {
-        // full acknowledgment (RFC 6582 §3.2 step 3): deflate the window and leave fast recovery
+        // full acknowledgment (RFC 6582 §3.2 step 3, option 1): deflate the window to
+        // min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave fast recovery. The max() matters
+        // when the full ACK empties the pipe: a window of one segment would wait for the
+        // receiver's delayed ACK of that one segment
         const flight = (tcb.sndMax - ack) >>> 0;
-        const w = flight + mss;
+        const w = (flight > mss ? flight : mss) + mss;
         tcb.cwnd = tcb.ssthresh < w ? tcb.ssthresh : w;
         tcb.flags &= ~TF_INFR;
         tcb.dupAcks = 0;
-      } else {
+      } else if (!tcb.sackOk) {
         // partial acknowledgment (RFC 6582 §3.2 step 5): deflate by the amount acknowledged
         tcb.cwnd = tcb.cwnd > acked ? tcb.cwnd - acked + mss : mss;
         partial = true;
       }
+      // with SACK (RFC 6675 §5) cwnd stays at ssthresh during recovery: the pipe estimate, not
+      // window inflation, decides what goes out
     } else {
       tcb.dupAcks = 0;
       if (tcb.cwnd < tcb.ssthresh) {
@@ -66,21 +103,18 @@ export const newReno: CongestionController = Object.freeze({
 
   onDupAck(tcb: Tcb): boolean {
     tcb.dupAcks++;
-    const mss = tcb.mss;
     if (tcb.flags & TF_INFR) {
-      tcb.cwnd += mss; // RFC 5681 §3.2 step 4: inflate per duplicate
+      // RFC 5681 §3.2 step 4: inflate per duplicate (not with SACK: RFC 6675 counts the pipe)
+      if (!tcb.sackOk) tcb.cwnd += tcb.mss;
       return false;
     }
     if (tcb.dupAcks !== 3) return false;
-    // RFC 6582 §3.2 step 2: only when SEG.ACK - 1 covers more than "recover", so that duplicate
-    // ACKs for data sent before a timeout do not start a false fast retransmit
-    if (!seqGt((tcb.sndUna - 1) >>> 0, tcb.recover)) return false;
-    const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
-    tcb.ssthresh = half > 2 * mss ? half : 2 * mss;
-    tcb.recover = (tcb.sndMax - 1) >>> 0;
-    tcb.cwnd = tcb.ssthresh + 3 * mss;
-    tcb.flags |= TF_INFR;
-    return true;
+    return enterRecovery(tcb);
+  },
+
+  onSackLoss(tcb: Tcb): boolean {
+    if (tcb.flags & TF_INFR) return false;
+    return enterRecovery(tcb);
   },
 
   onRto(tcb: Tcb): void {
@@ -91,6 +125,16 @@ export const newReno: CongestionController = Object.freeze({
     tcb.flags &= ~TF_INFR;
     tcb.dupAcks = 0;
     tcb.recover = (tcb.sndMax - 1) >>> 0;
+  },
+
+  onProbeRepair(tcb: Tcb): void {
+    // the reduction fast recovery would have made (RFC 5681 §3.2 step 2), with recovery already
+    // complete: ssthresh = max(FlightSize / 2, 2 SMSS) at the loss, cwnd = ssthresh (RFC 6582 §3.2
+    // step 3 option 2). The flight at the loss is the window then in use: cwnd
+    const half = tcb.cwnd >>> 1;
+    tcb.ssthresh = half > 2 * tcb.mss ? half : 2 * tcb.mss;
+    tcb.cwnd = tcb.ssthresh;
+    tcb.bytesAcked = 0;
   },
 
   window(tcb: Tcb): number {

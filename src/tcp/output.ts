@@ -28,6 +28,7 @@ import {
   TF_TXCLOSED, CAUSE_API, NO_TIME,
 } from './constants.js';
 import { TcpTable } from './table.js';
+import { armLossProbe } from './tlp.js';
 
 export abstract class TcpOutput extends TcpTable {
   connect(pcb: Tcb, ip: number, port: number): Err {
@@ -312,6 +313,8 @@ export abstract class TcpOutput extends TcpTable {
       seg = pcb.unsent;
     }
     if (!sentAny && (pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+    // RFC 8985 §7.2: new data went out, so the probe timer starts over
+    else if (sentAny && this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     return ERR_OK;
   }
 
@@ -536,6 +539,7 @@ export abstract class TcpOutput extends TcpTable {
   protected startPersist(pcb: Tcb): void {
     if (pcb.persistAt !== NO_TIME) return;
     pcb.rtxAt = NO_TIME;
+    pcb.tlpAt = NO_TIME;
     pcb.persistAt = this.core.now + this.persistInterval(pcb);
   }
 

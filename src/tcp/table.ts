@@ -220,6 +220,7 @@ export abstract class TcpTable {
     pcb.cwnd = 0; pcb.ssthresh = 0x7fffffff; pcb.dupAcks = 0; pcb.recover = 0; pcb.bytesAcked = 0;
     pcb.srtt = 0; pcb.rttvar = 0; pcb.rto = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
     pcb.rttSeq = 0; pcb.rttStart = NO_TIME; pcb.nrtx = 0; pcb.rtxAt = NO_TIME;
+    pcb.tlpAt = NO_TIME; pcb.tlpState = 0; pcb.tlpEnd = 0; pcb.sackRescued = false;
     pcb.icmpSoftErr = 0;
     pcb.persistAt = NO_TIME; pcb.persistBackoff = 0; pcb.persistProbes = 0;
     pcb.delackAt = NO_TIME; pcb.timeWaitAt = NO_TIME; pcb.finWait2At = NO_TIME;
@@ -318,6 +319,8 @@ export abstract class TcpTable {
   protected freeSeg(seg: TcpSeg): void {
     if (seg.p !== null) { pbuf_free(seg.p); seg.p = null; }
     seg.next = null;
+    seg.sacked = false;
+    seg.rtxInRecovery = false;
     this.segPool.release(seg);
   }
 

@@ -68,6 +68,10 @@ export class TcpSeg {
   flags = 0;
   /** Times this segment has been sent. */
   sent = 0;
+  /** The peer reported it in a SACK block (RFC 2018 §5, sack.ts); kept until cumulatively ACKed. */
+  sacked = false;
+  /** Resent during the current SACK-based recovery (RFC 6675 HighRxt, sack.ts). */
+  rtxInRecovery = false;
   /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
    *  blocks can be reported most recent first (RFC 2018 §4). */
   rcvOrder = 0;
@@ -181,8 +185,11 @@ const TCB_TS_FIRST = 8;
 const TCB_TS_RECENT = 10;
 const TCB_TS_RECENT_AT = 14;
 const TCB_OOSEQ_ARRIVALS = 21;
+const TCB_TLP_STATE = 36;
+const TCB_TLP_END = 37;
+const TCB_SACK_RESCUED = 38;
 /** Float64 entries per Tcb in its pool's array. */
-export const TCB_COLD_FIELDS = 36;
+export const TCB_COLD_FIELDS = 39;
 
 export class Tcb {
   mempIndex = -1;
@@ -246,6 +253,8 @@ export class Tcb {
   rto = 1000;
   /** Deadline of the retransmission timer, -1 when stopped. */
   rtxAt = -1;
+  /** Tail loss probe (RFC 8985 §7, tlp.ts): the probe timer's deadline, -1 when stopped. */
+  tlpAt = -1;
 
   // --- persist timer (zero window probes, RFC 9293 §3.8.6.1) ---
   persistAt = -1;
@@ -409,4 +418,13 @@ export class Tcb {
   /** Out-of-order segments received so far (TcpSeg.rcvOrder): orders our SACK blocks. */
   get ooseqArrivals(): number { return this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS]; }
   set ooseqArrivals(v: number) { this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS] = v; }
+  /** The outstanding tail loss probe (tlp.ts: TLP_NONE / TLP_NEW / TLP_RXT) and SND.NXT when it
+   *  left (RFC 8985 TLP.end_seq). */
+  get tlpState(): number { return this.cold[this.coldBase + TCB_TLP_STATE]; }
+  set tlpState(v: number) { this.cold[this.coldBase + TCB_TLP_STATE] = v; }
+  get tlpEnd(): number { return this.cold[this.coldBase + TCB_TLP_END]; }
+  set tlpEnd(v: number) { this.cold[this.coldBase + TCB_TLP_END] = v; }
+  /** The rescue retransmission of RFC 6675 §4 NextSeg rule 4 was made in this recovery (sack.ts). */
+  get sackRescued(): boolean { return this.cold[this.coldBase + TCB_SACK_RESCUED] !== 0; }
+  set sackRescued(v: boolean) { this.cold[this.coldBase + TCB_SACK_RESCUED] = v ? 1 : 0; }
 }

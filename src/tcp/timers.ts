@@ -5,7 +5,8 @@
 import { ERR_RTE, ERR_ABRT, ERR_TIMEOUT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
-import { TCP_ACK } from '../wire/tcp.js';
+import { TCP_ACK, TCP_SYN, TCP_FIN } from '../wire/tcp.js';
+import { seqLt } from '../core/seq.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
@@ -13,6 +14,8 @@ import {
   PERSIST_BACKOFF_STEPS_MAX, CLOSING, FIN_WAIT_1, LAST_ACK,
 } from './constants.js';
 import { TcpOutput } from './output.js';
+import { sackClear } from './sack.js';
+import { cancelLossProbe, TLP_NONE, TLP_NEW, TLP_RXT } from './tlp.js';
 
 /** What a connection reports when it gives up after ICMP error `e` ((type << 8) | code, 0 = none)
  *  was recorded: ERR_RTE ("host unreachable", as Linux reports EHOSTUNREACH) for a destination
@@ -61,6 +64,7 @@ export abstract class TcpTimers extends TcpOutput {
     let due = NO_TIME;
     if (state === FIN_WAIT_2) due = earlier(due, pcb.finWait2At);
     due = earlier(due, pcb.rtxAt);
+    due = earlier(due, pcb.tlpAt);
     due = earlier(due, pcb.persistAt);
     due = earlier(due, pcb.delackAt);
     if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
@@ -100,6 +104,10 @@ export abstract class TcpTimers extends TcpOutput {
     if (this.lifetimeOver(pcb, now)) return;
     if (pcb.rtxAt !== NO_TIME && now >= pcb.rtxAt) {
       this.retransmitTimeout(pcb);
+      if (pcb.gen !== gen) return;
+    }
+    if (pcb.tlpAt !== NO_TIME && now >= pcb.tlpAt) {
+      this.lossProbe(pcb);
       if (pcb.gen !== gen) return;
     }
     if (pcb.persistAt !== NO_TIME && now >= pcb.persistAt) {
@@ -170,6 +178,10 @@ export abstract class TcpTimers extends TcpOutput {
   protected retransmitTimeout(pcb: Tcb): void {
     const cfg = this.core.config;
     pcb.rtxAt = NO_TIME;
+    cancelLossProbe(pcb);
+    // RFC 2018 §8, RFC 6675 §5.1: after a timeout the SACK information is not trusted (the peer
+    // may have reneged): go-back-N resends SACKed segments too
+    sackClear(pcb);
     if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
     const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
     const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;
@@ -223,6 +235,30 @@ export abstract class TcpTimers extends TcpOutput {
       }
       this.output(pcb);
     }
+  }
+
+  /**
+   * The probe timer expired (RFC 8985 §7.3): one segment goes out whatever cwnd says — the next new
+   * segment when the peer's window takes all of it, else the last segment sent, again — and the
+   * retransmission timer restarts. One probe per episode: the next waits for an ACK of new data.
+   */
+  protected lossProbe(pcb: Tcb): void {
+    pcb.tlpAt = NO_TIME;
+    const last = pcb.unackedTail;
+    if (last === null || (pcb.flags & TF_INFR) !== 0 || pcb.tlpState !== TLP_NONE) return;
+    const s = pcb.unsent;
+    let seg: TcpSeg = last;
+    pcb.tlpState = TLP_RXT;
+    if (s !== null && s.sent === 0 && ((s.seqno - pcb.sndUna) | 0) + s.len <= pcb.sndWnd) {
+      this.moveToUnacked(pcb, s);
+      seg = s;
+      pcb.tlpState = TLP_NEW;
+    }
+    // the state is set before the segment leaves: its answer may arrive inside transmit()
+    pcb.tlpEnd = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+    if (seqLt(pcb.tlpEnd, pcb.sndMax)) pcb.tlpEnd = pcb.sndMax;
+    pcb.rtxAt = this.core.now + pcb.rto;
+    this.sendSeg(pcb, seg);
   }
 
   /** Zero-window probe (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): a segment the receiver must
@@ -295,6 +331,7 @@ export abstract class TcpTimers extends TcpOutput {
     pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = null;
     pcb.sndQueueLen = 0;
     pcb.rtxAt = NO_TIME;
+    pcb.tlpAt = NO_TIME;
     pcb.persistAt = NO_TIME;
     pcb.finWait2At = NO_TIME;
     pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;

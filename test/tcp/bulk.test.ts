@@ -229,6 +229,16 @@ describe('TCP bulk transfers between two stacks', function () {
       + r.reopenedAfterZero);
   });
 
+  it('SACK recovery and tail loss probes (RFC 6675, RFC 8985) at 3 % loss, 8 seeds: identical bytes, pools full', () => {
+    // every loss pattern goes through SACK-based recovery, rescue retransmissions and probes;
+    // bulk() checks the bytes and that every pool is full after the close
+    for (let seed = 1; seed <= 8; seed++) {
+      const r = bulk({ seed, faults: { loss: 0.03 }, size: MiB, aSends: true, bSends: false,
+        config: { TCP_SACK: true, TCP_TLP: true }, maxMs: 600000 });
+      assert.ok(r.net.wire.stats.lost > 0);
+    }
+  });
+
   it('throughput sanity on a lossless wire: 1 MiB one way without stalls, within the window/RTT bound', () => {
     const r = bulk({ seed: 3, faults: {}, size: MiB, aSends: true, bSends: false, maxMs: 60000 });
     const received = r.server.lastRecvAt - r.t0;

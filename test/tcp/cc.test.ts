@@ -52,6 +52,14 @@ describe('tcp cc: NewReno', () => {
     assert.equal(t.flags & TF_INFR, 0);
   });
 
+  it('a new loss right after a full ACK (SND.UNA = recover + 1) starts fast retransmit again (RFC 6582 §3.2 step 2)', () => {
+    const t = tcb(1000, 10000, 100000);
+    t.recover = (t.sndUna - 1) >>> 0;
+    newReno.onDupAck(t); newReno.onDupAck(t);
+    assert.equal(newReno.onDupAck(t), true);
+    assert.ok(t.flags & TF_INFR);
+  });
+
   it('partial ACK asks for a retransmission and deflates; full ACK leaves recovery (RFC 6582 §3.2)', () => {
     const t = tcb(1000, 10000, 100000);
     for (let i = 0; i < 3; i++) newReno.onDupAck(t);
@@ -61,7 +69,17 @@ describe('tcp cc: NewReno', () => {
     t.sndUna = 3000;
     assert.equal(newReno.onAck(t, t.sndMax, (t.sndMax - 3000) >>> 0), false);
     assert.equal(t.flags & TF_INFR, 0);
-    assert.equal(t.cwnd, Math.min(t.ssthresh, 1000));
+    // RFC 6582 §3.2 step 3 option 1: min(ssthresh, max(FlightSize, SMSS) + SMSS); with nothing
+    // left in flight that is two segments, not one (one would wait out the peer's delayed ACK)
+    assert.equal(t.cwnd, Math.min(t.ssthresh, 2000));
+  });
+
+  it('full ACK with segments still in flight: cwnd = min(ssthresh, FlightSize + SMSS) (RFC 6582 §3.2 step 3)', () => {
+    const t = tcb(1000, 10000, 100000);
+    for (let i = 0; i < 3; i++) newReno.onDupAck(t);
+    t.recover = 5000;
+    newReno.onAck(t, 6000, 5000);
+    assert.equal(t.cwnd, Math.min(t.ssthresh, (t.sndMax - 6000) + 1000));
   });
 
   it('RTO: cwnd = 1 SMSS, ssthresh = max(flight/2, 2 SMSS), recovery left (RFC 5681 §3.1)', () => {
