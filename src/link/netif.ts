@@ -61,6 +61,8 @@ export class Netif implements FrameSink, ArpNetif {
   readonly rxCapacity: number;
   /** The pool pbuf rxReserve handed to the driver, until rxCommit. */
   private rxHeld: Pbuf | null = null;
+  /** Called when the outermost driver burst ends (the Stack sends TCP's deferred ACKs from it). */
+  onRxBurstEnd: (() => void) | null = null;
   /** Called after the link went up or down (the Stack passes it on to its services). */
   onLinkChange: ((up: boolean) => void) | null = null;
 
@@ -217,6 +219,27 @@ export class Netif implements FrameSink, ArpNetif {
     p.len = len;
     p.totLen = len;
     this.input(p);
+    if (core.deferred.size !== 0) core.deferred.run();
+  }
+
+  /** FrameSink.rxBurstBegin: frames from here to rxBurstEnd arrived together. */
+  rxBurstBegin(): void {
+    this.core.rxBurst++;
+  }
+
+  /**
+   * FrameSink.rxBurstEnd: when the outermost burst ends, what the protocols deferred to it goes
+   * out (onRxBurstEnd). An end without a begin is a driver bug: counted (link.err) and ignored.
+   */
+  rxBurstEnd(): void {
+    const core = this.core;
+    if (core.rxBurst === 0) {
+      core.stats.link.err++;
+      return;
+    }
+    if (--core.rxBurst !== 0) return;
+    const f = this.onRxBurstEnd;
+    if (f !== null) f();
     if (core.deferred.size !== 0) core.deferred.run();
   }
 
