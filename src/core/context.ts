@@ -23,10 +23,6 @@ export class StackCore {
   /** Called when work was queued outside a tick (an API call, an ARP query): the scheduler that
    *  owns the stack re-reads its next deadline instead of sleeping through the new timer. */
   onWork: (() => void) | null = null;
-  /** Driver bursts open (FrameSink.rxBurstBegin minus rxBurstEnd; nested when a driver loops frames
-   *  back inside transmit): while it is above 0, TCP defers its every-second-segment ACKs
-   *  (TCP_ACK_PER_BURST) to the end of the outermost burst. */
-  rxBurst = 0;
   /** Work to run once the current frame or tick is done (application callbacks of src/io). */
   readonly deferred = new DeferredQueue(this);
 

@@ -32,6 +32,12 @@ export interface Ip4InputSink {
   ip4Input(p: Pbuf, linkBroadcast: boolean): void;
 }
 
+/** Who hears of driver bursts (FrameSink.rxBurstBegin / rxBurstEnd; the Stack registers TCP). */
+export interface RxBurstSink {
+  rxBurstBegin(): void;
+  rxBurstEnd(): void;
+}
+
 export class Netif implements FrameSink, ArpNetif {
   /** Our MAC address (6 bytes, copied from the driver at start-up). */
   readonly mac: Uint8Array;
@@ -59,10 +65,13 @@ export class Netif implements FrameSink, ArpNetif {
   readonly rxMemory: Uint8Array;
   /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
   readonly rxCapacity: number;
+  /** Driver bursts open (rxBurstBegin minus rxBurstEnd; nested when a driver loops frames back
+   *  inside transmit). */
+  rxBurst = 0;
   /** The pool pbuf rxReserve handed to the driver, until rxCommit. */
   private rxHeld: Pbuf | null = null;
-  /** Called when the outermost driver burst ends (the Stack sends TCP's deferred ACKs from it). */
-  onRxBurstEnd: (() => void) | null = null;
+  /** Told of driver bursts (the Stack registers TCP, which defers ACKs to a burst's end). */
+  private burstSink: RxBurstSink | null = null;
   /** Called after the link went up or down (the Stack passes it on to its services). */
   onLinkChange: ((up: boolean) => void) | null = null;
 
@@ -222,24 +231,32 @@ export class Netif implements FrameSink, ArpNetif {
     if (core.deferred.size !== 0) core.deferred.run();
   }
 
+  /** Registers who hears of driver bursts (the Stack does it once, at start-up: TCP). */
+  setBurstSink(sink: RxBurstSink): void {
+    this.burstSink = sink;
+  }
+
   /** FrameSink.rxBurstBegin: frames from here to rxBurstEnd arrived together. */
   rxBurstBegin(): void {
-    this.core.rxBurst++;
+    this.rxBurst++;
+    const b = this.burstSink;
+    if (b !== null) b.rxBurstBegin();
   }
 
   /**
-   * FrameSink.rxBurstEnd: when the outermost burst ends, what the protocols deferred to it goes
-   * out (onRxBurstEnd). An end without a begin is a driver bug: counted (link.err) and ignored.
+   * FrameSink.rxBurstEnd: what the protocols deferred to the end of the burst goes out (TCP's
+   * ACKs, at the outermost end). An end without a begin is a driver bug: counted (link.err) and
+   * ignored.
    */
   rxBurstEnd(): void {
     const core = this.core;
-    if (core.rxBurst === 0) {
+    if (this.rxBurst === 0) {
       core.stats.link.err++;
       return;
     }
-    if (--core.rxBurst !== 0) return;
-    const f = this.onRxBurstEnd;
-    if (f !== null) f();
+    this.rxBurst--;
+    const b = this.burstSink;
+    if (b !== null) b.rxBurstEnd();
     if (core.deferred.size !== 0) core.deferred.run();
   }
 

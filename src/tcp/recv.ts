@@ -19,18 +19,28 @@ export abstract class TcpRecv extends TcpOoseq {
   /** tcp_close (tcp.ts). */
   abstract close(pcb: Tcb): Err;
 
+  /** Driver bursts open (Netif.rxBurstBegin minus rxBurstEnd; they nest when a driver loops frames
+   *  back inside transmit), counted only with TCP_ACK_PER_BURST: while above 0, the
+   *  every-second-segment ACK waits for the end of the outermost burst. */
+  protected burstDepth = 0;
   /** ACKs deferred to the end of the current driver burst (TF_ACK_BURST marks the pcbs); 0 lets
    *  rxBurstEnd skip the scan. */
   protected burstAcks = 0;
 
+  /** A driver burst begins (Netif.rxBurstBegin, RxBurstSink). */
+  rxBurstBegin(): void {
+    if (this.core.config.TCP_ACK_PER_BURST) this.burstDepth++;
+  }
+
   /**
-   * The outermost driver burst ended (Netif.onRxBurstEnd): every connection that deferred its
-   * every-second-segment ACK (TCP_ACK_PER_BURST) sends it now, with data if it has some to send.
-   * A connection whose ACK left meanwhile (on data, a window update) has nothing owed. Bounded by
-   * the active pcbs; walked from the end, as output() may re-enter input and free a pcb (swap
-   * removal moves only pcbs already visited).
+   * A driver burst ended (Netif.rxBurstEnd, RxBurstSink). At the end of the outermost one, every
+   * connection that deferred its every-second-segment ACK (TCP_ACK_PER_BURST) sends it, with data
+   * if it has some to send. A connection whose ACK left meanwhile (on data, a window update) has
+   * nothing owed. Bounded by the active pcbs; walked from the end, as output() may re-enter input
+   * and free a pcb (swap removal moves only pcbs already visited).
    */
   rxBurstEnd(): void {
+    if (this.burstDepth === 0 || --this.burstDepth !== 0) return;
     if (this.burstAcks === 0) return;
     this.burstAcks = 0;
     for (let i = this.nActive - 1; i >= 0; i--) {
@@ -124,7 +134,7 @@ export abstract class TcpRecv extends TcpOoseq {
       if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
       else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
       else if (pcb.flags & TF_ACK_DELAY) {
-        if (this.core.rxBurst !== 0 && this.core.config.TCP_ACK_PER_BURST) {
+        if (this.burstDepth !== 0) {
           // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
           // for a GRO super-packet; every other ACK above and below stays immediate
           pcb.flags |= TF_ACK_BURST;

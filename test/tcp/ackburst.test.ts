@@ -139,7 +139,7 @@ describe('TCP: one ACK per driver burst (TCP_ACK_PER_BURST)', () => {
     const err = f.stack.stats.link.err;
     f.stack.netif.rxBurstEnd();
     assert.equal(f.stack.stats.link.err, err + 1);
-    assert.equal(f.stack.core.rxBurst, 0);
+    assert.equal(f.stack.netif.rxBurst, 0);
     f.stack.netif.rxBurstBegin();
     f.stack.netif.rxBurstEnd();
     assert.deepEqual(emitted(f, 10), []);

@@ -153,7 +153,7 @@ function exchange(config: Partial<StackConfig>, bursts = false) {
     assert.ok(traceA.some((t) => t.endsWith('FIN_WAIT_1 -> TIME_WAIT (segment)')), traceA.join('\n'));
     assert.ok(traceB.some((t) => t.endsWith('LAST_ACK -> CLOSED (segment)')), traceB.join('\n'));
     assertPoolsFull(a, b);
-    assert.equal(a.core.rxBurst + b.core.rxBurst, 0, 'every burst ended');
+    assert.equal(a.netif.rxBurst + b.netif.rxBurst, 0, 'every burst ended');
     return { a, b, depth: Math.max(da.maxDepth, db.maxDepth) };
   }
 }
