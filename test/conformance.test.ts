@@ -188,3 +188,56 @@ describe('drill runner: failing scripts fail where they should', function () {
     fails([...OPEN, '+0 < udp (10)'], 8, /only TCP/);
   });
 });
+
+/** A listener whose connection (fd 4) negotiated SACK and timestamps (turned on: they are off by
+ *  default); our SYN-ACK's TS val is 100 in script numbers. */
+const OPEN_TS = [
+  '--xs_TCP_TIMESTAMPS=true',
+  '0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3', // 1
+  '+0  bind(3, ..., ...) = 0', // 2
+  '+0  listen(3, 1) = 0', // 3
+  '+0  < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7>', // 4
+  '+0  > S. 0:0(0) ack 1 win 8192 <mss 1460,sackOK,TS val 100 ecr 700,nop,wscale 0>', // 5
+  '+.1 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 710 ecr 100>', // 6
+  '+0  accept(3, ..., ...) = 4', // 7
+];
+
+describe('drill runner: TCP option syntax as packetdrill treats it', function () {
+  this.timeout(60000);
+
+  it('the base script passes; our TS val is free unless --tcp_ts_tick_usecs is given', () => {
+    const r = runDrill(OPEN_TS.join('\n') + '\n', 'neg.pkt');
+    assert.ok(r.ok, r.message);
+    check(r);
+    fails(['--tcp_ts_tick_usecs=1000', ...OPEN_TS, '+.5 < P. 1:11(10) ack 1 win 257 <nop,nop,TS val 720 ecr 100>',
+      '+0 > . 1:1(0) ack 11 <nop,nop,TS val 105 ecr 720>'], 11, /bad outbound TCP timestamp value/);
+    // 600 ms after the SYN-ACK (TS val 100), at 1 ms a tick
+    const ok = runDrill(['--tcp_ts_tick_usecs=1000', ...OPEN_TS, '+.5 < P. 1:11(10) ack 1 win 257 <nop,nop,TS val 720 ecr 100>',
+      '+0 > . 1:1(0) ack 11 <nop,nop,TS val 700 ecr 720>'].join('\n') + '\n', 'neg.pkt');
+    assert.ok(ok.ok, ok.message);
+    check(ok);
+  });
+
+  it('an inbound ecr must name one of our TS vals (it is sent as the live value)', () => {
+    fails([...OPEN_TS, '+0 < P. 1:11(10) ack 1 win 257 <nop,nop,TS val 720 ecr 555>'], 9,
+      /unable to infer live TS ecr for script TS ecr 555/);
+    const r = runDrill(['--tcp_ts_ecr_scaled=1', ...OPEN_TS, '+.1 < P. 1:11(10) ack 1 win 257 <nop,nop,TS val 720 ecr 555>'].join('\n')
+      + '\n', 'neg.pkt');
+    assert.ok(r.ok, r.message);
+    check(r);
+  });
+
+  it('SACK blocks are compared relative to the peer\'s ISN', () => {
+    fails([...OPEN_TS, '+0 < P. 101:201(100) ack 1 win 257 <nop,nop,TS val 720 ecr 100>',
+      '+0 > . 1:1(0) ack 1 <nop,nop,TS val 100 ecr 710,nop,nop,sack 101:202>'], 10, /bad outbound TCP options/);
+    fails([...OPEN_TS, '+0 < P. 101:201(100) ack 1 win 257 <nop,nop,TS val 720 ecr 100>',
+      '+0 > . 1:1(0) ack 1 <nop,nop,TS val 100 ecr 710>'], 10, /bad outbound TCP options/);
+  });
+
+  it('option sysctls are 0 or 1 and may not change during the script', () => {
+    const rest = OPEN_TS.slice(1).map((l) => l.replace(/^0 /, '+0 '));
+    fails([OPEN_TS[0], '0 `sysctl -q net.ipv4.tcp_sack=0`', ...rest, '+0 `sysctl -q net.ipv4.tcp_sack=1`'], 10,
+      /tcp_sack changed during the script/);
+    fails([OPEN_TS[0], '0 `sysctl -q net.ipv4.tcp_timestamps=2`', ...rest], 2, /must be 0 or 1/);
+  });
+});

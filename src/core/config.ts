@@ -120,8 +120,39 @@ export interface StackConfig {
   /** Largest segment we accept, announced in our SYN's MSS option (lwIP TCP_MSS); clamped to MTU - 40. Default 1460. */
   TCP_MSS: number;
   /** Receive window in bytes (lwIP TCP_WND): how much received data may wait for the application's
-   *  tcp_recved. At most 65535 (no window scaling). Default 8192. */
+   *  tcp_recved. At most 65535 without TCP_WND_SCALE; with it up to 2^30 (65535 << 14, RFC 7323
+   *  §2.3), used in full only with peers that scale too (others see at most 65535). The window is
+   *  a promise, not memory: received data sits in pool pbufs either way. Default 8192. */
   TCP_WND: number;
+  /** Window scale option (RFC 7323 §2): offered in our SYN and accepted in the peer's; used only
+   *  when both SYNs carry it. The peer's window field is then shifted by its scale, and ours by the
+   *  smallest shift that fits the connection's receive window (TCP_WND or SO_RCVBUF) into 16 bits
+   *  (0 for TCP_WND <= 65535: the option then only lets the peer offer us more than 64 KB). Costs
+   *  4 bytes in each SYN and one multiply per ACK. Default true.
+   *
+   *  RAM of the three option knobs together (the fields exist whether they are on or not): 12 slots
+   *  per pcb and 1 per segment descriptor, 2.3 KB with the default pools (measured on XS 13.3: a
+   *  stack with 4 connections 3,304 -> 3,450 heap slots), and 4 slots + 24 numbers of scratch per
+   *  stack for the SACK blocks we send. The code paths cost about 60 computrons per segment when
+   *  nothing is negotiated (`npm run bench -- --only xs`: rx 12,592 -> 12,654, tx 14,227 -> 14,290). */
+  TCP_WND_SCALE: boolean;
+  /** Timestamps option (RFC 7323 §3-§5): offered in our SYN and accepted in the peer's. When both
+   *  send it, every segment carries 12 more bytes (the send MSS drops by 12, RFC 6691), RTT is
+   *  measured from every ACK that acknowledges new data (RTTM, §4, also across retransmissions,
+   *  where Karn's rule leaves no sample), and PAWS (§5) drops old duplicates by their timestamp.
+   *  Default false, from measurements between two in-process stacks with default windows: the XS
+   *  cost per segment of the two-stack bench rises from 60,675 to 65,375 computrons (an application
+   *  writing 1460-byte chunks into a 1448-byte MSS sends each as two segments), and loss recovery
+   *  does not gain (4 MiB at 1% loss, 5 seeds: 17.8 s of virtual time on average with timestamps
+   *  and 1448-byte writes, 9.2 s without). PAWS matters only where the sequence space can wrap
+   *  within a segment's lifetime (gigabit rates), RTTM with windows of many segments. */
+  TCP_TIMESTAMPS: boolean;
+  /** Selective acknowledgment (RFC 2018): SACK-permitted is offered in our SYN and accepted in the
+   *  peer's. When both send it, our ACKs carry up to 3 blocks (4 without timestamps) describing the
+   *  out-of-order data we hold (§4), and the peer's blocks inform our retransmissions. Costs 2
+   *  numbers per pcb and one per segment descriptor (arrival order of out-of-order data), and up
+   *  to 28 bytes in ACKs sent while data is out of order. Default true. */
+  TCP_SACK: boolean;
   /** Send buffer in bytes per connection (lwIP TCP_SND_BUF). Default 8192. */
   TCP_SND_BUF: number;
   /** Segments queued for sending per connection, unsent + unacked (lwIP TCP_SND_QUEUELEN). Default 16. */
@@ -305,6 +336,9 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   MEMP_NUM_TCP_SEG: 32,
   TCP_MSS: 1460,
   TCP_WND: 8192,
+  TCP_WND_SCALE: true,
+  TCP_TIMESTAMPS: false,
+  TCP_SACK: true,
   TCP_SND_BUF: 8192,
   TCP_SND_QUEUELEN: 16,
   TCP_OOSEQ_MAX_SEGS: 8,
@@ -347,6 +381,10 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   SERVICE_KEEPALIVE: true,
 });
 
+/** The largest receive window with window scaling: 2^30 (RFC 7323 §2.3: shift 14, and the
+ *  window must stay below 2^30 for the sequence space test to work). */
+export const TCP_WND_MAX_SCALED = 0x40000000;
+
 /** Ethernet header (14) + IPv4 header without options (20): the headroom below a transport header. */
 export const PBUF_LINK_HLEN = 14;
 export const PBUF_IP_HLEN = 20;
@@ -363,18 +401,21 @@ export class ConfigError extends Error {
 /** Fills defaults and checks every constraint; throws ConfigError (at start-up only). */
 export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   // A key present with the value undefined (allowed by Partial<>) means "use the default".
-  const cfg: StackConfig = { ...DEFAULT_CONFIG };
+  // The defaults are the prototype, not a copy: the stack's config object then holds only the
+  // keys the application set (each property of an XS object is a heap slot; DEFAULT_CONFIG is
+  // module data, in flash on a Moddable build). Reads see every key as before.
+  const cfg = Object.create(DEFAULT_CONFIG) as StackConfig;
   if (partial) {
     const set = cfg as unknown as Record<string, unknown>;
     for (const key of Object.keys(partial)) {
       // own keys only: 'toString' or '__proto__' are not config knobs
       if (!Object.prototype.hasOwnProperty.call(DEFAULT_CONFIG, key)) throw new ConfigError('unknown config key ' + key);
       const v = (partial as Record<string, unknown>)[key];
-      if (v !== undefined) set[key] = v;
+      // defined, not assigned: an assignment would hit the frozen default on the prototype
+      if (v !== undefined) Object.defineProperty(set, key, { value: v, writable: true, enumerable: true, configurable: true });
     }
   }
-  for (const key of Object.keys(cfg) as (keyof StackConfig)[]) {
-    if (!(key in DEFAULT_CONFIG)) throw new ConfigError('unknown config key ' + key);
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof StackConfig)[]) {
     const v = cfg[key];
     if (typeof DEFAULT_CONFIG[key] === 'boolean') {
       if (typeof v !== 'boolean') throw new ConfigError(key + ' must be a boolean');
@@ -393,7 +434,9 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
     'PBUF_POOL_BUFSIZE must hold TCP_MSS + ' + PBUF_TRANSPORT_HLEN + ' bytes of headroom = ' + (cfg.TCP_MSS + PBUF_TRANSPORT_HLEN));
   need(cfg.PBUF_POOL_SIZE >= cfg.PBUF_RX_RESERVE + 4, 'PBUF_POOL_SIZE must exceed PBUF_RX_RESERVE by at least 4');
   need(cfg.PBUF_RX_RESERVE >= 1, 'PBUF_RX_RESERVE must be at least 1');
-  need(cfg.TCP_WND >= cfg.TCP_MSS && cfg.TCP_WND <= 65535, 'TCP_WND must be within TCP_MSS..65535');
+  need(cfg.TCP_WND >= cfg.TCP_MSS && cfg.TCP_WND <= (cfg.TCP_WND_SCALE ? TCP_WND_MAX_SCALED : 65535),
+    cfg.TCP_WND_SCALE ? 'TCP_WND must be within TCP_MSS..' + TCP_WND_MAX_SCALED
+      : 'TCP_WND must be within TCP_MSS..65535 (more needs TCP_WND_SCALE, RFC 7323 §2)');
   need(cfg.TCP_SND_BUF >= cfg.TCP_MSS, 'TCP_SND_BUF must be at least TCP_MSS');
   need(cfg.TCP_SND_QUEUELEN >= 2, 'TCP_SND_QUEUELEN must be at least 2');
   need(cfg.MEMP_NUM_TCP_PCB >= 1, 'MEMP_NUM_TCP_PCB must be at least 1');

@@ -14,14 +14,16 @@ export class Memp<T extends Pooled> {
   readonly name: string;
   readonly stats: PoolStats;
   private readonly objs: T[] = [];
+  /** Free indices in [0, count) (a stack, `freeTop` deep), then whether each object is taken in
+   *  [count, 2 * count): one typed array, so one XS object less per pool. */
   private readonly free: Int32Array;
   private freeTop: number;
-  private readonly taken: Uint8Array;
+  private readonly count: number;
 
   constructor(name: string, count: number, make: (index: number) => T) {
     this.name = name;
-    this.free = new Int32Array(count);
-    this.taken = new Uint8Array(count);
+    this.count = count;
+    this.free = new Int32Array(2 * count);
     for (let i = 0; i < count; i++) {
       const o = make(i);
       o.mempIndex = i;
@@ -37,7 +39,7 @@ export class Memp<T extends Pooled> {
   alloc(): T | null {
     if (this.freeTop === 0) { this.stats.err++; return null; }
     const i = this.free[--this.freeTop];
-    this.taken[i] = 1;
+    this.free[this.count + i] = 1;
     const s = this.stats;
     s.used++;
     if (s.used > s.max) s.max = s.used;
@@ -47,11 +49,11 @@ export class Memp<T extends Pooled> {
   /** Returns `o` to the pool; false (and counted) if it was not taken from this pool. */
   release(o: T): boolean {
     const i = o.mempIndex;
-    if (i < 0 || i >= this.objs.length || this.objs[i] !== o || this.taken[i] === 0) {
+    if (i < 0 || i >= this.count || this.objs[i] !== o || this.free[this.count + i] === 0) {
       this.stats.illegal++;
       return false;
     }
-    this.taken[i] = 0;
+    this.free[this.count + i] = 0;
     this.free[this.freeTop++] = i;
     this.stats.used--;
     return true;
@@ -59,6 +61,6 @@ export class Memp<T extends Pooled> {
 
   /** Calls `fn` on every object currently taken (diagnostics; not for the hot path). */
   forEachTaken(fn: (o: T) => void): void {
-    for (let i = 0; i < this.objs.length; i++) if (this.taken[i]) fn(this.objs[i]);
+    for (let i = 0; i < this.count; i++) if (this.free[this.count + i] !== 0) fn(this.objs[i]);
   }
 }

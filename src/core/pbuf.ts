@@ -42,39 +42,67 @@ export function pbufLayerOffset(layer: PbufLayer): number {
   }
 }
 
-export class Pbuf {
-  /** The memory holding the payload: the pool's `mem` for pool pbufs, the owner's array for REF. */
-  buf: Uint8Array;
-  /** 16-bit view over the same ArrayBuffer as `buf` (pool pbufs), or null: used by the checksum. */
-  buf16: Uint16Array | null;
-  /** Offset of the payload's first byte in `buf`. */
-  off = 0;
-  /** Payload bytes in this pbuf. */
-  len = 0;
-  /** Payload bytes in this pbuf and all that follow it in the chain. */
-  totLen = 0;
-  next: Pbuf | null = null;
-  /** Reference count; 0 while the pbuf sits in its pool. */
-  ref = 0;
-  flags = 0;
-  readonly type: PbufType;
-  /** Index in its pool (pool pbufs and REF headers are numbered separately). */
-  readonly index: number;
-  /** First byte of this pbuf's slot in `buf` (pool pbufs); headers may be pushed down to it. */
-  readonly base: number;
-  /** Slot size in bytes (pool pbufs); 0 for REF. */
-  readonly cap: number;
-  readonly pool: PbufPool;
+/**
+ * Pbuf metadata lives in one Int32Array per pool (`PbufPool.meta`), PB_STRIDE entries per pbuf, at
+ * the field indices below; a Pbuf object is only a handle (its index; its pool is on a prototype
+ * the pool's handles share), created once by the pool. The getters and setters keep the lwIP-shaped API (`p.len`, `p.next`, `p.totLen` ...) for
+ * applications and for code off the per-segment path; the per-segment functions of this file read
+ * and write `meta` directly, which costs XS a few computrons per field instead of a call.
+ * Why: a Pbuf with 13 own properties is 14 XS heap slots; a handle is 2 (and the Int32Array is
+ * chunk memory, 24 bytes a pbuf).
+ */
+export const PB_OFF = 0;
+/** Payload bytes in this pbuf. */
+export const PB_LEN = 1;
+/** Payload bytes in this pbuf and all that follow it in the chain. */
+export const PB_TOTLEN = 2;
+/** Index of the next pbuf in the chain, -1 for none. */
+export const PB_NEXT = 3;
+/** Reference count; 0 while the pbuf sits in its pool. */
+export const PB_REF = 4;
+export const PB_FLAGS = 5;
+export const PB_STRIDE = 6;
 
-  constructor(pool: PbufPool, type: PbufType, index: number, buf: Uint8Array, buf16: Uint16Array | null, base: number, cap: number) {
-    this.pool = pool;
-    this.type = type;
-    this.index = index;
-    this.buf = buf;
-    this.buf16 = buf16;
-    this.base = base;
-    this.cap = cap;
+export class Pbuf {
+  /** The pbuf's pool. Handles are made by their pool only (PbufPool's constructor), over a
+   *  prototype of the pool's own that carries this property: a handle's one own property is its
+   *  index (2 XS slots a pbuf instead of 3). */
+  declare readonly pool: PbufPool;
+  /** Index in its pool: pool pbufs first (0 .. count-1), then the REF headers. */
+  declare readonly index: number;
+  /** The memory holding the payload: the pool's `mem` for pool pbufs, the owner's array for REF. */
+  get buf(): Uint8Array {
+    const pool = this.pool;
+    return this.index < pool.count ? pool.mem : pool.refBufs[this.index - pool.count];
   }
+  set buf(b: Uint8Array) {
+    const pool = this.pool;
+    if (this.index >= pool.count) pool.refBufs[this.index - pool.count] = b;
+  }
+  /** 16-bit view over the same ArrayBuffer as `buf` (pool pbufs), or null: used by the checksum. */
+  get buf16(): Uint16Array | null { return this.index < this.pool.count ? this.pool.mem16 : null; }
+  get type(): PbufType { return this.index < this.pool.count ? PBUF_POOL : PBUF_REF; }
+  /** First byte of this pbuf's slot in `buf` (pool pbufs); headers may be pushed down to it. */
+  get base(): number { return this.index < this.pool.count ? this.index * this.pool.bufsize : 0; }
+  /** Slot size in bytes (pool pbufs); 0 for REF. */
+  get cap(): number { return this.index < this.pool.count ? this.pool.bufsize : 0; }
+  /** Offset of the payload's first byte in `buf`. */
+  get off(): number { return this.pool.meta[this.index * PB_STRIDE + PB_OFF]; }
+  set off(v: number) { this.pool.meta[this.index * PB_STRIDE + PB_OFF] = v; }
+  get len(): number { return this.pool.meta[this.index * PB_STRIDE + PB_LEN]; }
+  set len(v: number) { this.pool.meta[this.index * PB_STRIDE + PB_LEN] = v; }
+  get totLen(): number { return this.pool.meta[this.index * PB_STRIDE + PB_TOTLEN]; }
+  set totLen(v: number) { this.pool.meta[this.index * PB_STRIDE + PB_TOTLEN] = v; }
+  get next(): Pbuf | null {
+    const n = this.pool.meta[this.index * PB_STRIDE + PB_NEXT];
+    return n < 0 ? null : this.pool.handles[n];
+  }
+  /** Chains only pbufs of the same pool (every chain the stack builds is). */
+  set next(q: Pbuf | null) { this.pool.meta[this.index * PB_STRIDE + PB_NEXT] = q === null ? -1 : q.index; }
+  get ref(): number { return this.pool.meta[this.index * PB_STRIDE + PB_REF]; }
+  set ref(v: number) { this.pool.meta[this.index * PB_STRIDE + PB_REF] = v; }
+  get flags(): number { return this.pool.meta[this.index * PB_STRIDE + PB_FLAGS]; }
+  set flags(v: number) { this.pool.meta[this.index * PB_STRIDE + PB_FLAGS] = v; }
 }
 
 export interface PoolStats {
@@ -104,15 +132,21 @@ export class PbufPool {
    *  allocating: word copies and a scratch area that follows the pbufs in the same ArrayBuffer. */
   readonly copier: ByteCopier;
   readonly bufsize: number;
+  /** Pool pbufs (their indices are 0 .. count-1; REF headers follow). */
+  readonly count: number;
   /** Pool pbufs that only `allocRx` may take (see StackConfig.PBUF_RX_RESERVE). */
   readonly reserve: number;
   readonly pool: PoolStats;
   readonly refPool: PoolStats;
-  private readonly pbufs: Pbuf[] = [];
+  /** Every pbuf's metadata, PB_STRIDE entries each (see PB_OFF ... PB_FLAGS). */
+  readonly meta: Int32Array;
+  /** The handle of each index (pool pbufs, then REF headers). */
+  readonly handles: Pbuf[] = [];
+  /** The application array each REF header points into (EMPTY while free). */
+  readonly refBufs: Uint8Array[] = [];
+  /** Free indices: pool pbufs in [0, freeTop), REF headers in [count, count + refFreeTop). */
   private readonly free: Int32Array;
   private freeTop: number;
-  private readonly refs: Pbuf[] = [];
-  private readonly refFree: Int32Array;
   private refFreeTop: number;
 
   /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the
@@ -125,6 +159,7 @@ export class PbufPool {
    *  or null for an ArrayBuffer of its own. Memory too small is a start-up error (RangeError). */
   constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null) {
     this.bufsize = bufsize;
+    this.count = count;
     this.reserve = reserve;
     const bytes = count * bufsize;
     if (memory !== null && memory.byteLength < bytes + COPY_SCRATCH_BYTES) {
@@ -134,17 +169,23 @@ export class PbufPool {
     this.mem = new Uint8Array(buffer, 0, bytes);
     this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
     this.copier = new ByteCopier(this.mem, bytes);
-    this.free = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      this.pbufs.push(new Pbuf(this, PBUF_POOL, i, this.mem, this.mem16, i * bufsize, bufsize));
-      this.free[i] = count - 1 - i;
+    const total = count + refCount;
+    this.meta = new Int32Array(total * PB_STRIDE);
+    this.free = new Int32Array(total);
+    const proto = Object.create(Pbuf.prototype) as { pool: PbufPool };
+    proto.pool = this;
+    for (let i = 0; i < total; i++) {
+      const h = Object.create(proto) as { index: number };
+      h.index = i;
+      this.handles.push(h as Pbuf);
+      this.meta[i * PB_STRIDE + PB_NEXT] = -1;
+    }
+    for (let i = 0; i < count; i++) this.free[i] = count - 1 - i;
+    for (let i = 0; i < refCount; i++) {
+      this.refBufs.push(EMPTY);
+      this.free[count + i] = total - 1 - i;
     }
     this.freeTop = count;
-    this.refFree = new Int32Array(refCount);
-    for (let i = 0; i < refCount; i++) {
-      this.refs.push(new Pbuf(this, PBUF_REF, i, EMPTY, null, 0, 0));
-      this.refFree[i] = refCount - 1 - i;
-    }
     this.refFreeTop = refCount;
     this.pool = newPoolStats(count);
     this.refPool = newPoolStats(refCount);
@@ -153,16 +194,22 @@ export class PbufPool {
   /** Free pool pbufs now. */
   get freeCount(): number { return this.freeTop; }
 
-  private takeOne(offset: number): Pbuf {
-    const p = this.pbufs[this.free[--this.freeTop]];
-    p.ref = 1;
-    p.off = p.base + offset;
-    p.next = null;
-    p.flags = 0;
+  /** Takes a free pool pbuf (the caller checked there is one): ref 1, payload at `offset` in its
+   *  slot, `len` bytes, alone in its chain. Returns its index. */
+  private takeOne(offset: number, len: number, totLen: number): number {
+    const i = this.free[--this.freeTop];
+    const m = this.meta;
+    const b = i * PB_STRIDE;
+    m[b + PB_OFF] = i * this.bufsize + offset;
+    m[b + PB_LEN] = len;
+    m[b + PB_TOTLEN] = totLen;
+    m[b + PB_NEXT] = -1;
+    m[b + PB_REF] = 1;
+    m[b + PB_FLAGS] = 0;
     const s = this.pool;
     s.used++;
     if (s.used > s.max) s.max = s.used;
-    return p;
+    return i;
   }
 
   /**
@@ -190,64 +237,67 @@ export class PbufPool {
    *  receive reserve. allocRx(0) in one call: it runs once per received frame. */
   allocRxSlot(): Pbuf | null {
     if (this.freeTop === 0) { this.pool.err++; return null; }
-    const p = this.takeOne(0);
-    p.len = 0;
-    p.totLen = 0;
-    return p;
+    return this.handles[this.takeOne(0, 0, 0)];
   }
 
   private allocChain(offset: number, length: number, keep: number): Pbuf | null {
     if (length < 0 || offset + 0 > this.bufsize) { this.pool.err++; return null; }
-    const firstRoom = this.bufsize - offset;
-    const count = length <= firstRoom ? 1 : 1 + Math.ceil((length - firstRoom) / this.bufsize);
+    const bufsize = this.bufsize;
+    const firstRoom = bufsize - offset;
+    const count = length <= firstRoom ? 1 : 1 + Math.ceil((length - firstRoom) / bufsize);
     if (this.freeTop - keep < count) { this.pool.err++; return null; }
-    const head = this.takeOne(offset);
+    const m = this.meta;
+    const head = this.takeOne(offset, length < firstRoom ? length : firstRoom, length);
     let tail = head;
-    let left = length;
-    head.len = left < firstRoom ? left : firstRoom;
-    head.totLen = length;
-    left -= head.len;
+    let left = length - m[head * PB_STRIDE + PB_LEN];
     while (left > 0) {
-      const q = this.takeOne(0);
-      q.len = left < this.bufsize ? left : this.bufsize;
-      q.totLen = left;
-      left -= q.len;
-      tail.next = q;
+      const q = this.takeOne(0, left < bufsize ? left : bufsize, left);
+      left -= m[q * PB_STRIDE + PB_LEN];
+      m[tail * PB_STRIDE + PB_NEXT] = q;
       tail = q;
     }
-    return head;
+    return this.handles[head];
   }
 
   /** A PBUF_REF header pointing at `len` bytes of `data` from `off`: the stack never copies them. */
   allocRef(data: Uint8Array, off: number, len: number): Pbuf | null {
     if (this.refFreeTop === 0) { this.refPool.err++; return null; }
-    const p = this.refs[this.refFree[--this.refFreeTop]];
-    p.buf = data;
-    p.off = off;
-    p.len = len;
-    p.totLen = len;
-    p.next = null;
-    p.ref = 1;
-    p.flags = 0;
+    const i = this.free[this.count + --this.refFreeTop];
+    this.refBufs[i - this.count] = data;
+    const m = this.meta;
+    const b = i * PB_STRIDE;
+    m[b + PB_OFF] = off;
+    m[b + PB_LEN] = len;
+    m[b + PB_TOTLEN] = len;
+    m[b + PB_NEXT] = -1;
+    m[b + PB_REF] = 1;
+    m[b + PB_FLAGS] = 0;
     const s = this.refPool;
     s.used++;
     if (s.used > s.max) s.max = s.used;
-    return p;
+    return this.handles[i];
+  }
+
+  /** Returns the pbuf at index `i`, whose count reached 0, to its free list (internal to pbuf_free). */
+  releaseIndex(i: number): void {
+    const m = this.meta;
+    const b = i * PB_STRIDE;
+    m[b + PB_NEXT] = -1;
+    m[b + PB_LEN] = 0;
+    m[b + PB_TOTLEN] = 0;
+    if (i >= this.count) {
+      this.refBufs[i - this.count] = EMPTY;
+      this.free[this.count + this.refFreeTop++] = i;
+      this.refPool.used--;
+    } else {
+      this.free[this.freeTop++] = i;
+      this.pool.used--;
+    }
   }
 
   /** Returns one pbuf whose count reached 0 (internal to pbuf_free). */
   release(p: Pbuf): void {
-    p.next = null;
-    p.len = 0;
-    p.totLen = 0;
-    if (p.type === PBUF_REF) {
-      p.buf = EMPTY;
-      this.refFree[this.refFreeTop++] = p.index;
-      this.refPool.used--;
-    } else {
-      this.free[this.freeTop++] = p.index;
-      this.pool.used--;
-    }
+    this.releaseIndex(p.index);
   }
 }
 
@@ -257,37 +307,47 @@ export class PbufPool {
  * already free is counted (stats.illegal) and changes nothing.
  */
 export function pbuf_free(p: Pbuf | null): number {
+  if (p === null) return 0;
+  const pool = p.pool;
+  const m = pool.meta;
+  let i = p.index;
   let freed = 0;
-  while (p !== null) {
-    if (p.ref <= 0) {
-      if (p.type === PBUF_REF) p.pool.refPool.illegal++;
-      else p.pool.pool.illegal++;
+  while (i >= 0) {
+    const b = i * PB_STRIDE;
+    const r = m[b + PB_REF];
+    if (r <= 0) {
+      if (i >= pool.count) pool.refPool.illegal++;
+      else pool.pool.illegal++;
       return freed;
     }
-    p.ref--;
-    if (p.ref !== 0) return freed;
-    const next = p.next;
-    p.pool.release(p);
+    m[b + PB_REF] = r - 1;
+    if (r !== 1) return freed;
+    const next = m[b + PB_NEXT];
+    pool.releaseIndex(i);
     freed++;
-    p = next;
+    i = next;
   }
   return freed;
 }
 
 /** lwIP pbuf_ref: one more reference to `p` (not to the rest of its chain). */
 export function pbuf_ref(p: Pbuf): void {
-  if (p.ref > 0) p.ref++;
+  const m = p.pool.meta;
+  const b = p.index * PB_STRIDE + PB_REF;
+  if (m[b] > 0) m[b]++;
 }
 
 /** lwIP pbuf_cat: appends chain `t` to chain `h`; the caller's reference to `t` passes to `h`. */
 export function pbuf_cat(h: Pbuf, t: Pbuf): void {
-  let p = h;
-  while (p.next !== null) {
-    p.totLen += t.totLen;
-    p = p.next;
+  const m = h.pool.meta;
+  const add = m[t.index * PB_STRIDE + PB_TOTLEN];
+  let b = h.index * PB_STRIDE;
+  while (m[b + PB_NEXT] >= 0) {
+    m[b + PB_TOTLEN] += add;
+    b = m[b + PB_NEXT] * PB_STRIDE;
   }
-  p.totLen += t.totLen;
-  p.next = t;
+  m[b + PB_TOTLEN] += add;
+  m[b + PB_NEXT] = t.index;
 }
 
 /** lwIP pbuf_chain: like pbuf_cat, but `t` gets a new reference and the caller keeps its own. */
@@ -298,27 +358,35 @@ export function pbuf_chain(h: Pbuf, t: Pbuf): void {
 
 /** Number of pbufs in a chain (lwIP pbuf_clen). */
 export function pbuf_clen(p: Pbuf | null): number {
+  if (p === null) return 0;
+  const m = p.pool.meta;
   let n = 0;
-  while (p !== null) { n++; p = p.next; }
+  for (let i = p.index; i >= 0; i = m[i * PB_STRIDE + PB_NEXT]) n++;
   return n;
 }
 
 /** lwIP pbuf_add_header: moves the payload start back by `n` bytes. 0 on success, 1 if there is no room. */
 export function pbuf_add_header(p: Pbuf, n: number): number {
   if (n < 0) return pbuf_remove_header(p, -n);
-  if (p.type === PBUF_REF || p.off - n < p.base) return 1;
-  p.off -= n;
-  p.len += n;
-  p.totLen += n;
+  const pool = p.pool;
+  const i = p.index;
+  const b = i * PB_STRIDE;
+  const m = pool.meta;
+  if (i >= pool.count || m[b + PB_OFF] - n < i * pool.bufsize) return 1;
+  m[b + PB_OFF] -= n;
+  m[b + PB_LEN] += n;
+  m[b + PB_TOTLEN] += n;
   return 0;
 }
 
 /** lwIP pbuf_remove_header: hides `n` bytes at the payload start. 0 on success, 1 if `n` > len. */
 export function pbuf_remove_header(p: Pbuf, n: number): number {
-  if (n < 0 || n > p.len) return 1;
-  p.off += n;
-  p.len -= n;
-  p.totLen -= n;
+  const m = p.pool.meta;
+  const b = p.index * PB_STRIDE;
+  if (n < 0 || n > m[b + PB_LEN]) return 1;
+  m[b + PB_OFF] += n;
+  m[b + PB_LEN] -= n;
+  m[b + PB_TOTLEN] -= n;
   return 0;
 }
 
@@ -333,16 +401,20 @@ export function pbuf_remove_header(p: Pbuf, n: number): number {
  */
 export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: PbufLayer, control: boolean): Pbuf | null {
   // pbuf_add_header written out: once per packet sent
-  if (p.type !== PBUF_REF && p.off - hlen >= p.base && hlen >= 0) {
-    p.off -= hlen;
-    p.len += hlen;
-    p.totLen += hlen;
+  const m = pool.meta;
+  const pi = p.index;
+  const pb = pi * PB_STRIDE;
+  if (pi < pool.count && m[pb + PB_OFF] - hlen >= pi * pool.bufsize && hlen >= 0) {
+    m[pb + PB_OFF] -= hlen;
+    m[pb + PB_LEN] += hlen;
+    m[pb + PB_TOTLEN] += hlen;
     return p;
   }
   const h = control ? pool.allocControl(layer, hlen) : pool.alloc(layer, hlen);
   if (h === null) return null;
-  h.next = p;
-  h.totLen = hlen + p.totLen;
+  const b = h.index * PB_STRIDE;
+  m[b + PB_NEXT] = pi;
+  m[b + PB_TOTLEN] = hlen + m[pb + PB_TOTLEN];
   return h;
 }
 
@@ -350,12 +422,16 @@ export function pbuf_push_header(pool: PbufPool, p: Pbuf, hlen: number, layer: P
 export function pbuf_pop_header(p: Pbuf, h: Pbuf, hlen: number): void {
   if (h === p) {
     // pbuf_remove_header written out (the header was pushed here, so it is there to remove)
-    p.off += hlen;
-    p.len -= hlen;
-    p.totLen -= hlen;
+    const m = p.pool.meta;
+    const b = p.index * PB_STRIDE;
+    m[b + PB_OFF] += hlen;
+    m[b + PB_LEN] -= hlen;
+    m[b + PB_TOTLEN] -= hlen;
   } else {
-    h.next = null;
-    h.totLen = h.len;
+    const m = h.pool.meta;
+    const b = h.index * PB_STRIDE;
+    m[b + PB_NEXT] = -1;
+    m[b + PB_TOTLEN] = m[b + PB_LEN];
     pbuf_free(h);
   }
 }
@@ -406,10 +482,15 @@ export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcO
  * or when fewer than `keep` payload bytes would still fit in the slot.
  */
 export function pbufAlignPayload(p: Pbuf, src: Uint8Array, srcOff: number, keep: number): void {
-  if (p.type === PBUF_REF || p.next !== null) return;
-  const shift = (src.byteOffset + srcOff - p.buf.byteOffset - p.off) & 7;
-  if (shift === 0 || (shift & 1) !== 0 || p.off + shift + keep > p.base + p.cap) return;
-  p.off += shift;
+  const pool = p.pool;
+  const m = pool.meta;
+  const i = p.index;
+  const b = i * PB_STRIDE;
+  if (i >= pool.count || m[b + PB_NEXT] >= 0) return;
+  const off = m[b + PB_OFF];
+  const shift = (src.byteOffset + srcOff - pool.mem.byteOffset - off) & 7;
+  if (shift === 0 || (shift & 1) !== 0 || off + shift + keep > (i + 1) * pool.bufsize) return;
+  m[b + PB_OFF] = off + shift;
 }
 
 /**
@@ -417,13 +498,19 @@ export function pbufAlignPayload(p: Pbuf, src: Uint8Array, srcOff: number, keep:
  * `dst[dstOff..]`. Returns the number of bytes copied.
  */
 export function pbuf_copy_partial(p: Pbuf | null, dst: Uint8Array, len: number, offset: number, dstOff = 0): number {
+  if (p === null) return 0;
+  const pool = p.pool;
+  const m = pool.meta;
   let copied = 0;
   if (len > dst.length - dstOff) len = dst.length - dstOff;
-  for (let q = p; q !== null && copied < len; q = q.next) {
-    if (offset >= q.len) { offset -= q.len; continue; }
-    let n = q.len - offset;
+  for (let i = p.index; i >= 0 && copied < len; i = m[i * PB_STRIDE + PB_NEXT]) {
+    const b = i * PB_STRIDE;
+    const qlen = m[b + PB_LEN];
+    if (offset >= qlen) { offset -= qlen; continue; }
+    let n = qlen - offset;
     if (n > len - copied) n = len - copied;
-    copyBytes(dst, dstOff + copied, q.buf, q.off + offset, n, q.pool.copier);
+    const buf = i < pool.count ? pool.mem : pool.refBufs[i - pool.count];
+    copyBytes(dst, dstOff + copied, buf, m[b + PB_OFF] + offset, n, pool.copier);
     copied += n;
     offset = 0;
   }
@@ -433,13 +520,18 @@ export function pbuf_copy_partial(p: Pbuf | null, dst: Uint8Array, len: number, 
 /** lwIP pbuf_take (with an offset into the chain): copies `len` bytes of `src[srcOff..]` into the
  *  chain starting `offset` bytes in. Returns ERR_OK-like 0, or -1 (ERR_MEM) if the chain is too short. */
 export function pbuf_take_at(p: Pbuf, src: Uint8Array, len: number, offset: number, srcOff = 0): number {
-  if (offset + len > p.totLen || srcOff + len > src.length) return -1;
+  const pool = p.pool;
+  const m = pool.meta;
+  if (offset + len > m[p.index * PB_STRIDE + PB_TOTLEN] || srcOff + len > src.length) return -1;
   let done = 0;
-  for (let q: Pbuf | null = p; q !== null && done < len; q = q.next) {
-    if (offset >= q.len) { offset -= q.len; continue; }
-    let n = q.len - offset;
+  for (let i = p.index; i >= 0 && done < len; i = m[i * PB_STRIDE + PB_NEXT]) {
+    const b = i * PB_STRIDE;
+    const qlen = m[b + PB_LEN];
+    if (offset >= qlen) { offset -= qlen; continue; }
+    let n = qlen - offset;
     if (n > len - done) n = len - done;
-    copyBytes(q.buf, q.off + offset, src, srcOff + done, n, q.pool.copier);
+    const buf = i < pool.count ? pool.mem : pool.refBufs[i - pool.count];
+    copyBytes(buf, m[b + PB_OFF] + offset, src, srcOff + done, n, pool.copier);
     done += n;
     offset = 0;
   }

@@ -1,40 +1,85 @@
 /**
  * Counters in the manner of lwIP's stats.h: one ProtoStats per protocol, plus the pools' own
  * PoolStats. Every dropped frame or segment is counted somewhere here.
+ *
+ * Layout: the counters a packet bumps on the normal path (xmit, recv, cachehit) are properties; the
+ * error counters, touched only when something goes wrong, live in one Float64Array shared by the
+ * stack's seven ProtoStats (STAT_FIELDS entries each) behind getters and setters, so `st.drop++`
+ * reads as before. Each property of an XS object is a heap slot (16 bytes on the ESP32); an array
+ * entry is 8 bytes of chunk memory.
  */
+const S_FW = 0;
+const S_DROP = 1;
+const S_CHKERR = 2;
+const S_LENERR = 3;
+const S_MEMERR = 4;
+const S_RTERR = 5;
+const S_PROTERR = 6;
+const S_OPTERR = 7;
+const S_ERR = 8;
+/** Float64 entries per ProtoStats in its StackStats' array. */
+export const STAT_FIELDS = 9;
+
 export class ProtoStats {
   /** Transmitted. */
   xmit = 0;
   /** Received. */
   recv = 0;
-  /** Forwarded (we never forward: always 0, kept for lwIP parity). */
-  fw = 0;
-  /** Dropped, for any reason (the specific reason is counted too). */
-  drop = 0;
-  /** Checksum errors. */
-  chkerr = 0;
-  /** Invalid length. */
-  lenerr = 0;
-  /** Out of memory (a pool was empty). */
-  memerr = 0;
-  /** Routing errors (no route, unresolved address). */
-  rterr = 0;
-  /** Protocol errors (unsupported type, bad state). */
-  proterr = 0;
-  /** Option errors. */
-  opterr = 0;
-  /** Miscellaneous errors. */
-  err = 0;
   /** Cache hits (ARP). */
   cachehit = 0;
+  private readonly counts: Float64Array;
+  private readonly base: number;
+
+  constructor(counts: Float64Array = new Float64Array(STAT_FIELDS), index = 0) {
+    this.counts = counts;
+    this.base = index * STAT_FIELDS;
+  }
+
+  /** Forwarded (we never forward: always 0, kept for lwIP parity). */
+  get fw(): number { return this.counts[this.base + S_FW]; }
+  set fw(v: number) { this.counts[this.base + S_FW] = v; }
+  /** Dropped, for any reason (the specific reason is counted too). */
+  get drop(): number { return this.counts[this.base + S_DROP]; }
+  set drop(v: number) { this.counts[this.base + S_DROP] = v; }
+  /** Checksum errors. */
+  get chkerr(): number { return this.counts[this.base + S_CHKERR]; }
+  set chkerr(v: number) { this.counts[this.base + S_CHKERR] = v; }
+  /** Invalid length. */
+  get lenerr(): number { return this.counts[this.base + S_LENERR]; }
+  set lenerr(v: number) { this.counts[this.base + S_LENERR] = v; }
+  /** Out of memory (a pool was empty). */
+  get memerr(): number { return this.counts[this.base + S_MEMERR]; }
+  set memerr(v: number) { this.counts[this.base + S_MEMERR] = v; }
+  /** Routing errors (no route, unresolved address). */
+  get rterr(): number { return this.counts[this.base + S_RTERR]; }
+  set rterr(v: number) { this.counts[this.base + S_RTERR] = v; }
+  /** Protocol errors (unsupported type, bad state). */
+  get proterr(): number { return this.counts[this.base + S_PROTERR]; }
+  set proterr(v: number) { this.counts[this.base + S_PROTERR] = v; }
+  /** Option errors. */
+  get opterr(): number { return this.counts[this.base + S_OPTERR]; }
+  set opterr(v: number) { this.counts[this.base + S_OPTERR] = v; }
+  /** Miscellaneous errors. */
+  get err(): number { return this.counts[this.base + S_ERR]; }
+  set err(v: number) { this.counts[this.base + S_ERR] = v; }
+
+  /** Every counter by name (JSON.stringify of the stats, diagnostics). */
+  toJSON(): Record<string, number> {
+    return {
+      xmit: this.xmit, recv: this.recv, fw: this.fw, drop: this.drop, chkerr: this.chkerr, lenerr: this.lenerr,
+      memerr: this.memerr, rterr: this.rterr, proterr: this.proterr, opterr: this.opterr, err: this.err, cachehit: this.cachehit,
+    };
+  }
 }
 
 export class StackStats {
-  readonly link = new ProtoStats();
-  readonly etharp = new ProtoStats();
-  readonly ip = new ProtoStats();
-  readonly ipfrag = new ProtoStats();
-  readonly icmp = new ProtoStats();
-  readonly udp = new ProtoStats();
-  readonly tcp = new ProtoStats();
+  /** The error counters of the seven ProtoStats below (see the top of this file). */
+  private readonly counts = new Float64Array(7 * STAT_FIELDS);
+  readonly link = new ProtoStats(this.counts, 0);
+  readonly etharp = new ProtoStats(this.counts, 1);
+  readonly ip = new ProtoStats(this.counts, 2);
+  readonly ipfrag = new ProtoStats(this.counts, 3);
+  readonly icmp = new ProtoStats(this.counts, 4);
+  readonly udp = new ProtoStats(this.counts, 5);
+  readonly tcp = new ProtoStats(this.counts, 6);
 }

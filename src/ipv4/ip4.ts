@@ -16,7 +16,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_LINK, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
+import { PBUF_LINK, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {
   IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
 } from '../wire/ipv4.js';
@@ -143,9 +143,13 @@ export class Ip4 implements Ip4InputSink {
     st.recv++;
     const h = this.hdr;
     h.linkBroadcast = linkBroadcast;
-    // the header must sit in the first pbuf (receive pbufs hold whole frames)
-    const r = ip4Parse(p.buf, p.off, p.next === null ? p.len : p.totLen, h, this.core.chksum);
-    if (r < 0 || h.ihl > p.len) {
+    // the header must sit in the first pbuf (receive pbufs hold whole frames, in pool memory)
+    const pool = this.core.pbufs;
+    const pm = pool.meta;
+    const pb = p.index * PB_STRIDE;
+    const pTot = pm[pb + PB_TOTLEN];
+    const r = ip4Parse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_NEXT] < 0 ? pm[pb + PB_LEN] : pTot, h, this.core.chksum);
+    if (r < 0 || h.ihl > pm[pb + PB_LEN]) {
       if (r === IP4_ERR_CHKSUM) st.chkerr++;
       else if (r === IP4_ERR_VERSION) st.err++;
       else st.lenerr++;
@@ -153,14 +157,14 @@ export class Ip4 implements Ip4InputSink {
       pbuf_free(p);
       return;
     }
-    if (h.totLen > p.totLen) {
+    if (h.totLen > pTot) {
       st.lenerr++;
       st.drop++;
       pbuf_free(p);
       return;
     }
     // Ethernet pads short frames to 60 bytes: the IP total length is the truth
-    if (h.totLen < p.totLen) pbuf_realloc(p, h.totLen);
+    if (h.totLen < pTot) pbuf_realloc(p, h.totLen);
 
     const nif = this.netif;
     const dst = h.dst;
@@ -238,7 +242,8 @@ export class Ip4 implements Ip4InputSink {
       return ERR_RTE;
     }
     if (src === 0) src = nif.ip;
-    const totLen = p.totLen + IP_HLEN;
+    const pool = this.core.pbufs;
+    const totLen = pool.meta[p.index * PB_STRIDE + PB_TOTLEN] + IP_HLEN;
     if (totLen > IP_MAX_LEN) {
       st.lenerr++;
       return ERR_VAL;
@@ -255,12 +260,13 @@ export class Ip4 implements Ip4InputSink {
     }
     // a header pbuf, when one is needed, may use the receive reserve: the segment behind it (an
     // ACK, a retransmission) has already been admitted
-    const h = pbuf_push_header(this.core.pbufs, p, IP_HLEN, PBUF_LINK, true);
+    const h = pbuf_push_header(pool, p, IP_HLEN, PBUF_LINK, true);
     if (h === null) {
       st.memerr++;
       return ERR_MEM;
     }
-    ip4Write(h.buf, h.off, tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, this.core.chksum);
+    // h is a pool pbuf: p itself when it had headroom, else a header pbuf
+    ip4Write(pool.mem, pool.meta[h.index * PB_STRIDE + PB_OFF], tos, totLen, id, df ? IP_FLAG_DF : 0, ttl, proto, src, dst, this.core.chksum);
     const err = this.netif.output(h, nextHop);
     pbuf_pop_header(p, h, IP_HLEN);
     return err;

@@ -30,7 +30,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_LINK, PBUF_RAW, PBUF_REF, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
+import { PBUF_LINK, PBUF_RAW, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
@@ -187,26 +187,32 @@ export class Etharp {
   /** Pushes the Ethernet header (to `dst`, or broadcast when null; `cached`: the header is `hdr`,
    *  built for dst already), transmits, restores p. */
   private send(p: Pbuf, dst: Uint8Array | null, cached: boolean): Err {
-    // pbuf_add_header / pbuf_remove_header written out: this runs once per frame sent
-    const o = p.off - ETH_HLEN;
-    if (p.type === PBUF_REF || o < p.base) {
+    // pbuf_add_header / pbuf_remove_header written out on the pool's metadata (see pbuf.ts): this
+    // runs once per frame sent
+    const pool = this.core.pbufs;
+    const pm = pool.meta;
+    const pi = p.index;
+    const pb = pi * PB_STRIDE;
+    const o = pm[pb + PB_OFF] - ETH_HLEN;
+    if (pi >= pool.count || o < pi * pool.bufsize) {
       this.core.stats.link.err++;
       return ERR_BUF;
     }
-    p.off = o;
-    p.len += ETH_HLEN;
-    p.totLen += ETH_HLEN;
+    pm[pb + PB_OFF] = o;
+    pm[pb + PB_LEN] += ETH_HLEN;
+    pm[pb + PB_TOTLEN] += ETH_HLEN;
+    const mem = pool.mem;
     if (cached) {
-      p.buf.set(this.hdr, o);
+      mem.set(this.hdr, o);
     } else {
       const mac = this.netif.mac;
-      ethWrite(p.buf, o, dst === null ? mac : dst, 0, mac, 0, ETHTYPE_IPV4);
-      if (dst === null) ethWriteBroadcastDst(p.buf, o);
+      ethWrite(mem, o, dst === null ? mac : dst, 0, mac, 0, ETHTYPE_IPV4);
+      if (dst === null) ethWriteBroadcastDst(mem, o);
     }
     const err = this.netif.linkOutput(p);
-    p.off += ETH_HLEN;
-    p.len -= ETH_HLEN;
-    p.totLen -= ETH_HLEN;
+    pm[pb + PB_OFF] += ETH_HLEN;
+    pm[pb + PB_LEN] -= ETH_HLEN;
+    pm[pb + PB_TOTLEN] -= ETH_HLEN;
     return err;
   }
 

@@ -18,7 +18,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, copyBytes } from '../core/pbuf.js';
+import { pbuf_free, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
@@ -185,8 +185,9 @@ export class Netif implements FrameSink, ArpNetif {
    */
   rxReserve(): number {
     const held = this.rxHeld;
-    if (held !== null) return held.off;
-    const p = this.core.pbufs.allocRxSlot();
+    const pool = this.core.pbufs;
+    if (held !== null) return pool.meta[held.index * PB_STRIDE + PB_OFF];
+    const p = pool.allocRxSlot();
     if (p === null) {
       const st = this.core.stats.link;
       st.recv++;
@@ -195,7 +196,7 @@ export class Netif implements FrameSink, ArpNetif {
       return -1;
     }
     this.rxHeld = p;
-    return p.off;
+    return pool.meta[p.index * PB_STRIDE + PB_OFF];
   }
 
   /**
@@ -219,14 +220,17 @@ export class Netif implements FrameSink, ArpNetif {
     core.now = this.clock.now();
     const st = core.stats.link;
     st.recv++;
-    if (!(len >= ETH_HLEN && len <= p.cap)) {
+    const pool = core.pbufs;
+    if (!(len >= ETH_HLEN && len <= pool.bufsize)) {
       st.lenerr++;
       st.drop++;
       pbuf_free(p);
       return;
     }
-    p.len = len;
-    p.totLen = len;
+    const m = pool.meta;
+    const pb = p.index * PB_STRIDE;
+    m[pb + PB_LEN] = len;
+    m[pb + PB_TOTLEN] = len;
     this.input(p);
     if (core.deferred.size !== 0) core.deferred.run();
   }
@@ -271,8 +275,11 @@ export class Netif implements FrameSink, ArpNetif {
   /** A received frame of at least ETH_HLEN bytes, destination MAC first. Owns `p`. */
   private input(p: Pbuf): void {
     const st = this.core.stats.link;
-    const b = p.buf;
-    const o = p.off;
+    // a received frame is always in one pool pbuf (see pbuf.ts for the metadata layout)
+    const b = this.core.pbufs.mem;
+    const m = this.core.pbufs.meta;
+    const pb = p.index * PB_STRIDE;
+    const o = m[pb + PB_OFF];
     const mac = this.mac;
     let linkBroadcast: boolean;
     // the destination tests of ethIsMulticast and ethDstIs, written out: once per received frame
@@ -291,9 +298,9 @@ export class Netif implements FrameSink, ArpNetif {
     const type = (b[o + 12] << 8) | b[o + 13];
     if (type === ETHTYPE_IPV4 && this.ip4 !== null) {
       // pbuf_remove_header written out: p holds the whole frame (at least ETH_HLEN bytes)
-      p.off += ETH_HLEN;
-      p.len -= ETH_HLEN;
-      p.totLen -= ETH_HLEN;
+      m[pb + PB_OFF] = o + ETH_HLEN;
+      m[pb + PB_LEN] -= ETH_HLEN;
+      m[pb + PB_TOTLEN] -= ETH_HLEN;
       this.ip4.ip4Input(p, linkBroadcast);
     } else if (type === ETHTYPE_ARP) {
       this.arp.input(p);
@@ -324,7 +331,7 @@ export class Netif implements FrameSink, ArpNetif {
       st.drop++;
       return ERR_IF;
     }
-    if (!this.driver.transmit(p, p.totLen)) {
+    if (!this.driver.transmit(p, p.pool.meta[p.index * PB_STRIDE + PB_TOTLEN])) {
       st.drop++;
       st.err++;
       return ERR_IF;

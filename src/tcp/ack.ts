@@ -3,6 +3,7 @@
  * 6298), congestion control (RFC 5681, NewReno RFC 6582) and the handshake completing.
  */
 import { rttSample } from './rtt.js';
+import { tsEchoRtt, expectedSamples, validSackBlocks } from './options.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
@@ -31,8 +32,10 @@ export abstract class TcpAckInput extends TcpRecv {
         pcb.nrtx = 0;
         pcb.icmpSoftErr = 0;
         pcb.rtxAt = NO_TIME;
-        pcb.sndWnd = h.wnd;
-        if (h.wnd > pcb.sndWndMax) pcb.sndWndMax = h.wnd;
+        // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
+        pcb.sndWnd = wnd;
+        if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
         pcb.sndWl1 = s.seq;
         pcb.sndWl2 = ack;
         if (pcb.flags & TF_SYN_RTX) {
@@ -62,8 +65,10 @@ export abstract class TcpAckInput extends TcpRecv {
     const wndBefore = pcb.sndWnd;
     // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
     if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
-      pcb.sndWnd = h.wnd;
-      if (h.wnd > pcb.sndWndMax) pcb.sndWndMax = h.wnd;
+      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
+      pcb.sndWnd = wnd;
+      if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
       pcb.sndWl1 = s.seq;
       pcb.sndWl2 = ack;
       if (pcb.sndWnd > 0 && pcb.persistAt !== NO_TIME) {
@@ -71,8 +76,10 @@ export abstract class TcpAckInput extends TcpRecv {
         pcb.persistBackoff = 0;
       }
     }
+    if (pcb.sackOk && h.sackCount > 0) this.takeSackBlocks(pcb, s);
     const gen = pcb.gen;
     if (seqGt(ack, pcb.sndUna)) {
+      if (pcb.tsOk && h.optTsPresent) this.tsRttSample(pcb, s);
       this.newAck(pcb, ack);
     } else if (ack === pcb.sndUna && s.len === 0 && !s.syn && !s.fin
       && pcb.sndWnd === wndBefore && pcb.unacked !== null) {
@@ -165,6 +172,27 @@ export abstract class TcpAckInput extends TcpRecv {
       pcb.sndBuf += dataAcked;
       if (pcb.sndBuf > this.core.config.TCP_SND_BUF) pcb.sndBuf = this.core.config.TCP_SND_BUF;
     }
+  }
+
+  /**
+   * RTTM (RFC 7323 §4): an ACK that acknowledges new data measures the RTT from its echoed
+   * timestamp, retransmissions or not (the echo names the segment that got through). The gains are
+   * scaled down by the samples expected per RTT (§4.2). The Karn-timed sample of the same ACK is
+   * then not taken. An echo that cannot be ours is counted and ignored.
+   */
+  protected tsRttSample(pcb: Tcb, s: InSeg): void {
+    const r = tsEchoRtt(pcb, s.hdr, this.core.now);
+    if (r < 0) { this.tsEcrIgnored++; return; }
+    rttSample(pcb, r, this.core.config, expectedSamples(pcb));
+    pcb.rttStart = NO_TIME;
+  }
+
+  /** The peer's SACK blocks (RFC 2018): those outside SND.UNA..SND.MAX are counted and ignored;
+   *  the first `s.sacks` pairs of s.hdr.sackBlocks are the valid ones. */
+  protected takeSackBlocks(pcb: Tcb, s: InSeg): void {
+    const n = validSackBlocks(pcb, s.hdr);
+    this.sackBlocksIgnored += s.hdr.sackCount - n;
+    s.sacks = n;
   }
 
   /** A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and fast recovery (§3.2). */

@@ -6,13 +6,13 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc } from '../core/pbuf.js';
+import { pbuf_free, pbuf_remove_header, pbuf_realloc, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
 import {
-  tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, tcpChecksum, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
+  tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpChecksum, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
   TCP_ACK,
 } from '../wire/tcp.js';
 import { Tcb, TcpListen } from './tcb.js';
@@ -22,6 +22,7 @@ import {
   CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
+import { takeSynOptions, pawsReject, updateTsRecent } from './options.js';
 import type { InSeg } from './inseg.js';
 
 /**
@@ -67,7 +68,11 @@ export abstract class TcpInput extends TcpAckInput {
     }
     const s = this.inSegs[depth];
     const h = s.hdr;
-    const rc = tcpParse(p.buf, p.off, p.len, h);
+    // received segments are in pool memory (see pbuf.ts for the metadata layout)
+    const pool = this.core.pbufs;
+    const pm = pool.meta;
+    const pb = p.index * PB_STRIDE;
+    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h);
     if (rc < 0) {
       if (rc === TCP_ERR_OPT) st.opterr++;
       else if (rc === TCP_ERR_SHORT || rc === TCP_ERR_HDRLEN) st.lenerr++;
@@ -75,7 +80,7 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    if (tcpChecksum(p, p.totLen, iph.src, iph.dst, this.core.chksum) !== 0) {
+    if (tcpChecksum(p, pm[pb + PB_TOTLEN], iph.src, iph.dst, this.core.chksum) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;
@@ -86,12 +91,13 @@ export abstract class TcpInput extends TcpAckInput {
     s.dst = iph.dst;
     s.seq = h.seq;
     s.p = p;
-    s.len = p.totLen;
+    s.len = pm[pb + PB_TOTLEN];
     s.syn = (h.flags & TCP_SYN) !== 0;
     s.fin = (h.flags & TCP_FIN) !== 0;
     s.finSeq = 0;
     s.recvData = null;
     s.recvFin = false;
+    s.sacks = 0;
     this.inDepth = depth + 1;
 
     let pcb = this.findConn(iph.dst, h.dstPort, iph.src, h.srcPort);
@@ -225,6 +231,9 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.sndWndMax = seg.wnd;
     pcb.sndWl1 = seg.seq;
     pcb.sndWl2 = iss;
+    // the options both sides offered, kept with the SYN_RCVD pcb (RFC 7323 §2.2, §3.2; RFC 2018 §2)
+    this.offerOptions(pcb);
+    takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
     pcb.lastActivity = this.core.now;
     // in the RFC's diagram the listening TCB itself moves to SYN-RECEIVED; here a child pcb does
@@ -247,6 +256,9 @@ export abstract class TcpInput extends TcpAckInput {
     if (mss > cap) mss = cap;
     if (mss > this.core.config.MTU - 40) mss = this.core.config.MTU - 40;
     if (mss < this.core.config.TCP_MSS_MIN) mss = this.core.config.TCP_MSS_MIN;
+    // RFC 6691: the MSS counts data only; the sender makes room for the options it puts on every
+    // segment (timestamps, once negotiated)
+    if (pcb.tsOk) mss -= TCP_OPTLEN_TS_ALIGNED;
     pcb.mss = mss;
     // RFC 5681 §3.1 initial window
     pcb.cwnd = this.cc.initialWindow(mss);
@@ -276,7 +288,22 @@ export abstract class TcpInput extends TcpAckInput {
       // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
       pcb.flags |= TF_ACK_NOW;
     }
+    const ts = pcb.tsOk && seg.optTsPresent;
+    if (ts) {
+      // RFC 7323 §5.3 R1 (PAWS): an old duplicate by its timestamp is not acceptable: ACK it (at
+      // the rate of other unacceptable segments, RFC 5961 §7) and drop it. RSTs are exempt
+      // (§5.2: their timestamps may be stale). A segment without timestamps is taken, as Linux
+      // takes it (§3.2 only says SHOULD drop)
+      if ((seg.flags & TCP_RST) === 0 && pawsReject(pcb, seg, this.core.now)) {
+        st.drop++;
+        this.pawsDropped++;
+        if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
+        return;
+      }
+    }
     if (!this.checkSequence(pcb, s)) return;
+    // §5.3 R3 / §4.3: an acceptable segment may renew TS.Recent
+    if (ts) updateTsRecent(pcb, seg, this.core.now);
     if (seg.flags & TCP_RST) { this.checkRst(pcb, s); return; }
     if (s.syn) {
       // RFC 5961 §4.2 / RFC 9293: a SYN in a synchronized state gets a challenge ACK (§7: limited)
@@ -323,6 +350,7 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.irs = seg.seq;
     pcb.rcvNxt = (seg.seq + 1) >>> 0;
     pcb.rcvAnnRightEdge = pcb.rcvNxt;
+    takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
     pcb.sndWnd = seg.wnd;
     pcb.sndWndMax = seg.wnd;

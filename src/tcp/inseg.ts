@@ -28,4 +28,7 @@ export class InSeg {
   /** In-order data gathered while processing this segment, handed to the application once. */
   recvData: Pbuf | null = null;
   recvFin = false;
+  /** SACK blocks of hdr.sackBlocks that lie within SND.UNA..SND.MAX: after the ACK step checked
+   *  them, the first `sacks` pairs (packed in place). 0 when SACK was not negotiated. */
+  sacks = 0;
 }

@@ -6,7 +6,7 @@
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -16,8 +16,10 @@ import type { Err } from '../core/err.js';
 import { seqLt, seqGt, seqGeq } from '../core/seq.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
-  tcpWriteHeader, tcpWriteOptMss, tcpSetChksum, tcpChecksum, TCP_HLEN, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
+  tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum, tcpChecksum,
+  TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
+import { tsNow, sackBlocksToSend } from './options.js';
 import { Tcb, TcpSeg } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
@@ -56,6 +58,7 @@ export abstract class TcpOutput extends TcpTable {
     pcb.rcvAnnRightEdge = 0;
     pcb.mss = TCP_DEFAULT_MSS;
     pcb.cwnd = pcb.mss;
+    this.offerOptions(pcb);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);
     this.output(pcb);
@@ -129,8 +132,11 @@ export abstract class TcpOutput extends TcpTable {
     const tail = pcb.unsentTail;
     if (copy && tail !== null && tail.sent === 0 && (tail.flags & (TCP_SYN | TCP_FIN)) === 0 && tail.len < mss) {
       const p = tail.p;
-      if (p !== null && p.next === null && p.cap > 0) {
-        const room = p.base + p.cap - (p.off + p.len);
+      const pm = this.core.pbufs.meta;
+      const pb = p === null ? 0 : p.index * PB_STRIDE;
+      if (p !== null && pm[pb + PB_NEXT] < 0 && p.index < this.core.pbufs.count) {
+        // a lone pool pbuf: its slot ends at (index + 1) * bufsize
+        const room = (p.index + 1) * this.core.pbufs.bufsize - (pm[pb + PB_OFF] + pm[pb + PB_LEN]);
         fill = mss - tail.len;
         if (fill > room) fill = room;
         if (fill > len) fill = len;
@@ -156,10 +162,11 @@ export abstract class TcpOutput extends TcpTable {
     }
     let pos = offset;
     if (fill > 0 && tail !== null && tail.p !== null) {
-      const p = tail.p;
-      copyBytes(p.buf, p.off + p.len, data, pos, fill, pool.copier);
-      p.len += fill;
-      p.totLen += fill;
+      const pb = tail.p.index * PB_STRIDE;
+      const pm = pool.meta;
+      copyBytes(pool.mem, pm[pb + PB_OFF] + pm[pb + PB_LEN], data, pos, fill, pool.copier);
+      pm[pb + PB_LEN] += fill;
+      pm[pb + PB_TOTLEN] += fill;
       tail.len += fill;
       pos += fill;
       if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
@@ -173,7 +180,7 @@ export abstract class TcpOutput extends TcpTable {
       if (copy) {
         p = pool.alloc(PBUF_TRANSPORT, n) as Pbuf;
         pbufAlignPayload(p, data, pos, mss);
-        copyBytes(p.buf, p.off, data, pos, n, pool.copier);
+        copyBytes(pool.mem, pool.meta[p.index * PB_STRIDE + PB_OFF], data, pos, n, pool.copier);
       } else {
         p = pool.alloc(PBUF_TRANSPORT, 0) as Pbuf;
         const r = pool.allocRef(data, pos, n) as Pbuf;
@@ -364,7 +371,6 @@ export abstract class TcpOutput extends TcpTable {
   protected sendSeg(pcb: Tcb, seg: TcpSeg): void {
     const p = seg.p as Pbuf;
     const syn = (seg.flags & TCP_SYN) !== 0;
-    const hdrLen = syn ? TCP_HLEN + 4 : TCP_HLEN;
     seg.sent++;
     if (seg.sent === 1) {
       if (pcb.rttStart === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
@@ -386,48 +392,106 @@ export abstract class TcpOutput extends TcpTable {
     if (((pcb.sndNxt - pcb.sndMax) | 0) > 0) pcb.sndMax = pcb.sndNxt;
     if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
     pcb.persistAt = NO_TIME;
-    this.emit(pcb, p, seg.seqno, flags, hdrLen, syn);
+    this.emit(pcb, p, seg.seqno, flags);
   }
 
   /** Sends `p`'s payload as a segment of connection `pcb`: the window and ACK from its receive
    *  state, and the ACK it owed is paid (RFC 1122 §4.2.3.2). */
-  protected emit(pcb: Tcb, p: Pbuf, seqno: number, flags: number, hdrLen: number, mssOpt: boolean): void {
+  protected emit(pcb: Tcb, p: Pbuf, seqno: number, flags: number): void {
     let wnd = 0;
     if (flags & TCP_ACK || (flags & TCP_SYN)) {
       this.updateRcvAnnWnd(pcb);
-      wnd = pcb.rcvAnnWnd;
-      if (wnd > 0xffff) wnd = 0xffff;
-      pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+      if (flags & TCP_SYN) {
+        // RFC 7323 §2.2: the window field of a SYN is never scaled
+        wnd = pcb.rcvAnnWnd;
+        if (wnd > 0xffff) wnd = 0xffff;
+        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+      } else if (pcb.rcvScale === 0) {
+        // unscaled: updateRcvAnnWnd never moves the edge left, and the field caps it as before
+        wnd = pcb.rcvAnnWnd;
+        if (wnd > 0xffff) wnd = 0xffff;
+        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+      } else {
+        const sh = pcb.rcvScale;
+        wnd = pcb.rcvAnnWnd >>> sh;
+        // RFC 7323 §2.4: rounding down to the scale's unit must not move the right edge left
+        // (RFC 9293 §3.8.6): round up to the edge announced before
+        const before = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
+        if (before > 0 && wnd * (1 << sh) < before) wnd = Math.ceil(before / (1 << sh));
+        if (wnd > 0xffff) wnd = 0xffff;
+        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd * (1 << sh)) >>> 0;
+      }
     }
     // the ACK owed is paid before the segment leaves: what arrives inside transmit() (reentrant
     // input) may owe a new one, which must not be cleared afterwards
     if (flags & TCP_ACK) {
       pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
       pcb.delackAt = NO_TIME;
+      pcb.lastAckSent = pcb.rcvNxt;
     }
     this.tcpEmit(p, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqno,
-      (flags & TCP_ACK) ? pcb.rcvNxt : 0, flags, wnd, hdrLen, mssOpt ? pcb.rcvMss : 0);
+      (flags & TCP_ACK) ? pcb.rcvNxt : 0, flags, wnd, pcb);
   }
 
   /**
-   * The one place a TCP segment leaves (data, ACK, RST): writes the header (and an MSS option when
-   * `mss` > 0) in front of `p`'s payload, the checksum over the pseudo-header (RFC 9293 §3.1),
-   * hands it to IP and restores `p`. `p` is held across transmit(): reentrant input may
-   * acknowledge and free the segment it belongs to meanwhile.
+   * The one place a TCP segment leaves (data, ACK, RST): writes the header and options in front of
+   * `p`'s payload, the checksum over the pseudo-header (RFC 9293 §3.1), hands it to IP and restores
+   * `p`. `p` is held across transmit(): reentrant input may acknowledge and free the segment it
+   * belongs to meanwhile.
+   *
+   * Options come from `pcb` (none when null: a RST answering a segment of no connection):
+   * - a SYN carries MSS, then what the pcb offers or negotiated: SACK-permitted, timestamps and
+   *   window scale, laid out as Linux does (`mss,sackOK,TS val ecr,nop,wscale`);
+   * - once timestamps are negotiated every segment carries them (RFC 7323 §3.2; a RST too: SHOULD);
+   * - with SACK negotiated, an ACK sent while out-of-order data is queued carries its blocks (RFC
+   *   2018 §4), as many as fit: 4, 3 beside timestamps, and in a data segment only what the MSS
+   *   leaves room for (RFC 6691: data and options together stay within the peer's MSS).
    */
   protected tcpEmit(p: Pbuf, localIp: number, localPort: number, remoteIp: number, remotePort: number,
-    seqno: number, ackno: number, flags: number, wnd: number, hdrLen: number, mss: number): void {
+    seqno: number, ackno: number, flags: number, wnd: number, pcb: Tcb | null): void {
+    let hdrLen = TCP_HLEN;
+    let nSack = 0;
+    const syn = (flags & TCP_SYN) !== 0;
+    if (pcb !== null) {
+      if (syn) {
+        hdrLen += 4 + tcpSynOptLen(pcb.sackOk, pcb.tsOk, pcb.wsOk);
+      } else {
+        if (pcb.tsOk) hdrLen += TCP_OPTLEN_TS_ALIGNED;
+        if (pcb.ooseq !== null && pcb.sackOk && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
+          const room = p.totLen === 0 ? 40 - (hdrLen - TCP_HLEN) : pcb.mss - p.totLen;
+          let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
+          const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
+          if (max > cap) max = cap;
+          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns);
+          if (nSack > 0) hdrLen += TCP_OPTLEN_SACK_BASE + (nSack << 3);
+        }
+      }
+    }
     if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
-    const b = p.buf;
-    const o = p.off;
+    // the header went into p's headroom: p is a pool pbuf
+    const pool = this.core.pbufs;
+    const b = pool.mem;
+    const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
-    if (mss > 0) tcpWriteOptMss(b, o + TCP_HLEN, mss);
-    tcpSetChksum(b, o, tcpChecksum(p, p.totLen, localIp, remoteIp, this.core.chksum));
+    if (hdrLen > TCP_HLEN) this.writeOptions(b, o + TCP_HLEN, pcb as Tcb, syn, nSack);
+    tcpSetChksum(b, o, tcpChecksum(p, pool.meta[p.index * PB_STRIDE + PB_TOTLEN], localIp, remoteIp, this.core.chksum));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);
     pbuf_remove_header(p, hdrLen);
     pbuf_free(p);
+  }
+
+  /** The options tcpEmit made room for, at `i`: a SYN's, or timestamps and `nSack` SACK blocks. */
+  private writeOptions(b: Uint8Array, i: number, pcb: Tcb, syn: boolean, nSack: number): void {
+    const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
+    if (syn) {
+      i += tcpWriteOptMss(b, i, pcb.rcvMss);
+      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.tsRecent, pcb.wsOk ? pcb.rcvScale : -1);
+    } else {
+      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.tsRecent);
+      if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
+    }
   }
 
   /**
@@ -443,17 +507,18 @@ export abstract class TcpOutput extends TcpTable {
   protected sendEmpty(pcb: Tcb, seqno: number, flags: number): void {
     const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
     if (p === null) { this.core.stats.tcp.memerr++; return; }
-    this.emit(pcb, p, seqno, flags, TCP_HLEN, false);
+    this.emit(pcb, p, seqno, flags);
     pbuf_free(p);
   }
 
-  /** A RST not tied to a pcb's send state (RFC 9293 §3.10.7.1 forms). */
+  /** A RST not tied to a pcb's send state (RFC 9293 §3.10.7.1 forms). `conn`: the connection it
+   *  ends, whose timestamps it carries (RFC 7323 §3.2), or null. */
   protected sendRst(seqno: number, ackno: number, withAck: boolean, localIp: number, localPort: number,
-    remoteIp: number, remotePort: number): void {
+    remoteIp: number, remotePort: number, conn: Tcb | null = null): void {
     const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
     if (p === null) { this.core.stats.tcp.memerr++; return; }
     this.tcpEmit(p, localIp, localPort, remoteIp, remotePort, seqno, withAck ? ackno : 0,
-      withAck ? (TCP_RST | TCP_ACK) : TCP_RST, 0, TCP_HLEN, 0);
+      withAck ? (TCP_RST | TCP_ACK) : TCP_RST, 0, conn);
     pbuf_free(p);
   }
 
@@ -493,7 +558,7 @@ export abstract class TcpOutput extends TcpTable {
   abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void {
     const st = pcb.state;
     if (sendRst && st >= SYN_RCVD && st !== TIME_WAIT) {
-      this.sendRst(pcb.sndMax, pcb.rcvNxt, true, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+      this.sendRst(pcb.sndMax, pcb.rcvNxt, true, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb);
     }
     this.freePcb(pcb, errCode, CAUSE_API);
   }

@@ -8,8 +8,10 @@ import type { StackConfig } from '../core/config.js';
 import type { Tcb } from './tcb.js';
 import { CLOCK_GRANULARITY } from './constants.js';
 
-/** Folds one round-trip measurement `r` (ms) into `tcb`'s SRTT, RTTVAR and RTO. */
-export function rttSample(tcb: Tcb, r: number, cfg: StackConfig): void {
+/** Folds one round-trip measurement `r` (ms) into `tcb`'s SRTT, RTTVAR and RTO. `samples`: the
+ *  measurements expected per RTT (RFC 7323 §4.2: alpha and beta are divided by it when every ACK
+ *  gives one), 1 for one sample per window. */
+export function rttSample(tcb: Tcb, r: number, cfg: StackConfig, samples = 1): void {
   if (r < 0) return;
   if (!tcb.rttValid) {
     // §2.2: the first measurement
@@ -18,9 +20,11 @@ export function rttSample(tcb: Tcb, r: number, cfg: StackConfig): void {
     tcb.rttValid = true;
   } else {
     // §2.3: alpha = 1/8, beta = 1/4; RTTVAR first, from the old SRTT
+    const beta = 0.25 / samples;
+    const alpha = 0.125 / samples;
     const d = tcb.srtt > r ? tcb.srtt - r : r - tcb.srtt;
-    tcb.rttvar = 0.75 * tcb.rttvar + 0.25 * d;
-    tcb.srtt = 0.875 * tcb.srtt + 0.125 * r;
+    tcb.rttvar = (1 - beta) * tcb.rttvar + beta * d;
+    tcb.srtt = (1 - alpha) * tcb.srtt + alpha * r;
   }
   const k = 4 * tcb.rttvar;
   let rto = tcb.srtt + (k > CLOCK_GRANULARITY ? k : CLOCK_GRANULARITY);

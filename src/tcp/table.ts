@@ -16,7 +16,8 @@ import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb } from './tcb.js';
+import { offerOptions } from './options.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -73,6 +74,16 @@ export abstract class TcpTable {
   reflectionsLimited = 0;
   /** Half-open connections dropped for a new SYN, or because their peer never resolved. */
   halfOpenDropped = 0;
+  /** Segments dropped by PAWS (RFC 7323 §5.3): a timestamp older than TS.Recent. */
+  pawsDropped = 0;
+  /** Timestamp echoes not used for RTT: later than our clock, or older than the connection. */
+  tsEcrIgnored = 0;
+  /** Received SACK blocks outside SND.UNA..SND.MAX (or empty), ignored (RFC 2018 §3). */
+  sackBlocksIgnored = 0;
+  /** Scratch for the SACK blocks of one ACK we send (options.ts sackBlocksToSend): pairs, and
+   *  3 numbers per out-of-order segment a connection may hold. */
+  protected readonly sackOut = new Uint32Array(8);
+  protected readonly sackRuns: Uint32Array;
   /** The pool is under pressure at this many free pbufs or fewer (TCP_POOL_PRESSURE percent of it):
    *  computed once, since the pool's size and the config are fixed, to keep the receive path short. */
   protected readonly pressureFreeMax: number;
@@ -85,13 +96,16 @@ export abstract class TcpTable {
     const cfg = core.config;
     this.ttl = cfg.IP_DEFAULT_TTL;
     this.pressureFreeMax = Math.floor(core.pbufs.pool.avail * cfg.TCP_POOL_PRESSURE / 100);
-    this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, () => new Tcb());
-    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, () => new TcpListen());
+    const tcbCold = new Float64Array(cfg.MEMP_NUM_TCP_PCB * TCB_COLD_FIELDS);
+    const listenCold = new Float64Array(cfg.MEMP_NUM_TCP_PCB_LISTEN * TCP_LISTEN_FIELDS);
+    this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, (i) => new Tcb(tcbCold, i));
+    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, (i) => new TcpListen(listenCold, i));
     this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
     this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
     this.inSegs = new Array<InSeg>(cfg.TCP_INPUT_NEST_MAX);
     for (let i = 0; i < cfg.TCP_INPUT_NEST_MAX; i++) this.inSegs[i] = new InSeg();
+    this.sackRuns = new Uint32Array(3 * cfg.TCP_OOSEQ_MAX_SEGS);
     this.isnKey = new Uint32Array(4);
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
     this.invalidAckLimit = new TokenBucket(0, 1);
@@ -217,6 +231,9 @@ export abstract class TcpTable {
     pcb.arg = null; pcb.recv = null; pcb.sent = null; pcb.err = null; pcb.poll = null; pcb.connected = null;
     pcb.ackedToReport = 0;
     pcb.outputPending = false;
+    pcb.wsOk = false; pcb.sndScale = 0; pcb.rcvScale = 0;
+    pcb.tsOk = false; pcb.tsOffset = 0; pcb.tsFirst = 0; pcb.tsRecent = 0; pcb.tsRecentAt = 0; pcb.lastAckSent = 0;
+    pcb.sackOk = false; pcb.ooseqArrivals = 0;
   }
 
   /**
@@ -395,6 +412,29 @@ export abstract class TcpTable {
     h = mix(h, k[0] ^ k[2]);
     const m = Math.floor(this.core.now * 250);
     return (h + m) >>> 0;
+  }
+
+  /** The options a new connection offers (options.ts offerOptions), its 4-tuple set; the
+   *  timestamp clock's offset is computed only when timestamps are on (a SYN flood pays nothing). */
+  protected offerOptions(pcb: Tcb): void {
+    const cfg = this.core.config;
+    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort) : 0;
+    offerOptions(pcb, cfg, off, this.core.now);
+  }
+
+  /**
+   * The offset of a new connection's timestamp clock (RFC 7323 §5.4: a random offset per
+   * connection, so that TSval reveals neither uptime nor the clock of other connections): a keyed
+   * hash of the 4-tuple, as the ISN without its clock (RFC 6528), with the key words in another
+   * order.
+   */
+  protected newTsOffset(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
+    const k = this.isnKey;
+    let h = k[3];
+    h = mix(h ^ remoteIp, k[0]);
+    h = mix(h ^ localIp, k[1]);
+    h = mix(h ^ ((remotePort << 16) | localPort), k[2]);
+    return mix(h, k[1] ^ k[3]);
   }
 
   protected portInUse(port: number): boolean {

@@ -68,28 +68,123 @@ export class TcpSeg {
   flags = 0;
   /** Times this segment has been sent. */
   sent = 0;
+  /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
+   *  blocks can be reported most recent first (RFC 2018 §4). */
+  rcvOrder = 0;
 }
+
+/** TcpListen layout: its numeric fields live in one Float64Array per listener pool, TCP_LISTEN_FIELDS
+ *  entries each, behind getters (a listener is read once per SYN; see the Tcb layout below). */
+const TL_GEN = 0;
+const TL_LOCAL_IP = 1;
+const TL_LOCAL_PORT = 2;
+const TL_BACKLOG = 3;
+const TL_PENDING = 4;
+const TL_SO_OPTIONS = 5;
+const TL_RCV_WND = 6;
+const TL_NODELAY = 7;
+const TL_KEEP_IDLE = 8;
+const TL_KEEP_INTVL = 9;
+const TL_KEEP_CNT = 10;
+/** Float64 entries per TcpListen in its pool's array. */
+export const TCP_LISTEN_FIELDS = 11;
 
 export class TcpListen {
   mempIndex = -1;
-  gen = 0;
   handle: TcpPcb | null = null;
-  localIp = 0;
-  localPort = 0;
-  backlog = 1;
-  /** Connections in SYN_RCVD or accepted-but-delayed (tcp_backlog_delayed), counted against backlog. */
-  pending = 0;
-  soOptions = 0;
-  /** Receive window given to accepted connections (SO_RCVBUF), 0 = config TCP_WND. */
-  rcvWnd = 0;
-  /** Nagle setting and keepalive timings inherited by accepted connections. */
-  nodelay = false;
-  keepIdle = 0;
-  keepIntvl = 0;
-  keepCnt = 0;
   arg: any = null;
   accept: TcpAcceptFn | null = null;
+
+  /** The pool's Float64Array of the numeric fields below (TCP_LISTEN_FIELDS entries each), and where this
+   *  entry's start. */
+  private readonly cold: Float64Array;
+  private readonly coldBase: number;
+
+  constructor(cold: Float64Array = new Float64Array(TCP_LISTEN_FIELDS), index = 0) {
+    this.cold = cold;
+    const coldBase = index * TCP_LISTEN_FIELDS;
+    this.coldBase = coldBase;
+    cold[coldBase + TL_BACKLOG] = 1;
+  }
+
+  // --- numeric fields, kept in `cold` ---
+  get gen(): number { return this.cold[this.coldBase + TL_GEN]; }
+  set gen(v: number) { this.cold[this.coldBase + TL_GEN] = v; }
+  get localIp(): number { return this.cold[this.coldBase + TL_LOCAL_IP]; }
+  set localIp(v: number) { this.cold[this.coldBase + TL_LOCAL_IP] = v; }
+  get localPort(): number { return this.cold[this.coldBase + TL_LOCAL_PORT]; }
+  set localPort(v: number) { this.cold[this.coldBase + TL_LOCAL_PORT] = v; }
+  get backlog(): number { return this.cold[this.coldBase + TL_BACKLOG]; }
+  set backlog(v: number) { this.cold[this.coldBase + TL_BACKLOG] = v; }
+  /** Connections in SYN_RCVD or accepted-but-delayed (tcp_backlog_delayed), counted against backlog. */
+  get pending(): number { return this.cold[this.coldBase + TL_PENDING]; }
+  set pending(v: number) { this.cold[this.coldBase + TL_PENDING] = v; }
+  get soOptions(): number { return this.cold[this.coldBase + TL_SO_OPTIONS]; }
+  set soOptions(v: number) { this.cold[this.coldBase + TL_SO_OPTIONS] = v; }
+  /** Receive window given to accepted connections (SO_RCVBUF), 0 = config TCP_WND. */
+  get rcvWnd(): number { return this.cold[this.coldBase + TL_RCV_WND]; }
+  set rcvWnd(v: number) { this.cold[this.coldBase + TL_RCV_WND] = v; }
+  /** Nagle setting and keepalive timings inherited by accepted connections. */
+  get nodelay(): boolean { return this.cold[this.coldBase + TL_NODELAY] !== 0; }
+  set nodelay(v: boolean) { this.cold[this.coldBase + TL_NODELAY] = v ? 1 : 0; }
+  get keepIdle(): number { return this.cold[this.coldBase + TL_KEEP_IDLE]; }
+  set keepIdle(v: number) { this.cold[this.coldBase + TL_KEEP_IDLE] = v; }
+  get keepIntvl(): number { return this.cold[this.coldBase + TL_KEEP_INTVL]; }
+  set keepIntvl(v: number) { this.cold[this.coldBase + TL_KEEP_INTVL] = v; }
+  get keepCnt(): number { return this.cold[this.coldBase + TL_KEEP_CNT]; }
+  set keepCnt(v: number) { this.cold[this.coldBase + TL_KEEP_CNT] = v; }
 }
+
+
+/**
+ * Tcb field layout. The fields the per-segment path reads many times stay ordinary properties;
+ * the others (timers, keepalive, RTT variance, congestion bookkeeping, listener links ...) live in
+ * one Float64Array per pcb pool, TCB_COLD_FIELDS entries per Tcb at the TCB_* indices below, behind
+ * getters and setters, so that code reads `pcb.irs` as before. Why: each property of an XS object
+ * is a 16-byte heap slot (on the ESP32); a Float64Array entry is 8 bytes of chunk memory and no slot.
+ * A getter costs XS about 17 computrons more than a property read, so only fields read about once
+ * per segment or less are here (counted over a bulk transfer). Booleans are stored as 0/1.
+ */
+const TCB_SO_OPTIONS = 0;
+const TCB_LISTENER_GEN = 1;
+const TCB_IN_BACKLOG = 2;
+const TCB_IRS = 3;
+const TCB_QUICK_ACKS = 4;
+const TCB_LAST_DATA_AT = 5;
+const TCB_OOSEQ_COUNT = 6;
+const TCB_OOSEQ_SINCE = 7;
+const TCB_REFUSED_FIN = 8;
+const TCB_ISS = 9;
+const TCB_SND_WL2 = 10;
+const TCB_SND_SML = 11;
+const TCB_LAST_OOW_ACK_AT = 12;
+const TCB_SSTHRESH = 13;
+const TCB_DUP_ACKS = 14;
+const TCB_RECOVER = 15;
+const TCB_BYTES_ACKED = 16;
+const TCB_SRTT = 17;
+const TCB_RTTVAR = 18;
+const TCB_RTT_VALID = 19;
+const TCB_RTT_SEQ = 20;
+const TCB_RTT_START = 21;
+const TCB_NRTX = 22;
+const TCB_ICMP_SOFT_ERR = 23;
+const TCB_PERSIST_BACKOFF = 24;
+const TCB_PERSIST_PROBES = 25;
+const TCB_USER_TIMEOUT = 26;
+const TCB_ZERO_WINDOW_SINCE = 27;
+const TCB_TIME_WAIT_AT = 28;
+const TCB_FIN_WAIT2_AT = 29;
+const TCB_LAST_ACTIVITY = 30;
+const TCB_KEEP_IDLE = 31;
+const TCB_KEEP_INTVL = 32;
+const TCB_KEEP_CNT = 33;
+const TCB_KEEP_PROBES = 34;
+const TCB_POLL_INTERVAL = 35;
+const TCB_POLL_TICKS = 36;
+const TCB_STATE_SINCE = 37;
+/** Float64 entries per Tcb in its pool's array. */
+export const TCB_COLD_FIELDS = 38;
 
 export class Tcb {
   mempIndex = -1;
@@ -99,12 +194,8 @@ export class Tcb {
   handle: TcpPcb | null = null;
   state = CLOSED;
   flags = 0;
-  soOptions = 0;
   /** The listener that created this pcb while it is in SYN_RCVD (or delayed), else null. */
   listener: TcpListen | null = null;
-  listenerGen = 0;
-  /** Counted in the listener's backlog: in SYN_RCVD, or accepted but delayed (tcp_backlog_delayed). */
-  inBacklog = false;
 
   localIp = 0;
   localPort = 0;
@@ -112,7 +203,6 @@ export class Tcb {
   remotePort = 0;
 
   // --- receive side (RFC 9293 §3.3.1) ---
-  irs = 0;
   rcvNxt = 0;
   /** Window the application has room for (grows with tcp_recved). */
   rcvWnd = 0;
@@ -124,22 +214,12 @@ export class Tcb {
   rcvAnnRightEdge = 0;
   /** Our MSS, announced in our SYN. */
   rcvMss = TCP_DEFAULT_MSS;
-  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
-  quickAcks = 0;
-  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
-  lastDataAt = 0;
   ooseq: TcpSeg | null = null;
-  ooseqCount = 0;
-  /** When the out-of-order queue last went from empty to non-empty (TCP_OOSEQ_TIMEOUT ageing). */
-  ooseqSince = -1;
 
   /** Data the application's recv callback refused; offered again later (lwIP refused_data). */
   refused: Pbuf | null = null;
-  /** The FIN was refused along with the data (or on its own). */
-  refusedFin = false;
 
   // --- send side ---
-  iss = 0;
   sndUna = 0;
   sndNxt = 0;
   /** Highest sequence number sent + 1 (snd_nxt is rewound by a retransmission timeout). */
@@ -150,13 +230,8 @@ export class Tcb {
   /** Largest window the peer has offered (RFC 1122 §4.2.3.4, RFC 5961 §5.2). */
   sndWndMax = 0;
   sndWl1 = 0;
-  sndWl2 = 0;
   /** Effective send MSS: the peer's MSS (536 when absent), at most our TCP_MSS. */
   mss = TCP_DEFAULT_MSS;
-  /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
-  sndSml = 0;
-  /** When we last answered an unacceptable segment without data (rate limit, as Linux does). */
-  lastOowAckAt = -1;
   /** Free octets in the send buffer (tcp_sndbuf). */
   sndBuf = 0;
   /** Segments in unsent + unacked (tcp_sndqueuelen). */
@@ -168,55 +243,45 @@ export class Tcb {
 
   // --- congestion control (RFC 5681, RFC 6582) ---
   cwnd = 0;
-  ssthresh = 0;
-  dupAcks = 0;
-  /** NewReno "recover": the highest sequence sent when fast recovery began. */
-  recover = 0;
-  /** Bytes acknowledged during congestion avoidance, toward the next cwnd increase. */
-  bytesAcked = 0;
 
   // --- retransmission timer (RFC 6298) ---
-  srtt = 0;
-  rttvar = 0;
   rto = 1000;
-  /** True once a first RTT sample exists. */
-  rttValid = false;
-  /** The segment being timed (Karn's rule: never a retransmitted one), and when it left. */
-  rttSeq = 0;
-  rttStart = -1;
-  /** Retransmissions of the current oldest unacknowledged segment. */
-  nrtx = 0;
   /** Deadline of the retransmission timer, -1 when stopped. */
   rtxAt = -1;
-  /** The last ICMP error accepted for this connection and not acted on (a soft error, RFC 1122
-   *  §4.2.3.9), as (type << 8) | code; 0 = none. Cleared when the peer acknowledges something new;
-   *  chooses what a later give-up reports (ERR_RTE instead of ERR_TIMEOUT, as Linux's sk_err_soft). */
-  icmpSoftErr = 0;
 
   // --- persist timer (zero window probes, RFC 9293 §3.8.6.1) ---
   persistAt = -1;
-  persistBackoff = 0;
-  persistProbes = 0;
-  /** User timeout (RFC 9293 §3.8.4, RFC 5482), ms; 0 = none. */
-  userTimeout = 0;
-  /** When the peer's window closed with data waiting (zero-window stall start), or -1. */
-  zeroWindowSince = -1;
 
   // --- other timers ---
   delackAt = -1;
-  timeWaitAt = -1;
-  /** FIN_WAIT_2 of an orphaned connection ends after TCP_FIN_WAIT_TIMEOUT. */
-  finWait2At = -1;
-  /** Last time a segment arrived (keepalive idleness). */
-  lastActivity = 0;
-  keepIdle = 0;
-  keepIntvl = 0;
-  keepCnt = 0;
-  keepProbes = 0;
-  pollInterval = 0;
-  pollTicks = 0;
-  /** When the pcb entered its current state (used to find the oldest TIME_WAIT, etc.). */
-  stateSince = 0;
+
+  // --- TCP options (RFC 7323, RFC 2018) ---
+  // Each of wsOk, tsOk and sackOk means "we offer it" until the peer's SYN (or SYN-ACK) arrives,
+  // and "both SYNs carried it" from then on: an option is used only when both sides sent it.
+  /** Window scale (RFC 7323 §2.2): offered / negotiated. */
+  wsOk = false;
+  /** Snd.Wind.Shift (RFC 7323 §2.3): the peer's shift, applied to the window field of every
+   *  segment it sends but a SYN. 0 unless negotiated. */
+  sndScale = 0;
+  /** Rcv.Wind.Shift: our shift, announced in our SYN; the window field we send is our window
+   *  shifted right by it (never in a SYN). 0 unless negotiated. */
+  rcvScale = 0;
+  /** Timestamps (RFC 7323 §3.2): offered / negotiated; once negotiated every segment carries TSopt. */
+  tsOk = false;
+  /** Added to the ms clock to form our TSval: random per connection (RFC 7323 §5.4, RFC 6528). */
+  tsOffset = 0;
+  /** Our first TSval (in our SYN or SYN-ACK): an echo older than it was never sent by us. */
+  tsFirst = 0;
+  /** TS.Recent (RFC 7323 §4.3): the peer's TSval we echo, and PAWS's reference (§5.3). */
+  tsRecent = 0;
+  /** When TS.Recent was last set, ms: after 24 days idle it is no longer valid (§5.5). */
+  tsRecentAt = 0;
+  /** Last.ACK.sent (§4.3): the acknowledgment number of the last segment we sent. */
+  lastAckSent = 0;
+  /** SACK-permitted (RFC 2018 §2): offered / negotiated (only a SYN may carry it). */
+  sackOk = false;
+  /** Out-of-order segments received so far (TcpSeg.rcvOrder): orders our SACK blocks. */
+  ooseqArrivals = 0;
 
   // --- application callbacks ---
   arg: any = null;
@@ -229,4 +294,119 @@ export class Tcb {
   ackedToReport = 0;
   /** tcp_write queued data since the last output: the timer flushes it if the application does not. */
   outputPending = false;
+
+  /** This pool's Float64Array of the fields below (TCB_COLD_FIELDS entries per Tcb), and where
+   *  this Tcb's start. */
+  private readonly cold: Float64Array;
+  private readonly coldBase: number;
+
+  constructor(cold: Float64Array = new Float64Array(TCB_COLD_FIELDS), index = 0) {
+    this.cold = cold;
+    const coldBase = index * TCB_COLD_FIELDS;
+    this.coldBase = coldBase;
+    cold[coldBase + TCB_OOSEQ_SINCE] = -1;
+    cold[coldBase + TCB_LAST_OOW_ACK_AT] = -1;
+    cold[coldBase + TCB_RTT_START] = -1;
+    cold[coldBase + TCB_ZERO_WINDOW_SINCE] = -1;
+    cold[coldBase + TCB_TIME_WAIT_AT] = -1;
+    cold[coldBase + TCB_FIN_WAIT2_AT] = -1;
+  }
+
+  // --- fields read less than about once per segment: kept in `cold` (see the top of this file) ---
+  get soOptions(): number { return this.cold[this.coldBase + TCB_SO_OPTIONS]; }
+  set soOptions(v: number) { this.cold[this.coldBase + TCB_SO_OPTIONS] = v; }
+  get listenerGen(): number { return this.cold[this.coldBase + TCB_LISTENER_GEN]; }
+  set listenerGen(v: number) { this.cold[this.coldBase + TCB_LISTENER_GEN] = v; }
+  /** Counted in the listener's backlog: in SYN_RCVD, or accepted but delayed (tcp_backlog_delayed). */
+  get inBacklog(): boolean { return this.cold[this.coldBase + TCB_IN_BACKLOG] !== 0; }
+  set inBacklog(v: boolean) { this.cold[this.coldBase + TCB_IN_BACKLOG] = v ? 1 : 0; }
+  get irs(): number { return this.cold[this.coldBase + TCB_IRS]; }
+  set irs(v: number) { this.cold[this.coldBase + TCB_IRS] = v; }
+  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
+  get quickAcks(): number { return this.cold[this.coldBase + TCB_QUICK_ACKS]; }
+  set quickAcks(v: number) { this.cold[this.coldBase + TCB_QUICK_ACKS] = v; }
+  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
+  get lastDataAt(): number { return this.cold[this.coldBase + TCB_LAST_DATA_AT]; }
+  set lastDataAt(v: number) { this.cold[this.coldBase + TCB_LAST_DATA_AT] = v; }
+  get ooseqCount(): number { return this.cold[this.coldBase + TCB_OOSEQ_COUNT]; }
+  set ooseqCount(v: number) { this.cold[this.coldBase + TCB_OOSEQ_COUNT] = v; }
+  /** When the out-of-order queue last went from empty to non-empty (TCP_OOSEQ_TIMEOUT ageing). */
+  get ooseqSince(): number { return this.cold[this.coldBase + TCB_OOSEQ_SINCE]; }
+  set ooseqSince(v: number) { this.cold[this.coldBase + TCB_OOSEQ_SINCE] = v; }
+  /** The FIN was refused along with the data (or on its own). */
+  get refusedFin(): boolean { return this.cold[this.coldBase + TCB_REFUSED_FIN] !== 0; }
+  set refusedFin(v: boolean) { this.cold[this.coldBase + TCB_REFUSED_FIN] = v ? 1 : 0; }
+  get iss(): number { return this.cold[this.coldBase + TCB_ISS]; }
+  set iss(v: number) { this.cold[this.coldBase + TCB_ISS] = v; }
+  get sndWl2(): number { return this.cold[this.coldBase + TCB_SND_WL2]; }
+  set sndWl2(v: number) { this.cold[this.coldBase + TCB_SND_WL2] = v; }
+  /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
+  get sndSml(): number { return this.cold[this.coldBase + TCB_SND_SML]; }
+  set sndSml(v: number) { this.cold[this.coldBase + TCB_SND_SML] = v; }
+  /** When we last answered an unacceptable segment without data (rate limit, as Linux does). */
+  get lastOowAckAt(): number { return this.cold[this.coldBase + TCB_LAST_OOW_ACK_AT]; }
+  set lastOowAckAt(v: number) { this.cold[this.coldBase + TCB_LAST_OOW_ACK_AT] = v; }
+  get ssthresh(): number { return this.cold[this.coldBase + TCB_SSTHRESH]; }
+  set ssthresh(v: number) { this.cold[this.coldBase + TCB_SSTHRESH] = v; }
+  get dupAcks(): number { return this.cold[this.coldBase + TCB_DUP_ACKS]; }
+  set dupAcks(v: number) { this.cold[this.coldBase + TCB_DUP_ACKS] = v; }
+  /** NewReno "recover": the highest sequence sent when fast recovery began. */
+  get recover(): number { return this.cold[this.coldBase + TCB_RECOVER]; }
+  set recover(v: number) { this.cold[this.coldBase + TCB_RECOVER] = v; }
+  /** Bytes acknowledged during congestion avoidance, toward the next cwnd increase. */
+  get bytesAcked(): number { return this.cold[this.coldBase + TCB_BYTES_ACKED]; }
+  set bytesAcked(v: number) { this.cold[this.coldBase + TCB_BYTES_ACKED] = v; }
+  get srtt(): number { return this.cold[this.coldBase + TCB_SRTT]; }
+  set srtt(v: number) { this.cold[this.coldBase + TCB_SRTT] = v; }
+  get rttvar(): number { return this.cold[this.coldBase + TCB_RTTVAR]; }
+  set rttvar(v: number) { this.cold[this.coldBase + TCB_RTTVAR] = v; }
+  /** True once a first RTT sample exists. */
+  get rttValid(): boolean { return this.cold[this.coldBase + TCB_RTT_VALID] !== 0; }
+  set rttValid(v: boolean) { this.cold[this.coldBase + TCB_RTT_VALID] = v ? 1 : 0; }
+  /** The segment being timed (Karn's rule: never a retransmitted one), and when it left. */
+  get rttSeq(): number { return this.cold[this.coldBase + TCB_RTT_SEQ]; }
+  set rttSeq(v: number) { this.cold[this.coldBase + TCB_RTT_SEQ] = v; }
+  get rttStart(): number { return this.cold[this.coldBase + TCB_RTT_START]; }
+  set rttStart(v: number) { this.cold[this.coldBase + TCB_RTT_START] = v; }
+  /** Retransmissions of the current oldest unacknowledged segment. */
+  get nrtx(): number { return this.cold[this.coldBase + TCB_NRTX]; }
+  set nrtx(v: number) { this.cold[this.coldBase + TCB_NRTX] = v; }
+  /** The last ICMP error accepted for this connection and not acted on (a soft error, RFC 1122
+   *  §4.2.3.9), as (type << 8) | code; 0 = none. Cleared when the peer acknowledges something new;
+   *  chooses what a later give-up reports (ERR_RTE instead of ERR_TIMEOUT, as Linux's sk_err_soft). */
+  get icmpSoftErr(): number { return this.cold[this.coldBase + TCB_ICMP_SOFT_ERR]; }
+  set icmpSoftErr(v: number) { this.cold[this.coldBase + TCB_ICMP_SOFT_ERR] = v; }
+  get persistBackoff(): number { return this.cold[this.coldBase + TCB_PERSIST_BACKOFF]; }
+  set persistBackoff(v: number) { this.cold[this.coldBase + TCB_PERSIST_BACKOFF] = v; }
+  get persistProbes(): number { return this.cold[this.coldBase + TCB_PERSIST_PROBES]; }
+  set persistProbes(v: number) { this.cold[this.coldBase + TCB_PERSIST_PROBES] = v; }
+  /** User timeout (RFC 9293 §3.8.4, RFC 5482), ms; 0 = none. */
+  get userTimeout(): number { return this.cold[this.coldBase + TCB_USER_TIMEOUT]; }
+  set userTimeout(v: number) { this.cold[this.coldBase + TCB_USER_TIMEOUT] = v; }
+  /** When the peer's window closed with data waiting (zero-window stall start), or -1. */
+  get zeroWindowSince(): number { return this.cold[this.coldBase + TCB_ZERO_WINDOW_SINCE]; }
+  set zeroWindowSince(v: number) { this.cold[this.coldBase + TCB_ZERO_WINDOW_SINCE] = v; }
+  get timeWaitAt(): number { return this.cold[this.coldBase + TCB_TIME_WAIT_AT]; }
+  set timeWaitAt(v: number) { this.cold[this.coldBase + TCB_TIME_WAIT_AT] = v; }
+  /** FIN_WAIT_2 of an orphaned connection ends after TCP_FIN_WAIT_TIMEOUT. */
+  get finWait2At(): number { return this.cold[this.coldBase + TCB_FIN_WAIT2_AT]; }
+  set finWait2At(v: number) { this.cold[this.coldBase + TCB_FIN_WAIT2_AT] = v; }
+  /** Last time a segment arrived (keepalive idleness). */
+  get lastActivity(): number { return this.cold[this.coldBase + TCB_LAST_ACTIVITY]; }
+  set lastActivity(v: number) { this.cold[this.coldBase + TCB_LAST_ACTIVITY] = v; }
+  get keepIdle(): number { return this.cold[this.coldBase + TCB_KEEP_IDLE]; }
+  set keepIdle(v: number) { this.cold[this.coldBase + TCB_KEEP_IDLE] = v; }
+  get keepIntvl(): number { return this.cold[this.coldBase + TCB_KEEP_INTVL]; }
+  set keepIntvl(v: number) { this.cold[this.coldBase + TCB_KEEP_INTVL] = v; }
+  get keepCnt(): number { return this.cold[this.coldBase + TCB_KEEP_CNT]; }
+  set keepCnt(v: number) { this.cold[this.coldBase + TCB_KEEP_CNT] = v; }
+  get keepProbes(): number { return this.cold[this.coldBase + TCB_KEEP_PROBES]; }
+  set keepProbes(v: number) { this.cold[this.coldBase + TCB_KEEP_PROBES] = v; }
+  get pollInterval(): number { return this.cold[this.coldBase + TCB_POLL_INTERVAL]; }
+  set pollInterval(v: number) { this.cold[this.coldBase + TCB_POLL_INTERVAL] = v; }
+  get pollTicks(): number { return this.cold[this.coldBase + TCB_POLL_TICKS]; }
+  set pollTicks(v: number) { this.cold[this.coldBase + TCB_POLL_TICKS] = v; }
+  /** When the pcb entered its current state (used to find the oldest TIME_WAIT, etc.). */
+  get stateSince(): number { return this.cold[this.coldBase + TCB_STATE_SINCE]; }
+  set stateSince(v: number) { this.cold[this.coldBase + TCB_STATE_SINCE] = v; }
 }

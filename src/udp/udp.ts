@@ -31,22 +31,61 @@ import { UDP_HLEN, UdpInfo, udpParse, udpWrite, udpChecksum, udpSetChksum, udpSr
 export type UdpRecvFn = (arg: unknown, pcb: UdpPcb, p: Pbuf, addr: number, port: number) => void;
 
 /** The pool object behind a UdpPcb handle. */
+/** UdpSlot layout: its numeric fields live in one Float64Array per UDP pool, UDP_SLOT_FIELDS
+ *  entries each, behind getters: each property of an XS object is a heap slot, an array entry is
+ *  8 bytes of chunk memory, and a slot is read a few times per datagram. */
+const US_GEN = 0;
+const US_ACTIVE = 1;
+const US_LOCAL_IP = 2;
+const US_LOCAL_PORT = 3;
+const US_REMOTE_IP = 4;
+const US_REMOTE_PORT = 5;
+const US_CONNECTED = 6;
+const US_TTL = 7;
+const US_TOS = 8;
+/** Float64 entries per UdpSlot in its pool's array. */
+export const UDP_SLOT_FIELDS = 9;
+
 export class UdpSlot implements Pooled {
   mempIndex = -1;
-  /** Moved on (retire) when the slot is freed: handles of earlier users no longer match. */
-  gen = 0;
-  active = false;
-  localIp = 0;
-  localPort = 0;
-  remoteIp = 0;
-  remotePort = 0;
-  connected = false;
-  ttl = 64;
-  tos = 0;
   recv: UdpRecvFn | null = null;
   arg: unknown = null;
   handle: UdpPcb | null = null;
+
+  /** The pool's Float64Array of the numeric fields below (UDP_SLOT_FIELDS entries each), and where this
+   *  entry's start. */
+  private readonly cold: Float64Array;
+  private readonly coldBase: number;
+
+  constructor(cold: Float64Array = new Float64Array(UDP_SLOT_FIELDS), index = 0) {
+    this.cold = cold;
+    const coldBase = index * UDP_SLOT_FIELDS;
+    this.coldBase = coldBase;
+    cold[coldBase + US_TTL] = 64;
+  }
+
+  // --- numeric fields, kept in `cold` ---
+  /** Moved on (retire) when the slot is freed: handles of earlier users no longer match. */
+  get gen(): number { return this.cold[this.coldBase + US_GEN]; }
+  set gen(v: number) { this.cold[this.coldBase + US_GEN] = v; }
+  get active(): boolean { return this.cold[this.coldBase + US_ACTIVE] !== 0; }
+  set active(v: boolean) { this.cold[this.coldBase + US_ACTIVE] = v ? 1 : 0; }
+  get localIp(): number { return this.cold[this.coldBase + US_LOCAL_IP]; }
+  set localIp(v: number) { this.cold[this.coldBase + US_LOCAL_IP] = v; }
+  get localPort(): number { return this.cold[this.coldBase + US_LOCAL_PORT]; }
+  set localPort(v: number) { this.cold[this.coldBase + US_LOCAL_PORT] = v; }
+  get remoteIp(): number { return this.cold[this.coldBase + US_REMOTE_IP]; }
+  set remoteIp(v: number) { this.cold[this.coldBase + US_REMOTE_IP] = v; }
+  get remotePort(): number { return this.cold[this.coldBase + US_REMOTE_PORT]; }
+  set remotePort(v: number) { this.cold[this.coldBase + US_REMOTE_PORT] = v; }
+  get connected(): boolean { return this.cold[this.coldBase + US_CONNECTED] !== 0; }
+  set connected(v: boolean) { this.cold[this.coldBase + US_CONNECTED] = v ? 1 : 0; }
+  get ttl(): number { return this.cold[this.coldBase + US_TTL]; }
+  set ttl(v: number) { this.cold[this.coldBase + US_TTL] = v; }
+  get tos(): number { return this.cold[this.coldBase + US_TOS]; }
+  set tos(v: number) { this.cold[this.coldBase + US_TOS] = v; }
 }
+
 
 /** The application's handle to one UDP pcb (opaque; lwIP struct udp_pcb *). */
 export class UdpPcb extends Handle<UdpSlot> {
@@ -75,8 +114,9 @@ export class Udp implements IpProtocolHandler {
     this.core = core;
     this.ip = ip;
     this.icmpErrors = icmpErrors;
-    this.pool = new Memp<UdpSlot>('udp_pcb', core.config.MEMP_NUM_UDP_PCB, () => {
-      const s = new UdpSlot();
+    const cold = new Float64Array(core.config.MEMP_NUM_UDP_PCB * UDP_SLOT_FIELDS);
+    this.pool = new Memp<UdpSlot>('udp_pcb', core.config.MEMP_NUM_UDP_PCB, (i) => {
+      const s = new UdpSlot(cold, i);
       this.slots.push(s);
       return s;
     });

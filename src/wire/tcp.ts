@@ -41,10 +41,16 @@ const TCP_OPTLEN_WS = 3;
 const TCP_OPTLEN_SACK_PERM = 2;
 const TCP_OPTLEN_TS = 10;
 
+/** The timestamps option with its two NOPs (RFC 7323 Appendix A): what it adds to each segment. */
+export const TCP_OPTLEN_TS_ALIGNED = 12;
+/** Largest number of SACK blocks in one segment: 4 fit in 40 bytes of options (RFC 2018 §3), 3
+ *  beside timestamps. */
+export const TCP_SACK_BLOCKS_MAX = 4;
+/** The SACK option's fixed part with its two NOPs (kind, length), before 8 bytes per block. */
+export const TCP_OPTLEN_SACK_BASE = 4;
+
 /** Largest window shift (RFC 7323 §2.3); larger received values are used as 14. */
-const TCP_WS_MAX = 14;
-/** At most 4 SACK blocks fit in 40 bytes of options (RFC 2018 §3). */
-const TCP_SACK_MAX_BLOCKS = 4;
+export const TCP_WS_MAX = 14;
 
 /** Fewer than 20 bytes. */
 export const TCP_ERR_SHORT = -1;
@@ -128,7 +134,7 @@ export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegI
       case TCP_OPT_SACK: {
         // RFC 2018 §3: length 2 + 8n, n blocks of (left edge, right edge)
         const n = (olen - 2) >>> 3;
-        if (n < 1 || n > TCP_SACK_MAX_BLOCKS || 2 + (n << 3) !== olen) return TCP_ERR_OPT;
+        if (n < 1 || n > TCP_SACK_BLOCKS_MAX || 2 + (n << 3) !== olen) return TCP_ERR_OPT;
         const sb = seg.sackBlocks;
         let j = i + 2;
         for (let k = 0; k < n; k++, j += 8) {
@@ -205,6 +211,69 @@ export function tcpWriteOptMss(buf: Uint8Array, off: number, mss: number): numbe
   buf[off + 1] = TCP_OPTLEN_MSS;
   wr16(buf, off + 2, mss);
   return TCP_OPTLEN_MSS;
+}
+
+/**
+ * The options of a SYN or SYN-ACK after MSS, laid out as Linux lays them out (so that scripts and
+ * captures written against Linux match): SACK-permitted and timestamps share one 12-byte word
+ * group (`sackOK,TS`), or are padded with NOPs when alone (`nop,nop,TS` / `nop,nop,sackOK`), then
+ * `nop,wscale` (RFC 7323 Appendix A's layout: every option 32-bit aligned). Returns the bytes
+ * written: 0, 4, 8, 12 or 16 (see tcpSynOptLen).
+ */
+export function tcpWriteOptSyn(buf: Uint8Array, off: number, sackPerm: boolean, ts: boolean, tsVal: number,
+  tsEcr: number, wscale: number): number {
+  let i = off;
+  if (ts) {
+    if (sackPerm) { buf[i++] = TCP_OPT_SACK_PERM; buf[i++] = TCP_OPTLEN_SACK_PERM; }
+    else { buf[i++] = TCP_OPT_NOP; buf[i++] = TCP_OPT_NOP; }
+    buf[i] = TCP_OPT_TS;
+    buf[i + 1] = TCP_OPTLEN_TS;
+    wr32(buf, i + 2, tsVal);
+    wr32(buf, i + 6, tsEcr);
+    i += TCP_OPTLEN_TS;
+  } else if (sackPerm) {
+    buf[i++] = TCP_OPT_NOP; buf[i++] = TCP_OPT_NOP;
+    buf[i++] = TCP_OPT_SACK_PERM; buf[i++] = TCP_OPTLEN_SACK_PERM;
+  }
+  if (wscale >= 0) {
+    buf[i++] = TCP_OPT_NOP;
+    buf[i++] = TCP_OPT_WS;
+    buf[i++] = TCP_OPTLEN_WS;
+    buf[i++] = wscale;
+  }
+  return i - off;
+}
+
+/** Bytes tcpWriteOptSyn writes for these options. */
+export function tcpSynOptLen(sackPerm: boolean, ts: boolean, wscale: boolean): number {
+  return (ts ? 12 : sackPerm ? 4 : 0) + (wscale ? 4 : 0);
+}
+
+/** `nop,nop,TS val ecr` (RFC 7323 Appendix A): the 12 bytes every segment of a connection that
+ *  negotiated timestamps carries. Returns 12. */
+export function tcpWriteOptTs(buf: Uint8Array, off: number, tsVal: number, tsEcr: number): number {
+  buf[off] = TCP_OPT_NOP;
+  buf[off + 1] = TCP_OPT_NOP;
+  buf[off + 2] = TCP_OPT_TS;
+  buf[off + 3] = TCP_OPTLEN_TS;
+  wr32(buf, off + 4, tsVal);
+  wr32(buf, off + 8, tsEcr);
+  return TCP_OPTLEN_TS_ALIGNED;
+}
+
+/** `nop,nop,sack l:r ...` (RFC 2018 §3) with the first `n` (left, right) pairs of `edges`. Returns
+ *  4 + 8n. */
+export function tcpWriteOptSack(buf: Uint8Array, off: number, edges: Uint32Array, n: number): number {
+  buf[off] = TCP_OPT_NOP;
+  buf[off + 1] = TCP_OPT_NOP;
+  buf[off + 2] = TCP_OPT_SACK;
+  buf[off + 3] = 2 + (n << 3);
+  let j = off + 4;
+  for (let k = 0; k < n; k++, j += 8) {
+    wr32(buf, j, edges[k << 1]);
+    wr32(buf, j + 4, edges[(k << 1) + 1]);
+  }
+  return j - off;
 }
 
 /**

@@ -19,10 +19,16 @@ function rejects(partial: Record<string, unknown>, message: RegExp): void {
 describe('core/config', () => {
   it('defaults resolve unchanged and are frozen', () => {
     const cfg = resolveConfig();
-    assert.deepEqual(cfg, { ...DEFAULT_CONFIG });
-    assert.deepEqual(resolveConfig({}), cfg);
+    const keys = Object.keys(DEFAULT_CONFIG) as (keyof StackConfig)[];
+    for (const k of keys) assert.equal(cfg[k], DEFAULT_CONFIG[k], k);
     assert.ok(Object.isFrozen(DEFAULT_CONFIG));
-    cfg.TCP_WND = 4096; // the result is the caller's own copy
+    // the defaults are the prototype: only the keys the application set are the config's own
+    // properties (each one an XS heap slot), and DEFAULT_CONFIG is never written
+    assert.deepEqual(Object.keys(cfg), []);
+    const own = resolveConfig({ TCP_WND: 4096 });
+    assert.deepEqual(Object.keys(own), ['TCP_WND']);
+    assert.equal(own.TCP_WND, 4096);
+    assert.equal(own.TCP_MSS, DEFAULT_CONFIG.TCP_MSS);
     assert.equal(DEFAULT_CONFIG.TCP_WND, 8192);
   });
 
@@ -81,8 +87,9 @@ describe('core/config', () => {
     ['buffer without transport headroom', { PBUF_POOL_BUFSIZE: 1520 }, /TCP_MSS \+ 94 bytes of headroom = 1554/],
     ['pool no bigger than the reserve', { PBUF_POOL_SIZE: 7, PBUF_RX_RESERVE: 4 }, /PBUF_POOL_SIZE must exceed PBUF_RX_RESERVE by at least 4/],
     ['no receive reserve', { PBUF_RX_RESERVE: 0 }, /PBUF_RX_RESERVE must be at least 1/],
-    ['window below MSS', { TCP_WND: 1000 }, /TCP_WND must be within TCP_MSS\.\.65535/],
-    ['window needing scaling', { TCP_WND: 65536 }, /TCP_WND must be within TCP_MSS\.\.65535/],
+    ['window below MSS', { TCP_WND: 1000 }, /TCP_WND must be within TCP_MSS\.\.1073741824/],
+    ['window needing scaling', { TCP_WND: 65536, TCP_WND_SCALE: false }, /TCP_WND must be within TCP_MSS\.\.65535 \(more needs TCP_WND_SCALE/],
+    ['window beyond 2^30', { TCP_WND: 0x40000001 }, /TCP_WND must be within TCP_MSS\.\.1073741824/],
     ['send buffer below MSS', { TCP_SND_BUF: 1459 }, /TCP_SND_BUF must be at least TCP_MSS/],
     ['send queue of 1', { TCP_SND_QUEUELEN: 1 }, /TCP_SND_QUEUELEN must be at least 2/],
     ['no TCP pcbs', { MEMP_NUM_TCP_PCB: 0 }, /MEMP_NUM_TCP_PCB must be at least 1/],
@@ -110,7 +117,7 @@ describe('core/config', () => {
 
   it('the boundaries of each range are accepted', () => {
     for (const ok of [
-      { TCP_WND: 1460 }, { TCP_WND: 65535 }, { TCP_DELACK_MS: 500 }, { TCP_DELACK_MS: 1 }, { TCP_MSS: 536 },
+      { TCP_WND: 1460 }, { TCP_WND: 65535 }, { TCP_WND: 65536 }, { TCP_WND: 0x40000000 }, { TCP_DELACK_MS: 500 }, { TCP_DELACK_MS: 1 }, { TCP_MSS: 536 },
       { IP_DEFAULT_TTL: 255 }, { ARP_TABLE_SIZE: 255 }, { TCP_LOCAL_PORT_RANGE_START: 1024, TCP_LOCAL_PORT_RANGE_END: 1024 },
       { PBUF_POOL_SIZE: 8, PBUF_RX_RESERVE: 4 }, { PBUF_POOL_BUFSIZE: 1556 }, { TCP_RTO_MIN: 1000, TCP_RTO_INITIAL: 1000, TCP_RTO_MAX: 1000 },
     ] as Partial<StackConfig>[]) {

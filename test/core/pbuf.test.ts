@@ -8,6 +8,7 @@ import {
   pbufLayerOffset, pbuf_free, pbuf_ref, pbuf_cat, pbuf_chain, pbuf_clen, pbuf_add_header,
   pbuf_remove_header, pbuf_realloc, copyBytes, pbuf_copy_partial, pbuf_take, pbuf_take_at, pbuf_copy,
   pbuf_copy_chain, pbuf_get_at, pbuf_try_get_at, pbuf_put_at,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_REF, PB_FLAGS, PBUF_FLAG_PUSH,
 } from '../../src/core/pbuf.js';
 import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from '../../src/core/config.js';
 import { SeededRandom } from '../../src/core/random.js';
@@ -630,5 +631,89 @@ describe('core/pbuf: misuse', () => {
     assertFull(pl);
     assert.equal(pl.pool.illegal, 0);
     assert.ok(pl.pool.err > 0, 'the workload did exhaust the pool at times');
+  });
+});
+
+describe('core/pbuf: metadata in typed arrays', () => {
+  /** Every pbuf's metadata entry is back to its free state and each index is free exactly once. */
+  function assertMetaFree(pl: PbufPool): void {
+    const total = pl.handles.length;
+    assert.equal(pl.meta.length, total * PB_STRIDE, 'metadata sized once, from the pool sizes');
+    for (let i = 0; i < total; i++) {
+      const b = i * PB_STRIDE;
+      assert.equal(pl.meta[b + PB_REF], 0, 'ref of ' + i);
+      assert.equal(pl.meta[b + PB_NEXT], -1, 'next of ' + i);
+      assert.equal(pl.handles[i].index, i);
+    }
+    // free REF headers keep no application array alive
+    for (const b of pl.refBufs) assert.equal(b.length, 0);
+    // the free lists hold every index once: taking everything yields distinct handles
+    const taken = new Set<Pbuf>();
+    for (let p = pl.alloc(PBUF_RAW, 1, PBUF_RAM); p !== null; p = pl.allocRx(1)) taken.add(p);
+    for (let p = pl.allocRef(pattern(2), 0, 2); p !== null; p = pl.allocRef(pattern(2), 0, 2)) taken.add(p);
+    assert.equal(taken.size, total);
+    for (const p of taken) pbuf_free(p);
+    assertFull(pl);
+  }
+
+  it('a pbuf is a handle over its pool\'s Int32Array: getters, setters and direct indexing agree', () => {
+    const pl = pool(8, 2, 0);
+    const p = pl.alloc(PBUF_TRANSPORT, 2 * BUFSIZE)!;
+    const b = p.index * PB_STRIDE;
+    assert.equal(pl.meta[b + PB_OFF], p.off);
+    assert.equal(pl.meta[b + PB_LEN], p.len);
+    assert.equal(pl.meta[b + PB_TOTLEN], 2 * BUFSIZE);
+    assert.equal(pl.meta[b + PB_NEXT], p.next!.index);
+    assert.equal(pl.meta[b + PB_REF], 1);
+    p.flags = PBUF_FLAG_PUSH;
+    assert.equal(pl.meta[b + PB_FLAGS], PBUF_FLAG_PUSH);
+    assert.equal(p.type, PBUF_POOL);
+    assert.equal(p.buf, pl.mem);
+    assert.equal(p.base, p.index * BUFSIZE);
+    const data = pattern(6);
+    const r = pl.allocRef(data, 1, 4)!;
+    assert.equal(r.type, PBUF_REF);
+    assert.equal(r.buf, data);
+    assert.equal(r.index >= pl.count, true);
+    pbuf_free(p);
+    pbuf_free(r);
+    assertMetaFree(pl);
+  });
+
+  it('the metadata is bounded by the pool sizes and returns to free after a workload with misuse', () => {
+    const pl = new PbufPool(24, 128, 6, 2);
+    const r = new SeededRandom(11);
+    const live: Pbuf[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const op = r.nextU32() % 6;
+      if (op === 0 && live.length > 0) {
+        const p = live.splice(r.nextU32() % live.length, 1)[0];
+        pbuf_free(p);
+        if (r.nextU32() % 8 === 0) pbuf_free(p); // double free: counted, nothing changes
+      } else if (op === 1) {
+        const p = pl.allocRx(r.nextU32() % 400);
+        if (p) live.push(p);
+      } else if (op === 2) {
+        const p = pl.allocRef(pattern(8), 2, 4);
+        if (p) live.push(p);
+      } else if (op === 3 && live.length > 1) {
+        // join two chains (the tail's reference passes to the head)
+        const h = live.splice(r.nextU32() % live.length, 1)[0];
+        const t = live.splice(r.nextU32() % live.length, 1)[0];
+        pbuf_cat(h, t);
+        live.push(h);
+      } else if (op === 4 && live.length > 0) {
+        const p = live[r.nextU32() % live.length];
+        pbuf_realloc(p, r.nextU32() % (p.totLen + 1));
+      } else {
+        const p = pl.alloc(PBUF_TRANSPORT, r.nextU32() % 200);
+        if (p) live.push(p);
+      }
+      assert.equal(pl.meta.length, 30 * PB_STRIDE);
+    }
+    for (const p of live) pbuf_free(p);
+    assertFull(pl);
+    assert.ok(pl.pool.illegal + pl.refPool.illegal > 0, 'the workload did free twice');
+    assertMetaFree(pl);
   });
 });

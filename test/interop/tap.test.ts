@@ -186,6 +186,16 @@ describe('interop: xs-tcp on a TAP, the Linux kernel as peer', function () {
     }
   });
 
+  it('the kernel negotiates window scale with the stack (RFC 7323 §2.2)', async function () {
+    const holder = nsStart([process.execPath, PEER, 'hold', BOARD, '9']);
+    assert.ok(await waitFor(() => Buffer.concat(holder.stdout).toString().includes('connected'), 10000), holder.stderr);
+    // ss -i prints "wscale:<the stack's shift>,<the kernel's>" only when both SYNs carried the
+    // option (the stack's shift is 0: its window fits 16 bits)
+    const ss = sh(['ip', 'netns', 'exec', NS, 'ss', '-tin', 'state', 'established', 'dst', BOARD]);
+    await stop(holder);
+    assert.match(ss.out, /\bwscale:0,\d+/, ss.out);
+  });
+
   it('discard takes a 32 MiB stream and closes after the client\'s FIN (RFC 863)', async function () {
     const r = await peer('discard', BOARD, 9, 32 * 1024 * 1024);
     assert.equal(r.error, undefined, JSON.stringify(r));

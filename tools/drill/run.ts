@@ -46,7 +46,7 @@ import { buildTcpFrame, buildArpReply, decodeFrame, F_ACK, F_SYN } from '../rawp
 import { Failure } from './failure.js';
 import { readSettings, type DrillOptions, type DrillSettings } from './settings.js';
 import {
-  Flow, inboundNumbers, verifyOutbound, actualText, expectedText, windowText, rawSegment, type OutPacket,
+  Flow, inboundNumbers, inboundOptions, verifyOutbound, actualText, expectedText, windowText, rawSegment, type OutPacket,
 } from './segment_match.js';
 
 export interface DrillResult {
@@ -71,14 +71,15 @@ interface Pending {
   tol: number;
 }
 
-/** sysctl settings that describe what this stack does anyway (it has no timestamps, SACK, window
- *  scaling, ECN, ...): accepted; any other sysctl fails, since it cannot be honoured. */
+/** sysctl settings that describe what this stack does anyway (it has no D-SACK, FACK, ECN, Fast
+ *  Open, ...): accepted; any other sysctl fails, since it cannot be honoured. Timestamps, SACK and
+ *  window scaling (0 or 1) are applied to the stack's configuration before the run (settings.ts). */
 const SYSCTL_OK: Readonly<Record<string, readonly string[] | null>> = {
-  'net.ipv4.tcp_timestamps': ['0'],
-  'net.ipv4.tcp_sack': ['0'],
+  'net.ipv4.tcp_timestamps': ['0', '1'],
+  'net.ipv4.tcp_sack': ['0', '1'],
+  'net.ipv4.tcp_window_scaling': ['0', '1'],
   'net.ipv4.tcp_dsack': ['0'],
   'net.ipv4.tcp_fack': ['0'],
-  'net.ipv4.tcp_window_scaling': ['0'],
   'net.ipv4.tcp_ecn': ['0'],
   'net.ipv4.tcp_fastopen': ['0'],
   'net.ipv4.tcp_syncookies': ['0'],
@@ -323,7 +324,7 @@ export class DrillRunner {
     const flow = this.flowForInbound();
     const syn = (ev.flags & F_SYN) !== 0;
     const { seq, ack } = inboundNumbers(flow, ev, syn && this.synOpens(flow, (ev.flags & F_ACK) !== 0, fresh));
-    const options = ev.options ?? [];
+    const options = inboundOptions(flow, ev, this.settings.tsEcrScaled);
     const frame = buildTcpFrame({
       dstMac: this.driver.mac, srcMac: this.raw.mac, srcIp: flow.remoteIp, dstIp: flow.localIp, ipId: this.ipId++ & 0xffff,
       srcPort: flow.remotePort, dstPort: flow.localPort, seq, ack, flags: ev.flags, win: ev.win ?? DEFAULT_WIN,
@@ -381,7 +382,14 @@ export class DrillRunner {
       if (this.now >= hi) this.late(ev, flow, start, end, tol, lo);
       this.advanceTo(Math.min(hi, this.nextStep()));
     }
-    verifyOutbound(ev, flow, pkt, start, end, tol, lo, hi);
+    verifyOutbound(ev, flow, pkt, start, end, tol, lo, hi, this.settings.tsTickUs, this.tsTolerance(start));
+  }
+
+  /** The tolerance of an outbound TS val (packetdrill: the timing tolerance, or its percentage of
+   *  the time since the script started, whichever is larger). */
+  private tsTolerance(at: number): number {
+    const dyn = (this.settings.tolerancePercent / 100) * at;
+    return dyn > this.settings.toleranceUs ? dyn : this.settings.toleranceUs;
   }
 
   /** The expected segment did not come in time: look a while further to say what did come. */

@@ -24,6 +24,12 @@ export class Flow {
   remoteIsn = 0;
   /** A SYN from the peer has been injected on this flow. */
   gotRemoteSyn = false;
+  /** Our TS vals as the script wrote them -> as we sent them (packetdrill's outbound TS val
+   *  mapping): an inbound `ecr` names one of the script's values and is sent as the live one. */
+  readonly tsVals = new Map<number, number>();
+  /** The first of our TS vals matched against a `>` line, in script and live numbers (the baseline
+   *  that maps later ones into script space). */
+  firstTs: { script: number; live: number } | null = null;
   constructor(readonly localIp: number, readonly localPort: number, readonly remoteIp: number,
     readonly remotePort: number, readonly active: boolean) {}
 
@@ -69,6 +75,47 @@ export function inboundNumbers(flow: Flow, ev: PacketEvent, opens: boolean): { s
   return { seq, ack };
 }
 
+/**
+ * The options of an inbound `<` line as they go on the wire (packetdrill's map_inbound_packet): SACK
+ * blocks are relative to our ISN; with the ACK flag, TS ecr names one of our TS vals as the script
+ * wrote it and becomes the live value we sent (or, with --tcp_ts_ecr_scaled, one interpolated from
+ * the first); an ecr that names none is an error.
+ */
+export function inboundOptions(flow: Flow, ev: PacketEvent, ecrScaled: boolean): TcpOptionSpec[] {
+  const opts = ev.options ?? [];
+  const syn = (ev.flags & F_SYN) !== 0;
+  const off = flow.localOffset(syn);
+  const out: TcpOptionSpec[] = [];
+  for (const o of opts) {
+    if (o.kind === 'sack') {
+      out.push({ kind: 'sack', blocks: o.blocks.map(([l, r]) => [(l + off) >>> 0, (r + off) >>> 0] as [number, number]) });
+    } else if (o.kind === 'TS' && (ev.flags & F_ACK) !== 0) {
+      let ecr = flow.tsVals.get(o.ecr);
+      if (ecr === undefined && ecrScaled && flow.firstTs !== null) ecr = (o.ecr - flow.firstTs.script + flow.firstTs.live) >>> 0;
+      if (ecr === undefined) {
+        throw new Failure(ev.line, 'unable to infer live TS ecr for script TS ecr ' + o.ecr
+          + '; no matching or preceding outbound TS val');
+      }
+      out.push({ kind: 'TS', val: o.val, ecr });
+    } else {
+      out.push(o);
+    }
+  }
+  return out;
+}
+
+/** A segment's options in the script's numbering: SACK blocks relative to the peer's ISN, our TS val
+ *  relative to the first one matched (packetdrill's map_outbound_live_packet). */
+function scriptOptions(flow: Flow, s: Segment): TcpOptionSpec[] | null {
+  if (s.options === null) return null;
+  const off = flow.remoteOffset((s.flags & F_SYN) !== 0);
+  return s.options.map((o): TcpOptionSpec => {
+    if (o.kind === 'sack') return { kind: 'sack', blocks: o.blocks.map(([l, r]) => [(l - off) >>> 0, (r - off) >>> 0] as [number, number]) };
+    if (o.kind === 'TS' && flow.firstTs !== null) return { kind: 'TS', val: (flow.firstTs.script + o.val - flow.firstTs.live) >>> 0, ecr: o.ecr };
+    return o;
+  });
+}
+
 /** A segment we sent, in the script's numbering. */
 export function actualText(flow: Flow, pkt: OutPacket): string {
   const s = pkt.seg;
@@ -76,17 +123,19 @@ export function actualText(flow: Flow, pkt: OutPacket): string {
   const hasAck = (s.flags & F_ACK) !== 0;
   const ack = hasAck ? (s.ack - flow.remoteOffset(actSyn)) >>> 0 : s.ack;
   const seq = (s.seq - flow.localOffset(actSyn)) >>> 0;
-  return formatSegment('>', s.flags, seq, s.payload.length, hasAck || s.ack !== 0 ? ack : null, s.win, s.urg, s.options)
+  return formatSegment('>', s.flags, seq, s.payload.length, hasAck || s.ack !== 0 ? ack : null, s.win, s.urg, scriptOptions(flow, s))
     + ' at ' + secs(pkt.time);
 }
 
 /**
  * Checks a segment we sent against a `>` line: flags, sequence, length, ack, window (only when
- * written), urgent pointer, options (exactly, unless `<...>`), zero payload, checksums, and its time
- * against the window lo..hi. Throws a Failure on the first difference.
+ * written), urgent pointer, options (exactly, unless `<...>`: kinds in order, values but TS's,
+ * SACK blocks relative to the peer's ISN), zero payload, checksums, and its time against the window
+ * lo..hi. Throws a Failure on the first difference. Our TS val is learned for later `ecr`s; it is
+ * checked only with `tsTickUs` (--tcp_ts_tick_usecs), within `tsTolUs`, as packetdrill does.
  */
 export function verifyOutbound(ev: PacketEvent, flow: Flow, pkt: OutPacket, start: number, end: number, tol: number,
-  lo: number, hi: number): void {
+  lo: number, hi: number, tsTickUs = 0, tsTolUs = 0): void {
   const s = pkt.seg;
   const actSyn = (s.flags & F_SYN) !== 0;
   if ((ev.flags & F_SYN) !== 0 && actSyn && (!flow.localIsnKnown || flow.localIsnStale)) {
@@ -100,6 +149,14 @@ export function verifyOutbound(ev: PacketEvent, flow: Flow, pkt: OutPacket, star
   const hasAck = (s.flags & F_ACK) !== 0;
   const ack = hasAck ? (s.ack - flow.remoteOffset(actSyn)) >>> 0 : s.ack;
   const len = s.payload.length;
+  const wantTs = ev.options?.find((o) => o.kind === 'TS');
+  const gotTs = s.options?.find((o) => o.kind === 'TS');
+  let tsSkew = 0;
+  if (wantTs !== undefined && gotTs !== undefined && wantTs.kind === 'TS' && gotTs.kind === 'TS') {
+    flow.tsVals.set(wantTs.val, gotTs.val);
+    if (flow.firstTs === null) flow.firstTs = { script: wantTs.val, live: gotTs.val };
+    tsSkew = ((flow.firstTs.script + gotTs.val - flow.firstTs.live - wantTs.val) | 0);
+  }
   const actual = actualText(flow, pkt);
   const mismatch = (what: string): never => {
     throw new Failure(ev.line, 'expected ' + expectedText(ev) + ' but got ' + actual + ' (' + what + ')');
@@ -114,7 +171,10 @@ export function verifyOutbound(ev: PacketEvent, flow: Flow, pkt: OutPacket, star
   if (s.urg !== ev.urg) mismatch('tcp_urg_ptr: expected ' + ev.urg + ' vs actual ' + s.urg);
   if (ev.options !== null) {
     if (s.options === null) mismatch('malformed TCP options');
-    else if (!sameOptions(ev.options, s.options)) mismatch('bad outbound TCP options');
+    else if (!sameOptions(ev.options, scriptOptions(flow, s) as TcpOptionSpec[])) mismatch('bad outbound TCP options');
+    else if (tsTickUs > 0 && Math.abs(tsSkew) * tsTickUs > tsTolUs) {
+      mismatch('bad outbound TCP timestamp value, tolerance ' + tsTolUs + ' usecs');
+    }
   }
   for (let i = 0; i < len; i++) if (s.payload[i] !== 0) mismatch('incorrect outbound data payload');
   if (pkt.time < lo || pkt.time > hi) {

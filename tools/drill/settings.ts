@@ -37,6 +37,12 @@ export interface DrillSettings {
   verbose: boolean;
   /** MockNet seed. */
   seed: number;
+  /** --tcp_ts_tick_usecs: our outbound TS val is checked against the script's, this many µs per
+   *  tick, within the timing tolerance (packetdrill); 0: not checked. */
+  tsTickUs: number;
+  /** --tcp_ts_ecr_scaled: an inbound TS ecr that names no TS val we sent is interpolated from the
+   *  first one (packetdrill); otherwise it is an error. */
+  tsEcrScaled: boolean;
   config: Partial<StackConfig>;
 }
 
@@ -55,7 +61,7 @@ export function readSettings(script: Script, opts: DrillOptions): DrillSettings 
   const s: DrillSettings = {
     toleranceUs: 4000, tolerancePercent: 12.5, localIp: ip4FromString('192.168.0.1'), remoteIp: ip4FromString('192.168.0.2'),
     gatewayIp: ip4FromString('192.168.0.254'), prefix: 24, bindPort: 8080, connectPort: 8080, localIsn: null,
-    verbose: opts.verbose === true, seed: opts.seed ?? 1, config,
+    verbose: opts.verbose === true, seed: opts.seed ?? 1, tsTickUs: 0, tsEcrScaled: false, config,
   };
   for (const o of script.options) {
     const name = resolveOption(o.name, o.line);
@@ -90,8 +96,10 @@ export function readSettings(script: Script, opts: DrillOptions): DrillSettings 
       }
       case 'mtu': config.MTU = num(); if (config.TCP_MSS === undefined) config.TCP_MSS = Math.min(1460, num() - 40); break;
       case 'verbose': case 'debug': s.verbose = true; break;
-      case 'mss': case 'speed': case 'strict_segments': case 'tcp_ts_tick_usecs': case 'tcp_ts_ecr_scaled':
-        // no effect here: the mock wire has no offloads, our segments carry no timestamps
+      case 'tcp_ts_tick_usecs': s.tsTickUs = num(); break;
+      case 'tcp_ts_ecr_scaled': s.tsEcrScaled = v === null || v === 'true' || num() !== 0; break;
+      case 'mss': case 'speed': case 'strict_segments':
+        // no effect here: the mock wire has no offloads
         break;
       case 'tcp_msl_ms': config.TCP_MSL = num(); break;
       case 'local_isn': s.localIsn = num() >>> 0; break;
@@ -105,7 +113,51 @@ export function readSettings(script: Script, opts: DrillOptions): DrillSettings 
         throw new Failure(o.line, 'unsupported option --' + o.name);
     }
   }
+  applySysctls(script, config);
   return s;
+}
+
+/** The sysctls that turn an option of this stack on or off, and the config knob each sets. */
+const OPTION_SYSCTLS: Readonly<Record<string, keyof StackConfig>> = {
+  'net.ipv4.tcp_timestamps': 'TCP_TIMESTAMPS',
+  'net.ipv4.tcp_sack': 'TCP_SACK',
+  'net.ipv4.tcp_window_scaling': 'TCP_WND_SCALE',
+};
+
+/** `sysctl [-q] name=value` in a backquoted command, every assignment. */
+export function sysctlsIn(cmd: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const part of cmd.split(/;|&&|\n/)) {
+    const m = /^sysctl\s+(?:-[qwe]+\s+)*([\w.]+)\s*=\s*(\S+)$/.exec(part.trim());
+    if (m !== null) out.push({ name: m[1], value: m[2] });
+  }
+  return out;
+}
+
+/**
+ * The option sysctls of the script (net.ipv4.tcp_timestamps, tcp_sack, tcp_window_scaling = 0|1)
+ * set the stack's TCP_TIMESTAMPS, TCP_SACK and TCP_WND_SCALE. This stack's options are fixed when it
+ * is created, so they are applied before the run wherever they stand in the script (packetdrill
+ * scripts set them at time 0); a script that sets one both ways fails at the second.
+ */
+function applySysctls(script: Script, config: Partial<StackConfig>): void {
+  const seen = new Map<string, string>();
+  const cmds: { command: string; line: number }[] = [];
+  if (script.initCommand !== null) cmds.push(script.initCommand);
+  for (const ev of script.events) if (ev.type === 'command') cmds.push(ev);
+  for (const c of cmds) {
+    for (const { name, value } of sysctlsIn(c.command)) {
+      const key = OPTION_SYSCTLS[name];
+      if (key === undefined) continue;
+      if (value !== '0' && value !== '1') throw new Failure(c.line, name + ' must be 0 or 1 here');
+      const before = seen.get(name);
+      if (before !== undefined && before !== value) {
+        throw new Failure(c.line, 'unsupported: ' + name + ' changed during the script (the stack\'s options are fixed at start)');
+      }
+      seen.set(name, value);
+      (config as Record<string, boolean>)[key] = value === '1';
+    }
+  }
 }
 
 function resolveOption(name: string, line: number): string {
