@@ -134,8 +134,8 @@ void xs_xstcp_netdev_send_gathered(xsMachine *the)
 	xsmcSetBoolean(xsResult, dev->transmit(dev, dev->tx, (uint32_t)length));
 }
 
-/* Consumer: drops the oldest frame; whether there was one. */
-static int xstcp_ring_skip(xstcp_netdev *dev, uint32_t *tail, int *wasFull)
+/* Consumer: whether a frame is waiting; the tail to advance from, and whether the ring was full. */
+static int xstcp_ring_peek(xstcp_netdev *dev, uint32_t *tail, int *wasFull)
 {
 	uint32_t head = __atomic_load_n(&dev->head, __ATOMIC_ACQUIRE);
 	*tail = __atomic_load_n(&dev->tail, __ATOMIC_RELAXED);
@@ -168,7 +168,7 @@ void xs_xstcp_netdev_read_into(xsMachine *the)
 	int wasFull;
 
 	if (dev && xstcp_arg_buffer(the, &xsArg(0), 1, &data, &count) && xstcp_range(offset, capacity, count)
-		&& xstcp_ring_skip(dev, &tail, &wasFull)) {
+		&& xstcp_ring_peek(dev, &tail, &wasFull)) {
 		uint32_t head = __atomic_load_n(&dev->head, __ATOMIC_ACQUIRE);
 		while (head != tail) {
 			uint32_t slot = tail % MODDEF_XSTCP_RXSLOTS;
@@ -193,7 +193,7 @@ void xs_xstcp_netdev_discard(xsMachine *the)
 	xstcp_netdev *dev = xsmcGetHostData(xsThis);
 	uint32_t tail;
 	int wasFull;
-	if (dev && xstcp_ring_skip(dev, &tail, &wasFull)) {
+	if (dev && xstcp_ring_peek(dev, &tail, &wasFull)) {
 		xstcp_ring_release(dev, tail + 1, wasFull);
 		xsmcSetTrue(xsResult);
 	}

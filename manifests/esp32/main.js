@@ -40,6 +40,9 @@ function start(iface) {
 		? { ip: "0.0.0.0", hostname, config: STACK_CONFIG, name: "esp32" }
 		: { ip: config.ip, gateway: config.gateway, hostname, config: STACK_CONFIG, name: "esp32" });
 	board.start(stack);
+	// the pool's bytes: native (internal RAM, or PSRAM with defines.xstcp.pool.psram) unless
+	// allocation failed and left them in the XS heap (manifests/README.md)
+	trace(`xs-tcp: checksum native, pool ${board.status.poolNative ? "native" : "in the XS heap"}\n`);
 
 	if (dhcp) {
 		// The lease, its renewals and its loss; after a link flap the client reboots with the old address.

@@ -119,13 +119,14 @@ XVFB_PID=$!
 sleep 1
 # start_sim MC.SO LOG READY [VAR=value ...]: xsbug-log listens on 127.0.0.1:5002 inside the namespace
 # (its own loopback), launches mcsim with the variables given (the lin HAL reads XS_TCP_LIN_*) and
-# prints trace; the machine class adds one line per instrument sample. Waits for READY in the trace.
+# prints trace; the machine class adds one line per instrument sample. Waits up to $SIM_WAIT seconds
+# (default 60) for READY in the trace.
 start_sim() {
   local so=$1 log=$2 ready=$3; shift 3
   ( cd "$XSBUG_LOG" && exec env "$@" DISPLAY=":$DISPLAY_NUM" XSBUG_LOGMACHINE="$REPO/test/moddable/xsbug-instruments.cjs" \
     ip netns exec "$NS" node xsbug-log.js "$(command -v mcsim)" "$so" ) < /dev/null > "$log" 2>&1 &
   LOG_PID=$!
-  for _ in $(seq 1 120); do grep -q "$ready" "$log" && break; sleep 0.5; done
+  for _ in $(seq 1 $(( ${SIM_WAIT:-60} * 2 ))); do grep -q "$ready" "$log" && break; sleep 0.5; done
   SIM_PID=$(ps -o pid= --ppid "$LOG_PID" | tr -d ' ' | head -1)
   grep -q "$ready" "$log"
 }
@@ -211,7 +212,7 @@ step "native helpers in XS 17.7 (test/moddable/native-lin: checksum vs JavaScrip
 CHK=$(configure test/moddable/native-lin lin) && make -C "$CHK" -f makefile build > "$WORK/make-check.log" 2>&1 \
   || { grep -v '^# ' "$WORK/make-check.log" | tail -20; die "native-lin build"; }
 CHKSO=$(find "$WORK/out/bin" -name mc.so -path '*native-lin*' | head -1)
-if start_sim "$CHKSO" "$WORK/check.log" 'native-check: done'; then
+if SIM_WAIT=300 start_sim "$CHKSO" "$WORK/check.log" 'native-check: done'; then
   sed -n 's/.*\(native-check: .*\)/\1/p' "$WORK/check.log" | tr -d '\r' | sed 's/^/      /'
   if grep -q 'native-check: done, all passed' "$WORK/check.log"; then ok "native checksum = JavaScript checksum on random buffers; pool memory; one-copy echo over native pool"
   else fail "native checks (above)"; fi
@@ -222,17 +223,21 @@ step "lin measurements: segments/s with the JavaScript and the native checksum; 
 # One simulator run per variant, same build, same drive: $MB MiB from the kernel to discard (9) and
 # $MB MiB from chargen (19), each timed, the kernel's own segment counters (nstat, this namespace
 # only) giving the segments; then the 4-connection load of the checks above, for the memory samples.
-MB=${XS_TCP_LIN_MEASURE_MB:-64}
+# Segments per second of wall time depend on what else the machine runs; segments per CPU second
+# of the simulator process (its utime + stime from /proc, both its threads, less what it burns
+# idle) much less.
+MB=${XS_TCP_LIN_MEASURE_MB:-16}
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$SIM_PID/stat"; }
 inns ip tuntap add dev "$TAP" mode tap && inns ip addr add "$HOST_IP/24" dev "$TAP" && inns ip link set "$TAP" up || die "TAP for the measurements"
 segs() { inns nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
 # timed NAME COUNTER COMMAND: runs COMMAND in the namespace, prints "NAME: MB/s, segments/s"
 timed() {
   local name=$1 counter=$2 before after t0 t1; shift 2
-  before=$(segs "$counter"); t0=$(date +%s.%N)
-  timeout 300 ip netns exec "$NS" bash -c "$*" > /dev/null 2>&1
-  t1=$(date +%s.%N); after=$(segs "$counter")
-  awk -v n="$name" -v b=$((MB * 1048576)) -v s=$((after - before)) -v t0="$t0" -v t1="$t1" \
-    'BEGIN { t = t1 - t0; printf "%-26s %6.1f MB/s  %7.0f segments/s  (%d segments, %.2f s)\n", n, b / t / 1e6, s / t, s, t }'
+  before=$(segs "$counter"); c0=$(cpu); t0=$(date +%s.%N)
+  timeout 600 ip netns exec "$NS" bash -c "$*" > /dev/null 2>&1
+  t1=$(date +%s.%N); c1=$(cpu); after=$(segs "$counter")
+  awk -v n="$name" -v b=$((MB * 1048576)) -v s=$((after - before)) -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" \
+    -v idle="$IDLE" 'BEGIN { t = t1 - t0; c = c1 - c0 - idle * t; printf "%-18s %5.2f MB/s %5.0f segments/s | %5.0f segments per CPU s (%d segments, %.1f s, mcsim CPU %.1f s net of %.2f/s idle)\n", n, b / t / 1e6, s / t, s / c, s, t, c, idle }'
 }
 for variant in "native native" "js native" "native xs"; do
   set -- $variant
@@ -241,14 +246,20 @@ for variant in "native native" "js native" "native xs"; do
     tail -5 "$WORK/m-$1-$2.log"; fail "$label: the app did not start"; stop_sim; continue
   fi
   inns ping -c 2 -W 2 "$APP_IP" > /dev/null 2>&1
+  # what the idle simulator burns (its GTK loop, the timers, the instrument samples): subtracted
+  i0=$(cpu); sleep 3; IDLE=$(awk -v a="$i0" -v b="$(cpu)" 'BEGIN { print (b - a) / 3 }')
   echo "-- $label ($(grep -o 'xs-tcp: ready.*)' "$WORK/m-$1-$2.log" | head -1))"
-  timed "  kernel -> discard" TcpOutSegs "head -c $((MB * 1048576)) /dev/zero | nc -N $APP_IP 9" | tee -a "$WORK/measure.txt"
-  timed "  chargen -> kernel" TcpInSegs "nc -d $APP_IP 19 | head -c $((MB * 1048576))" | tee -a "$WORK/measure.txt"
+  timed "  kernel -> stack" TcpOutSegs "head -c $((MB * 1048576)) /dev/zero | nc -N $APP_IP 9" | tee -a "$WORK/measure.txt"
+  timed "  stack -> kernel" TcpInSegs "nc -d $APP_IP 19 | head -c $((MB * 1048576))" | tee -a "$WORK/measure.txt"
   inns bash -c "head -c 4194304 /dev/zero | nc -N $APP_IP 7 > /dev/null" &
+  L1=$!
   inns bash -c "timeout 6 nc -d $APP_IP 19 > /dev/null" &
+  L2=$!
   inns bash -c "(head -c 262144 /dev/zero; sleep 6) | nc -N $APP_IP 9 > /dev/null" &
+  L3=$!
   inns bash -c "sleep 6 | nc -N $APP_IP 7 > /dev/null" &
-  sleep 7; wait
+  L4=$!
+  sleep 7; wait $L1 $L2 $L3 $L4 2>/dev/null
   memory "$WORK/m-$1-$2.log" | grep -E 'slots|chunks' | sed 's/^/  /'
   grep -q 'XS abort\|stack overflow' "$WORK/m-$1-$2.log" && fail "$label: XS aborted"
   stop_sim || fail "$label: the simulator did not stop"
