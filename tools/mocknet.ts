@@ -160,18 +160,20 @@ export class MockNet {
    *  every stack. */
   step(): void {
     const now = this.clock.advance(this.stepMs);
-    if (this.bursts) {
-      for (let i = 0; i < this.drivers.length; i++) this.drivers[i].sink?.rxBurstBegin();
-      try {
-        this.wire.deliverDue(now);
-      } finally {
-        for (let i = 0; i < this.drivers.length; i++) this.drivers[i].sink?.rxBurstEnd();
-      }
-    } else {
-      this.wire.deliverDue(now);
-    }
+    if (this.bursts) this.deliverBurst(now);
+    else this.wire.deliverDue(now);
     for (let i = 0; i < this.stacks.length; i++) this.stacks[i].tick(now);
     for (let i = 0; i < this.tickers.length; i++) this.tickers[i](now);
+  }
+
+  /** The frames due now, one burst per driver (`bursts`). */
+  private deliverBurst(now: number): void {
+    for (let i = 0; i < this.drivers.length; i++) this.drivers[i].sink?.rxBurstBegin();
+    try {
+      this.wire.deliverDue(now);
+    } finally {
+      for (let i = 0; i < this.drivers.length; i++) this.drivers[i].sink?.rxBurstEnd();
+    }
   }
 
   /** Runs `ms` of virtual time (rounded up to whole steps). */
