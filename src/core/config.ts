@@ -190,8 +190,8 @@ export interface StackConfig {
    *  RFC 1122 §4.2.3.2) waits for the end of the burst, and one ACK then covers all of it — what
    *  Linux sends for a GRO super-packet. That is a stretch ACK, which RFC 5681 §4.2 allows ("SHOULD"
    *  every second full-sized segment; RFC 2525 §2.13 lists the cost: a sender growing its window by
-   *  ACK count opens it more slowly). It is bounded: a burst is only what the driver had already
-   *  received when it started (at most 64 frames on the host TAP), the window caps the data
+   *  ACK count opens it more slowly). It is bounded: a burst is what the driver finds waiting while it
+   *  drains its queue (at most 64 frames on the host TAP), the window caps the data
    *  unacknowledged, a window update still leaves at once when the announced window halves, and
    *  every other ACK is never deferred (duplicate and out-of-order ACKs for the peer's fast
    *  retransmit, ACKs of a FIN, window updates, probe and challenge ACKs). In exchange the stack
