@@ -17,6 +17,8 @@ class CopySink implements FrameSink {
   get rxCapacity(): number { return this.pool.bufsize; }
   rxReserve(): number { return -1; }
   rxCommit(): void { /* nothing reserved */ }
+  rxBurstBegin(): void { /* MockDriver reports no bursts */ }
+  rxBurstEnd(): void { /* MockDriver reports no bursts */ }
   receiveFrame(buf: Uint8Array, off: number, len: number): void {
     const p = this.pool.allocRx(len);
     if (p === null) return;

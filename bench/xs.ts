@@ -7,6 +7,9 @@
  *                           gives with one native `set` (the C drivers' memcpy) and calls rxCommit;
  *                           then input, checksum, TCP, the recv callback, pbuf_free, tcp_recved, and
  *                           its share of ACKs
+ *   rxStackComputronsPerSegment  rxComputronsPerSegment minus rxDriverCopyComputrons: the stack's own
+ *                           JS work per received segment when the driver's copy is C (the ESP32 and
+ *                           lin drivers' memcpy into the pool), which XS does not meter as JS
  *   rxComputronsNoChecksum  the same with the checksum taken out (a HAL checksum stub that answers
  *                           without summing): the JS work a native checksum (Hal.checksum) leaves
  *   rxCopyComputronsPerSegment  the same segments through Netif.receiveFrame from a driver's ring
@@ -67,6 +70,7 @@ async function diffRun(w: XsnapWorker, fn: string, n1: number, n2: number): Prom
 
 export interface XsFigures {
   rxComputronsPerSegment: number;
+  rxStackComputronsPerSegment: number;
   rxComputronsNoChecksum: number;
   rxCopyComputronsPerSegment: number;
   rxDriverCopyComputrons: number;
@@ -273,6 +277,7 @@ export async function measureXs(): Promise<{ figures: XsFigures; status: Record<
 
     const figures: XsFigures = {
       rxComputronsPerSegment: Math.round(rx.compute / rxSegs),
+      rxStackComputronsPerSegment: Math.round(rx.compute / rxSegs) - Math.round(drvCopy.compute / drvCopy.units),
       rxComputronsNoChecksum: Math.round(rxNoCk.compute / rxSegs),
       rxCopyComputronsPerSegment: Math.round(rxCopy.compute / rxSegs),
       rxDriverCopyComputrons: Math.round(drvCopy.compute / drvCopy.units),
@@ -312,6 +317,7 @@ export async function run(): Promise<BenchResult> {
   const { figures: f, notes } = await measureXs();
   const rows: [string, string][] = [
     ['rx computrons / 1460-byte segment (one copy: the driver writes into the pool)', fmtInt(f.rxComputronsPerSegment)],
+    ['  rx minus the bench driver\'s native copy (the stack\'s JS when the driver is C)', fmtInt(f.rxStackComputronsPerSegment)],
     ['  rx without the checksum (the JS work a native Hal.checksum leaves)', fmtInt(f.rxComputronsNoChecksum)],
     ['  rx through receiveFrame from a driver ring (the stack copies)', fmtInt(f.rxCopyComputronsPerSegment)],
     ['  of rx: the bench driver\'s one native copy per frame (C: not JS work)', fmtInt(f.rxDriverCopyComputrons)],

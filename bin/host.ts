@@ -205,6 +205,8 @@ export class PcapTap implements NetDriver, FrameSink {
     (this.sink as FrameSink).rxCommit(len);
     if (this.writer.byteLength > 4 * 1024 * 1024) this.flush();
   }
+  rxBurstBegin(): void { this.sink?.rxBurstBegin(); }
+  rxBurstEnd(): void { this.sink?.rxBurstEnd(); }
   linkChanged(up: boolean): void { this.sink?.linkChanged(up); }
 
   flush(): void {

@@ -40,6 +40,14 @@ export interface FrameSink {
    *  before returning); `len` 0 releases the reservation without counting a frame. A commit with
    *  no reservation open is counted (link.err) and ignored. */
   rxCommit(len: number): void;
+  /** A burst of received frames begins: the driver is about to hand over every frame it has
+   *  waiting (a ring drained, up to 64 reads of a TAP) and calls `rxBurstEnd()` after the last.
+   *  The stack then answers the burst as a whole where it may (one ACK per burst, as for a GRO
+   *  super-packet: TCP_ACK_PER_BURST). Optional for drivers: one that never calls the pair gets
+   *  the per-frame behaviour. Pairs may nest (a driver looping frames back inside `transmit()`). */
+  rxBurstBegin(): void;
+  /** The burst `rxBurstBegin()` opened has ended; the stack sends what it deferred before returning. */
+  rxBurstEnd(): void;
   /** Link came up or went down. */
   linkChanged(up: boolean): void;
 }

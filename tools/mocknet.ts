@@ -41,6 +41,9 @@ export interface MockNetOptions extends WireFaultSettings {
   /** Drivers deliver frames through FrameSink.rxReserve/rxCommit (one copy, by the driver) instead
    *  of receiveFrame. Default false. */
   oneCopy?: boolean;
+  /** Drivers hand over the frames of each step as one burst (FrameSink.rxBurstBegin / rxBurstEnd,
+   *  as the TAP driver does per drain). Default false: frame by frame. */
+  bursts?: boolean;
 }
 
 export interface MockStackOptions {
@@ -78,6 +81,7 @@ export class MockNet {
   readonly seed: number;
   readonly stepMs: number;
   readonly oneCopy: boolean;
+  readonly bursts: boolean;
   readonly stacks: Stack[] = [];
   readonly drivers: MockDriver[] = [];
   readonly raws: RawEndpoint[] = [];
@@ -87,6 +91,7 @@ export class MockNet {
     this.seed = opts.seed ?? 1;
     this.stepMs = opts.stepMs ?? 1;
     this.oneCopy = opts.oneCopy ?? false;
+    this.bursts = opts.bursts ?? false;
     if (!(this.stepMs > 0)) throw new Error('stepMs must be > 0');
     this.clock = new VirtualClock(opts.startMs ?? 0);
     this.wire = new MockWire({
@@ -151,12 +156,24 @@ export class MockNet {
     };
   }
 
-  /** One step: advance the clock, deliver due frames, tick every stack. */
+  /** One step: advance the clock, deliver due frames (as one burst per driver with `bursts`), tick
+   *  every stack. */
   step(): void {
     const now = this.clock.advance(this.stepMs);
-    this.wire.deliverDue(now);
+    if (this.bursts) this.deliverBurst(now);
+    else this.wire.deliverDue(now);
     for (let i = 0; i < this.stacks.length; i++) this.stacks[i].tick(now);
     for (let i = 0; i < this.tickers.length; i++) this.tickers[i](now);
+  }
+
+  /** The frames due now, one burst per driver (`bursts`). */
+  private deliverBurst(now: number): void {
+    for (let i = 0; i < this.drivers.length; i++) this.drivers[i].sink?.rxBurstBegin();
+    try {
+      this.wire.deliverDue(now);
+    } finally {
+      for (let i = 0; i < this.drivers.length; i++) this.drivers[i].sink?.rxBurstEnd();
+    }
   }
 
   /** Runs `ms` of virtual time (rounded up to whole steps). */

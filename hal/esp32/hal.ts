@@ -182,6 +182,8 @@ export class Esp32Driver implements NetDriver {
     const mem = sink.rxMemory;
     const cap = sink.rxCapacity;
     let got = 0;
+    // what the ring holds now is one burst for the stack: one ACK for it (TCP_ACK_PER_BURST)
+    sink.rxBurstBegin();
     for (let k = n.pending; k > 0; k = n.pending) {
       for (; k > 0; k--) {
         const at = sink.rxReserve();
@@ -194,6 +196,7 @@ export class Esp32Driver implements NetDriver {
         if (len > 0) got++;
       }
     }
+    sink.rxBurstEnd();
     this.rxFrames += got;
     if (got > 0 && this.onBurst !== null) this.onBurst();
   }

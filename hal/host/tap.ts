@@ -203,7 +203,8 @@ export class TapDriver implements HostDriver {
     return true;
   }
 
-  /** Poll mode: read every waiting frame (up to `batch`), one read() each, then report the burst. */
+  /** Poll mode: read every waiting frame (up to `batch`), one read() each, as one burst for the
+   *  stack (rxBurstBegin/rxBurstEnd: one ACK per burst, TCP_ACK_PER_BURST), then report it. */
   private drain(): void {
     const sink = this.sink;
     if (sink === null || this.closed) return;
@@ -213,19 +214,25 @@ export class TapDriver implements HostDriver {
     }
     const rx = this.rx;
     let n = 0;
-    while (n < this.batch) {
-      const r = this.addon.read(this.fd, rx, 0, rx.length);
-      if (r <= 0) {
-        if (r !== -EAGAIN && r !== 0) this.stats.rxErrors++;
-        break;
+    // the frames of one drain are one burst for the stack (FrameSink.rxBurstBegin/End)
+    sink.rxBurstBegin();
+    try {
+      while (n < this.batch) {
+        const r = this.addon.read(this.fd, rx, 0, rx.length);
+        if (r <= 0) {
+          if (r !== -EAGAIN && r !== 0) this.stats.rxErrors++;
+          break;
+        }
+        n++;
+        this.stats.rxFrames++;
+        this.stats.rxBytes += r;
+        sink.receiveFrame(rx, 0, r);
+        if (this.closed) break;
       }
-      n++;
-      this.stats.rxFrames++;
-      this.stats.rxBytes += r;
-      sink.receiveFrame(rx, 0, r);
-      if (this.closed) return;
+    } finally {
+      sink.rxBurstEnd();
     }
-    if (n > 0 && this.onBurst !== null) this.onBurst();
+    if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }
 
   /** drain() through the one-copy path: read() writes each frame into the pbuf rxReserve gave. */
@@ -236,22 +243,28 @@ export class TapDriver implements HostDriver {
     const fd = this.fd;
     const st = this.stats;
     let n = 0;
-    while (n < this.batch) {
-      const at = sink.rxReserve();
-      // pool empty: the frame still leaves the kernel's queue (else the poll fires at once again)
-      const r = at >= 0 ? addon.read(fd, mem, at, cap) : addon.read(fd, this.rx, 0, this.rx.length);
-      if (r <= 0) {
-        if (at >= 0) sink.rxCommit(0);
-        if (r !== -EAGAIN && r !== 0) st.rxErrors++;
-        break;
+    // the frames of one drain are one burst for the stack (FrameSink.rxBurstBegin/End)
+    sink.rxBurstBegin();
+    try {
+      while (n < this.batch) {
+        const at = sink.rxReserve();
+        // pool empty: the frame still leaves the kernel's queue (else the poll fires at once again)
+        const r = at >= 0 ? addon.read(fd, mem, at, cap) : addon.read(fd, this.rx, 0, this.rx.length);
+        if (r <= 0) {
+          if (at >= 0) sink.rxCommit(0);
+          if (r !== -EAGAIN && r !== 0) st.rxErrors++;
+          break;
+        }
+        n++;
+        st.rxFrames++;
+        st.rxBytes += r;
+        if (at >= 0) sink.rxCommit(r);
+        if (this.closed) break;
       }
-      n++;
-      st.rxFrames++;
-      st.rxBytes += r;
-      if (at >= 0) sink.rxCommit(r);
-      if (this.closed) return;
+    } finally {
+      sink.rxBurstEnd();
     }
-    if (n > 0 && this.onBurst !== null) this.onBurst();
+    if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }
 
   /** Threadpool mode: one fs.read in flight at a time on the blocking descriptor. */

@@ -183,6 +183,7 @@ export class Stack {
     this.ip.register(IP_PROTO_UDP, this.udp);
     drv.attach(this.netif);
     this.netif.onLinkChange = (up) => this.notifyLink(up);
+    this.netif.setBurstSink(this.tcp);
   }
 
   /** The interface's ARP (cache, queue): diagnostics and tests. */

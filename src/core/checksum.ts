@@ -24,7 +24,8 @@ export function chksumFold(sum: number): number {
   return sum > 0xffff ? sum % 0xffff || 0xffff : sum;
 }
 
-function swap16(x: number): number {
+/** Exchanges the two bytes of a 16-bit partial sum (a part summed from an odd position). */
+export function swap16(x: number): number {
   return ((x & 0xff) << 8) | (x >>> 8);
 }
 

@@ -17,7 +17,9 @@ export class Memp<T extends Pooled> {
   /** Free indices in [0, count) (a stack, `freeTop` deep), then whether each object is taken in
    *  [count, 2 * count): one typed array, so one XS object less per pool. */
   private readonly free: Int32Array;
-  private freeTop: number;
+  /** Free objects (= freeCount). @internal Read directly by the per-segment TCP code: a getter
+   *  costs XS a call; only this class writes it. */
+  freeTop: number;
   private readonly count: number;
 
   constructor(name: string, count: number, make: (index: number) => T) {

@@ -14,6 +14,7 @@
  */
 import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from './config.js';
 import { ByteCopier, COPY_SCRATCH_BYTES, copyByteLoop } from './bytecopy.js';
+import { chksumChain, swap16, type InetSum } from './checksum.js';
 
 export { ByteCopier, COPY_SCRATCH_BYTES } from './bytecopy.js';
 
@@ -146,7 +147,9 @@ export class PbufPool {
   readonly refBufs: Uint8Array[] = [];
   /** Free indices: pool pbufs in [0, freeTop), REF headers in [count, count + refFreeTop). */
   private readonly free: Int32Array;
-  private freeTop: number;
+  /** Free pool pbufs (= freeCount). @internal Read directly by the per-segment TCP code: a getter
+   *  costs XS a call; only this class writes it. */
+  freeTop: number;
   private refFreeTop: number;
 
   /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the
@@ -299,6 +302,37 @@ export class PbufPool {
   release(p: Pbuf): void {
     this.releaseIndex(p.index);
   }
+}
+
+/**
+ * chksumChain (checksum.ts) over the first `len` bytes of chain `p`, added to `acc`, reading the
+ * pool's metadata directly instead of through the handle's getters: this runs twice per segment (the
+ * received one, the ACK or data sent), and a getter costs XS a call each. A part of odd length
+ * shifts the following bytes into the other half of each word, so the next part's sum is
+ * byte-swapped (RFC 1071 §2(B)). Without `sum` (the stack's InetSum), chksumChain does it.
+ */
+export function pbufChksum(p: Pbuf, len: number, acc: number, sum: InetSum | null): number {
+  if (sum === null) return chksumChain(p, 0, len, acc, null);
+  const pool = p.pool;
+  const m = pool.meta;
+  const count = pool.count;
+  let i = p.index;
+  // one contiguous range (a received frame, a segment built in one pool pbuf): one call
+  if (i < count && len <= m[i * PB_STRIDE + PB_LEN] && len > 0) return acc + sum(pool.mem, m[i * PB_STRIDE + PB_OFF], len, 0);
+  let swapped = false;
+  let total = 0;
+  while (i >= 0 && len > 0) {
+    const b = i * PB_STRIDE;
+    let n = m[b + PB_LEN];
+    if (n > len) n = len;
+    let part = sum(i < count ? pool.mem : pool.refBufs[i - count], m[b + PB_OFF], n, 0);
+    if (swapped) part = swap16(part);
+    total += part;
+    if ((n & 1) !== 0) swapped = !swapped;
+    len -= n;
+    i = m[b + PB_NEXT];
+  }
+  return acc + total;
 }
 
 /**

@@ -76,34 +76,65 @@ export class TokenBucket {
   }
 }
 
+/** KeyedBuckets' per-slot entries in its Float64Array: the key, when the slot was last used (-1:
+ *  never), the bucket's credit (scaled as TokenBucket's) and when that was brought up to date. */
+const KB_KEY = 0;
+const KB_USED = 1;
+const KB_CREDIT = 2;
+const KB_LAST = 3;
+const KB_STRIDE = 4;
+
 export class KeyedBuckets {
-  private readonly keys: number[] = [];
-  private readonly used: number[] = [];
-  private readonly buckets: TokenBucket[] = [];
+  /** KB_STRIDE entries per slot: one typed array instead of two arrays and a TokenBucket object per
+   *  slot (each a handful of XS heap slots); the rate and burst are the same for every key. */
+  private readonly slots: Float64Array;
+  private readonly n: number;
+  private readonly cost: number;
+  private readonly cap: number;
 
   constructor(slots: number, intervalMs: number, burst: number) {
-    for (let i = 0; i < slots; i++) {
-      this.keys.push(0);
-      this.used.push(-1);
-      this.buckets.push(new TokenBucket(intervalMs, burst));
-    }
+    this.n = slots;
+    this.slots = new Float64Array(slots * KB_STRIDE);
+    this.cost = intervalMs;
+    this.cap = (burst < 1 ? 1 : burst) * intervalMs;
+    for (let i = 0; i < slots; i++) this.slots[i * KB_STRIDE + KB_USED] = -1;
   }
 
   /** Takes one token from `key`'s bucket at `now`; false when it is empty. No slots: always true. */
   take(key: number, now: number): boolean {
-    const n = this.keys.length;
+    const n = this.n;
     if (n === 0) return true;
+    const t = this.slots;
     let victim = 0;
     for (let i = 0; i < n; i++) {
-      if (this.used[i] >= 0 && this.keys[i] === key) {
-        this.used[i] = now;
-        return this.buckets[i].take(now);
+      const b = i * KB_STRIDE;
+      if (t[b + KB_USED] >= 0 && t[b + KB_KEY] === key) {
+        t[b + KB_USED] = now;
+        return this.takeAt(b, now);
       }
-      if (this.used[i] < this.used[victim]) victim = i;
+      if (t[b + KB_USED] < t[victim * KB_STRIDE + KB_USED]) victim = i;
     }
-    this.keys[victim] = key;
-    this.used[victim] = now;
-    this.buckets[victim].reset(now);
-    return this.buckets[victim].take(now);
+    const b = victim * KB_STRIDE;
+    t[b + KB_KEY] = key;
+    t[b + KB_USED] = now;
+    t[b + KB_CREDIT] = this.cap;   // a new key starts with a full bucket
+    t[b + KB_LAST] = now;
+    return this.takeAt(b, now);
+  }
+
+  /** TokenBucket.take on the slot at `b`. */
+  private takeAt(b: number, now: number): boolean {
+    const cost = this.cost;
+    if (cost <= 0) return true;
+    const t = this.slots;
+    const dt = now - t[b + KB_LAST];
+    t[b + KB_LAST] = now;
+    if (dt > 0) {
+      const c = t[b + KB_CREDIT] + dt;
+      t[b + KB_CREDIT] = c > this.cap ? this.cap : c;
+    }
+    if (t[b + KB_CREDIT] < cost) return false;
+    t[b + KB_CREDIT] -= cost;
+    return true;
   }
 }

@@ -57,23 +57,46 @@ export const ARP_STATE_STABLE_REFRESHING = 3;
 /** An Ethernet + ARP frame (42 bytes; the NIC pads it to 60 on the wire). */
 const ARP_FRAME_LEN = ETH_HLEN + ARP_LEN;
 
+/** ArpEntry fields read only while resolving, refreshing or ageing (never per packet sent): kept in
+ *  one Float64Array per table, ARP_COLD_FIELDS entries each, behind getters, as the Tcb layout does
+ *  (src/tcp/tcb.ts): an XS property is a heap slot, an array entry is 8 bytes of chunk memory. */
+const ARP_CONTESTED = 0;
+const ARP_LAST_REQUEST = 1;
+const ARP_TRIES = 2;
+const ARP_QLEN = 3;
+/** Float64 entries per ArpEntry in its table's array. */
+export const ARP_COLD_FIELDS = 4;
+
 export class ArpEntry {
   state = ARP_STATE_EMPTY;
   ip = 0;
   readonly mac = new Uint8Array(6);
-  /** PENDING: when created; STABLE: when last confirmed. */
+  /** PENDING: when created; STABLE: when last confirmed (read per packet sent: the refresh check). */
   ctime = 0;
   /** When a packet was last sent through this entry (-1: never); decides what a full cache evicts. */
   used = -1;
-  /** Another MAC was claimed for this address within the lock time: ask the old one once it ends. */
-  contested = false;
-  /** When the last request for this entry went out. */
-  lastRequest = 0;
-  /** Requests sent in the current resolution (or refresh). */
-  tries = 0;
   qHead: ArpQueueEntry | null = null;
   qTail: ArpQueueEntry | null = null;
-  qLen = 0;
+  private readonly cold: Float64Array;
+  private readonly coldBase: number;
+
+  constructor(cold: Float64Array = new Float64Array(ARP_COLD_FIELDS), index = 0) {
+    this.cold = cold;
+    this.coldBase = index * ARP_COLD_FIELDS;
+  }
+
+  /** Another MAC was claimed for this address within the lock time: ask the old one once it ends. */
+  get contested(): boolean { return this.cold[this.coldBase + ARP_CONTESTED] !== 0; }
+  set contested(v: boolean) { this.cold[this.coldBase + ARP_CONTESTED] = v ? 1 : 0; }
+  /** When the last request for this entry went out. */
+  get lastRequest(): number { return this.cold[this.coldBase + ARP_LAST_REQUEST]; }
+  set lastRequest(v: number) { this.cold[this.coldBase + ARP_LAST_REQUEST] = v; }
+  /** Requests sent in the current resolution (or refresh). */
+  get tries(): number { return this.cold[this.coldBase + ARP_TRIES]; }
+  set tries(v: number) { this.cold[this.coldBase + ARP_TRIES] = v; }
+  /** Packets queued on qHead. */
+  get qLen(): number { return this.cold[this.coldBase + ARP_QLEN]; }
+  set qLen(v: number) { this.cold[this.coldBase + ARP_QLEN] = v; }
 }
 
 /** A packet copy waiting for its address to resolve (lwIP struct etharp_q_entry). */
@@ -109,7 +132,8 @@ export class Etharp {
     this.core = core;
     this.netif = netif;
     const cfg = core.config;
-    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) this.entries.push(new ArpEntry());
+    const cold = new Float64Array(cfg.ARP_TABLE_SIZE * ARP_COLD_FIELDS);
+    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) this.entries.push(new ArpEntry(cold, i));
     const h = this.hdr;
     for (let k = 0; k < 6; k++) h[6 + k] = netif.mac[k];
     h[12] = ETHTYPE_IPV4 >>> 8;

@@ -32,6 +32,12 @@ export interface Ip4InputSink {
   ip4Input(p: Pbuf, linkBroadcast: boolean): void;
 }
 
+/** Who hears of driver bursts (FrameSink.rxBurstBegin / rxBurstEnd; the Stack registers TCP). */
+export interface RxBurstSink {
+  rxBurstBegin(): void;
+  rxBurstEnd(): void;
+}
+
 export class Netif implements FrameSink, ArpNetif {
   /** Our MAC address (6 bytes, copied from the driver at start-up). */
   readonly mac: Uint8Array;
@@ -59,8 +65,13 @@ export class Netif implements FrameSink, ArpNetif {
   readonly rxMemory: Uint8Array;
   /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
   readonly rxCapacity: number;
+  /** Driver bursts open (rxBurstBegin minus rxBurstEnd; nested when a driver loops frames back
+   *  inside transmit). */
+  rxBurst = 0;
   /** The pool pbuf rxReserve handed to the driver, until rxCommit. */
   private rxHeld: Pbuf | null = null;
+  /** Told of driver bursts (the Stack registers TCP, which defers ACKs to a burst's end). */
+  private burstSink: RxBurstSink | null = null;
   /** Called after the link went up or down (the Stack passes it on to its services). */
   onLinkChange: ((up: boolean) => void) | null = null;
 
@@ -221,6 +232,35 @@ export class Netif implements FrameSink, ArpNetif {
     m[pb + PB_LEN] = len;
     m[pb + PB_TOTLEN] = len;
     this.input(p);
+    if (core.deferred.size !== 0) core.deferred.run();
+  }
+
+  /** Registers who hears of driver bursts (the Stack does it once, at start-up: TCP). */
+  setBurstSink(sink: RxBurstSink): void {
+    this.burstSink = sink;
+  }
+
+  /** FrameSink.rxBurstBegin: frames from here to rxBurstEnd arrived together. */
+  rxBurstBegin(): void {
+    this.rxBurst++;
+    const b = this.burstSink;
+    if (b !== null) b.rxBurstBegin();
+  }
+
+  /**
+   * FrameSink.rxBurstEnd: what the protocols deferred to the end of the burst goes out (TCP's
+   * ACKs, at the outermost end). An end without a begin is a driver bug: counted (link.err) and
+   * ignored.
+   */
+  rxBurstEnd(): void {
+    const core = this.core;
+    if (this.rxBurst === 0) {
+      core.stats.link.err++;
+      return;
+    }
+    this.rxBurst--;
+    const b = this.burstSink;
+    if (b !== null) b.rxBurstEnd();
     if (core.deferred.size !== 0) core.deferred.run();
   }
 

@@ -44,6 +44,7 @@ export const TF_SYN_RTX = 0x0100;     // our SYN was retransmitted (RFC 6298 §5
 export const TF_PASSIVE = 0x0200;     // created by a listener (SYN_RCVD returns to LISTEN on RST)
 export const TF_FIN_RECVD = 0x0400;   // the peer's FIN has been received in order
 export const TF_TXCLOSED = 0x0800;    // tcp_shutdown(tx) or close: no more tcp_write
+export const TF_ACK_BURST = 0x1000;   // the every-second-segment ACK waits for the driver burst's end
 
 /** Causes given to the state-transition trace hook. */
 export const CAUSE_API = 'api';

@@ -6,13 +6,15 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
+import { pbuf_free, pbuf_remove_header, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
+import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
+import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
 import {
-  tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpChecksum, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
+  tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
   TCP_ACK,
 } from '../wire/tcp.js';
 import { Tcb, TcpListen } from './tcb.js';
@@ -60,7 +62,7 @@ export abstract class TcpInput extends TcpAckInput {
   ipInput(p: Pbuf, iph: Ip4Header): void {
     const st = this.core.stats.tcp;
     st.recv++;
-    if (iph.dst !== this.ip.ourAddress) {
+    if (iph.dst !== this.ip.netif.ip) {
       // TCP is unicast only (RFC 1122 §4.2.3.10): broadcasts are dropped
       st.proterr++; st.drop++;
       pbuf_free(p);
@@ -88,7 +90,9 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    if (tcpChecksum(p, pm[pb + PB_TOTLEN], iph.src, iph.dst, this.core.chksum) !== 0) {
+    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): 0 when intact
+    const tl = pm[pb + PB_TOTLEN];
+    if (chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(iph.src, iph.dst, IP_PROTO_TCP, tl), this.core.chksum)) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;

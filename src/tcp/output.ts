@@ -6,7 +6,7 @@
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -14,9 +14,10 @@ import {
 } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqLt, seqGt, seqGeq } from '../core/seq.js';
+import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
-  tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum, tcpChecksum,
+  tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum,
   TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
 import { tsNow, sackBlocksToSend } from './options.js';
@@ -149,13 +150,13 @@ export abstract class TcpOutput extends TcpTable {
     if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
-    if (nsegs > 0 && pool.freeCount <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
+    if (nsegs > 0 && pool.freeTop <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
       // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
       pcb.flags |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
       return ERR_MEM;
     }
-    if (this.segPool.freeCount < nsegs || pool.freeCount - pool.reserve < nsegs
+    if (this.segPool.freeTop < nsegs || pool.freeTop - pool.reserve < nsegs
       || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
       pcb.flags |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
@@ -219,15 +220,12 @@ export abstract class TcpOutput extends TcpTable {
     // Linux's "freed lots of space" rule); otherwise the next segment carries the new window
     const announced = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
     const inflation = this.updateRcvAnnWnd(pcb);
-    if (inflation > 0 && inflation >= this.windowUpdateThreshold(pcb) && announced <= (pcb.rcvWndMax >>> 1)) {
+    // the threshold min(RCV.BUFF/2, MSS), inline: tcp_recved runs once per segment the application takes
+    const half = pcb.rcvWndMax >>> 1;
+    if (inflation > 0 && inflation >= (half < pcb.rcvMss ? half : pcb.rcvMss) && announced <= half) {
       pcb.flags |= TF_ACK_NOW;
       this.output(pcb);
     }
-  }
-
-  protected windowUpdateThreshold(pcb: Tcb): number {
-    const half = pcb.rcvWndMax >>> 1;
-    return half < pcb.rcvMss ? half : pcb.rcvMss;
   }
 
   /**
@@ -236,7 +234,7 @@ export abstract class TcpOutput extends TcpTable {
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
     const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
-    // windowUpdateThreshold(pcb), inline: this runs for every segment sent and every tcp_recved
+    // the threshold min(RCV.BUFF/2, MSS), inline: this runs for every segment sent and every tcp_recved
     const half = pcb.rcvWndMax >>> 1;
     const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
     // seqGeq / seqGt written out (| 0: the signed 32-bit distance), as below: once per segment
@@ -477,7 +475,9 @@ export abstract class TcpOutput extends TcpTable {
     const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
     if (hdrLen > TCP_HLEN) this.writeOptions(b, o + TCP_HLEN, pcb as Tcb, syn, nSack);
-    tcpSetChksum(b, o, tcpChecksum(p, pool.meta[p.index * PB_STRIDE + PB_TOTLEN], localIp, remoteIp, this.core.chksum));
+    // RFC 9293 §3.1: over the pseudo-header, the header just written and the payload
+    const tl = pool.meta[p.index * PB_STRIDE + PB_TOTLEN];
+    tcpSetChksum(b, o, chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(localIp, remoteIp, IP_PROTO_TCP, tl), this.core.chksum)));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);

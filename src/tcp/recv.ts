@@ -10,7 +10,7 @@ import { seqGeq } from '../core/seq.js';
 import { Tcb } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
-  TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, CAUSE_SEGMENT, NO_TIME,
+  TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, TF_ACK_BURST, CAUSE_SEGMENT, NO_TIME,
 } from './constants.js';
 import { TcpOoseq } from './ooseq.js';
 import type { InSeg } from './inseg.js';
@@ -18,6 +18,42 @@ import type { InSeg } from './inseg.js';
 export abstract class TcpRecv extends TcpOoseq {
   /** tcp_close (tcp.ts). */
   abstract close(pcb: Tcb): Err;
+
+  /** Driver bursts open (Netif.rxBurstBegin minus rxBurstEnd; they nest when a driver loops frames
+   *  back inside transmit), counted only with TCP_ACK_PER_BURST: while above 0, the
+   *  every-second-segment ACK waits for the end of the outermost burst. */
+  protected burstDepth = 0;
+  /** ACKs deferred to the end of the current driver burst (TF_ACK_BURST marks the pcbs); 0 lets
+   *  rxBurstEnd skip the scan. */
+  protected burstAcks = 0;
+
+  /** A driver burst begins (Netif.rxBurstBegin, RxBurstSink). */
+  rxBurstBegin(): void {
+    if (this.core.config.TCP_ACK_PER_BURST) this.burstDepth++;
+  }
+
+  /**
+   * A driver burst ended (Netif.rxBurstEnd, RxBurstSink). At the end of the outermost one, every
+   * connection that deferred its every-second-segment ACK (TCP_ACK_PER_BURST) sends it, with data
+   * if it has some to send. A connection whose ACK left meanwhile (on data, a window update) has
+   * nothing owed. Bounded by the active pcbs; walked from the end, as output() may re-enter input
+   * and free a pcb (swap removal moves only pcbs already visited).
+   */
+  rxBurstEnd(): void {
+    if (this.burstDepth === 0 || --this.burstDepth !== 0) return;
+    if (this.burstAcks === 0) return;
+    this.burstAcks = 0;
+    for (let i = this.nActive - 1; i >= 0; i--) {
+      if (i >= this.nActive) continue;
+      const pcb = this.active[i];
+      const f = pcb.flags;
+      if ((f & TF_ACK_BURST) === 0) continue;
+      pcb.flags = f & ~TF_ACK_BURST;
+      if ((f & TF_ACK_DELAY) === 0) continue;
+      pcb.flags |= TF_ACK_NOW;
+      this.output(pcb);
+    }
+  }
 
   /** Seventh step: segment text, in order (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2). */
   protected processText(pcb: Tcb, s: InSeg): void {
@@ -46,7 +82,7 @@ export abstract class TcpRecv extends TcpOoseq {
       return;
     }
     const pool = this.core.pbufs;
-    if (pool.freeCount <= this.pressureFreeMax) {   // poolUnderPressure(), inline on the receive path
+    if (pool.freeTop <= this.pressureFreeMax) {   // poolUnderPressure(), inline on the receive path
       this.freeAllOoseq();
       if (this.pcbHeld(pcb) >= this.pcbShare()) {
         // over its share of a scarce pool (TCP_PCB_POOL_SHARE): this connection takes nothing
@@ -59,11 +95,11 @@ export abstract class TcpRecv extends TcpOoseq {
         return;
       }
     }
-    if (pool.freeCount < pool.reserve) {
+    if (pool.freeTop < pool.reserve) {
       // the pool is down to the receive reserve: keep it for ACKs and RSTs; drop the out-of-order
       // queue first, and this payload too (the sender retransmits)
       this.freeOoseq(pcb);
-      if (pool.freeCount < pool.reserve) {
+      if (pool.freeTop < pool.reserve) {
         st.memerr++;
         this.dropPayload(s);
         s.fin = false;
@@ -86,8 +122,6 @@ export abstract class TcpRecv extends TcpOoseq {
       } else {
         this.appendRecv(s, p);
       }
-      // a segment that fills a hole (all of it, or its front) is ACKed at once: the queue is
-      // looked at before the drain empties it (RFC 5681 §4.2)
       const filled = pcb.ooseq !== null;
       if (filled) this.drainOoseq(pcb, s);
       // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
@@ -95,11 +129,20 @@ export abstract class TcpRecv extends TcpOoseq {
       if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
       pcb.lastDataAt = this.core.now;
       // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
-      // segment that fills a hole is ACKed at once
+      // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
+      // repair without waiting)
       if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
       else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
-      else if (pcb.flags & TF_ACK_DELAY) pcb.flags |= TF_ACK_NOW;
-      else {
+      else if (pcb.flags & TF_ACK_DELAY) {
+        if (this.burstDepth !== 0) {
+          // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
+          // for a GRO super-packet; every other ACK above and below stays immediate
+          pcb.flags |= TF_ACK_BURST;
+          this.burstAcks++;
+        } else {
+          pcb.flags |= TF_ACK_NOW;
+        }
+      } else {
         pcb.flags |= TF_ACK_DELAY;
         if (pcb.delackAt === NO_TIME) pcb.delackAt = this.core.now + this.core.config.TCP_DELACK_MS;
       }

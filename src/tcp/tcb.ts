@@ -153,24 +153,18 @@ const TCB_SO_OPTIONS = 0;
 const TCB_LISTENER_GEN = 1;
 const TCB_IN_BACKLOG = 2;
 const TCB_IRS = 3;
-const TCB_QUICK_ACKS = 4;
-const TCB_LAST_DATA_AT = 5;
 const TCB_OOSEQ_COUNT = 6;
 const TCB_OOSEQ_SINCE = 7;
-const TCB_REFUSED_FIN = 8;
 const TCB_ISS = 9;
-const TCB_SND_WL2 = 10;
 const TCB_SND_SML = 11;
 const TCB_LAST_OOW_ACK_AT = 12;
 const TCB_SSTHRESH = 13;
-const TCB_DUP_ACKS = 14;
 const TCB_RECOVER = 15;
 const TCB_BYTES_ACKED = 16;
 const TCB_SRTT = 17;
 const TCB_RTTVAR = 18;
 const TCB_RTT_VALID = 19;
 const TCB_RTT_SEQ = 20;
-const TCB_RTT_START = 21;
 const TCB_NRTX = 22;
 const TCB_ICMP_SOFT_ERR = 23;
 const TCB_PERSIST_BACKOFF = 24;
@@ -179,19 +173,23 @@ const TCB_USER_TIMEOUT = 26;
 const TCB_ZERO_WINDOW_SINCE = 27;
 const TCB_TIME_WAIT_AT = 28;
 const TCB_FIN_WAIT2_AT = 29;
-const TCB_LAST_ACTIVITY = 30;
 const TCB_KEEP_IDLE = 31;
 const TCB_KEEP_INTVL = 32;
 const TCB_KEEP_CNT = 33;
-const TCB_KEEP_PROBES = 34;
 const TCB_POLL_INTERVAL = 35;
-const TCB_POLL_TICKS = 36;
-const TCB_STATE_SINCE = 37;
-const TCB_TLP_STATE = 38;
-const TCB_TLP_END = 39;
-const TCB_SACK_RESCUED = 40;
+const TCB_POLL_TICKS = 30;
+const TCB_STATE_SINCE = 34;
+const TCB_WS_OK = 4;
+const TCB_TS_OFFSET = 5;
+const TCB_TS_FIRST = 8;
+const TCB_TS_RECENT = 10;
+const TCB_TS_RECENT_AT = 14;
+const TCB_OOSEQ_ARRIVALS = 21;
+const TCB_TLP_STATE = 36;
+const TCB_TLP_END = 37;
+const TCB_SACK_RESCUED = 38;
 /** Float64 entries per Tcb in its pool's array. */
-export const TCB_COLD_FIELDS = 41;
+export const TCB_COLD_FIELDS = 39;
 
 export class Tcb {
   mempIndex = -1;
@@ -267,8 +265,6 @@ export class Tcb {
   // --- TCP options (RFC 7323, RFC 2018) ---
   // Each of wsOk, tsOk and sackOk means "we offer it" until the peer's SYN (or SYN-ACK) arrives,
   // and "both SYNs carried it" from then on: an option is used only when both sides sent it.
-  /** Window scale (RFC 7323 §2.2): offered / negotiated. */
-  wsOk = false;
   /** Snd.Wind.Shift (RFC 7323 §2.3): the peer's shift, applied to the window field of every
    *  segment it sends but a SYN. 0 unless negotiated. */
   sndScale = 0;
@@ -277,20 +273,25 @@ export class Tcb {
   rcvScale = 0;
   /** Timestamps (RFC 7323 §3.2): offered / negotiated; once negotiated every segment carries TSopt. */
   tsOk = false;
-  /** Added to the ms clock to form our TSval: random per connection (RFC 7323 §5.4, RFC 6528). */
-  tsOffset = 0;
-  /** Our first TSval (in our SYN or SYN-ACK): an echo older than it was never sent by us. */
-  tsFirst = 0;
-  /** TS.Recent (RFC 7323 §4.3): the peer's TSval we echo, and PAWS's reference (§5.3). */
-  tsRecent = 0;
-  /** When TS.Recent was last set, ms: after 24 days idle it is no longer valid (§5.5). */
-  tsRecentAt = 0;
   /** Last.ACK.sent (§4.3): the acknowledgment number of the last segment we sent. */
   lastAckSent = 0;
   /** SACK-permitted (RFC 2018 §2): offered / negotiated (only a SYN may carry it). */
   sackOk = false;
-  /** Out-of-order segments received so far (TcpSeg.rcvOrder): orders our SACK blocks. */
-  ooseqArrivals = 0;
+  // --- per-segment bookkeeping: read or written about once per segment or more in a bulk
+  // transfer (counted), so ordinary properties, not getters over `cold` ---
+  /** The FIN was refused along with the data (or on its own). */
+  refusedFin = false;
+  /** Last time a segment arrived (keepalive idleness). */
+  lastActivity = 0;
+  keepProbes = 0;
+  sndWl2 = 0;
+  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
+  lastDataAt = 0;
+  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
+  quickAcks = 0;
+  dupAcks = 0;
+  /** When the segment being timed (rttSeq) left, or -1 (Karn's rule: never a retransmitted one). */
+  rttStart = -1;
 
   // --- application callbacks ---
   arg: any = null;
@@ -315,7 +316,6 @@ export class Tcb {
     this.coldBase = coldBase;
     cold[coldBase + TCB_OOSEQ_SINCE] = -1;
     cold[coldBase + TCB_LAST_OOW_ACK_AT] = -1;
-    cold[coldBase + TCB_RTT_START] = -1;
     cold[coldBase + TCB_ZERO_WINDOW_SINCE] = -1;
     cold[coldBase + TCB_TIME_WAIT_AT] = -1;
     cold[coldBase + TCB_FIN_WAIT2_AT] = -1;
@@ -331,24 +331,13 @@ export class Tcb {
   set inBacklog(v: boolean) { this.cold[this.coldBase + TCB_IN_BACKLOG] = v ? 1 : 0; }
   get irs(): number { return this.cold[this.coldBase + TCB_IRS]; }
   set irs(v: number) { this.cold[this.coldBase + TCB_IRS] = v; }
-  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
-  get quickAcks(): number { return this.cold[this.coldBase + TCB_QUICK_ACKS]; }
-  set quickAcks(v: number) { this.cold[this.coldBase + TCB_QUICK_ACKS] = v; }
-  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
-  get lastDataAt(): number { return this.cold[this.coldBase + TCB_LAST_DATA_AT]; }
-  set lastDataAt(v: number) { this.cold[this.coldBase + TCB_LAST_DATA_AT] = v; }
   get ooseqCount(): number { return this.cold[this.coldBase + TCB_OOSEQ_COUNT]; }
   set ooseqCount(v: number) { this.cold[this.coldBase + TCB_OOSEQ_COUNT] = v; }
   /** When the out-of-order queue last went from empty to non-empty (TCP_OOSEQ_TIMEOUT ageing). */
   get ooseqSince(): number { return this.cold[this.coldBase + TCB_OOSEQ_SINCE]; }
   set ooseqSince(v: number) { this.cold[this.coldBase + TCB_OOSEQ_SINCE] = v; }
-  /** The FIN was refused along with the data (or on its own). */
-  get refusedFin(): boolean { return this.cold[this.coldBase + TCB_REFUSED_FIN] !== 0; }
-  set refusedFin(v: boolean) { this.cold[this.coldBase + TCB_REFUSED_FIN] = v ? 1 : 0; }
   get iss(): number { return this.cold[this.coldBase + TCB_ISS]; }
   set iss(v: number) { this.cold[this.coldBase + TCB_ISS] = v; }
-  get sndWl2(): number { return this.cold[this.coldBase + TCB_SND_WL2]; }
-  set sndWl2(v: number) { this.cold[this.coldBase + TCB_SND_WL2] = v; }
   /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
   get sndSml(): number { return this.cold[this.coldBase + TCB_SND_SML]; }
   set sndSml(v: number) { this.cold[this.coldBase + TCB_SND_SML] = v; }
@@ -357,8 +346,6 @@ export class Tcb {
   set lastOowAckAt(v: number) { this.cold[this.coldBase + TCB_LAST_OOW_ACK_AT] = v; }
   get ssthresh(): number { return this.cold[this.coldBase + TCB_SSTHRESH]; }
   set ssthresh(v: number) { this.cold[this.coldBase + TCB_SSTHRESH] = v; }
-  get dupAcks(): number { return this.cold[this.coldBase + TCB_DUP_ACKS]; }
-  set dupAcks(v: number) { this.cold[this.coldBase + TCB_DUP_ACKS] = v; }
   /** NewReno "recover": the highest sequence sent when fast recovery began. */
   get recover(): number { return this.cold[this.coldBase + TCB_RECOVER]; }
   set recover(v: number) { this.cold[this.coldBase + TCB_RECOVER] = v; }
@@ -375,8 +362,6 @@ export class Tcb {
   /** The segment being timed (Karn's rule: never a retransmitted one), and when it left. */
   get rttSeq(): number { return this.cold[this.coldBase + TCB_RTT_SEQ]; }
   set rttSeq(v: number) { this.cold[this.coldBase + TCB_RTT_SEQ] = v; }
-  get rttStart(): number { return this.cold[this.coldBase + TCB_RTT_START]; }
-  set rttStart(v: number) { this.cold[this.coldBase + TCB_RTT_START] = v; }
   /** Retransmissions of the current oldest unacknowledged segment. */
   get nrtx(): number { return this.cold[this.coldBase + TCB_NRTX]; }
   set nrtx(v: number) { this.cold[this.coldBase + TCB_NRTX] = v; }
@@ -400,17 +385,12 @@ export class Tcb {
   /** FIN_WAIT_2 of an orphaned connection ends after TCP_FIN_WAIT_TIMEOUT. */
   get finWait2At(): number { return this.cold[this.coldBase + TCB_FIN_WAIT2_AT]; }
   set finWait2At(v: number) { this.cold[this.coldBase + TCB_FIN_WAIT2_AT] = v; }
-  /** Last time a segment arrived (keepalive idleness). */
-  get lastActivity(): number { return this.cold[this.coldBase + TCB_LAST_ACTIVITY]; }
-  set lastActivity(v: number) { this.cold[this.coldBase + TCB_LAST_ACTIVITY] = v; }
   get keepIdle(): number { return this.cold[this.coldBase + TCB_KEEP_IDLE]; }
   set keepIdle(v: number) { this.cold[this.coldBase + TCB_KEEP_IDLE] = v; }
   get keepIntvl(): number { return this.cold[this.coldBase + TCB_KEEP_INTVL]; }
   set keepIntvl(v: number) { this.cold[this.coldBase + TCB_KEEP_INTVL] = v; }
   get keepCnt(): number { return this.cold[this.coldBase + TCB_KEEP_CNT]; }
   set keepCnt(v: number) { this.cold[this.coldBase + TCB_KEEP_CNT] = v; }
-  get keepProbes(): number { return this.cold[this.coldBase + TCB_KEEP_PROBES]; }
-  set keepProbes(v: number) { this.cold[this.coldBase + TCB_KEEP_PROBES] = v; }
   get pollInterval(): number { return this.cold[this.coldBase + TCB_POLL_INTERVAL]; }
   set pollInterval(v: number) { this.cold[this.coldBase + TCB_POLL_INTERVAL] = v; }
   get pollTicks(): number { return this.cold[this.coldBase + TCB_POLL_TICKS]; }
@@ -418,6 +398,26 @@ export class Tcb {
   /** When the pcb entered its current state (used to find the oldest TIME_WAIT, etc.). */
   get stateSince(): number { return this.cold[this.coldBase + TCB_STATE_SINCE]; }
   set stateSince(v: number) { this.cold[this.coldBase + TCB_STATE_SINCE] = v; }
+  // TCP options state read only on a SYN, an out-of-order arrival, or (tsOffset, tsRecent) per
+  // segment once timestamps are negotiated, which TCP_TIMESTAMPS leaves off by default
+  /** Window scale (RFC 7323 §2.2): offered / negotiated. */
+  get wsOk(): boolean { return this.cold[this.coldBase + TCB_WS_OK] !== 0; }
+  set wsOk(v: boolean) { this.cold[this.coldBase + TCB_WS_OK] = v ? 1 : 0; }
+  /** Added to the ms clock to form our TSval: random per connection (RFC 7323 §5.4, RFC 6528). */
+  get tsOffset(): number { return this.cold[this.coldBase + TCB_TS_OFFSET]; }
+  set tsOffset(v: number) { this.cold[this.coldBase + TCB_TS_OFFSET] = v; }
+  /** Our first TSval (in our SYN or SYN-ACK): an echo older than it was never sent by us. */
+  get tsFirst(): number { return this.cold[this.coldBase + TCB_TS_FIRST]; }
+  set tsFirst(v: number) { this.cold[this.coldBase + TCB_TS_FIRST] = v; }
+  /** TS.Recent (RFC 7323 §4.3): the peer's TSval we echo, and PAWS's reference (§5.3). */
+  get tsRecent(): number { return this.cold[this.coldBase + TCB_TS_RECENT]; }
+  set tsRecent(v: number) { this.cold[this.coldBase + TCB_TS_RECENT] = v; }
+  /** When TS.Recent was last set, ms: after 24 days idle it is no longer valid (§5.5). */
+  get tsRecentAt(): number { return this.cold[this.coldBase + TCB_TS_RECENT_AT]; }
+  set tsRecentAt(v: number) { this.cold[this.coldBase + TCB_TS_RECENT_AT] = v; }
+  /** Out-of-order segments received so far (TcpSeg.rcvOrder): orders our SACK blocks. */
+  get ooseqArrivals(): number { return this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS]; }
+  set ooseqArrivals(v: number) { this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS] = v; }
   /** The outstanding tail loss probe (tlp.ts: TLP_NONE / TLP_NEW / TLP_RXT) and SND.NXT when it
    *  left (RFC 8985 TLP.end_seq). */
   get tlpState(): number { return this.cold[this.coldBase + TCB_TLP_STATE]; }

@@ -8,8 +8,9 @@ import {
   pbufLayerOffset, pbuf_free, pbuf_ref, pbuf_cat, pbuf_chain, pbuf_clen, pbuf_add_header,
   pbuf_remove_header, pbuf_realloc, copyBytes, pbuf_copy_partial, pbuf_take, pbuf_take_at, pbuf_copy,
   pbuf_copy_chain, pbuf_get_at, pbuf_try_get_at, pbuf_put_at,
-  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_REF, PB_FLAGS, PBUF_FLAG_PUSH,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_REF, PB_FLAGS, PBUF_FLAG_PUSH, pbufChksum,
 } from '../../src/core/pbuf.js';
+import { poolChecksum, inet_chksum, chksumFold } from '../../src/core/checksum.js';
 import { PBUF_LINK_HLEN, PBUF_IP_HLEN, PBUF_TRANSPORT_HLEN } from '../../src/core/config.js';
 import { SeededRandom } from '../../src/core/random.js';
 
@@ -715,5 +716,36 @@ describe('core/pbuf: metadata in typed arrays', () => {
     assertFull(pl);
     assert.ok(pl.pool.illegal + pl.refPool.illegal > 0, 'the workload did free twice');
     assertMetaFree(pl);
+  });
+});
+
+describe('core/pbuf: pbufChksum (the TCP segment checksum over pool metadata)', () => {
+  it('agrees with the checksum of the flat bytes for one pool pbuf and for chains with odd-length parts and REF pbufs', () => {
+    const pool = new PbufPool(4, 128, 4, 0);
+    const sum = poolChecksum(pool.mem);
+    const rnd = new SeededRandom(7);
+    const app = new Uint8Array(301);
+    for (let i = 0; i < app.length; i++) app[i] = rnd.nextU32() & 0xff;
+    // two pool pbufs, then a header and odd REF parts (the bytes shift between word halves at each odd part)
+    for (const cuts of [[], [13], [13, 101], [14, 100, 151]]) {
+      const head = pool.alloc(PBUF_RAW, cuts.length === 0 ? 200 : cuts[0]) as Pbuf;
+      pbuf_take(head, app, head.totLen);
+      let at = head.totLen;
+      for (let k = 1; k <= cuts.length; k++) {
+        const end = k < cuts.length ? cuts[k] : 200;
+        pbuf_cat(head, pool.allocRef(app, at, end - at) as Pbuf);
+        at = end;
+      }
+      const flat = chksumFold(0x1234 + (0xffff ^ inet_chksum(app, 0, 200)));
+      assert.equal(chksumFold(pbufChksum(head, 200, 0x1234, sum)), flat, 'cuts ' + cuts.join(','));
+      assert.equal(chksumFold(pbufChksum(head, 200, 0x1234, null)), flat, 'without the stack\'s InetSum, cuts ' + cuts.join(','));
+      pbuf_free(head);
+    }
+    // one pool pbuf: the one-range path (a received frame, a segment built in one pbuf)
+    const one = pool.alloc(PBUF_RAW, 101) as Pbuf;
+    pbuf_take(one, app, 101);
+    assert.equal(chksumFold(pbufChksum(one, 101, 0x1234, sum)), chksumFold(0x1234 + (0xffff ^ inet_chksum(app, 0, 101))));
+    pbuf_free(one);
+    assert.equal(pool.freeCount, 4);
   });
 });

@@ -57,6 +57,8 @@ class FakeSink implements FrameSink {
   readonly rxCapacity = 0;
   rxReserve(): number { return -1; }
   rxCommit(): void { /* nothing reserved */ }
+  rxBurstBegin(): void { /* MockDriver reports no bursts */ }
+  rxBurstEnd(): void { /* MockDriver reports no bursts */ }
   receiveFrame(buf: Uint8Array, off: number, len: number): void { this.frames.push(buf.slice(off, off + len)); }
   linkChanged(up: boolean): void { this.link.push(up); }
 }

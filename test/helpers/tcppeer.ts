@@ -691,7 +691,7 @@ export function setup(opts: { config?: Partial<StackConfig>; seed?: number; peer
 
 /** setup() + a listener on the peer's stackPort + the peer's active open: ESTABLISHED. */
 export function established(opts: { config?: Partial<StackConfig>; seed?: number; isn?: number; win?: number;
-  mss?: number | null; app?: AppOptions; recvWnd?: number; peer?: PeerOptions; rtt?: number } = {}): EstFixture {
+  mss?: number | null; app?: AppOptions; recvWnd?: number; peer?: PeerOptions; rtt?: number; net?: MockNetOptions } = {}): EstFixture {
   const f = setup(opts);
   const lis = listen(f.stack, f.peer.stackPort, { app: opts.app, recvWnd: opts.recvWnd });
   const synAck = f.peer.handshake({ isn: opts.isn ?? 0xfffffff0, win: opts.win, mss: opts.mss, rtt: opts.rtt });

@@ -29,6 +29,8 @@ class SyncLoopDriver implements NetDriver {
   depth = 0;
   maxDepth = 0;
   frames = 0;
+  /** Each delivery is a driver burst of one frame (rxBurstBegin/End around it): bursts nest. */
+  bursts = false;
   constructor(readonly mac: Uint8Array) {}
   isLinkUp(): boolean { return true; }
   attach(sink: FrameSink): void { this.sink = sink; }
@@ -45,19 +47,23 @@ class SyncLoopDriver implements NetDriver {
     const peer = this.peer as SyncLoopDriver;
     peer.depth++;
     if (peer.depth > peer.maxDepth) peer.maxDepth = peer.depth;
+    const sink = peer.sink as FrameSink;
+    if (peer.bursts) sink.rxBurstBegin();
     try {
-      (peer.sink as FrameSink).receiveFrame(buf, 0, totLen);
+      sink.receiveFrame(buf, 0, totLen);
     } finally {
+      if (peer.bursts) sink.rxBurstEnd();
       peer.depth--;
     }
     return true;
   }
 }
 
-function pair(config: Partial<StackConfig>) {
+function pair(config: Partial<StackConfig>, bursts: boolean) {
   const clock = new VirtualClock(0);
   const da = new SyncLoopDriver(mockMac(1));
   const db = new SyncLoopDriver(mockMac(2));
+  da.bursts = bursts; db.bursts = bursts;
   da.peer = db; db.peer = da;
   const a = new Stack({ driver: da, clock, random: new SeededRandom(11) }, { ip: '10.0.0.1/24', name: 'a', config });
   const b = new Stack({ driver: db, clock, random: new SeededRandom(12) }, { ip: '10.0.0.2/24', name: 'b', config });
@@ -75,9 +81,9 @@ function pattern(n: number, salt: number): Uint8Array {
 
 /** A full exchange over the synchronous loopback: handshake, 5,000 octets to the server, 3,000
  *  back, the client closes, the server closes when it sees the FIN. Returns both stacks. */
-function exchange(config: Partial<StackConfig>) {
+function exchange(config: Partial<StackConfig>, bursts = false) {
   {
-    const { a, b, da, db, run } = pair(config);
+    const { a, b, da, db, run } = pair(config, bursts);
     const traceA: string[] = []; const traceB: string[] = [];
     tcp_set_trace(a, (i) => { traceA.push(formatTrace(i)); });
     tcp_set_trace(b, (i) => { traceB.push(formatTrace(i)); });
@@ -101,10 +107,11 @@ function exchange(config: Partial<StackConfig>) {
       tcp_recv(c, (_a2, pc, p) => {
         if (p === null) { serverFin = true; tcp_close(pc); return ERR_OK; }
         pbuf_copy_partial(p, gotServer, p.totLen, 0, nServer);
-        nServer += p.totLen;
+        // this call's own count: tcp_recved below may re-enter and deliver the rest meanwhile
+        const upTo = nServer += p.totLen;
         tcp_recved(pc, p.totLen);
         pbuf_free(p as Pbuf);
-        if (nServer === toServer.length) {
+        if (upTo === toServer.length) {
           assert.equal(tcp_write(pc, toClient, toClient.length, TCP_WRITE_FLAG_COPY), ERR_OK);
         }
         return ERR_OK;
@@ -119,10 +126,10 @@ function exchange(config: Partial<StackConfig>) {
       // the client closes first (below): after tcp_close no more callbacks reach it
       assert.ok(p !== null, 'no FIN before the client closed');
       pbuf_copy_partial(p, gotClient, p.totLen, 0, nClient);
-      nClient += p.totLen;
+      const upTo = nClient += p.totLen;
       tcp_recved(pc, p.totLen);
       pbuf_free(p as Pbuf);
-      if (nClient === toClient.length) assert.equal(tcp_close(pc), ERR_OK);
+      if (upTo === toClient.length) assert.equal(tcp_close(pc), ERR_OK);
       return ERR_OK;
     });
     assert.equal(tcp_connect(c, 0x0a000002, 7, (_a, pc) => {
@@ -146,6 +153,7 @@ function exchange(config: Partial<StackConfig>) {
     assert.ok(traceA.some((t) => t.endsWith('FIN_WAIT_1 -> TIME_WAIT (segment)')), traceA.join('\n'));
     assert.ok(traceB.some((t) => t.endsWith('LAST_ACK -> CLOSED (segment)')), traceB.join('\n'));
     assertPoolsFull(a, b);
+    assert.equal(a.netif.rxBurst + b.netif.rxBurst, 0, 'every burst ended');
     return { a, b, depth: Math.max(da.maxDepth, db.maxDepth) };
   }
 }
@@ -158,6 +166,13 @@ describe('TCP input reentered from a synchronous loopback driver', () => {
     assert.equal(a.core.stats.tcp.drop, 0);
     assert.equal(b.core.stats.tcp.drop, 0);
     assert.equal(a.core.stats.tcp.memerr + b.core.stats.tcp.memerr, 0);
+  });
+
+  it('the same with every delivery a driver burst (one ACK per burst, TCP_ACK_PER_BURST): bursts nest, ACKs still flow', () => {
+    const { a, b, depth } = exchange({ TCP_INPUT_NEST_MAX: 32, TCP_ACK_PER_BURST: true, TCP_QUICKACKS: 0 }, true);
+    assert.ok(depth >= 3, 'nesting depth ' + depth);
+    assert.equal(a.core.stats.tcp.drop + b.core.stats.tcp.drop, 0);
+    assert.equal(a.core.stats.link.err + b.core.stats.link.err, 0, 'no unmatched burst end');
   });
 
   it('a segment nested deeper than TCP_INPUT_NEST_MAX is a counted drop, and retransmission repairs it', () => {

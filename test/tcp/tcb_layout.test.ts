@@ -37,8 +37,17 @@ describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
       assert.equal(t.rttValid, i === 1);
       assert.equal(t.refusedFin, i === 2);
     });
-    // the fields are not own properties: they cost the object no heap slot
-    assert.equal(Object.keys(tcbs[0]).includes('irs'), false);
+    tcbs[1].wsOk = true;
+    tcbs[2].tsRecent = 0xfffffffe;
+    assert.deepEqual(tcbs.map((t) => [t.wsOk, t.tsRecent]), [[false, 0], [true, 0], [false, 0xfffffffe]]);
+    // the fields are not own properties: they cost the object no heap slot; the ones the
+    // per-segment path touches are (a getter costs XS a call)
+    for (const k of ['irs', 'wsOk', 'tsOffset', 'tsFirst', 'tsRecent', 'tsRecentAt', 'ooseqArrivals']) {
+      assert.equal(Object.keys(tcbs[0]).includes(k), false, k);
+    }
+    for (const k of ['refusedFin', 'lastActivity', 'keepProbes', 'sndWl2', 'lastDataAt', 'quickAcks', 'dupAcks', 'rttStart']) {
+      assert.equal(Object.keys(tcbs[0]).includes(k), true, k);
+    }
     assert.equal(cold.length, n * TCB_COLD_FIELDS);
   });
 
