@@ -5,7 +5,7 @@
  * duplicates data). Only the per-connection interval for ACKs to unacceptable *pure* ACKs
  * (RFC 5961 §7, Linux's tcp_oow_rate_limited, which also exempts segments carrying data) must not
  * apply: otherwise a sender whose ACK was lost retransmits into silence and its RTO backs off
- * exponentially, and a 1 % lossy link carries a few kB/s from the kernel to us.
+ * exponentially.
  */
 import assert from 'node:assert/strict';
 import { tcp_abort, tcp_close, tcp_is_alive } from '../../src/api/tcp_api.js';
