@@ -174,6 +174,8 @@ export class PcapTap implements NetDriver, FrameSink {
   private readonly t0 = Date.now() - performance.now();
   get mac(): Uint8Array { return this.inner.mac; }
   get mtu(): number { return this.inner.mtu; }
+  // the stack must write what the driver completes: partial TCP checksums exactly when it offloads
+  get txChecksumOffload(): boolean { return this.inner.txChecksumOffload === true; }
 
   constructor(inner: HostDriver, path: string) {
     this.inner = inner;
@@ -199,10 +201,10 @@ export class PcapTap implements NetDriver, FrameSink {
     this.rxAt = (this.sink as FrameSink).rxReserve();
     return this.rxAt;
   }
-  rxCommit(len: number): void {
+  rxCommit(len: number, checksumOk?: boolean): void {
     if (len > 0 && this.rxAt >= 0) this.writer.writeFrame(this.t0 + performance.now(), this.rxMemory, this.rxAt, len);
     this.rxAt = -1;
-    (this.sink as FrameSink).rxCommit(len);
+    (this.sink as FrameSink).rxCommit(len, checksumOk);
     if (this.writer.byteLength > 4 * 1024 * 1024) this.flush();
   }
   rxBurstBegin(): void { this.sink?.rxBurstBegin(); }

@@ -38,8 +38,13 @@ export interface FrameSink {
   rxReserve(): number;
   /** Hands over the frame of `len` bytes written at the reserved offset (the stack processes it
    *  before returning); `len` 0 releases the reservation without counting a frame. A commit with
-   *  no reservation open is counted (link.err) and ignored. */
-  rxCommit(len: number): void;
+   *  no reservation open is counted (link.err) and ignored.
+   *  `checksumOk` (receive checksum offload, as lwIP's per-netif NETIF_CHECKSUM_CHECK_* flags
+   *  turned off frame by frame): the NIC, or the kernel behind a TAP, has verified this frame's TCP
+   *  or UDP checksum, or vouches for a frame that never needed one (a virtio "checksum not yet
+   *  filled in" frame from the local host), so the stack does not sum it again. Default false: the
+   *  stack verifies. The IPv4 header checksum is checked either way. */
+  rxCommit(len: number, checksumOk?: boolean): void;
   /** A burst of received frames begins: the driver is about to hand over every frame it has
    *  waiting (a ring drained, up to 64 reads of a TAP) and calls `rxBurstEnd()` after the last.
    *  The stack then answers the burst as a whole where it may (one ACK per burst, as for a GRO
@@ -63,6 +68,17 @@ export interface NetDriver {
   transmit(frame: FrameChain, totLen: number): boolean;
   /** Registers the stack that receives this driver's frames. */
   attach(sink: FrameSink): void;
+  /**
+   * Optional transmit checksum offload for TCP (lwIP's NETIF_CHECKSUM_GEN_TCP turned off, the NIC
+   * generating it instead). When true, every TCP segment the stack sends carries in its checksum
+   * field the sum of the RFC 9293 §3.1 pseudo-header only (folded to 16 bits, not complemented: the
+   * partial checksum of virtio's VIRTIO_NET_HDR_F_NEEDS_CSUM and of Linux's CHECKSUM_PARTIAL), and
+   * the driver has the NIC (or the kernel) add the header and data from the TCP header on and
+   * store the complement. Absent or false: the stack sends complete checksums. Read once, when the
+   * stack starts. TCP segments never leave in IPv4 fragments (DF, MSS), so the partial sum always
+   * travels with the whole segment.
+   */
+  readonly txChecksumOffload?: boolean;
   /** Optional: lets the Ethernet group address `mac` (an IPv4 multicast group, RFC 1112 §6.4)
    *  through the hardware filter (`add`), or stops it. Drivers that deliver every group frame
    *  anyway (TAP, the mock wire) leave it out. */

@@ -12,10 +12,13 @@ export interface HostDriverStats {
   /** Frames the kernel refused (write error) or that did not fit. */
   txErrors: number;
   rxErrors: number;
+  /** Received frames dropped for a virtio-net header we cannot honour (TAP with offload: a GSO
+   *  type or flag we did not ask for, checksum offsets outside the frame); also in rxErrors. */
+  rxBadVnet: number;
 }
 
 export function newDriverStats(): HostDriverStats {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0 };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0 };
 }
 
 /** A host driver: a NetDriver that can be closed and reports bursts of received frames. */

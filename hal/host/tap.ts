@@ -31,13 +31,19 @@ import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
+import { VNET_HDR_LEN, TUN_F_CSUM, VNET_RX_BAD, VNET_RX_CSUM_OK, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** The addon's functions (hal/host/native/tap.c). */
 interface TapAddon {
-  open(name: string, nonblock: boolean): number;
+  open(name: string, nonblock: boolean, vnet?: boolean): number;
   read(fd: number, buf: Uint8Array, off: number, len: number): number;
   write(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** IFF_VNET_HDR descriptors: the virtio-net header into/from `hdr`, the frame at buf[off]. */
+  readv?(fd: number, hdr: Uint8Array, buf: Uint8Array, off: number, len: number): number;
+  writev?(fd: number, hdr: Uint8Array, buf: Uint8Array, off: number, len: number): number;
+  /** TUNSETOFFLOAD: 0 or -errno. */
+  offload?(fd: number, flags: number): number;
   poll(fd: number, cb: () => void): unknown;
   pollStop(handle: unknown): void;
 }
@@ -106,6 +112,11 @@ export interface TapOptions {
   /** Poll mode: read() straight into the stack's pool (FrameSink.rxReserve / rxCommit). Default
    *  true; false reads into our own buffer and lets receiveFrame copy (for comparison). */
   intoPool?: boolean;
+  /** Checksum offload through a virtio-net header (IFF_VNET_HDR + TUNSETOFFLOAD(TUN_F_CSUM), see
+   *  vnet.ts): the kernel tells per frame that a TCP/UDP checksum is verified or need not be, and
+   *  completes our TCP checksums (NetDriver.txChecksumOffload). Poll mode reading into the pool
+   *  only. Default true; XS_TCP_TAP_OFFLOAD=off in the environment turns it off. */
+  offload?: boolean;
 }
 
 function interfaceExists(name: string): boolean {
@@ -129,6 +140,13 @@ export class TapDriver implements HostDriver {
   private readonly mode: 'poll' | 'threadpool';
   private readonly batch: number;
   private readonly intoPool: boolean;
+  /** The descriptor carries a virtio-net header per frame (TapOptions.offload). */
+  private readonly vnet: boolean;
+  /** NetDriver.txChecksumOffload: the stack writes partial TCP checksums, the kernel completes them. */
+  readonly txChecksumOffload: boolean;
+  /** The virtio-net header of the frame being read, and of the frame being written. */
+  private readonly vrx = new Uint8Array(VNET_HDR_LEN);
+  private readonly vtx = new Uint8Array(VNET_HDR_LEN);
   /** Receive buffer: one frame at a time; the stack copies it into a pool pbuf before returning
    *  (threadpool mode, `intoPool: false`), or a frame dropped for want of a pool pbuf lands here. */
   private readonly rx: Buffer;
@@ -149,6 +167,8 @@ export class TapDriver implements HostDriver {
     this.mode = opts.mode ?? 'poll';
     this.batch = opts.batch ?? 64;
     this.intoPool = opts.intoPool ?? true;
+    this.vnet = (opts.offload ?? process.env.XS_TCP_TAP_OFFLOAD !== 'off') && this.mode === 'poll' && this.intoPool
+      && typeof addon.readv === 'function' && typeof addon.writev === 'function' && typeof addon.offload === 'function';
     this.mtu = opts.mtu ?? 1500;
     this.mac = opts.mac ?? randomMac();
     // Room for a frame at the MTU plus Ethernet header, a VLAN tag and slack for offload-free jumbo
@@ -156,12 +176,16 @@ export class TapDriver implements HostDriver {
     this.rx = Buffer.alloc(65536);
     this.tx = Buffer.alloc(65536);
     try {
-      this.fd = addon.open(name, this.mode === 'poll');
+      this.fd = addon.open(name, this.mode === 'poll', this.vnet);
     } catch (e) {
       const err = e as Error & { code?: string };
       throw new TapError(err.code ?? 'EIO', err.message);
     }
-    this.description = 'tap ' + name + ' (' + this.mode + ')';
+    // Without TUN_F_CSUM the kernel finishes its checksums before handing frames over (still
+    // marking NIC-verified ones DATA_VALID); it takes our partial ones either way.
+    if (this.vnet) (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM);
+    this.txChecksumOffload = this.vnet;
+    this.description = 'tap ' + name + ' (' + this.mode + (this.vnet ? ', checksum offload' : '') + ')';
   }
 
   isLinkUp(): boolean {
@@ -196,7 +220,13 @@ export class TapDriver implements HostDriver {
       buf = this.tx;
       off = 0;
     }
-    const r = this.addon.write(this.fd, buf, off, totLen);
+    let r: number;
+    if (this.vnet) {
+      vnetTxHeader(this.vtx, buf, off, frame.next === null ? totLen : frame.len, this.txChecksumOffload);
+      r = (this.addon.writev as NonNullable<TapAddon['writev']>)(this.fd, this.vtx, buf, off, totLen);
+    } else {
+      r = this.addon.write(this.fd, buf, off, totLen);
+    }
     if (r !== totLen) { this.stats.txErrors++; return false; }
     this.stats.txFrames++;
     this.stats.txBytes += totLen;
@@ -208,6 +238,10 @@ export class TapDriver implements HostDriver {
   private drain(): void {
     const sink = this.sink;
     if (sink === null || this.closed) return;
+    if (this.vnet) {
+      this.drainVnet(sink);
+      return;
+    }
     if (this.intoPool) {
       this.drainIntoPool(sink);
       return;
@@ -259,6 +293,47 @@ export class TapDriver implements HostDriver {
         st.rxFrames++;
         st.rxBytes += r;
         if (at >= 0) sink.rxCommit(r);
+        if (this.closed) break;
+      }
+    } finally {
+      sink.rxBurstEnd();
+    }
+    if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
+  }
+
+  /** drainIntoPool with a virtio-net header before each frame (TapOptions.offload): readv() puts
+   *  the header aside and the frame into the pool pbuf; the header's verdict goes with rxCommit. */
+  private drainVnet(sink: FrameSink): void {
+    const mem = sink.rxMemory;
+    const cap = sink.rxCapacity;
+    const readv = this.addon.readv as NonNullable<TapAddon['readv']>;
+    const fd = this.fd;
+    const st = this.stats;
+    const vh = this.vrx;
+    let n = 0;
+    sink.rxBurstBegin();
+    try {
+      while (n < this.batch) {
+        const at = sink.rxReserve();
+        const r = at >= 0 ? readv(fd, vh, mem, at, cap) : readv(fd, vh, this.rx, 0, this.rx.length);
+        if (r <= 0) {
+          if (at >= 0) sink.rxCommit(0);
+          // (-EIO: a read shorter than the header; the poll fires again for what is left)
+          if (r !== -EAGAIN && r !== 0) st.rxErrors++;
+          break;
+        }
+        n++;
+        st.rxFrames++;
+        st.rxBytes += r;
+        if (at < 0) continue;
+        const v = vnetRxVerdict(vh, mem, at, r);
+        if (v === VNET_RX_BAD) {
+          st.rxBadVnet++;
+          st.rxErrors++;
+          sink.rxCommit(0);
+        } else {
+          sink.rxCommit(r, v === VNET_RX_CSUM_OK);
+        }
         if (this.closed) break;
       }
     } finally {

@@ -33,6 +33,9 @@ export type PbufType = 1 | 2 | 3;
 
 /** pbuf flags. */
 export const PBUF_FLAG_PUSH = 0x01;
+/** A received frame whose TCP/UDP checksum the NIC (or the kernel behind a TAP) has verified
+ *  (FrameSink.rxCommit's `checksumOk`): TCP and UDP input skip their own check. */
+export const PBUF_FLAG_CSUM_OK = 0x02;
 
 export function pbufLayerOffset(layer: PbufLayer): number {
   switch (layer) {

@@ -16,7 +16,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_LINK, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
+import { PBUF_LINK, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_FLAGS, PBUF_FLAG_CSUM_OK, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {
   IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
 } from '../wire/ipv4.js';
@@ -190,6 +190,8 @@ export class Ip4 implements Ip4InputSink {
     }
     let q: Pbuf | null = p;
     if ((h.flags & IP_FLAG_MF) !== 0 || h.fragOff !== 0) {
+      // a NIC's verdict covers a whole datagram, never a fragment of one
+      pm[pb + PB_FLAGS] &= ~PBUF_FLAG_CSUM_OK;
       q = this.reass.add(p, h);
       if (q === null) return;
     }

@@ -18,7 +18,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
+import { pbuf_free, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_FLAGS, PBUF_FLAG_CSUM_OK } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
@@ -65,6 +65,9 @@ export class Netif implements FrameSink, ArpNetif {
   readonly rxMemory: Uint8Array;
   /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
   readonly rxCapacity: number;
+  /** The driver completes TCP checksums (NetDriver.txChecksumOffload): TCP output writes only the
+   *  pseudo-header sum. Read once from the driver. */
+  readonly txChecksumOffload: boolean;
   /** Driver bursts open (rxBurstBegin minus rxBurstEnd; nested when a driver loops frames back
    *  inside transmit). */
   rxBurst = 0;
@@ -86,6 +89,7 @@ export class Netif implements FrameSink, ArpNetif {
     this.arp = new Etharp(core, this);
     this.rxMemory = core.pbufs.mem;
     this.rxCapacity = core.pbufs.bufsize;
+    this.txChecksumOffload = driver.txChecksumOffload === true;
     for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) { this.groups.push(0); this.groupUsers.push(0); }
   }
 
@@ -203,9 +207,10 @@ export class Netif implements FrameSink, ArpNetif {
    * FrameSink.rxCommit: the driver wrote `len` bytes at the offset rxReserve gave; they are processed
    * as receiveFrame would (same length checks and counters), without a copy. `len` 0 gives the pbuf
    * back uncounted (nothing arrived). A commit with nothing reserved is a driver bug: counted
-   * (link.err) and ignored.
+   * (link.err) and ignored. `checksumOk`: the driver vouches for the TCP/UDP checksum (receive
+   * offload); the pbuf carries PBUF_FLAG_CSUM_OK and the transport skips its own check.
    */
-  rxCommit(len: number): void {
+  rxCommit(len: number, checksumOk?: boolean): void {
     const p = this.rxHeld;
     const core = this.core;
     if (p === null) {
@@ -231,6 +236,7 @@ export class Netif implements FrameSink, ArpNetif {
     const pb = p.index * PB_STRIDE;
     m[pb + PB_LEN] = len;
     m[pb + PB_TOTLEN] = len;
+    if (checksumOk === true) m[pb + PB_FLAGS] = PBUF_FLAG_CSUM_OK;
     this.input(p);
     if (core.deferred.size !== 0) core.deferred.run();
   }

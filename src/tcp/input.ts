@@ -6,7 +6,7 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
+import { pbuf_free, pbuf_remove_header, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_FLAGS, PBUF_FLAG_CSUM_OK } from '../core/pbuf.js';
 import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
@@ -90,9 +90,10 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): 0 when intact
+    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): 0 when intact; not summed
+    // again when the NIC has verified it (PBUF_FLAG_CSUM_OK, receive checksum offload)
     const tl = pm[pb + PB_TOTLEN];
-    if (chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(iph.src, iph.dst, IP_PROTO_TCP, tl), this.core.chksum)) !== 0) {
+    if ((pm[pb + PB_FLAGS] & PBUF_FLAG_CSUM_OK) === 0 && chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(iph.src, iph.dst, IP_PROTO_TCP, tl), this.core.chksum)) !== 0) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;

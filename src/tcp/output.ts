@@ -14,7 +14,7 @@ import {
 } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqLt, seqGt, seqGeq } from '../core/seq.js';
-import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
+import { chksumFinish, chksumFold, pseudoHeaderSum } from '../core/checksum.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import {
   tcpWriteHeader, tcpWriteOptMss, tcpWriteOptSyn, tcpWriteOptTs, tcpWriteOptSack, tcpSynOptLen, tcpSetChksum,
@@ -475,9 +475,12 @@ export abstract class TcpOutput extends TcpTable {
     const o = pool.meta[p.index * PB_STRIDE + PB_OFF];
     tcpWriteHeader(b, o, localPort, remotePort, seqno, ackno, hdrLen, flags, wnd, 0);
     if (hdrLen > TCP_HLEN) this.writeOptions(b, o + TCP_HLEN, pcb as Tcb, syn, nSack);
-    // RFC 9293 §3.1: over the pseudo-header, the header just written and the payload
+    // RFC 9293 §3.1: over the pseudo-header, the header just written and the payload; with
+    // transmit offload only the pseudo-header's sum, which the NIC completes (NetDriver.txChecksumOffload)
     const tl = pool.meta[p.index * PB_STRIDE + PB_TOTLEN];
-    tcpSetChksum(b, o, chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(localIp, remoteIp, IP_PROTO_TCP, tl), this.core.chksum)));
+    const pseudo = pseudoHeaderSum(localIp, remoteIp, IP_PROTO_TCP, tl);
+    tcpSetChksum(b, o, this.ip.netif.txChecksumOffload ? chksumFold(pseudo)
+      : chksumFinish(pbufChksum(p, tl, pseudo, this.core.chksum)));
     this.core.stats.tcp.xmit++;
     pbuf_ref(p);
     this.ip.output(p, localIp, remoteIp, this.ttl, 0, IP_PROTO_TCP, false);

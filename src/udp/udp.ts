@@ -14,7 +14,7 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_VAL, ERR_USE, ERR_CLSD, ERR_RTE, ERR_CONN } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { PBUF_IP, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
+import { PBUF_IP, PBUF_FLAG_CSUM_OK, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import type { Pooled } from '../core/memp.js';
 import type { PoolStats } from '../core/pbuf.js';
@@ -291,8 +291,9 @@ export class Udp implements IpProtocolHandler {
       return;
     }
     if (info.len < p.totLen) pbuf_realloc(p, info.len);
-    // RFC 768: a zero checksum field means the sender computed none
-    if (info.chksum !== 0 && udpChecksum(p, ip.src, ip.dst, this.core.chksum) !== 0) {
+    // RFC 768: a zero checksum field means the sender computed none; PBUF_FLAG_CSUM_OK: the NIC
+    // has verified it (receive checksum offload)
+    if (info.chksum !== 0 && (p.flags & PBUF_FLAG_CSUM_OK) === 0 && udpChecksum(p, ip.src, ip.dst, this.core.chksum) !== 0) {
       st.chkerr++;
       st.drop++;
       pbuf_free(p);

@@ -7,9 +7,14 @@
  * with node-gyp from the headers Node ships, with no npm dependency, and keeps working across Node
  * versions (Node-API is ABI-stable).
  *
- *   open(name, nonblock)  -> fd        TUNSETIFF(IFF_TAP | IFF_NO_PI) on an EXISTING TAP
+ *   open(name, nonblock, vnet) -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI [| IFF_VNET_HDR]) on an EXISTING TAP
  *   read(fd, u8, off, n)  -> bytes, or -errno (-EAGAIN when no frame is waiting): no exception per call
  *   write(fd, u8, off, n) -> bytes, or -errno
+ *   offload(fd, flags)    -> 0 or -errno   TUNSETOFFLOAD (TUN_F_CSUM ...: what the kernel may hand us)
+ *   readv(fd, hdr, u8, off, n)  -> frame bytes (the header not counted), or -errno: a descriptor
+ *                            opened with vnet puts a struct virtio_net_hdr (10 bytes, linux/virtio_net.h)
+ *                            in front of every frame; readv() puts it into `hdr` and the frame at u8[off]
+ *   writev(fd, hdr, u8, off, n) -> frame bytes written, or -errno: the same, on the way out
  *   poll(fd, callback)    -> handle   callback() runs on the JS thread whenever the fd is readable
  *   pollStop(handle)
  *
@@ -28,6 +33,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <linux/if_tun.h>
 
 #define CHECK(call)                                                   \
@@ -62,9 +68,10 @@ static const char *errno_code(int e) {
 }
 
 static napi_value tap_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   bool nonblock = true;
+  bool vnet = false;
   char name[IFNAMSIZ + 1];
   size_t nlen = 0;
   char msg[512];
@@ -72,6 +79,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &nlen) != napi_ok)
     return throw_coded(env, "EINVAL", "open(name): name must be a string");
   if (argc >= 2) napi_get_value_bool(env, argv[1], &nonblock);
+  if (argc >= 3) napi_get_value_bool(env, argv[2], &vnet);
   if (nlen == 0 || nlen >= IFNAMSIZ)
     return throw_coded(env, "EINVAL", "TAP name must be 1..15 characters");
 
@@ -106,7 +114,8 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  /* IFF_VNET_HDR is a per-descriptor feature: a TAP made without it can be attached with it */
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, nlen);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
@@ -172,6 +181,54 @@ static napi_value tap_write(napi_env env, napi_callback_info info) {
   ssize_t r;
   do { r = write(fd, p, n); } while (r < 0 && errno == EINTR);
   CHECK(napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &result));
+  return result;
+}
+
+#define VNET_HDR_LEN 10 /* sizeof(struct virtio_net_hdr): the kernel's default TUNSETVNETHDRSZ */
+
+/* readv/writev: (fd, hdr, u8, off, len) with hdr a Uint8Array of at least VNET_HDR_LEN bytes. */
+static napi_value tap_vec(napi_env env, napi_callback_info info, int out) {
+  size_t argc = 5;
+  napi_value argv[5], result;
+  int32_t fd = -1, off = 0, n = 0;
+  napi_typedarray_type type;
+  size_t tlen = 0, boff = 0, hlen = 0;
+  void *data = NULL, *hdr = NULL;
+  napi_value ab;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5
+      || napi_get_value_int32(env, argv[0], &fd) != napi_ok
+      || napi_get_typedarray_info(env, argv[1], &type, &hlen, &hdr, &ab, &boff) != napi_ok || type != napi_uint8_array
+      || hlen < VNET_HDR_LEN
+      || napi_get_typedarray_info(env, argv[2], &type, &tlen, &data, &ab, &boff) != napi_ok || type != napi_uint8_array
+      || napi_get_value_int32(env, argv[3], &off) != napi_ok || napi_get_value_int32(env, argv[4], &n) != napi_ok
+      || off < 0 || n < 0 || (size_t)off + (size_t)n > tlen)
+    return throw_coded(env, "EINVAL", out ? "writev(fd, hdr, u8, off, len): bad arguments" : "readv(fd, hdr, u8, off, len): bad arguments");
+  struct iovec iov[2];
+  iov[0].iov_base = hdr;
+  iov[0].iov_len = VNET_HDR_LEN;
+  iov[1].iov_base = (uint8_t *)data + off;
+  iov[1].iov_len = (size_t)n;
+  ssize_t r;
+  do { r = out ? writev(fd, iov, 2) : readv(fd, iov, 2); } while (r < 0 && errno == EINTR);
+  /* a transfer shorter than the header carries no frame: -EIO, never a negative length */
+  int32_t v = r < 0 ? -errno : r < VNET_HDR_LEN ? -EIO : (int32_t)(r - VNET_HDR_LEN);
+  CHECK(napi_create_int32(env, v, &result));
+  return result;
+}
+
+static napi_value tap_readv(napi_env env, napi_callback_info info) { return tap_vec(env, info, 0); }
+static napi_value tap_writev(napi_env env, napi_callback_info info) { return tap_vec(env, info, 1); }
+
+static napi_value tap_offload(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int32_t fd = -1;
+  uint32_t flags = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[1], &flags) != napi_ok)
+    return throw_coded(env, "EINVAL", "offload(fd, flags): bad arguments");
+  int r = ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
+  CHECK(napi_create_int32(env, r < 0 ? -errno : 0, &result));
   return result;
 }
 
@@ -257,6 +314,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"open", NULL, tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"read", NULL, tap_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"write", NULL, tap_write, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readv", NULL, tap_readv, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"writev", NULL, tap_writev, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"offload", NULL, tap_offload, NULL, NULL, NULL, napi_enumerable, NULL},
     {"poll", NULL, tap_poll, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pollStop", NULL, tap_poll_stop, NULL, NULL, NULL, napi_enumerable, NULL},
   };
