@@ -268,7 +268,20 @@ export async function bringUp(a: LinkArgs): Promise<HostStack> {
   const scheduler = new HostScheduler(clock);
   driver.onBurst = () => scheduler.poke();
   stack.setWorkHook(() => scheduler.poke());
-  scheduler.start((now) => stack.tick(now));
+  // what a tick sends may leave together (the TAP's segmentation offload: HostDriver.txBatchBegin)
+  if (driver.txBatchBegin !== undefined && driver.txBatchEnd !== undefined) {
+    const d = driver as Required<Pick<HostDriver, 'txBatchBegin' | 'txBatchEnd'>>;
+    scheduler.start((now) => {
+      d.txBatchBegin();
+      try {
+        return stack.tick(now);
+      } finally {
+        d.txBatchEnd();
+      }
+    });
+  } else {
+    scheduler.start((now) => stack.tick(now));
+  }
   stack.netif.linkChanged(true);
   const host: HostStack = { stack, driver, scheduler, pcap, timers: [], started: Date.now() };
   if (pcap !== null) host.timers.push(setInterval(() => pcap!.flush(), 1000));

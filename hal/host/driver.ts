@@ -15,10 +15,16 @@ export interface HostDriverStats {
   /** Received frames dropped for a virtio-net header we cannot honour (TAP with offload: a GSO
    *  type or flag we did not ask for, checksum offsets outside the frame); also in rxErrors. */
   rxBadVnet: number;
+  /** Segmentation offload (TAP): frames written that carried several TCP segments, and those segments. */
+  txGsoFrames: number;
+  txGsoSegs: number;
+  /** Receive offload (TAP): GSO frames the kernel handed us, and the segments they were cut into. */
+  rxGsoFrames: number;
+  rxGsoSegs: number;
 }
 
 export function newDriverStats(): HostDriverStats {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0 };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0 };
 }
 
 /** A host driver: a NetDriver that can be closed and reports bursts of received frames. */
@@ -29,6 +35,10 @@ export interface HostDriver extends NetDriver {
   onBurst: (() => void) | null;
   /** A one-line description for logs ("tap xs0", "udp 127.0.0.1:7000 -> 127.0.0.1:7001"). */
   readonly description: string;
+  /** Optional: the frames transmitted from here to txBatchEnd() may be held and written together
+   *  at txBatchEnd (the TAP's segmentation offload); the scheduler brackets each stack tick. */
+  txBatchBegin?(): void;
+  txBatchEnd?(): void;
   close(): Promise<void>;
 }
 

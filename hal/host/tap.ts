@@ -31,7 +31,8 @@ import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
-import { VNET_HDR_LEN, TUN_F_CSUM, VNET_RX_BAD, VNET_RX_CSUM_OK, vnetRxVerdict, vnetTxHeader } from './vnet.js';
+import { GsoGather, splitGso } from './gso.js';
+import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** The addon's functions (hal/host/native/tap.c). */
@@ -50,6 +51,8 @@ interface TapAddon {
 
 const ADDON_FILE = 'xs_tcp_tap.node';
 const EAGAIN = 11;
+/** An Ethernet header and the largest IPv4 packet: the most a GSO frame from the kernel can hold. */
+const ETH_MAX_GSO = 14 + 65535;
 
 let addonCache: TapAddon | null | undefined;
 let addonError = '';
@@ -117,6 +120,12 @@ export interface TapOptions {
    *  completes our TCP checksums (NetDriver.txChecksumOffload). Poll mode reading into the pool
    *  only. Default true; XS_TCP_TAP_OFFLOAD=off in the environment turns it off. */
   offload?: boolean;
+  /** With offload: gather the TCP segments the stack sends while answering a burst of received
+   *  frames into one GSO frame per connection (gso.ts). Default true; XS_TCP_TAP_GSO=off turns it off. */
+  gso?: boolean;
+  /** With offload: let the kernel hand us TCP frames of up to 64 KB (TUN_F_TSO4), cut back into
+   *  segments here (gso.ts splitGso). Default true; XS_TCP_TAP_GRO=off turns it off. */
+  gro?: boolean;
 }
 
 function interfaceExists(name: string): boolean {
@@ -147,6 +156,15 @@ export class TapDriver implements HostDriver {
   /** The virtio-net header of the frame being read, and of the frame being written. */
   private readonly vrx = new Uint8Array(VNET_HDR_LEN);
   private readonly vtx = new Uint8Array(VNET_HDR_LEN);
+  /** Segmentation offload on transmit (TapOptions.gso), or null. */
+  readonly gso: GsoGather | null;
+  /** Inside a received burst or a txBatchBegin/End pair (count): transmitted TCP segments are
+   *  gathered, written when the outermost ends. */
+  private gathering = 0;
+  /** The kernel may send us GSO frames (TapOptions.gro): frames are read into `rx`, then cut. */
+  private readonly gro: boolean;
+  private readonly vwrite = (h: Uint8Array, b: Uint8Array, off: number, len: number): number =>
+    (this.addon.writev as NonNullable<TapAddon['writev']>)(this.fd, h, b, off, len);
   /** Receive buffer: one frame at a time; the stack copies it into a pool pbuf before returning
    *  (threadpool mode, `intoPool: false`), or a frame dropped for want of a pool pbuf lands here. */
   private readonly rx: Buffer;
@@ -173,7 +191,7 @@ export class TapDriver implements HostDriver {
     this.mac = opts.mac ?? randomMac();
     // Room for a frame at the MTU plus Ethernet header, a VLAN tag and slack for offload-free jumbo
     // frames the kernel may still send us (it does not, with IFF_NO_PI and the default MTU).
-    this.rx = Buffer.alloc(65536);
+    this.rx = Buffer.alloc(ETH_MAX_GSO);
     this.tx = Buffer.alloc(65536);
     try {
       this.fd = addon.open(name, this.mode === 'poll', this.vnet);
@@ -183,8 +201,11 @@ export class TapDriver implements HostDriver {
     }
     // Without TUN_F_CSUM the kernel finishes its checksums before handing frames over (still
     // marking NIC-verified ones DATA_VALID); it takes our partial ones either way.
-    if (this.vnet) (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM);
+    const gro = this.vnet && (opts.gro ?? process.env.XS_TCP_TAP_GRO !== 'off');
+    this.gro = gro && (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM | TUN_F_TSO4) === 0;
+    if (this.vnet && !this.gro) (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM);
     this.txChecksumOffload = this.vnet;
+    this.gso = this.vnet && (opts.gso ?? process.env.XS_TCP_TAP_GSO !== 'off') ? new GsoGather() : null;
     this.description = 'tap ' + name + ' (' + this.mode + (this.vnet ? ', checksum offload' : '') + ')';
   }
 
@@ -219,6 +240,20 @@ export class TapDriver implements HostDriver {
       }
       buf = this.tx;
       off = 0;
+    }
+    const gso = this.gso;
+    if (this.gathering > 0 && gso !== null) {
+      if (gso.add(buf, off, totLen)) {
+        this.stats.txFrames++;
+        this.stats.txBytes += totLen;
+        return true;
+      }
+      this.flushGso();
+      if (gso.add(buf, off, totLen)) {
+        this.stats.txFrames++;
+        this.stats.txBytes += totLen;
+        return true;
+      }
     }
     let r: number;
     if (this.vnet) {
@@ -301,6 +336,53 @@ export class TapDriver implements HostDriver {
     if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }
 
+  /** One frame read into `rx` with receive offload on: a GSO frame is cut into segments, any
+   *  other copied into a pool pbuf; a header we cannot honour is a counted drop. */
+  private deliverGro(sink: FrameSink, r: number): void {
+    const vh = this.vrx;
+    const st = this.stats;
+    if (vh[1] === VIRTIO_NET_HDR_GSO_TCPV4) {
+      const k = splitGso(vh, this.rx, r, sink.rxCapacity, sink);
+      if (k < 0) { st.rxBadVnet++; st.rxErrors++; } else { st.rxGsoFrames++; st.rxGsoSegs += k; }
+      return;
+    }
+    const at = sink.rxReserve();
+    if (at < 0) return; // pool empty: counted by the stack
+    const v = r <= sink.rxCapacity ? vnetRxVerdict(vh, this.rx, 0, r) : VNET_RX_BAD;
+    if (v === VNET_RX_BAD) {
+      st.rxBadVnet++;
+      st.rxErrors++;
+      sink.rxCommit(0);
+      return;
+    }
+    this.rx.copy(sink.rxMemory, at, 0, r);
+    sink.rxCommit(r, v === VNET_RX_CSUM_OK);
+  }
+
+  /** Writes the TCP segments gathered for segmentation offload (gso.ts). */
+  private flushGso(): void {
+    const gso = this.gso as GsoGather;
+    const len = gso.len;
+    if (len === 0) return;
+    const segs = gso.segs;
+    if (gso.flush(this.vwrite) !== len) {
+      this.stats.txErrors++;
+    } else if (segs > 1) {
+      this.stats.txGsoFrames++;
+      this.stats.txGsoSegs += segs;
+    }
+  }
+
+  /** HostDriver.txBatchBegin: gather from here (segmentation offload; nothing without it). */
+  txBatchBegin(): void {
+    this.gathering++;
+  }
+
+  /** HostDriver.txBatchEnd: the outermost end writes what was gathered. */
+  txBatchEnd(): void {
+    if (this.gathering > 0 && --this.gathering === 0 && this.gso !== null && !this.closed) this.flushGso();
+  }
+
   /** drainIntoPool with a virtio-net header before each frame (TapOptions.offload): readv() puts
    *  the header aside and the frame into the pool pbuf; the header's verdict goes with rxCommit. */
   private drainVnet(sink: FrameSink): void {
@@ -311,9 +393,25 @@ export class TapDriver implements HostDriver {
     const st = this.stats;
     const vh = this.vrx;
     let n = 0;
+    // what the stack sends while answering this burst may be gathered (segmentation offload)
+    this.gathering++;
     sink.rxBurstBegin();
     try {
       while (n < this.batch) {
+        if (this.gro) {
+          // the frame may be longer than a pbuf: read it aside, then copy or cut it into the pool
+          const r = readv(fd, vh, this.rx, 0, this.rx.length);
+          if (r <= 0) {
+            if (r !== -EAGAIN && r !== 0) st.rxErrors++;
+            break;
+          }
+          n++;
+          st.rxFrames++;
+          st.rxBytes += r;
+          this.deliverGro(sink, r);
+          if (this.closed) break;
+          continue;
+        }
         const at = sink.rxReserve();
         const r = at >= 0 ? readv(fd, vh, mem, at, cap) : readv(fd, vh, this.rx, 0, this.rx.length);
         if (r <= 0) {
@@ -338,6 +436,7 @@ export class TapDriver implements HostDriver {
       }
     } finally {
       sink.rxBurstEnd();
+      this.txBatchEnd();
     }
     if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }

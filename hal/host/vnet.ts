@@ -21,6 +21,9 @@ export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 export const VIRTIO_NET_HDR_F_DATA_VALID = 2;
 /** TUNSETOFFLOAD flag (linux/if_tun.h): the kernel may hand us frames with NEEDS_CSUM. */
 export const TUN_F_CSUM = 0x01;
+/** TUNSETOFFLOAD flag: the kernel may hand us TCP/IPv4 frames of up to 64 KB (VIRTIO_NET_HDR_GSO_TCPV4). */
+export const TUN_F_TSO4 = 0x02;
+export const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
 
 /** vnetRxVerdict results. */
 export const VNET_RX_BAD = -1;

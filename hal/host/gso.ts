@@ -1,0 +1,211 @@
+/**
+ * Segmentation offload on the way out of a TAP (what a NIC's TSO does, seen from its driver): while
+ * the driver knows more frames are coming — it is handing the stack a burst of received frames, and
+ * the stack answers inside that call — consecutive full-sized TCP segments of one connection are
+ * gathered into one frame of up to 64 KB and written with a virtio-net header that says
+ * VIRTIO_NET_HDR_GSO_TCPV4, gso_size = the segments' payload size. The kernel takes that as one
+ * packet (GRO's shape) and hands it to its TCP in one piece, with one ACK for all of it: one
+ * write() and one pass through the kernel's input instead of one per segment.
+ *
+ * Only what the kernel would cut back into exactly the frames the stack sent is gathered: IPv4
+ * without options or fragments, TCP with only ACK (and PSH on the last segment), the same
+ * addresses, ports, acknowledgment, window and options bytes (timestamps included), sequence
+ * numbers following on, and every segment but the last with the first one's payload size. Anything
+ * else first writes what is gathered, so frames never change order. The checksum field holds the
+ * pseudo-header sum (the stack's transmit offload), rewritten here for the gathered length.
+ */
+import { VNET_HDR_LEN, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4 } from './vnet.js';
+
+const ETH_HLEN = 14;
+const IP_HLEN = 20;
+const TCP_FLAG_FIN = 0x01;
+const TCP_FLAG_PSH = 0x08;
+const TCP_FLAG_CWR = 0x80;
+const TCP_FLAG_ACK = 0x10;
+/** An IPv4 packet's largest total length. */
+const MAX_IP_LEN = 65535;
+
+/** Writes one frame with its virtio-net header; the driver's writev. Returns bytes written or -errno. */
+export type VnetWrite = (hdr: Uint8Array, buf: Uint8Array, off: number, len: number) => number;
+
+export class GsoGather {
+  /** The gathered frame: the first segment's headers, then every segment's payload. */
+  readonly buf = new Uint8Array(ETH_HLEN + MAX_IP_LEN);
+  private readonly hdr = new Uint8Array(VNET_HDR_LEN);
+  /** Bytes in buf (0: nothing gathered). */
+  len = 0;
+  /** Segments gathered. */
+  segs = 0;
+  /** Ethernet + IP + TCP header bytes of the first segment. */
+  private hlen = 0;
+  /** Payload size of the first segment (gso_size). */
+  private mss = 0;
+  /** Payload size of the last segment gathered. */
+  private lastPayload = 0;
+  /** Sequence number the next segment must carry. */
+  private nextSeq = 0;
+
+  /**
+   * Takes the frame `buf[off..off+len)` (one contiguous TCP segment as the driver got it) into the
+   * gathering when it fits in; false when it does not (the caller flushes and writes it itself, or
+   * starts a new gathering with it after flushing).
+   */
+  add(b: Uint8Array, off: number, len: number): boolean {
+    if (len < ETH_HLEN + IP_HLEN + 20 || b[off + 12] !== 0x08 || b[off + 13] !== 0x00) return false;
+    const ip = off + ETH_HLEN;
+    // IPv4, no options, TCP, no fragment (DF allowed)
+    if (b[ip] !== 0x45 || b[ip + 9] !== 6 || (b[ip + 6] & 0x3f) !== 0 || b[ip + 7] !== 0) return false;
+    const ipLen = (b[ip + 2] << 8) | b[ip + 3];
+    if (ipLen + ETH_HLEN > len) return false;
+    const tcp = ip + IP_HLEN;
+    const thl = (b[tcp + 12] >>> 4) << 2;
+    const flags = b[tcp + 13];
+    if ((flags & ~TCP_FLAG_PSH) !== TCP_FLAG_ACK || thl < 20 || IP_HLEN + thl >= ipLen) return false;
+    const hlen = ETH_HLEN + IP_HLEN + thl;
+    const payload = ipLen - IP_HLEN - thl;
+    const seq = ((b[tcp + 4] << 24) | (b[tcp + 5] << 16) | (b[tcp + 6] << 8) | b[tcp + 7]) >>> 0;
+    const g = this.buf;
+    if (this.len === 0) {
+      g.set(b.subarray(off, off + hlen + payload), 0);
+      this.len = hlen + payload;
+      this.hlen = hlen;
+      this.mss = payload;
+      this.lastPayload = payload;
+      this.nextSeq = (seq + payload) >>> 0;
+      this.segs = 1;
+      return true;
+    }
+    if (hlen !== this.hlen || seq !== this.nextSeq || this.lastPayload !== this.mss || payload > this.mss
+      || (g[ETH_HLEN + IP_HLEN + 13] & TCP_FLAG_PSH) !== 0 || this.len + payload > g.length) return false;
+    // the same link and IP addresses (bytes 0..11 and 26..33), ports, ack, window and options;
+    // the sequence number (tcp + 4..7), checksum (16..17) and flags (13) differ per segment
+    for (let i = 0; i < 12; i++) if (g[i] !== b[off + i]) return false;
+    for (let i = 26; i < 34; i++) if (g[i] !== b[off + i]) return false;
+    const t0 = ETH_HLEN + IP_HLEN;
+    for (let i = 0; i < thl; i++) {
+      if ((i >= 4 && i < 8) || i === 13 || i === 16 || i === 17) continue;
+      if (g[t0 + i] !== b[tcp + i]) return false;
+    }
+    g.set(b.subarray(off + hlen, off + hlen + payload), this.len);
+    this.len += payload;
+    this.segs++;
+    this.lastPayload = payload;
+    this.nextSeq = (seq + payload) >>> 0;
+    // the last segment's PSH goes on the gathered frame (the kernel puts it on the last piece)
+    g[t0 + 13] = flags;
+    return true;
+  }
+
+  /** Writes what is gathered (one plain frame, or one GSO frame) and empties the gathering.
+   *  Returns the write's result (bytes or -errno), or 0 when there was nothing. */
+  flush(write: VnetWrite): number {
+    const len = this.len;
+    if (len === 0) return 0;
+    const g = this.buf;
+    const h = this.hdr;
+    h.fill(0);
+    const start = ETH_HLEN + IP_HLEN;
+    h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h[6] = start;
+    h[8] = 16;
+    if (this.segs > 1) {
+      const ipLen = len - ETH_HLEN;
+      g[ETH_HLEN + 2] = ipLen >>> 8;
+      g[ETH_HLEN + 3] = ipLen & 0xff;
+      // IPv4 header checksum over the new length (RFC 791; the kernel checks it before anything)
+      g[ETH_HLEN + 10] = 0;
+      g[ETH_HLEN + 11] = 0;
+      let s = 0;
+      for (let i = ETH_HLEN; i < ETH_HLEN + IP_HLEN; i += 2) s += (g[i] << 8) | g[i + 1];
+      while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+      s = ~s & 0xffff;
+      g[ETH_HLEN + 10] = s >>> 8;
+      g[ETH_HLEN + 11] = s & 0xff;
+      // the pseudo-header sum for the gathered TCP length (RFC 9293 §3.1), not complemented
+      let p = ipLen - IP_HLEN + 6;
+      for (let i = ETH_HLEN + 12; i < ETH_HLEN + 20; i += 2) p += (g[i] << 8) | g[i + 1];
+      while (p > 0xffff) p = (p & 0xffff) + (p >>> 16);
+      g[start + 16] = p >>> 8;
+      g[start + 17] = p & 0xff;
+      h[1] = VIRTIO_NET_HDR_GSO_TCPV4;
+      h[2] = this.hlen;
+      h[4] = this.mss & 0xff;
+      h[5] = this.mss >>> 8;
+    }
+    this.len = 0;
+    this.segs = 0;
+    return write(h, g, 0, len);
+  }
+}
+
+/**
+ * The receive side (what a driver does for a NIC that coalesces, seen the other way round): with
+ * TUNSETOFFLOAD(TUN_F_TSO4) the kernel hands us up to 64 KB of one TCP connection in one read(),
+ * marked VIRTIO_NET_HDR_GSO_TCPV4 with gso_size; one read() and one pass through the kernel's
+ * output instead of one per segment. The stack's pool pbufs hold one frame each, so the driver cuts
+ * the frame back into the segments the kernel would have sent (what the kernel's own GSO does for a
+ * NIC without TSO): the headers copied in front of each gso_size piece of payload, the IPv4 total
+ * length, identification and header checksum and the TCP sequence number set per piece, PSH and FIN
+ * on the last piece only, CWR on the first only. Their TCP checksums are the kernel's to vouch for
+ * (the frame came with NEEDS_CSUM), so they are committed with `checksumOk`.
+ */
+export interface SplitSink {
+  rxMemory: Uint8Array;
+  rxReserve(): number;
+  rxCommit(len: number, checksumOk?: boolean): void;
+}
+
+/** splitGso results: pieces handed to the sink (the pool may have run out before the last), or -1
+ *  when the frame is not a TCP/IPv4 frame that can be cut (the caller counts it as a bad header). */
+export function splitGso(h: Uint8Array, src: Buffer, len: number, cap: number, sink: SplitSink): number {
+  const gsoSize = h[4] | (h[5] << 8);
+  if (len < ETH_HLEN + IP_HLEN + 20 || src[12] !== 0x08 || src[13] !== 0x00 || (src[ETH_HLEN] >>> 4) !== 4
+    || src[ETH_HLEN + 9] !== 6 || (h[0] & 3) === 0) return -1;
+  const ihl = (src[ETH_HLEN] & 0x0f) << 2;
+  const tcp = ETH_HLEN + ihl;
+  if (ihl < IP_HLEN || tcp + 20 > len) return -1;
+  const hlen = tcp + ((src[tcp + 12] >>> 4) << 2);
+  const ipLen = (src[ETH_HLEN + 2] << 8) | src[ETH_HLEN + 3];
+  // the IP length must cover exactly the frame; each piece must fit in one pool pbuf
+  if (hlen - tcp < 20 || hlen > len || ipLen + ETH_HLEN !== len || gsoSize === 0 || hlen + gsoSize > cap) return -1;
+  const mem = sink.rxMemory;
+  const seq = ((src[tcp + 4] << 24) | (src[tcp + 5] << 16) | (src[tcp + 6] << 8) | src[tcp + 7]) >>> 0;
+  const id = (src[ETH_HLEN + 4] << 8) | src[ETH_HLEN + 5];
+  const flags = src[tcp + 13];
+  let pieces = 0;
+  for (let at = hlen; at < len; at += gsoSize) {
+    const n = len - at < gsoSize ? len - at : gsoSize;
+    const o = sink.rxReserve();
+    if (o < 0) break; // the pool is empty: the stack counted the drop; TCP recovers the rest
+    src.copy(mem, o, 0, hlen);
+    src.copy(mem, o + hlen, at, at + n);
+    const ip = o + ETH_HLEN;
+    const l = hlen - ETH_HLEN + n;
+    mem[ip + 2] = l >>> 8;
+    mem[ip + 3] = l & 0xff;
+    const pid = (id + pieces) & 0xffff;
+    mem[ip + 4] = pid >>> 8;
+    mem[ip + 5] = pid & 0xff;
+    mem[ip + 10] = 0;
+    mem[ip + 11] = 0;
+    let s = 0;
+    for (let i = ip; i < ip + ihl; i += 2) s += (mem[i] << 8) | mem[i + 1];
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    s = ~s & 0xffff;
+    mem[ip + 10] = s >>> 8;
+    mem[ip + 11] = s & 0xff;
+    const t = o + tcp;
+    const q = (seq + (at - hlen)) >>> 0;
+    mem[t + 4] = q >>> 24;
+    mem[t + 5] = (q >>> 16) & 0xff;
+    mem[t + 6] = (q >>> 8) & 0xff;
+    mem[t + 7] = q & 0xff;
+    let f = flags;
+    if (at + n < len) f &= ~(TCP_FLAG_PSH | TCP_FLAG_FIN);
+    if (at !== hlen) f &= ~TCP_FLAG_CWR;
+    mem[t + 13] = f;
+    sink.rxCommit(hlen + n, true);
+    pieces++;
+  }
+  return pieces;
+}
