@@ -28,6 +28,9 @@ const MAX_IP_LEN = 65535;
 /** Writes one frame with its virtio-net header; the driver's writev. Returns bytes written or -errno. */
 export type VnetWrite = (hdr: Uint8Array, buf: Uint8Array, off: number, len: number) => number;
 
+/** memcpy between two byte arrays without a view per call (the TAP addon's copy). */
+export type ByteCopy = (dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number) => number;
+
 export class GsoGather {
   /** The gathered frame: the first segment's headers, then every segment's payload. */
   readonly buf = new Uint8Array(ETH_HLEN + MAX_IP_LEN);
@@ -44,6 +47,11 @@ export class GsoGather {
   private lastPayload = 0;
   /** Sequence number the next segment must carry. */
   private nextSeq = 0;
+  private readonly copy: ByteCopy;
+
+  constructor(copy: ByteCopy) {
+    this.copy = copy;
+  }
 
   /**
    * Takes the frame `buf[off..off+len)` (one contiguous TCP segment as the driver got it) into the
@@ -66,7 +74,7 @@ export class GsoGather {
     const seq = ((b[tcp + 4] << 24) | (b[tcp + 5] << 16) | (b[tcp + 6] << 8) | b[tcp + 7]) >>> 0;
     const g = this.buf;
     if (this.len === 0) {
-      g.set(b.subarray(off, off + hlen + payload), 0);
+      this.copy(g, 0, b, off, hlen + payload);
       this.len = hlen + payload;
       this.hlen = hlen;
       this.mss = payload;
@@ -86,7 +94,7 @@ export class GsoGather {
       if ((i >= 4 && i < 8) || i === 13 || i === 16 || i === 17) continue;
       if (g[t0 + i] !== b[tcp + i]) return false;
     }
-    g.set(b.subarray(off + hlen, off + hlen + payload), this.len);
+    this.copy(g, this.len, b, off + hlen, payload);
     this.len += payload;
     this.segs++;
     this.lastPayload = payload;
@@ -157,7 +165,7 @@ export interface SplitSink {
 
 /** splitGso results: pieces handed to the sink (the pool may have run out before the last), or -1
  *  when the frame is not a TCP/IPv4 frame that can be cut (the caller counts it as a bad header). */
-export function splitGso(h: Uint8Array, src: Buffer, len: number, cap: number, sink: SplitSink): number {
+export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: number, sink: SplitSink, copy: ByteCopy): number {
   const gsoSize = h[4] | (h[5] << 8);
   if (len < ETH_HLEN + IP_HLEN + 20 || src[12] !== 0x08 || src[13] !== 0x00 || (src[ETH_HLEN] >>> 4) !== 4
     || src[ETH_HLEN + 9] !== 6 || (h[0] & 3) === 0) return -1;
@@ -177,8 +185,8 @@ export function splitGso(h: Uint8Array, src: Buffer, len: number, cap: number, s
     const n = len - at < gsoSize ? len - at : gsoSize;
     const o = sink.rxReserve();
     if (o < 0) break; // the pool is empty: the stack counted the drop; TCP recovers the rest
-    src.copy(mem, o, 0, hlen);
-    src.copy(mem, o + hlen, at, at + n);
+    copy(mem, o, src, 0, hlen);
+    copy(mem, o + hlen, src, at, n);
     const ip = o + ETH_HLEN;
     const l = hlen - ETH_HLEN + n;
     mem[ip + 2] = l >>> 8;

@@ -31,7 +31,7 @@ import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
-import { GsoGather, splitGso } from './gso.js';
+import { GsoGather, splitGso, type ByteCopy } from './gso.js';
 import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -45,6 +45,8 @@ interface TapAddon {
   writev?(fd: number, hdr: Uint8Array, buf: Uint8Array, off: number, len: number): number;
   /** TUNSETOFFLOAD: 0 or -errno. */
   offload?(fd: number, flags: number): number;
+  /** memcpy between two Uint8Arrays: n, or -EINVAL. */
+  copy?(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): number;
   poll(fd: number, cb: () => void): unknown;
   pollStop(handle: unknown): void;
 }
@@ -186,7 +188,8 @@ export class TapDriver implements HostDriver {
     this.batch = opts.batch ?? 64;
     this.intoPool = opts.intoPool ?? true;
     this.vnet = (opts.offload ?? process.env.XS_TCP_TAP_OFFLOAD !== 'off') && this.mode === 'poll' && this.intoPool
-      && typeof addon.readv === 'function' && typeof addon.writev === 'function' && typeof addon.offload === 'function';
+      && typeof addon.readv === 'function' && typeof addon.writev === 'function' && typeof addon.offload === 'function'
+      && typeof addon.copy === 'function';
     this.mtu = opts.mtu ?? 1500;
     this.mac = opts.mac ?? randomMac();
     // Room for a frame at the MTU plus Ethernet header, a VLAN tag and slack for offload-free jumbo
@@ -205,7 +208,7 @@ export class TapDriver implements HostDriver {
     this.gro = gro && (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM | TUN_F_TSO4) === 0;
     if (this.vnet && !this.gro) (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM);
     this.txChecksumOffload = this.vnet;
-    this.gso = this.vnet && (opts.gso ?? process.env.XS_TCP_TAP_GSO !== 'off') ? new GsoGather() : null;
+    this.gso = this.vnet && (opts.gso ?? process.env.XS_TCP_TAP_GSO !== 'off') ? new GsoGather(addon.copy as ByteCopy) : null;
     this.description = 'tap ' + name + ' (' + this.mode + (this.vnet ? ', checksum offload' : '') + ')';
   }
 
@@ -342,7 +345,7 @@ export class TapDriver implements HostDriver {
     const vh = this.vrx;
     const st = this.stats;
     if (vh[1] === VIRTIO_NET_HDR_GSO_TCPV4) {
-      const k = splitGso(vh, this.rx, r, sink.rxCapacity, sink);
+      const k = splitGso(vh, this.rx, r, sink.rxCapacity, sink, this.addon.copy as ByteCopy);
       if (k < 0) { st.rxBadVnet++; st.rxErrors++; } else { st.rxGsoFrames++; st.rxGsoSegs += k; }
       return;
     }
@@ -355,7 +358,7 @@ export class TapDriver implements HostDriver {
       sink.rxCommit(0);
       return;
     }
-    this.rx.copy(sink.rxMemory, at, 0, r);
+    (this.addon.copy as ByteCopy)(sink.rxMemory, at, this.rx, 0, r);
     sink.rxCommit(r, v === VNET_RX_CSUM_OK);
   }
 
@@ -469,6 +472,9 @@ export class TapDriver implements HostDriver {
     // A blocking read in the threadpool returns when the next frame arrives; closing the descriptor
     // under it would let that read hit a reused fd number, so in that mode we leave the fd to exit.
     if (this.mode === 'poll') {
+      // the offload settings outlive the descriptor on a persistent TAP: whoever attaches next
+      // without a virtio-net header (lwIP's tapif, socat) must get finished checksums again
+      if (this.vnet) (this.addon.offload as (fd: number, flags: number) => number)(this.fd, 0);
       try { fs.closeSync(this.fd); } catch { /* already closed */ }
     }
   }

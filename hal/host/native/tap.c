@@ -15,6 +15,9 @@
  *                            opened with vnet puts a struct virtio_net_hdr (10 bytes, linux/virtio_net.h)
  *                            in front of every frame; readv() puts it into `hdr` and the frame at u8[off]
  *   writev(fd, hdr, u8, off, n) -> frame bytes written, or -errno: the same, on the way out
+ *   copy(dst, doff, src, soff, n) -> n, or -EINVAL: memcpy between two Uint8Arrays (Buffer.copy and
+ *                            set(subarray) allocate a view per call; the segmentation offload copies
+ *                            per segment)
  *   poll(fd, callback)    -> handle   callback() runs on the JS thread whenever the fd is readable
  *   pollStop(handle)
  *
@@ -219,6 +222,27 @@ static napi_value tap_vec(napi_env env, napi_callback_info info, int out) {
 static napi_value tap_readv(napi_env env, napi_callback_info info) { return tap_vec(env, info, 0); }
 static napi_value tap_writev(napi_env env, napi_callback_info info) { return tap_vec(env, info, 1); }
 
+static napi_value tap_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], result, ab;
+  int32_t doff = 0, soff = 0, n = 0;
+  napi_typedarray_type type;
+  size_t dlen = 0, slen = 0, boff = 0;
+  void *dst = NULL, *src = NULL;
+  int32_t v = -EINVAL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 5
+      && napi_get_typedarray_info(env, argv[0], &type, &dlen, &dst, &ab, &boff) == napi_ok && type == napi_uint8_array
+      && napi_get_value_int32(env, argv[1], &doff) == napi_ok
+      && napi_get_typedarray_info(env, argv[2], &type, &slen, &src, &ab, &boff) == napi_ok && type == napi_uint8_array
+      && napi_get_value_int32(env, argv[3], &soff) == napi_ok && napi_get_value_int32(env, argv[4], &n) == napi_ok
+      && doff >= 0 && soff >= 0 && n >= 0 && (size_t)doff + (size_t)n <= dlen && (size_t)soff + (size_t)n <= slen) {
+    memmove((uint8_t *)dst + doff, (uint8_t *)src + soff, (size_t)n);
+    v = n;
+  }
+  CHECK(napi_create_int32(env, v, &result));
+  return result;
+}
+
 static napi_value tap_offload(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], result;
@@ -317,6 +341,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"readv", NULL, tap_readv, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writev", NULL, tap_writev, NULL, NULL, NULL, napi_enumerable, NULL},
     {"offload", NULL, tap_offload, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"copy", NULL, tap_copy, NULL, NULL, NULL, napi_enumerable, NULL},
     {"poll", NULL, tap_poll, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pollStop", NULL, tap_poll_stop, NULL, NULL, NULL, napi_enumerable, NULL},
   };
