@@ -62,6 +62,14 @@ export interface MockStackOptions {
   checksum?: Hal['checksum'];
   /** Hal.poolMemory for this stack. */
   poolMemory?: Hal['poolMemory'];
+  /** The driver declares NetDriver.txChecksumOffload: the stack sends partial TCP checksums, which
+   *  something on the wire (a test's dropIf hook, standing in for the NIC) must complete. */
+  txChecksumOffload?: boolean;
+}
+
+/** A MockDriver that declares transmit checksum offload (NetDriver.txChecksumOffload). */
+class OffloadMockDriver extends MockDriver {
+  readonly txChecksumOffload = true;
 }
 
 function toMac(mac: string | Uint8Array | undefined, n: number): Uint8Array {
@@ -117,7 +125,9 @@ export class MockNet {
     const mtu = opts.config?.MTU ?? 1500;
     if (mtu + 14 > this.wire.slotSize) throw new Error('MTU ' + mtu + ' needs MockNet slotSize >= ' + (mtu + 14));
     const name = opts.name ?? 'stack' + (this.stacks.length + 1);
-    const driver = new MockDriver(this.wire, toMac(opts.mac, n), mtu, name);
+    // (a subclass, so that the usual driver carries no extra property: the XS heap figures use it)
+    const driver = opts.txChecksumOffload === true ? new OffloadMockDriver(this.wire, toMac(opts.mac, n), mtu, name)
+      : new MockDriver(this.wire, toMac(opts.mac, n), mtu, name);
     driver.rxOneCopy = this.oneCopy;
     const hal: Hal = { driver, clock: this.clock, random: new SeededRandom((this.seed + this.stacks.length + 1) >>> 0) };
     if (opts.checksum !== undefined) hal.checksum = opts.checksum;
