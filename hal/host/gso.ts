@@ -111,7 +111,7 @@ export class GsoGather {
     if (len === 0) return 0;
     const g = this.buf;
     const h = this.hdr;
-    h.fill(0);
+    for (let i = 0; i < VNET_HDR_LEN; i++) h[i] = 0;
     const start = ETH_HLEN + IP_HLEN;
     h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     h[6] = start;

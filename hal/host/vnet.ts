@@ -75,7 +75,8 @@ export function vnetRxVerdict(h: Uint8Array, buf: Uint8Array, off: number, len: 
  * stack wrote the pseudo-header sum there: NetDriver.txChecksumOffload), else a plain header.
  */
 export function vnetTxHeader(h: Uint8Array, buf: Uint8Array, off: number, firstLen: number, offload: boolean): void {
-  h.fill(0);
+  // (ten stores: TypedArray.prototype.fill is a runtime call in V8, per frame here)
+  for (let i = 0; i < VNET_HDR_LEN; i++) h[i] = 0;
   if (!offload || firstLen < ETH_HLEN + 20 || buf[off + 12] !== 0x08 || buf[off + 13] !== 0x00
     || buf[off + ETH_HLEN + 9] !== 6) return;
   const start = ETH_HLEN + ((buf[off + ETH_HLEN] & 0x0f) << 2);
