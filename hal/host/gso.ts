@@ -163,9 +163,53 @@ export interface SplitSink {
   rxCommit(len: number, checksumOk?: boolean): void;
 }
 
+/**
+ * Writes piece `k` of a GSO frame at `mem[o]`: the `hlen` header bytes of `src`, then `n` payload
+ * bytes from `src[at]`; the IPv4 total length, identification (+ k) and header checksum (RFC 791),
+ * the TCP sequence number (+ at - hlen), PSH and FIN only when `last`, CWR only when k is 0.
+ * 0, or -1 when the ranges do not fit. The TAP addon's `piece` does the same in C (one call per
+ * segment instead of two copies and a JavaScript checksum loop).
+ */
+export type PieceFn = (mem: Uint8Array, o: number, src: Uint8Array, hlen: number, at: number, n: number, k: number, last: boolean) => number;
+
+/** PieceFn in JavaScript over a ByteCopy: the reference for the addon's, and the tests'. */
+export function jsPiece(copy: ByteCopy): PieceFn {
+  return (mem, o, src, hlen, at, n, k, last) => {
+    const ihl = (src[ETH_HLEN] & 0x0f) << 2;
+    if (hlen < ETH_HLEN + IP_HLEN + 20 || ihl < IP_HLEN || ETH_HLEN + ihl + 20 > hlen || at < hlen || at + n > src.length
+      || o + hlen + n > mem.length) return -1;
+    copy(mem, o, src, 0, hlen);
+    copy(mem, o + hlen, src, at, n);
+    const ip = o + ETH_HLEN;
+    const l = hlen - ETH_HLEN + n;
+    mem[ip + 2] = l >>> 8;
+    mem[ip + 3] = l & 0xff;
+    const id = (((src[ETH_HLEN + 4] << 8) | src[ETH_HLEN + 5]) + k) & 0xffff;
+    mem[ip + 4] = id >>> 8;
+    mem[ip + 5] = id & 0xff;
+    mem[ip + 10] = 0;
+    mem[ip + 11] = 0;
+    let s = 0;
+    for (let i = ip; i < ip + ihl; i += 2) s += (mem[i] << 8) | mem[i + 1];
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    s = ~s & 0xffff;
+    mem[ip + 10] = s >>> 8;
+    mem[ip + 11] = s & 0xff;
+    const t = ip + ihl;
+    const q = (((mem[t + 4] << 24) | (mem[t + 5] << 16) | (mem[t + 6] << 8) | mem[t + 7]) + (at - hlen)) >>> 0;
+    mem[t + 4] = q >>> 24;
+    mem[t + 5] = (q >>> 16) & 0xff;
+    mem[t + 6] = (q >>> 8) & 0xff;
+    mem[t + 7] = q & 0xff;
+    if (!last) mem[t + 13] &= ~(TCP_FLAG_PSH | TCP_FLAG_FIN);
+    if (k !== 0) mem[t + 13] &= ~TCP_FLAG_CWR;
+    return 0;
+  };
+}
+
 /** splitGso results: pieces handed to the sink (the pool may have run out before the last), or -1
  *  when the frame is not a TCP/IPv4 frame that can be cut (the caller counts it as a bad header). */
-export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: number, sink: SplitSink, copy: ByteCopy): number {
+export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: number, sink: SplitSink, piece: PieceFn): number {
   const gsoSize = h[4] | (h[5] << 8);
   if (len < ETH_HLEN + IP_HLEN + 20 || src[12] !== 0x08 || src[13] !== 0x00 || (src[ETH_HLEN] >>> 4) !== 4
     || src[ETH_HLEN + 9] !== 6 || (h[0] & 3) === 0) return -1;
@@ -177,43 +221,17 @@ export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: numbe
   // the IP length must cover exactly the frame; each piece must fit in one pool pbuf
   if (hlen - tcp < 20 || hlen > len || ipLen + ETH_HLEN !== len || gsoSize === 0 || hlen + gsoSize > cap) return -1;
   const mem = sink.rxMemory;
-  const seq = ((src[tcp + 4] << 24) | (src[tcp + 5] << 16) | (src[tcp + 6] << 8) | src[tcp + 7]) >>> 0;
-  const id = (src[ETH_HLEN + 4] << 8) | src[ETH_HLEN + 5];
-  const flags = src[tcp + 13];
-  let pieces = 0;
+  let k = 0;
   for (let at = hlen; at < len; at += gsoSize) {
     const n = len - at < gsoSize ? len - at : gsoSize;
     const o = sink.rxReserve();
     if (o < 0) break; // the pool is empty: the stack counted the drop; TCP recovers the rest
-    copy(mem, o, src, 0, hlen);
-    copy(mem, o + hlen, src, at, n);
-    const ip = o + ETH_HLEN;
-    const l = hlen - ETH_HLEN + n;
-    mem[ip + 2] = l >>> 8;
-    mem[ip + 3] = l & 0xff;
-    const pid = (id + pieces) & 0xffff;
-    mem[ip + 4] = pid >>> 8;
-    mem[ip + 5] = pid & 0xff;
-    mem[ip + 10] = 0;
-    mem[ip + 11] = 0;
-    let s = 0;
-    for (let i = ip; i < ip + ihl; i += 2) s += (mem[i] << 8) | mem[i + 1];
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    s = ~s & 0xffff;
-    mem[ip + 10] = s >>> 8;
-    mem[ip + 11] = s & 0xff;
-    const t = o + tcp;
-    const q = (seq + (at - hlen)) >>> 0;
-    mem[t + 4] = q >>> 24;
-    mem[t + 5] = (q >>> 16) & 0xff;
-    mem[t + 6] = (q >>> 8) & 0xff;
-    mem[t + 7] = q & 0xff;
-    let f = flags;
-    if (at + n < len) f &= ~(TCP_FLAG_PSH | TCP_FLAG_FIN);
-    if (at !== hlen) f &= ~TCP_FLAG_CWR;
-    mem[t + 13] = f;
+    if (piece(mem, o, src, hlen, at, n, k, at + n >= len) !== 0) {
+      sink.rxCommit(0);
+      return -1;
+    }
     sink.rxCommit(hlen + n, true);
-    pieces++;
+    k++;
   }
-  return pieces;
+  return k;
 }

@@ -31,7 +31,7 @@ import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
-import { GsoGather, splitGso, type ByteCopy } from './gso.js';
+import { GsoGather, splitGso, type ByteCopy, type PieceFn } from './gso.js';
 import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -47,6 +47,8 @@ interface TapAddon {
   offload?(fd: number, flags: number): number;
   /** memcpy between two Uint8Arrays: n, or -EINVAL. */
   copy?(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): number;
+  /** One segment of a GSO frame into the pool (gso.ts PieceFn): 0, or -EINVAL. */
+  piece?: PieceFn;
   poll(fd: number, cb: () => void): unknown;
   pollStop(handle: unknown): void;
 }
@@ -189,7 +191,7 @@ export class TapDriver implements HostDriver {
     this.intoPool = opts.intoPool ?? true;
     this.vnet = (opts.offload ?? process.env.XS_TCP_TAP_OFFLOAD !== 'off') && this.mode === 'poll' && this.intoPool
       && typeof addon.readv === 'function' && typeof addon.writev === 'function' && typeof addon.offload === 'function'
-      && typeof addon.copy === 'function';
+      && typeof addon.copy === 'function' && typeof addon.piece === 'function';
     this.mtu = opts.mtu ?? 1500;
     this.mac = opts.mac ?? randomMac();
     // Room for a frame at the MTU plus Ethernet header, a VLAN tag and slack for offload-free jumbo
@@ -345,7 +347,7 @@ export class TapDriver implements HostDriver {
     const vh = this.vrx;
     const st = this.stats;
     if (vh[1] === VIRTIO_NET_HDR_GSO_TCPV4) {
-      const k = splitGso(vh, this.rx, r, sink.rxCapacity, sink, this.addon.copy as ByteCopy);
+      const k = splitGso(vh, this.rx, r, sink.rxCapacity, sink, this.addon.piece as PieceFn);
       if (k < 0) { st.rxBadVnet++; st.rxErrors++; } else { st.rxGsoFrames++; st.rxGsoSegs += k; }
       return;
     }

@@ -9,7 +9,8 @@ import {
   vnetRxVerdict, vnetTxHeader, VNET_HDR_LEN, VNET_RX_BAD, VNET_RX_CSUM_OK, VNET_RX_PLAIN,
   VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_GSO_TCPV4,
 } from '../../hal/host/vnet.js';
-import { GsoGather, splitGso, type ByteCopy } from '../../hal/host/gso.js';
+import { GsoGather, splitGso, jsPiece, type ByteCopy, type PieceFn } from '../../hal/host/gso.js';
+import { loadTapAddon } from '../../hal/host/tap.js';
 import { eth, ip, ipv4, icmpEcho, pattern, put16, put32, get16, cksum } from '../helpers/frames.js';
 
 const A = ip('10.0.0.1');
@@ -21,6 +22,9 @@ const copy: ByteCopy = (dst, doff, src, soff, n) => {
   dst.set(src.subarray(soff, soff + n), doff);
   return n;
 };
+const piece = jsPiece(copy);
+/** The TAP addon's C `piece` when it is built (npm ci builds it), checked against the JavaScript one. */
+const addonPiece = (loadTapAddon() as { piece?: PieceFn } | null)?.piece;
 
 /** An Ethernet + IPv4 + TCP frame (20-byte TCP header), the TCP checksum field left as `sumField`. */
 function tcpFrame(seq: number, payload: Uint8Array, opts: { flags?: number; ack?: number; win?: number; id?: number; sumField?: number } = {}): Uint8Array {
@@ -124,7 +128,7 @@ describe('host TAP offload: segmentation (GSO) both ways', () => {
       rxReserve: () => { if (held < 0) held = (next++) * 1600; return held; },
       rxCommit: (len: number, ok?: boolean) => { got.push({ at: held, len, ok: ok === true }); held = -1; },
     };
-    assert.equal(splitGso(w.h, w.f, w.f.length, 1600, sink, copy), 4);
+    assert.equal(splitGso(w.h, w.f, w.f.length, 1600, sink, piece), 4);
     assert.equal(got.length, 4);
     for (let i = 0; i < 4; i++) {
       const a = mem.slice(got[i].at, got[i].at + got[i].len);
@@ -157,25 +161,51 @@ describe('host TAP offload: segmentation (GSO) both ways', () => {
     assert.equal(g.len, 0);
   });
 
+  it('the TAP addon cuts a segment exactly as the JavaScript reference does (flags, ids, sequence wrap, bad ranges)', () => {
+    if (addonPiece === undefined) {
+      // only when no addon is built at all (no compiler): an addon without `piece` is a stale build
+      assert.equal(loadTapAddon(), null, 'the TAP addon is built but has no piece(): rebuild it (npm ci)');
+      console.log('      TAP addon not built: only the JavaScript reference was checked');
+      return;
+    }
+    const src = tcpFrame(0xfffffc00, pattern(3500, 9), { id: 0xfffe, flags: 0x80 | 0x18 | 0x01 });
+    for (let k = 0; k < 4; k++) {
+      const at = 54 + k * 1000;
+      const n = Math.min(1000, src.length - at);
+      const last = at + n >= src.length;
+      const a = new Uint8Array(1600).fill(0xaa);
+      const b = new Uint8Array(1600).fill(0xaa);
+      assert.equal(piece(a, 10, src, 54, at, n, k, last), 0);
+      assert.equal(addonPiece(b, 10, src, 54, at, n, k, last), 0);
+      assert.deepEqual(b, a, 'piece ' + k);
+      assert.equal(cksum(a, 10 + 14, 20), 0);
+    }
+    const m = new Uint8Array(100);
+    assert.notEqual(addonPiece(m, 0, src, 54, 54, 1000, 0, false), 0, 'past the end of mem');
+    assert.notEqual(addonPiece(new Uint8Array(1600), 0, src, 54, src.length - 10, 100, 0, false), 0, 'past the end of src');
+    assert.notEqual(addonPiece(new Uint8Array(1600), 0, src, 20, 54, 100, 0, false), 0, 'headers too short');
+    assert.notEqual(piece(m, 0, src, 54, 54, 1000, 0, false), 0);
+  });
+
   it('a GSO frame that cannot be cut is refused (-1, a counted drop), never a throw; an empty pool stops the cut', () => {
     const f = tcpFrame(1, pattern(3000));
     const mem = new Uint8Array(4 * 1600);
     let n = 0;
     const sink = { rxMemory: mem, rxReserve: () => (n < 2 ? n * 1600 : -1), rxCommit: () => { n++; } };
     const h = (size: number, flags = VIRTIO_NET_HDR_F_NEEDS_CSUM) => hdr(flags, VIRTIO_NET_HDR_GSO_TCPV4, 34, 16, size, 54);
-    assert.equal(splitGso(h(0), f, f.length, 1600, sink, copy), -1, 'gso_size 0');
-    assert.equal(splitGso(h(1600), f, f.length, 1600, sink, copy), -1, 'pieces longer than a pbuf');
-    assert.equal(splitGso(h(1000, 0), f, f.length, 1600, sink, copy), -1, 'no checksum flag');
-    assert.equal(splitGso(h(1000), f, f.length - 1, 1600, sink, copy), -1, 'IP length and frame disagree');
+    assert.equal(splitGso(h(0), f, f.length, 1600, sink, piece), -1, 'gso_size 0');
+    assert.equal(splitGso(h(1600), f, f.length, 1600, sink, piece), -1, 'pieces longer than a pbuf');
+    assert.equal(splitGso(h(1000, 0), f, f.length, 1600, sink, piece), -1, 'no checksum flag');
+    assert.equal(splitGso(h(1000), f, f.length - 1, 1600, sink, piece), -1, 'IP length and frame disagree');
     const ping = eth(MAC_B, MAC_A, 0x0800, ipv4({ src: A, dst: B, proto: 1 }, icmpEcho(8, 1, 1, pattern(8))));
-    assert.equal(splitGso(h(1000), ping, ping.length, 1600, sink, copy), -1, 'not TCP');
+    assert.equal(splitGso(h(1000), ping, ping.length, 1600, sink, piece), -1, 'not TCP');
     assert.equal(n, 0);
     // 3 pieces, the pool has 2 pbufs: two are committed, the third dropped (the stack counted it)
-    assert.equal(splitGso(h(1000), f, f.length, 1600, sink, copy), 2);
+    assert.equal(splitGso(h(1000), f, f.length, 1600, sink, piece), 2);
     for (let i = 0; i < 100; i++) {
       const junk = Uint8Array.from(pattern(VNET_HDR_LEN, i));
       junk[1] = VIRTIO_NET_HDR_GSO_TCPV4;
-      splitGso(junk, f, f.length, 1600, { rxMemory: mem, rxReserve: () => 0, rxCommit: () => {} }, copy);
+      splitGso(junk, f, f.length, 1600, { rxMemory: mem, rxReserve: () => 0, rxCommit: () => {} }, piece);
     }
   });
 });

@@ -18,6 +18,11 @@
  *   copy(dst, doff, src, soff, n) -> n, or -EINVAL: memcpy between two Uint8Arrays (Buffer.copy and
  *                            set(subarray) allocate a view per call; the segmentation offload copies
  *                            per segment)
+ *   piece(mem, o, src, hlen, at, n, k, last) -> 0, or -EINVAL: one segment of a GSO frame (src: an
+ *                            Ethernet + IPv4 + TCP frame with hlen header bytes) written at mem[o]: the
+ *                            headers, the n payload bytes from src[at], IPv4 total length, id + k and
+ *                            header checksum, TCP sequence + (at - hlen), PSH/FIN kept only when
+ *                            `last`, CWR only on the first (k 0); hal/host/gso.ts has the same in JS
  *   poll(fd, callback)    -> handle   callback() runs on the JS thread whenever the fd is readable
  *   pollStop(handle)
  *
@@ -243,6 +248,59 @@ static napi_value tap_copy(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static int arg_u8(napi_env env, napi_value v, uint8_t **p, size_t *len) {
+  napi_typedarray_type type;
+  size_t boff = 0;
+  void *data = NULL;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &ab, &boff) != napi_ok || type != napi_uint8_array) return -1;
+  *p = (uint8_t *)data;
+  return 0;
+}
+
+static napi_value tap_piece(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8], result;
+  uint8_t *mem = NULL, *src = NULL;
+  size_t mlen = 0, slen = 0;
+  int32_t o = 0, hlen = 0, at = 0, n = 0, k = 0;
+  bool last = false;
+  int32_t v = -EINVAL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 8
+      && arg_u8(env, argv[0], &mem, &mlen) == 0 && napi_get_value_int32(env, argv[1], &o) == napi_ok
+      && arg_u8(env, argv[2], &src, &slen) == 0 && napi_get_value_int32(env, argv[3], &hlen) == napi_ok
+      && napi_get_value_int32(env, argv[4], &at) == napi_ok && napi_get_value_int32(env, argv[5], &n) == napi_ok
+      && napi_get_value_int32(env, argv[6], &k) == napi_ok && napi_get_value_bool(env, argv[7], &last) == napi_ok
+      && o >= 0 && n >= 0 && k >= 0 && hlen >= 54 && at >= hlen
+      && (size_t)hlen <= slen && (size_t)at + (size_t)n <= slen && (size_t)o + (size_t)hlen + (size_t)n <= mlen) {
+    uint8_t *d = mem + o;
+    int ihl = (src[14] & 0x0f) << 2;
+    if (ihl >= 20 && 14 + ihl + 20 <= hlen) {
+      memcpy(d, src, (size_t)hlen);
+      memcpy(d + hlen, src + at, (size_t)n);
+      uint8_t *ip = d + 14;
+      uint32_t l = (uint32_t)(hlen - 14 + n);
+      ip[2] = (uint8_t)(l >> 8); ip[3] = (uint8_t)l;
+      uint32_t id = ((((uint32_t)src[18] << 8) | src[19]) + (uint32_t)k) & 0xffff;
+      ip[4] = (uint8_t)(id >> 8); ip[5] = (uint8_t)id;
+      ip[10] = 0; ip[11] = 0;
+      uint32_t s = 0;
+      for (int i = 0; i < ihl; i += 2) s += ((uint32_t)ip[i] << 8) | ip[i + 1];
+      while (s > 0xffff) s = (s & 0xffff) + (s >> 16);
+      s = ~s & 0xffff;
+      ip[10] = (uint8_t)(s >> 8); ip[11] = (uint8_t)s;
+      uint8_t *t = ip + ihl;
+      uint32_t seq = (((uint32_t)t[4] << 24) | ((uint32_t)t[5] << 16) | ((uint32_t)t[6] << 8) | t[7]) + (uint32_t)(at - hlen);
+      t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+      if (!last) t[13] &= (uint8_t)~0x09; /* PSH, FIN */
+      if (k != 0) t[13] &= (uint8_t)~0x80; /* CWR */
+      v = 0;
+    }
+  }
+  CHECK(napi_create_int32(env, v, &result));
+  return result;
+}
+
 static napi_value tap_offload(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], result;
@@ -342,6 +400,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"writev", NULL, tap_writev, NULL, NULL, NULL, napi_enumerable, NULL},
     {"offload", NULL, tap_offload, NULL, NULL, NULL, napi_enumerable, NULL},
     {"copy", NULL, tap_copy, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"piece", NULL, tap_piece, NULL, NULL, NULL, napi_enumerable, NULL},
     {"poll", NULL, tap_poll, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pollStop", NULL, tap_poll_stop, NULL, NULL, NULL, napi_enumerable, NULL},
   };
