@@ -22,6 +22,13 @@
  *    flight. Kept for comparison (and for a system whose libuv cannot poll the descriptor).
  * Writing is a synchronous write() of the frame (fs.writeSync, or one copy into a scratch buffer
  * first when the frame is a chain of pbufs): a TAP write never blocks, the kernel queues or drops.
+ *
+ * Offload (default; `offload: false` or XS_TCP_TAP_OFFLOAD=off for none, see README.md "Side by side
+ * with lwIP"): the descriptor carries a virtio-net header per frame (vnet.ts). Received frames come
+ * with the kernel's word on their TCP/UDP checksum (rxCommit's `checksumOk`), and with TUN_F_TSO4 as
+ * GSO frames of up to 64 KB, read aside and cut into pool pbufs (gso.ts splitGso); the stack sends
+ * partial TCP checksums (txChecksumOffload) and the segments it sends while answering a burst, or
+ * during a tick (txBatchBegin/End), are gathered into GSO frames (gso.ts GsoGather).
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
