@@ -14,7 +14,7 @@
  * else first writes what is gathered, so frames never change order. The checksum field holds the
  * pseudo-header sum (the stack's transmit offload), rewritten here for the gathered length.
  */
-import { VNET_HDR_LEN, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4 } from './vnet.js';
+import { VNET_HDR_LEN, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, onesSum, setIpv4Checksum } from './vnet.js';
 
 const ETH_HLEN = 14;
 const IP_HLEN = 20;
@@ -121,18 +121,9 @@ export class GsoGather {
       g[ETH_HLEN + 2] = ipLen >>> 8;
       g[ETH_HLEN + 3] = ipLen & 0xff;
       // IPv4 header checksum over the new length (RFC 791; the kernel checks it before anything)
-      g[ETH_HLEN + 10] = 0;
-      g[ETH_HLEN + 11] = 0;
-      let s = 0;
-      for (let i = ETH_HLEN; i < ETH_HLEN + IP_HLEN; i += 2) s += (g[i] << 8) | g[i + 1];
-      while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-      s = ~s & 0xffff;
-      g[ETH_HLEN + 10] = s >>> 8;
-      g[ETH_HLEN + 11] = s & 0xff;
+      setIpv4Checksum(g, ETH_HLEN, IP_HLEN);
       // the pseudo-header sum for the gathered TCP length (RFC 9293 §3.1), not complemented
-      let p = ipLen - IP_HLEN + 6;
-      for (let i = ETH_HLEN + 12; i < ETH_HLEN + 20; i += 2) p += (g[i] << 8) | g[i + 1];
-      while (p > 0xffff) p = (p & 0xffff) + (p >>> 16);
+      const p = onesSum(g, ETH_HLEN + 12, ETH_HLEN + 20, ipLen - IP_HLEN + 6);
       g[start + 16] = p >>> 8;
       g[start + 17] = p & 0xff;
       h[1] = VIRTIO_NET_HDR_GSO_TCPV4;
@@ -187,14 +178,7 @@ export function jsPiece(copy: ByteCopy): PieceFn {
     const id = (((src[ETH_HLEN + 4] << 8) | src[ETH_HLEN + 5]) + k) & 0xffff;
     mem[ip + 4] = id >>> 8;
     mem[ip + 5] = id & 0xff;
-    mem[ip + 10] = 0;
-    mem[ip + 11] = 0;
-    let s = 0;
-    for (let i = ip; i < ip + ihl; i += 2) s += (mem[i] << 8) | mem[i + 1];
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    s = ~s & 0xffff;
-    mem[ip + 10] = s >>> 8;
-    mem[ip + 11] = s & 0xff;
+    setIpv4Checksum(mem, ip, ihl);
     const t = ip + ihl;
     const q = (((mem[t + 4] << 24) | (mem[t + 5] << 16) | (mem[t + 6] << 8) | mem[t + 7]) + (at - hlen)) >>> 0;
     mem[t + 4] = q >>> 24;

@@ -39,7 +39,7 @@ import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
 import { GsoGather, splitGso, type ByteCopy, type PieceFn } from './gso.js';
-import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, vnetRxVerdict, vnetTxHeader } from './vnet.js';
+import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, VNET_RX_PLAIN, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** The addon's functions (hal/host/native/tap.c). */
@@ -285,10 +285,6 @@ export class TapDriver implements HostDriver {
   private drain(): void {
     const sink = this.sink;
     if (sink === null || this.closed) return;
-    if (this.vnet) {
-      this.drainVnet(sink);
-      return;
-    }
     if (this.intoPool) {
       this.drainIntoPool(sink);
       return;
@@ -316,34 +312,57 @@ export class TapDriver implements HostDriver {
     if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }
 
-  /** drain() through the one-copy path: read() writes each frame into the pbuf rxReserve gave. */
+  /** drain() through the one-copy path: read() writes each frame into the pbuf rxReserve gave.
+   *  With offload (vnet) readv() puts the virtio-net header aside and its verdict goes with
+   *  rxCommit; with GRO every frame is read aside first (it may be longer than a pbuf) and copied
+   *  or cut into the pool by deliverGro. */
   private drainIntoPool(sink: FrameSink): void {
     const mem = sink.rxMemory;
     const cap = sink.rxCapacity;
     const addon = this.addon;
     const fd = this.fd;
     const st = this.stats;
+    const vnet = this.vnet;
+    const gro = this.gro;
+    const vh = this.vrx;
+    const readv = addon.readv as NonNullable<TapAddon['readv']>;
     let n = 0;
+    // what the stack sends while answering this burst may be gathered (segmentation offload)
+    this.gathering++;
     // the frames of one drain are one burst for the stack (FrameSink.rxBurstBegin/End)
     sink.rxBurstBegin();
     try {
       while (n < this.batch) {
-        const at = sink.rxReserve();
-        // pool empty: the frame still leaves the kernel's queue (else the poll fires at once again)
-        const r = at >= 0 ? addon.read(fd, mem, at, cap) : addon.read(fd, this.rx, 0, this.rx.length);
+        const at = gro ? -1 : sink.rxReserve();
+        // pool empty (or GRO): the frame still leaves the kernel's queue (else the poll fires again)
+        const r = vnet ? (at >= 0 ? readv(fd, vh, mem, at, cap) : readv(fd, vh, this.rx, 0, this.rx.length))
+          : (at >= 0 ? addon.read(fd, mem, at, cap) : addon.read(fd, this.rx, 0, this.rx.length));
         if (r <= 0) {
           if (at >= 0) sink.rxCommit(0);
+          // (-EIO with a virtio-net header: a read shorter than it; the poll fires again for the rest)
           if (r !== -EAGAIN && r !== 0) st.rxErrors++;
           break;
         }
         n++;
         st.rxFrames++;
         st.rxBytes += r;
-        if (at >= 0) sink.rxCommit(r);
+        if (gro) {
+          this.deliverGro(sink, r);
+        } else if (at >= 0) {
+          const v = vnet ? vnetRxVerdict(vh, mem, at, r) : VNET_RX_PLAIN;
+          if (v === VNET_RX_BAD) {
+            st.rxBadVnet++;
+            st.rxErrors++;
+            sink.rxCommit(0);
+          } else {
+            sink.rxCommit(r, v === VNET_RX_CSUM_OK);
+          }
+        }
         if (this.closed) break;
       }
     } finally {
       sink.rxBurstEnd();
+      this.txBatchEnd();
     }
     if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }
@@ -393,64 +412,6 @@ export class TapDriver implements HostDriver {
   /** HostDriver.txBatchEnd: the outermost end writes what was gathered. */
   txBatchEnd(): void {
     if (this.gathering > 0 && --this.gathering === 0 && this.gso !== null && !this.closed) this.flushGso();
-  }
-
-  /** drainIntoPool with a virtio-net header before each frame (TapOptions.offload): readv() puts
-   *  the header aside and the frame into the pool pbuf; the header's verdict goes with rxCommit. */
-  private drainVnet(sink: FrameSink): void {
-    const mem = sink.rxMemory;
-    const cap = sink.rxCapacity;
-    const readv = this.addon.readv as NonNullable<TapAddon['readv']>;
-    const fd = this.fd;
-    const st = this.stats;
-    const vh = this.vrx;
-    let n = 0;
-    // what the stack sends while answering this burst may be gathered (segmentation offload)
-    this.gathering++;
-    sink.rxBurstBegin();
-    try {
-      while (n < this.batch) {
-        if (this.gro) {
-          // the frame may be longer than a pbuf: read it aside, then copy or cut it into the pool
-          const r = readv(fd, vh, this.rx, 0, this.rx.length);
-          if (r <= 0) {
-            if (r !== -EAGAIN && r !== 0) st.rxErrors++;
-            break;
-          }
-          n++;
-          st.rxFrames++;
-          st.rxBytes += r;
-          this.deliverGro(sink, r);
-          if (this.closed) break;
-          continue;
-        }
-        const at = sink.rxReserve();
-        const r = at >= 0 ? readv(fd, vh, mem, at, cap) : readv(fd, vh, this.rx, 0, this.rx.length);
-        if (r <= 0) {
-          if (at >= 0) sink.rxCommit(0);
-          // (-EIO: a read shorter than the header; the poll fires again for what is left)
-          if (r !== -EAGAIN && r !== 0) st.rxErrors++;
-          break;
-        }
-        n++;
-        st.rxFrames++;
-        st.rxBytes += r;
-        if (at < 0) continue;
-        const v = vnetRxVerdict(vh, mem, at, r);
-        if (v === VNET_RX_BAD) {
-          st.rxBadVnet++;
-          st.rxErrors++;
-          sink.rxCommit(0);
-        } else {
-          sink.rxCommit(r, v === VNET_RX_CSUM_OK);
-        }
-        if (this.closed) break;
-      }
-    } finally {
-      sink.rxBurstEnd();
-      this.txBatchEnd();
-    }
-    if (n > 0 && this.onBurst !== null && !this.closed) this.onBurst();
   }
 
   /** Threadpool mode: one fs.read in flight at a time on the blocking descriptor. */

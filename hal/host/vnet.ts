@@ -34,6 +34,26 @@ export const VNET_RX_CSUM_OK = 1;
 
 const ETH_HLEN = 14;
 
+/** RFC 1071: `initial` plus the big-endian 16-bit words of buf[start..end) (a trailing odd byte is
+ *  the high byte of a word), folded to 16 bits, not complemented. */
+export function onesSum(buf: Uint8Array, start: number, end: number, initial: number): number {
+  let s = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) s += (buf[i] << 8) | buf[i + 1];
+  if (i < end) s += buf[i] << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+/** Writes the header checksum of the IPv4 header of `ihl` bytes at `ip` (RFC 791). */
+export function setIpv4Checksum(b: Uint8Array, ip: number, ihl: number): void {
+  b[ip + 10] = 0;
+  b[ip + 11] = 0;
+  const s = ~onesSum(b, ip, ip + ihl, 0) & 0xffff;
+  b[ip + 10] = s >>> 8;
+  b[ip + 11] = s & 0xff;
+}
+
 /**
  * What the received header `h` says about the frame of `len` bytes at `buf[off..]`: VNET_RX_BAD
  * (a GSO type or flag we never asked for, checksum offsets outside the frame: the caller drops and
@@ -55,13 +75,7 @@ export function vnetRxVerdict(h: Uint8Array, buf: Uint8Array, off: number, len: 
       if ((proto === 6 && field === start + 16) || (proto === 17 && field === start + 6)) return VNET_RX_CSUM_OK;
     }
     // RFC 1071 over [start, len) with the field's partial sum in it, the complement stored there
-    let sum = 0;
-    let i = off + start;
-    const end = off + len;
-    for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
-    if (i < end) sum += buf[i] << 8;
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    sum = ~sum & 0xffff;
+    const sum = ~onesSum(buf, off + start, off + len, 0) & 0xffff;
     buf[off + field] = sum >>> 8;
     buf[off + field + 1] = sum & 0xff;
     return VNET_RX_PLAIN;

@@ -1,5 +1,7 @@
 /** Small shell helpers shared by the interop suites (namespaces, `ip`, polling). */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadTapAddon } from '../../hal/host/tap.js';
 
 /** True when `cmd` is on the PATH. */
 export function have(cmd: string): boolean {
@@ -26,4 +28,14 @@ export async function waitFor(cond: () => boolean, ms: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, 50));
   }
   return cond();
+}
+
+/** Why a suite that opens a TAP with the addon in this process cannot run here, or ''. */
+export function tapAddonSkipReason(): string {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root (TAP devices and namespaces need root; CI runs as root)';
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  if (!have('ip') || !have('ping')) return 'iproute2 (`ip`) or ping is not installed';
+  if (loadTapAddon() === null) return 'the TAP addon (hal/host/native) is not built';
+  return '';
 }

@@ -12,25 +12,15 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTapAddon } from '../../hal/host/tap.js';
-import { have, ipCmd as ip, waitFor } from './netns.js';
+import { have, ipCmd as ip, waitFor, tapAddonSkipReason } from './netns.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 const CLI = join(root, 'bin', 'xs-tcp.js');
 const PEER = join(here, 'peer.js');
 
-function skipReason(): string {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root (TAP devices and namespaces need root; CI runs as root)';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  if (!have('ip') || !have('ping')) return 'iproute2 (`ip`) or ping is not installed';
-  if (loadTapAddon() === null) return 'the TAP addon (hal/host/native) is not built';
-  return '';
-}
 
 // nstat is part of iproute2: when root can run the suite it must be there, not skipped silently
 function requireNstat(): void {
@@ -109,7 +99,7 @@ async function transfer(env: Record<string, string>): Promise<RunResult> {
   }
 }
 
-const reason = skipReason();
+const reason = tapAddonSkipReason();
 
 describe('interop: TAP checksum and segmentation offload, the Linux kernel as peer', function () {
   this.timeout(120000);

@@ -7,24 +7,15 @@
  * test runs that says why it is skipped. The namespace and the TAP are removed in after().
  */
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { TapDriver, loadTapAddon } from '../../hal/host/tap.js';
+import { TapDriver } from '../../hal/host/tap.js';
 import { WallClock } from '../../hal/host/clock.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { Stack } from '../../src/api/stack.js';
 import type { Pbuf } from '../../src/core/pbuf.js';
 import { pbuf_free } from '../../src/core/pbuf.js';
-import { have, sh, ipCmd as ip, waitFor } from './netns.js';
+import { sh, ipCmd as ip, waitFor, tapAddonSkipReason } from './netns.js';
 
-function skipReason(): string {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root (TAP devices and namespaces need root; CI runs as root)';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  if (!have('ip') || !have('ping')) return 'iproute2 (`ip`) or ping is not installed';
-  if (loadTapAddon() === null) return 'the TAP addon (hal/host/native) is not built';
-  return '';
-}
 
 const NS = 'xsq' + process.pid;
 const TAP = 'xsq' + process.pid;
@@ -37,7 +28,7 @@ function ping(count: number): Promise<boolean> {
   return new Promise((r) => child.once('exit', (code) => r(code === 0)));
 }
 
-const reason = skipReason();
+const reason = tapAddonSkipReason();
 
 describe('host TAP driver: read() into the pool', function () {
   this.timeout(60000);

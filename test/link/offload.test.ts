@@ -12,7 +12,7 @@ import type { Stack } from '../../src/api/stack.js';
 import { ERR_OK } from '../../src/core/err.js';
 import { pbuf_free } from '../../src/core/pbuf.js';
 import { tcp_close } from '../../src/api/tcp_api.js';
-import { udp_new, udp_bind, udp_recv, udp_remove } from '../../src/api/udp_api.js';
+import { udp_new, udp_bind, udp_recv, udp_remove, type UdpPcb } from '../../src/api/udp_api.js';
 import { assertPoolsFull } from '../helpers/pools.js';
 import { TcpPeer, listen, connect, abortIfAlive, patternBytes, sq } from '../helpers/tcppeer.js';
 import { eth, ip, ipv4, udp, pattern, get16 } from '../helpers/frames.js';
@@ -41,6 +41,23 @@ function sum16(b: Uint8Array, off: number, len: number, initial: number): number
 function pseudo(b: Uint8Array, ipOff: number, l4len: number, proto: number): number {
   return sum16(b, ipOff + 12, 8, proto + l4len);
 }
+
+/** A stack with a UDP socket on port 5000 counting what it receives, and a datagram for it from
+ *  PEER whose checksum is wrong (`n` payload bytes). */
+function udpScene(seed: number, n: number): { net: MockNet; s: Stack; pcb: UdpPcb; got: () => number; dgram: Uint8Array } {
+  const net = new MockNet({ seed });
+  const s = net.addStack({ ip: STACK + '/24' });
+  const pcb = udp_new(s);
+  assert.ok(pcb !== null);
+  assert.equal(udp_bind(pcb, 0, 5000), ERR_OK);
+  let got = 0;
+  udp_recv(pcb, (_a, _pcb, p) => { got++; pbuf_free(p); });
+  const dgram = udp(ip(PEER), ip(STACK), 4000, 5000, pattern(n));
+  dgram[6] ^= 0x55; // break the checksum
+  return { net, s, pcb, got: () => got, dgram };
+}
+
+const PEER_MAC = new Uint8Array([2, 0, 0, 0, 0, 0x42]);
 
 describe('checksum offload (rxCommit checksumOk, NetDriver.txChecksumOffload)', () => {
   it('a TCP segment the driver vouches for skips the check; an unflagged bad checksum is dropped and counted', () => {
@@ -72,44 +89,26 @@ describe('checksum offload (rxCommit checksumOk, NetDriver.txChecksumOffload)', 
   });
 
   it('UDP: a flagged datagram is delivered despite a wrong checksum, an unflagged one is dropped', () => {
-    const net = new MockNet({ seed: 62 });
-    const s = net.addStack({ ip: STACK + '/24' });
-    const pcb = udp_new(s);
-    assert.ok(pcb !== null);
-    assert.equal(udp_bind(pcb, 0, 5000), ERR_OK);
-    let got = 0;
-    udp_recv(pcb, (_a, _pcb, p) => { got++; pbuf_free(p); });
-    const dgram = udp(ip(PEER), ip(STACK), 4000, 5000, pattern(64));
-    dgram[6] ^= 0x55; // break the checksum
-    const frame = eth(s.netif.mac, new Uint8Array([2, 0, 0, 0, 0, 0x42]), 0x0800,
-      ipv4({ src: ip(PEER), dst: ip(STACK), proto: 17 }, dgram));
+    const { s, pcb, got, dgram } = udpScene(62, 64);
+    const frame = eth(s.netif.mac, PEER_MAC, 0x0800, ipv4({ src: ip(PEER), dst: ip(STACK), proto: 17 }, dgram));
     commit(s, frame);
-    assert.equal(got, 0);
+    assert.equal(got(), 0);
     assert.equal(s.stats.udp.chkerr, 1);
     commit(s, frame, true);
-    assert.equal(got, 1);
+    assert.equal(got(), 1);
     assert.equal(s.stats.udp.chkerr, 1);
     udp_remove(pcb);
     assertPoolsFull(s);
   });
 
   it('an IPv4 fragment loses the verdict: the reassembled datagram is checked whole', () => {
-    const net = new MockNet({ seed: 63 });
-    const s = net.addStack({ ip: STACK + '/24' });
-    const pcb = udp_new(s);
-    assert.ok(pcb !== null);
-    assert.equal(udp_bind(pcb, 0, 5000), ERR_OK);
-    let got = 0;
-    udp_recv(pcb, (_a, _pcb, p) => { got++; pbuf_free(p); });
-    const dgram = udp(ip(PEER), ip(STACK), 4000, 5000, pattern(96));
-    dgram[6] ^= 0x55;
-    const mac = new Uint8Array([2, 0, 0, 0, 0, 0x42]);
+    const { net, s, pcb, got, dgram } = udpScene(63, 96);
     // two fragments (RFC 791: offsets in 8-octet units), each committed as verified
-    const a = eth(s.netif.mac, mac, 0x0800, ipv4({ src: ip(PEER), dst: ip(STACK), proto: 17, id: 7, mf: true, fragOff: 0 }, dgram.subarray(0, 56)));
-    const b = eth(s.netif.mac, mac, 0x0800, ipv4({ src: ip(PEER), dst: ip(STACK), proto: 17, id: 7, fragOff: 56 }, dgram.subarray(56)));
+    const a = eth(s.netif.mac, PEER_MAC, 0x0800, ipv4({ src: ip(PEER), dst: ip(STACK), proto: 17, id: 7, mf: true, fragOff: 0 }, dgram.subarray(0, 56)));
+    const b = eth(s.netif.mac, PEER_MAC, 0x0800, ipv4({ src: ip(PEER), dst: ip(STACK), proto: 17, id: 7, fragOff: 56 }, dgram.subarray(56)));
     commit(s, a, true);
     commit(s, b, true);
-    assert.equal(got, 0);
+    assert.equal(got(), 0);
     assert.equal(s.stats.udp.chkerr, 1);
     udp_remove(pcb);
     net.run(100);
