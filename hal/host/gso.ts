@@ -85,9 +85,12 @@ export class GsoGather {
     }
     if (hlen !== this.hlen || seq !== this.nextSeq || this.lastPayload !== this.mss || payload > this.mss
       || (g[ETH_HLEN + IP_HLEN + 13] & TCP_FLAG_PSH) !== 0 || this.len + payload > g.length) return false;
-    // the same link and IP addresses (bytes 0..11 and 26..33), ports, ack, window and options;
-    // the sequence number (tcp + 4..7), checksum (16..17) and flags (13) differ per segment
+    // the same link addresses (bytes 0..11), IPv4 version, TOS, fragment field, TTL, protocol and
+    // addresses (14, 15, 20..23, 26..33), ports, ack, window and options; the IPv4 length, id and
+    // checksum, and the TCP sequence number (tcp + 4..7), checksum (16..17) and flags (13) differ
     for (let i = 0; i < 12; i++) if (g[i] !== b[off + i]) return false;
+    if (g[15] !== b[off + 15]) return false;
+    for (let i = 20; i < 24; i++) if (g[i] !== b[off + i]) return false;
     for (let i = 26; i < 34; i++) if (g[i] !== b[off + i]) return false;
     const t0 = ETH_HLEN + IP_HLEN;
     for (let i = 0; i < thl; i++) {

@@ -149,6 +149,12 @@ describe('host TAP offload: segmentation (GSO) both ways', () => {
     assert.equal(g.add(otherAck, 0, otherAck.length), false);
     const gap = tcpFrame(1000 + 2 * MSS, pattern(MSS));
     assert.equal(g.add(gap, 0, gap.length), false);
+    const tos = tcpFrame(1000 + MSS, pattern(MSS));
+    tos[15] = 0x10;
+    assert.equal(g.add(tos, 0, tos.length), false, 'another TOS');
+    const ttl = tcpFrame(1000 + MSS, pattern(MSS));
+    ttl[22] = 1;
+    assert.equal(g.add(ttl, 0, ttl.length), false, 'another TTL');
     const short = tcpFrame(1000 + MSS, pattern(10));
     assert.ok(g.add(short, 0, short.length));
     const after = tcpFrame(1000 + MSS + 10, pattern(10));
