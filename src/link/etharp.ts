@@ -127,6 +127,10 @@ export class Etharp {
    *  array is XS heap slots. update() forgets it when it writes that entry's MAC. */
   private readonly hdr = new Uint8Array(ETH_HLEN);
   private hdrFor = -1;
+  /** Changes whenever a frame header built from this cache may have gone stale: an entry cleared
+   *  (expired, evicted, given up, flushed) or its MAC changed, and (Netif) the address or the link
+   *  changed. Header templates (templateFor) are used only while it is the value they were built at. */
+  epoch = 0;
 
   constructor(core: StackCore, netif: ArpNetif) {
     this.core = core;
@@ -190,15 +194,7 @@ export class Etharp {
       e = ents[i];
     }
     if (e.state === ARP_STATE_PENDING) return this.enqueue(e, p);
-    this.cached = i;
-    e.used = this.core.now;
-    if (e.state === ARP_STATE_STABLE && this.core.now - e.ctime >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
-      // in use and about to expire: ask the peer directly before the entry goes away
-      e.state = ARP_STATE_STABLE_REFRESHING;
-      e.tries = 1;
-      e.lastRequest = this.core.now;
-      this.sendRequest(nextHop, e.mac);
-    }
+    this.use(e, i);
     if (this.hdrFor !== i) {
       const h = this.hdr;
       const m = e.mac;
@@ -206,6 +202,44 @@ export class Etharp {
       this.hdrFor = i;
     }
     return this.send(p, e.mac, true);
+  }
+
+  /** A packet goes out through resolved entry `e` (index `i`): it becomes the entry used last, and
+   *  one in use shortly before it expires is refreshed with a unicast request. */
+  private use(e: ArpEntry, i: number): void {
+    this.cached = i;
+    const now = this.core.now;
+    e.used = now;
+    if (e.state === ARP_STATE_STABLE && now - e.ctime >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
+      // in use and about to expire: ask the peer directly before the entry goes away
+      e.state = ARP_STATE_STABLE_REFRESHING;
+      e.tries = 1;
+      e.lastRequest = now;
+      this.sendRequest(e.ip, e.mac);
+    }
+  }
+
+  /**
+   * A header template for IPv4 packets to `nextHop`: writes the Ethernet header (its resolved MAC,
+   * ours, type IPv4) at `buf[off..off+14)` and returns the entry's index, for sendResolved; -1 (and
+   * nothing written) when `nextHop` is not a resolved unicast address: such packets take output().
+   * The template holds while `epoch` keeps its present value.
+   */
+  templateFor(nextHop: number, buf: Uint8Array, off: number): number {
+    if (nextHop === 0 || (nextHop >>> 28) === 0xe || this.netif.isBroadcast(nextHop)) return -1;
+    const i = this.find(nextHop);
+    if (i < 0 || this.entries[i].state < ARP_STATE_STABLE) return -1;
+    const mac = this.netif.mac;
+    ethWrite(buf, off, this.entries[i].mac, 0, mac, 0, ETHTYPE_IPV4);
+    return i;
+  }
+
+  /** Sends frame `p` (payload at the Ethernet header templateFor wrote) through entry `i`, which
+   *  the caller's template says is still the one for its next hop (same `epoch`). Does not take `p`. */
+  sendResolved(p: Pbuf, i: number): Err {
+    this.core.stats.etharp.cachehit++;
+    this.use(this.entries[i], i);
+    return this.netif.linkOutput(p);
   }
 
   /** Pushes the Ethernet header (to `dst`, or broadcast when null; `cached`: the header is `hdr`,
@@ -371,6 +405,7 @@ export class Etharp {
   private clear(e: ArpEntry, failed: boolean): void {
     if (e.qHead !== null) this.flushQueue(e, false);
     if (failed) this.core.stats.etharp.rterr++;
+    this.epoch++;
     e.state = ARP_STATE_EMPTY;
     e.ip = 0;
     e.tries = 0;
@@ -381,8 +416,12 @@ export class Etharp {
   /** Records `ip` at `mac` (RFC 826 merge/insert) and sends what was waiting for it. */
   private update(i: number, ip: number, mac: Uint8Array): void {
     const e = this.entries[i];
+    const m = e.mac;
+    // header templates built on this entry hold its old MAC (a confirmation changes nothing)
+    if (e.ip !== ip || m[0] !== mac[0] || m[1] !== mac[1] || m[2] !== mac[2] || m[3] !== mac[3]
+      || m[4] !== mac[4] || m[5] !== mac[5]) this.epoch++;
     e.ip = ip;
-    for (let k = 0; k < 6; k++) e.mac[k] = mac[k];
+    for (let k = 0; k < 6; k++) m[k] = mac[k];
     if (this.hdrFor === i) this.hdrFor = -1; // the header built for this entry holds its old MAC
     e.state = ARP_STATE_STABLE;
     e.ctime = this.core.now;
