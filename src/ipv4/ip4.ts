@@ -18,7 +18,7 @@ import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {
-  IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
+  IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, ip4SetLenId, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
 } from '../wire/ipv4.js';
 import { ICMP_DUR_PROTO } from '../wire/icmp.js';
 import { ETH_HLEN } from '../wire/ethernet.js';
@@ -249,27 +249,14 @@ export class Ip4 implements Ip4InputSink {
 
   /**
    * Sends frame `p` whose first `ETH_HLEN + IP_HLEN` bytes, at `o` in pool memory, are a writeTemplate
-   * header still valid: fills in the total length `ipLen` and the next identification, and updates
-   * the checksum as RFC 1624 §3 eqn. 3 does, HC' = ~(~HC + ~m + m'): the template's fields m are 0
-   * (adding their complement, one's complement -0, changes nothing), so the new sum is the
-   * template's, ~HC, plus the two new fields. Does not take `p`.
+   * header still valid: fills in the total length `ipLen` and the next identification, the checksum
+   * updated without summing the header (ip4SetLenId, RFC 1624). Does not take `p`.
    */
   sendTemplated(p: Pbuf, o: number, ipLen: number, arpIndex: number): Err {
     this.core.stats.ip.xmit++;
     const id = this.nextId;
     this.nextId = (id + 1) & 0xffff;
-    const b = this.core.pbufs.mem;
-    const h = o + ETH_HLEN;
-    b[h + 2] = ipLen >>> 8;
-    b[h + 3] = ipLen;
-    b[h + 4] = id >>> 8;
-    b[h + 5] = id;
-    let s = (~((b[h + 10] << 8) | b[h + 11]) & 0xffff) + ipLen + id;
-    s = (s & 0xffff) + (s >>> 16);
-    s = (s & 0xffff) + (s >>> 16);
-    s = ~s;
-    b[h + 10] = s >>> 8;
-    b[h + 11] = s;
+    ip4SetLenId(this.core.pbufs.mem, o + ETH_HLEN, ipLen, id);
     return this.netif.arp.sendResolved(p, arpIndex);
   }
 
