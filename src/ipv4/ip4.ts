@@ -131,7 +131,7 @@ export class Ip4 implements Ip4InputSink {
     const hop = this.route(dst);
     if (hop < 0) return false;
     if (hop === 0xffffffff || (hop >>> 28) === 0xe || this.netif.isBroadcast(hop)) return true;
-    return this.netif.arp.lookup(hop) !== null;
+    return this.netif.arp.resolved(hop);
   }
 
   // -------------------------------------------------------------------------------------------

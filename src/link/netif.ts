@@ -348,7 +348,7 @@ export class Netif implements FrameSink, ArpNetif {
     if (up === this.up) return;
     this.up = up;
     // no route while down (Ip4.route): header templates built before are not to be used
-    this.arp.epoch++;
+    this.arp.newEpoch();
     if (up) this.arp.announce();
   }
 
@@ -361,7 +361,7 @@ export class Netif implements FrameSink, ArpNetif {
     this.netmask = netmask;
     this.gw = gw;
     // header templates hold the old source address and next hop
-    this.arp.epoch++;
+    this.arp.newEpoch();
     this.arp.flush();
     this.arp.announce();
   }

@@ -464,7 +464,7 @@ export abstract class TcpOutput extends TcpTable {
           let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
           const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
           if (max > cap) max = cap;
-          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns);
+          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns, this.segMeta.rcvOrder);
           if (nSack > 0) hdrLen += TCP_OPTLEN_SACK_BASE + (nSack << 3);
         }
       }

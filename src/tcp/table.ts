@@ -17,7 +17,7 @@ import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
 import { offerOptions } from './options.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb, SegMeta, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -49,6 +49,8 @@ export abstract class TcpTable {
   readonly pcbPool: Memp<Tcb>;
   readonly listenPool: Memp<TcpListen>;
   readonly segPool: Memp<TcpSeg>;
+  /** The descriptors' SACK marks and arrival order (tcb.ts SegMeta), by mempIndex. */
+  protected readonly segMeta: SegMeta;
   /** Congestion control of every connection (cc.ts). */
   protected readonly cc: CongestionController = newReno;
   /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
@@ -101,6 +103,7 @@ export abstract class TcpTable {
     this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, (i) => new Tcb(tcbCold, i));
     this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, (i) => new TcpListen(listenCold, i));
     this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
+    this.segMeta = new SegMeta(cfg.MEMP_NUM_TCP_SEG);
     this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
     this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
     this.inSegs = new Array<InSeg>(cfg.TCP_INPUT_NEST_MAX);
@@ -319,8 +322,7 @@ export abstract class TcpTable {
   protected freeSeg(seg: TcpSeg): void {
     if (seg.p !== null) { pbuf_free(seg.p); seg.p = null; }
     seg.next = null;
-    seg.sacked = false;
-    seg.rtxInRecovery = false;
+    this.segMeta.marks[seg.mempIndex] = 0;
     this.segPool.release(seg);
   }
 
