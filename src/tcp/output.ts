@@ -269,10 +269,15 @@ export abstract class TcpOutput extends TcpTable {
       }
       return ERR_OK;
     }
+    let seg = pcb.unsent;
+    if (seg === null) {
+      // nothing queued (a receiver's output after each segment): only an ACK may be owed
+      if ((pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      return ERR_OK;
+    }
     const wndPeer = pcb.sndWnd;
     const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
-    let seg = pcb.unsent;
     let sentAny = false;
     const gen = pcb.gen;
     while (seg !== null) {
