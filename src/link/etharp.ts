@@ -130,13 +130,13 @@ export class Etharp {
     // one buffer for the cache's arrays and the Ethernet header (each ArrayBuffer costs XS slots)
     const fBytes = n * ARP_FIELDS * 8;
     const qBytes = (nq * 4 + 7) & ~7;
-    // (one Float64 after the entries' fields: the epoch)
-    const mem = new ArrayBuffer(fBytes + 8 + qBytes + n * 6 + ETH_HLEN + 6);
-    this.ents = new Float64Array(mem, 0, n * ARP_FIELDS + 1);
-    this.qNext = new Int32Array(mem, fBytes + 8, nq);
-    this.macs = new Uint8Array(mem, fBytes + 8 + qBytes, n * 6);
-    this.hdr = new Uint8Array(mem, fBytes + 8 + qBytes + n * 6, ETH_HLEN);
-    this.zeroMac = new Uint8Array(mem, fBytes + 8 + qBytes + n * 6 + ETH_HLEN, 6);
+    // (two Float64 after the entries' fields: the epoch and the top)
+    const mem = new ArrayBuffer(fBytes + 16 + qBytes + n * 6 + ETH_HLEN + 6);
+    this.ents = new Float64Array(mem, 0, n * ARP_FIELDS + 2);
+    this.qNext = new Int32Array(mem, fBytes + 16, nq);
+    this.macs = new Uint8Array(mem, fBytes + 16 + qBytes, n * 6);
+    this.hdr = new Uint8Array(mem, fBytes + 16 + qBytes + n * 6, ETH_HLEN);
+    this.zeroMac = new Uint8Array(mem, fBytes + 16 + qBytes + n * 6 + ETH_HLEN, 6);
     for (let i = 0; i < n; i++) this.clearFields(i);
     this.queuePool = new IndexPool('arp_queue', nq);
     for (let q = 0; q < nq; q++) { this.qPbuf.push(null); this.qNext[q] = -1; }
@@ -160,6 +160,11 @@ export class Etharp {
   get epoch(): number { return this.ents[this.size * ARP_FIELDS]; }
   /** A new epoch: every header template built before is stale. */
   newEpoch(): void { this.ents[this.size * ARP_FIELDS]++; }
+
+  /** One past the highest entry ever taken (newEntry takes the lowest empty one, so every entry
+   *  from here on is empty): the walks over the cache (find, tick, nextDeadline, flush) stop here.
+   *  Kept after the epoch in `ents`. */
+  private top(): number { return this.ents[this.size * ARP_FIELDS + 1]; }
 
   /** Entry i's AE_* field. Not for the per-packet path (output reads the fast* fields). */
   field(i: number, f: number): number { return this.ents[i * ARP_FIELDS + f]; }
@@ -189,7 +194,8 @@ export class Etharp {
   /** Index of the live entry for `ip`, or -1. */
   find(ip: number): number {
     const e = this.ents;
-    for (let i = 0, b = 0; i < this.size; i++, b += ARP_FIELDS) {
+    const top = this.top();
+    for (let i = 0, b = 0; i < top; i++, b += ARP_FIELDS) {
       if (e[b + AE_STATE] !== ARP_STATE_EMPTY && e[b + AE_IP] === ip) return i;
     }
     return -1;
@@ -460,7 +466,10 @@ export class Etharp {
     for (let i = 0; i < this.size; i++) {
       const b = i * ARP_FIELDS;
       const s = e[b + AE_STATE];
-      if (s === ARP_STATE_EMPTY) return i;
+      if (s === ARP_STATE_EMPTY) {
+        if (i >= this.top()) e[this.size * ARP_FIELDS + 1] = i + 1;
+        return i;
+      }
       if (s === ARP_STATE_PENDING) {
         if (pending < 0 || e[b + AE_CTIME] < this.field(pending, AE_CTIME)) pending = i;
       } else if (stable < 0 || this.usedOf(i) < this.usedOf(stable)
@@ -654,7 +663,8 @@ export class Etharp {
     const cfg = this.core.config;
     const e = this.ents;
     let due = -1;
-    for (let i = 0; i < this.size; i++) {
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
       const b = i * ARP_FIELDS;
       const s = e[b + AE_STATE];
       if (s === ARP_STATE_EMPTY) continue;
@@ -676,7 +686,8 @@ export class Etharp {
   tick(now: number): void {
     const cfg = this.core.config;
     const e = this.ents;
-    for (let i = 0; i < this.size; i++) {
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
       const b = i * ARP_FIELDS;
       const s = e[b + AE_STATE];
       if (s === ARP_STATE_EMPTY) continue;
@@ -707,7 +718,8 @@ export class Etharp {
 
   /** Forgets every entry and drops every queued packet (address change). */
   flush(): void {
-    for (let i = 0; i < this.size; i++) {
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
       if (this.field(i, AE_STATE) !== ARP_STATE_EMPTY) this.clear(i, false);
     }
   }
