@@ -131,6 +131,8 @@ export abstract class TcpRecv extends TcpOoseq {
       // shut_rx: acknowledged and discarded
       pbuf_free(p);
       pcb.rcvWnd += len;
+    } else if (s.recvData === null) {
+      s.recvData = p;     // appendRecv, written out: once per segment taken
     } else {
       this.appendRecv(s, p);
     }
@@ -215,6 +217,15 @@ export abstract class TcpRecv extends TcpOoseq {
     const fin = s.recvFin;
     s.recvData = null;
     s.recvFin = false;
+    if (data !== null && !fin && pcb.refused === null && !pcb.refusedFin) {
+      // the usual case, offerRefused written out (once per segment taken): straight to the application
+      const r = this.callRecv(pcb, data, ERR_OK);
+      if (r !== ERR_OK) {
+        if (pcb.gen !== gen) pbuf_free(data);
+        else pcb.refused = data;
+      }
+      return;
+    }
     if (data !== null) {
       if (pcb.refused !== null) pbuf_cat(pcb.refused, data);
       else pcb.refused = data;
