@@ -4,7 +4,7 @@
  * All pool pbufs live in ONE ArrayBuffer (`PbufPool.mem`), each owning a fixed slot of
  * PBUF_POOL_BUFSIZE bytes; the Pbuf objects themselves are created once by the pool's constructor and
  * recycled through a free stack. Copies between pool pbufs therefore use `copyWithin` inside one
- * Uint8Array (cheap, allocation-free on XS); a 16-bit view over the same memory serves the checksum.
+ * Uint8Array (cheap, allocation-free on XS); a DataView over the same memory reads and writes header fields.
  *
  * PBUF_REF pbufs carry no payload memory: they point at bytes the application owns (tcp_write
  * without TCP_WRITE_FLAG_COPY) and come from a separate, smaller pool of headers.
@@ -80,8 +80,10 @@ export class Pbuf {
     const pool = this.pool;
     if (this.index >= pool.count) pool.refBufs[this.index - pool.count] = b;
   }
-  /** 16-bit view over the same ArrayBuffer as `buf` (pool pbufs), or null: used by the checksum. */
-  get buf16(): Uint16Array | null { return this.index < this.pool.count ? this.pool.mem16 : null; }
+  /** ChecksumChain's 16-bit view: null. Pool memory is summed in 32-bit words by the stack's
+   *  InetSum (poolChecksum), which every checksum of the stack goes through; a chain summed without
+   *  one takes the byte loop. */
+  get buf16(): Uint16Array | null { return null; }
   get type(): PbufType { return this.index < this.pool.count ? PBUF_POOL : PBUF_REF; }
   /** First byte of this pbuf's slot in `buf` (pool pbufs); headers may be pushed down to it. */
   get base(): number { return this.index < this.pool.count ? this.index * this.pool.bufsize : 0; }
@@ -128,7 +130,10 @@ const EMPTY = new Uint8Array(0);
 export class PbufPool {
   /** One ArrayBuffer for all pool pbufs. */
   readonly mem: Uint8Array;
-  readonly mem16: Uint16Array;
+  /** A DataView over the same memory (byteOffset 0): big-endian header fields of 16 and 32 bits
+   *  read and written in one call each instead of two or four byte accesses (XS charges a byte
+   *  access about as much as the whole call). */
+  readonly view: DataView;
   /** Copies between pool memory and other arrays (driver buffers, application data) without
    *  allocating: word copies and a scratch area that follows the pbufs in the same ArrayBuffer. */
   readonly copier: ByteCopier;
@@ -175,7 +180,7 @@ export class PbufPool {
     }
     const buffer = memory !== null ? memory : new ArrayBuffer(need);
     this.mem = new Uint8Array(buffer, 0, bytes);
-    this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
+    this.view = new DataView(buffer, 0, bytes);
     this.copier = new ByteCopier(this.mem, bytes);
     const total = count + refCount;
     this.meta = new Int32Array(total * PB_STRIDE);

@@ -149,7 +149,7 @@ export class Ip4 implements Ip4InputSink {
     const pm = pool.meta;
     const pb = p.index * PB_STRIDE;
     const pTot = pm[pb + PB_TOTLEN];
-    const r = ip4Parse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_NEXT] < 0 ? pm[pb + PB_LEN] : pTot, h, this.core.chksum);
+    const r = ip4Parse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_NEXT] < 0 ? pm[pb + PB_LEN] : pTot, h, this.core.chksum, pool.view);
     if (r < 0 || h.ihl > pm[pb + PB_LEN]) {
       if (r === IP4_ERR_CHKSUM) st.chkerr++;
       else if (r === IP4_ERR_VERSION) st.err++;

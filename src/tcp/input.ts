@@ -81,7 +81,7 @@ export abstract class TcpInput extends TcpAckInput {
     const pool = this.core.pbufs;
     const pm = pool.meta;
     const pb = p.index * PB_STRIDE;
-    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h);
+    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h, pool.view);
     if (rc < 0) {
       if (rc === TCP_ERR_OPT) st.opterr++;
       else if (rc === TCP_ERR_SHORT || rc === TCP_ERR_HDRLEN) st.lenerr++;

@@ -69,10 +69,11 @@ export class Ip4Header {
  * Checks an IPv4 header in the `len` bytes at `off` and fills `hdr`. `len` may exceed the total
  * length (Ethernet pads short frames to 60 bytes): callers trim to hdr.totLen. Returns 0, or
  * IP4_ERR_SHORT / _VERSION / _HLEN / _TOTLEN / _CHKSUM, leaving `hdr` untouched.
- * `sum` is the stack's checksum (StackCore.chksum); null sums here in JavaScript.
+ * `sum` is the stack's checksum (StackCore.chksum); null sums here in JavaScript. `dv`, when given, is
+ * a DataView over the same bytes at the same offsets (the pool's): the addresses are read through it.
  */
 export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Header,
-  sum: InetSum | null = null): number {
+  sum: InetSum | null = null, dv: DataView | null = null): number {
   if (!(len >= IP_HLEN)) return IP4_ERR_SHORT;
   const vihl = buf[off];
   if ((vihl >>> 4) !== IP_VERSION) return IP4_ERR_VERSION;
@@ -95,8 +96,13 @@ export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Head
   hdr.ttl = buf[off + 8];
   hdr.proto = buf[off + 9];
   hdr.chksum = (buf[off + 10] << 8) | buf[off + 11];
-  hdr.src = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0;
-  hdr.dst = ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0;
+  if (dv !== null) {
+    hdr.src = dv.getUint32(off + 12);
+    hdr.dst = dv.getUint32(off + 16);
+  } else {
+    hdr.src = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0;
+    hdr.dst = ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0;
+  }
   return 0;
 }
 

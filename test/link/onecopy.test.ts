@@ -258,7 +258,7 @@ describe('pool memory from the HAL (Hal.poolMemory)', () => {
       PbufPool.bytesFor(cfg.PBUF_POOL_SIZE, cfg.PBUF_POOL_BUFSIZE, arena)]);
     assert.ok(asked[0] >= poolArenaAt(server.core.pbufs) + arena);
     assert.equal(server.core.pbufs.mem.buffer, given[0]);
-    assert.equal(server.core.pbufs.mem16.buffer, given[0]);
+    assert.equal(server.core.pbufs.view.buffer, given[0]);
     assert.equal(server.netif.rxMemory.buffer, given[0]);
     assert.equal(client.core.pbufs.mem.buffer, given[1]);
     const r = echoScenario(net, server, client, 20000);
