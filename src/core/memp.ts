@@ -25,10 +25,11 @@ export class IndexPool {
   freeTop: number;
   readonly count: number;
 
-  constructor(name: string, count: number) {
+  /** `free`: 2 * count entries for the free stack (from the owner's Arena), else a new array. */
+  constructor(name: string, count: number, free: Int32Array | null = null) {
     this.name = name;
     this.count = count;
-    this.free = new Int32Array(2 * count);
+    this.free = free !== null ? free : new Int32Array(2 * count);
     for (let i = 0; i < count; i++) this.free[i] = count - 1 - i;
     this.freeTop = count;
     this.stats = { avail: count, used: 0, max: 0, err: 0, illegal: 0 };
@@ -66,8 +67,8 @@ export class IndexPool {
 export class Memp<T extends Pooled> extends IndexPool {
   private readonly objs: T[] = [];
 
-  constructor(name: string, count: number, make: (index: number) => T) {
-    super(name, count);
+  constructor(name: string, count: number, make: (index: number) => T, free: Int32Array | null = null) {
+    super(name, count, free);
     for (let i = 0; i < count; i++) {
       const o = make(i);
       o.mempIndex = i;
