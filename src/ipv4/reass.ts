@@ -5,6 +5,7 @@
  * attacks (RFC 1858). Bounded by IP_REASS_MAX_DATAGRAMS, IP_REASS_MAX_PBUFS and IP_REASS_MAXAGE
  * (RFC 1122 §3.3.2); datagrams over 65535 bytes are dropped.
  */
+import { Arena } from '../core/arena.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_cat, pbuf_clen } from '../core/pbuf.js';
@@ -41,10 +42,12 @@ class ReassDatagram {
   readonly fStart: Int32Array;
   readonly fEnd: Int32Array;
 
-  constructor(cap: number) {
+  /** `cap` fragments at most; their offsets in `fStart` and `fEnd` (cap entries each, from the
+   *  owner's Arena) or in arrays of their own. */
+  constructor(cap: number, fStart: Int32Array | null = null, fEnd: Int32Array | null = null) {
     for (let i = 0; i < cap; i++) this.frags.push(null);
-    this.fStart = new Int32Array(cap);
-    this.fEnd = new Int32Array(cap);
+    this.fStart = fStart !== null ? fStart : new Int32Array(cap);
+    this.fEnd = fEnd !== null ? fEnd : new Int32Array(cap);
   }
 }
 
@@ -59,7 +62,11 @@ export class Reassembly {
   constructor(core: StackCore) {
     this.core = core;
     const cfg = core.config;
-    for (let i = 0; i < cfg.IP_REASS_MAX_DATAGRAMS; i++) this.reass.push(new ReassDatagram(cfg.IP_REASS_MAX_PBUFS));
+    const n = cfg.IP_REASS_MAX_DATAGRAMS;
+    const cap = cfg.IP_REASS_MAX_PBUFS;
+    // every datagram's fragment offsets in one buffer (core/arena.ts)
+    const arena = new Arena(2 * n * Arena.size(cap * 4));
+    for (let i = 0; i < n; i++) this.reass.push(new ReassDatagram(cap, arena.i32(cap), arena.i32(cap)));
   }
 
   /**
