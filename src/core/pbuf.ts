@@ -152,23 +152,28 @@ export class PbufPool {
   freeTop: number;
   private refFreeTop: number;
 
-  /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the
-   *  copier's scratch area): what the Stack asks Hal.poolMemory for. */
-  static bytesFor(count: number, bufsize: number): number {
-    return count * bufsize + COPY_SCRATCH_BYTES;
+  /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, the copier's
+   *  scratch area, then an arena of `arena` bytes at poolArenaAt): what the Stack asks
+   *  Hal.poolMemory for. */
+  static bytesFor(count: number, bufsize: number, arena = 0): number {
+    return arena > 0 ? arenaStart(count, bufsize) + arena : count * bufsize + COPY_SCRATCH_BYTES;
   }
 
-  /** `memory`: where the pool lives (from Hal.poolMemory, at least bytesFor(count, bufsize) bytes),
-   *  or null for an ArrayBuffer of its own. Memory too small is a start-up error (RangeError). */
-  constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null) {
+  /** `memory`: where the pool lives (from Hal.poolMemory, at least bytesFor(count, bufsize, arena)
+   *  bytes), or null for an ArrayBuffer of its own. `arena`: bytes kept after the scratch area for
+   *  the stack's own use (poolArenaAt; the TCP header templates), reached through `copier.all8` and
+   *  `copier.all64`. Memory too small is a start-up error (RangeError). */
+  constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null,
+    arena = 0) {
     this.bufsize = bufsize;
     this.count = count;
     this.reserve = reserve;
     const bytes = count * bufsize;
-    if (memory !== null && memory.byteLength < bytes + COPY_SCRATCH_BYTES) {
-      throw new RangeError('pool memory has ' + memory.byteLength + ' bytes, the pool needs ' + (bytes + COPY_SCRATCH_BYTES));
+    const need = PbufPool.bytesFor(count, bufsize, arena);
+    if (memory !== null && memory.byteLength < need) {
+      throw new RangeError('pool memory has ' + memory.byteLength + ' bytes, the pool needs ' + need);
     }
-    const buffer = memory !== null ? memory : new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
+    const buffer = memory !== null ? memory : new ArrayBuffer(need);
     this.mem = new Uint8Array(buffer, 0, bytes);
     this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
     this.copier = new ByteCopier(this.mem, bytes);
@@ -304,6 +309,18 @@ export class PbufPool {
   release(p: Pbuf): void {
     this.releaseIndex(p.index);
   }
+}
+
+/** Where the arena of a pool of `count` pbufs of `bufsize` bytes starts: the first 8-byte boundary
+ *  after the copier's scratch area. */
+function arenaStart(count: number, bufsize: number): number {
+  return (count * bufsize + COPY_SCRATCH_BYTES + 7) & ~7;
+}
+
+/** The offset of `pool`'s arena (PbufPool's `arena` bytes) in its ArrayBuffer: computed from the pool's
+ *  size rather than kept, as every field of a pool is an XS heap slot. */
+export function poolArenaAt(pool: PbufPool): number {
+  return arenaStart(pool.count, pool.bufsize);
 }
 
 /**

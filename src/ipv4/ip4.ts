@@ -18,9 +18,10 @@ import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {
-  IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
+  IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, ip4SetLenId, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
 } from '../wire/ipv4.js';
 import { ICMP_DUR_PROTO } from '../wire/icmp.js';
+import { ETH_HLEN } from '../wire/ethernet.js';
 import type { Netif, Ip4InputSink } from '../link/netif.js';
 import { Reassembly, IP_MAX_LEN } from './reass.js';
 import { ip4Fragment } from './frag.js';
@@ -225,6 +226,39 @@ export class Ip4 implements Ip4InputSink {
   // -------------------------------------------------------------------------------------------
   // Output
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * A frame header template (TCP's, src/tcp/template.ts) for datagrams from `src` to `dst` of
+   * protocol `proto` with TTL `ttl`, TOS 0 and DF clear: the link layer writes the Ethernet header
+   * at `buf[off..]`, and the IPv4 header follows with total length and identification 0 and the
+   * checksum of that header (JavaScript sums: a template is built once, whatever the HAL's checksum).
+   * Returns the ARP entry the frames go through, for sendTemplated, or -1 when datagrams to `dst`
+   * cannot go out that way now (not from our address, no route, next hop unresolved, broadcast or
+   * multicast): those take output(). The template holds while `netif.arp.epoch` is unchanged.
+   */
+  writeTemplate(buf: Uint8Array, off: number, src: number, dst: number, proto: number, ttl: number): number {
+    const nif = this.netif;
+    if (src !== nif.ip || src === 0) return -1;
+    const hop = this.route(dst);
+    if (hop < 0) return -1;
+    const i = nif.arp.templateFor(hop, buf, off);
+    if (i < 0) return -1;
+    ip4Write(buf, off + ETH_HLEN, 0, 0, 0, 0, ttl, proto, src, dst, null);
+    return i;
+  }
+
+  /**
+   * Sends frame `p` whose first `ETH_HLEN + IP_HLEN` bytes, at `o` in pool memory, are a writeTemplate
+   * header still valid: fills in the total length `ipLen` and the next identification, the checksum
+   * updated without summing the header (ip4SetLenId, RFC 1624). Does not take `p`.
+   */
+  sendTemplated(p: Pbuf, o: number, ipLen: number, arpIndex: number): Err {
+    this.core.stats.ip.xmit++;
+    const id = this.nextId;
+    this.nextId = (id + 1) & 0xffff;
+    ip4SetLenId(this.core.pbufs.mem, o + ETH_HLEN, ipLen, id);
+    return this.netif.arp.sendResolved(p, arpIndex);
+  }
 
   /**
    * Sends transport payload `p` (payload at the transport header) to `dst` as protocol `proto`.

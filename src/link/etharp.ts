@@ -130,9 +130,10 @@ export class Etharp {
     const n = cfg.ARP_TABLE_SIZE;
     const nq = cfg.MEMP_NUM_ARP_QUEUE;
     this.size = n;
-    // one buffer for all of ARP's typed arrays (core/arena.ts)
-    const arena = new Arena(Arena.size(n * ARP_FIELDS * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
-    this.ents = arena.f64(n * ARP_FIELDS);
+    // one buffer for all of ARP's typed arrays (core/arena.ts); one Float64 after the entries'
+    // fields: the epoch
+    const arena = new Arena(Arena.size((n * ARP_FIELDS + 1) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
+    this.ents = arena.f64(n * ARP_FIELDS + 1);
     this.qNext = arena.i32(nq);
     this.macs = arena.u8(n * 6);
     this.hdr = arena.u8(ETH_HLEN);
@@ -152,6 +153,16 @@ export class Etharp {
     this.refreshAhead = ahead;
     this.pendingLimit = new TokenBucket(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
   }
+
+  /**
+   * Changes whenever a frame header built from this cache may have gone stale: an entry cleared
+   * (expired, evicted, given up, flushed) or given another address or MAC, and (Netif) the
+   * interface's address or link changed. Header templates (templateFor) are used only while it
+   * keeps the value they were built at. Kept after the entries' fields in `ents`: no heap slot.
+   */
+  get epoch(): number { return this.ents[this.size * ARP_FIELDS]; }
+  /** A new epoch: every header template built before is stale. */
+  newEpoch(): void { this.ents[this.size * ARP_FIELDS]++; }
 
   /** Entry i's AE_* field. Not for the per-packet path (output reads the fast* fields). */
   field(i: number, f: number): number { return this.ents[i * ARP_FIELDS + f]; }
@@ -230,7 +241,16 @@ export class Etharp {
     const e = this.ents;
     const b = i * ARP_FIELDS;
     if (e[b + AE_STATE] === ARP_STATE_PENDING) return this.enqueue(i, p);
-    if (i === this.cached) st.etharp.cachehit++;
+    this.use(i, now);
+    return this.send(p, i, true);
+  }
+
+  /** A frame goes out through resolved entry i: it becomes the entry used last, with its header in
+   *  `hdr` and the fast* fields set, and one in use shortly before it expires is refreshed. */
+  private use(i: number, now: number): void {
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    if (i === this.cached) this.core.stats.etharp.cachehit++;
     this.cached = i;
     if (e[b + AE_STATE] === ARP_STATE_STABLE && now - e[b + AE_CTIME] >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
       // in use and about to expire: ask the peer directly before the entry goes away
@@ -238,7 +258,7 @@ export class Etharp {
       e[b + AE_STATE] = ARP_STATE_STABLE_REFRESHING;
       e[b + AE_TRIES] = 1;
       e[b + AE_LAST_REQUEST] = now;
-      this.sendRequest(nextHop, i);
+      this.sendRequest(e[b + AE_IP], i);
     }
     if (this.hdrFor !== i) {
       if (this.hdrFor >= 0) this.forget(this.hdrFor);
@@ -249,11 +269,38 @@ export class Etharp {
       this.hdrFor = i;
     }
     this.fastUsed = now;
-    this.fastIp = nextHop;
+    this.fastIp = e[b + AE_IP];
     // a refreshing entry is not refreshed again by output: no deadline
     this.fastRefreshAt = e[b + AE_STATE] === ARP_STATE_STABLE
       ? e[b + AE_CTIME] + this.core.config.ARP_MAXAGE - this.refreshAhead : Infinity;
-    return this.send(p, i, true);
+  }
+
+  /**
+   * A header template for IPv4 packets to `nextHop`: writes the Ethernet header (its resolved MAC,
+   * ours, type IPv4) at `buf[off..off+14)` and returns the entry's index, for sendResolved; -1 (and
+   * nothing written) when `nextHop` is not a resolved unicast address: such packets take output().
+   * The template holds while `epoch` keeps its present value.
+   */
+  templateFor(nextHop: number, buf: Uint8Array, off: number): number {
+    if (nextHop === 0 || (nextHop >>> 28) === 0xe || this.netif.isBroadcast(nextHop)) return -1;
+    const i = this.find(nextHop);
+    if (i < 0 || this.ents[i * ARP_FIELDS + AE_STATE] < ARP_STATE_STABLE) return -1;
+    ethWrite(buf, off, this.macs, i * 6, this.netif.mac, 0, ETHTYPE_IPV4);
+    return i;
+  }
+
+  /** Sends frame `p` (payload at the Ethernet header templateFor wrote) through entry i, which the
+   *  caller's template says is still the one for its next hop (same `epoch`), as output() would
+   *  send it there. Does not take `p`. */
+  sendResolved(p: Pbuf, i: number): Err {
+    const now = this.core.now;
+    if (i === this.hdrFor && now < this.fastRefreshAt) {
+      this.core.stats.etharp.cachehit++;
+      this.fastUsed = now;
+    } else {
+      this.use(i, now);
+    }
+    return this.netif.linkOutput(p);
   }
 
   /** Pushes the Ethernet header (to entry `dst`'s MAC, or broadcast when -1; `cached`: the header
@@ -431,6 +478,7 @@ export class Etharp {
 
   private clear(i: number, failed: boolean): void {
     this.forget(i);
+    this.newEpoch();
     if (this.field(i, AE_QHEAD) >= 0) this.flushQueue(i, false);
     if (failed) this.core.stats.etharp.rterr++;
     this.clearFields(i);
@@ -441,6 +489,8 @@ export class Etharp {
     this.forget(i); // the header built for this entry holds its old MAC
     const e = this.ents;
     const b = i * ARP_FIELDS;
+    // header templates built on this entry hold its old address or MAC (a confirmation changes nothing)
+    if (e[b + AE_IP] !== ip || !equal6(this.macs, i * 6, mac, 0)) this.newEpoch();
     e[b + AE_IP] = ip;
     const m = this.macs;
     for (let k = 0; k < 6; k++) m[i * 6 + k] = mac[k];

@@ -347,6 +347,8 @@ export class Netif implements FrameSink, ArpNetif {
   setLinkUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
+    // no route while down (Ip4.route): header templates built before are not to be used
+    this.arp.newEpoch();
     if (up) this.arp.announce();
   }
 
@@ -358,6 +360,8 @@ export class Netif implements FrameSink, ArpNetif {
     this.ip = ip;
     this.netmask = netmask;
     this.gw = gw;
+    // header templates hold the old source address and next hop
+    this.arp.newEpoch();
     this.arp.flush();
     this.arp.announce();
   }

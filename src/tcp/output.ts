@@ -29,6 +29,7 @@ import {
 } from './constants.js';
 import { TcpTable } from './table.js';
 import { armLossProbe } from './tlp.js';
+import { tplEmit } from './template.js';
 
 export abstract class TcpOutput extends TcpTable {
   connect(pcb: Tcb, ip: number, port: number): Err {
@@ -468,6 +469,9 @@ export abstract class TcpOutput extends TcpTable {
         }
       }
     }
+    // a segment of a connection with at most timestamps as options: through its header template
+    if (pcb !== null && nSack === 0 && (flags & (TCP_SYN | TCP_RST)) === 0 && this.core.config.TCP_HDR_TEMPLATE
+      && tplEmit(this.core, this.ip, pcb, p, seqno, ackno, flags, wnd, hdrLen, this.ttl)) return;
     if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
     // the header went into p's headroom: p is a pool pbuf
     const pool = this.core.pbufs;

@@ -132,6 +132,26 @@ export function ip4Write(buf: Uint8Array, off: number, tos: number, totLen: numb
   buf[off + 11] = c;
 }
 
+/**
+ * Fills total length `totLen` and identification `id` into a header whose two fields are 0 and
+ * whose checksum is that of the header so (a template: ip4Write with totLen and id 0), updating
+ * the checksum without summing the header again, as RFC 1624 §3 eqn. 3 does: HC' = ~(~HC + ~m + m').
+ * The old fields m are 0, and adding their complement (one's complement -0) changes nothing, so
+ * the new sum is the template's, ~HC, plus the two new fields. The header sum is never 0 (the
+ * version word alone is not), so the result is the checksum ip4Write computes.
+ */
+export function ip4SetLenId(buf: Uint8Array, off: number, totLen: number, id: number): void {
+  buf[off + 2] = totLen >>> 8;
+  buf[off + 3] = totLen;
+  buf[off + 4] = id >>> 8;
+  buf[off + 5] = id;
+  let s = (~((buf[off + 10] << 8) | buf[off + 11]) & 0xffff) + totLen + id;
+  s = (s & 0xffff) + (s >>> 16);
+  s = ~((s & 0xffff) + (s >>> 16));
+  buf[off + 10] = s >>> 8;
+  buf[off + 11] = s;
+}
+
 /** Recomputes the header checksum of a header of `ihl` bytes (after changing a field in place). */
 export function ip4FillChecksum(buf: Uint8Array, off: number, ihl: number, sum: InetSum | null = null): void {
   buf[off + 10] = 0;
