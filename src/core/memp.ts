@@ -50,7 +50,7 @@ export class IndexPool {
 
   /** Returns index `i`; false (and counted) if it is out of range or not taken. */
   releaseIndex(i: number): boolean {
-    if (!(i >= 0 && i < this.count) || this.free[this.count + i] === 0) {
+    if (!(i >= 0 && i < this.count && (i | 0) === i) || this.free[this.count + i] === 0) {
       this.stats.illegal++;
       return false;
     }
