@@ -186,7 +186,9 @@ export class ChecksumStub {
   private readonly segSum = 0xffff - chksumFold(pseudoHeaderSum(ipOf(PEER_IP), ipOf(STACK_IP), 6, 20 + MSS));
   readonly sum: InetSum = (buf, off, len, initial) => {
     if (!this.on) return chksumFold(chksumAdd(buf, null, off, len, initial));
-    return len === 20 + MSS ? this.segSum : 0xffff;
+    // the range's sum added to `initial` (Hal.checksum's contract), folded as chksumFold does
+    const s = initial + (len === 20 + MSS ? this.segSum : 0xffff);
+    return s > 0xffff ? s % 0xffff || 0xffff : s;
   };
 }
 

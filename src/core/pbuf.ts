@@ -250,6 +250,13 @@ export class PbufPool {
     return this.handles[this.takeOne(0, 0, 0)];
   }
 
+  /** One pool pbuf without payload, its payload at `offset` in the slot (the headroom for the
+   *  headers pushed in front), as allocControl(layer, 0) gives it: a pure ACK's, once per ACK sent. */
+  allocEmpty(offset: number): Pbuf | null {
+    if (this.freeTop === 0) { this.pool.err++; return null; }
+    return this.handles[this.takeOne(offset, 0, 0)];
+  }
+
   private allocChain(offset: number, length: number, keep: number): Pbuf | null {
     if (length < 0 || offset + 0 > this.bufsize) { this.pool.err++; return null; }
     const bufsize = this.bufsize;

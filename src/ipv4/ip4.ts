@@ -195,7 +195,14 @@ export class Ip4 implements Ip4InputSink {
       if (q === null) return;
     }
     const ihl = h.ihl;
-    pbuf_remove_header(q, ihl);
+    if (q === p) {
+      // pbuf_remove_header written out: the header lies in p's first pbuf (checked above)
+      pm[pb + PB_OFF] += ihl;
+      pm[pb + PB_LEN] -= ihl;
+      pm[pb + PB_TOTLEN] -= ihl;
+    } else {
+      pbuf_remove_header(q, ihl);
+    }
     const handler = this.handlers[h.proto];
     if (handler !== null) {
       handler.ipInput(q, h);

@@ -6,8 +6,7 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN } from '../core/pbuf.js';
-import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
+import { pbuf_free, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT } from '../core/pbuf.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
@@ -90,14 +89,25 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): 0 when intact
+    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): all ones when intact. A
+    // received segment is one pool pbuf (a reassembled datagram may be a chain): one call to the
+    // stack's InetSum, pseudoHeaderSum and the fold written out (once per segment)
     const tl = pm[pb + PB_TOTLEN];
-    if (chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(iph.src, iph.dst, IP_PROTO_TCP, tl), this.core.chksum)) !== 0) {
+    const src = iph.src;
+    const dst = iph.dst;
+    const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IP_PROTO_TCP + tl;
+    let sum = pm[pb + PB_NEXT] < 0 ? this.core.chksum(pool.mem, pm[pb + PB_OFF], tl, pseudo) : pbufChksum(p, tl, pseudo, this.core.chksum);
+    if (sum > 0xffff) sum = sum % 0xffff || 0xffff;
+    if (sum !== 0xffff) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;
     }
-    pbuf_remove_header(p, h.hdrLen);
+    // pbuf_remove_header written out: tcpParse checked that the header lies in p's first pbuf
+    const hl = h.hdrLen;
+    pm[pb + PB_OFF] += hl;
+    pm[pb + PB_LEN] -= hl;
+    pm[pb + PB_TOTLEN] -= hl;
     // InSeg's working values start from the parsed header (written out here: once per segment)
     s.src = iph.src;
     s.dst = iph.dst;

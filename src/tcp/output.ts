@@ -3,7 +3,7 @@
  * (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval
  * (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance).
  */
-import { TCP_DEFAULT_MSS } from '../core/config.js';
+import { TCP_DEFAULT_MSS, PBUF_TRANSPORT_HLEN } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
   PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
@@ -269,10 +269,15 @@ export abstract class TcpOutput extends TcpTable {
       }
       return ERR_OK;
     }
+    let seg = pcb.unsent;
+    if (seg === null) {
+      // nothing queued (a receiver's output after each segment): only an ACK may be owed
+      if ((pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      return ERR_OK;
+    }
     const wndPeer = pcb.sndWnd;
     const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
-    let seg = pcb.unsent;
     let sentAny = false;
     const gen = pcb.gen;
     while (seg !== null) {
@@ -430,6 +435,10 @@ export abstract class TcpOutput extends TcpTable {
       pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
       pcb.delackAt = NO_TIME;
       pcb.lastAckSent = pcb.rcvNxt;
+      // no SYN or RST, no SACK blocks (tcpEmit's options): through the header template at once
+      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (pcb.ooseq === null || !pcb.sackOk) && this.core.config.TCP_HDR_TEMPLATE
+        && tplEmit(this.core, this.ip, pcb, p, seqno, pcb.rcvNxt, flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
+          this.ttl)) return;
     }
     this.tcpEmit(p, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqno,
       (flags & TCP_ACK) ? pcb.rcvNxt : 0, flags, wnd, pcb);
@@ -512,7 +521,7 @@ export abstract class TcpOutput extends TcpTable {
   }
 
   protected sendEmpty(pcb: Tcb, seqno: number, flags: number): void {
-    const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
+    const p = this.core.pbufs.allocEmpty(PBUF_TRANSPORT_HLEN);
     if (p === null) { this.core.stats.tcp.memerr++; return; }
     this.emit(pcb, p, seqno, flags);
     pbuf_free(p);

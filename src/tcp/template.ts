@@ -19,7 +19,7 @@
  */
 import type { StackCore } from '../core/context.js';
 import { TCP_HDR_TEMPLATE_BYTES } from '../core/config.js';
-import { PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_REF, pbuf_free, pbufChksum, poolArenaAt, type Pbuf } from '../core/pbuf.js';
+import { PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_REF, COPY_SCRATCH_BYTES, pbuf_free, pbufChksum, type Pbuf } from '../core/pbuf.js';
 import { pseudoHeaderSum } from '../core/checksum.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { IP_HLEN, IP_PROTO_TCP } from '../wire/ipv4.js';
@@ -36,11 +36,6 @@ const W_GEN = 10;
 const W_HLEN = 11;
 const W_ARP = 12;
 const W_SUM = 13;
-
-/** The byte offset of `pcb`'s template in the pool's ArrayBuffer (`copier.all8`). */
-export function tplAt(core: StackCore, pcb: Tcb): number {
-  return poolArenaAt(core.pbufs) + pcb.mempIndex * TCP_HDR_TEMPLATE_BYTES;
-}
 
 /** Builds `pcb`'s template for TCP headers of `hdrLen` bytes (20, or 32 with timestamps). False
  *  when its packets cannot go out through a template now (Ip4.writeTemplate). */
@@ -99,7 +94,8 @@ export function tplEmit(core: StackCore, ip: Ip4, pcb: Tcb, p: Pbuf, seqno: numb
   if (o < pi * pool.bufsize) return false;
   const c = pool.copier;
   const w = c.all64;
-  const t = poolArenaAt(pool) + pcb.mempIndex * TCP_HDR_TEMPLATE_BYTES;
+  // the template's place in the arena (poolArenaAt, written out: once per segment)
+  const t = ((pool.count * pool.bufsize + COPY_SCRATCH_BYTES + 7) & ~7) + pcb.mempIndex * TCP_HDR_TEMPLATE_BYTES;
   const tw = t >>> 3;
   if ((w[tw + W_EPOCH] !== ip.netif.arp.epoch || w[tw + W_GEN] !== pcb.gen || w[tw + W_HLEN] !== hdrLen)
     && !tplBuild(core, ip, pcb, t, hdrLen, ttl)) return false;
@@ -156,6 +152,9 @@ export function tplEmit(core: StackCore, ip: Ip4, pcb: Tcb, p: Pbuf, seqno: numb
   m[pb + PB_OFF] = po;
   m[pb + PB_LEN] -= fl;
   m[pb + PB_TOTLEN] -= fl;
-  pbuf_free(p);
+  // pbuf_free written out for the usual case: nobody else let go of p meanwhile
+  const r = m[pb + PB_REF];
+  if (r > 1) m[pb + PB_REF] = r - 1;
+  else pbuf_free(p);
   return true;
 }

@@ -82,7 +82,8 @@ export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Head
   if (totLen < ihl || totLen > len) return IP4_ERR_TOTLEN;
   // RFC 791 §3.1 / RFC 1071: the one's complement sum over the header, checksum included, is
   // all ones, so the complemented result is 0 for an intact header
-  if (inetChksumWith(sum, buf, off, ihl) !== 0) return IP4_ERR_CHKSUM;
+  // (the stack's InetSum called directly: a folded sum of all ones; once per packet received)
+  if (sum !== null ? sum(buf, off, ihl, 0) !== 0xffff : inetChksumWith(null, buf, off, ihl) !== 0) return IP4_ERR_CHKSUM;
   const frag = (buf[off + 6] << 8) | buf[off + 7];
   hdr.version = IP_VERSION;
   hdr.ihl = ihl;
