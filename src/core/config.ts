@@ -195,6 +195,14 @@ export interface StackConfig {
    *  either way; measured on XS, a pure ACK costs about 1,600 computrons less. TCP_HDR_TEMPLATE_BYTES
    *  bytes per pcb (MEMP_NUM_TCP_PCB of them) after the pbuf pool's memory. Default true. */
   TCP_HDR_TEMPLATE: boolean;
+  /** Header prediction on receive (the fast path of BSD's tcp_input and Linux's
+   *  tcp_rcv_established): in ESTABLISHED, the next in-order segment of data that acknowledges
+   *  nothing new, carries no other control bit and no options to process, fits the window and
+   *  finds nothing held back (out-of-order queue, refused data, pool pressure) skips the steps of
+   *  RFC 9293 §3.10.7.4 that have nothing to do for it: only the window update and the text step
+   *  run. The outcome is the same as through every step; measured on XS, about 300 computrons less
+   *  per segment received. No RAM. Default true. */
+  TCP_HDR_PREDICTION: boolean;
   /** Data segments ACKed at once at the start of a connection, before delayed ACKs begin (Linux's
    *  quick-ACK mode: it lets the peer's slow start open quickly). The count is also bounded by
    *  TCP_WND / (2 x 536), at least 2, as Linux bounds it. 0 turns it off (pure RFC 1122 delayed
@@ -369,6 +377,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_DELACK_MS: 200,
   TCP_TLP: true,
   TCP_HDR_TEMPLATE: true,
+  TCP_HDR_PREDICTION: true,
   TCP_QUICKACKS: 16,
   TCP_ACK_PER_BURST: true,
   TCP_COARSE_TICK_MS: 500,

@@ -130,10 +130,10 @@ export class Etharp {
     const n = cfg.ARP_TABLE_SIZE;
     const nq = cfg.MEMP_NUM_ARP_QUEUE;
     this.size = n;
-    // one buffer for all of ARP's typed arrays (core/arena.ts); one Float64 after the entries'
-    // fields: the epoch
-    const arena = new Arena(Arena.size((n * ARP_FIELDS + 1) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
-    this.ents = arena.f64(n * ARP_FIELDS + 1);
+    // one buffer for all of ARP's typed arrays (core/arena.ts); two Float64 after the entries'
+    // fields: the epoch and the top
+    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
+    this.ents = arena.f64(n * ARP_FIELDS + 2);
     this.qNext = arena.i32(nq);
     this.macs = arena.u8(n * 6);
     this.hdr = arena.u8(ETH_HLEN);
@@ -164,6 +164,11 @@ export class Etharp {
   /** A new epoch: every header template built before is stale. */
   newEpoch(): void { this.ents[this.size * ARP_FIELDS]++; }
 
+  /** One past the highest entry ever taken (newEntry takes the lowest empty one, so every entry
+   *  from here on is empty): the walks over the cache (find, tick, nextDeadline, flush) stop here.
+   *  Kept after the epoch in `ents`. */
+  private top(): number { return this.ents[this.size * ARP_FIELDS + 1]; }
+
   /** Entry i's AE_* field. Not for the per-packet path (output reads the fast* fields). */
   field(i: number, f: number): number { return this.ents[i * ARP_FIELDS + f]; }
   private set(i: number, f: number, v: number): void { this.ents[i * ARP_FIELDS + f] = v; }
@@ -192,7 +197,8 @@ export class Etharp {
   /** Index of the live entry for `ip`, or -1. */
   find(ip: number): number {
     const e = this.ents;
-    for (let i = 0, b = 0; i < this.size; i++, b += ARP_FIELDS) {
+    const top = this.top();
+    for (let i = 0, b = 0; i < top; i++, b += ARP_FIELDS) {
       if (e[b + AE_STATE] !== ARP_STATE_EMPTY && e[b + AE_IP] === ip) return i;
     }
     return -1;
@@ -463,7 +469,10 @@ export class Etharp {
     for (let i = 0; i < this.size; i++) {
       const b = i * ARP_FIELDS;
       const s = e[b + AE_STATE];
-      if (s === ARP_STATE_EMPTY) return i;
+      if (s === ARP_STATE_EMPTY) {
+        if (i >= this.top()) e[this.size * ARP_FIELDS + 1] = i + 1;
+        return i;
+      }
       if (s === ARP_STATE_PENDING) {
         if (pending < 0 || e[b + AE_CTIME] < this.field(pending, AE_CTIME)) pending = i;
       } else if (stable < 0 || this.usedOf(i) < this.usedOf(stable)
@@ -657,7 +666,8 @@ export class Etharp {
     const cfg = this.core.config;
     const e = this.ents;
     let due = -1;
-    for (let i = 0; i < this.size; i++) {
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
       const b = i * ARP_FIELDS;
       const s = e[b + AE_STATE];
       if (s === ARP_STATE_EMPTY) continue;
@@ -679,7 +689,8 @@ export class Etharp {
   tick(now: number): void {
     const cfg = this.core.config;
     const e = this.ents;
-    for (let i = 0; i < this.size; i++) {
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
       const b = i * ARP_FIELDS;
       const s = e[b + AE_STATE];
       if (s === ARP_STATE_EMPTY) continue;
@@ -710,7 +721,8 @@ export class Etharp {
 
   /** Forgets every entry and drops every queued packet (address change). */
   flush(): void {
-    for (let i = 0; i < this.size; i++) {
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
       if (this.field(i, AE_STATE) !== ARP_STATE_EMPTY) this.clear(i, false);
     }
   }

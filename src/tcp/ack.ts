@@ -65,19 +65,7 @@ export abstract class TcpAckInput extends TcpRecv {
       return false;
     }
     const wndBefore = pcb.sndWnd;
-    // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
-    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
-      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
-      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
-      pcb.sndWnd = wnd;
-      if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
-      pcb.sndWl1 = s.seq;
-      pcb.sndWl2 = ack;
-      if (pcb.sndWnd > 0 && pcb.persistAt !== NO_TIME) {
-        pcb.persistAt = NO_TIME;
-        pcb.persistBackoff = 0;
-      }
-    }
+    this.updateSndWnd(pcb, s, ack);
     // the scoreboard (RFC 2018 §5, sack.ts) learns the valid blocks before SND.UNA moves
     let sackedNew = 0;
     if (pcb.sackOk && h.sackCount > 0) {
@@ -120,6 +108,24 @@ export abstract class TcpAckInput extends TcpRecv {
         break;
     }
     return true;
+  }
+
+  /** The window update of the fifth step (RFC 9293 §3.10.7.4): the peer's window is taken from a
+   *  segment newer than the one it was last taken from (SND.WL1, SND.WL2). */
+  protected updateSndWnd(pcb: Tcb, s: InSeg, ack: number): void {
+    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
+      const h = s.hdr;
+      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
+      pcb.sndWnd = wnd;
+      if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
+      pcb.sndWl1 = s.seq;
+      pcb.sndWl2 = ack;
+      if (wnd > 0 && pcb.persistAt !== NO_TIME) {
+        pcb.persistAt = NO_TIME;
+        pcb.persistBackoff = 0;
+      }
+    }
   }
 
   /** SYN-RECEIVED → ESTABLISHED on a passive open: hand the connection to the application. */

@@ -14,12 +14,12 @@ import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
 import {
   tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
-  TCP_ACK,
+  TCP_ACK, TCP_PSH,
 } from '../wire/tcp.js';
 import { Tcb, TcpListen } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
-  TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_SYN_RTX, TF_PASSIVE,
+  TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_RXCLOSED, TF_SYN_RTX, TF_PASSIVE,
   CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
@@ -293,6 +293,7 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.lastActivity = this.core.now;
     pcb.keepProbes = 0;
     if (pcb.state === SYN_SENT) { this.synSentInput(pcb, s); return; }
+    if (s.len > 0 && pcb.state === ESTABLISHED && this.predicted(pcb, s)) return;
 
     // SYN-RECEIVED: a retransmitted SYN means our SYN,ACK was lost: send it again
     if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pcb.irs) {
@@ -349,6 +350,33 @@ export abstract class TcpInput extends TcpAckInput {
     this.deliver(pcb, s);
     if (pcb.gen !== gen) return;
     this.output(pcb);
+  }
+
+  /**
+   * Header prediction (TCP_HDR_PREDICTION; BSD's and Linux's receive fast path), in ESTABLISHED:
+   * the next in-order data (SEG.SEQ = RCV.NXT, all of it inside the window), acknowledging nothing
+   * new (SEG.ACK = SND.UNA), only ACK and PSH set, no timestamps to check (RFC 7323 PAWS and
+   * TS.Recent) and no SACK blocks, with nothing held back (out-of-order queue, refused data, the
+   * pool under pressure). For it the sequence check passes untrimmed, there is no RST, SYN or FIN,
+   * and the ACK step only updates the window: those steps are skipped, the text step takes the data.
+   * Returns false (nothing done) for any other segment, which takes every step. `s` carries data.
+   */
+  protected predicted(pcb: Tcb, s: InSeg): boolean {
+    const seg = s.hdr;
+    const len = s.len;
+    const pool = this.core.pbufs;
+    if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pcb.rcvNxt || seg.ack !== pcb.sndUna || len > pcb.rcvWnd
+      || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
+      || (pcb.flags & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
+      || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
+    this.updateSndWnd(pcb, s, seg.ack);
+    if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
+    s.finSeq = (s.seq + len) >>> 0;
+    this.takeInOrder(pcb, s, len);
+    const gen = pcb.gen;
+    this.deliver(pcb, s);
+    if (pcb.gen === gen) this.output(pcb);
+    return true;
   }
 
   protected synSentInput(pcb: Tcb, s: InSeg): void {

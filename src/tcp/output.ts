@@ -517,7 +517,11 @@ export abstract class TcpOutput extends TcpTable {
    * §3.10.7.4): control segments use the highest sequence number sent, sndMax.
    */
   sendAck(pcb: Tcb): void {
-    this.sendEmpty(pcb, pcb.sndMax, TCP_ACK);
+    // sendEmpty written out: once per ACK
+    const p = this.core.pbufs.allocEmpty(PBUF_TRANSPORT_HLEN);
+    if (p === null) { this.core.stats.tcp.memerr++; return; }
+    this.emit(pcb, p, pcb.sndMax, TCP_ACK);
+    pbuf_free(p);
   }
 
   protected sendEmpty(pcb: Tcb, seqno: number, flags: number): void {

@@ -7,8 +7,8 @@
  * must equal the full sum (RFC 791 §3.1, RFC 1071).
  */
 import assert from 'node:assert/strict';
-import { tcp_new, tcp_connect, tcp_write, tcp_output, tcp_recv, tcp_recved, tcp_close, tcp_abort, tcp_is_alive,
-  TCP_WRITE_FLAG_COPY, type TcpPcb } from '../../src/api/tcp_api.js';
+import { tcp_new, tcp_connect, tcp_write, tcp_output, tcp_recv, tcp_recved, tcp_close,
+  TCP_WRITE_FLAG_COPY } from '../../src/api/tcp_api.js';
 import type { Stack } from '../../src/api/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ERR_OK } from '../../src/core/err.js';
@@ -20,103 +20,18 @@ import { MockNet, type MockNetOptions } from '../../tools/mocknet.js';
 import { assertPoolsFull } from '../helpers/pools.js';
 import { arp, eth, ip, pattern } from '../helpers/frames.js';
 import { refChecksum } from '../helpers/wire-ref.js';
+import { scenario, assertSameFrames } from '../helpers/abscenario.js';
 
 const A = '10.3.0.1';
 const B = '10.3.0.2';
 const ROGUE_MAC = new Uint8Array([2, 0, 0, 0, 0, 0x66]);
 const BCAST = new Uint8Array([255, 255, 255, 255, 255, 255]);
 
-interface Run {
-  /** Every frame on the wire, as a pcap file (virtual timestamps included). */
-  pcap: Uint8Array;
-  /** Frames A and B sent through a template. */
-  templated: number;
-  echoed: number[];
-}
-
 /** Counts Ip4.sendTemplated calls on `s` (the template path's only way out). */
-function countTemplated(s: Stack, box: { n: number }): void {
+function countTemplated(s: Stack, count: () => void): void {
   const ip4 = s.ip;
   const orig = ip4.sendTemplated.bind(ip4);
-  ip4.sendTemplated = (p, o, len, i) => { box.n++; return orig(p, o, len, i); };
-}
-
-/**
- * One echo session from A to B's echo service: `size` bytes written (with COPY, or without for
- * every other write when `ref`), read back, then the connection closed.
- */
-function session(net: MockNet, a: Stack, size: number, ref: boolean, mid: (() => void) | null): number[] {
-  const data = pattern(size, size & 0xff);
-  const got: number[] = [];
-  const c = tcp_new(a)!;
-  tcp_recv(c, (_x, pcb: TcpPcb, p) => {
-    if (p === null) return ERR_OK;
-    for (let q: typeof p | null = p; q !== null; q = q.next) for (let i = 0; i < q.len; i++) got.push(q.buf[q.off + i]);
-    tcp_recved(pcb, p.totLen);
-    pbuf_free(p);
-    return ERR_OK;
-  });
-  let sent = 0;
-  const pump = (): void => {
-    while (sent < size) {
-      const n = Math.min(1000 + (sent % 700), size - sent);
-      if (tcp_write(c, data, n, ref && (sent & 1) === 0 ? 0 : TCP_WRITE_FLAG_COPY, sent) !== ERR_OK) break;
-      sent += n;
-    }
-    tcp_output(c);
-  };
-  assert.equal(tcp_connect(c, B, 7, () => { pump(); return ERR_OK; }), ERR_OK);
-  let midDone = mid === null;
-  for (let t = 0; t < 20000 && got.length < size; t++) {
-    net.step();
-    pump();
-    if (!midDone && got.length > size / 3) { midDone = true; mid!(); }
-  }
-  assert.equal(got.length, size, 'echoed ' + got.length + ' of ' + size);
-  for (let i = 0; i < size; i++) if (got[i] !== data[i]) assert.fail('byte ' + i + ' differs');
-  tcp_close(c);
-  net.run(3000);
-  if (tcp_is_alive(c)) tcp_abort(c);
-  return got.slice(0, 8);
-}
-
-/** The same seeded scenario, with or without templates; every event that must invalidate one. */
-export function scenario(templates: boolean, config: Partial<StackConfig>, faults: MockNetOptions): Run {
-  const net = new MockNet({ seed: 61, ...faults });
-  const cfg: Partial<StackConfig> = { TCP_MSL: 500, ARP_LOCKTIME: 0, TCP_HDR_TEMPLATE: templates, ...config };
-  const a = net.addStack({ ip: A + '/24', name: 'A', config: cfg });
-  const b = net.addStack({ ip: B + '/24', name: 'B', config: cfg });
-  const rogue = net.addRaw(ROGUE_MAC, 'rogue');
-  rogue.keep = false;
-  const box = { n: 0 };
-  countTemplated(a, box);
-  countTemplated(b, box);
-  const echo = startEcho(b);
-  const cap = net.startCapture({ point: 'tx' });
-  const echoed: number[] = [];
-  // a plain session; the next ones reuse A's pcb for another connection
-  echoed.push(...session(net, a, 30000, false, null));
-  // ARP's entry for B cleared mid-transfer: A must ask again, not send to the MAC it had
-  echoed.push(...session(net, a, 30000, true, () => a.arp.flush()));
-  // B's MAC claimed by another station mid-transfer (a gratuitous ARP; ARP_LOCKTIME 0 lets it in):
-  // A's frames go there until B announces itself again
-  echoed.push(...session(net, a, 30000, false, () => {
-    rogue.send(eth(BCAST, ROGUE_MAC, 0x0806, arp(1, ROGUE_MAC, ip(B), new Uint8Array(6), ip(B))));
-    net.run(40);
-    // (three times: the wire may lose one)
-    for (let i = 0; i < 3; i++) { b.arp.announce(); net.run(20); }
-  }));
-  // A's link down for a while mid-transfer, then up again
-  echoed.push(...session(net, a, 30000, true, () => {
-    a.netif.linkChanged(false);
-    net.run(300);
-    a.netif.linkChanged(true);
-  }));
-  net.stopCapture(cap);
-  echo.stop();
-  net.run(3000);
-  assertPoolsFull(a, b);
-  return { pcap: cap.bytes(), templated: box.n, echoed };
+  ip4.sendTemplated = (p, o, len, i) => { count(); return orig(p, o, len, i); };
 }
 
 describe('TCP: per-connection frame header templates (TCP_HDR_TEMPLATE)', () => {
@@ -126,13 +41,9 @@ describe('TCP: per-connection frame header templates (TCP_HDR_TEMPLATE)', () => 
     ['window scaling, timestamps, on a lossy wire', { TCP_TIMESTAMPS: true, TCP_WND_SCALE: true, TCP_WND: 65535 * 2 }, { loss: 0.02 }],
   ] as [string, Partial<StackConfig>, MockNetOptions][]) {
     it('sends the same frames as the layered path (' + name + '), through ARP changes, link loss and pcb reuse', () => {
-      const withT = scenario(true, config, faults);
-      const without = scenario(false, config, faults);
-      assert.ok(withT.templated > 200, withT.templated + ' frames through templates');
-      assert.equal(without.templated, 0);
-      assert.deepEqual(withT.echoed, without.echoed);
-      assert.equal(withT.pcap.length, without.pcap.length);
-      assert.ok(Buffer.from(withT.pcap).equals(Buffer.from(without.pcap)), 'the captures differ');
+      const on = scenario({ ...config, TCP_HDR_TEMPLATE: true }, faults, countTemplated);
+      const off = scenario({ ...config, TCP_HDR_TEMPLATE: false }, faults, countTemplated);
+      assertSameFrames(on, off, 200);
     });
   }
 
