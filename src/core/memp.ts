@@ -25,10 +25,11 @@ export class IndexPool {
   freeTop: number;
   readonly count: number;
 
-  constructor(name: string, count: number) {
+  /** `free`: 2 * count entries for the free stack (from the owner's Arena), else a new array. */
+  constructor(name: string, count: number, free: Int32Array | null = null) {
     this.name = name;
     this.count = count;
-    this.free = new Int32Array(2 * count);
+    this.free = free !== null ? free : new Int32Array(2 * count);
     for (let i = 0; i < count; i++) this.free[i] = count - 1 - i;
     this.freeTop = count;
     this.stats = { avail: count, used: 0, max: 0, err: 0, illegal: 0 };
@@ -49,7 +50,7 @@ export class IndexPool {
 
   /** Returns index `i`; false (and counted) if it is out of range or not taken. */
   releaseIndex(i: number): boolean {
-    if (!(i >= 0 && i < this.count) || this.free[this.count + i] === 0) {
+    if (!(i >= 0 && i < this.count && (i | 0) === i) || this.free[this.count + i] === 0) {
       this.stats.illegal++;
       return false;
     }
@@ -66,8 +67,8 @@ export class IndexPool {
 export class Memp<T extends Pooled> extends IndexPool {
   private readonly objs: T[] = [];
 
-  constructor(name: string, count: number, make: (index: number) => T) {
-    super(name, count);
+  constructor(name: string, count: number, make: (index: number) => T, free: Int32Array | null = null) {
+    super(name, count, free);
     for (let i = 0; i < count; i++) {
       const o = make(i);
       o.mempIndex = i;

@@ -183,8 +183,10 @@ export class PbufPool {
     this.view = new DataView(buffer, 0, bytes);
     this.copier = new ByteCopier(this.mem, bytes);
     const total = count + refCount;
-    this.meta = new Int32Array(total * PB_STRIDE);
-    this.free = new Int32Array(total);
+    // the metadata and the free stacks in one buffer (core/arena.ts: each ArrayBuffer costs XS slots)
+    const meta = new ArrayBuffer((total * PB_STRIDE + total) * 4);
+    this.meta = new Int32Array(meta, 0, total * PB_STRIDE);
+    this.free = new Int32Array(meta, total * PB_STRIDE * 4, total);
     const proto = Object.create(Pbuf.prototype) as { pool: PbufPool };
     proto.pool = this;
     for (let i = 0; i < total; i++) {

@@ -71,6 +71,9 @@ export class Ip4 implements Ip4InputSink {
   readonly reass: Reassembly;
   private icmpErrors: IcmpErrorSender | null = null;
   private readonly core: StackCore;
+  /** Handlers by protocol number, as long as the highest one registered (1 ICMP, 6 TCP, 17 UDP):
+   *  not 256 entries, since each array entry is 16 bytes of XS chunk memory. Beyond its end an
+   *  index reads undefined, which `ipInput` treats as no handler. */
   private readonly handlers: (IpProtocolHandler | null)[] = [];
   /** The header of the packet being processed, shared with the handlers. */
   private readonly hdr = new Ip4Input();
@@ -80,7 +83,6 @@ export class Ip4 implements Ip4InputSink {
     this.core = core;
     this.netif = netif;
     this.reass = new Reassembly(core);
-    for (let i = 0; i < 256; i++) this.handlers.push(null);
     // RFC 6864 §4.1 asks only that IDs not repeat too soon per (src, dst, proto); a counter with a
     // random start is what lwIP and most stacks use.
     this.nextId = core.random.nextU32() & 0xffff;
@@ -98,12 +100,15 @@ export class Ip4 implements Ip4InputSink {
 
   /** Registers the handler of IP protocol `proto` (1 ICMP, 6 TCP, 17 UDP). */
   register(proto: number, handler: IpProtocolHandler | null): void {
-    this.handlers[proto & 0xff] = handler;
+    const p = proto & 0xff;
+    while (this.handlers.length <= p) this.handlers.push(null);
+    this.handlers[p] = handler;
   }
 
   /** The handler registered for `proto`, or null (Icmp hands errors to it). */
   handlerOf(proto: number): IpProtocolHandler | null {
-    return this.handlers[proto & 0xff];
+    const h = this.handlers[proto & 0xff];
+    return h !== undefined ? h : null;
   }
 
   /** Limited or subnet-directed broadcast. */
@@ -203,8 +208,9 @@ export class Ip4 implements Ip4InputSink {
     } else {
       pbuf_remove_header(q, ihl);
     }
-    const handler = this.handlers[h.proto];
-    if (handler !== null) {
+    const handler = this.handlers[h.proto] as IpProtocolHandler | null | undefined;
+    // truthiness covers both null (unregistered) and undefined (past the table's end)
+    if (handler) {
       handler.ipInput(q, h);
       return;
     }

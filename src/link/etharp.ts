@@ -32,6 +32,7 @@ import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { IndexPool } from '../core/memp.js';
+import { Arena } from '../core/arena.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
 import { equal6 } from '../wire/bytes.js';
@@ -96,7 +97,9 @@ export class Etharp {
   private readonly size: number;
   private readonly core: StackCore;
   private readonly netif: ArpNetif;
-  private readonly info = new ArpInfo();
+  private readonly info: ArpInfo;
+  /** Typed arrays that did not fit ARP's buffer (0: sized right; a test checks). */
+  readonly arenaSpilled: number;
   /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
   private readonly refreshAhead: number;
   private readonly pendingLimit: TokenBucket;
@@ -127,18 +130,18 @@ export class Etharp {
     const n = cfg.ARP_TABLE_SIZE;
     const nq = cfg.MEMP_NUM_ARP_QUEUE;
     this.size = n;
-    // one buffer for the cache's arrays and the Ethernet header (each ArrayBuffer costs XS slots)
-    const fBytes = n * ARP_FIELDS * 8;
-    const qBytes = (nq * 4 + 7) & ~7;
-    // (two Float64 after the entries' fields: the epoch and the top)
-    const mem = new ArrayBuffer(fBytes + 16 + qBytes + n * 6 + ETH_HLEN + 6);
-    this.ents = new Float64Array(mem, 0, n * ARP_FIELDS + 2);
-    this.qNext = new Int32Array(mem, fBytes + 16, nq);
-    this.macs = new Uint8Array(mem, fBytes + 16 + qBytes, n * 6);
-    this.hdr = new Uint8Array(mem, fBytes + 16 + qBytes + n * 6, ETH_HLEN);
-    this.zeroMac = new Uint8Array(mem, fBytes + 16 + qBytes + n * 6 + ETH_HLEN, 6);
+    // one buffer for all of ARP's typed arrays (core/arena.ts); two Float64 after the entries'
+    // fields: the epoch and the top
+    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
+    this.ents = arena.f64(n * ARP_FIELDS + 2);
+    this.qNext = arena.i32(nq);
+    this.macs = arena.u8(n * 6);
+    this.hdr = arena.u8(ETH_HLEN);
+    this.zeroMac = arena.u8(6);
+    this.info = new ArpInfo(arena.u8(6), arena.u8(6));
     for (let i = 0; i < n; i++) this.clearFields(i);
-    this.queuePool = new IndexPool('arp_queue', nq);
+    this.queuePool = new IndexPool('arp_queue', nq, arena.i32(2 * nq));
+    this.arenaSpilled = arena.spilled;
     for (let q = 0; q < nq; q++) { this.qPbuf.push(null); this.qNext[q] = -1; }
     const h = this.hdr;
     for (let k = 0; k < 6; k++) h[6 + k] = netif.mac[k];

@@ -60,7 +60,7 @@ export class Netif implements FrameSink, ArpNetif {
   /** Joins not yet left, per group slot: the mDNS responder and any UDP socket may share a group,
    *  and one leaving must not take it from the others (lwIP's igmp_group use count). */
   private readonly groupUsers: number[] = [];
-  private readonly groupMac = new Uint8Array(6);
+  private readonly groupMac: Uint8Array;
   /** FrameSink.rxMemory: the pool's memory, where rxReserve's offsets point. */
   readonly rxMemory: Uint8Array;
   /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
@@ -79,7 +79,10 @@ export class Netif implements FrameSink, ArpNetif {
     this.core = core;
     this.driver = driver;
     this.clock = clock;
-    this.mac = new Uint8Array(6);
+    // our MAC and the group-address scratch in one buffer (an XS ArrayBuffer costs slots)
+    const macs = new ArrayBuffer(12);
+    this.mac = new Uint8Array(macs, 0, 6);
+    this.groupMac = new Uint8Array(macs, 6, 6);
     copyBytes(this.mac, 0, driver.mac, 0, 6);
     this.mtu = mtu;
     this.up = driver.isLinkUp();

@@ -87,10 +87,9 @@ export class SegMeta {
    *  blocks can be reported most recent first (RFC 2018 §4); as unsigned 32-bit, like the runs
    *  that compare them (options.ts). */
   readonly rcvOrder: Uint32Array;
-  constructor(count: number) {
-    const mem = new ArrayBuffer(count * 5);
-    this.rcvOrder = new Uint32Array(mem, 0, count);
-    this.marks = new Uint8Array(mem, count * 4, count);
+  constructor(rcvOrder: Uint32Array, marks: Uint8Array) {
+    this.rcvOrder = rcvOrder;
+    this.marks = marks;
   }
 }
 

@@ -85,7 +85,11 @@ export class TcpSegInfo {
   optTsEcr = 0;
   /** SACK blocks present (0..4), as (left, right) pairs in sackBlocks. */
   sackCount = 0;
-  readonly sackBlocks = new Uint32Array(8);
+  readonly sackBlocks: Uint32Array;
+  /** `sackBlocks`: 8 entries (TCP_SACK_BLOCKS_MAX pairs), e.g. from the owner's Arena. */
+  constructor(sackBlocks: Uint32Array | null = null) {
+    this.sackBlocks = sackBlocks !== null ? sackBlocks : new Uint32Array(8);
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ const UNA = 0xfffff000; // the queue straddles the 2^32 wrap
 /** A queue of `n` full segments from SND.UNA. */
 function queue(n: number): { tcb: Tcb; segs: TcpSeg[]; marks: Uint8Array } {
   const tcb = new Tcb();
-  const marks = new SegMeta(n).marks;
+  const marks = new Uint8Array(n);
   tcb.mss = M;
   tcb.sndUna = UNA;
   const segs: TcpSeg[] = [];
