@@ -371,7 +371,6 @@ export abstract class TcpInput extends TcpAckInput {
       || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
     this.updateSndWnd(pcb, s, seg.ack);
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
-    s.finSeq = (s.seq + len) >>> 0;
     this.takeInOrder(pcb, s, len);
     const gen = pcb.gen;
     this.deliver(pcb, s);
