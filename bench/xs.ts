@@ -4,7 +4,8 @@
  *
  *   rxComputronsPerSegment  one stack receiving 1460-byte segments through the one-copy path: the
  *                           bench's driver writes each frame into the pool pbuf Netif.rxReserve
- *                           gives with one native `set` (the C drivers' memcpy) and calls rxCommit;
+ *                           gives with one native `set` of 8-byte words through Float64Array views
+ *                           (the C drivers' memcpy; DriverFrame in xs_entry.ts) and calls rxCommit;
  *                           then input, checksum, TCP, the recv callback, pbuf_free, tcp_recved, and
  *                           its share of ACKs
  *   rxStackComputronsPerSegment  rxComputronsPerSegment minus rxDriverCopyComputrons: the stack's own
@@ -14,9 +15,10 @@
  *                           without summing): the JS work a native checksum (Hal.checksum) leaves
  *   rxCopyComputronsPerSegment  the same segments through Netif.receiveFrame from a driver's ring
  *                           buffer (the stack copies each frame into a pool pbuf)
- *   rxDriverCopyComputrons  the bench driver's one native `set` per frame alone, included in the
- *                           two figures above: XS meters a native copy by its length (~2 computrons
- *                           a byte), a C driver's memcpy is not JS work at all
+ *   rxDriverCopyComputrons  the bench driver's copy per frame alone (one native `set` of 190 8-byte
+ *                           words), included in rxComputronsPerSegment and rxComputronsNoChecksum:
+ *                           XS meters a typed-array copy per element (~2 computrons each, so 8-byte
+ *                           words cost an eighth of bytes), a C driver's memcpy is not JS work at all
  *   txComputronsPerSegment  one stack sending 1460-byte segments (tcp_write with COPY from the
  *                           tcp_sent callback, tcp_output, checksum, the driver hand-off, and its
  *                           share of processing the peer's ACKs: one per two segments)
@@ -320,7 +322,7 @@ export async function run(): Promise<BenchResult> {
     ['  rx minus the bench driver\'s native copy (the stack\'s JS when the driver is C)', fmtInt(f.rxStackComputronsPerSegment)],
     ['  rx without the checksum (the JS work a native Hal.checksum leaves)', fmtInt(f.rxComputronsNoChecksum)],
     ['  rx through receiveFrame from a driver ring (the stack copies)', fmtInt(f.rxCopyComputronsPerSegment)],
-    ['  of rx: the bench driver\'s one native copy per frame (C: not JS work)', fmtInt(f.rxDriverCopyComputrons)],
+    ['  of rx: the bench driver\'s copy per frame, 8-byte words (C: not JS work)', fmtInt(f.rxDriverCopyComputrons)],
     ['tx computrons / 1460-byte segment', fmtInt(f.txComputronsPerSegment)],
     ['  rx, each frame a whole array of its own', fmtInt(f.rxWholeArrayComputronsPerSegment)],
     ['  tx, tcp_write without COPY (PBUF_REF)', fmtInt(f.txNoCopyComputronsPerSegment)],

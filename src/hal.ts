@@ -111,8 +111,11 @@ export interface Hal {
    * Optional native Internet checksum (RFC 1071): adds the `len` bytes of `buf` from `off` (relative
    * to the Uint8Array) as big-endian 16-bit words, a trailing odd byte being the high byte of a word,
    * to the partial sum `initial` (a non-negative integer below 2^31), and returns the sum folded to
-   * 16 bits with end-around carry, NOT complemented. When present, every checksum of the stack (IPv4
-   * header, TCP, UDP, ICMP) goes through it; absent, the stack sums in JavaScript.
+   * 16 bits with end-around carry, NOT complemented. When present, every range of bytes the stack
+   * sums (IPv4 headers, TCP, UDP and ICMP data) goes through it; absent, the stack sums in
+   * JavaScript. Headers TCP sends from its per-connection templates (TCP_HDR_TEMPLATE) are not
+   * summed again: their fixed part was summed once, and the fields that change are added
+   * arithmetically (RFC 1624).
    */
   checksum?(buf: Uint8Array, off: number, len: number, initial: number): number;
   /**

@@ -125,9 +125,10 @@ export class ByteCopier {
   native = 0;
   loops = 0;
   private readonly homeAt: number;
-  /** Byte and 8-byte views over the whole of home's ArrayBuffer (scratch included). */
-  private readonly all8: Uint8Array;
-  private readonly all64: Float64Array;
+  /** Byte and 8-byte views over the whole of home's ArrayBuffer (scratch included). Read-only for
+   *  others: the TCP header templates after the pool (src/tcp/template.ts) are copied through them. */
+  readonly all8: Uint8Array;
+  readonly all64: Float64Array;
   /** Offset of the scratch area in home's ArrayBuffer (a multiple of 8). */
   private readonly scratch: number;
   /** WAYS foreign buffers, then one entry for arrays over home's own buffer (never replaced). */

@@ -187,6 +187,22 @@ export interface StackConfig {
    *  varies by loss pattern (4 MiB, 8 KB windows, seeds 1-4 and 9 summed: 1 % loss 13.0 s vs 13.4 s
    *  without, 3 % loss 53.5 s vs 56.1 s, RTOs 36 vs 41). 3 numbers per pcb; no pool. Default true. */
   TCP_TLP: boolean;
+  /** Per-connection frame header templates (src/tcp/template.ts): the Ethernet, IPv4 and TCP
+   *  headers of a connection's segments are built once (again when ARP, the route or the link
+   *  changes) and copied in front of each segment, which then only gets its sequence and
+   *  acknowledgment numbers, flags, window, timestamps, IPv4 length and identification and the two
+   *  checksums (the IPv4 one updated as RFC 1624 §3 eqn. 3 does). The frames are the same bytes
+   *  either way; measured on XS, a pure ACK costs about 1,600 computrons less. TCP_HDR_TEMPLATE_BYTES
+   *  bytes per pcb (MEMP_NUM_TCP_PCB of them) after the pbuf pool's memory. Default true. */
+  TCP_HDR_TEMPLATE: boolean;
+  /** Header prediction on receive (the fast path of BSD's tcp_input and Linux's
+   *  tcp_rcv_established): in ESTABLISHED, the next in-order segment of data that acknowledges
+   *  nothing new, carries no other control bit and no options to process, fits the window and
+   *  finds nothing held back (out-of-order queue, refused data, pool pressure) skips the steps of
+   *  RFC 9293 §3.10.7.4 that have nothing to do for it: only the window update and the text step
+   *  run. The outcome is the same as through every step; measured on XS, about 300 computrons less
+   *  per segment received. No RAM. Default true. */
+  TCP_HDR_PREDICTION: boolean;
   /** Data segments ACKed at once at the start of a connection, before delayed ACKs begin (Linux's
    *  quick-ACK mode: it lets the peer's slow start open quickly). The count is also bounded by
    *  TCP_WND / (2 x 536), at least 2, as Linux bounds it. 0 turns it off (pure RFC 1122 delayed
@@ -360,6 +376,8 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_RTO_MAX: 60000,
   TCP_DELACK_MS: 200,
   TCP_TLP: true,
+  TCP_HDR_TEMPLATE: true,
+  TCP_HDR_PREDICTION: true,
   TCP_QUICKACKS: 16,
   TCP_ACK_PER_BURST: true,
   TCP_COARSE_TICK_MS: 500,
@@ -400,6 +418,9 @@ export const PBUF_LINK_HLEN = 14;
 export const PBUF_IP_HLEN = 20;
 /** Headroom reserved in front of transport payload: Ethernet + IPv4 + the largest TCP header (60). */
 export const PBUF_TRANSPORT_HLEN = PBUF_LINK_HLEN + PBUF_IP_HLEN + 60;
+/** Bytes of one connection's header template (TCP_HDR_TEMPLATE): the 66-byte frame header with
+ *  timestamps, padded to 8-byte words (72), then five 8-byte words of bookkeeping. */
+export const TCP_HDR_TEMPLATE_BYTES = 112;
 
 export class ConfigError extends Error {
   constructor(message: string) {

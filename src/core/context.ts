@@ -3,7 +3,7 @@
  * counters, the current time and the random source. Created once by the Stack; passed down to each
  * layer's constructor.
  */
-import type { StackConfig } from './config.js';
+import { TCP_HDR_TEMPLATE_BYTES, type StackConfig } from './config.js';
 import { PbufPool } from './pbuf.js';
 import { StackStats } from './stats.js';
 import { DeferredQueue } from './deferred.js';
@@ -32,8 +32,10 @@ export class StackCore {
     this.random = random;
     const count = config.PBUF_POOL_SIZE;
     const size = config.PBUF_POOL_BUFSIZE;
-    const memory = hal !== null && hal.poolMemory !== undefined ? hal.poolMemory(PbufPool.bytesFor(count, size)) : null;
-    this.pbufs = new PbufPool(count, size, config.MEMP_NUM_PBUF, config.PBUF_RX_RESERVE, memory);
+    // the arena after the pool holds the TCP header templates (TCP_HDR_TEMPLATE), one per pcb
+    const arena = config.TCP_HDR_TEMPLATE ? config.MEMP_NUM_TCP_PCB * TCP_HDR_TEMPLATE_BYTES : 0;
+    const memory = hal !== null && hal.poolMemory !== undefined ? hal.poolMemory(PbufPool.bytesFor(count, size, arena)) : null;
+    this.pbufs = new PbufPool(count, size, config.MEMP_NUM_PBUF, config.PBUF_RX_RESERVE, memory, arena);
     const native = hal !== null ? hal.checksum : undefined;
     // bound once here, so that the per-range call is a plain function call with the HAL as `this`
     this.chksum = native !== undefined ? native.bind(hal) : poolChecksum(this.pbufs.mem);

@@ -1,7 +1,11 @@
 /**
- * Fixed pools of objects created once at start-up (lwIP's memp): PCBs, listen PCBs, TCP segment
- * descriptors, ARP queue entries. `alloc` never creates an object; an empty pool returns null and
- * counts an error. Freeing an object that is not taken is counted and ignored.
+ * Fixed pools created once at start-up (lwIP's memp): PCBs, listen PCBs, TCP segment descriptors,
+ * ARP queue entries. `alloc` never creates anything; an empty pool returns null (or -1) and counts
+ * an error. Freeing an entry that is not taken is counted and ignored.
+ *
+ * IndexPool hands out indices 0..count-1 for structure-of-arrays entries, whose fields live in the
+ * owner's typed arrays at that index (no object per entry: each XS property is a heap slot); Memp
+ * adds one preallocated object per index.
  */
 import type { PoolStats } from './pbuf.js';
 
@@ -10,35 +14,70 @@ export interface Pooled {
   mempIndex: number;
 }
 
-export class Memp<T extends Pooled> {
+export class IndexPool {
   readonly name: string;
   readonly stats: PoolStats;
-  private readonly objs: T[] = [];
-  /** Free indices in [0, count) (a stack, `freeTop` deep), then whether each object is taken in
+  /** Free indices in [0, count) (a stack, `freeTop` deep), then whether each entry is taken in
    *  [count, 2 * count): one typed array, so one XS object less per pool. */
-  private readonly free: Int32Array;
-  /** Free objects (= freeCount). @internal Read directly by the per-segment TCP code: a getter
+  protected readonly free: Int32Array;
+  /** Free entries (= freeCount). @internal Read directly by the per-segment TCP code: a getter
    *  costs XS a call; only this class writes it. */
   freeTop: number;
-  private readonly count: number;
+  readonly count: number;
 
-  constructor(name: string, count: number, make: (index: number) => T) {
+  /** `free`: 2 * count entries for the free stack (from the owner's Arena), else a new array. */
+  constructor(name: string, count: number, free: Int32Array | null = null) {
     this.name = name;
     this.count = count;
-    this.free = new Int32Array(2 * count);
-    for (let i = 0; i < count; i++) {
-      const o = make(i);
-      o.mempIndex = i;
-      this.objs.push(o);
-      this.free[i] = count - 1 - i;
-    }
+    this.free = free !== null ? free : new Int32Array(2 * count);
+    for (let i = 0; i < count; i++) this.free[i] = count - 1 - i;
     this.freeTop = count;
     this.stats = { avail: count, used: 0, max: 0, err: 0, illegal: 0 };
   }
 
   get freeCount(): number { return this.freeTop; }
 
+  /** A free index, or -1 (counted) when the pool is empty. */
+  allocIndex(): number {
+    if (this.freeTop === 0) { this.stats.err++; return -1; }
+    const i = this.free[--this.freeTop];
+    this.free[this.count + i] = 1;
+    const s = this.stats;
+    s.used++;
+    if (s.used > s.max) s.max = s.used;
+    return i;
+  }
+
+  /** Returns index `i`; false (and counted) if it is out of range or not taken. */
+  releaseIndex(i: number): boolean {
+    if (!(i >= 0 && i < this.count && (i | 0) === i) || this.free[this.count + i] === 0) {
+      this.stats.illegal++;
+      return false;
+    }
+    this.free[this.count + i] = 0;
+    this.free[this.freeTop++] = i;
+    this.stats.used--;
+    return true;
+  }
+
+  /** Whether index `i` is currently taken. */
+  isTaken(i: number): boolean { return i >= 0 && i < this.count && this.free[this.count + i] !== 0; }
+}
+
+export class Memp<T extends Pooled> extends IndexPool {
+  private readonly objs: T[] = [];
+
+  constructor(name: string, count: number, make: (index: number) => T, free: Int32Array | null = null) {
+    super(name, count, free);
+    for (let i = 0; i < count; i++) {
+      const o = make(i);
+      o.mempIndex = i;
+      this.objs.push(o);
+    }
+  }
+
   alloc(): T | null {
+    // allocIndex written out: TCP takes a segment descriptor per segment sent
     if (this.freeTop === 0) { this.stats.err++; return null; }
     const i = this.free[--this.freeTop];
     this.free[this.count + i] = 1;
@@ -51,6 +90,7 @@ export class Memp<T extends Pooled> {
   /** Returns `o` to the pool; false (and counted) if it was not taken from this pool. */
   release(o: T): boolean {
     const i = o.mempIndex;
+    // releaseIndex written out (once per segment acknowledged)
     if (i < 0 || i >= this.count || this.objs[i] !== o || this.free[this.count + i] === 0) {
       this.stats.illegal++;
       return false;

@@ -4,7 +4,7 @@
  * All pool pbufs live in ONE ArrayBuffer (`PbufPool.mem`), each owning a fixed slot of
  * PBUF_POOL_BUFSIZE bytes; the Pbuf objects themselves are created once by the pool's constructor and
  * recycled through a free stack. Copies between pool pbufs therefore use `copyWithin` inside one
- * Uint8Array (cheap, allocation-free on XS); a 16-bit view over the same memory serves the checksum.
+ * Uint8Array (cheap, allocation-free on XS); a DataView over the same memory reads and writes header fields.
  *
  * PBUF_REF pbufs carry no payload memory: they point at bytes the application owns (tcp_write
  * without TCP_WRITE_FLAG_COPY) and come from a separate, smaller pool of headers.
@@ -83,8 +83,10 @@ export class Pbuf {
     const pool = this.pool;
     if (this.index >= pool.count) pool.refBufs[this.index - pool.count] = b;
   }
-  /** 16-bit view over the same ArrayBuffer as `buf` (pool pbufs), or null: used by the checksum. */
-  get buf16(): Uint16Array | null { return this.index < this.pool.count ? this.pool.mem16 : null; }
+  /** ChecksumChain's 16-bit view: null. Pool memory is summed in 32-bit words by the stack's
+   *  InetSum (poolChecksum), which every checksum of the stack goes through; a chain summed without
+   *  one takes the byte loop. */
+  get buf16(): Uint16Array | null { return null; }
   get type(): PbufType { return this.index < this.pool.count ? PBUF_POOL : PBUF_REF; }
   /** First byte of this pbuf's slot in `buf` (pool pbufs); headers may be pushed down to it. */
   get base(): number { return this.index < this.pool.count ? this.index * this.pool.bufsize : 0; }
@@ -131,7 +133,10 @@ const EMPTY = new Uint8Array(0);
 export class PbufPool {
   /** One ArrayBuffer for all pool pbufs. */
   readonly mem: Uint8Array;
-  readonly mem16: Uint16Array;
+  /** A DataView over the same memory (byteOffset 0): big-endian header fields of 16 and 32 bits
+   *  read and written in one call each instead of two or four byte accesses (XS charges a byte
+   *  access about as much as the whole call). */
+  readonly view: DataView;
   /** Copies between pool memory and other arrays (driver buffers, application data) without
    *  allocating: word copies and a scratch area that follows the pbufs in the same ArrayBuffer. */
   readonly copier: ByteCopier;
@@ -155,29 +160,36 @@ export class PbufPool {
   freeTop: number;
   private refFreeTop: number;
 
-  /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, then the
-   *  copier's scratch area): what the Stack asks Hal.poolMemory for. */
-  static bytesFor(count: number, bufsize: number): number {
-    return count * bufsize + COPY_SCRATCH_BYTES;
+  /** Bytes of memory a pool of `count` pbufs of `bufsize` bytes lives in (the pbufs, the copier's
+   *  scratch area, then an arena of `arena` bytes at poolArenaAt): what the Stack asks
+   *  Hal.poolMemory for. */
+  static bytesFor(count: number, bufsize: number, arena = 0): number {
+    return arena > 0 ? arenaStart(count, bufsize) + arena : count * bufsize + COPY_SCRATCH_BYTES;
   }
 
-  /** `memory`: where the pool lives (from Hal.poolMemory, at least bytesFor(count, bufsize) bytes),
-   *  or null for an ArrayBuffer of its own. Memory too small is a start-up error (RangeError). */
-  constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null) {
+  /** `memory`: where the pool lives (from Hal.poolMemory, at least bytesFor(count, bufsize, arena)
+   *  bytes), or null for an ArrayBuffer of its own. `arena`: bytes kept after the scratch area for
+   *  the stack's own use (poolArenaAt; the TCP header templates), reached through `copier.all8` and
+   *  `copier.all64`. Memory too small is a start-up error (RangeError). */
+  constructor(count: number, bufsize: number, refCount: number, reserve = 0, memory: ArrayBufferLike | null = null,
+    arena = 0) {
     this.bufsize = bufsize;
     this.count = count;
     this.reserve = reserve;
     const bytes = count * bufsize;
-    if (memory !== null && memory.byteLength < bytes + COPY_SCRATCH_BYTES) {
-      throw new RangeError('pool memory has ' + memory.byteLength + ' bytes, the pool needs ' + (bytes + COPY_SCRATCH_BYTES));
+    const need = PbufPool.bytesFor(count, bufsize, arena);
+    if (memory !== null && memory.byteLength < need) {
+      throw new RangeError('pool memory has ' + memory.byteLength + ' bytes, the pool needs ' + need);
     }
-    const buffer = memory !== null ? memory : new ArrayBuffer(bytes + COPY_SCRATCH_BYTES);
+    const buffer = memory !== null ? memory : new ArrayBuffer(need);
     this.mem = new Uint8Array(buffer, 0, bytes);
-    this.mem16 = new Uint16Array(buffer, 0, bytes >> 1);
+    this.view = new DataView(buffer, 0, bytes);
     this.copier = new ByteCopier(this.mem, bytes);
     const total = count + refCount;
-    this.meta = new Int32Array(total * PB_STRIDE);
-    this.free = new Int32Array(total);
+    // the metadata and the free stacks in one buffer (core/arena.ts: each ArrayBuffer costs XS slots)
+    const meta = new ArrayBuffer((total * PB_STRIDE + total) * 4);
+    this.meta = new Int32Array(meta, 0, total * PB_STRIDE);
+    this.free = new Int32Array(meta, total * PB_STRIDE * 4, total);
     const proto = Object.create(Pbuf.prototype) as { pool: PbufPool };
     proto.pool = this;
     for (let i = 0; i < total; i++) {
@@ -246,6 +258,13 @@ export class PbufPool {
     return this.handles[this.takeOne(0, 0, 0)];
   }
 
+  /** One pool pbuf without payload, its payload at `offset` in the slot (the headroom for the
+   *  headers pushed in front), as allocControl(layer, 0) gives it: a pure ACK's, once per ACK sent. */
+  allocEmpty(offset: number): Pbuf | null {
+    if (this.freeTop === 0) { this.pool.err++; return null; }
+    return this.handles[this.takeOne(offset, 0, 0)];
+  }
+
   private allocChain(offset: number, length: number, keep: number): Pbuf | null {
     if (length < 0 || offset + 0 > this.bufsize) { this.pool.err++; return null; }
     const bufsize = this.bufsize;
@@ -305,6 +324,18 @@ export class PbufPool {
   release(p: Pbuf): void {
     this.releaseIndex(p.index);
   }
+}
+
+/** Where the arena of a pool of `count` pbufs of `bufsize` bytes starts: the first 8-byte boundary
+ *  after the copier's scratch area. */
+function arenaStart(count: number, bufsize: number): number {
+  return (count * bufsize + COPY_SCRATCH_BYTES + 7) & ~7;
+}
+
+/** The offset of `pool`'s arena (PbufPool's `arena` bytes) in its ArrayBuffer: computed from the pool's
+ *  size rather than kept, as every field of a pool is an XS heap slot. */
+export function poolArenaAt(pool: PbufPool): number {
+  return arenaStart(pool.count, pool.bufsize);
 }
 
 /**

@@ -18,9 +18,10 @@ import { ERR_MEM, ERR_RTE, ERR_VAL, ERR_BUF } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_FLAGS, PBUF_FLAG_CSUM_OK, pbuf_free, pbuf_remove_header, pbuf_realloc, pbuf_push_header, pbuf_pop_header } from '../core/pbuf.js';
 import {
-  IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
+  IP_HLEN, IP_PROTO_UDP, Ip4Header, ip4Parse, ip4Write, ip4SetLenId, IP4_ERR_CHKSUM, IP4_ERR_VERSION, IP_FLAG_DF, IP_FLAG_MF,
 } from '../wire/ipv4.js';
 import { ICMP_DUR_PROTO } from '../wire/icmp.js';
+import { ETH_HLEN } from '../wire/ethernet.js';
 import type { Netif, Ip4InputSink } from '../link/netif.js';
 import { Reassembly, IP_MAX_LEN } from './reass.js';
 import { ip4Fragment } from './frag.js';
@@ -70,6 +71,9 @@ export class Ip4 implements Ip4InputSink {
   readonly reass: Reassembly;
   private icmpErrors: IcmpErrorSender | null = null;
   private readonly core: StackCore;
+  /** Handlers by protocol number, as long as the highest one registered (1 ICMP, 6 TCP, 17 UDP):
+   *  not 256 entries, since each array entry is 16 bytes of XS chunk memory. Beyond its end an
+   *  index reads undefined, which `ipInput` treats as no handler. */
   private readonly handlers: (IpProtocolHandler | null)[] = [];
   /** The header of the packet being processed, shared with the handlers. */
   private readonly hdr = new Ip4Input();
@@ -79,7 +83,6 @@ export class Ip4 implements Ip4InputSink {
     this.core = core;
     this.netif = netif;
     this.reass = new Reassembly(core);
-    for (let i = 0; i < 256; i++) this.handlers.push(null);
     // RFC 6864 §4.1 asks only that IDs not repeat too soon per (src, dst, proto); a counter with a
     // random start is what lwIP and most stacks use.
     this.nextId = core.random.nextU32() & 0xffff;
@@ -97,12 +100,15 @@ export class Ip4 implements Ip4InputSink {
 
   /** Registers the handler of IP protocol `proto` (1 ICMP, 6 TCP, 17 UDP). */
   register(proto: number, handler: IpProtocolHandler | null): void {
-    this.handlers[proto & 0xff] = handler;
+    const p = proto & 0xff;
+    while (this.handlers.length <= p) this.handlers.push(null);
+    this.handlers[p] = handler;
   }
 
   /** The handler registered for `proto`, or null (Icmp hands errors to it). */
   handlerOf(proto: number): IpProtocolHandler | null {
-    return this.handlers[proto & 0xff];
+    const h = this.handlers[proto & 0xff];
+    return h !== undefined ? h : null;
   }
 
   /** Limited or subnet-directed broadcast. */
@@ -130,7 +136,7 @@ export class Ip4 implements Ip4InputSink {
     const hop = this.route(dst);
     if (hop < 0) return false;
     if (hop === 0xffffffff || (hop >>> 28) === 0xe || this.netif.isBroadcast(hop)) return true;
-    return this.netif.arp.lookup(hop) !== null;
+    return this.netif.arp.resolved(hop);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -148,7 +154,7 @@ export class Ip4 implements Ip4InputSink {
     const pm = pool.meta;
     const pb = p.index * PB_STRIDE;
     const pTot = pm[pb + PB_TOTLEN];
-    const r = ip4Parse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_NEXT] < 0 ? pm[pb + PB_LEN] : pTot, h, this.core.chksum);
+    const r = ip4Parse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_NEXT] < 0 ? pm[pb + PB_LEN] : pTot, h, this.core.chksum, pool.view);
     if (r < 0 || h.ihl > pm[pb + PB_LEN]) {
       if (r === IP4_ERR_CHKSUM) st.chkerr++;
       else if (r === IP4_ERR_VERSION) st.err++;
@@ -196,9 +202,17 @@ export class Ip4 implements Ip4InputSink {
       if (q === null) return;
     }
     const ihl = h.ihl;
-    pbuf_remove_header(q, ihl);
-    const handler = this.handlers[h.proto];
-    if (handler !== null) {
+    if (q === p) {
+      // pbuf_remove_header written out: the header lies in p's first pbuf (checked above)
+      pm[pb + PB_OFF] += ihl;
+      pm[pb + PB_LEN] -= ihl;
+      pm[pb + PB_TOTLEN] -= ihl;
+    } else {
+      pbuf_remove_header(q, ihl);
+    }
+    const handler = this.handlers[h.proto] as IpProtocolHandler | null | undefined;
+    // truthiness covers both null (unregistered) and undefined (past the table's end)
+    if (handler) {
       handler.ipInput(q, h);
       return;
     }
@@ -227,6 +241,39 @@ export class Ip4 implements Ip4InputSink {
   // -------------------------------------------------------------------------------------------
   // Output
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * A frame header template (TCP's, src/tcp/template.ts) for datagrams from `src` to `dst` of
+   * protocol `proto` with TTL `ttl`, TOS 0 and DF clear: the link layer writes the Ethernet header
+   * at `buf[off..]`, and the IPv4 header follows with total length and identification 0 and the
+   * checksum of that header (JavaScript sums: a template is built once, whatever the HAL's checksum).
+   * Returns the ARP entry the frames go through, for sendTemplated, or -1 when datagrams to `dst`
+   * cannot go out that way now (not from our address, no route, next hop unresolved, broadcast or
+   * multicast): those take output(). The template holds while `netif.arp.epoch` is unchanged.
+   */
+  writeTemplate(buf: Uint8Array, off: number, src: number, dst: number, proto: number, ttl: number): number {
+    const nif = this.netif;
+    if (src !== nif.ip || src === 0) return -1;
+    const hop = this.route(dst);
+    if (hop < 0) return -1;
+    const i = nif.arp.templateFor(hop, buf, off);
+    if (i < 0) return -1;
+    ip4Write(buf, off + ETH_HLEN, 0, 0, 0, 0, ttl, proto, src, dst, null);
+    return i;
+  }
+
+  /**
+   * Sends frame `p` whose first `ETH_HLEN + IP_HLEN` bytes, at `o` in pool memory, are a writeTemplate
+   * header still valid: fills in the total length `ipLen` and the next identification, the checksum
+   * updated without summing the header (ip4SetLenId, RFC 1624). Does not take `p`.
+   */
+  sendTemplated(p: Pbuf, o: number, ipLen: number, arpIndex: number): Err {
+    this.core.stats.ip.xmit++;
+    const id = this.nextId;
+    this.nextId = (id + 1) & 0xffff;
+    ip4SetLenId(this.core.pbufs.mem, o + ETH_HLEN, ipLen, id);
+    return this.netif.arp.sendResolved(p, arpIndex);
+  }
 
   /**
    * Sends transport payload `p` (payload at the transport header) to `dst` as protocol `proto`.

@@ -5,6 +5,7 @@
  * attacks (RFC 1858). Bounded by IP_REASS_MAX_DATAGRAMS, IP_REASS_MAX_PBUFS and IP_REASS_MAXAGE
  * (RFC 1122 §3.3.2); datagrams over 65535 bytes are dropped.
  */
+import { Arena } from '../core/arena.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_cat, pbuf_clen } from '../core/pbuf.js';
@@ -21,31 +22,65 @@ export interface ReassTimeoutSink {
   timeExceeded(p: Pbuf, ip: Ip4Header, code: number): void;
 }
 
+/** ReassDatagram layout: its numeric fields live in the reassembly's Float64Array, RD_FIELDS
+ *  entries per datagram, behind getters (an XS property is a heap slot; reassembly runs per
+ *  fragment, never on the TCP segment path). */
+const RD_SRC = 0;
+const RD_DST = 1;
+const RD_ID = 2;
+const RD_PROTO = 3;
+const RD_START = 4;
+const RD_TOTAL = 5;
+const RD_HLEN0 = 6;
+const RD_COUNT = 7;
+const RD_PBUFS = 8;
+/** Float64 entries per datagram. */
+export const RD_FIELDS = 9;
+
 /** One datagram being reassembled: its fragments in order of offset, no two overlapping. */
-class ReassDatagram {
+export class ReassDatagram {
+  /** A property, not in `f`: the timer's deadline scan reads it for every datagram on every tick. */
   used = false;
-  src = 0;
-  dst = 0;
-  id = 0;
-  proto = 0;
-  /** When the first fragment arrived (RFC 791: the timer starts with the first fragment). */
-  start = 0;
-  /** Data length, known once the last fragment (MF = 0) arrived; -1 before. */
-  total = -1;
-  /** Header length of the fragment at offset 0; 0 until it arrived. */
-  hlen0 = 0;
-  count = 0;
-  /** Pool pbufs held (a fragment may be a chain). */
-  pbufs = 0;
   readonly frags: (Pbuf | null)[] = [];
   readonly fStart: Int32Array;
   readonly fEnd: Int32Array;
+  private readonly f: Float64Array;
+  private readonly b: number;
 
-  constructor(cap: number) {
+  /** `cap` fragments at most; their offsets in `fStart` and `fEnd` (cap entries each); the
+   *  numeric fields at index * RD_FIELDS of `fields`. Arrays of its own when not given. */
+  constructor(cap: number, fStart: Int32Array | null = null, fEnd: Int32Array | null = null,
+    fields: Float64Array | null = null, index = 0) {
     for (let i = 0; i < cap; i++) this.frags.push(null);
-    this.fStart = new Int32Array(cap);
-    this.fEnd = new Int32Array(cap);
+    this.fStart = fStart !== null ? fStart : new Int32Array(cap);
+    this.fEnd = fEnd !== null ? fEnd : new Int32Array(cap);
+    this.f = fields !== null ? fields : new Float64Array(RD_FIELDS);
+    this.b = fields !== null ? index * RD_FIELDS : 0;
+    this.total = -1;
   }
+
+  get src(): number { return this.f[this.b + RD_SRC]; }
+  set src(v: number) { this.f[this.b + RD_SRC] = v; }
+  get dst(): number { return this.f[this.b + RD_DST]; }
+  set dst(v: number) { this.f[this.b + RD_DST] = v; }
+  get id(): number { return this.f[this.b + RD_ID]; }
+  set id(v: number) { this.f[this.b + RD_ID] = v; }
+  get proto(): number { return this.f[this.b + RD_PROTO]; }
+  set proto(v: number) { this.f[this.b + RD_PROTO] = v; }
+  /** When the first fragment arrived (RFC 791: the timer starts with the first fragment). */
+  get start(): number { return this.f[this.b + RD_START]; }
+  set start(v: number) { this.f[this.b + RD_START] = v; }
+  /** Data length, known once the last fragment (MF = 0) arrived; -1 before. */
+  get total(): number { return this.f[this.b + RD_TOTAL]; }
+  set total(v: number) { this.f[this.b + RD_TOTAL] = v; }
+  /** Header length of the fragment at offset 0; 0 until it arrived. */
+  get hlen0(): number { return this.f[this.b + RD_HLEN0]; }
+  set hlen0(v: number) { this.f[this.b + RD_HLEN0] = v; }
+  get count(): number { return this.f[this.b + RD_COUNT]; }
+  set count(v: number) { this.f[this.b + RD_COUNT] = v; }
+  /** Pool pbufs held (a fragment may be a chain). */
+  get pbufs(): number { return this.f[this.b + RD_PBUFS]; }
+  set pbufs(v: number) { this.f[this.b + RD_PBUFS] = v; }
 }
 
 export class Reassembly {
@@ -59,7 +94,12 @@ export class Reassembly {
   constructor(core: StackCore) {
     this.core = core;
     const cfg = core.config;
-    for (let i = 0; i < cfg.IP_REASS_MAX_DATAGRAMS; i++) this.reass.push(new ReassDatagram(cfg.IP_REASS_MAX_PBUFS));
+    const n = cfg.IP_REASS_MAX_DATAGRAMS;
+    const cap = cfg.IP_REASS_MAX_PBUFS;
+    // every datagram's fields and fragment offsets in one buffer (core/arena.ts)
+    const arena = new Arena(Arena.size(n * RD_FIELDS * 8) + 2 * n * Arena.size(cap * 4));
+    const fields = arena.f64(n * RD_FIELDS);
+    for (let i = 0; i < n; i++) this.reass.push(new ReassDatagram(cap, arena.i32(cap), arena.i32(cap), fields, i));
   }
 
   /**

@@ -31,7 +31,8 @@ import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_MEM, ERR_BUF, ERR_RTE } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
-import { Memp } from '../core/memp.js';
+import { IndexPool } from '../core/memp.js';
+import { Arena } from '../core/arena.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
 import { equal6 } from '../wire/bytes.js';
@@ -57,64 +58,48 @@ export const ARP_STATE_STABLE_REFRESHING = 3;
 /** An Ethernet + ARP frame (42 bytes; the NIC pads it to 60 on the wire). */
 const ARP_FRAME_LEN = ETH_HLEN + ARP_LEN;
 
-/** ArpEntry fields read only while resolving, refreshing or ageing (never per packet sent): kept in
- *  one Float64Array per table, ARP_COLD_FIELDS entries each, behind getters, as the Tcb layout does
- *  (src/tcp/tcb.ts): an XS property is a heap slot, an array entry is 8 bytes of chunk memory. */
-const ARP_CONTESTED = 0;
-const ARP_LAST_REQUEST = 1;
-const ARP_TRIES = 2;
-const ARP_QLEN = 3;
-/** Float64 entries per ArpEntry in its table's array. */
-export const ARP_COLD_FIELDS = 4;
-
-export class ArpEntry {
-  state = ARP_STATE_EMPTY;
-  ip = 0;
-  readonly mac = new Uint8Array(6);
-  /** PENDING: when created; STABLE: when last confirmed (read per packet sent: the refresh check). */
-  ctime = 0;
-  /** When a packet was last sent through this entry (-1: never); decides what a full cache evicts. */
-  used = -1;
-  qHead: ArpQueueEntry | null = null;
-  qTail: ArpQueueEntry | null = null;
-  private readonly cold: Float64Array;
-  private readonly coldBase: number;
-
-  constructor(cold: Float64Array = new Float64Array(ARP_COLD_FIELDS), index = 0) {
-    this.cold = cold;
-    this.coldBase = index * ARP_COLD_FIELDS;
-  }
-
-  /** Another MAC was claimed for this address within the lock time: ask the old one once it ends. */
-  get contested(): boolean { return this.cold[this.coldBase + ARP_CONTESTED] !== 0; }
-  set contested(v: boolean) { this.cold[this.coldBase + ARP_CONTESTED] = v ? 1 : 0; }
-  /** When the last request for this entry went out. */
-  get lastRequest(): number { return this.cold[this.coldBase + ARP_LAST_REQUEST]; }
-  set lastRequest(v: number) { this.cold[this.coldBase + ARP_LAST_REQUEST] = v; }
-  /** Requests sent in the current resolution (or refresh). */
-  get tries(): number { return this.cold[this.coldBase + ARP_TRIES]; }
-  set tries(v: number) { this.cold[this.coldBase + ARP_TRIES] = v; }
-  /** Packets queued on qHead. */
-  get qLen(): number { return this.cold[this.coldBase + ARP_QLEN]; }
-  set qLen(v: number) { this.cold[this.coldBase + ARP_QLEN] = v; }
-}
-
-/** A packet copy waiting for its address to resolve (lwIP struct etharp_q_entry). */
-export class ArpQueueEntry {
-  mempIndex = -1;
-  p: Pbuf | null = null;
-  next: ArpQueueEntry | null = null;
-}
+/**
+ * ARP cache layout: structure of arrays, no object per entry (each XS property is a heap slot, a
+ * Float64Array entry 8 bytes of chunk memory). Entry i's numeric fields are ARP_FIELDS Float64
+ * entries of `Etharp.ents` from i * ARP_FIELDS, at the AE_* offsets below; its MAC is bytes
+ * i * 6 .. i * 6 + 5 of `Etharp.macs`. The packets waiting on an entry are a list of queue entries
+ * (indices of `Etharp.queuePool`): entry q's pbuf is `qPbuf[q]`, the next one `qNext[q]` (-1: end).
+ */
+/** ARP_STATE_*. */
+export const AE_STATE = 0;
+export const AE_IP = 1;
+/** PENDING: when created; STABLE: when last confirmed. */
+export const AE_CTIME = 2;
+/** When a packet was last sent through this entry (-1: never); decides what a full cache evicts.
+ *  Not written per packet: the entry `output` sends through keeps its time in Etharp.fastUsed. */
+export const AE_USED = 3;
+/** First and last queued packet (queue indices, -1: none) and how many there are. */
+export const AE_QHEAD = 4;
+export const AE_QTAIL = 5;
+export const AE_QLEN = 6;
+/** Another MAC was claimed for this address within the lock time: ask the old one once it ends. */
+export const AE_CONTESTED = 7;
+/** When the last request for this entry went out. */
+export const AE_LAST_REQUEST = 8;
+/** Requests sent in the current resolution (or refresh). */
+export const AE_TRIES = 9;
+/** Float64 entries per cache entry in `Etharp.ents`. */
+export const ARP_FIELDS = 10;
 
 export class Etharp {
-  readonly entries: ArpEntry[] = [];
-  readonly queuePool: Memp<ArpQueueEntry>;
+  /** The cache entries' numeric fields (ARP_FIELDS each, see above) and their MACs (6 bytes each). */
+  readonly ents: Float64Array;
+  readonly macs: Uint8Array;
+  /** Queue entries for packets waiting on a resolution: indices into qPbuf / qNext. */
+  readonly queuePool: IndexPool;
+  private readonly qPbuf: (Pbuf | null)[] = [];
+  private readonly qNext: Int32Array;
+  private readonly size: number;
   private readonly core: StackCore;
   private readonly netif: ArpNetif;
-  private readonly info = new ArpInfo();
-  private readonly zeroMac = new Uint8Array(6);
-  /** Index of the entry used last (lwIP etharp_cached_entry): most traffic goes to one peer. */
-  private cached = 0;
+  private readonly info: ArpInfo;
+  /** Typed arrays that did not fit ARP's buffer (0: sized right; a test checks). */
+  readonly arenaSpilled: number;
   /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
   private readonly refreshAhead: number;
   private readonly pendingLimit: TokenBucket;
@@ -122,23 +107,46 @@ export class Etharp {
   lockRefused = 0;
   /** Resolutions not started because the pending-entry rate limit refused them. */
   pendingLimited = 0;
-  /** The IPv4 Ethernet header to entry `hdrFor` (-1: none): frames to the entry used last get it
-   *  with one native `set` instead of 14 byte stores. One header, not one per entry: each typed
-   *  array is XS heap slots. update() forgets it when it writes that entry's MAC. */
-  private readonly hdr = new Uint8Array(ETH_HLEN);
+  /** The entry used last (lwIP etharp_cached_entry: most traffic goes to one peer), -1: none, and
+   *  the IPv4 Ethernet header to it in `hdr`: frames to it get the header with one native `set`
+   *  instead of 14 byte stores. `fastIp` is its address while it may be used without looking at the
+   *  entry (resolved, not due for a refresh before `fastRefreshAt`); 0 otherwise. Any change to the
+   *  entry's state, address, MAC or confirmation time goes through `forget`, which clears it. */
+  private readonly hdr: Uint8Array;
   private hdrFor = -1;
+  /** The entry `output` sent through last (etharp.cachehit counts frames to it). */
+  private cached = 0;
+  /** The target hardware address of our requests (RFC 826: the receiver ignores it). */
+  private readonly zeroMac: Uint8Array;
+  private fastIp = 0;
+  private fastRefreshAt = 0;
+  /** When `output` last sent through entry hdrFor (its AE_USED, kept here while it is hdrFor). */
+  private fastUsed = -1;
 
   constructor(core: StackCore, netif: ArpNetif) {
     this.core = core;
     this.netif = netif;
     const cfg = core.config;
-    const cold = new Float64Array(cfg.ARP_TABLE_SIZE * ARP_COLD_FIELDS);
-    for (let i = 0; i < cfg.ARP_TABLE_SIZE; i++) this.entries.push(new ArpEntry(cold, i));
+    const n = cfg.ARP_TABLE_SIZE;
+    const nq = cfg.MEMP_NUM_ARP_QUEUE;
+    this.size = n;
+    // one buffer for all of ARP's typed arrays (core/arena.ts); two Float64 after the entries'
+    // fields: the epoch and the top
+    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
+    this.ents = arena.f64(n * ARP_FIELDS + 2);
+    this.qNext = arena.i32(nq);
+    this.macs = arena.u8(n * 6);
+    this.hdr = arena.u8(ETH_HLEN);
+    this.zeroMac = arena.u8(6);
+    this.info = new ArpInfo(arena.u8(6), arena.u8(6));
+    for (let i = 0; i < n; i++) this.clearFields(i);
+    this.queuePool = new IndexPool('arp_queue', nq, arena.i32(2 * nq));
+    this.arenaSpilled = arena.spilled;
+    for (let q = 0; q < nq; q++) { this.qPbuf.push(null); this.qNext[q] = -1; }
     const h = this.hdr;
     for (let k = 0; k < 6; k++) h[6 + k] = netif.mac[k];
     h[12] = ETHTYPE_IPV4 >>> 8;
     h[13] = ETHTYPE_IPV4 & 0xff;
-    this.queuePool = new Memp<ArpQueueEntry>('arp_queue', cfg.MEMP_NUM_ARP_QUEUE, () => new ArpQueueEntry());
     let ahead = Math.floor(cfg.ARP_MAXAGE / 10);
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
     if (ahead > Math.floor(cfg.ARP_MAXAGE / 2)) ahead = Math.floor(cfg.ARP_MAXAGE / 2);
@@ -146,25 +154,73 @@ export class Etharp {
     this.pendingLimit = new TokenBucket(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
   }
 
+  /**
+   * Changes whenever a frame header built from this cache may have gone stale: an entry cleared
+   * (expired, evicted, given up, flushed) or given another address or MAC, and (Netif) the
+   * interface's address or link changed. Header templates (templateFor) are used only while it
+   * keeps the value they were built at. Kept after the entries' fields in `ents`: no heap slot.
+   */
+  get epoch(): number { return this.ents[this.size * ARP_FIELDS]; }
+  /** A new epoch: every header template built before is stale. */
+  newEpoch(): void { this.ents[this.size * ARP_FIELDS]++; }
+
+  /** One past the highest entry ever taken (newEntry takes the lowest empty one, so every entry
+   *  from here on is empty): the walks over the cache (find, tick, nextDeadline, flush) stop here.
+   *  Kept after the epoch in `ents`. */
+  private top(): number { return this.ents[this.size * ARP_FIELDS + 1]; }
+
+  /** Entry i's AE_* field. Not for the per-packet path (output reads the fast* fields). */
+  field(i: number, f: number): number { return this.ents[i * ARP_FIELDS + f]; }
+  private set(i: number, f: number, v: number): void { this.ents[i * ARP_FIELDS + f] = v; }
+
+  /** An empty entry: no address, nothing queued, never used. */
+  private clearFields(i: number): void {
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    for (let k = 0; k < ARP_FIELDS; k++) e[b + k] = 0;
+    e[b + AE_USED] = -1;
+    e[b + AE_QHEAD] = -1;
+    e[b + AE_QTAIL] = -1;
+  }
+
+  /** Entry i is about to change: `output` must look at it again (and its used time goes back). */
+  private forget(i: number): void {
+    if (this.hdrFor !== i) return;
+    this.ents[i * ARP_FIELDS + AE_USED] = this.fastUsed;
+    this.hdrFor = -1;
+    this.fastIp = 0;
+  }
+
+  /** Entry i's AE_USED, the one kept in fastUsed included. */
+  private usedOf(i: number): number { return i === this.hdrFor ? this.fastUsed : this.ents[i * ARP_FIELDS + AE_USED]; }
+
   /** Index of the live entry for `ip`, or -1. */
   find(ip: number): number {
-    const e = this.entries;
-    for (let i = 0; i < e.length; i++) if (e[i].state !== ARP_STATE_EMPTY && e[i].ip === ip) return i;
+    const e = this.ents;
+    const top = this.top();
+    for (let i = 0, b = 0; i < top; i++, b += ARP_FIELDS) {
+      if (e[b + AE_STATE] !== ARP_STATE_EMPTY && e[b + AE_IP] === ip) return i;
+    }
     return -1;
   }
 
-  /** The resolved MAC for `ip` (the cache's own array: copy it), or null. Diagnostics and tests. */
-  lookup(ip: number): Uint8Array | null {
+  /** Whether `ip` has a resolved entry. */
+  resolved(ip: number): boolean {
     const i = this.find(ip);
-    if (i < 0) return null;
-    const s = this.entries[i].state;
-    return s === ARP_STATE_STABLE || s === ARP_STATE_STABLE_REFRESHING ? this.entries[i].mac : null;
+    return i >= 0 && this.field(i, AE_STATE) >= ARP_STATE_STABLE;
+  }
+
+  /** A copy of the resolved MAC for `ip`, or null. Diagnostics and tests (it allocates). */
+  lookup(ip: number): Uint8Array | null {
+    if (!this.resolved(ip)) return null;
+    const b = this.find(ip) * 6;
+    return this.macs.slice(b, b + 6);
   }
 
   /** State of the entry for `ip` (ARP_STATE_*), EMPTY when absent. */
   stateOf(ip: number): number {
     const i = this.find(ip);
-    return i < 0 ? ARP_STATE_EMPTY : this.entries[i].state;
+    return i < 0 ? ARP_STATE_EMPTY : this.field(i, AE_STATE);
   }
 
   /**
@@ -174,43 +230,88 @@ export class Etharp {
    */
   output(p: Pbuf, nextHop: number): Err {
     const st = this.core.stats;
-    const ents = this.entries;
-    let i = this.cached;
-    let e = ents[i];
-    // the entry used last first: a resolved entry never holds a broadcast, multicast or zero
-    // address, so the tests below are only needed when it does not match (once per frame sent)
-    if (e.ip === nextHop && e.state >= ARP_STATE_STABLE && nextHop !== 0) {
+    const now = this.core.now;
+    // the entry used last, resolved and not due for a refresh: its header is ready (once per frame
+    // sent). A resolved entry never holds a broadcast, multicast or zero address, and fastIp is 0
+    // when there is none, so the tests below are only needed when it does not match.
+    if (nextHop === this.fastIp && now < this.fastRefreshAt) {
       st.etharp.cachehit++;
-    } else {
-      if (this.netif.isBroadcast(nextHop)) return this.send(p, null, false);
-      if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
-      if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
-      i = this.find(nextHop);
-      if (i < 0) return this.query(p, nextHop);
-      e = ents[i];
+      this.fastUsed = now;
+      return this.send(p, -1, true);
     }
-    if (e.state === ARP_STATE_PENDING) return this.enqueue(e, p);
-    this.cached = i;
-    e.used = this.core.now;
-    if (e.state === ARP_STATE_STABLE && this.core.now - e.ctime >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
-      // in use and about to expire: ask the peer directly before the entry goes away
-      e.state = ARP_STATE_STABLE_REFRESHING;
-      e.tries = 1;
-      e.lastRequest = this.core.now;
-      this.sendRequest(nextHop, e.mac);
-    }
-    if (this.hdrFor !== i) {
-      const h = this.hdr;
-      const m = e.mac;
-      h[0] = m[0]; h[1] = m[1]; h[2] = m[2]; h[3] = m[3]; h[4] = m[4]; h[5] = m[5];
-      this.hdrFor = i;
-    }
-    return this.send(p, e.mac, true);
+    if (this.netif.isBroadcast(nextHop)) return this.send(p, -1, false);
+    if ((nextHop >>> 28) === 0xe) return this.sendMulticast(p, nextHop);
+    if (nextHop === 0) { st.ip.rterr++; return ERR_RTE; }
+    const i = this.find(nextHop);
+    if (i < 0) return this.query(p, nextHop);
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    if (e[b + AE_STATE] === ARP_STATE_PENDING) return this.enqueue(i, p);
+    this.use(i, now);
+    return this.send(p, i, true);
   }
 
-  /** Pushes the Ethernet header (to `dst`, or broadcast when null; `cached`: the header is `hdr`,
-   *  built for dst already), transmits, restores p. */
-  private send(p: Pbuf, dst: Uint8Array | null, cached: boolean): Err {
+  /** A frame goes out through resolved entry i: it becomes the entry used last, with its header in
+   *  `hdr` and the fast* fields set, and one in use shortly before it expires is refreshed. */
+  private use(i: number, now: number): void {
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    if (i === this.cached) this.core.stats.etharp.cachehit++;
+    this.cached = i;
+    if (e[b + AE_STATE] === ARP_STATE_STABLE && now - e[b + AE_CTIME] >= this.core.config.ARP_MAXAGE - this.refreshAhead) {
+      // in use and about to expire: ask the peer directly before the entry goes away
+      this.forget(i);
+      e[b + AE_STATE] = ARP_STATE_STABLE_REFRESHING;
+      e[b + AE_TRIES] = 1;
+      e[b + AE_LAST_REQUEST] = now;
+      this.sendRequest(e[b + AE_IP], i);
+    }
+    if (this.hdrFor !== i) {
+      if (this.hdrFor >= 0) this.forget(this.hdrFor);
+      const h = this.hdr;
+      const m = this.macs;
+      const o = i * 6;
+      h[0] = m[o]; h[1] = m[o + 1]; h[2] = m[o + 2]; h[3] = m[o + 3]; h[4] = m[o + 4]; h[5] = m[o + 5];
+      this.hdrFor = i;
+    }
+    this.fastUsed = now;
+    this.fastIp = e[b + AE_IP];
+    // a refreshing entry is not refreshed again by output: no deadline
+    this.fastRefreshAt = e[b + AE_STATE] === ARP_STATE_STABLE
+      ? e[b + AE_CTIME] + this.core.config.ARP_MAXAGE - this.refreshAhead : Infinity;
+  }
+
+  /**
+   * A header template for IPv4 packets to `nextHop`: writes the Ethernet header (its resolved MAC,
+   * ours, type IPv4) at `buf[off..off+14)` and returns the entry's index, for sendResolved; -1 (and
+   * nothing written) when `nextHop` is not a resolved unicast address: such packets take output().
+   * The template holds while `epoch` keeps its present value.
+   */
+  templateFor(nextHop: number, buf: Uint8Array, off: number): number {
+    if (nextHop === 0 || (nextHop >>> 28) === 0xe || this.netif.isBroadcast(nextHop)) return -1;
+    const i = this.find(nextHop);
+    if (i < 0 || this.ents[i * ARP_FIELDS + AE_STATE] < ARP_STATE_STABLE) return -1;
+    ethWrite(buf, off, this.macs, i * 6, this.netif.mac, 0, ETHTYPE_IPV4);
+    return i;
+  }
+
+  /** Sends frame `p` (payload at the Ethernet header templateFor wrote) through entry i, which the
+   *  caller's template says is still the one for its next hop (same `epoch`), as output() would
+   *  send it there. Does not take `p`. */
+  sendResolved(p: Pbuf, i: number): Err {
+    const now = this.core.now;
+    if (i === this.hdrFor && now < this.fastRefreshAt) {
+      this.core.stats.etharp.cachehit++;
+      this.fastUsed = now;
+    } else {
+      this.use(i, now);
+    }
+    return this.netif.linkOutput(p);
+  }
+
+  /** Pushes the Ethernet header (to entry `dst`'s MAC, or broadcast when -1; `cached`: the header
+   *  is `hdr`, built for dst already), transmits, restores p. */
+  private send(p: Pbuf, dst: number, cached: boolean): Err {
     // pbuf_add_header / pbuf_remove_header written out on the pool's metadata (see pbuf.ts): this
     // runs once per frame sent
     const pool = this.core.pbufs;
@@ -230,8 +331,12 @@ export class Etharp {
       mem.set(this.hdr, o);
     } else {
       const mac = this.netif.mac;
-      ethWrite(mem, o, dst === null ? mac : dst, 0, mac, 0, ETHTYPE_IPV4);
-      if (dst === null) ethWriteBroadcastDst(mem, o);
+      if (dst < 0) {
+        ethWrite(mem, o, mac, 0, mac, 0, ETHTYPE_IPV4);
+        ethWriteBroadcastDst(mem, o);
+      } else {
+        ethWrite(mem, o, this.macs, dst * 6, mac, 0, ETHTYPE_IPV4);
+      }
     }
     const err = this.netif.linkOutput(p);
     pm[pb + PB_OFF] += ETH_HLEN;
@@ -266,78 +371,86 @@ export class Etharp {
       return ERR_MEM;
     }
     const i = this.newEntry();
-    const e = this.entries[i];
-    e.state = ARP_STATE_PENDING;
-    e.ip = ip;
-    e.ctime = this.core.now;
-    e.tries = 1;
-    e.lastRequest = this.core.now;
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    e[b + AE_STATE] = ARP_STATE_PENDING;
+    e[b + AE_IP] = ip;
+    e[b + AE_CTIME] = this.core.now;
+    e[b + AE_TRIES] = 1;
+    e[b + AE_LAST_REQUEST] = this.core.now;
     // queued before the request leaves: a driver that answers inside transmit() (a synchronous
     // loopback) brings the reply, and the queue flush, before sendRequest returns
-    const err = this.enqueue(e, p);
-    this.sendRequest(ip, null);
+    const err = this.enqueue(i, p);
+    this.sendRequest(ip, -1);
     this.core.wake(); // a retry timer now runs: a sleeping scheduler must look again
     return err;
   }
 
-  /** Queues a copy of `p` on a pending entry; at ARP_QUEUE_LEN the oldest copy gives way. */
-  private enqueue(e: ArpEntry, p: Pbuf): Err {
+  /** Queues a copy of `p` on pending entry i; at ARP_QUEUE_LEN the oldest copy gives way. */
+  private enqueue(i: number, p: Pbuf): Err {
     const st = this.core.stats;
-    if (e.qLen >= this.core.config.ARP_QUEUE_LEN) {
-      const old = e.qHead;
-      if (old === null) { st.etharp.drop++; return ERR_MEM; }
-      e.qHead = old.next;
-      if (e.qHead === null) e.qTail = null;
-      e.qLen--;
-      pbuf_free(old.p);
-      old.p = null;
-      old.next = null;
-      this.queuePool.release(old);
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    if (e[b + AE_QLEN] >= this.core.config.ARP_QUEUE_LEN) {
+      const old = e[b + AE_QHEAD];
+      if (old < 0) { st.etharp.drop++; return ERR_MEM; }
+      const next = this.qNext[old];
+      e[b + AE_QHEAD] = next;
+      if (next < 0) e[b + AE_QTAIL] = -1;
+      e[b + AE_QLEN]--;
+      this.releaseQueued(old);
       st.etharp.drop++;
       st.etharp.memerr++;
     }
-    const q = this.queuePool.alloc();
-    if (q === null) {
+    const q = this.queuePool.allocIndex();
+    if (q < 0) {
       st.etharp.memerr++;
       st.etharp.drop++;
       return ERR_MEM;
     }
     const c = this.core.pbufs.alloc(PBUF_LINK, p.totLen);
     if (c === null) {
-      this.queuePool.release(q);
+      this.queuePool.releaseIndex(q);
       st.etharp.memerr++;
       st.etharp.drop++;
       return ERR_MEM;
     }
     pbuf_copy(c, p);
-    q.p = c;
-    q.next = null;
-    if (e.qTail === null) e.qHead = q; else e.qTail.next = q;
-    e.qTail = q;
-    e.qLen++;
+    this.qPbuf[q] = c;
+    this.qNext[q] = -1;
+    const tail = e[b + AE_QTAIL];
+    if (tail < 0) e[b + AE_QHEAD] = q; else this.qNext[tail] = q;
+    e[b + AE_QTAIL] = q;
+    e[b + AE_QLEN]++;
     return ERR_OK;
   }
 
-  /** Sends (resolved) or drops (failed) everything queued on `e`. */
-  private flushQueue(e: ArpEntry, send: boolean): void {
+  /** Frees queue entry q and its packet copy. */
+  private releaseQueued(q: number): void {
+    pbuf_free(this.qPbuf[q]);
+    this.qPbuf[q] = null;
+    this.qNext[q] = -1;
+    this.queuePool.releaseIndex(q);
+  }
+
+  /** Sends (resolved) or drops (failed) everything queued on entry i. */
+  private flushQueue(i: number, send: boolean): void {
     const st = this.core.stats;
-    let q = e.qHead;
-    e.qHead = null;
-    e.qTail = null;
-    e.qLen = 0;
-    while (q !== null) {
-      const next = q.next;
-      const p = q.p as Pbuf;
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    let q = e[b + AE_QHEAD];
+    e[b + AE_QHEAD] = -1;
+    e[b + AE_QTAIL] = -1;
+    e[b + AE_QLEN] = 0;
+    while (q >= 0) {
+      const next = this.qNext[q];
       if (send) {
-        this.send(p, e.mac, false);
+        this.send(this.qPbuf[q] as Pbuf, i, false);
       } else {
         st.etharp.drop++;
         st.ip.rterr++;
       }
-      pbuf_free(p);
-      q.p = null;
-      q.next = null;
-      this.queuePool.release(q);
+      this.releaseQueued(q);
       q = next;
     }
   }
@@ -350,49 +463,55 @@ export class Etharp {
    * garbage collection prefers.
    */
   private newEntry(): number {
-    const ents = this.entries;
+    const e = this.ents;
     let stable = -1;
     let pending = -1;
-    for (let i = 0; i < ents.length; i++) {
-      const e = ents[i];
-      if (e.state === ARP_STATE_EMPTY) return i;
-      if (e.state === ARP_STATE_PENDING) {
-        if (pending < 0 || e.ctime < ents[pending].ctime) pending = i;
-      } else if (stable < 0 || e.used < ents[stable].used
-        || (e.used === ents[stable].used && e.ctime < ents[stable].ctime)) {
+    for (let i = 0; i < this.size; i++) {
+      const b = i * ARP_FIELDS;
+      const s = e[b + AE_STATE];
+      if (s === ARP_STATE_EMPTY) {
+        if (i >= this.top()) e[this.size * ARP_FIELDS + 1] = i + 1;
+        return i;
+      }
+      if (s === ARP_STATE_PENDING) {
+        if (pending < 0 || e[b + AE_CTIME] < this.field(pending, AE_CTIME)) pending = i;
+      } else if (stable < 0 || this.usedOf(i) < this.usedOf(stable)
+        || (this.usedOf(i) === this.usedOf(stable) && e[b + AE_CTIME] < this.field(stable, AE_CTIME))) {
         stable = i;
       }
     }
     const i = pending >= 0 ? pending : stable;
-    this.clear(ents[i], false);
+    this.clear(i, false);
     return i;
   }
 
-  private clear(e: ArpEntry, failed: boolean): void {
-    if (e.qHead !== null) this.flushQueue(e, false);
+  private clear(i: number, failed: boolean): void {
+    this.forget(i);
+    this.newEpoch();
+    if (this.field(i, AE_QHEAD) >= 0) this.flushQueue(i, false);
     if (failed) this.core.stats.etharp.rterr++;
-    e.state = ARP_STATE_EMPTY;
-    e.ip = 0;
-    e.tries = 0;
-    e.used = -1;
-    e.contested = false;
+    this.clearFields(i);
   }
 
   /** Records `ip` at `mac` (RFC 826 merge/insert) and sends what was waiting for it. */
   private update(i: number, ip: number, mac: Uint8Array): void {
-    const e = this.entries[i];
-    e.ip = ip;
-    for (let k = 0; k < 6; k++) e.mac[k] = mac[k];
-    if (this.hdrFor === i) this.hdrFor = -1; // the header built for this entry holds its old MAC
-    e.state = ARP_STATE_STABLE;
-    e.ctime = this.core.now;
-    e.tries = 0;
-    e.contested = false;
-    if (e.qHead !== null) this.flushQueue(e, true);
+    this.forget(i); // the header built for this entry holds its old MAC
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    // header templates built on this entry hold its old address or MAC (a confirmation changes nothing)
+    if (e[b + AE_IP] !== ip || !equal6(this.macs, i * 6, mac, 0)) this.newEpoch();
+    e[b + AE_IP] = ip;
+    const m = this.macs;
+    for (let k = 0; k < 6; k++) m[i * 6 + k] = mac[k];
+    e[b + AE_STATE] = ARP_STATE_STABLE;
+    e[b + AE_CTIME] = this.core.now;
+    e[b + AE_TRIES] = 0;
+    e[b + AE_CONTESTED] = 0;
+    if (e[b + AE_QHEAD] >= 0) this.flushQueue(i, true);
   }
 
   /**
-   * Whether an ARP packet from a known sender may write `sha` into its entry `e`. A pending entry
+   * Whether an ARP packet from a known sender may write `sha` into its entry i. A pending entry
    * takes the first answer; a resolved entry whose MAC stays the same is simply confirmed. A new
    * MAC for a resolved entry is accepted from a gratuitous ARP once ARP_LOCKTIME has passed since
    * the entry was last confirmed (Linux's locktime), or from a reply to our own broadcast request.
@@ -401,38 +520,44 @@ export class Etharp {
    * stays; if it is silent for ARP_RETRY_INTERVAL the refresh goes out as a broadcast, whose reply
    * is believed — so a host that really changed its NIC is followed within about a second.
    */
-  private mayUpdate(e: ArpEntry, op: number, gratuitous: boolean, forUs: boolean, sha: Uint8Array): boolean {
-    if (e.state === ARP_STATE_PENDING) return true;
-    const m = e.mac;
-    if (m[0] === sha[0] && m[1] === sha[1] && m[2] === sha[2] && m[3] === sha[3] && m[4] === sha[4] && m[5] === sha[5]) return true;
+  private mayUpdate(i: number, op: number, gratuitous: boolean, forUs: boolean, sha: Uint8Array): boolean {
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    const s = e[b + AE_STATE];
+    if (s === ARP_STATE_PENDING) return true;
+    if (equal6(this.macs, i * 6, sha, 0)) return true;
     const lock = this.core.config.ARP_LOCKTIME;
     if (lock === 0) return true;
     const now = this.core.now;
     // tries >= 2: the unicast refresh to the old MAC went unanswered and a broadcast is out
-    if (op === ARP_REPLY && forUs && e.state === ARP_STATE_STABLE_REFRESHING && e.tries >= 2) return true;
-    if (gratuitous && now - e.ctime >= lock) return true;
-    if (e.state === ARP_STATE_STABLE) {
-      if (now - e.ctime >= lock) this.checkHolder(e, now);
-      else e.contested = true;
+    if (op === ARP_REPLY && forUs && s === ARP_STATE_STABLE_REFRESHING && e[b + AE_TRIES] >= 2) return true;
+    if (gratuitous && now - e[b + AE_CTIME] >= lock) return true;
+    if (s === ARP_STATE_STABLE) {
+      if (now - e[b + AE_CTIME] >= lock) this.checkHolder(i, now);
+      else e[b + AE_CONTESTED] = 1;
     }
     return false;
   }
 
-  /** Asks the holder of `e`'s MAC directly whether it is still there (a unicast refresh). */
-  private checkHolder(e: ArpEntry, now: number): void {
-    e.contested = false;
-    e.state = ARP_STATE_STABLE_REFRESHING;
-    e.tries = 1;
-    e.lastRequest = now;
-    this.sendRequest(e.ip, e.mac);
+  /** Asks the holder of entry i's MAC directly whether it is still there (a unicast refresh). */
+  private checkHolder(i: number, now: number): void {
+    this.forget(i);
+    const e = this.ents;
+    const b = i * ARP_FIELDS;
+    e[b + AE_CONTESTED] = 0;
+    e[b + AE_STATE] = ARP_STATE_STABLE_REFRESHING;
+    e[b + AE_TRIES] = 1;
+    e[b + AE_LAST_REQUEST] = now;
+    this.sendRequest(e[b + AE_IP], i);
   }
 
-  /** Builds and sends an ARP request for `targetIp`: broadcast, or unicast to `dstMac`. */
-  private sendRequest(targetIp: number, dstMac: Uint8Array | null): Err {
-    return this.sendArp(ARP_REQUEST, dstMac, this.zeroMac, targetIp);
+  /** Builds and sends an ARP request for `targetIp`: broadcast (dst -1), or unicast to entry dst's MAC. */
+  private sendRequest(targetIp: number, dst: number): Err {
+    return this.sendArp(ARP_REQUEST, dst, targetIp);
   }
 
-  private sendArp(op: number, dstMac: Uint8Array | null, tha: Uint8Array, tpa: number, spa = this.netif.ip): Err {
+  /** An ARP packet with target hardware address 0 (RFC 5227 §2.1.1, RFC 826 requests). */
+  private sendArp(op: number, dst: number, tpa: number, spa = this.netif.ip): Err {
     const st = this.core.stats.etharp;
     const p = this.core.pbufs.alloc(PBUF_RAW, ARP_FRAME_LEN);
     if (p === null) {
@@ -441,9 +566,9 @@ export class Etharp {
     }
     const nif = this.netif;
     const mac = nif.mac;
-    ethWrite(p.buf, p.off, dstMac === null ? mac : dstMac, 0, mac, 0, ETHTYPE_ARP);
-    if (dstMac === null) ethWriteBroadcastDst(p.buf, p.off);
-    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, tha, 0, tpa);
+    ethWrite(p.buf, p.off, dst < 0 ? mac : this.macs, dst < 0 ? 0 : dst * 6, mac, 0, ETHTYPE_ARP);
+    if (dst < 0) ethWriteBroadcastDst(p.buf, p.off);
+    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, this.zeroMac, 0, tpa);
     const err = nif.linkOutput(p);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);
@@ -454,13 +579,13 @@ export class Etharp {
   announce(): Err {
     const ip = this.netif.ip;
     if (ip === 0 || !this.netif.up) return ERR_OK;
-    return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip);
+    return this.sendArp(ARP_REQUEST, -1, ip);
   }
 
   /** RFC 5227 §2.1.1 probe for `ip`: a broadcast request with sender address 0.0.0.0. */
   probe(ip: number): Err {
     if (!this.netif.up) return ERR_OK;
-    return this.sendArp(ARP_REQUEST, null, this.zeroMac, ip, 0);
+    return this.sendArp(ARP_REQUEST, -1, ip, 0);
   }
 
   /**
@@ -518,7 +643,7 @@ export class Etharp {
     if (spa !== 0 && !nif.isBroadcast(spa) && (spa >>> 28) < 0xe) {
       const i = this.find(spa);
       if (i >= 0) {
-        if (this.mayUpdate(this.entries[i], info.op, spa === info.tpa, forUs, sha)) this.update(i, spa, sha);
+        if (this.mayUpdate(i, info.op, spa === info.tpa, forUs, sha)) this.update(i, spa, sha);
         else { this.lockRefused++; st.drop++; }
       } else if (forUs) {
         this.update(this.newEntry(), spa, sha);
@@ -539,20 +664,22 @@ export class Etharp {
   /** When `tick` next has work: a retry, a give-up or an entry's expiry, ms (-1: none). */
   nextDeadline(): number {
     const cfg = this.core.config;
-    const ents = this.entries;
+    const e = this.ents;
     let due = -1;
-    for (let i = 0; i < ents.length; i++) {
-      const e = ents[i];
-      const s = e.state;
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
+      const b = i * ARP_FIELDS;
+      const s = e[b + AE_STATE];
       if (s === ARP_STATE_EMPTY) continue;
-      let d = e.ctime + cfg.ARP_MAXAGE;
+      const ctime = e[b + AE_CTIME];
+      let d = ctime + cfg.ARP_MAXAGE;
       if (s === ARP_STATE_PENDING
-        || (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES)) {
-        const r = e.lastRequest + cfg.ARP_RETRY_INTERVAL;
+        || (s === ARP_STATE_STABLE_REFRESHING && e[b + AE_TRIES] < cfg.ARP_MAX_TRIES)) {
+        const r = e[b + AE_LAST_REQUEST] + cfg.ARP_RETRY_INTERVAL;
         if (s === ARP_STATE_PENDING || r < d) d = r;
       }
       // a MAC claimed during the lock time is checked with the old holder when it ends
-      if (e.contested && s === ARP_STATE_STABLE && e.ctime + cfg.ARP_LOCKTIME < d) d = e.ctime + cfg.ARP_LOCKTIME;
+      if (e[b + AE_CONTESTED] !== 0 && s === ARP_STATE_STABLE && ctime + cfg.ARP_LOCKTIME < d) d = ctime + cfg.ARP_LOCKTIME;
       if (due === -1 || d < due) due = d;
     }
     return due;
@@ -561,40 +688,42 @@ export class Etharp {
   /** Ages entries and drives retries (call often; times come from core.now). */
   tick(now: number): void {
     const cfg = this.core.config;
-    const ents = this.entries;
-    for (let i = 0; i < ents.length; i++) {
-      const e = ents[i];
-      const s = e.state;
+    const e = this.ents;
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
+      const b = i * ARP_FIELDS;
+      const s = e[b + AE_STATE];
       if (s === ARP_STATE_EMPTY) continue;
       if (s === ARP_STATE_PENDING) {
-        if (now - e.lastRequest < cfg.ARP_RETRY_INTERVAL) continue;
-        if (e.tries >= cfg.ARP_MAX_TRIES) {
+        if (now - e[b + AE_LAST_REQUEST] < cfg.ARP_RETRY_INTERVAL) continue;
+        if (e[b + AE_TRIES] >= cfg.ARP_MAX_TRIES) {
           // no answer (RFC 1122 §2.3.2.1: give up, do not flood): drop what was waiting
-          this.clear(e, true);
+          this.clear(i, true);
           continue;
         }
-        e.tries++;
-        e.lastRequest = now;
-        this.sendRequest(e.ip, null);
-      } else if (now - e.ctime >= cfg.ARP_MAXAGE) {
-        this.clear(e, false);
-      } else if (e.contested && s === ARP_STATE_STABLE && now - e.ctime >= cfg.ARP_LOCKTIME) {
+        e[b + AE_TRIES]++;
+        e[b + AE_LAST_REQUEST] = now;
+        this.sendRequest(e[b + AE_IP], -1);
+      } else if (now - e[b + AE_CTIME] >= cfg.ARP_MAXAGE) {
+        this.clear(i, false);
+      } else if (e[b + AE_CONTESTED] !== 0 && s === ARP_STATE_STABLE && now - e[b + AE_CTIME] >= cfg.ARP_LOCKTIME) {
         // a claim came in while the entry was locked: check now that the lock is over
-        this.checkHolder(e, now);
-      } else if (s === ARP_STATE_STABLE_REFRESHING && e.tries < cfg.ARP_MAX_TRIES
-        && now - e.lastRequest >= cfg.ARP_RETRY_INTERVAL) {
+        this.checkHolder(i, now);
+      } else if (s === ARP_STATE_STABLE_REFRESHING && e[b + AE_TRIES] < cfg.ARP_MAX_TRIES
+        && now - e[b + AE_LAST_REQUEST] >= cfg.ARP_RETRY_INTERVAL) {
         // the unicast refresh went unanswered: ask everyone, the peer may have a new MAC
-        e.tries++;
-        e.lastRequest = now;
-        this.sendRequest(e.ip, null);
+        e[b + AE_TRIES]++;
+        e[b + AE_LAST_REQUEST] = now;
+        this.sendRequest(e[b + AE_IP], -1);
       }
     }
   }
 
   /** Forgets every entry and drops every queued packet (address change). */
   flush(): void {
-    for (let i = 0; i < this.entries.length; i++) {
-      if (this.entries[i].state !== ARP_STATE_EMPTY) this.clear(this.entries[i], false);
+    const top = this.top();
+    for (let i = 0; i < top; i++) {
+      if (this.field(i, AE_STATE) !== ARP_STATE_EMPTY) this.clear(i, false);
     }
   }
 }

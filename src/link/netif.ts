@@ -60,7 +60,7 @@ export class Netif implements FrameSink, ArpNetif {
   /** Joins not yet left, per group slot: the mDNS responder and any UDP socket may share a group,
    *  and one leaving must not take it from the others (lwIP's igmp_group use count). */
   private readonly groupUsers: number[] = [];
-  private readonly groupMac = new Uint8Array(6);
+  private readonly groupMac: Uint8Array;
   /** FrameSink.rxMemory: the pool's memory, where rxReserve's offsets point. */
   readonly rxMemory: Uint8Array;
   /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
@@ -82,7 +82,10 @@ export class Netif implements FrameSink, ArpNetif {
     this.core = core;
     this.driver = driver;
     this.clock = clock;
-    this.mac = new Uint8Array(6);
+    // our MAC and the group-address scratch in one buffer (an XS ArrayBuffer costs slots)
+    const macs = new ArrayBuffer(12);
+    this.mac = new Uint8Array(macs, 0, 6);
+    this.groupMac = new Uint8Array(macs, 6, 6);
     copyBytes(this.mac, 0, driver.mac, 0, 6);
     this.mtu = mtu;
     this.up = driver.isLinkUp();
@@ -353,6 +356,8 @@ export class Netif implements FrameSink, ArpNetif {
   setLinkUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
+    // no route while down (Ip4.route): header templates built before are not to be used
+    this.arp.newEpoch();
     if (up) this.arp.announce();
   }
 
@@ -364,6 +369,8 @@ export class Netif implements FrameSink, ArpNetif {
     this.ip = ip;
     this.netmask = netmask;
     this.gw = gw;
+    // header templates hold the old source address and next hop
+    this.arp.newEpoch();
     this.arp.flush();
     this.arp.announce();
   }

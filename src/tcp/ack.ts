@@ -8,7 +8,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
 import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
-import { Tcb, TcpSeg, TcpPcb } from './tcb.js';
+import { Tcb, TcpSeg, TcpPcb, SEG_RTX } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
   TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
@@ -65,24 +65,12 @@ export abstract class TcpAckInput extends TcpRecv {
       return false;
     }
     const wndBefore = pcb.sndWnd;
-    // window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2)
-    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
-      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
-      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
-      pcb.sndWnd = wnd;
-      if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
-      pcb.sndWl1 = s.seq;
-      pcb.sndWl2 = ack;
-      if (pcb.sndWnd > 0 && pcb.persistAt !== NO_TIME) {
-        pcb.persistAt = NO_TIME;
-        pcb.persistBackoff = 0;
-      }
-    }
+    this.updateSndWnd(pcb, s, ack);
     // the scoreboard (RFC 2018 §5, sack.ts) learns the valid blocks before SND.UNA moves
     let sackedNew = 0;
     if (pcb.sackOk && h.sackCount > 0) {
       this.takeSackBlocks(pcb, s);
-      if (s.sacks > 0) sackedNew = sackMark(pcb, h.sackBlocks, s.sacks);
+      if (s.sacks > 0) sackedNew = sackMark(pcb, this.segMeta.marks, h.sackBlocks, s.sacks);
     }
     const gen = pcb.gen;
     if (seqGt(ack, pcb.sndUna)) {
@@ -120,6 +108,24 @@ export abstract class TcpAckInput extends TcpRecv {
         break;
     }
     return true;
+  }
+
+  /** The window update of the fifth step (RFC 9293 §3.10.7.4): the peer's window is taken from a
+   *  segment newer than the one it was last taken from (SND.WL1, SND.WL2). */
+  protected updateSndWnd(pcb: Tcb, s: InSeg, ack: number): void {
+    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
+      const h = s.hdr;
+      // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
+      pcb.sndWnd = wnd;
+      if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
+      pcb.sndWl1 = s.seq;
+      pcb.sndWl2 = ack;
+      if (wnd > 0 && pcb.persistAt !== NO_TIME) {
+        pcb.persistAt = NO_TIME;
+        pcb.persistBackoff = 0;
+      }
+    }
   }
 
   /** SYN-RECEIVED → ESTABLISHED on a passive open: hand the connection to the application. */
@@ -176,7 +182,7 @@ export abstract class TcpAckInput extends TcpRecv {
       // RFC 6675 §5: in recovery every ACK may let segments out as the pipe allows; outside it, a
       // cumulative ACK whose SACK information shows the next segment lost starts recovery too
       if ((pcb.flags & TF_INFR) !== 0) this.sackRecoverySend(pcb);
-      else if (sackedNew > 0 && pcb.unacked !== null && sackIsLost(pcb, pcb.unacked)
+      else if (sackedNew > 0 && pcb.unacked !== null && sackIsLost(pcb, this.segMeta.marks, pcb.unacked)
         && this.cc.onSackLoss(pcb)) this.sackRecoveryStart(pcb);
     }
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
@@ -241,7 +247,7 @@ export abstract class TcpAckInput extends TcpRecv {
       return;
     }
     let start = this.cc.onDupAck(pcb);
-    if (!start && pcb.unacked !== null && sackIsLost(pcb, pcb.unacked)) start = this.cc.onSackLoss(pcb);
+    if (!start && pcb.unacked !== null && sackIsLost(pcb, this.segMeta.marks, pcb.unacked)) start = this.cc.onSackLoss(pcb);
     if (start) this.sackRecoveryStart(pcb);
   }
 
@@ -250,12 +256,13 @@ export abstract class TcpAckInput extends TcpRecv {
   protected sackRecoveryStart(pcb: Tcb): void {
     pcb.rttStart = NO_TIME;
     cancelLossProbe(pcb);
-    sackRecoveryStart(pcb);
+    const marks = this.segMeta.marks;
+    sackRecoveryStart(pcb, marks);
     pcb.sackRescued = false;
     const first = pcb.unacked;
     if (first === null) return;
     const gen = pcb.gen;
-    first.rtxInRecovery = true;
+    marks[first.mempIndex] |= SEG_RTX;
     this.sendSeg(pcb, first);
     if (pcb.gen !== gen) return;
     this.sackRecoverySend(pcb);
@@ -270,9 +277,10 @@ export abstract class TcpAckInput extends TcpRecv {
   protected sackRecoverySend(pcb: Tcb): void {
     const gen = pcb.gen;
     const limit = this.core.config.TCP_SND_QUEUELEN;
+    const marks = this.segMeta.marks;
     for (let i = 0; i < limit; i++) {
-      if (pcb.cwnd - sackPipe(pcb) < pcb.mss) return;
-      let seg = sackNextSeg(pcb, false);
+      if (pcb.cwnd - sackPipe(pcb, marks) < pcb.mss) return;
+      let seg = sackNextSeg(pcb, marks, false);
       if (seg === null) {
         const u = pcb.unsent;
         if (u !== null && u.sent === 0 && ((u.seqno - pcb.sndUna) | 0) + u.len <= pcb.sndWnd) {
@@ -281,14 +289,14 @@ export abstract class TcpAckInput extends TcpRecv {
           if (pcb.gen !== gen) return;
           continue;
         }
-        seg = sackNextSeg(pcb, true);
+        seg = sackNextSeg(pcb, marks, true);
         if (seg === null && !pcb.sackRescued) {
-          seg = sackRescue(pcb);
+          seg = sackRescue(pcb, marks);
           pcb.sackRescued = seg !== null;
         }
         if (seg === null) return;
       }
-      seg.rtxInRecovery = true;
+      marks[seg.mempIndex] |= SEG_RTX;
       this.sendSeg(pcb, seg);
       if (pcb.gen !== gen) return;
     }

@@ -6,8 +6,7 @@
  */
 import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, pbuf_remove_header, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_FLAGS, PBUF_FLAG_CSUM_OK } from '../core/pbuf.js';
-import { chksumFinish, pseudoHeaderSum } from '../core/checksum.js';
+import { pbuf_free, pbuf_realloc, pbufChksum, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_FLAGS, PBUF_FLAG_CSUM_OK } from '../core/pbuf.js';
 import { IP_PROTO_TCP } from '../wire/ipv4.js';
 import { ERR_OK, ERR_ABRT, ERR_RST, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
@@ -15,12 +14,12 @@ import type { Ip4Header } from '../wire/ipv4.js';
 import { ICMP_DUR } from '../wire/icmp.js';
 import {
   tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
-  TCP_ACK,
+  TCP_ACK, TCP_PSH,
 } from '../wire/tcp.js';
 import { Tcb, TcpListen } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
-  TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_SYN_RTX, TF_PASSIVE,
+  TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_RXCLOSED, TF_SYN_RTX, TF_PASSIVE,
   CAUSE_SEGMENT, CAUSE_ICMP, RTO_AFTER_SYN_LOSS, NO_TIME,
 } from './constants.js';
 import { TcpAckInput } from './ack.js';
@@ -82,7 +81,7 @@ export abstract class TcpInput extends TcpAckInput {
     const pool = this.core.pbufs;
     const pm = pool.meta;
     const pb = p.index * PB_STRIDE;
-    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h);
+    const rc = tcpParse(pool.mem, pm[pb + PB_OFF], pm[pb + PB_LEN], h, pool.view);
     if (rc < 0) {
       if (rc === TCP_ERR_OPT) st.opterr++;
       else if (rc === TCP_ERR_SHORT || rc === TCP_ERR_HDRLEN) st.lenerr++;
@@ -90,15 +89,29 @@ export abstract class TcpInput extends TcpAckInput {
       pbuf_free(p);
       return;
     }
-    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): 0 when intact; not summed
-    // again when the NIC has verified it (PBUF_FLAG_CSUM_OK, receive checksum offload)
+    // the segment's checksum with the pseudo-header (RFC 9293 §3.1): all ones when intact. A
+    // received segment is one pool pbuf (a reassembled datagram may be a chain): one call to the
+    // stack's InetSum, pseudoHeaderSum and the fold written out (once per segment). Not summed
+    // when the NIC has verified it (PBUF_FLAG_CSUM_OK, receive checksum offload)
     const tl = pm[pb + PB_TOTLEN];
-    if ((pm[pb + PB_FLAGS] & PBUF_FLAG_CSUM_OK) === 0 && chksumFinish(pbufChksum(p, tl, pseudoHeaderSum(iph.src, iph.dst, IP_PROTO_TCP, tl), this.core.chksum)) !== 0) {
+    let sum = 0xffff;
+    if ((pm[pb + PB_FLAGS] & PBUF_FLAG_CSUM_OK) === 0) {
+      const src = iph.src;
+      const dst = iph.dst;
+      const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IP_PROTO_TCP + tl;
+      sum = pm[pb + PB_NEXT] < 0 ? this.core.chksum(pool.mem, pm[pb + PB_OFF], tl, pseudo) : pbufChksum(p, tl, pseudo, this.core.chksum);
+      if (sum > 0xffff) sum = sum % 0xffff || 0xffff;
+    }
+    if (sum !== 0xffff) {
       st.chkerr++; st.drop++;
       pbuf_free(p);
       return;
     }
-    pbuf_remove_header(p, h.hdrLen);
+    // pbuf_remove_header written out: tcpParse checked that the header lies in p's first pbuf
+    const hl = h.hdrLen;
+    pm[pb + PB_OFF] += hl;
+    pm[pb + PB_LEN] -= hl;
+    pm[pb + PB_TOTLEN] -= hl;
     // InSeg's working values start from the parsed header (written out here: once per segment)
     s.src = iph.src;
     s.dst = iph.dst;
@@ -284,6 +297,7 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.lastActivity = this.core.now;
     pcb.keepProbes = 0;
     if (pcb.state === SYN_SENT) { this.synSentInput(pcb, s); return; }
+    if (s.len > 0 && pcb.state === ESTABLISHED && this.predicted(pcb, s)) return;
 
     // SYN-RECEIVED: a retransmitted SYN means our SYN,ACK was lost: send it again
     if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pcb.irs) {
@@ -340,6 +354,32 @@ export abstract class TcpInput extends TcpAckInput {
     this.deliver(pcb, s);
     if (pcb.gen !== gen) return;
     this.output(pcb);
+  }
+
+  /**
+   * Header prediction (TCP_HDR_PREDICTION; BSD's and Linux's receive fast path), in ESTABLISHED:
+   * the next in-order data (SEG.SEQ = RCV.NXT, all of it inside the window), acknowledging nothing
+   * new (SEG.ACK = SND.UNA), only ACK and PSH set, no timestamps to check (RFC 7323 PAWS and
+   * TS.Recent) and no SACK blocks, with nothing held back (out-of-order queue, refused data, the
+   * pool under pressure). For it the sequence check passes untrimmed, there is no RST, SYN or FIN,
+   * and the ACK step only updates the window: those steps are skipped, the text step takes the data.
+   * Returns false (nothing done) for any other segment, which takes every step. `s` carries data.
+   */
+  protected predicted(pcb: Tcb, s: InSeg): boolean {
+    const seg = s.hdr;
+    const len = s.len;
+    const pool = this.core.pbufs;
+    if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pcb.rcvNxt || seg.ack !== pcb.sndUna || len > pcb.rcvWnd
+      || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
+      || (pcb.flags & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
+      || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
+    this.updateSndWnd(pcb, s, seg.ack);
+    if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
+    this.takeInOrder(pcb, s, len);
+    const gen = pcb.gen;
+    this.deliver(pcb, s);
+    if (pcb.gen === gen) this.output(pcb);
+    return true;
   }
 
   protected synSentInput(pcb: Tcb, s: InSeg): void {

@@ -11,7 +11,7 @@ import { TcpSegInfo } from '../wire/tcp.js';
 
 export class InSeg {
   /** The header as received (never edited after tcpParse). */
-  readonly hdr = new TcpSegInfo();
+  readonly hdr: TcpSegInfo;
   /** Source and destination IPv4 addresses. */
   src = 0;
   dst = 0;
@@ -31,4 +31,7 @@ export class InSeg {
   /** SACK blocks of hdr.sackBlocks that lie within SND.UNA..SND.MAX: after the ACK step checked
    *  them, the first `sacks` pairs (packed in place). 0 when SACK was not negotiated. */
   sacks = 0;
+
+  /** `sackBlocks`: the header's SACK block room (TcpSegInfo). */
+  constructor(sackBlocks: Uint32Array | null = null) { this.hdr = new TcpSegInfo(sackBlocks); }
 }

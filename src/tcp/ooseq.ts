@@ -111,7 +111,7 @@ export abstract class TcpOoseq extends TcpTimers {
     q.len = len;
     q.flags = fin ? TCP_FIN : 0;
     q.sent = 0;
-    q.rcvOrder = ++pcb.ooseqArrivals;
+    this.segMeta.rcvOrder[q.mempIndex] = ++pcb.ooseqArrivals;
     q.next = cur;
     if (pcb.ooseq === null) pcb.ooseqSince = this.core.now;
     if (prev === null) pcb.ooseq = q; else prev.next = q;

@@ -143,9 +143,9 @@ export function validSackBlocks(pcb: Tcb, h: TcpSegInfo): number {
  * The SACK blocks to report (RFC 2018 §4): the out-of-order queue's contiguous runs, the one that
  * holds the most recently received segment first, then the others most recent first, at most
  * `max`. Writes (left, right) pairs into `out`; `runs` is scratch room for 3 numbers per queued
- * segment. Returns the number of blocks.
+ * segment; `rcvOrder` is the segment pool's SegMeta.rcvOrder. Returns the number of blocks.
  */
-export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: Uint32Array): number {
+export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: Uint32Array, rcvOrder: Uint32Array): number {
   let nRuns = 0;
   let end = 0;
   for (let s = pcb.ooseq; s !== null; s = s.next) {
@@ -153,12 +153,13 @@ export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: 
     if (nRuns > 0 && s.seqno === end) {
       // continues the run: extend it, and keep the latest arrival in it
       runs[(nRuns - 1) * 3 + 1] = right;
-      if (s.rcvOrder > runs[(nRuns - 1) * 3 + 2]) runs[(nRuns - 1) * 3 + 2] = s.rcvOrder;
+      const order = rcvOrder[s.mempIndex];
+      if (order > runs[(nRuns - 1) * 3 + 2]) runs[(nRuns - 1) * 3 + 2] = order;
     } else {
       if (nRuns * 3 + 3 > runs.length) break;
       runs[nRuns * 3] = s.seqno;
       runs[nRuns * 3 + 1] = right;
-      runs[nRuns * 3 + 2] = s.rcvOrder;
+      runs[nRuns * 3 + 2] = rcvOrder[s.mempIndex];
       nRuns++;
     }
     end = right;

@@ -3,7 +3,7 @@
  * (tcp_recved), segmentation and transmission (tcp_output), ACKs, RSTs and the persist interval
  * (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance).
  */
-import { TCP_DEFAULT_MSS } from '../core/config.js';
+import { TCP_DEFAULT_MSS, PBUF_TRANSPORT_HLEN } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
   PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
@@ -29,6 +29,7 @@ import {
 } from './constants.js';
 import { TcpTable } from './table.js';
 import { armLossProbe } from './tlp.js';
+import { tplEmit } from './template.js';
 
 export abstract class TcpOutput extends TcpTable {
   connect(pcb: Tcb, ip: number, port: number): Err {
@@ -268,10 +269,15 @@ export abstract class TcpOutput extends TcpTable {
       }
       return ERR_OK;
     }
+    let seg = pcb.unsent;
+    if (seg === null) {
+      // nothing queued (a receiver's output after each segment): only an ACK may be owed
+      if ((pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      return ERR_OK;
+    }
     const wndPeer = pcb.sndWnd;
     const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
-    let seg = pcb.unsent;
     let sentAny = false;
     const gen = pcb.gen;
     while (seg !== null) {
@@ -429,6 +435,10 @@ export abstract class TcpOutput extends TcpTable {
       pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
       pcb.delackAt = NO_TIME;
       pcb.lastAckSent = pcb.rcvNxt;
+      // no SYN or RST, no SACK blocks (tcpEmit's options): through the header template at once
+      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (pcb.ooseq === null || !pcb.sackOk) && this.core.config.TCP_HDR_TEMPLATE
+        && tplEmit(this.core, this.ip, pcb, p, seqno, pcb.rcvNxt, flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
+          this.ttl)) return;
     }
     this.tcpEmit(p, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqno,
       (flags & TCP_ACK) ? pcb.rcvNxt : 0, flags, wnd, pcb);
@@ -463,11 +473,14 @@ export abstract class TcpOutput extends TcpTable {
           let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
           const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
           if (max > cap) max = cap;
-          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns);
+          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns, this.segMeta.rcvOrder);
           if (nSack > 0) hdrLen += TCP_OPTLEN_SACK_BASE + (nSack << 3);
         }
       }
     }
+    // a segment of a connection with at most timestamps as options: through its header template
+    if (pcb !== null && nSack === 0 && (flags & (TCP_SYN | TCP_RST)) === 0 && this.core.config.TCP_HDR_TEMPLATE
+      && tplEmit(this.core, this.ip, pcb, p, seqno, ackno, flags, wnd, hdrLen, this.ttl)) return;
     if (pbuf_add_header(p, hdrLen) !== 0) { this.core.stats.tcp.err++; return; }
     // the header went into p's headroom: p is a pool pbuf
     const pool = this.core.pbufs;
@@ -507,11 +520,15 @@ export abstract class TcpOutput extends TcpTable {
    * §3.10.7.4): control segments use the highest sequence number sent, sndMax.
    */
   sendAck(pcb: Tcb): void {
-    this.sendEmpty(pcb, pcb.sndMax, TCP_ACK);
+    // sendEmpty written out: once per ACK
+    const p = this.core.pbufs.allocEmpty(PBUF_TRANSPORT_HLEN);
+    if (p === null) { this.core.stats.tcp.memerr++; return; }
+    this.emit(pcb, p, pcb.sndMax, TCP_ACK);
+    pbuf_free(p);
   }
 
   protected sendEmpty(pcb: Tcb, seqno: number, flags: number): void {
-    const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
+    const p = this.core.pbufs.allocEmpty(PBUF_TRANSPORT_HLEN);
     if (p === null) { this.core.stats.tcp.memerr++; return; }
     this.emit(pcb, p, seqno, flags);
     pbuf_free(p);

@@ -108,48 +108,57 @@ export abstract class TcpRecv extends TcpOoseq {
       }
     }
     if (s.seq === pcb.rcvNxt) {
-      // in order: take it, then whatever the out-of-order queue now continues
-      const p = s.p as Pbuf;
-      s.p = null;
-      s.len = 0;
-      pcb.rcvNxt = (pcb.rcvNxt + len) >>> 0;
-      pcb.rcvWnd -= len;
-      if (pcb.rcvWnd < 0) pcb.rcvWnd = 0;
-      if ((pcb.flags & TF_RXCLOSED) !== 0) {
-        // shut_rx: acknowledged and discarded
-        pbuf_free(p);
-        pcb.rcvWnd += len;
-      } else {
-        this.appendRecv(s, p);
-      }
-      const filled = pcb.ooseq !== null;
-      if (filled) this.drainOoseq(pcb, s);
-      // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
-      // next segments at once again, as Linux does
-      if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
-      pcb.lastDataAt = this.core.now;
-      // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
-      // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
-      // repair without waiting)
-      if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
-      else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
-      else if (pcb.flags & TF_ACK_DELAY) {
-        if (this.burstDepth !== 0) {
-          // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
-          // for a GRO super-packet; every other ACK above and below stays immediate
-          pcb.flags |= TF_ACK_BURST;
-          this.burstAcks++;
-        } else {
-          pcb.flags |= TF_ACK_NOW;
-        }
-      } else {
-        pcb.flags |= TF_ACK_DELAY;
-        if (pcb.delackAt === NO_TIME) pcb.delackAt = this.core.now + this.core.config.TCP_DELACK_MS;
-      }
+      this.takeInOrder(pcb, s, len);
     } else {
       // out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2)
       this.insertOoseq(pcb, s);
       pcb.flags |= TF_ACK_NOW;
+    }
+  }
+
+  /**
+   * Seventh step, text at RCV.NXT (`len` octets, all inside the window): taken, then whatever the
+   * out-of-order queue now continues, and whether to ACK now or later decided.
+   */
+  protected takeInOrder(pcb: Tcb, s: InSeg, len: number): void {
+    const p = s.p as Pbuf;
+    s.p = null;
+    s.len = 0;
+    pcb.rcvNxt = (pcb.rcvNxt + len) >>> 0;
+    pcb.rcvWnd -= len;
+    if (pcb.rcvWnd < 0) pcb.rcvWnd = 0;
+    if ((pcb.flags & TF_RXCLOSED) !== 0) {
+      // shut_rx: acknowledged and discarded
+      pbuf_free(p);
+      pcb.rcvWnd += len;
+    } else if (s.recvData === null) {
+      s.recvData = p;     // appendRecv, written out: once per segment taken
+    } else {
+      this.appendRecv(s, p);
+    }
+    const filled = pcb.ooseq !== null;
+    if (filled) this.drainOoseq(pcb, s);
+    // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
+    // next segments at once again, as Linux does
+    if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
+    pcb.lastDataAt = this.core.now;
+    // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
+    // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
+    // repair without waiting)
+    if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
+    else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
+    else if (pcb.flags & TF_ACK_DELAY) {
+      if (this.burstDepth !== 0) {
+        // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
+        // for a GRO super-packet; every other ACK above and below stays immediate
+        pcb.flags |= TF_ACK_BURST;
+        this.burstAcks++;
+      } else {
+        pcb.flags |= TF_ACK_NOW;
+      }
+    } else {
+      pcb.flags |= TF_ACK_DELAY;
+      if (pcb.delackAt === NO_TIME) pcb.delackAt = this.core.now + this.core.config.TCP_DELACK_MS;
     }
   }
 
@@ -208,6 +217,15 @@ export abstract class TcpRecv extends TcpOoseq {
     const fin = s.recvFin;
     s.recvData = null;
     s.recvFin = false;
+    if (data !== null && !fin && pcb.refused === null && !pcb.refusedFin) {
+      // the usual case, offerRefused written out (once per segment taken): straight to the application
+      const r = this.callRecv(pcb, data, ERR_OK);
+      if (r !== ERR_OK) {
+        if (pcb.gen !== gen) pbuf_free(data);
+        else pcb.refused = data;
+      }
+      return;
+    }
     if (data !== null) {
       if (pcb.refused !== null) pbuf_cat(pcb.refused, data);
       else pcb.refused = data;

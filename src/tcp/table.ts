@@ -10,6 +10,7 @@ import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
+import { Arena } from '../core/arena.js';
 import { retire } from '../core/handle.js';
 import { TokenBucket } from '../core/ratelimit.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
@@ -17,7 +18,7 @@ import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
 import { offerOptions } from './options.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
+import { Tcb, TcpListen, TcpSeg, TcpPcb, SegMeta, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -49,6 +50,8 @@ export abstract class TcpTable {
   readonly pcbPool: Memp<Tcb>;
   readonly listenPool: Memp<TcpListen>;
   readonly segPool: Memp<TcpSeg>;
+  /** The descriptors' SACK marks and arrival order (tcb.ts SegMeta), by mempIndex. */
+  protected readonly segMeta: SegMeta;
   /** Congestion control of every connection (cc.ts). */
   protected readonly cc: CongestionController = newReno;
   /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
@@ -82,7 +85,7 @@ export abstract class TcpTable {
   sackBlocksIgnored = 0;
   /** Scratch for the SACK blocks of one ACK we send (options.ts sackBlocksToSend): pairs, and
    *  3 numbers per out-of-order segment a connection may hold. */
-  protected readonly sackOut = new Uint32Array(8);
+  protected readonly sackOut: Uint32Array;
   protected readonly sackRuns: Uint32Array;
   /** The pool is under pressure at this many free pbufs or fewer (TCP_POOL_PRESSURE percent of it):
    *  computed once, since the pool's size and the config are fixed, to keep the receive path short. */
@@ -96,17 +99,28 @@ export abstract class TcpTable {
     const cfg = core.config;
     this.ttl = cfg.IP_DEFAULT_TTL;
     this.pressureFreeMax = Math.floor(core.pbufs.pool.avail * cfg.TCP_POOL_PRESSURE / 100);
-    const tcbCold = new Float64Array(cfg.MEMP_NUM_TCP_PCB * TCB_COLD_FIELDS);
-    const listenCold = new Float64Array(cfg.MEMP_NUM_TCP_PCB_LISTEN * TCP_LISTEN_FIELDS);
-    this.pcbPool = new Memp<Tcb>('tcp_pcb', cfg.MEMP_NUM_TCP_PCB, (i) => new Tcb(tcbCold, i));
-    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', cfg.MEMP_NUM_TCP_PCB_LISTEN, (i) => new TcpListen(listenCold, i));
-    this.segPool = new Memp<TcpSeg>('tcp_seg', cfg.MEMP_NUM_TCP_SEG, () => new TcpSeg());
-    this.active = new Array<Tcb>(cfg.MEMP_NUM_TCP_PCB);
-    this.listeners = new Array<TcpListen>(cfg.MEMP_NUM_TCP_PCB_LISTEN);
-    this.inSegs = new Array<InSeg>(cfg.TCP_INPUT_NEST_MAX);
-    for (let i = 0; i < cfg.TCP_INPUT_NEST_MAX; i++) this.inSegs[i] = new InSeg();
-    this.sackRuns = new Uint32Array(3 * cfg.TCP_OOSEQ_MAX_SEGS);
-    this.isnKey = new Uint32Array(4);
+    const nPcb = cfg.MEMP_NUM_TCP_PCB;
+    const nListen = cfg.MEMP_NUM_TCP_PCB_LISTEN;
+    const nSeg = cfg.MEMP_NUM_TCP_SEG;
+    const nest = cfg.TCP_INPUT_NEST_MAX;
+    // every typed array of the layer in one buffer (core/arena.ts), sized for exactly these
+    const arena = new Arena(Arena.size(nPcb * TCB_COLD_FIELDS * 8, nListen * TCP_LISTEN_FIELDS * 8,
+      nPcb * 8, nListen * 8, nSeg * 8, nSeg * 4, nSeg, 32, 12 * cfg.TCP_OOSEQ_MAX_SEGS, 16)
+      + nest * Arena.size(32));
+    const tcbCold = arena.f64(nPcb * TCB_COLD_FIELDS);
+    const listenCold = arena.f64(nListen * TCP_LISTEN_FIELDS);
+    this.pcbPool = new Memp<Tcb>('tcp_pcb', nPcb, (i) => new Tcb(tcbCold, i), arena.i32(2 * nPcb));
+    this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', nListen, (i) => new TcpListen(listenCold, i), arena.i32(2 * nListen));
+    this.segPool = new Memp<TcpSeg>('tcp_seg', nSeg, () => new TcpSeg(), arena.i32(2 * nSeg));
+    this.segMeta = new SegMeta(arena.u32(nSeg), arena.u8(nSeg));
+    this.active = new Array<Tcb>(nPcb);
+    this.listeners = new Array<TcpListen>(nListen);
+    this.inSegs = new Array<InSeg>(nest);
+    for (let i = 0; i < nest; i++) this.inSegs[i] = new InSeg(arena.u32(8));
+    this.sackOut = arena.u32(8);
+    this.sackRuns = arena.u32(3 * cfg.TCP_OOSEQ_MAX_SEGS);
+    this.isnKey = arena.u32(4);
+    this.arenaSpilled = arena.spilled;
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
     this.invalidAckLimit = new TokenBucket(0, 1);
     this.invalidAckLimit.setRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
@@ -114,6 +128,9 @@ export abstract class TcpTable {
     this.rstLimit.setRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
     this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
+
+  /** Typed arrays that did not fit the layer's buffer (0: the sizing above is right; a test checks). */
+  readonly arenaSpilled: number;
 
   pools(): { name: string; stats: PoolStats }[] {
     return [
@@ -319,8 +336,7 @@ export abstract class TcpTable {
   protected freeSeg(seg: TcpSeg): void {
     if (seg.p !== null) { pbuf_free(seg.p); seg.p = null; }
     seg.next = null;
-    seg.sacked = false;
-    seg.rtxInRecovery = false;
+    this.segMeta.marks[seg.mempIndex] = 0;
     this.segPool.release(seg);
   }
 

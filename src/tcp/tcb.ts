@@ -68,13 +68,29 @@ export class TcpSeg {
   flags = 0;
   /** Times this segment has been sent. */
   sent = 0;
-  /** The peer reported it in a SACK block (RFC 2018 §5, sack.ts); kept until cumulatively ACKed. */
-  sacked = false;
-  /** Resent during the current SACK-based recovery (RFC 6675 HighRxt, sack.ts). */
-  rtxInRecovery = false;
+  // Read only in SACK loss recovery or on an out-of-order arrival, so not properties (each is an
+  // XS heap slot per descriptor): the segment pool's SegMeta arrays at mempIndex hold them.
+}
+
+/** SegMeta.marks bits. The peer reported the segment in a SACK block (RFC 2018 §5, sack.ts); kept
+ *  until cumulatively ACKed. */
+export const SEG_SACKED = 1;
+/** Resent during the current SACK-based recovery (RFC 6675 HighRxt, sack.ts). */
+export const SEG_RTX = 2;
+
+/** The TcpSeg fields kept outside the descriptors: one entry per descriptor of a segment pool, at
+ *  its mempIndex. Freeing a descriptor clears its marks. */
+export class SegMeta {
+  /** SEG_SACKED | SEG_RTX. */
+  readonly marks: Uint8Array;
   /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
-   *  blocks can be reported most recent first (RFC 2018 §4). */
-  rcvOrder = 0;
+   *  blocks can be reported most recent first (RFC 2018 §4); as unsigned 32-bit, like the runs
+   *  that compare them (options.ts). */
+  readonly rcvOrder: Uint32Array;
+  constructor(rcvOrder: Uint32Array, marks: Uint8Array) {
+    this.rcvOrder = rcvOrder;
+    this.marks = marks;
+  }
 }
 
 /** TcpListen layout: its numeric fields live in one Float64Array per listener pool, TCP_LISTEN_FIELDS
@@ -415,7 +431,7 @@ export class Tcb {
   /** When TS.Recent was last set, ms: after 24 days idle it is no longer valid (§5.5). */
   get tsRecentAt(): number { return this.cold[this.coldBase + TCB_TS_RECENT_AT]; }
   set tsRecentAt(v: number) { this.cold[this.coldBase + TCB_TS_RECENT_AT] = v; }
-  /** Out-of-order segments received so far (TcpSeg.rcvOrder): orders our SACK blocks. */
+  /** Out-of-order segments received so far (SegMeta.rcvOrder): orders our SACK blocks. */
   get ooseqArrivals(): number { return this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS]; }
   set ooseqArrivals(v: number) { this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS] = v; }
   /** The outstanding tail loss probe (tlp.ts: TLP_NONE / TLP_NEW / TLP_RXT) and SND.NXT when it

@@ -181,7 +181,7 @@ export abstract class TcpTimers extends TcpOutput {
     cancelLossProbe(pcb);
     // RFC 2018 §8, RFC 6675 §5.1: after a timeout the SACK information is not trusted (the peer
     // may have reneged): go-back-N resends SACKed segments too
-    sackClear(pcb);
+    sackClear(pcb, this.segMeta.marks);
     if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
     const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
     const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;

@@ -8,6 +8,7 @@
  * udp_remove; the handle's generation check (src/core/handle.ts) makes a handle whose slot has been
  * freed answer every call with ERR_CLSD, so a stale handle never reaches another user's pcb.
  */
+import { Arena } from '../core/arena.js';
 import { EphemeralPorts } from '../core/ports.js';
 import { Handle, retire } from '../core/handle.js';
 import type { StackCore } from '../core/context.js';
@@ -114,12 +115,15 @@ export class Udp implements IpProtocolHandler {
     this.core = core;
     this.ip = ip;
     this.icmpErrors = icmpErrors;
-    const cold = new Float64Array(core.config.MEMP_NUM_UDP_PCB * UDP_SLOT_FIELDS);
-    this.pool = new Memp<UdpSlot>('udp_pcb', core.config.MEMP_NUM_UDP_PCB, (i) => {
+    const n = core.config.MEMP_NUM_UDP_PCB;
+    // the slots' fields and the pool's free stack in one buffer (core/arena.ts)
+    const arena = new Arena(Arena.size(n * UDP_SLOT_FIELDS * 8, n * 8));
+    const cold = arena.f64(n * UDP_SLOT_FIELDS);
+    this.pool = new Memp<UdpSlot>('udp_pcb', n, (i) => {
       const s = new UdpSlot(cold, i);
       this.slots.push(s);
       return s;
-    });
+    }, arena.i32(2 * n));
     const cfg = core.config;
     this.ports = new EphemeralPorts(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }

@@ -34,13 +34,18 @@ const ARP_OFF_SPA = 14;
 const ARP_OFF_THA = 18;
 const ARP_OFF_TPA = 24;
 
-/** A checked ARP packet. Preallocated once (sha/tha are its own arrays), filled by arpParse. */
+/** A checked ARP packet. Preallocated once, filled by arpParse; sha and tha are 6-byte arrays of
+ *  its own, or given by the owner (carved from its buffer, core/arena.ts). */
 export class ArpInfo {
   op = 0;
-  readonly sha = new Uint8Array(6);
+  readonly sha: Uint8Array;
   spa = 0;
-  readonly tha = new Uint8Array(6);
+  readonly tha: Uint8Array;
   tpa = 0;
+  constructor(sha: Uint8Array | null = null, tha: Uint8Array | null = null) {
+    this.sha = sha !== null ? sha : new Uint8Array(6);
+    this.tha = tha !== null ? tha : new Uint8Array(6);
+  }
 }
 
 /**

@@ -69,10 +69,11 @@ export class Ip4Header {
  * Checks an IPv4 header in the `len` bytes at `off` and fills `hdr`. `len` may exceed the total
  * length (Ethernet pads short frames to 60 bytes): callers trim to hdr.totLen. Returns 0, or
  * IP4_ERR_SHORT / _VERSION / _HLEN / _TOTLEN / _CHKSUM, leaving `hdr` untouched.
- * `sum` is the stack's checksum (StackCore.chksum); null sums here in JavaScript.
+ * `sum` is the stack's checksum (StackCore.chksum); null sums here in JavaScript. `dv`, when given, is
+ * a DataView over the same bytes at the same offsets (the pool's): the addresses are read through it.
  */
 export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Header,
-  sum: InetSum | null = null): number {
+  sum: InetSum | null = null, dv: DataView | null = null): number {
   if (!(len >= IP_HLEN)) return IP4_ERR_SHORT;
   const vihl = buf[off];
   if ((vihl >>> 4) !== IP_VERSION) return IP4_ERR_VERSION;
@@ -82,7 +83,8 @@ export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Head
   if (totLen < ihl || totLen > len) return IP4_ERR_TOTLEN;
   // RFC 791 §3.1 / RFC 1071: the one's complement sum over the header, checksum included, is
   // all ones, so the complemented result is 0 for an intact header
-  if (inetChksumWith(sum, buf, off, ihl) !== 0) return IP4_ERR_CHKSUM;
+  // (the stack's InetSum called directly: a folded sum of all ones; once per packet received)
+  if (sum !== null ? sum(buf, off, ihl, 0) !== 0xffff : inetChksumWith(null, buf, off, ihl) !== 0) return IP4_ERR_CHKSUM;
   const frag = (buf[off + 6] << 8) | buf[off + 7];
   hdr.version = IP_VERSION;
   hdr.ihl = ihl;
@@ -94,8 +96,13 @@ export function ip4Parse(buf: Uint8Array, off: number, len: number, hdr: Ip4Head
   hdr.ttl = buf[off + 8];
   hdr.proto = buf[off + 9];
   hdr.chksum = (buf[off + 10] << 8) | buf[off + 11];
-  hdr.src = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0;
-  hdr.dst = ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0;
+  if (dv !== null) {
+    hdr.src = dv.getUint32(off + 12);
+    hdr.dst = dv.getUint32(off + 16);
+  } else {
+    hdr.src = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0;
+    hdr.dst = ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0;
+  }
   return 0;
 }
 
@@ -130,6 +137,26 @@ export function ip4Write(buf: Uint8Array, off: number, tos: number, totLen: numb
   const c = inetChksumWith(sum, buf, off, IP_HLEN);
   buf[off + 10] = c >>> 8;
   buf[off + 11] = c;
+}
+
+/**
+ * Fills total length `totLen` and identification `id` into a header whose two fields are 0 and
+ * whose checksum is that of the header so (a template: ip4Write with totLen and id 0), updating
+ * the checksum without summing the header again, as RFC 1624 §3 eqn. 3 does: HC' = ~(~HC + ~m + m').
+ * The old fields m are 0, and adding their complement (one's complement -0) changes nothing, so
+ * the new sum is the template's, ~HC, plus the two new fields. The header sum is never 0 (the
+ * version word alone is not), so the result is the checksum ip4Write computes.
+ */
+export function ip4SetLenId(buf: Uint8Array, off: number, totLen: number, id: number): void {
+  buf[off + 2] = totLen >>> 8;
+  buf[off + 3] = totLen;
+  buf[off + 4] = id >>> 8;
+  buf[off + 5] = id;
+  let s = (~((buf[off + 10] << 8) | buf[off + 11]) & 0xffff) + totLen + id;
+  s = (s & 0xffff) + (s >>> 16);
+  s = ~((s & 0xffff) + (s >>> 16));
+  buf[off + 10] = s >>> 8;
+  buf[off + 11] = s;
 }
 
 /** Recomputes the header checksum of a header of `ihl` bytes (after changing a field in place). */

@@ -85,15 +85,20 @@ export class TcpSegInfo {
   optTsEcr = 0;
   /** SACK blocks present (0..4), as (left, right) pairs in sackBlocks. */
   sackCount = 0;
-  readonly sackBlocks = new Uint32Array(8);
+  readonly sackBlocks: Uint32Array;
+  /** `sackBlocks`: 8 entries (TCP_SACK_BLOCKS_MAX pairs), e.g. from the owner's Arena. */
+  constructor(sackBlocks: Uint32Array | null = null) {
+    this.sackBlocks = sackBlocks !== null ? sackBlocks : new Uint32Array(8);
+  }
 }
 
 /**
  * Checks the TCP header in the `len` bytes at `off` (header + data) and fills `seg`. Returns 0, or
  * TCP_ERR_SHORT / TCP_ERR_HDRLEN / TCP_ERR_OPT. On an error the scalar fields of `seg` are left
- * untouched; sackBlocks may have been partly overwritten.
+ * untouched; sackBlocks may have been partly overwritten. `dv`, when given, is a DataView over the
+ * same bytes at the same offsets (the pool's): the fixed fields are read through it, one call each.
  */
-export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegInfo): number {
+export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegInfo, dv: DataView | null = null): number {
   if (!(len >= TCP_HLEN)) return TCP_ERR_SHORT;
   const hdrLen = (buf[off + 12] >>> 4) << 2;
   if (hdrLen < TCP_HLEN || hdrLen > len) return TCP_ERR_HDRLEN;
@@ -156,14 +161,24 @@ export function tcpParse(buf: Uint8Array, off: number, len: number, seg: TcpSegI
     i += olen;
   }
 
-  seg.srcPort = (buf[off] << 8) | buf[off + 1];
-  seg.dstPort = (buf[off + 2] << 8) | buf[off + 3];
-  seg.seq = ((buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7]) >>> 0;
-  seg.ack = ((buf[off + 8] << 24) | (buf[off + 9] << 16) | (buf[off + 10] << 8) | buf[off + 11]) >>> 0;
+  if (dv !== null) {
+    seg.srcPort = dv.getUint16(off);
+    seg.dstPort = dv.getUint16(off + 2);
+    seg.seq = dv.getUint32(off + 4);
+    seg.ack = dv.getUint32(off + 8);
+    seg.wnd = dv.getUint16(off + 14);
+    seg.chksum = dv.getUint16(off + 16);
+    seg.urgPtr = dv.getUint16(off + 18);
+  } else {
+    seg.srcPort = (buf[off] << 8) | buf[off + 1];
+    seg.dstPort = (buf[off + 2] << 8) | buf[off + 3];
+    seg.seq = ((buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7]) >>> 0;
+    seg.ack = ((buf[off + 8] << 24) | (buf[off + 9] << 16) | (buf[off + 10] << 8) | buf[off + 11]) >>> 0;
+    seg.wnd = (buf[off + 14] << 8) | buf[off + 15];
+    seg.chksum = (buf[off + 16] << 8) | buf[off + 17];
+    seg.urgPtr = (buf[off + 18] << 8) | buf[off + 19];
+  }
   seg.flags = buf[off + 13];
-  seg.wnd = (buf[off + 14] << 8) | buf[off + 15];
-  seg.chksum = (buf[off + 16] << 8) | buf[off + 17];
-  seg.urgPtr = (buf[off + 18] << 8) | buf[off + 19];
   seg.hdrLen = hdrLen;
   seg.dataLen = len - hdrLen;
   seg.optMss = mss;

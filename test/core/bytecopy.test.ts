@@ -48,7 +48,8 @@ describe('ByteCopier: fast copies between different arrays', () => {
   it('the pool keeps its memory and scratch in one buffer; mem covers the pbufs only', () => {
     const pool = new PbufPool(3, 128, 1, 0);
     assert.equal(pool.mem.length, 3 * 128);
-    assert.equal(pool.mem16.length, 3 * 64);
+    assert.equal(pool.view.byteLength, 3 * 128);
+    assert.equal(pool.view.buffer, pool.mem.buffer);
     assert.equal(pool.mem.buffer.byteLength, 3 * 128 + COPY_SCRATCH_BYTES);
     assert.equal(pool.copier.home, pool.mem);
     assert.throws(() => new ByteCopier(new Uint8Array(64), 0), RangeError, 'scratch overlapping home');

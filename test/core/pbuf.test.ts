@@ -94,7 +94,7 @@ describe('core/pbuf: allocation', () => {
     assert.equal(new Set(bases).size, 5);
     for (const q of chainOf(p)) {
       assert.equal(q.buf, pl.mem);
-      assert.equal(q.buf16, pl.mem16);
+      assert.equal(q.buf16, null);
       assert.equal(q.base % BUFSIZE, 0);
       assert.equal(q.cap, BUFSIZE);
     }

@@ -1,6 +1,7 @@
 /**
  * The end-of-scenario check every test makes: every pool of every stack is back to full. A leak
- * (a pbuf, segment, pcb or queue entry still taken) fails with the list of pools concerned.
+ * (a pbuf, segment, pcb or queue entry still taken) fails with the list of pools concerned; so does
+ * a free segment descriptor that kept a SACK mark.
  */
 import assert from 'node:assert/strict';
 import type { Stack } from '../../src/api/stack.js';
@@ -17,4 +18,9 @@ export function assertPoolsFull(...stacks: Stack[]): void {
     }
   }
   assert.ok(leaks.length === 0, 'pools not full:\n  ' + leaks.join('\n  '));
+  // every free segment descriptor has no SACK marks left (freeSeg clears them: src/tcp/tcb.ts SegMeta)
+  for (const s of stacks) {
+    const marks = (s.tcp as unknown as { segMeta: { marks: Uint8Array } }).segMeta.marks;
+    assert.ok(marks.every((m) => m === 0), s.name + ': SACK marks left on free segment descriptors');
+  }
 }

@@ -602,7 +602,7 @@ export class DhcpClient implements StackApp {
     // A RELEASE is unicast only when ARP already knows the server: the address is dropped right
     // after it, and with it any packet still waiting for ARP (so it goes broadcast instead).
     const unicast = (type === DHCPREQUEST && s === DHCP_RENEWING)
-      || (type === DHCPRELEASE && stack.arp.lookup(this.serverId) !== null);
+      || (type === DHCPRELEASE && stack.arp.resolved(this.serverId));
     const dst = unicast ? this.serverId : 0xffffffff;
     if (udp_sendto(pcb, p, dst, DHCP_SERVER_PORT) === ERR_OK) this.stats.xmit++;
     pbuf_free(p);
