@@ -373,12 +373,24 @@ export abstract class TcpInput extends TcpAckInput {
       || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
       || (pcb.flags & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
       || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
-    this.updateSndWnd(pcb, s, seg.ack);
+    // updateSndWnd's test, written out (once per segment): SEG.ACK = SND.UNA here, so the window is
+    // taken when SEG.SEQ is newer than SND.WL1, or equal with SND.WL2 <= SEG.ACK (RFC 9293 §3.10.7.4)
+    const seq = s.seq;
+    if (((pcb.sndWl1 - seq) | 0) < 0 || (pcb.sndWl1 === seq && ((pcb.sndWl2 - seg.ack) | 0) <= 0)) {
+      this.updateSndWnd(pcb, s, seg.ack);
+    }
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
     this.takeInOrder(pcb, s, len);
     const gen = pcb.gen;
     this.deliver(pcb, s);
-    if (pcb.gen === gen) this.output(pcb);
+    if (pcb.gen !== gen) return true;
+    // output's receiver case, written out (once per segment): nothing queued, only an owed ACK
+    if (pcb.unsent === null && pcb.state === ESTABLISHED) {
+      pcb.outputPending = false;
+      if ((pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+    } else {
+      this.output(pcb);
+    }
     return true;
   }
 
