@@ -134,7 +134,8 @@ export abstract class TcpInput extends TcpAckInput {
       pcb = null;
     }
     if (pcb !== null) {
-      this.segmentArrives(pcb, s);
+      // header prediction tried here, before segmentArrives: one call fewer per predicted segment
+      if (s.len === 0 || pcb.state !== ESTABLISHED || !this.predicted(pcb, s)) this.segmentArrives(pcb, s);
     } else {
       const l = this.findListener(iph.dst, h.dstPort);
       if (l !== null) this.listenInput(l, s);
@@ -297,7 +298,6 @@ export abstract class TcpInput extends TcpAckInput {
     pcb.lastActivity = this.core.now;
     pcb.keepProbes = 0;
     if (pcb.state === SYN_SENT) { this.synSentInput(pcb, s); return; }
-    if (s.len > 0 && pcb.state === ESTABLISHED && this.predicted(pcb, s)) return;
 
     // SYN-RECEIVED: a retransmitted SYN means our SYN,ACK was lost: send it again
     if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pcb.irs) {
@@ -363,7 +363,8 @@ export abstract class TcpInput extends TcpAckInput {
    * TS.Recent) and no SACK blocks, with nothing held back (out-of-order queue, refused data, the
    * pool under pressure). For it the sequence check passes untrimmed, there is no RST, SYN or FIN,
    * and the ACK step only updates the window: those steps are skipped, the text step takes the data.
-   * Returns false (nothing done) for any other segment, which takes every step. `s` carries data.
+   * Returns false (nothing done) for any other segment, which takes every step (segmentArrives).
+   * `s` carries data; called by ipInput before segmentArrives.
    */
   protected predicted(pcb: Tcb, s: InSeg): boolean {
     const seg = s.hdr;
@@ -373,6 +374,9 @@ export abstract class TcpInput extends TcpAckInput {
       || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
       || (pcb.flags & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
       || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
+    // segmentArrives' opening (keepalive idleness, RFC 1122 §4.2.3.6)
+    pcb.lastActivity = this.core.now;
+    pcb.keepProbes = 0;
     // updateSndWnd's test, written out (once per segment): SEG.ACK = SND.UNA here, so the window is
     // taken when SEG.SEQ is newer than SND.WL1, or equal with SND.WL2 <= SEG.ACK (RFC 9293 §3.10.7.4)
     const seq = s.seq;
