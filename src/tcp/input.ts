@@ -386,7 +386,21 @@ export abstract class TcpInput extends TcpAckInput {
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
     this.takeInOrder(pcb, s, len);
     const gen = pcb.gen;
-    this.deliver(pcb, s);
+    const data = s.recvData;
+    if (data === null || pcb.ackedToReport > 0 || pcb.refusedFin) {
+      this.deliver(pcb, s);
+    } else {
+      // deliver and callRecv written out for the usual case (once per segment): the data straight
+      // to the application's tcp_recv; what it refuses the stack holds (lwIP refused_data)
+      s.recvData = null;
+      const fn = pcb.recv;
+      const h = pcb.handle;
+      const r = fn !== null && h !== null ? fn(pcb.arg, h, data, ERR_OK) : this.callRecv(pcb, data, ERR_OK);
+      if (r !== ERR_OK) {
+        if (pcb.gen !== gen) pbuf_free(data);
+        else pcb.refused = data;
+      }
+    }
     if (pcb.gen !== gen) return true;
     // output's receiver case, written out (once per segment): nothing queued, only an owed ACK
     if (pcb.unsent === null && pcb.state === ESTABLISHED) {
