@@ -8,7 +8,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
 import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
-import { Tcb, TcpSeg, TcpPcb, SEG_RTX } from './tcb.js';
+import { Tcb, TcpSeg, TcpPcb, SEG_RTX, TCB_NRTX, TCB_PERSIST_PROBES, TCB_ICMP_SOFT_ERR } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
   TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
@@ -171,10 +171,13 @@ export abstract class TcpAckInput extends TcpRecv {
     const dataAcked = this.ackSegments(pcb, ack);
     pcb.sndUna = ack;
     if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
-    pcb.nrtx = 0;
-    pcb.persistProbes = 0;
-    // something got through: an earlier ICMP soft error no longer describes the path
-    pcb.icmpSoftErr = 0;
+    // nrtx, persistProbes and icmpSoftErr through the cold array (their setters written out: once
+    // per ACK); something got through: an earlier ICMP soft error no longer describes the path
+    const cold = pcb.cold;
+    const cb = pcb.coldBase;
+    cold[cb + TCB_NRTX] = 0;
+    cold[cb + TCB_PERSIST_PROBES] = 0;
+    cold[cb + TCB_ICMP_SOFT_ERR] = 0;
     if (this.cc.onAck(pcb, ack, acked)) {
       // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
       this.retransmitFirst(pcb);

@@ -7,6 +7,7 @@
  * pipe estimate of sack.ts decides what is sent).
  */
 import { seqGt } from '../core/seq.js';
+import { TCB_SSTHRESH, TCB_BYTES_ACKED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TF_INFR } from './constants.js';
 
@@ -85,15 +86,20 @@ export const newReno: CongestionController = Object.freeze({
       // window inflation, decides what goes out
     } else {
       tcb.dupAcks = 0;
-      if (tcb.cwnd < tcb.ssthresh) {
+      // ssthresh and bytesAcked read from the cold array (their getters written out: every ACK)
+      const cold = tcb.cold;
+      const cb = tcb.coldBase;
+      if (tcb.cwnd < cold[cb + TCB_SSTHRESH]) {
         // slow start (RFC 5681 §3.1), at most one SMSS per ACK
         tcb.cwnd += acked < mss ? acked : mss;
       } else {
         // congestion avoidance: one SMSS per window of data acknowledged
-        tcb.bytesAcked += acked;
-        if (tcb.bytesAcked >= tcb.cwnd) {
-          tcb.bytesAcked -= tcb.cwnd;
+        const ba = cold[cb + TCB_BYTES_ACKED] + acked;
+        if (ba >= tcb.cwnd) {
+          cold[cb + TCB_BYTES_ACKED] = ba - tcb.cwnd;
           tcb.cwnd += mss;
+        } else {
+          cold[cb + TCB_BYTES_ACKED] = ba;
         }
       }
     }

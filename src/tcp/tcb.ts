@@ -174,17 +174,17 @@ const TCB_OOSEQ_SINCE = 7;
 const TCB_ISS = 9;
 const TCB_SND_SML = 11;
 const TCB_LAST_OOW_ACK_AT = 12;
-const TCB_SSTHRESH = 13;
+export const TCB_SSTHRESH = 13;
 const TCB_RECOVER = 15;
-const TCB_BYTES_ACKED = 16;
+export const TCB_BYTES_ACKED = 16;
 const TCB_SRTT = 17;
 const TCB_RTTVAR = 18;
 const TCB_RTT_VALID = 19;
 const TCB_RTT_SEQ = 20;
-const TCB_NRTX = 22;
-const TCB_ICMP_SOFT_ERR = 23;
+export const TCB_NRTX = 22;
+export const TCB_ICMP_SOFT_ERR = 23;
 const TCB_PERSIST_BACKOFF = 24;
-const TCB_PERSIST_PROBES = 25;
+export const TCB_PERSIST_PROBES = 25;
 const TCB_USER_TIMEOUT = 26;
 const TCB_ZERO_WINDOW_SINCE = 27;
 const TCB_TIME_WAIT_AT = 28;
@@ -322,9 +322,10 @@ export class Tcb {
   outputPending = false;
 
   /** This pool's Float64Array of the fields below (TCB_COLD_FIELDS entries per Tcb), and where
-   *  this Tcb's start. */
-  private readonly cold: Float64Array;
-  private readonly coldBase: number;
+   *  this Tcb's start. Read directly (cold[coldBase + TCB_*]) only where the ACK path writes
+   *  several of them per segment: a getter call costs more than the array access. */
+  readonly cold: Float64Array;
+  readonly coldBase: number;
 
   constructor(cold: Float64Array = new Float64Array(TCB_COLD_FIELDS), index = 0) {
     this.cold = cold;
