@@ -63,10 +63,15 @@ export abstract class TcpTimers extends TcpOutput {
     if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) return now;
     let due = NO_TIME;
     if (state === FIN_WAIT_2) due = earlier(due, pcb.finWait2At);
-    due = earlier(due, pcb.rtxAt);
-    due = earlier(due, pcb.tlpAt);
-    due = earlier(due, pcb.persistAt);
-    due = earlier(due, pcb.delackAt);
+    // the four timers every segment may arm, `earlier` written out (this runs after every tick)
+    let t = pcb.rtxAt;
+    if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
+    t = pcb.tlpAt;
+    if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
+    t = pcb.persistAt;
+    if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
+    t = pcb.delackAt;
+    if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
     if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
       // a tick before the idle time only resets the probe count, which a segment's arrival also does
       due = earlier(due, pcb.lastActivity + pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl);
