@@ -381,7 +381,14 @@ export abstract class TcpInput extends TcpAckInput {
     // taken when SEG.SEQ is newer than SND.WL1, or equal with SND.WL2 <= SEG.ACK (RFC 9293 §3.10.7.4)
     const seq = s.seq;
     if (((pcb.sndWl1 - seq) | 0) < 0 || (pcb.sndWl1 === seq && ((pcb.sndWl2 - seg.ack) | 0) <= 0)) {
-      this.updateSndWnd(pcb, s, seg.ack);
+      // the steady state: the same window (no SYN here, so scaled), no persist timer to stop;
+      // SND.WND never exceeds its maximum, so only SND.WL1 and SND.WL2 move
+      if ((seg.wnd << pcb.sndScale) === pcb.sndWnd && pcb.persistAt === NO_TIME) {
+        pcb.sndWl1 = seq;
+        pcb.sndWl2 = seg.ack;
+      } else {
+        this.updateSndWnd(pcb, s, seg.ack);
+      }
     }
     if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
     this.takeInOrder(pcb, s, len);

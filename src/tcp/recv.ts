@@ -140,8 +140,9 @@ export abstract class TcpRecv extends TcpOoseq {
     if (filled) this.drainOoseq(pcb, s);
     // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
     // next segments at once again, as Linux does
-    if (this.core.now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
-    pcb.lastDataAt = this.core.now;
+    const now = this.core.now;
+    if (now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
+    pcb.lastDataAt = now;
     // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
     // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
     // repair without waiting)
@@ -158,7 +159,7 @@ export abstract class TcpRecv extends TcpOoseq {
       }
     } else {
       pcb.flags |= TF_ACK_DELAY;
-      if (pcb.delackAt === NO_TIME) pcb.delackAt = this.core.now + this.core.config.TCP_DELACK_MS;
+      if (pcb.delackAt === NO_TIME) pcb.delackAt = now + this.core.config.TCP_DELACK_MS;
     }
   }
 
