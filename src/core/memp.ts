@@ -76,6 +76,9 @@ export class Memp<T extends Pooled> extends IndexPool {
     }
   }
 
+  /** The object at pool index `i` (0 <= i < count), taken or not. */
+  at(i: number): T { return this.objs[i]; }
+
   alloc(): T | null {
     // allocIndex written out: TCP takes a segment descriptor per segment sent
     if (this.freeTop === 0) { this.stats.err++; return null; }

@@ -130,7 +130,7 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** SYN-RECEIVED → ESTABLISHED on a passive open: hand the connection to the application. */
   protected established(pcb: Tcb): boolean {
-    const l = pcb.listener;
+    const l = this.listenerOf(pcb);
     if ((pcb.flags & TF_PASSIVE) === 0 || pcb.handle !== null) {
       // simultaneous open: the connecting application learns it is connected
       return this.callConnected(pcb);

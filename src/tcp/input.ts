@@ -232,7 +232,7 @@ export abstract class TcpInput extends TcpAckInput {
     const pcb = this.allocPcb();
     if (pcb === null) { st.drop++; return; }
     pcb.flags |= TF_PASSIVE;
-    pcb.listener = l;
+    pcb.listenerIndex = l.mempIndex;
     pcb.listenerGen = l.gen;
     pcb.inBacklog = true;
     l.pending++;

@@ -189,7 +189,7 @@ export abstract class TcpTable {
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
       if (p.state !== SYN_RCVD || (p.flags & TF_PASSIVE) === 0 || p.handle !== null || !p.inBacklog) continue;
-      if (l !== null && (p.listener !== l || p.listenerGen !== l.gen)) continue;
+      if (l !== null && (p.listenerIndex !== l.mempIndex || p.listenerGen !== l.gen)) continue;
       const resolved = this.ip.nextHopResolved(p.remoteIp);
       // a fresh half-open of a peer that resolved is a real client whose SYN-ACK is on its way:
       // evicting it would answer its ACK with a RST; it goes only once that SYN-ACK went unanswered
@@ -212,7 +212,7 @@ export abstract class TcpTable {
     pcb.state = CLOSED;
     pcb.flags = 0;
     pcb.soOptions = 0;
-    pcb.listener = null;
+    pcb.listenerIndex = -1;
     pcb.listenerGen = 0;
     pcb.inBacklog = false;
     pcb.localIp = 0; pcb.localPort = 0; pcb.remoteIp = 0; pcb.remotePort = 0;
@@ -286,7 +286,7 @@ export abstract class TcpTable {
     pcb.ooseqCount = 0;
     if (pcb.refused !== null) { pbuf_free(pcb.refused); pcb.refused = null; }
     this.leaveBacklog(pcb);
-    pcb.listener = null;
+    pcb.listenerIndex = -1;
     const h = pcb.handle;
     detachApp(pcb);
     retire(pcb);
@@ -295,16 +295,23 @@ export abstract class TcpTable {
     if (errCode !== 0 && errFn !== null && h !== null) errFn(arg, errCode);
   }
 
+  /** The listener that created `pcb` (its listenerIndex), or null. Whether it is still that
+   *  listener's connection is the caller's check (listenerGen). */
+  protected listenerOf(pcb: Tcb): TcpListen | null {
+    const i = pcb.listenerIndex;
+    return i < 0 ? null : this.listenPool.at(i);
+  }
+
   /** Stops counting `pcb` against its listener's backlog. */
   leaveBacklog(pcb: Tcb): void {
-    const l = pcb.listener;
+    const l = this.listenerOf(pcb);
     if (pcb.inBacklog && l !== null && l.gen === pcb.listenerGen && l.pending > 0) l.pending--;
     pcb.inBacklog = false;
   }
 
   /** tcp_backlog_delayed: an accepted connection counts against the backlog again. */
   backlogDelayed(pcb: Tcb): void {
-    const l = pcb.listener;
+    const l = this.listenerOf(pcb);
     if (!pcb.inBacklog && l !== null && l.gen === pcb.listenerGen) { l.pending++; pcb.inBacklog = true; }
   }
 
@@ -543,7 +550,7 @@ export abstract class TcpTable {
     for (let i = this.nActive - 1; i >= 0; i--) {
       const p = this.active[i];
       if (i >= this.nActive) continue;
-      if (p.listener === l && p.listenerGen === l.gen && p.handle === null && p.state === SYN_RCVD) {
+      if (p.listenerIndex === l.mempIndex && p.listenerGen === l.gen && p.handle === null && p.state === SYN_RCVD) {
         this.abortPcb(p, 0, true);
       }
     }

@@ -204,8 +204,9 @@ const TCB_OOSEQ_ARRIVALS = 21;
 const TCB_TLP_STATE = 36;
 const TCB_TLP_END = 37;
 const TCB_SACK_RESCUED = 38;
+const TCB_LISTENER = 39;
 /** Float64 entries per Tcb in its pool's array. */
-export const TCB_COLD_FIELDS = 39;
+export const TCB_COLD_FIELDS = 40;
 
 export class Tcb {
   mempIndex = -1;
@@ -215,8 +216,6 @@ export class Tcb {
   handle: TcpPcb | null = null;
   state = CLOSED;
   flags = 0;
-  /** The listener that created this pcb while it is in SYN_RCVD (or delayed), else null. */
-  listener: TcpListen | null = null;
 
   localIp = 0;
   localPort = 0;
@@ -336,11 +335,16 @@ export class Tcb {
     cold[coldBase + TCB_ZERO_WINDOW_SINCE] = -1;
     cold[coldBase + TCB_TIME_WAIT_AT] = -1;
     cold[coldBase + TCB_FIN_WAIT2_AT] = -1;
+    cold[coldBase + TCB_LISTENER] = -1;
   }
 
   // --- fields read less than about once per segment: kept in `cold` (see the top of this file) ---
   get soOptions(): number { return this.cold[this.coldBase + TCB_SO_OPTIONS]; }
   set soOptions(v: number) { this.cold[this.coldBase + TCB_SO_OPTIONS] = v; }
+  /** The listen pool index of the listener that created this pcb while it is in SYN_RCVD (or
+   *  delayed), else -1 (TcpTable.listenerOf resolves it): read only at handshake and close. */
+  get listenerIndex(): number { return this.cold[this.coldBase + TCB_LISTENER]; }
+  set listenerIndex(v: number) { this.cold[this.coldBase + TCB_LISTENER] = v; }
   get listenerGen(): number { return this.cold[this.coldBase + TCB_LISTENER_GEN]; }
   set listenerGen(v: number) { this.cold[this.coldBase + TCB_LISTENER_GEN] = v; }
   /** Counted in the listener's backlog: in SYN_RCVD, or accepted but delayed (tcp_backlog_delayed). */

@@ -17,6 +17,7 @@ describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
     assert.equal(t.rttValid, false);
     assert.equal(t.inBacklog, false);
     assert.equal(t.irs, 0);
+    assert.equal(t.listenerIndex, -1);
   });
 
   it('Tcbs of one pool share the array without overlapping; booleans and unsigned 32-bit values round-trip', () => {
@@ -42,7 +43,8 @@ describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
     assert.deepEqual(tcbs.map((t) => [t.wsOk, t.tsRecent]), [[false, 0], [true, 0], [false, 0xfffffffe]]);
     // the fields are not own properties: they cost the object no heap slot; the ones the
     // per-segment path touches are (a getter costs XS a call)
-    for (const k of ['irs', 'wsOk', 'tsOffset', 'tsFirst', 'tsRecent', 'tsRecentAt', 'ooseqArrivals']) {
+    // the listener is a listen-pool index there too (read at handshake and close only)
+    for (const k of ['irs', 'wsOk', 'tsOffset', 'tsFirst', 'tsRecent', 'tsRecentAt', 'ooseqArrivals', 'listener', 'listenerIndex']) {
       assert.equal(Object.keys(tcbs[0]).includes(k), false, k);
     }
     for (const k of ['refusedFin', 'lastActivity', 'keepProbes', 'sndWl2', 'lastDataAt', 'quickAcks', 'dupAcks', 'rttStart']) {
