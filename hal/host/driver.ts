@@ -21,10 +21,14 @@ export interface HostDriverStats {
   /** Receive offload (TAP): GSO frames the kernel handed us, and the segments they were cut into. */
   rxGsoFrames: number;
   rxGsoSegs: number;
+  /** TAP: read passes made right after a burst whose answer was written (TapOptions.repoll), and
+   *  those that found frames. */
+  rxRepolls: number;
+  rxRepollHits: number;
 }
 
 export function newDriverStats(): HostDriverStats {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0 };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0, rxRepolls: 0, rxRepollHits: 0 };
 }
 
 /** A host driver: a NetDriver that can be closed and reports bursts of received frames. */
