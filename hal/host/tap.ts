@@ -140,12 +140,8 @@ export interface TapOptions {
   /** With gso: most segments gathered into one frame (1..44). Default 44 (64 KB); XS_TCP_TAP_GSO_SEGS. */
   gsoSegs?: number;
   /** Poll mode into the pool: after a burst whose answer was written, read again at once up to this
-   *  many times before going back to poll (see drainIntoPool). Default 1; XS_TCP_TAP_REPOLL. */
+   *  many times before going back to poll (see drainIntoPool). Default 0 (measured: the kernel's answer is rarely there yet); XS_TCP_TAP_REPOLL. */
   repoll?: number;
-  /** With repoll: keep re-reading for this many microseconds while nothing has arrived (busy poll,
-   *  like Linux SO_BUSY_POLL; spends CPU for a shorter round trip). Default 0 (off);
-   *  XS_TCP_TAP_BUSY_POLL_US. */
-  busyPollUs?: number;
   /** The addon to use instead of the built one (tests drive the driver with a fake descriptor). */
   addon?: TapAddon;
 }
@@ -178,9 +174,8 @@ export class TapDriver implements HostDriver {
   private sink: FrameSink | null = null;
   private readonly mode: 'poll' | 'threadpool';
   private readonly batch: number;
-  /** TapOptions.repoll and busyPollUs. */
+  /** TapOptions.repoll. */
   private readonly repoll: number;
-  private readonly busyPollUs: number;
   private readonly intoPool: boolean;
   /** The descriptor carries a virtio-net header per frame (TapOptions.offload). */
   private readonly vnet: boolean;
@@ -217,8 +212,7 @@ export class TapDriver implements HostDriver {
     this.name = name;
     this.mode = opts.mode ?? 'poll';
     this.batch = opts.batch ?? 64;
-    this.repoll = opts.repoll ?? envCount('XS_TCP_TAP_REPOLL', 1, 64);
-    this.busyPollUs = opts.busyPollUs ?? envCount('XS_TCP_TAP_BUSY_POLL_US', 0, 1000);
+    this.repoll = opts.repoll ?? envCount('XS_TCP_TAP_REPOLL', 0, 64);
     this.intoPool = opts.intoPool ?? true;
     this.vnet = (opts.offload ?? process.env.XS_TCP_TAP_OFFLOAD !== 'off') && this.mode === 'poll' && this.intoPool
       && typeof addon.readv === 'function' && typeof addon.writev === 'function' && typeof addon.offload === 'function'
@@ -344,36 +338,25 @@ export class TapDriver implements HostDriver {
    *  A burst whose answer was written (ACKs, data, a GSO frame) is followed by up to `repoll` more
    *  read passes before going back to poll: writing into the TAP runs the kernel's receive path in
    *  our system call, and what the kernel sends back (its ACK, the next segments a window update
-   *  released) is often queued by the time the write returns. Reading it now saves the poll wake-up
+   *  released) may be queued by the time the write returns. Reading it now saves the poll wake-up
    *  and an event-loop turn per round trip (what NAPI does with its budget); a pass that finds
-   *  nothing costs one read() that returns EAGAIN. With `busyPollUs` the passes go on for that long
-   *  while they find nothing (SO_BUSY_POLL's trade: a core spent spinning for a shorter round trip). */
+   *  nothing costs one read() that returns EAGAIN. Off by default: measured on a TAP with the
+   *  kernel's sockets as peer, 2 % of the re-reads found a frame (the kernel's ACK waits for the
+   *  receiving process to read), so it cost a read() per burst for nothing (README.md "Side by
+   *  side with lwIP"). */
   private drainIntoPool(sink: FrameSink): void {
     const st = this.stats;
-    const budget = this.busyPollUs;
     let tx = st.txFrames;
     let n = this.readBurst(sink);
     let total = n;
-    if (n > 0 && this.repoll > 0) {
-      let passes = 0;
-      let until = -1;
-      for (;;) {
-        if (this.closed) break;
-        if (n > 0 || until < 0) {
-          // after a pass that read frames: again only if its answer was written, at most `repoll` times
-          if (st.txFrames === tx || passes >= this.repoll) break;
-          passes++;
-          until = budget > 0 ? performance.now() + budget / 1000 : -1;
-        } else if (performance.now() >= until) {
-          break; // an empty pass and the busy-poll time is up
-        }
-        tx = st.txFrames;
-        n = this.readBurst(sink);
-        st.rxRepolls++;
-        if (n > 0) {
-          st.rxRepollHits++;
-          total += n;
-        }
+    // again only after a pass that read frames and wrote an answer, at most `repoll` times
+    for (let pass = 0; pass < this.repoll && n > 0 && st.txFrames !== tx && !this.closed; pass++) {
+      tx = st.txFrames;
+      n = this.readBurst(sink);
+      st.rxRepolls++;
+      if (n > 0) {
+        st.rxRepollHits++;
+        total += n;
       }
     }
     if (total > 0 && this.onBurst !== null && !this.closed) this.onBurst();
