@@ -169,6 +169,8 @@ export class TapDriver implements HostDriver {
   readonly stats = newDriverStats();
   readonly description: string;
   onBurst: (() => void) | null = null;
+  /** HostDriver.burstDrains: poll mode calls onBurst once per drain of the descriptor. */
+  readonly burstDrains: boolean;
   private readonly addon: TapAddon;
   private fd: number;
   private sink: FrameSink | null = null;
@@ -211,6 +213,7 @@ export class TapDriver implements HostDriver {
     this.addon = addon;
     this.name = name;
     this.mode = opts.mode ?? 'poll';
+    this.burstDrains = this.mode === 'poll';
     this.batch = opts.batch ?? 64;
     this.repoll = opts.repoll ?? envCount('XS_TCP_TAP_REPOLL', 0, 64);
     this.intoPool = opts.intoPool ?? true;

@@ -126,6 +126,7 @@ describe('host TAP driver: the rhythm of reads and writes (fake addon)', () => {
     assert.equal(sink.bursts, 1);
     assert.equal(bursts, 1);
     assert.equal(drv.stats.rxRepolls, 0, 'no re-read by default');
+    assert.equal(drv.burstDrains, true, 'poll mode drains per callback: the scheduler ticks right there');
   });
 
   it('re-reads after the write when asked (repoll): finds what the kernel queued during the write, at most repoll passes', () => {
