@@ -21,10 +21,14 @@ export interface HostDriverStats {
   /** Receive offload (TAP): GSO frames the kernel handed us, and the segments they were cut into. */
   rxGsoFrames: number;
   rxGsoSegs: number;
+  /** TAP: read passes made right after a burst whose answer was written (TapOptions.repoll), and
+   *  those that found frames. */
+  rxRepolls: number;
+  rxRepollHits: number;
 }
 
 export function newDriverStats(): HostDriverStats {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0 };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0, rxRepolls: 0, rxRepollHits: 0 };
 }
 
 /** A host driver: a NetDriver that can be closed and reports bursts of received frames. */
@@ -33,6 +37,10 @@ export interface HostDriver extends NetDriver {
   /** Called after each burst of received frames has been handed to the stack (the scheduler runs a
    *  tick then, so that ACKs and timers follow the data without waiting for the next period). */
   onBurst: (() => void) | null;
+  /** True when each onBurst follows a drain of every frame that was waiting (the TAP in poll mode):
+   *  the scheduler ticks right there. Otherwise (one callback per frame: UDP datagrams, the
+   *  threadpool read) the tick is deferred (setImmediate) so that a run of frames shares one. */
+  readonly burstDrains?: boolean;
   /** A one-line description for logs ("tap xs0", "udp 127.0.0.1:7000 -> 127.0.0.1:7001"). */
   readonly description: string;
   /** Optional: the frames transmitted from here to txBatchEnd() may be held and written together

@@ -7,8 +7,9 @@
  * packet (GRO's shape) and hands it to its TCP in one piece, with one ACK for all of it: one
  * write() and one pass through the kernel's input instead of one per segment.
  *
- * Only what the kernel would cut back into exactly the frames the stack sent is gathered: IPv4
- * without options or fragments, TCP with only ACK (and PSH on the last segment), the same
+ * Only what the kernel would cut back into the frames the stack sent is gathered: IPv4
+ * without options or fragments, TCP with only ACK (and PSH, which the kernel keeps on the last
+ * piece only: successive pushes collapse into one, RFC 1122 §4.2.2.2), the same
  * addresses, ports, acknowledgment, window and options bytes (timestamps included), sequence
  * numbers following on, and every segment but the last with the first one's payload size. Anything
  * else first writes what is gathered, so frames never change order. The checksum field holds the
@@ -49,8 +50,12 @@ export class GsoGather {
   private nextSeq = 0;
   private readonly copy: ByteCopy;
 
-  constructor(copy: ByteCopy) {
+  /** Most segments in one gathered frame (at least 1). */
+  readonly maxSegs: number;
+
+  constructor(copy: ByteCopy, maxSegs = 44) {
     this.copy = copy;
+    this.maxSegs = maxSegs < 1 ? 1 : maxSegs;
   }
 
   /**
@@ -83,8 +88,12 @@ export class GsoGather {
       this.segs = 1;
       return true;
     }
+    // A PSH on a gathered segment does not end the gathering: RFC 1122 §4.2.2.2 says a sender
+    // SHOULD collapse successive PSH bits when it packetizes data. (An application that writes one
+    // segment per ACK, as chargen does when ACKs come one by one, sets PSH on every segment; ending
+    // the gathering there wrote one frame per segment.)
     if (hlen !== this.hlen || seq !== this.nextSeq || this.lastPayload !== this.mss || payload > this.mss
-      || (g[ETH_HLEN + IP_HLEN + 13] & TCP_FLAG_PSH) !== 0 || this.len + payload > g.length) return false;
+      || this.len + payload > g.length || this.segs >= this.maxSegs) return false;
     // the same link addresses (bytes 0..11), IPv4 version, TOS, fragment field, TTL, protocol and
     // addresses (14, 15, 20..23, 26..33), ports, ack, window and options; the IPv4 length, id and
     // checksum, and the TCP sequence number (tcp + 4..7), checksum (16..17) and flags (13) differ
@@ -102,8 +111,9 @@ export class GsoGather {
     this.segs++;
     this.lastPayload = payload;
     this.nextSeq = (seq + payload) >>> 0;
-    // the last segment's PSH goes on the gathered frame (the kernel puts it on the last piece)
-    g[t0 + 13] = flags;
+    // a PSH anywhere in the gathering goes on the gathered frame, which the kernel puts on its last
+    // piece only (the pushes collapsed into one, at the end of the pushed data)
+    g[t0 + 13] = flags | (g[t0 + 13] & TCP_FLAG_PSH);
     return true;
   }
 

@@ -141,6 +141,45 @@ describe('host TAP offload: segmentation (GSO) both ways', () => {
     }
   });
 
+  it('a PSH in the middle does not end the gathering: the pushes collapse onto the last piece (RFC 1122 4.2.2.2)', () => {
+    // one segment per ACK, each written by its own tcp_write: every segment carries PSH
+    const segs: Uint8Array[] = [];
+    for (let i = 0; i < 3; i++) segs.push(tcpFrame(5000 + i * MSS, pattern(MSS, i), { id: 7 + i, flags: 0x18 }));
+    segs.push(tcpFrame(5000 + 3 * MSS, pattern(MSS, 3), { id: 10, flags: 0x10 }));
+    const g = new GsoGather(copy);
+    for (const s of segs) assert.ok(g.add(s, 0, s.length), 'gathered after a PSH');
+    assert.equal(g.segs, 4);
+    let w: { h: Uint8Array; f: Uint8Array } | null = null;
+    g.flush((h, b, off, len) => { w = { h: h.slice(), f: b.slice(off, off + len) }; return len; });
+    const got = w as unknown as { h: Uint8Array; f: Uint8Array };
+    assert.equal(got.h[1], VIRTIO_NET_HDR_GSO_TCPV4);
+    assert.equal(got.f[47], 0x18, 'the gathered frame keeps the PSH although its last segment had none');
+    const mem = new Uint8Array(8 * 1600);
+    const cut: { at: number; len: number }[] = [];
+    let next = 0;
+    let held = -1;
+    const sink = {
+      rxMemory: mem,
+      rxReserve: () => { if (held < 0) held = (next++) * 1600; return held; },
+      rxCommit: (len: number) => { cut.push({ at: held, len }); held = -1; },
+    };
+    assert.equal(splitGso(got.h, got.f, got.f.length, 1600, sink, piece), 4);
+    for (let i = 0; i < 4; i++) {
+      assert.equal(mem[cut[i].at + 47], i === 3 ? 0x18 : 0x10, 'PSH on the last piece only: ' + i);
+      assert.deepEqual(mem.slice(cut[i].at + 54, cut[i].at + cut[i].len), pattern(MSS, i), 'payload ' + i);
+    }
+  });
+
+  it('gathers at most maxSegs segments into one frame', () => {
+    const g = new GsoGather(copy, 3);
+    const segs: Uint8Array[] = [];
+    for (let i = 0; i < 4; i++) segs.push(tcpFrame(9000 + i * MSS, pattern(MSS, i)));
+    for (let i = 0; i < 3; i++) assert.ok(g.add(segs[i], 0, segs[i].length));
+    assert.equal(g.add(segs[3], 0, segs[3].length), false, 'the fourth starts a new frame');
+    assert.equal(g.segs, 3);
+    assert.equal(new GsoGather(copy, 0).maxSegs, 1);
+  });
+
   it('does not gather what the kernel could not cut back the same: other ACK, short middle segment, SYN, a gap', () => {
     const g = new GsoGather(copy);
     const a = tcpFrame(1000, pattern(MSS));
