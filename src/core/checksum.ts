@@ -174,7 +174,9 @@ export function pseudoHeaderSum(src: number, dst: number, proto: number, length:
 /** Minimal structural view of a pbuf chain, so that the checksum does not depend on pbuf.ts. */
 export interface ChecksumChain {
   buf: Uint8Array;
-  buf16: Uint16Array | null;
+  /** A 16-bit view over buf's buffer for the word loop; absent (pbufs): pool memory is summed in
+   *  32-bit words by the stack's InetSum, and a chain summed without one takes the byte loop. */
+  buf16?: Uint16Array | null;
   off: number;
   len: number;
   next: ChecksumChain | null;
@@ -196,7 +198,7 @@ export function chksumChain(p: ChecksumChain | null, skip: number, len: number, 
     if (skip >= q.len) { skip -= q.len; continue; }
     let n = q.len - skip;
     if (n > len) n = len;
-    let part = rangeSum !== null ? rangeSum(q.buf, q.off + skip, n, 0) : chksumFold(chksumAdd(q.buf, q.buf16, q.off + skip, n, 0));
+    let part = rangeSum !== null ? rangeSum(q.buf, q.off + skip, n, 0) : chksumFold(chksumAdd(q.buf, q.buf16 ?? null, q.off + skip, n, 0));
     if (swapped) part = swap16(part);
     sum += part;
     if (n & 1) swapped = !swapped;

@@ -83,10 +83,6 @@ export class Pbuf {
     const pool = this.pool;
     if (this.index >= pool.count) pool.refBufs[this.index - pool.count] = b;
   }
-  /** ChecksumChain's 16-bit view: null. Pool memory is summed in 32-bit words by the stack's
-   *  InetSum (poolChecksum), which every checksum of the stack goes through; a chain summed without
-   *  one takes the byte loop. */
-  get buf16(): Uint16Array | null { return null; }
   get type(): PbufType { return this.index < this.pool.count ? PBUF_POOL : PBUF_REF; }
   /** First byte of this pbuf's slot in `buf` (pool pbufs); headers may be pushed down to it. */
   get base(): number { return this.index < this.pool.count ? this.index * this.pool.bufsize : 0; }
