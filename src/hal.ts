@@ -45,6 +45,22 @@ export interface FrameSink {
    *  filled in" frame from the local host), so the stack does not sum it again. Default false: the
    *  stack verifies. The IPv4 header checksum is checked either way. */
   rxCommit(len: number, checksumOk?: boolean): void;
+  /**
+   * Optional, for drivers whose frames may be longer than one pool pbuf (a TAP handing over a GRO
+   * frame: one TCP segment of up to 64 KB; a NIC's large receive offload). Reserves a chain of pool
+   * pbufs for a frame of `len` bytes (ETH_HLEN + at most 65535) and returns the offset in
+   * `rxMemory` of the first: the frame's first `rxCapacity` bytes go there (the headers with
+   * them), the next `rxCapacity` bytes at `rxNextOffset(first)`, and so on, the last pbuf taking
+   * the rest. `rxCommit(len)` then hands the frame over as one packet over the chain; `rxCommit(0)`
+   * gives every pbuf back. A reservation still open is given back first. The chain never takes the
+   * pool's receive reserve (PBUF_RX_RESERVE stays for ACKs and RSTs): -1 when the pool cannot spare
+   * the pbufs, or `len` is out of range. Nothing is counted then: the driver falls back (cuts the
+   * frame into segments through rxReserve, or drops and counts it).
+   */
+  rxReserveChain?(len: number): number;
+  /** The offset in `rxMemory` of the pbuf after the one at `off` in the chain `rxReserveChain`
+   *  reserved, or -1 after the last (or when `off` is not a pool pbuf's). */
+  rxNextOffset?(off: number): number;
   /** A burst of received frames begins: the driver is about to hand over every frame it has
    *  waiting (a ring drained, up to 64 reads of a TAP) and calls `rxBurstEnd()` after the last.
    *  The stack then answers the burst as a whole where it may (one ACK per burst, as for a GRO

@@ -21,6 +21,11 @@ export interface HostDriverStats {
   /** Receive offload (TAP): GSO frames the kernel handed us, and the segments they were cut into. */
   rxGsoFrames: number;
   rxGsoSegs: number;
+  /** Receive offload (TAP, TapOptions.groChain): GSO frames handed to the stack whole, as one TCP
+   *  segment over a pbuf chain (also in rxGsoFrames), and those cut because the pool could not
+   *  spare the chain. */
+  rxGroChains: number;
+  rxGroChainFallbacks: number;
   /** TAP: read passes made right after a burst whose answer was written (TapOptions.repoll), and
    *  those that found frames. */
   rxRepolls: number;
@@ -28,7 +33,7 @@ export interface HostDriverStats {
 }
 
 export function newDriverStats(): HostDriverStats {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0, rxRepolls: 0, rxRepollHits: 0 };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0, rxGroChains: 0, rxGroChainFallbacks: 0, rxRepolls: 0, rxRepollHits: 0 };
 }
 
 /** A host driver: a NetDriver that can be closed and reports bursts of received frames. */

@@ -204,19 +204,29 @@ export function jsPiece(copy: ByteCopy): PieceFn {
   };
 }
 
-/** splitGso results: pieces handed to the sink (the pool may have run out before the last), or -1
- *  when the frame is not a TCP/IPv4 frame that can be cut (the caller counts it as a bad header). */
-export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: number, sink: SplitSink, piece: PieceFn): number {
-  const gsoSize = h[4] | (h[5] << 8);
+/** The header bytes (Ethernet + IPv4 + TCP) of the GSO frame `src[0..len)` whose virtio-net header
+ *  is `h`, or -1 when it is not a TCP/IPv4 frame the kernel may hand us that way: IPv4 carrying
+ *  TCP, the IP total length covering exactly the frame, a checksum flag (NEEDS_CSUM or DATA_VALID),
+ *  a gso_size. */
+export function gsoHeaderLen(h: Uint8Array, src: Uint8Array, len: number): number {
   if (len < ETH_HLEN + IP_HLEN + 20 || src[12] !== 0x08 || src[13] !== 0x00 || (src[ETH_HLEN] >>> 4) !== 4
-    || src[ETH_HLEN + 9] !== 6 || (h[0] & 3) === 0) return -1;
+    || src[ETH_HLEN + 9] !== 6 || (h[0] & 3) === 0 || (h[4] | (h[5] << 8)) === 0) return -1;
   const ihl = (src[ETH_HLEN] & 0x0f) << 2;
   const tcp = ETH_HLEN + ihl;
   if (ihl < IP_HLEN || tcp + 20 > len) return -1;
   const hlen = tcp + ((src[tcp + 12] >>> 4) << 2);
   const ipLen = (src[ETH_HLEN + 2] << 8) | src[ETH_HLEN + 3];
-  // the IP length must cover exactly the frame; each piece must fit in one pool pbuf
-  if (hlen - tcp < 20 || hlen > len || ipLen + ETH_HLEN !== len || gsoSize === 0 || hlen + gsoSize > cap) return -1;
+  if (hlen - tcp < 20 || hlen > len || ipLen + ETH_HLEN !== len) return -1;
+  return hlen;
+}
+
+/** splitGso results: pieces handed to the sink (the pool may have run out before the last), or -1
+ *  when the frame is not a TCP/IPv4 frame that can be cut (the caller counts it as a bad header). */
+export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: number, sink: SplitSink, piece: PieceFn): number {
+  const gsoSize = h[4] | (h[5] << 8);
+  const hlen = gsoHeaderLen(h, src, len);
+  // each piece must fit in one pool pbuf
+  if (hlen < 0 || hlen + gsoSize > cap) return -1;
   const mem = sink.rxMemory;
   let k = 0;
   for (let at = hlen; at < len; at += gsoSize) {
@@ -231,4 +241,55 @@ export function splitGso(h: Uint8Array, src: Uint8Array, len: number, cap: numbe
     k++;
   }
   return k;
+}
+
+/** What chainGso needs of the stack: FrameSink's chain reservation (Netif implements it). */
+export interface ChainSink extends SplitSink {
+  rxCapacity: number;
+  rxReserveChain(len: number): number;
+  rxNextOffset(off: number): number;
+}
+
+/** chainGso results. */
+export const GRO_CHAIN_TAKEN = 1;
+/** The pool cannot spare the chain: nothing was handed over or counted (the caller cuts the frame). */
+export const GRO_CHAIN_NO_POOL = 0;
+/** Not a GSO frame we can take (the caller counts a bad header). */
+export const GRO_CHAIN_BAD = -1;
+
+/**
+ * The receive side without cutting (what a NIC's large receive offload hands its stack): the GSO
+ * frame `src[0..len)` goes to the stack as it is, ONE TCP segment of up to 64 KB over a chain of
+ * pool pbufs (FrameSink.rxReserveChain): the headers and the first payload bytes in the first, the
+ * rest of the payload behind it, the IPv4 total length the whole frame's (the kernel set it so).
+ * TCP takes it in one pass; RFC 9293 bounds a segment by the receive window, not by the MSS, and
+ * the kernel's GRO never builds one beyond what the window offered. PSH and FIN stay where the
+ * kernel put them, at the end of the data, where they would be on its last piece. The checksum is
+ * the kernel's to vouch for (NEEDS_CSUM or DATA_VALID, checked by gsoHeaderLen): committed with
+ * `checksumOk`. A frame that fits one pbuf goes through rxReserve (the pool empty: the stack counted
+ * the drop, and this reports it taken).
+ */
+export function chainGso(h: Uint8Array, src: Uint8Array, len: number, sink: ChainSink, copy: ByteCopy): number {
+  if (gsoHeaderLen(h, src, len) < 0) return GRO_CHAIN_BAD;
+  const cap = sink.rxCapacity;
+  let o: number;
+  if (len <= cap) {
+    o = sink.rxReserve();
+    if (o < 0) return GRO_CHAIN_TAKEN;
+  } else {
+    o = sink.rxReserveChain(len);
+    if (o < 0) return GRO_CHAIN_NO_POOL;
+  }
+  const mem = sink.rxMemory;
+  for (let at = 0; at < len; at += cap) {
+    if (o < 0) {
+      // a chain shorter than asked for (not what rxReserveChain promises): give it back, uncounted
+      sink.rxCommit(0);
+      return GRO_CHAIN_NO_POOL;
+    }
+    copy(mem, o, src, at, len - at < cap ? len - at : cap);
+    if (len - at > cap) o = sink.rxNextOffset(o);
+  }
+  sink.rxCommit(len, true);
+  return GRO_CHAIN_TAKEN;
 }

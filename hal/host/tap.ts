@@ -38,7 +38,7 @@ import type { FrameChain, FrameSink, NetDriver } from '../../src/hal.js';
 import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
-import { GsoGather, splitGso, type ByteCopy, type PieceFn } from './gso.js';
+import { GsoGather, splitGso, chainGso, GRO_CHAIN_TAKEN, GRO_CHAIN_BAD, type ByteCopy, type ChainSink, type PieceFn } from './gso.js';
 import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, VNET_RX_PLAIN, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -137,6 +137,10 @@ export interface TapOptions {
   /** With offload: let the kernel hand us TCP frames of up to 64 KB (TUN_F_TSO4), cut back into
    *  segments here (gso.ts splitGso). Default true; XS_TCP_TAP_GRO=off turns it off. */
   gro?: boolean;
+  /** With gro: hand each GSO frame to the stack whole, as ONE TCP segment over a chain of pool
+   *  pbufs (gso.ts chainGso, FrameSink.rxReserveChain), instead of cutting it into segments; cut
+   *  only when the pool cannot spare the chain. Default true; XS_TCP_TAP_GRO_CHAIN=off cuts always. */
+  groChain?: boolean;
   /** With gso: most segments gathered into one frame (1..44). Default 44 (64 KB); XS_TCP_TAP_GSO_SEGS. */
   gsoSegs?: number;
   /** Poll mode into the pool: after a burst whose answer was written, read again at once up to this
@@ -193,6 +197,8 @@ export class TapDriver implements HostDriver {
   private gathering = 0;
   /** The kernel may send us GSO frames (TapOptions.gro): frames are read into `rx`, then cut. */
   private readonly gro: boolean;
+  /** GSO frames go to the stack whole, over a pbuf chain (TapOptions.groChain). */
+  private readonly groChain: boolean;
   private readonly vwrite = (h: Uint8Array, b: Uint8Array, off: number, len: number): number =>
     (this.addon.writev as NonNullable<TapAddon['writev']>)(this.fd, h, b, off, len);
   /** Receive buffer: one frame at a time; the stack copies it into a pool pbuf before returning
@@ -236,6 +242,7 @@ export class TapDriver implements HostDriver {
     // marking NIC-verified ones DATA_VALID); it takes our partial ones either way.
     const gro = this.vnet && (opts.gro ?? process.env.XS_TCP_TAP_GRO !== 'off');
     this.gro = gro && (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM | TUN_F_TSO4) === 0;
+    this.groChain = this.gro && (opts.groChain ?? process.env.XS_TCP_TAP_GRO_CHAIN !== 'off');
     if (this.vnet && !this.gro) (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM);
     this.txChecksumOffload = this.vnet;
     this.gso = this.vnet && (opts.gso ?? process.env.XS_TCP_TAP_GSO !== 'off') ? new GsoGather(addon.copy as ByteCopy, opts.gsoSegs ?? envCount('XS_TCP_TAP_GSO_SEGS', 44, 44)) : null;
@@ -423,6 +430,13 @@ export class TapDriver implements HostDriver {
     const vh = this.vrx;
     const st = this.stats;
     if (vh[1] === VIRTIO_NET_HDR_GSO_TCPV4) {
+      if (this.groChain && sink.rxReserveChain !== undefined) {
+        const c = chainGso(vh, this.rx, r, sink as ChainSink, this.addon.copy as ByteCopy);
+        if (c === GRO_CHAIN_TAKEN) { st.rxGsoFrames++; st.rxGroChains++; return; }
+        if (c === GRO_CHAIN_BAD) { st.rxBadVnet++; st.rxErrors++; return; }
+        // the pool cannot spare the chain: cut it, each segment then meets the pool on its own
+        st.rxGroChainFallbacks++;
+      }
       const k = splitGso(vh, this.rx, r, sink.rxCapacity, sink, this.addon.piece as PieceFn);
       if (k < 0) { st.rxBadVnet++; st.rxErrors++; } else { st.rxGsoFrames++; st.rxGsoSegs += k; }
       return;

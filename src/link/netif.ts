@@ -18,10 +18,14 @@ import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
 import { ERR_OK, ERR_IF, ERR_VAL, ERR_MEM } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
-import { pbuf_free, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_FLAGS, PBUF_FLAG_CSUM_OK } from '../core/pbuf.js';
+import { pbuf_free, pbuf_realloc, copyBytes, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_FLAGS, PBUF_FLAG_CSUM_OK, PBUF_RAW } from '../core/pbuf.js';
 import { ETH_HLEN, ETHTYPE_IPV4, ETHTYPE_ARP } from '../wire/ethernet.js';
 import { Etharp } from './etharp.js';
 import type { ArpNetif } from './etharp.js';
+
+/** The longest frame rxReserveChain takes: an Ethernet header and the largest IPv4 packet (RFC 791
+ *  total length, 16 bits). */
+const RX_CHAIN_MAX = ETH_HLEN + 65535;
 
 /** Where received IPv4 packets go (the Stack registers Ip4). */
 export interface Ip4InputSink {
@@ -230,6 +234,15 @@ export class Netif implements FrameSink, ArpNetif {
     st.recv++;
     const pool = core.pbufs;
     if (!(len >= ETH_HLEN && len <= pool.bufsize)) {
+      // a frame over a chain from rxReserveChain (tested here, off the one-pbuf path): at most the
+      // length reserved, the chain's tail trimmed to it
+      if (len > pool.bufsize && len <= pool.meta[p.index * PB_STRIDE + PB_TOTLEN]) {
+        pbuf_realloc(p, len);
+        if (checksumOk === true) pool.meta[p.index * PB_STRIDE + PB_FLAGS] = PBUF_FLAG_CSUM_OK;
+        this.input(p);
+        if (core.deferred.size !== 0) core.deferred.run();
+        return;
+      }
       st.lenerr++;
       st.drop++;
       pbuf_free(p);
@@ -242,6 +255,40 @@ export class Netif implements FrameSink, ArpNetif {
     if (checksumOk === true) m[pb + PB_FLAGS] = PBUF_FLAG_CSUM_OK;
     this.input(p);
     if (core.deferred.size !== 0) core.deferred.run();
+  }
+
+  /**
+   * FrameSink.rxReserveChain: pool pbufs for one frame longer than a pbuf (a GRO frame, one TCP
+   * segment of up to 64 KB), chained: the first holds the headers and the first payload bytes, the
+   * others payload only, each filled to PBUF_POOL_BUFSIZE but the last. Taken as the transmit side
+   * takes pbufs, never from the receive reserve (ACKs and RSTs still go out while the chain is
+   * held). -1, nothing counted, when the pool cannot spare them: the driver falls back to one pbuf
+   * per segment or drops and counts (the pool's own failure counter is not touched either).
+   */
+  rxReserveChain(len: number): number {
+    const held = this.rxHeld;
+    if (held !== null) {
+      this.rxHeld = null;
+      pbuf_free(held);
+    }
+    const pool = this.core.pbufs;
+    const size = pool.bufsize;
+    if (!(len > size && len <= RX_CHAIN_MAX) || pool.freeTop - pool.reserve < Math.ceil(len / size)) return -1;
+    const p = pool.alloc(PBUF_RAW, len);
+    if (p === null) return -1;
+    this.rxHeld = p;
+    return pool.meta[p.index * PB_STRIDE + PB_OFF];
+  }
+
+  /** FrameSink.rxNextOffset: the next pbuf of the chain rxReserveChain reserved (pool pbufs of a
+   *  received frame start at their slot, so the slot gives the pbuf). */
+  rxNextOffset(off: number): number {
+    const pool = this.core.pbufs;
+    const i = Math.floor(off / pool.bufsize);
+    if (!(off >= 0 && i < pool.count)) return -1;
+    const m = pool.meta;
+    const n = m[i * PB_STRIDE + PB_NEXT];
+    return n < 0 ? -1 : m[n * PB_STRIDE + PB_OFF];
   }
 
   /** Registers who hears of driver bursts (the Stack does it once, at start-up: TCP). */

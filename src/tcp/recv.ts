@@ -143,16 +143,17 @@ export abstract class TcpRecv extends TcpOoseq {
     const now = this.core.now;
     if (now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
     pcb.lastDataAt = now;
-    // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
-    // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
-    // repair without waiting)
+    // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second full-sized
+    // segment; a segment longer than one MSS (a driver's GRO frame: n segments in one) counts as
+    // the second already, as Linux's receiver counts bytes beyond one rcv_mss. A segment that fills
+    // all or part of a hole is ACKed at once (§4.2: the sender learns of the repair without waiting)
     if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
     else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
-    else if (pcb.flags & TF_ACK_DELAY) {
+    else if ((pcb.flags & TF_ACK_DELAY) || len > pcb.mss) {
       if (this.burstDepth !== 0) {
         // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
         // for a GRO super-packet; every other ACK above and below stays immediate
-        pcb.flags |= TF_ACK_BURST;
+        pcb.flags |= TF_ACK_BURST | TF_ACK_DELAY;
         this.burstAcks++;
       } else {
         pcb.flags |= TF_ACK_NOW;

@@ -1,8 +1,9 @@
 /**
  * The TAP driver's offloads against the Linux kernel (hal/host/vnet.ts, hal/host/gso.ts): `xs-tcp up`
  * on a TAP in a network namespace created here (10.x addresses only), first with the virtio-net
- * header on (the default: checksum offload both ways, the kernel's GSO frames cut into segments, our
- * segments gathered into GSO frames), then with XS_TCP_TAP_OFFLOAD=off on the same TAP. Kernel
+ * header on (the default: checksum offload both ways, the kernel's GSO frames taken by TCP whole as
+ * one segment over a pbuf chain, our segments gathered into GSO frames), then with the GSO frames cut
+ * into segments (XS_TCP_TAP_GRO_CHAIN=off), then with XS_TCP_TAP_OFFLOAD=off on the same TAP. Kernel
  * sockets are the peers (test/interop/peer.js). What shows that the checksums are right on the
  * wire: the kernel's TCP accepts every segment (the transfers complete with identical bytes) and its
  * counters (nstat: TcpInCsumErrors, IpExtInCsumErrors, IpInHdrErrors) stay at 0 while TcpInSegs grows; the stack counts
@@ -68,7 +69,7 @@ function nstat(...names: string[]): Record<string, number> {
 /** Segments the kernel's TCP took, and the counters a wrong TCP or IPv4 checksum would raise. */
 const COUNTERS = ['TcpInSegs', 'TcpInCsumErrors', 'IpExtInCsumErrors', 'IpInHdrErrors'];
 
-interface RunResult { driver: Record<string, number>; tcp: Record<string, number>; udp: Record<string, number>; before: Record<string, number>; after: Record<string, number> }
+interface RunResult { driver: Record<string, number>; tcp: Record<string, number>; udp: Record<string, number>; ip: Record<string, number>; before: Record<string, number>; after: Record<string, number> }
 
 /** Brings the stack up (env: offload on or off), moves data both ways, stops it; its counters. */
 async function transfer(env: Record<string, string>): Promise<RunResult> {
@@ -92,7 +93,7 @@ async function transfer(env: Record<string, string>): Promise<RunResult> {
     const m = /xs-tcp stats: (.*)/.exec(up.stderr);
     assert.ok(m !== null, 'no stats line: ' + up.stderr);
     const st = JSON.parse(m[1]) as Record<string, Record<string, number>>;
-    return { driver: st.driver, tcp: st.tcp, udp: st.udp, before, after };
+    return { driver: st.driver, tcp: st.tcp, udp: st.udp, ip: st.ip, before, after };
   } finally {
     if (up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGKILL');
     await up.exit;
@@ -133,10 +134,24 @@ describe('interop: TAP checksum and segmentation offload, the Linux kernel as pe
     assert.equal(r.driver.rxBadVnet, 0, 'driver: bad virtio-net headers');
     assert.equal(r.driver.rxErrors, 0);
     assert.equal(r.driver.txErrors, 0);
-    assert.ok(r.driver.rxGsoFrames > 0 && r.driver.rxGsoSegs > r.driver.rxGsoFrames, 'kernel GSO frames cut: ' + JSON.stringify(r.driver));
+    // the kernel's GSO frames went to TCP whole, each one segment over a pbuf chain, with IPv4
+    // headers the stack accepted (the kernel's header checksum over the whole frame's length)
+    assert.ok(r.driver.rxGroChains > 0 && r.driver.rxGroChains <= r.driver.rxGsoFrames, 'kernel GSO frames taken whole: ' + JSON.stringify(r.driver));
+    assert.equal(r.ip.chkerr, 0, 'stack: IPv4 header checksum errors');
+    assert.equal(r.ip.lenerr, 0, 'stack: IPv4 length errors');
     assert.ok(r.driver.txGsoFrames > 0 && r.driver.txGsoSegs > r.driver.txGsoFrames, 'our segments gathered: ' + JSON.stringify(r.driver));
-    console.log('      offload on: ' + r.driver.rxGsoFrames + ' GSO frames in (' + r.driver.rxGsoSegs + ' segments), '
+    console.log('      offload on: ' + r.driver.rxGsoFrames + ' GSO frames in (' + r.driver.rxGroChains + ' taken whole, '
+      + r.driver.rxGroChainFallbacks + ' cut for want of pool pbufs), '
       + r.driver.txGsoFrames + ' out (' + r.driver.txGsoSegs + ' segments), kernel took ' + grew + ' segments');
+  });
+
+  it('XS_TCP_TAP_GRO_CHAIN=off: the kernel\'s GSO frames are cut into segments instead, and the transfers still complete', async function () {
+    const r = await transfer({ XS_TCP_TAP_GRO_CHAIN: 'off' });
+    for (const n of COUNTERS.filter((x) => x !== 'TcpInSegs')) assert.equal(r.after[n] - r.before[n], 0, n);
+    assert.equal(r.tcp.chkerr, 0);
+    assert.equal(r.driver.rxErrors, 0);
+    assert.equal(r.driver.rxGroChains, 0);
+    assert.ok(r.driver.rxGsoFrames > 0 && r.driver.rxGsoSegs > r.driver.rxGsoFrames, 'kernel GSO frames cut: ' + JSON.stringify(r.driver));
   });
 
   it('offload off on the same TAP afterwards: the kernel hands over finished checksums again', async function () {
