@@ -24,7 +24,9 @@
  * starts every stack afresh and warms it up with BENCH_LWIP_WARMUP_MIB MiB each way (default 8,
  * unmeasured: the JIT). Every run is reported with the 1-minute load average when it started and the
  * CPU time the stack process used (/proc/<pid>/stat), so figures from a busy machine can be judged.
- * Without LWIP_UNIX_APP the section prints one line saying so and passes (CI has no lwIP).
+ * Without LWIP_UNIX_APP the section prints one line saying so and passes (CI has no lwIP), unless
+ * BENCH_XS_CLI names other xs-tcp builds: then the rotation runs the xs-tcp builds alone (this one
+ * and those), to measure a change against the build before it the same way.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -103,7 +105,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 export async function run(): Promise<BenchResult> {
   const apps = (process.env.LWIP_UNIX_APP ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (apps.length === 0) {
+  if (apps.length === 0 && (process.env.BENCH_XS_CLI ?? '').trim() === '') {
     const msg = 'skipped: LWIP_UNIX_APP is not set (a lwIP unix-port build, see README.md "Side by side with lwIP")';
     process.stderr.write('bench lwip: ' + msg + '\n');
     return { rows: [[msg, '-']], json: { skipped: 1 } };
