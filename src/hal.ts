@@ -95,6 +95,20 @@ export interface NetDriver {
    * travels with the whole segment.
    */
   readonly txChecksumOffload?: boolean;
+  /**
+   * Optional TCP segmentation offload (a NIC's TSO; lwIP has none). When true, and with
+   * txChecksumOffload, TCP may hand `transmit()` one TCP/IPv4 frame longer than the MTU that stands
+   * for several consecutive full-sized segments of one connection: a chain whose first element
+   * holds the Ethernet, IPv4 and TCP headers and the first segment's payload, and every further
+   * element the payload of one more segment, all of the first's payload size (the segment size, the
+   * connection's MSS) but the last, which may be shorter. The IPv4 total length and the TCP
+   * checksum field's pseudo-header sum are those of the whole frame. The driver (or its NIC) cuts it
+   * into segments of that size: the headers copied in front of each, the IPv4 length,
+   * identification and checksum and the TCP sequence number set per segment, PSH on the last only,
+   * each TCP checksum completed. Retransmissions always go one segment at a time. Absent or false:
+   * every frame fits the MTU. Read by TCP whenever it has several new segments to send at once.
+   */
+  readonly txTcpSegmentation?: boolean;
   /** Optional: lets the Ethernet group address `mac` (an IPv4 multicast group, RFC 1112 §6.4)
    *  through the hardware filter (`add`), or stops it. Drivers that deliver every group frame
    *  anyway (TAP, the mock wire) leave it out. */

@@ -11,7 +11,8 @@ import { Stack } from '../src/api/stack.js';
 import type { StackConfig } from '../src/core/config.js';
 import { SeededRandom } from '../src/core/random.js';
 import { macFromString } from '../src/core/ip4addr.js';
-import type { Hal } from '../src/hal.js';
+import type { FrameChain, Hal } from '../src/hal.js';
+import { jsPiece } from '../hal/host/gso.js';
 import { PcapWriter, type PcapWriterOptions } from './pcap.js';
 import {
   VirtualClock, MockWire, MockDriver, RawEndpoint, WirePort, WireFaults, WireStats, mockMac,
@@ -65,11 +66,77 @@ export interface MockStackOptions {
   /** The driver declares NetDriver.txChecksumOffload: the stack sends partial TCP checksums, which
    *  something on the wire (a test's dropIf hook, standing in for the NIC) must complete. */
   txChecksumOffload?: boolean;
+  /** The driver declares NetDriver.txTcpSegmentation (and checksum offload) and does what a NIC with
+   *  TSO does: cuts each longer frame into segments (hal/host/gso.ts jsPiece) and completes every
+   *  TCP checksum before the frames go on the wire. Counted in `tsoFrames` / `tsoSegs`. */
+  txTcpSegmentation?: boolean;
 }
 
 /** A MockDriver that declares transmit checksum offload (NetDriver.txChecksumOffload). */
 class OffloadMockDriver extends MockDriver {
   readonly txChecksumOffload = true;
+}
+
+/** RFC 1071 sum of b[start..end), folded, not complemented. */
+function sum16(b: Uint8Array, start: number, end: number, initial: number): number {
+  let s = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
+  if (i < end) s += b[i] << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+/** A MockDriver standing in for a NIC with TCP segmentation and checksum offload. */
+export class TsoMockDriver extends MockDriver {
+  readonly txChecksumOffload = true;
+  readonly txTcpSegmentation = true;
+  /** Frames longer than the MTU cut, and the segments they gave. */
+  tsoFrames = 0;
+  tsoSegs = 0;
+  private readonly flat = new Uint8Array(14 + 65535);
+  private readonly seg = new Uint8Array(1600);
+  private readonly piece = jsPiece((d, doff, src, soff, n) => { d.set(src.subarray(soff, soff + n), doff); return n; });
+
+  override transmit(frame: FrameChain, totLen: number): boolean {
+    const f = this.flat;
+    if (totLen > f.length) return false;
+    let pos = 0;
+    for (let q: FrameChain | null = frame; q !== null && pos < totLen; q = q.next) {
+      const n = Math.min(q.len, totLen - pos);
+      f.set(q.buf.subarray(q.off, q.off + n), pos);
+      pos += n;
+    }
+    if (totLen < 54 || f[12] !== 0x08 || f[13] !== 0x00 || f[23] !== 6) return super.transmit({ buf: f, off: 0, len: totLen, next: null }, totLen);
+    const ihl = (f[14] & 0x0f) << 2;
+    const hlen = 14 + ihl + ((f[14 + ihl + 12] >>> 4) << 2);
+    if (totLen <= this.mtu + 14) return this.send(f, 0, totLen, ihl);
+    // the segment size is the first element's payload (NetDriver.txTcpSegmentation)
+    const size = frame.len - hlen;
+    this.tsoFrames++;
+    let ok = true;
+    let k = 0;
+    for (let at = hlen; at < totLen; at += size, k++) {
+      const n = Math.min(size, totLen - at);
+      if (this.piece(this.seg, 0, f, hlen, at, n, k, at + n >= totLen) !== 0) return false;
+      this.tsoSegs++;
+      ok = this.send(this.seg, 0, hlen + n, ihl) && ok;
+    }
+    return ok;
+  }
+
+  /** Completes the TCP checksum of the segment at b[off..off+len) (RFC 9293 §3.1) and sends it. */
+  private send(b: Uint8Array, off: number, len: number, ihl: number): boolean {
+    const t = off + 14 + ihl;
+    const tcpLen = len - 14 - ihl;
+    b[t + 16] = 0;
+    b[t + 17] = 0;
+    const sum = sum16(b, t, off + len, sum16(b, off + 26, off + 34, 6 + tcpLen));
+    const c = ~sum & 0xffff;
+    b[t + 16] = c >>> 8;
+    b[t + 17] = c & 0xff;
+    return super.transmit({ buf: b, off, len, next: null }, len);
+  }
 }
 
 function toMac(mac: string | Uint8Array | undefined, n: number): Uint8Array {
@@ -126,8 +193,9 @@ export class MockNet {
     if (mtu + 14 > this.wire.slotSize) throw new Error('MTU ' + mtu + ' needs MockNet slotSize >= ' + (mtu + 14));
     const name = opts.name ?? 'stack' + (this.stacks.length + 1);
     // (a subclass, so that the usual driver carries no extra property: the XS heap figures use it)
-    const driver = opts.txChecksumOffload === true ? new OffloadMockDriver(this.wire, toMac(opts.mac, n), mtu, name)
-      : new MockDriver(this.wire, toMac(opts.mac, n), mtu, name);
+    const driver = opts.txTcpSegmentation === true ? new TsoMockDriver(this.wire, toMac(opts.mac, n), mtu, name)
+      : opts.txChecksumOffload === true ? new OffloadMockDriver(this.wire, toMac(opts.mac, n), mtu, name)
+        : new MockDriver(this.wire, toMac(opts.mac, n), mtu, name);
     driver.rxOneCopy = this.oneCopy;
     const hal: Hal = { driver, clock: this.clock, random: new SeededRandom((this.seed + this.stacks.length + 1) >>> 0) };
     if (opts.checksum !== undefined) hal.checksum = opts.checksum;

@@ -18,6 +18,8 @@ export interface HostDriverStats {
   /** Segmentation offload (TAP): frames written that carried several TCP segments, and those segments. */
   txGsoFrames: number;
   txGsoSegs: number;
+  /** Of those, frames TCP itself built over a pbuf chain (NetDriver.txTcpSegmentation). */
+  txTsoFrames: number;
   /** Receive offload (TAP): GSO frames the kernel handed us, and the segments they were cut into. */
   rxGsoFrames: number;
   rxGsoSegs: number;
@@ -33,7 +35,7 @@ export interface HostDriverStats {
 }
 
 export function newDriverStats(): HostDriverStats {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, rxGsoFrames: 0, rxGsoSegs: 0, rxGroChains: 0, rxGroChainFallbacks: 0, rxRepolls: 0, rxRepollHits: 0 };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxErrors: 0, rxBadVnet: 0, txGsoFrames: 0, txGsoSegs: 0, txTsoFrames: 0, rxGsoFrames: 0, rxGsoSegs: 0, rxGroChains: 0, rxGroChainFallbacks: 0, rxRepolls: 0, rxRepollHits: 0 };
 }
 
 /** A host driver: a NetDriver that can be closed and reports bursts of received frames. */

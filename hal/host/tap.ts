@@ -39,7 +39,7 @@ import { randomMac } from './random.js';
 import { newDriverStats, type HostDriver, type HostDriverStats } from './driver.js';
 import { UdpTunnelDriver, freeUdpPort } from './udp.js';
 import { GsoGather, splitGso, chainGso, GRO_CHAIN_TAKEN, GRO_CHAIN_BAD, type ByteCopy, type ChainSink, type PieceFn } from './gso.js';
-import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, VNET_RX_PLAIN, vnetRxVerdict, vnetTxHeader } from './vnet.js';
+import { VNET_HDR_LEN, VIRTIO_NET_HDR_F_NEEDS_CSUM, TUN_F_CSUM, TUN_F_TSO4, VIRTIO_NET_HDR_GSO_TCPV4, VNET_RX_BAD, VNET_RX_CSUM_OK, VNET_RX_PLAIN, vnetRxVerdict, vnetTxHeader } from './vnet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** The addon's functions (hal/host/native/tap.c). */
@@ -64,6 +64,7 @@ const ADDON_FILE = 'xs_tcp_tap.node';
 const EAGAIN = 11;
 /** An Ethernet header and the largest IPv4 packet: the most a GSO frame from the kernel can hold. */
 const ETH_MAX_GSO = 14 + 65535;
+const ETH_HLEN = 14;
 
 let addonCache: TapAddon | null | undefined;
 let addonError = '';
@@ -141,6 +142,10 @@ export interface TapOptions {
    *  pbufs (gso.ts chainGso, FrameSink.rxReserveChain), instead of cutting it into segments; cut
    *  only when the pool cannot spare the chain. Default true; XS_TCP_TAP_GRO_CHAIN=off cuts always. */
   groChain?: boolean;
+  /** With offload: declare TCP segmentation offload (NetDriver.txTcpSegmentation): TCP hands us
+   *  several segments as one frame over a pbuf chain, written as one GSO frame. Default true;
+   *  XS_TCP_TAP_TSO=off turns it off (the gathering of `gso` still applies). */
+  tso?: boolean;
   /** With gso: most segments gathered into one frame (1..44). Default 44 (64 KB); XS_TCP_TAP_GSO_SEGS. */
   gsoSegs?: number;
   /** Poll mode into the pool: after a burst whose answer was written, read again at once up to this
@@ -187,6 +192,8 @@ export class TapDriver implements HostDriver {
   private readonly vnet: boolean;
   /** NetDriver.txChecksumOffload: the stack writes partial TCP checksums, the kernel completes them. */
   readonly txChecksumOffload: boolean;
+  /** NetDriver.txTcpSegmentation (TapOptions.tso). */
+  readonly txTcpSegmentation: boolean;
   /** The virtio-net header of the frame being read, and of the frame being written. */
   private readonly vrx = new Uint8Array(VNET_HDR_LEN);
   private readonly vtx = new Uint8Array(VNET_HDR_LEN);
@@ -245,6 +252,7 @@ export class TapDriver implements HostDriver {
     this.groChain = this.gro && (opts.groChain ?? process.env.XS_TCP_TAP_GRO_CHAIN !== 'off');
     if (this.vnet && !this.gro) (addon.offload as (fd: number, flags: number) => number)(this.fd, TUN_F_CSUM);
     this.txChecksumOffload = this.vnet;
+    this.txTcpSegmentation = this.vnet && (opts.tso ?? process.env.XS_TCP_TAP_TSO !== 'off');
     this.gso = this.vnet && (opts.gso ?? process.env.XS_TCP_TAP_GSO !== 'off') ? new GsoGather(addon.copy as ByteCopy, opts.gsoSegs ?? envCount('XS_TCP_TAP_GSO_SEGS', 44, 44)) : null;
     this.description = 'tap ' + name + ' (' + this.mode + (this.vnet ? ', checksum offload' : '') + ')';
   }
@@ -265,6 +273,7 @@ export class TapDriver implements HostDriver {
 
   transmit(frame: FrameChain, totLen: number): boolean {
     if (this.closed) return false;
+    if (frame.next !== null && totLen > this.mtu + ETH_HLEN && this.txTcpSegmentation) return this.transmitTso(frame, totLen);
     let buf: Uint8Array;
     let off: number;
     if (frame.next === null) {
@@ -305,6 +314,62 @@ export class TapDriver implements HostDriver {
     if (r !== totLen) { this.stats.txErrors++; return false; }
     this.stats.txFrames++;
     this.stats.txBytes += totLen;
+    return true;
+  }
+
+  /**
+   * A frame TCP built for segmentation offload (NetDriver.txTcpSegmentation): headers and the first
+   * segment's payload in the first element, one more segment's payload in each further one. Copied
+   * into one buffer and written as one VIRTIO_NET_HDR_GSO_TCPV4 frame, gso_size the first element's
+   * payload, for the kernel to cut (what GsoGather writes, without the gathering): what was gathered
+   * before it is written first, so frames keep their order. A frame not of that shape is a counted
+   * error, never written.
+   */
+  private transmitTso(frame: FrameChain, totLen: number): boolean {
+    const st = this.stats;
+    const b = frame.buf;
+    const o = frame.off;
+    const ihl = (b[o + ETH_HLEN] & 0x0f) << 2;
+    const hlen = ETH_HLEN + ihl + ((b[o + ETH_HLEN + ihl + 12] >>> 4) << 2);
+    const seg = frame.len - hlen;
+    if (totLen > this.tx.length || frame.len < ETH_HLEN + 40 || b[o + 12] !== 0x08 || b[o + 13] !== 0x00
+      || b[o + ETH_HLEN + 9] !== 6 || ihl < 20 || seg <= 0) {
+      st.txErrors++;
+      return false;
+    }
+    const copy = this.addon.copy as ByteCopy;
+    const tx = this.tx;
+    let pos = 0;
+    let pieces = 0;
+    for (let q: FrameChain | null = frame; q !== null; q = q.next) {
+      if ((q !== frame && (q.len > seg || (q.next !== null && q.len !== seg))) || pos + q.len > totLen) {
+        st.txErrors++;
+        return false;
+      }
+      copy(tx, pos, q.buf, q.off, q.len);
+      pos += q.len;
+      pieces++;
+    }
+    if (pos !== totLen) { st.txErrors++; return false; }
+    if (this.gso !== null) this.flushGso();
+    const h = this.vtx;
+    for (let i = 0; i < VNET_HDR_LEN; i++) h[i] = 0;
+    h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h[1] = VIRTIO_NET_HDR_GSO_TCPV4;
+    h[2] = hlen;
+    h[4] = seg & 0xff;
+    h[5] = seg >>> 8;
+    h[6] = ETH_HLEN + ihl;
+    h[8] = 16;
+    if ((this.addon.writev as NonNullable<TapAddon['writev']>)(this.fd, h, tx, 0, totLen) !== totLen) {
+      st.txErrors++;
+      return false;
+    }
+    st.txFrames++;
+    st.txBytes += totLen;
+    st.txGsoFrames++;
+    st.txGsoSegs += pieces;
+    st.txTsoFrames++;
     return true;
   }
 

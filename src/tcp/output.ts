@@ -6,7 +6,7 @@
 import { TCP_DEFAULT_MSS, PBUF_TRANSPORT_HLEN } from '../core/config.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
-  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
+  PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_REF, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
   PBUF_TRANSPORT,
 } from '../core/pbuf.js';
 import {
@@ -29,7 +29,7 @@ import {
 } from './constants.js';
 import { TcpTable } from './table.js';
 import { armLossProbe } from './tlp.js';
-import { tplEmit } from './template.js';
+import { tplEmit, tplReady } from './template.js';
 
 export abstract class TcpOutput extends TcpTable {
   connect(pcb: Tcb, ip: number, port: number): Err {
@@ -309,10 +309,15 @@ export abstract class TcpOutput extends TcpTable {
         && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && !seqGt(pcb.sndSml, pcb.sndNxt)) {
         break;
       }
-      pcb.unsent = seg.next;
-      if (pcb.unsent === null) pcb.unsentTail = null;
-      this.moveToUnacked(pcb, seg);
-      this.sendSeg(pcb, seg);
+      if (seg.next !== null && seg.sent === 0 && this.ip.netif.driver.txTcpSegmentation === true
+        && this.sendRun(pcb, seg, wnd)) {
+        // several segments left as one frame (TCP segmentation offload)
+      } else {
+        pcb.unsent = seg.next;
+        if (pcb.unsent === null) pcb.unsentTail = null;
+        this.moveToUnacked(pcb, seg);
+        this.sendSeg(pcb, seg);
+      }
       // reentrant input inside transmit() may have ended the connection
       if (pcb.gen !== gen) return ERR_OK;
       sentAny = true;
@@ -371,6 +376,90 @@ export abstract class TcpOutput extends TcpTable {
     seg.next = s;
     if (pcb.unsentTail === seg) pcb.unsentTail = s;
     pcb.sndQueueLen++;
+    return true;
+  }
+
+  /**
+   * TCP segmentation offload (NetDriver.txTcpSegmentation, with txChecksumOffload): the run of
+   * unsent full-sized segments from `first` (the last may be shorter) that the window `wnd` takes
+   * entirely, never sent before, without SYN or FIN, each payload one pool pbuf, leaves as ONE frame: the first segment's pbuf
+   * gets the headers from the connection's template, the others' pbufs are chained behind it for the
+   * length of the send (RFC 9293 §3.1's checksum over the whole, completed per segment by the driver,
+   * which cuts the frame into segments of the MSS as the peer will see them). A PSH on any of them
+   * goes on the frame, which the driver keeps on the last piece only (RFC 1122 §4.2.2.2). The send
+   * state moves as sendSeg moves it per segment; every segment stays in the retransmission queue
+   * on its own, so a retransmission is one segment (sendSeg). False, nothing done, when fewer than
+   * two segments qualify or the template cannot be used (the frame must not take the layered path:
+   * IPv4 would fragment it). Every pbuf of the run is held across transmit(), as tplEmit holds one.
+   */
+  protected sendRun(pcb: Tcb, first: TcpSeg, wnd: number): boolean {
+    const pool = this.core.pbufs;
+    const m = pool.meta;
+    const mss = pcb.mss;
+    const hdrLen = pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN;
+    // an IPv4 packet's 65,535 octets bound the frame
+    const room = 65535 - 20 - hdrLen;
+    let n = 0;
+    let bytes = 0;
+    let tail = mss;
+    for (let s: TcpSeg | null = first; s !== null; s = s.next) {
+      const p = s.p;
+      const len = s.len;
+      if (p === null || len <= 0 || len > mss || s.sent !== 0 || (s.flags & ~TCP_PSH) !== 0 || p.index >= pool.count) break;
+      const b = p.index * PB_STRIDE;
+      if (m[b + PB_NEXT] >= 0 || m[b + PB_LEN] !== len || ((s.seqno - pcb.sndUna) | 0) + len > wnd || bytes + len > room) break;
+      // a shorter segment may end the run (the driver's last piece), unless Nagle holds it: as in
+      // output(), the last queued one while a small segment is unacknowledged (RFC 1122 §4.2.3.4)
+      if (len < mss && s.next === null && (pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seqGt(pcb.sndSml, pcb.sndUna)) break;
+      n++;
+      bytes += len;
+      tail = len;
+      if (len < mss) break;
+    }
+    if (n < 2 || !this.ip.netif.txChecksumOffload || (pcb.ooseq !== null && pcb.sackOk) || !this.core.config.TCP_HDR_TEMPLATE
+      || !tplReady(this.core, this.ip, pcb, hdrLen, this.ttl)) return false;
+    let flags = TCP_ACK;
+    const p0 = first.p as Pbuf;
+    const seqno = first.seqno;
+    let s = first;
+    let left = bytes;
+    for (let k = 0; k < n; k++) {
+      const next = s.next as TcpSeg;
+      const b = (s.p as Pbuf).index * PB_STRIDE;
+      flags |= s.flags;
+      s.sent = 1;
+      this.moveToUnacked(pcb, s);
+      m[b + PB_REF]++;
+      m[b + PB_TOTLEN] = left;
+      left -= s.len;
+      if (k < n - 1) m[b + PB_NEXT] = (next.p as Pbuf).index;
+      s = next;
+    }
+    // sendSeg's bookkeeping, once for the run: RTT timing from its first octet (RFC 6298 §3),
+    // SND.NXT and SND.MAX past its last, the retransmission timer running
+    if (pcb.rttStart === NO_TIME) {
+      pcb.rttSeq = seqno;
+      pcb.rttStart = this.core.now;
+    }
+    const end = (seqno + bytes) >>> 0;
+    if (tail < mss) pcb.sndSml = end;
+    if (((end - pcb.sndNxt) | 0) > 0) pcb.sndNxt = end;
+    if (((pcb.sndNxt - pcb.sndMax) | 0) > 0) pcb.sndMax = pcb.sndNxt;
+    if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
+    pcb.persistAt = NO_TIME;
+    this.emit(pcb, p0, seqno, flags);
+    // the chain undone, and the holds let go of (a segment acknowledged meanwhile is freed now)
+    for (let i = p0.index; i >= 0;) {
+      const b = i * PB_STRIDE;
+      const nx = m[b + PB_NEXT];
+      m[b + PB_NEXT] = -1;
+      m[b + PB_TOTLEN] = m[b + PB_LEN];
+      if (--m[b + PB_REF] === 0) {
+        m[b + PB_REF] = 1;
+        pbuf_free(pool.handles[i]);
+      }
+      i = nx;
+    }
     return true;
   }
 

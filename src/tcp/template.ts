@@ -74,6 +74,18 @@ function tplBuild(core: StackCore, ip: Ip4, pcb: Tcb, t: number, hdrLen: number,
   return true;
 }
 
+/** Whether `pcb`'s segments with TCP headers of `hdrLen` bytes can go out through its template now
+ *  (built here when it is stale): what tplEmit would find. TCP segmentation offload asks first, as
+ *  a frame over the MTU must not take the layered path (IPv4 would fragment it). */
+export function tplReady(core: StackCore, ip: Ip4, pcb: Tcb, hdrLen: number, ttl: number): boolean {
+  const pool = core.pbufs;
+  const t = ((pool.count * pool.bufsize + COPY_SCRATCH_BYTES + 7) & ~7) + pcb.mempIndex * TCP_HDR_TEMPLATE_BYTES;
+  const w = pool.copier.all64;
+  const tw = t >>> 3;
+  return (w[tw + W_EPOCH] === ip.netif.arp.epoch && w[tw + W_GEN] === pcb.gen && w[tw + W_HLEN] === hdrLen)
+    || tplBuild(core, ip, pcb, t, hdrLen, ttl);
+}
+
 /**
  * Sends `p`'s payload as a segment of `pcb` (the fields as tcpEmit takes them) through its header
  * template: headers of `hdrLen` bytes with at most timestamps as options, `p` a pool pbuf with room

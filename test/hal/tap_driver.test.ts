@@ -32,7 +32,7 @@ function tcpFrame(seq: number, payload: Uint8Array, flags: number): Uint8Array {
 class FakeTun {
   readonly rxQueue: Uint8Array[] = [];
   readonly log: string[] = [];
-  readonly written: { gso: number; len: number }[] = [];
+  readonly written: { gso: number; len: number; size: number; hlen: number }[] = [];
   onWrite: (() => void) | null = null;
   readable: (() => void) | null = null;
   readonly fd = fs.openSync('/dev/null', 'r');
@@ -58,7 +58,7 @@ class FakeTun {
       readv: (_fd, hdr, buf, off, len) => put(buf, off, len, hdr),
       writev: (_fd, hdr, _buf, _off, len) => {
         this.log.push('write');
-        this.written.push({ gso: hdr[1], len });
+        this.written.push({ gso: hdr[1], len, size: hdr[4] | (hdr[5] << 8), hlen: hdr[2] | (hdr[3] << 8) });
         if (this.onWrite !== null) this.onWrite();
         return len;
       },
@@ -170,5 +170,25 @@ describe('host TAP driver: the rhythm of reads and writes (fake addon)', () => {
     assert.deepEqual(tun.log, ['read', 'read EAGAIN', 'write', 'read EAGAIN']);
     assert.equal(drv.stats.rxRepolls, 1);
     assert.equal(drv.stats.rxRepollHits, 0);
+  });
+
+  it('TCP segmentation offload: a chain over the MTU is written as one GSO frame of its first payload\'s size; a chain of another shape is a counted error', () => {
+    const tun = new FakeTun();
+    const drv = driver(tun, 0);
+    assert.equal(drv.txTcpSegmentation, true);
+    const first = tcpFrame(1, pattern(MSS, 1), 0x18);
+    const mid = pattern(MSS, 2);
+    const last = pattern(300, 3);
+    const total = first.length + MSS + 300;
+    const chain = { buf: first, off: 0, len: first.length, next: { buf: mid, off: 0, len: MSS, next: { buf: last, off: 0, len: 300, next: null } } };
+    assert.ok(drv.transmit(chain, total));
+    assert.deepEqual(tun.written, [{ gso: VIRTIO_NET_HDR_GSO_TCPV4, len: total, size: MSS, hlen: 54 }]);
+    assert.equal(drv.stats.txTsoFrames, 1);
+    assert.equal(drv.stats.txGsoSegs, 3);
+    // a middle piece shorter than the first: not what NetDriver.txTcpSegmentation promises
+    const bad = { buf: first, off: 0, len: first.length, next: { buf: last, off: 0, len: 300, next: { buf: mid, off: 0, len: MSS, next: null } } };
+    assert.equal(drv.transmit(bad, total), false);
+    assert.equal(drv.stats.txErrors, 1);
+    assert.equal(tun.written.length, 1, 'nothing written');
   });
 });

@@ -2,8 +2,10 @@
  * The TAP driver's offloads against the Linux kernel (hal/host/vnet.ts, hal/host/gso.ts): `xs-tcp up`
  * on a TAP in a network namespace created here (10.x addresses only), first with the virtio-net
  * header on (the default: checksum offload both ways, the kernel's GSO frames taken by TCP whole as
- * one segment over a pbuf chain, our segments gathered into GSO frames), then with the GSO frames cut
- * into segments (XS_TCP_TAP_GRO_CHAIN=off), then with XS_TCP_TAP_OFFLOAD=off on the same TAP. Kernel
+ * one segment over a pbuf chain, our segments sent as GSO frames that TCP builds over a pbuf chain
+ * or the driver gathers), then with the GSO frames cut into segments and ours gathered by the driver
+ * only (XS_TCP_TAP_GRO_CHAIN=off, XS_TCP_TAP_TSO=off), then with XS_TCP_TAP_OFFLOAD=off on the same
+ * TAP. Kernel
  * sockets are the peers (test/interop/peer.js). What shows that the checksums are right on the
  * wire: the kernel's TCP accepts every segment (the transfers complete with identical bytes) and its
  * counters (nstat: TcpInCsumErrors, IpExtInCsumErrors, IpInHdrErrors) stay at 0 while TcpInSegs grows; the stack counts
@@ -140,13 +142,17 @@ describe('interop: TAP checksum and segmentation offload, the Linux kernel as pe
     assert.equal(r.ip.chkerr, 0, 'stack: IPv4 header checksum errors');
     assert.equal(r.ip.lenerr, 0, 'stack: IPv4 length errors');
     assert.ok(r.driver.txGsoFrames > 0 && r.driver.txGsoSegs > r.driver.txGsoFrames, 'our segments gathered: ' + JSON.stringify(r.driver));
+    // most of them built by TCP itself (NetDriver.txTcpSegmentation)
+    assert.ok(r.driver.txTsoFrames > 0, 'TCP segmentation offload: ' + JSON.stringify(r.driver));
     console.log('      offload on: ' + r.driver.rxGsoFrames + ' GSO frames in (' + r.driver.rxGroChains + ' taken whole, '
       + r.driver.rxGroChainFallbacks + ' cut for want of pool pbufs), '
-      + r.driver.txGsoFrames + ' out (' + r.driver.txGsoSegs + ' segments), kernel took ' + grew + ' segments');
+      + r.driver.txGsoFrames + ' out (' + r.driver.txTsoFrames + ' built by TCP; ' + r.driver.txGsoSegs + ' segments), kernel took ' + grew + ' segments');
   });
 
-  it('XS_TCP_TAP_GRO_CHAIN=off: the kernel\'s GSO frames are cut into segments instead, and the transfers still complete', async function () {
-    const r = await transfer({ XS_TCP_TAP_GRO_CHAIN: 'off' });
+  it('XS_TCP_TAP_GRO_CHAIN=off and XS_TCP_TAP_TSO=off: GSO frames cut into segments, ours gathered by the driver; the transfers still complete', async function () {
+    const r = await transfer({ XS_TCP_TAP_GRO_CHAIN: 'off', XS_TCP_TAP_TSO: 'off' });
+    assert.equal(r.driver.txTsoFrames, 0);
+    assert.ok(r.driver.txGsoFrames > 0);
     for (const n of COUNTERS.filter((x) => x !== 'TcpInSegs')) assert.equal(r.after[n] - r.before[n], 0, n);
     assert.equal(r.tcp.chkerr, 0);
     assert.equal(r.driver.rxErrors, 0);
