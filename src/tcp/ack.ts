@@ -8,7 +8,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
 import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
-import { Tcb, TcpSeg, TcpPcb, SEG_RTX, TCB_NRTX, TCB_PERSIST_PROBES, TCB_ICMP_SOFT_ERR } from './tcb.js';
+import { Tcb, TcpSeg, TcpPcb, SEG_RTX, TCB } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
   TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
@@ -25,46 +25,46 @@ export abstract class TcpAckInput extends TcpRecv {
     const h = s.hdr;
     const st = this.core.stats.tcp;
     const ack = h.ack;
-    if (pcb.state === SYN_RCVD) {
-      if (seqGt(ack, pcb.sndUna) && seqLeq(ack, pcb.sndMax)) {
+    if (pcb.v[TCB.state] === SYN_RCVD) {
+      if (seqGt(ack, pcb.v[TCB.sndUna]) && seqLeq(ack, pcb.v[TCB.sndMax])) {
         this.synRttSample(pcb, ack);
         this.ackSegments(pcb, ack);
-        pcb.sndUna = ack;
-        if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
-        pcb.nrtx = 0;
-        pcb.icmpSoftErr = 0;
-        pcb.rtxAt = NO_TIME;
+        pcb.v[TCB.sndUna] = ack;
+        if (seqLt(pcb.v[TCB.sndNxt], ack)) pcb.v[TCB.sndNxt] = ack;
+        pcb.v[TCB.nrtx] = 0;
+        pcb.v[TCB.icmpSoftErr] = 0;
+        pcb.v[TCB.rtxAt] = NO_TIME;
         // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
-        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
-        pcb.sndWnd = wnd;
-        if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
-        pcb.sndWl1 = s.seq;
-        pcb.sndWl2 = ack;
-        if (pcb.flags & TF_SYN_RTX) {
-          pcb.rto = RTO_AFTER_SYN_LOSS;
+        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.v[TCB.sndScale] : h.wnd;
+        pcb.v[TCB.sndWnd] = wnd;
+        if (wnd > pcb.v[TCB.sndWndMax]) pcb.v[TCB.sndWndMax] = wnd;
+        pcb.v[TCB.sndWl1] = s.seq;
+        pcb.v[TCB.sndWl2] = ack;
+        if (pcb.v[TCB.flags] & TF_SYN_RTX) {
+          pcb.v[TCB.rto] = RTO_AFTER_SYN_LOSS;
         }
         this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
         return this.established(pcb);
       }
       st.drop++;
-      this.sendRst(ack, 0, false, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+      this.sendRst(ack, 0, false, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort]);
       return false;
     }
     // from here to the window update, seqGt / seqLt / seqLeq written out (| 0: the signed 32-bit
     // distance): every segment of a connection passes here
-    if (((ack - pcb.sndMax) | 0) > 0) {
+    if (((ack - pcb.v[TCB.sndMax]) | 0) > 0) {
       // acknowledges something not yet sent: ACK and drop
       st.drop++;
       this.sendAck(pcb);
       return false;
     }
-    if (((ack - pcb.sndUna + pcb.sndWndMax) | 0) < 0 && pcb.sndWndMax > 0) {
+    if (((ack - pcb.v[TCB.sndUna] + pcb.v[TCB.sndWndMax]) | 0) < 0 && pcb.v[TCB.sndWndMax] > 0) {
       // RFC 5961 §5.2: far too old to be acceptable
       st.drop++;
       this.sendAck(pcb);
       return false;
     }
-    const wndBefore = pcb.sndWnd;
+    const wndBefore = pcb.v[TCB.sndWnd];
     this.updateSndWnd(pcb, s, ack);
     // the scoreboard (RFC 2018 §5, sack.ts) learns the valid blocks before SND.UNA moves
     let sackedNew = 0;
@@ -73,21 +73,21 @@ export abstract class TcpAckInput extends TcpRecv {
       if (s.sacks > 0) sackedNew = sackMark(pcb, this.segMeta.marks, h.sackBlocks, s.sacks);
     }
     const gen = pcb.gen;
-    if (seqGt(ack, pcb.sndUna)) {
+    if (seqGt(ack, pcb.v[TCB.sndUna])) {
       if (pcb.tsOk && h.optTsPresent) this.tsRttSample(pcb, s);
       this.newAck(pcb, ack, sackedNew);
-    } else if (ack === pcb.sndUna && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== null
+    } else if (ack === pcb.v[TCB.sndUna] && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== null
       // RFC 6675 §2: with SACK in use a duplicate ACK is one that brings new SACK information
       // (the window may have changed); without blocks, RFC 5681's definition (same window)
-      && (sackedNew > 0 || (h.sackCount === 0 && pcb.sndWnd === wndBefore))) {
+      && (sackedNew > 0 || (h.sackCount === 0 && pcb.v[TCB.sndWnd] === wndBefore))) {
       this.duplicateAck(pcb);
     }
     // a retransmission may have been answered from inside transmit() (reentrant input)
     if (pcb.gen !== gen) return false;
-    if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
+    if (pcb.v[TCB.persistAt] !== NO_TIME) pcb.v[TCB.persistProbes] = 0;
     // state changes driven by the acknowledgment of our FIN (only these three states care: no
     // finAcked call per ACK in ESTABLISHED)
-    const state = pcb.state;
+    const state = pcb.v[TCB.state];
     if (state !== FIN_WAIT_1 && state !== CLOSING && state !== LAST_ACK) return true;
     const finAcked = this.finAcked(pcb);
     switch (state) {
@@ -100,7 +100,7 @@ export abstract class TcpAckInput extends TcpRecv {
         break;
       case LAST_ACK:
         if (finAcked) {
-          this.freePcb(pcb, (pcb.flags & TF_RXCLOSED) === 0 ? ERR_CLSD : 0, CAUSE_SEGMENT);
+          this.freePcb(pcb, (pcb.v[TCB.flags] & TF_RXCLOSED) === 0 ? ERR_CLSD : 0, CAUSE_SEGMENT);
           return false;
         }
         break;
@@ -113,17 +113,17 @@ export abstract class TcpAckInput extends TcpRecv {
   /** The window update of the fifth step (RFC 9293 §3.10.7.4): the peer's window is taken from a
    *  segment newer than the one it was last taken from (SND.WL1, SND.WL2). */
   protected updateSndWnd(pcb: Tcb, s: InSeg, ack: number): void {
-    if (((pcb.sndWl1 - s.seq) | 0) < 0 || (pcb.sndWl1 === s.seq && ((pcb.sndWl2 - ack) | 0) <= 0)) {
+    if (((pcb.v[TCB.sndWl1] - s.seq) | 0) < 0 || (pcb.v[TCB.sndWl1] === s.seq && ((pcb.v[TCB.sndWl2] - ack) | 0) <= 0)) {
       const h = s.hdr;
       // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
-      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.sndScale : h.wnd;
-      pcb.sndWnd = wnd;
-      if (wnd > pcb.sndWndMax) pcb.sndWndMax = wnd;
-      pcb.sndWl1 = s.seq;
-      pcb.sndWl2 = ack;
-      if (wnd > 0 && pcb.persistAt !== NO_TIME) {
-        pcb.persistAt = NO_TIME;
-        pcb.persistBackoff = 0;
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.v[TCB.sndScale] : h.wnd;
+      pcb.v[TCB.sndWnd] = wnd;
+      if (wnd > pcb.v[TCB.sndWndMax]) pcb.v[TCB.sndWndMax] = wnd;
+      pcb.v[TCB.sndWl1] = s.seq;
+      pcb.v[TCB.sndWl2] = ack;
+      if (wnd > 0 && pcb.v[TCB.persistAt] !== NO_TIME) {
+        pcb.v[TCB.persistAt] = NO_TIME;
+        pcb.v[TCB.persistBackoff] = 0;
       }
     }
   }
@@ -131,11 +131,11 @@ export abstract class TcpAckInput extends TcpRecv {
   /** SYN-RECEIVED → ESTABLISHED on a passive open: hand the connection to the application. */
   protected established(pcb: Tcb): boolean {
     const l = this.listenerOf(pcb);
-    if ((pcb.flags & TF_PASSIVE) === 0 || pcb.handle !== null) {
+    if ((pcb.v[TCB.flags] & TF_PASSIVE) === 0 || pcb.handle !== null) {
       // simultaneous open: the connecting application learns it is connected
       return this.callConnected(pcb);
     }
-    if (l === null || l.gen !== pcb.listenerGen || l.handle === null) {
+    if (l === null || l.gen !== pcb.v[TCB.listenerGen] || l.handle === null) {
       // the listener is gone
       this.abortPcb(pcb, 0, true);
       return false;
@@ -162,43 +162,40 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** An ACK that acknowledges new data (SND.UNA < SEG.ACK =< SND.MAX). */
   protected newAck(pcb: Tcb, ack: number, sackedNew: number): void {
-    const acked = (ack - pcb.sndUna) >>> 0;
+    const acked = (ack - pcb.v[TCB.sndUna]) >>> 0;
     // RTT sample (RFC 6298 §3: Karn's rule — the timed segment was never retransmitted)
-    if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
-      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
-      pcb.rttStart = NO_TIME;
+    if (pcb.v[TCB.rttStart] !== NO_TIME && seqGt(ack, pcb.v[TCB.rttSeq])) {
+      rttSample(pcb, this.core.now - pcb.v[TCB.rttStart], this.core.config);
+      pcb.v[TCB.rttStart] = NO_TIME;
     }
     const dataAcked = this.ackSegments(pcb, ack);
-    pcb.sndUna = ack;
-    if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
-    // nrtx, persistProbes and icmpSoftErr through the cold array (their setters written out: once
-    // per ACK); something got through: an earlier ICMP soft error no longer describes the path
-    const cold = pcb.cold;
-    const cb = pcb.coldBase;
-    cold[cb + TCB_NRTX] = 0;
-    cold[cb + TCB_PERSIST_PROBES] = 0;
-    cold[cb + TCB_ICMP_SOFT_ERR] = 0;
+    pcb.v[TCB.sndUna] = ack;
+    if (seqLt(pcb.v[TCB.sndNxt], ack)) pcb.v[TCB.sndNxt] = ack;
+    // something got through: an earlier ICMP soft error no longer describes the path
+    pcb.v[TCB.nrtx] = 0;
+    pcb.v[TCB.persistProbes] = 0;
+    pcb.v[TCB.icmpSoftErr] = 0;
     if (this.cc.onAck(pcb, ack, acked)) {
       // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
       this.retransmitFirst(pcb);
     } else if (pcb.sackOk) {
       // RFC 6675 §5: in recovery every ACK may let segments out as the pipe allows; outside it, a
       // cumulative ACK whose SACK information shows the next segment lost starts recovery too
-      if ((pcb.flags & TF_INFR) !== 0) this.sackRecoverySend(pcb);
+      if ((pcb.v[TCB.flags] & TF_INFR) !== 0) this.sackRecoverySend(pcb);
       else if (sackedNew > 0 && pcb.unacked !== null && sackIsLost(pcb, this.segMeta.marks, pcb.unacked)
         && this.cc.onSackLoss(pcb)) this.sackRecoveryStart(pcb);
     }
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
-    if (pcb.unacked === null) pcb.rtxAt = NO_TIME;
-    else pcb.rtxAt = this.core.now + pcb.rto;
+    if (pcb.unacked === null) pcb.v[TCB.rtxAt] = NO_TIME;
+    else pcb.v[TCB.rtxAt] = this.core.now + pcb.v[TCB.rto];
     // tail loss probe (RFC 8985 §7.4, §7.2): a retransmitted probe answered outside fast recovery
     // repaired a loss; a cumulative ACK restarts the probe timer
     if (probeAnswered(pcb, ack)) this.cc.onProbeRepair(pcb);
     if (this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     if (dataAcked > 0) {
-      pcb.ackedToReport += dataAcked;
-      pcb.sndBuf += dataAcked;
-      if (pcb.sndBuf > this.core.config.TCP_SND_BUF) pcb.sndBuf = this.core.config.TCP_SND_BUF;
+      pcb.v[TCB.ackedToReport] += dataAcked;
+      pcb.v[TCB.sndBuf] += dataAcked;
+      if (pcb.v[TCB.sndBuf] > this.core.config.TCP_SND_BUF) pcb.v[TCB.sndBuf] = this.core.config.TCP_SND_BUF;
     }
   }
 
@@ -212,7 +209,7 @@ export abstract class TcpAckInput extends TcpRecv {
     const r = tsEchoRtt(pcb, s.hdr, this.core.now);
     if (r < 0) { this.tsEcrIgnored++; return; }
     rttSample(pcb, r, this.core.config, expectedSamples(pcb));
-    pcb.rttStart = NO_TIME;
+    pcb.v[TCB.rttStart] = NO_TIME;
   }
 
   /** The peer's SACK blocks (RFC 2018): those outside SND.UNA..SND.MAX are counted and ignored;
@@ -232,7 +229,7 @@ export abstract class TcpAckInput extends TcpRecv {
     if (!this.cc.onDupAck(pcb)) return;
     // fast retransmit (RFC 5681 §3.2 step 2); Karn: no RTT sample across a retransmission. Fast
     // recovery takes over from a tail loss probe (RFC 8985 §7.2: none during recovery)
-    pcb.rttStart = NO_TIME;
+    pcb.v[TCB.rttStart] = NO_TIME;
     cancelLossProbe(pcb);
     this.retransmitFirst(pcb);
   }
@@ -244,7 +241,7 @@ export abstract class TcpAckInput extends TcpRecv {
    * windows often comes before three duplicates could.
    */
   protected sackDuplicateAck(pcb: Tcb): void {
-    if ((pcb.flags & TF_INFR) !== 0) {
+    if ((pcb.v[TCB.flags] & TF_INFR) !== 0) {
       this.cc.onDupAck(pcb);
       this.sackRecoverySend(pcb);
       return;
@@ -257,7 +254,7 @@ export abstract class TcpAckInput extends TcpRecv {
   /** RFC 6675 §5 step 4: a recovery episode begins — the first unacknowledged segment is resent
    *  at once, then whatever the pipe allows. */
   protected sackRecoveryStart(pcb: Tcb): void {
-    pcb.rttStart = NO_TIME;
+    pcb.v[TCB.rttStart] = NO_TIME;
     cancelLossProbe(pcb);
     const marks = this.segMeta.marks;
     sackRecoveryStart(pcb, marks);
@@ -282,11 +279,11 @@ export abstract class TcpAckInput extends TcpRecv {
     const limit = this.core.config.TCP_SND_QUEUELEN;
     const marks = this.segMeta.marks;
     for (let i = 0; i < limit; i++) {
-      if (pcb.cwnd - sackPipe(pcb, marks) < pcb.mss) return;
+      if (pcb.v[TCB.cwnd] - sackPipe(pcb, marks) < pcb.v[TCB.mss]) return;
       let seg = sackNextSeg(pcb, marks, false);
       if (seg === null) {
         const u = pcb.unsent;
-        if (u !== null && u.sent === 0 && ((u.seqno - pcb.sndUna) | 0) + u.len <= pcb.sndWnd) {
+        if (u !== null && u.sent === 0 && ((u.seqno - pcb.v[TCB.sndUna]) | 0) + u.len <= pcb.v[TCB.sndWnd]) {
           this.moveToUnacked(pcb, u);
           this.sendSeg(pcb, u);
           if (pcb.gen !== gen) return;
@@ -307,9 +304,9 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */
   protected synRttSample(pcb: Tcb, ack: number): void {
-    if (pcb.rttStart !== NO_TIME && seqGt(ack, pcb.rttSeq)) {
-      rttSample(pcb, this.core.now - pcb.rttStart, this.core.config);
-      pcb.rttStart = NO_TIME;
+    if (pcb.v[TCB.rttStart] !== NO_TIME && seqGt(ack, pcb.v[TCB.rttSeq])) {
+      rttSample(pcb, this.core.now - pcb.v[TCB.rttStart], this.core.config);
+      pcb.v[TCB.rttStart] = NO_TIME;
     }
   }
 
@@ -335,7 +332,7 @@ export abstract class TcpAckInput extends TcpRecv {
           if (pcb.unsent === null) pcb.unsentTail = null;
         }
         data += seg.len;
-        pcb.sndQueueLen--;
+        pcb.v[TCB.sndQueueLen]--;
         this.freeSeg(seg);
         continue;
       }

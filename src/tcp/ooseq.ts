@@ -6,7 +6,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_realloc, pbuf_cat } from '../core/pbuf.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './tcb.js';
+import { Tcb, TcpSeg, TCB } from './tcb.js';
 import { TcpTimers } from './timers.js';
 import type { InSeg } from './inseg.js';
 
@@ -82,7 +82,7 @@ export abstract class TcpOoseq extends TcpTimers {
     while (cur !== null && seqLeq((cur.seqno + cur.len) >>> 0, (seqno + len) >>> 0)) {
       const next: TcpSeg | null = cur.next;
       if (prev === null) pcb.ooseq = next; else prev.next = next;
-      pcb.ooseqCount--;
+      pcb.v[TCB.ooseqCount]--;
       this.freeSeg(cur);
       cur = next;
     }
@@ -93,7 +93,7 @@ export abstract class TcpOoseq extends TcpTimers {
       fin = false;
     }
     if (len === 0 && !fin) { this.dropPayload(s); return; }
-    if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
+    if (pcb.v[TCB.ooseqCount] >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
       st.memerr++; st.drop++; this.dropPayload(s); return;
     }
     const tinyMax = this.core.config.TCP_OOSEQ_TINY_MAX;
@@ -111,11 +111,11 @@ export abstract class TcpOoseq extends TcpTimers {
     q.len = len;
     q.flags = fin ? TCP_FIN : 0;
     q.sent = 0;
-    this.segMeta.rcvOrder[q.mempIndex] = ++pcb.ooseqArrivals;
+    this.segMeta.rcvOrder[q.mempIndex] = ++pcb.v[TCB.ooseqArrivals];
     q.next = cur;
-    if (pcb.ooseq === null) pcb.ooseqSince = this.core.now;
+    if (pcb.ooseq === null) pcb.v[TCB.ooseqSince] = this.core.now;
     if (prev === null) pcb.ooseq = q; else prev.next = q;
-    pcb.ooseqCount++;
+    pcb.v[TCB.ooseqCount]++;
     s.fin = false;
   }
 
@@ -129,17 +129,17 @@ export abstract class TcpOoseq extends TcpTimers {
   /** Moves segments that now continue RCV.NXT from the out-of-order queue to the application. */
   protected drainOoseq(pcb: Tcb, inSeg: InSeg): void {
     let s = pcb.ooseq;
-    while (s !== null && seqLeq(s.seqno, pcb.rcvNxt)) {
+    while (s !== null && seqLeq(s.seqno, pcb.v[TCB.rcvNxt])) {
       const next = s.next;
       const end = (s.seqno + s.len) >>> 0;
       pcb.ooseq = next;
-      pcb.ooseqCount--;
-      if (seqGt(end, pcb.rcvNxt) || (s.flags & TCP_FIN) !== 0 && end === pcb.rcvNxt) {
-        const skip = (pcb.rcvNxt - s.seqno) | 0;
+      pcb.v[TCB.ooseqCount]--;
+      if (seqGt(end, pcb.v[TCB.rcvNxt]) || (s.flags & TCP_FIN) !== 0 && end === pcb.v[TCB.rcvNxt]) {
+        const skip = (pcb.v[TCB.rcvNxt] - s.seqno) | 0;
         const p = s.p as Pbuf;
         s.p = null;
         let take = s.len - skip;
-        if (take > pcb.rcvWnd) take = pcb.rcvWnd;
+        if (take > pcb.v[TCB.rcvWnd]) take = pcb.v[TCB.rcvWnd];
         if (skip > 0 || take < s.len - skip) {
           // rare: overlap with data taken meanwhile, or the window shrank; copy-free trimming
           const keepP = this.trimChain(p, skip, take);
@@ -149,8 +149,8 @@ export abstract class TcpOoseq extends TcpTimers {
         } else {
           pbuf_free(p);
         }
-        pcb.rcvNxt = (pcb.rcvNxt + take) >>> 0;
-        pcb.rcvWnd -= take;
+        pcb.v[TCB.rcvNxt] = (pcb.v[TCB.rcvNxt] + take) >>> 0;
+        pcb.v[TCB.rcvWnd] -= take;
         if ((s.flags & TCP_FIN) !== 0 && take === s.len - skip) inSeg.recvFin = true;
       }
       this.freeSeg(s);
@@ -177,6 +177,6 @@ export abstract class TcpOoseq extends TcpTimers {
   protected freeOoseq(pcb: Tcb): void {
     this.freeSegs(pcb.ooseq);
     pcb.ooseq = null;
-    pcb.ooseqCount = 0;
+    pcb.v[TCB.ooseqCount] = 0;
   }
 }

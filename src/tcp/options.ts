@@ -10,6 +10,7 @@ import type { StackConfig } from '../core/config.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN, TCP_WS_MAX, type TcpSegInfo } from '../wire/tcp.js';
 import type { Tcb } from './tcb.js';
+import { TCB } from './tcb.js';
 
 /** RFC 7323 §5.5: TS.Recent is no longer valid after 24 days without a segment that updates it
  *  (a 1 ms timestamp clock wraps its sign bit in 24.8 days). */
@@ -28,7 +29,7 @@ export function rcvScaleFor(wnd: number): number {
 
 /** Our timestamp clock (RFC 7323 §5.4): ms plus the connection's random offset, 32 bits. */
 export function tsNow(pcb: Tcb, now: number): number {
-  return (Math.floor(now) + pcb.tsOffset) >>> 0;
+  return (Math.floor(now) + pcb.v[TCB.tsOffset]) >>> 0;
 }
 
 /**
@@ -38,13 +39,13 @@ export function tsNow(pcb: Tcb, now: number): number {
  */
 export function offerOptions(pcb: Tcb, cfg: StackConfig, tsOffset: number, now: number): void {
   pcb.wsOk = cfg.TCP_WND_SCALE;
-  pcb.rcvScale = pcb.wsOk ? rcvScaleFor(pcb.rcvWndMax) : 0;
-  pcb.sndScale = 0;
+  pcb.v[TCB.rcvScale] = pcb.wsOk ? rcvScaleFor(pcb.v[TCB.rcvWndMax]) : 0;
+  pcb.v[TCB.sndScale] = 0;
   pcb.tsOk = cfg.TCP_TIMESTAMPS;
-  pcb.tsOffset = pcb.tsOk ? tsOffset : 0;
-  pcb.tsFirst = tsNow(pcb, now);
-  pcb.tsRecent = 0;
-  pcb.tsRecentAt = now;
+  pcb.v[TCB.tsOffset] = pcb.tsOk ? tsOffset : 0;
+  pcb.v[TCB.tsFirst] = tsNow(pcb, now);
+  pcb.v[TCB.tsRecent] = 0;
+  pcb.v[TCB.tsRecentAt] = now;
   pcb.sackOk = cfg.TCP_SACK;
 }
 
@@ -55,17 +56,17 @@ export function offerOptions(pcb: Tcb, cfg: StackConfig, tsOffset: number, now: 
  */
 export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
   if (pcb.wsOk && h.optWscale >= 0) {
-    pcb.sndScale = h.optWscale;
+    pcb.v[TCB.sndScale] = h.optWscale;
   } else {
     pcb.wsOk = false;
-    pcb.sndScale = 0;
-    pcb.rcvScale = 0;
-    if (pcb.rcvWndMax > WND_FIELD_MAX) pcb.rcvWndMax = WND_FIELD_MAX;
-    if (pcb.rcvWnd > WND_FIELD_MAX) pcb.rcvWnd = WND_FIELD_MAX;
+    pcb.v[TCB.sndScale] = 0;
+    pcb.v[TCB.rcvScale] = 0;
+    if (pcb.v[TCB.rcvWndMax] > WND_FIELD_MAX) pcb.v[TCB.rcvWndMax] = WND_FIELD_MAX;
+    if (pcb.v[TCB.rcvWnd] > WND_FIELD_MAX) pcb.v[TCB.rcvWnd] = WND_FIELD_MAX;
   }
   if (pcb.tsOk && h.optTsPresent) {
-    pcb.tsRecent = h.optTsVal;
-    pcb.tsRecentAt = now;
+    pcb.v[TCB.tsRecent] = h.optTsVal;
+    pcb.v[TCB.tsRecentAt] = now;
   } else {
     pcb.tsOk = false;
   }
@@ -78,10 +79,10 @@ export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
  * replaced instead. The caller exempts RSTs and segments without timestamps.
  */
 export function pawsReject(pcb: Tcb, h: TcpSegInfo, now: number): boolean {
-  if (!seqLt(h.optTsVal, pcb.tsRecent)) return false;
-  if (now - pcb.tsRecentAt > PAWS_IDLE_MS) {
-    pcb.tsRecent = h.optTsVal;
-    pcb.tsRecentAt = now;
+  if (!seqLt(h.optTsVal, pcb.v[TCB.tsRecent])) return false;
+  if (now - pcb.v[TCB.tsRecentAt] > PAWS_IDLE_MS) {
+    pcb.v[TCB.tsRecent] = h.optTsVal;
+    pcb.v[TCB.tsRecentAt] = now;
     return false;
   }
   return true;
@@ -93,9 +94,9 @@ export function pawsReject(pcb: Tcb, h: TcpSegInfo, now: number): boolean {
  * acknowledged, so that delayed ACKs and holes make the RTT look longer, never shorter.
  */
 export function updateTsRecent(pcb: Tcb, h: TcpSegInfo, now: number): void {
-  if (seqGeq(h.optTsVal, pcb.tsRecent) && seqLeq(h.seq, pcb.lastAckSent)) {
-    pcb.tsRecent = h.optTsVal;
-    pcb.tsRecentAt = now;
+  if (seqGeq(h.optTsVal, pcb.v[TCB.tsRecent]) && seqLeq(h.seq, pcb.v[TCB.lastAckSent])) {
+    pcb.v[TCB.tsRecent] = h.optTsVal;
+    pcb.v[TCB.tsRecentAt] = now;
   }
 }
 
@@ -107,15 +108,15 @@ export function updateTsRecent(pcb: Tcb, h: TcpSegInfo, now: number): void {
 export function tsEchoRtt(pcb: Tcb, h: TcpSegInfo, now: number): number {
   const ecr = h.optTsEcr;
   const t = tsNow(pcb, now);
-  if (seqGt(ecr, t) || seqLt(ecr, pcb.tsFirst)) return -1;
+  if (seqGt(ecr, t) || seqLt(ecr, pcb.v[TCB.tsFirst])) return -1;
   return (t - ecr) >>> 0;
 }
 
 /** RFC 7323 §4.2: with a sample from every ACK, RFC 6298's gains are divided by the samples
  *  expected per RTT, ceil(FlightSize / (2 x SMSS)) with delayed ACKs, at least 1. */
 export function expectedSamples(pcb: Tcb): number {
-  const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
-  const n = Math.ceil(flight / (2 * pcb.mss));
+  const flight = (pcb.v[TCB.sndMax] - pcb.v[TCB.sndUna]) >>> 0;
+  const n = Math.ceil(flight / (2 * pcb.v[TCB.mss]));
   return n > 1 ? n : 1;
 }
 
@@ -130,7 +131,7 @@ export function validSackBlocks(pcb: Tcb, h: TcpSegInfo): number {
   for (let k = 0; k < h.sackCount; k++) {
     const l = b[k << 1];
     const r = b[(k << 1) + 1];
-    if (seqLt(l, r) && seqGeq(l, pcb.sndUna) && seqLeq(r, pcb.sndMax)) {
+    if (seqLt(l, r) && seqGeq(l, pcb.v[TCB.sndUna]) && seqLeq(r, pcb.v[TCB.sndMax])) {
       b[n << 1] = l;
       b[(n << 1) + 1] = r;
       n++;

@@ -21,7 +21,7 @@ import {
   TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
 import { tsNow, sackBlocksToSend } from './options.js';
-import { Tcb, TcpSeg } from './tcb.js';
+import { Tcb, TcpSeg, TCB } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
   TCP_WRITE_FLAG_MORE, TF_ACK_DELAY, TF_ACK_NOW, TF_NODELAY, TF_FIN_QUEUED, TF_INFR, TF_NAGLEMEMERR,
@@ -33,34 +33,34 @@ import { tplEmit } from './template.js';
 
 export abstract class TcpOutput extends TcpTable {
   connect(pcb: Tcb, ip: number, port: number): Err {
-    if (pcb.state === ESTABLISHED) return ERR_ISCONN;
-    if (pcb.state !== CLOSED) return ERR_VAL;
+    if (pcb.v[TCB.state] === ESTABLISHED) return ERR_ISCONN;
+    if (pcb.v[TCB.state] !== CLOSED) return ERR_VAL;
     if (ip === 0 || port === 0) return ERR_VAL;
     if (this.ip.route(ip) === -1) return ERR_RTE;
     const local = this.ip.ourAddress;
-    if (pcb.localPort === 0) {
+    if (pcb.v[TCB.localPort] === 0) {
       const p = this.ephemeralPort();
       if (p === 0) return ERR_USE;
-      pcb.localPort = p;
+      pcb.v[TCB.localPort] = p;
     }
-    if (this.findConn(local, pcb.localPort, ip, port) !== null) return ERR_USE;
-    pcb.localIp = local;
-    pcb.remoteIp = ip;
-    pcb.remotePort = port;
-    const iss = this.newIss(local, pcb.localPort, ip, port);
-    pcb.iss = iss;
-    pcb.sndSml = iss;
-    pcb.sndUna = iss;
-    pcb.sndNxt = iss;
-    pcb.sndMax = iss;
-    pcb.sndLbb = iss;
-    pcb.sndWnd = 0;
+    if (this.findConn(local, pcb.v[TCB.localPort], ip, port) !== null) return ERR_USE;
+    pcb.v[TCB.localIp] = local;
+    pcb.v[TCB.remoteIp] = ip;
+    pcb.v[TCB.remotePort] = port;
+    const iss = this.newIss(local, pcb.v[TCB.localPort], ip, port);
+    pcb.v[TCB.iss] = iss;
+    pcb.v[TCB.sndSml] = iss;
+    pcb.v[TCB.sndUna] = iss;
+    pcb.v[TCB.sndNxt] = iss;
+    pcb.v[TCB.sndMax] = iss;
+    pcb.v[TCB.sndLbb] = iss;
+    pcb.v[TCB.sndWnd] = 0;
     // RFC 6582 initialises recover to the ISS; one less lets the loss of the very first data
     // segment still be repaired by fast retransmit (its duplicate ACKs carry ISS + 1)
-    pcb.recover = (iss - 1) >>> 0;
-    pcb.rcvAnnRightEdge = 0;
-    pcb.mss = TCP_DEFAULT_MSS;
-    pcb.cwnd = pcb.mss;
+    pcb.v[TCB.recover] = (iss - 1) >>> 0;
+    pcb.v[TCB.rcvAnnRightEdge] = 0;
+    pcb.v[TCB.mss] = TCP_DEFAULT_MSS;
+    pcb.v[TCB.cwnd] = pcb.v[TCB.mss];
     this.offerOptions(pcb);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);
@@ -70,13 +70,13 @@ export abstract class TcpOutput extends TcpTable {
 
   /** Queues a segment that carries only SYN or FIN (lwIP tcp_enqueue_flags). */
   protected enqueueFlags(pcb: Tcb, flags: number): Err {
-    if (pcb.sndQueueLen >= this.core.config.TCP_SND_QUEUELEN && (flags & TCP_SYN) === 0) {
+    if (pcb.v[TCB.sndQueueLen] >= this.core.config.TCP_SND_QUEUELEN && (flags & TCP_SYN) === 0) {
       // a FIN may always ride on the last queued data segment
       const tail = pcb.unsentTail;
       if (flags === TCP_FIN && tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
         tail.flags |= TCP_FIN;
-        pcb.sndLbb = (pcb.sndLbb + 1) >>> 0;
-        pcb.flags |= TF_FIN_QUEUED;
+        pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + 1) >>> 0;
+        pcb.v[TCB.flags] |= TF_FIN_QUEUED;
         return ERR_OK;
       }
       return ERR_MEM;
@@ -85,8 +85,8 @@ export abstract class TcpOutput extends TcpTable {
       const tail = pcb.unsentTail;
       if (tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
         tail.flags |= TCP_FIN;
-        pcb.sndLbb = (pcb.sndLbb + 1) >>> 0;
-        pcb.flags |= TF_FIN_QUEUED;
+        pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + 1) >>> 0;
+        pcb.v[TCB.flags] |= TF_FIN_QUEUED;
         return ERR_OK;
       }
     }
@@ -95,15 +95,15 @@ export abstract class TcpOutput extends TcpTable {
     const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
     if (p === null) { this.segPool.release(seg); this.core.stats.tcp.memerr++; return ERR_MEM; }
     seg.p = p;
-    seg.seqno = pcb.sndLbb;
+    seg.seqno = pcb.v[TCB.sndLbb];
     seg.len = 0;
     seg.flags = flags;
     seg.sent = 0;
     seg.next = null;
     this.appendUnsent(pcb, seg);
-    pcb.sndLbb = (pcb.sndLbb + 1) >>> 0;
-    pcb.sndQueueLen++;
-    if (flags & TCP_FIN) pcb.flags |= TF_FIN_QUEUED;
+    pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + 1) >>> 0;
+    pcb.v[TCB.sndQueueLen]++;
+    if (flags & TCP_FIN) pcb.v[TCB.flags] |= TF_FIN_QUEUED;
     return ERR_OK;
   }
 
@@ -121,14 +121,14 @@ export abstract class TcpOutput extends TcpTable {
    * All or nothing: ERR_MEM when the send buffer, the queue or a pool has no room for all of it.
    */
   write(pcb: Tcb, data: Uint8Array, len: number, apiflags: number, offset: number): Err {
-    const st = pcb.state;
-    if ((pcb.flags & TF_TXCLOSED) !== 0) return ERR_CONN;
+    const st = pcb.v[TCB.state];
+    if ((pcb.v[TCB.flags] & TF_TXCLOSED) !== 0) return ERR_CONN;
     if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== SYN_SENT && st !== SYN_RCVD) return ERR_CONN;
     if (len === 0) return ERR_OK;
     if (len < 0 || offset < 0 || offset + len > data.length) return ERR_ARG;
     const cfg = this.core.config;
-    if (len > pcb.sndBuf) { pcb.flags |= TF_NAGLEMEMERR; return ERR_MEM; }
-    const mss = pcb.mss;
+    if (len > pcb.v[TCB.sndBuf]) { pcb.v[TCB.flags] |= TF_NAGLEMEMERR; return ERR_MEM; }
+    const mss = pcb.v[TCB.mss];
     const copy = (apiflags & TCP_WRITE_FLAG_COPY) !== 0;
     // room in the last unsent segment (copied data only, never sent yet)
     let fill = 0;
@@ -148,18 +148,18 @@ export abstract class TcpOutput extends TcpTable {
     }
     const rest = len - fill;
     const nsegs = rest === 0 ? 0 : rest <= mss ? 1 : Math.ceil(rest / mss);
-    if (pcb.sndQueueLen + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.flags |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
+    if (pcb.v[TCB.sndQueueLen] + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.v[TCB.flags] |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
     if (nsegs > 0 && pool.freeTop <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
       // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
-      pcb.flags |= TF_NAGLEMEMERR;
+      pcb.v[TCB.flags] |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
       return ERR_MEM;
     }
     if (this.segPool.freeTop < nsegs || pool.freeTop - pool.reserve < nsegs
       || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
-      pcb.flags |= TF_NAGLEMEMERR;
+      pcb.v[TCB.flags] |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
       return ERR_MEM;
     }
@@ -174,7 +174,7 @@ export abstract class TcpOutput extends TcpTable {
       pos += fill;
       if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
     }
-    let seqno = (pcb.sndLbb + fill) >>> 0;
+    let seqno = (pcb.v[TCB.sndLbb] + fill) >>> 0;
     let left = rest;
     while (left > 0) {
       const n = left < mss ? left : mss;
@@ -198,12 +198,12 @@ export abstract class TcpOutput extends TcpTable {
       pos += n;
       left -= n;
       seqno = (seqno + n) >>> 0;
-      pcb.sndQueueLen++;
+      pcb.v[TCB.sndQueueLen]++;
       if (left === 0 && (apiflags & TCP_WRITE_FLAG_MORE) === 0) seg.flags |= TCP_PSH;
     }
-    pcb.sndLbb = (pcb.sndLbb + len) >>> 0;
-    pcb.sndBuf -= len;
-    pcb.flags &= ~TF_NAGLEMEMERR;
+    pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + len) >>> 0;
+    pcb.v[TCB.sndBuf] -= len;
+    pcb.v[TCB.flags] &= ~TF_NAGLEMEMERR;
     pcb.outputPending = true;
     return ERR_OK;
   }
@@ -212,19 +212,19 @@ export abstract class TcpOutput extends TcpTable {
    *  when the reopening is worth a segment (receiver SWS avoidance, RFC 1122 §4.2.3.3). */
   recved(pcb: Tcb, len: number): void {
     if (len <= 0) return;
-    let wnd = pcb.rcvWnd + len;
-    if (wnd > pcb.rcvWndMax) wnd = pcb.rcvWndMax;
-    pcb.rcvWnd = wnd;
-    if (pcb.state < SYN_RCVD || pcb.state === TIME_WAIT) return;
+    let wnd = pcb.v[TCB.rcvWnd] + len;
+    if (wnd > pcb.v[TCB.rcvWndMax]) wnd = pcb.v[TCB.rcvWndMax];
+    pcb.v[TCB.rcvWnd] = wnd;
+    if (pcb.v[TCB.state] < SYN_RCVD || pcb.v[TCB.state] === TIME_WAIT) return;
     // a dedicated window update goes out at once when the window we announced had shrunk to half
     // or less and the right edge now moves by at least min(RCV.BUFF/2, MSS) (RFC 1122 §4.2.3.3;
     // Linux's "freed lots of space" rule); otherwise the next segment carries the new window
-    const announced = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
+    const announced = (pcb.v[TCB.rcvAnnRightEdge] - pcb.v[TCB.rcvNxt]) | 0;
     const inflation = this.updateRcvAnnWnd(pcb);
     // the threshold min(RCV.BUFF/2, MSS), inline: tcp_recved runs once per segment the application takes
-    const half = pcb.rcvWndMax >>> 1;
-    if (inflation > 0 && inflation >= (half < pcb.rcvMss ? half : pcb.rcvMss) && announced <= half) {
-      pcb.flags |= TF_ACK_NOW;
+    const half = pcb.v[TCB.rcvWndMax] >>> 1;
+    if (inflation > 0 && inflation >= (half < pcb.v[TCB.rcvMss] ? half : pcb.v[TCB.rcvMss]) && announced <= half) {
+      pcb.v[TCB.flags] |= TF_ACK_NOW;
       this.output(pcb);
     }
   }
@@ -234,27 +234,27 @@ export abstract class TcpOutput extends TcpTable {
    * at least min(RCV.BUFF/2, MSS); it never moves left (RFC 9293 §3.8.6). Returns how far it moved.
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
-    const newRight = (pcb.rcvNxt + pcb.rcvWnd) >>> 0;
+    const newRight = (pcb.v[TCB.rcvNxt] + pcb.v[TCB.rcvWnd]) >>> 0;
     // the threshold min(RCV.BUFF/2, MSS), inline: this runs for every segment sent and every tcp_recved
-    const half = pcb.rcvWndMax >>> 1;
-    const threshold = half < pcb.rcvMss ? half : pcb.rcvMss;
+    const half = pcb.v[TCB.rcvWndMax] >>> 1;
+    const threshold = half < pcb.v[TCB.rcvMss] ? half : pcb.v[TCB.rcvMss];
     // seqGeq / seqGt written out (| 0: the signed 32-bit distance), as below: once per segment
-    if (((newRight - pcb.rcvAnnRightEdge - threshold) | 0) >= 0 || (pcb.rcvAnnWnd === 0 && pcb.rcvWnd >= threshold)
-      && ((newRight - pcb.rcvAnnRightEdge) | 0) > 0) {
-      const grown = (newRight - pcb.rcvAnnRightEdge) | 0;
-      pcb.rcvAnnWnd = pcb.rcvWnd;
+    if (((newRight - pcb.v[TCB.rcvAnnRightEdge] - threshold) | 0) >= 0 || (pcb.v[TCB.rcvAnnWnd] === 0 && pcb.v[TCB.rcvWnd] >= threshold)
+      && ((newRight - pcb.v[TCB.rcvAnnRightEdge]) | 0) > 0) {
+      const grown = (newRight - pcb.v[TCB.rcvAnnRightEdge]) | 0;
+      pcb.v[TCB.rcvAnnWnd] = pcb.v[TCB.rcvWnd];
       return grown > 0 ? grown : 0;
     }
-    if (((pcb.rcvNxt - pcb.rcvAnnRightEdge) | 0) > 0) pcb.rcvAnnWnd = 0;
-    else pcb.rcvAnnWnd = (pcb.rcvAnnRightEdge - pcb.rcvNxt) >>> 0;
+    if (((pcb.v[TCB.rcvNxt] - pcb.v[TCB.rcvAnnRightEdge]) | 0) > 0) pcb.v[TCB.rcvAnnWnd] = 0;
+    else pcb.v[TCB.rcvAnnWnd] = (pcb.v[TCB.rcvAnnRightEdge] - pcb.v[TCB.rcvNxt]) >>> 0;
     return 0;
   }
 
   /** tcp_output: sends what the windows (peer's and congestion) and Nagle allow, and owed ACKs. */
   output(pcb: Tcb): Err {
-    const state = pcb.state;
+    const state = pcb.v[TCB.state];
     if (state === CLOSED || state === LISTEN || state === TIME_WAIT) {
-      if (state === TIME_WAIT && (pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      if (state === TIME_WAIT && (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
       return ERR_OK;
     }
     pcb.outputPending = false;
@@ -264,7 +264,7 @@ export abstract class TcpOutput extends TcpTable {
       if (s !== null && (s.flags & TCP_SYN) !== 0) {
         this.moveToUnacked(pcb, s);
         this.sendSeg(pcb, s);
-      } else if (pcb.flags & TF_ACK_NOW) {
+      } else if (pcb.v[TCB.flags] & TF_ACK_NOW) {
         this.sendAck(pcb);
       }
       return ERR_OK;
@@ -272,16 +272,16 @@ export abstract class TcpOutput extends TcpTable {
     let seg = pcb.unsent;
     if (seg === null) {
       // nothing queued (a receiver's output after each segment): only an ACK may be owed
-      if ((pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      if ((pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
       return ERR_OK;
     }
-    const wndPeer = pcb.sndWnd;
+    const wndPeer = pcb.v[TCB.sndWnd];
     const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let sentAny = false;
     const gen = pcb.gen;
     while (seg !== null) {
-      const offsetInWnd = (seg.seqno - pcb.sndUna) | 0;
+      const offsetInWnd = (seg.seqno - pcb.v[TCB.sndUna]) | 0;
       if (offsetInWnd + seg.len > wnd) {
         // does not fit entirely
         const usable = wnd - offsetInWnd;
@@ -292,7 +292,7 @@ export abstract class TcpOutput extends TcpTable {
         // sender SWS avoidance (RFC 1122 §4.2.3.4): send a partial segment only when it is at
         // least an MSS or half the largest window the peer offered
         const peerLimited = wndPeer - offsetInWnd < seg.len;
-        if (usable >= pcb.mss || (peerLimited && usable >= (pcb.sndWndMax >>> 1))) {
+        if (usable >= pcb.v[TCB.mss] || (peerLimited && usable >= (pcb.v[TCB.sndWndMax] >>> 1))) {
           if (!this.splitSeg(pcb, seg, usable)) break;
         } else {
           if (peerLimited && pcb.unacked === null) this.startPersist(pcb);
@@ -305,8 +305,8 @@ export abstract class TcpOutput extends TcpTable {
       // (a 200 ms stall per write). As Linux's tcp_minshall_check, a small segment "sent" beyond
       // SND.NXT does not count: after a timeout pulled everything back to resend (go-back-N), that
       // segment is the one being resent, and holding it with nothing in flight would stall forever
-      if ((pcb.flags & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.mss && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.sndSml, pcb.sndUna) && !seqGt(pcb.sndSml, pcb.sndNxt)) {
+      if ((pcb.v[TCB.flags] & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.v[TCB.mss] && seg.next === null
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.v[TCB.sndSml], pcb.v[TCB.sndUna]) && !seqGt(pcb.v[TCB.sndSml], pcb.v[TCB.sndNxt])) {
         break;
       }
       pcb.unsent = seg.next;
@@ -318,7 +318,7 @@ export abstract class TcpOutput extends TcpTable {
       sentAny = true;
       seg = pcb.unsent;
     }
-    if (!sentAny && (pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+    if (!sentAny && (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
     // RFC 8985 §7.2: new data went out, so the probe timer starts over
     else if (sentAny && this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     return ERR_OK;
@@ -370,7 +370,7 @@ export abstract class TcpOutput extends TcpTable {
     s.next = seg.next;
     seg.next = s;
     if (pcb.unsentTail === seg) pcb.unsentTail = s;
-    pcb.sndQueueLen++;
+    pcb.v[TCB.sndQueueLen]++;
     return true;
   }
 
@@ -380,25 +380,25 @@ export abstract class TcpOutput extends TcpTable {
     const syn = (seg.flags & TCP_SYN) !== 0;
     seg.sent++;
     if (seg.sent === 1) {
-      if (pcb.rttStart === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
-        pcb.rttSeq = seg.seqno;
-        pcb.rttStart = this.core.now;
+      if (pcb.v[TCB.rttStart] === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
+        pcb.v[TCB.rttSeq] = seg.seqno;
+        pcb.v[TCB.rttStart] = this.core.now;
       }
     } else {
       // Karn's rule: an ambiguous measurement is discarded
-      if (pcb.rttStart !== NO_TIME && seqGeq(pcb.rttSeq, seg.seqno)) pcb.rttStart = NO_TIME;
+      if (pcb.v[TCB.rttStart] !== NO_TIME && seqGeq(pcb.v[TCB.rttSeq], seg.seqno)) pcb.v[TCB.rttStart] = NO_TIME;
     }
     let flags = seg.flags;
-    if (!(syn && pcb.state === SYN_SENT)) flags |= TCP_ACK;
+    if (!(syn && pcb.v[TCB.state] === SYN_SENT)) flags |= TCP_ACK;
     // the send state is brought up to date before the segment leaves: the peer's answer may be
     // processed inside transmit() (reentrant input) and must find its ACK acceptable
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
     // seqGt written out: once per segment sent
-    if (seg.len > 0 && seg.len < pcb.mss && ((end - pcb.sndSml) | 0) > 0) pcb.sndSml = end;
-    if (((end - pcb.sndNxt) | 0) > 0) pcb.sndNxt = end;
-    if (((pcb.sndNxt - pcb.sndMax) | 0) > 0) pcb.sndMax = pcb.sndNxt;
-    if (pcb.rtxAt === NO_TIME) pcb.rtxAt = this.core.now + pcb.rto;
-    pcb.persistAt = NO_TIME;
+    if (seg.len > 0 && seg.len < pcb.v[TCB.mss] && ((end - pcb.v[TCB.sndSml]) | 0) > 0) pcb.v[TCB.sndSml] = end;
+    if (((end - pcb.v[TCB.sndNxt]) | 0) > 0) pcb.v[TCB.sndNxt] = end;
+    if (((pcb.v[TCB.sndNxt] - pcb.v[TCB.sndMax]) | 0) > 0) pcb.v[TCB.sndMax] = pcb.v[TCB.sndNxt];
+    if (pcb.v[TCB.rtxAt] === NO_TIME) pcb.v[TCB.rtxAt] = this.core.now + pcb.v[TCB.rto];
+    pcb.v[TCB.persistAt] = NO_TIME;
     this.emit(pcb, p, seg.seqno, flags);
   }
 
@@ -410,38 +410,38 @@ export abstract class TcpOutput extends TcpTable {
       this.updateRcvAnnWnd(pcb);
       if (flags & TCP_SYN) {
         // RFC 7323 §2.2: the window field of a SYN is never scaled
-        wnd = pcb.rcvAnnWnd;
+        wnd = pcb.v[TCB.rcvAnnWnd];
         if (wnd > 0xffff) wnd = 0xffff;
-        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
-      } else if (pcb.rcvScale === 0) {
+        pcb.v[TCB.rcvAnnRightEdge] = (pcb.v[TCB.rcvNxt] + wnd) >>> 0;
+      } else if (pcb.v[TCB.rcvScale] === 0) {
         // unscaled: updateRcvAnnWnd never moves the edge left, and the field caps it as before
-        wnd = pcb.rcvAnnWnd;
+        wnd = pcb.v[TCB.rcvAnnWnd];
         if (wnd > 0xffff) wnd = 0xffff;
-        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd) >>> 0;
+        pcb.v[TCB.rcvAnnRightEdge] = (pcb.v[TCB.rcvNxt] + wnd) >>> 0;
       } else {
-        const sh = pcb.rcvScale;
-        wnd = pcb.rcvAnnWnd >>> sh;
+        const sh = pcb.v[TCB.rcvScale];
+        wnd = pcb.v[TCB.rcvAnnWnd] >>> sh;
         // RFC 7323 §2.4: rounding down to the scale's unit must not move the right edge left
         // (RFC 9293 §3.8.6): round up to the edge announced before
-        const before = (pcb.rcvAnnRightEdge - pcb.rcvNxt) | 0;
+        const before = (pcb.v[TCB.rcvAnnRightEdge] - pcb.v[TCB.rcvNxt]) | 0;
         if (before > 0 && wnd * (1 << sh) < before) wnd = Math.ceil(before / (1 << sh));
         if (wnd > 0xffff) wnd = 0xffff;
-        pcb.rcvAnnRightEdge = (pcb.rcvNxt + wnd * (1 << sh)) >>> 0;
+        pcb.v[TCB.rcvAnnRightEdge] = (pcb.v[TCB.rcvNxt] + wnd * (1 << sh)) >>> 0;
       }
     }
     // the ACK owed is paid before the segment leaves: what arrives inside transmit() (reentrant
     // input) may owe a new one, which must not be cleared afterwards
     if (flags & TCP_ACK) {
-      pcb.flags &= ~(TF_ACK_DELAY | TF_ACK_NOW);
-      pcb.delackAt = NO_TIME;
-      pcb.lastAckSent = pcb.rcvNxt;
+      pcb.v[TCB.flags] &= ~(TF_ACK_DELAY | TF_ACK_NOW);
+      pcb.v[TCB.delackAt] = NO_TIME;
+      pcb.v[TCB.lastAckSent] = pcb.v[TCB.rcvNxt];
       // no SYN or RST, no SACK blocks (tcpEmit's options): through the header template at once
       if ((flags & (TCP_SYN | TCP_RST)) === 0 && (pcb.ooseq === null || !pcb.sackOk) && this.core.config.TCP_HDR_TEMPLATE
-        && tplEmit(this.core, this.ip, pcb, p, seqno, pcb.rcvNxt, flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
+        && tplEmit(this.core, this.ip, pcb, p, seqno, pcb.v[TCB.rcvNxt], flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
           this.ttl)) return;
     }
-    this.tcpEmit(p, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqno,
-      (flags & TCP_ACK) ? pcb.rcvNxt : 0, flags, wnd, pcb);
+    this.tcpEmit(p, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort], seqno,
+      (flags & TCP_ACK) ? pcb.v[TCB.rcvNxt] : 0, flags, wnd, pcb);
   }
 
   /**
@@ -469,7 +469,7 @@ export abstract class TcpOutput extends TcpTable {
       } else {
         if (pcb.tsOk) hdrLen += TCP_OPTLEN_TS_ALIGNED;
         if (pcb.ooseq !== null && pcb.sackOk && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
-          const room = p.totLen === 0 ? 40 - (hdrLen - TCP_HLEN) : pcb.mss - p.totLen;
+          const room = p.totLen === 0 ? 40 - (hdrLen - TCP_HLEN) : pcb.v[TCB.mss] - p.totLen;
           let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
           const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
           if (max > cap) max = cap;
@@ -505,10 +505,10 @@ export abstract class TcpOutput extends TcpTable {
   private writeOptions(b: Uint8Array, i: number, pcb: Tcb, syn: boolean, nSack: number): void {
     const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
     if (syn) {
-      i += tcpWriteOptMss(b, i, pcb.rcvMss);
-      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.tsRecent, pcb.wsOk ? pcb.rcvScale : -1);
+      i += tcpWriteOptMss(b, i, pcb.v[TCB.rcvMss]);
+      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.v[TCB.tsRecent], pcb.wsOk ? pcb.v[TCB.rcvScale] : -1);
     } else {
-      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.tsRecent);
+      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.v[TCB.tsRecent]);
       if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
     }
   }
@@ -523,7 +523,7 @@ export abstract class TcpOutput extends TcpTable {
     // sendEmpty written out: once per ACK
     const p = this.core.pbufs.allocEmpty(PBUF_TRANSPORT_HLEN);
     if (p === null) { this.core.stats.tcp.memerr++; return; }
-    this.emit(pcb, p, pcb.sndMax, TCP_ACK);
+    this.emit(pcb, p, pcb.v[TCB.sndMax], TCP_ACK);
     pbuf_free(p);
   }
 
@@ -557,16 +557,16 @@ export abstract class TcpOutput extends TcpTable {
   }
 
   protected startPersist(pcb: Tcb): void {
-    if (pcb.persistAt !== NO_TIME) return;
-    pcb.rtxAt = NO_TIME;
-    pcb.tlpAt = NO_TIME;
-    pcb.persistAt = this.core.now + this.persistInterval(pcb);
+    if (pcb.v[TCB.persistAt] !== NO_TIME) return;
+    pcb.v[TCB.rtxAt] = NO_TIME;
+    pcb.v[TCB.tlpAt] = NO_TIME;
+    pcb.v[TCB.persistAt] = this.core.now + this.persistInterval(pcb);
   }
 
   protected persistInterval(pcb: Tcb): number {
     const cfg = this.core.config;
-    let t = pcb.rto;
-    for (let i = 0; i < pcb.persistBackoff && t < cfg.TCP_PERSIST_MAX; i++) t *= 2;
+    let t = pcb.v[TCB.rto];
+    for (let i = 0; i < pcb.v[TCB.persistBackoff] && t < cfg.TCP_PERSIST_MAX; i++) t *= 2;
     if (t < cfg.TCP_RTO_MIN) t = cfg.TCP_RTO_MIN;
     return t > cfg.TCP_PERSIST_MAX ? cfg.TCP_PERSIST_MAX : t;
   }
@@ -580,9 +580,9 @@ export abstract class TcpOutput extends TcpTable {
    * then the pcb is freed and tcp_err gets `errCode` (ERR_ABRT for tcp_abort, 0 for none).
    */
   abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void {
-    const st = pcb.state;
+    const st = pcb.v[TCB.state];
     if (sendRst && st >= SYN_RCVD && st !== TIME_WAIT) {
-      this.sendRst(pcb.sndMax, pcb.rcvNxt, true, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb);
+      this.sendRst(pcb.v[TCB.sndMax], pcb.v[TCB.rcvNxt], true, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort], pcb);
     }
     this.freePcb(pcb, errCode, CAUSE_API);
   }

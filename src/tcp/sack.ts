@@ -14,7 +14,7 @@
  * counts them): a SACK cannot make the sender believe that data it never sent arrived.
  */
 import { seqLeq, seqGeq } from '../core/seq.js';
-import { SEG_SACKED, SEG_RTX, type Tcb, type TcpSeg } from './tcb.js';
+import { SEG_SACKED, SEG_RTX, type Tcb, type TcpSeg, TCB } from './tcb.js';
 
 /** DupThresh (RFC 6675 §2, RFC 5681 §3.2): duplicate ACKs, or SACKed segments above a hole, that
  *  declare it lost. */
@@ -62,7 +62,7 @@ export function sackIsLost(tcb: Tcb, marks: Uint8Array, seg: TcpSeg): boolean {
     if ((marks[s.mempIndex] & SEG_SACKED) === 0) continue;
     segs++;
     octets += s.len;
-    if (segs >= DUP_THRESH || octets > (DUP_THRESH - 1) * tcb.mss) return true;
+    if (segs >= DUP_THRESH || octets > (DUP_THRESH - 1) * tcb.v[TCB.mss]) return true;
   }
   return false;
 }
