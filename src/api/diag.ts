@@ -27,12 +27,13 @@ export function netstat(stack: Stack): NetstatRow[] {
       state: 'LISTEN', sendQ: 0, recvQ: 0 });
   });
   stack.tcp.forEachConn((p) => {
-    let recvQ = p.v[TCB.rcvWndMax] - p.v[TCB.rcvWnd];
+    const pv = p.v;
+    let recvQ = pv[TCB.rcvWndMax] - pv[TCB.rcvWnd];
     if (recvQ < 0) recvQ = 0;
-    let sendQ = (p.v[TCB.sndLbb] - p.v[TCB.sndUna]) >>> 0;
+    let sendQ = (pv[TCB.sndLbb] - pv[TCB.sndUna]) >>> 0;
     if (sendQ > 0x7fffffff) sendQ = 0;
-    rows.push({ proto: 'tcp', local: ip4ToString(p.v[TCB.localIp]) + ':' + p.v[TCB.localPort],
-      remote: ip4ToString(p.v[TCB.remoteIp]) + ':' + p.v[TCB.remotePort], state: tcpStateName(p.v[TCB.state]), sendQ, recvQ });
+    rows.push({ proto: 'tcp', local: ip4ToString(pv[TCB.localIp]) + ':' + pv[TCB.localPort],
+      remote: ip4ToString(pv[TCB.remoteIp]) + ':' + pv[TCB.remotePort], state: tcpStateName(pv[TCB.state]), sendQ, recvQ });
   });
   return rows;
 }

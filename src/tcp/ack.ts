@@ -22,49 +22,50 @@ import { sackMark, sackIsLost, sackPipe, sackNextSeg, sackRescue, sackRecoverySt
 export abstract class TcpAckInput extends TcpRecv {
   /** Fifth step: the ACK field. Returns false when the segment is to be dropped. */
   protected checkAck(pcb: Tcb, s: InSeg): boolean {
+    const pv = pcb.v;
     const h = s.hdr;
     const st = this.core.stats.tcp;
     const ack = h.ack;
-    if (pcb.v[TCB.state] === SYN_RCVD) {
-      if (seqGt(ack, pcb.v[TCB.sndUna]) && seqLeq(ack, pcb.v[TCB.sndMax])) {
+    if (pv[TCB.state] === SYN_RCVD) {
+      if (seqGt(ack, pv[TCB.sndUna]) && seqLeq(ack, pv[TCB.sndMax])) {
         this.synRttSample(pcb, ack);
         this.ackSegments(pcb, ack);
-        pcb.v[TCB.sndUna] = ack;
-        if (seqLt(pcb.v[TCB.sndNxt], ack)) pcb.v[TCB.sndNxt] = ack;
-        pcb.v[TCB.nrtx] = 0;
-        pcb.v[TCB.icmpSoftErr] = 0;
-        pcb.v[TCB.rtxAt] = NO_TIME;
+        pv[TCB.sndUna] = ack;
+        if (seqLt(pv[TCB.sndNxt], ack)) pv[TCB.sndNxt] = ack;
+        pv[TCB.nrtx] = 0;
+        pv[TCB.icmpSoftErr] = 0;
+        pv[TCB.rtxAt] = NO_TIME;
         // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
-        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.v[TCB.sndScale] : h.wnd;
-        pcb.v[TCB.sndWnd] = wnd;
-        if (wnd > pcb.v[TCB.sndWndMax]) pcb.v[TCB.sndWndMax] = wnd;
-        pcb.v[TCB.sndWl1] = s.seq;
-        pcb.v[TCB.sndWl2] = ack;
-        if (pcb.v[TCB.flags] & TF_SYN_RTX) {
-          pcb.v[TCB.rto] = RTO_AFTER_SYN_LOSS;
+        const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pv[TCB.sndScale] : h.wnd;
+        pv[TCB.sndWnd] = wnd;
+        if (wnd > pv[TCB.sndWndMax]) pv[TCB.sndWndMax] = wnd;
+        pv[TCB.sndWl1] = s.seq;
+        pv[TCB.sndWl2] = ack;
+        if (pv[TCB.flags] & TF_SYN_RTX) {
+          pv[TCB.rto] = RTO_AFTER_SYN_LOSS;
         }
         this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
         return this.established(pcb);
       }
       st.drop++;
-      this.sendRst(ack, 0, false, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort]);
+      this.sendRst(ack, 0, false, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]);
       return false;
     }
     // from here to the window update, seqGt / seqLt / seqLeq written out (| 0: the signed 32-bit
     // distance): every segment of a connection passes here
-    if (((ack - pcb.v[TCB.sndMax]) | 0) > 0) {
+    if (((ack - pv[TCB.sndMax]) | 0) > 0) {
       // acknowledges something not yet sent: ACK and drop
       st.drop++;
       this.sendAck(pcb);
       return false;
     }
-    if (((ack - pcb.v[TCB.sndUna] + pcb.v[TCB.sndWndMax]) | 0) < 0 && pcb.v[TCB.sndWndMax] > 0) {
+    if (((ack - pv[TCB.sndUna] + pv[TCB.sndWndMax]) | 0) < 0 && pv[TCB.sndWndMax] > 0) {
       // RFC 5961 §5.2: far too old to be acceptable
       st.drop++;
       this.sendAck(pcb);
       return false;
     }
-    const wndBefore = pcb.v[TCB.sndWnd];
+    const wndBefore = pv[TCB.sndWnd];
     this.updateSndWnd(pcb, s, ack);
     // the scoreboard (RFC 2018 §5, sack.ts) learns the valid blocks before SND.UNA moves
     let sackedNew = 0;
@@ -73,21 +74,21 @@ export abstract class TcpAckInput extends TcpRecv {
       if (s.sacks > 0) sackedNew = sackMark(pcb, this.segMeta.marks, h.sackBlocks, s.sacks);
     }
     const gen = pcb.gen;
-    if (seqGt(ack, pcb.v[TCB.sndUna])) {
+    if (seqGt(ack, pv[TCB.sndUna])) {
       if (pcb.tsOk && h.optTsPresent) this.tsRttSample(pcb, s);
       this.newAck(pcb, ack, sackedNew);
-    } else if (ack === pcb.v[TCB.sndUna] && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== null
+    } else if (ack === pv[TCB.sndUna] && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== null
       // RFC 6675 §2: with SACK in use a duplicate ACK is one that brings new SACK information
       // (the window may have changed); without blocks, RFC 5681's definition (same window)
-      && (sackedNew > 0 || (h.sackCount === 0 && pcb.v[TCB.sndWnd] === wndBefore))) {
+      && (sackedNew > 0 || (h.sackCount === 0 && pv[TCB.sndWnd] === wndBefore))) {
       this.duplicateAck(pcb);
     }
     // a retransmission may have been answered from inside transmit() (reentrant input)
     if (pcb.gen !== gen) return false;
-    if (pcb.v[TCB.persistAt] !== NO_TIME) pcb.v[TCB.persistProbes] = 0;
+    if (pv[TCB.persistAt] !== NO_TIME) pv[TCB.persistProbes] = 0;
     // state changes driven by the acknowledgment of our FIN (only these three states care: no
     // finAcked call per ACK in ESTABLISHED)
-    const state = pcb.v[TCB.state];
+    const state = pv[TCB.state];
     if (state !== FIN_WAIT_1 && state !== CLOSING && state !== LAST_ACK) return true;
     const finAcked = this.finAcked(pcb);
     switch (state) {
@@ -100,7 +101,7 @@ export abstract class TcpAckInput extends TcpRecv {
         break;
       case LAST_ACK:
         if (finAcked) {
-          this.freePcb(pcb, (pcb.v[TCB.flags] & TF_RXCLOSED) === 0 ? ERR_CLSD : 0, CAUSE_SEGMENT);
+          this.freePcb(pcb, (pv[TCB.flags] & TF_RXCLOSED) === 0 ? ERR_CLSD : 0, CAUSE_SEGMENT);
           return false;
         }
         break;
@@ -113,17 +114,18 @@ export abstract class TcpAckInput extends TcpRecv {
   /** The window update of the fifth step (RFC 9293 §3.10.7.4): the peer's window is taken from a
    *  segment newer than the one it was last taken from (SND.WL1, SND.WL2). */
   protected updateSndWnd(pcb: Tcb, s: InSeg, ack: number): void {
-    if (((pcb.v[TCB.sndWl1] - s.seq) | 0) < 0 || (pcb.v[TCB.sndWl1] === s.seq && ((pcb.v[TCB.sndWl2] - ack) | 0) <= 0)) {
+    const pv = pcb.v;
+    if (((pv[TCB.sndWl1] - s.seq) | 0) < 0 || (pv[TCB.sndWl1] === s.seq && ((pv[TCB.sndWl2] - ack) | 0) <= 0)) {
       const h = s.hdr;
       // the peer's window: its field shifted by its scale, but a SYN's (RFC 7323 §2.3)
-      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pcb.v[TCB.sndScale] : h.wnd;
-      pcb.v[TCB.sndWnd] = wnd;
-      if (wnd > pcb.v[TCB.sndWndMax]) pcb.v[TCB.sndWndMax] = wnd;
-      pcb.v[TCB.sndWl1] = s.seq;
-      pcb.v[TCB.sndWl2] = ack;
-      if (wnd > 0 && pcb.v[TCB.persistAt] !== NO_TIME) {
-        pcb.v[TCB.persistAt] = NO_TIME;
-        pcb.v[TCB.persistBackoff] = 0;
+      const wnd = (h.flags & TCP_SYN) === 0 ? h.wnd << pv[TCB.sndScale] : h.wnd;
+      pv[TCB.sndWnd] = wnd;
+      if (wnd > pv[TCB.sndWndMax]) pv[TCB.sndWndMax] = wnd;
+      pv[TCB.sndWl1] = s.seq;
+      pv[TCB.sndWl2] = ack;
+      if (wnd > 0 && pv[TCB.persistAt] !== NO_TIME) {
+        pv[TCB.persistAt] = NO_TIME;
+        pv[TCB.persistBackoff] = 0;
       }
     }
   }
@@ -162,40 +164,41 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** An ACK that acknowledges new data (SND.UNA < SEG.ACK =< SND.MAX). */
   protected newAck(pcb: Tcb, ack: number, sackedNew: number): void {
-    const acked = (ack - pcb.v[TCB.sndUna]) >>> 0;
+    const pv = pcb.v;
+    const acked = (ack - pv[TCB.sndUna]) >>> 0;
     // RTT sample (RFC 6298 §3: Karn's rule — the timed segment was never retransmitted)
-    if (pcb.v[TCB.rttStart] !== NO_TIME && seqGt(ack, pcb.v[TCB.rttSeq])) {
-      rttSample(pcb, this.core.now - pcb.v[TCB.rttStart], this.core.config);
-      pcb.v[TCB.rttStart] = NO_TIME;
+    if (pv[TCB.rttStart] !== NO_TIME && seqGt(ack, pv[TCB.rttSeq])) {
+      rttSample(pcb, this.core.now - pv[TCB.rttStart], this.core.config);
+      pv[TCB.rttStart] = NO_TIME;
     }
     const dataAcked = this.ackSegments(pcb, ack);
-    pcb.v[TCB.sndUna] = ack;
-    if (seqLt(pcb.v[TCB.sndNxt], ack)) pcb.v[TCB.sndNxt] = ack;
+    pv[TCB.sndUna] = ack;
+    if (seqLt(pv[TCB.sndNxt], ack)) pv[TCB.sndNxt] = ack;
     // something got through: an earlier ICMP soft error no longer describes the path
-    pcb.v[TCB.nrtx] = 0;
-    pcb.v[TCB.persistProbes] = 0;
-    pcb.v[TCB.icmpSoftErr] = 0;
+    pv[TCB.nrtx] = 0;
+    pv[TCB.persistProbes] = 0;
+    pv[TCB.icmpSoftErr] = 0;
     if (this.cc.onAck(pcb, ack, acked)) {
       // partial acknowledgment in fast recovery (RFC 6582 §3.2 step 5): resend the next hole
       this.retransmitFirst(pcb);
     } else if (pcb.sackOk) {
       // RFC 6675 §5: in recovery every ACK may let segments out as the pipe allows; outside it, a
       // cumulative ACK whose SACK information shows the next segment lost starts recovery too
-      if ((pcb.v[TCB.flags] & TF_INFR) !== 0) this.sackRecoverySend(pcb);
+      if ((pv[TCB.flags] & TF_INFR) !== 0) this.sackRecoverySend(pcb);
       else if (sackedNew > 0 && pcb.unacked !== null && sackIsLost(pcb, this.segMeta.marks, pcb.unacked)
         && this.cc.onSackLoss(pcb)) this.sackRecoveryStart(pcb);
     }
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
-    if (pcb.unacked === null) pcb.v[TCB.rtxAt] = NO_TIME;
-    else pcb.v[TCB.rtxAt] = this.core.now + pcb.v[TCB.rto];
+    if (pcb.unacked === null) pv[TCB.rtxAt] = NO_TIME;
+    else pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     // tail loss probe (RFC 8985 §7.4, §7.2): a retransmitted probe answered outside fast recovery
     // repaired a loss; a cumulative ACK restarts the probe timer
     if (probeAnswered(pcb, ack)) this.cc.onProbeRepair(pcb);
     if (this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     if (dataAcked > 0) {
-      pcb.v[TCB.ackedToReport] += dataAcked;
-      pcb.v[TCB.sndBuf] += dataAcked;
-      if (pcb.v[TCB.sndBuf] > this.core.config.TCP_SND_BUF) pcb.v[TCB.sndBuf] = this.core.config.TCP_SND_BUF;
+      pv[TCB.ackedToReport] += dataAcked;
+      pv[TCB.sndBuf] += dataAcked;
+      if (pv[TCB.sndBuf] > this.core.config.TCP_SND_BUF) pv[TCB.sndBuf] = this.core.config.TCP_SND_BUF;
     }
   }
 
@@ -275,15 +278,16 @@ export abstract class TcpAckInput extends TcpRecv {
    * Bounded by the send queue: each pass sends a distinct segment or stops.
    */
   protected sackRecoverySend(pcb: Tcb): void {
+    const pv = pcb.v;
     const gen = pcb.gen;
     const limit = this.core.config.TCP_SND_QUEUELEN;
     const marks = this.segMeta.marks;
     for (let i = 0; i < limit; i++) {
-      if (pcb.v[TCB.cwnd] - sackPipe(pcb, marks) < pcb.v[TCB.mss]) return;
+      if (pv[TCB.cwnd] - sackPipe(pcb, marks) < pv[TCB.mss]) return;
       let seg = sackNextSeg(pcb, marks, false);
       if (seg === null) {
         const u = pcb.unsent;
-        if (u !== null && u.sent === 0 && ((u.seqno - pcb.v[TCB.sndUna]) | 0) + u.len <= pcb.v[TCB.sndWnd]) {
+        if (u !== null && u.sent === 0 && ((u.seqno - pv[TCB.sndUna]) | 0) + u.len <= pv[TCB.sndWnd]) {
           this.moveToUnacked(pcb, u);
           this.sendSeg(pcb, u);
           if (pcb.gen !== gen) return;
@@ -304,9 +308,10 @@ export abstract class TcpAckInput extends TcpRecv {
 
   /** The handshake's RTT measurement (never from a retransmitted SYN: Karn). */
   protected synRttSample(pcb: Tcb, ack: number): void {
-    if (pcb.v[TCB.rttStart] !== NO_TIME && seqGt(ack, pcb.v[TCB.rttSeq])) {
-      rttSample(pcb, this.core.now - pcb.v[TCB.rttStart], this.core.config);
-      pcb.v[TCB.rttStart] = NO_TIME;
+    const pv = pcb.v;
+    if (pv[TCB.rttStart] !== NO_TIME && seqGt(ack, pv[TCB.rttSeq])) {
+      rttSample(pcb, this.core.now - pv[TCB.rttStart], this.core.config);
+      pv[TCB.rttStart] = NO_TIME;
     }
   }
 

@@ -40,13 +40,14 @@ export abstract class TcpInput extends TcpAckInput {
   /** Whether one more ACK may answer an unacceptable segment on `pcb` now (takes the allowance):
    *  one per TCP_OOW_ACK_INTERVAL per connection, TCP_CHALLENGE_ACK_LIMIT a second in all. */
   protected mayAnswerInvalid(pcb: Tcb): boolean {
+    const pv = pcb.v;
     const now = this.core.now;
     const iv = this.core.config.TCP_OOW_ACK_INTERVAL;
-    if ((iv > 0 && pcb.v[TCB.lastOowAckAt] !== NO_TIME && now - pcb.v[TCB.lastOowAckAt] < iv) || !this.invalidAckLimit.take(now)) {
+    if ((iv > 0 && pv[TCB.lastOowAckAt] !== NO_TIME && now - pv[TCB.lastOowAckAt] < iv) || !this.invalidAckLimit.take(now)) {
       this.reflectionsLimited++;
       return false;
     }
-    pcb.v[TCB.lastOowAckAt] = now;
+    pv[TCB.lastOowAckAt] = now;
     return true;
   }
 
@@ -293,27 +294,28 @@ export abstract class TcpInput extends TcpAckInput {
 
   /** §3.10.7.3 SYN-SENT and §3.10.7.4 for every other state. */
   protected segmentArrives(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const seg = s.hdr;
     const st = this.core.stats.tcp;
-    pcb.v[TCB.lastActivity] = this.core.now;
-    pcb.v[TCB.keepProbes] = 0;
-    if (pcb.v[TCB.state] === SYN_SENT) { this.synSentInput(pcb, s); return; }
+    pv[TCB.lastActivity] = this.core.now;
+    pv[TCB.keepProbes] = 0;
+    if (pv[TCB.state] === SYN_SENT) { this.synSentInput(pcb, s); return; }
 
     // SYN-RECEIVED: a retransmitted SYN means our SYN,ACK was lost: send it again
-    if (pcb.v[TCB.state] === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pcb.v[TCB.irs]) {
+    if (pv[TCB.state] === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pv[TCB.irs]) {
       this.retransmitFirst(pcb);
       return;
     }
 
     // simultaneous open: the peer's SYN,ACK repeats the SYN we already took (RFC 9293 figure 8;
     // the RFC 5961 §4.2 exception Linux makes too): its ACK completes our handshake
-    if (pcb.v[TCB.state] === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK)
-      && ((seg.seq + 1) >>> 0) === pcb.v[TCB.rcvNxt] && (pcb.v[TCB.flags] & TF_PASSIVE) === 0) {
+    if (pv[TCB.state] === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK)
+      && ((seg.seq + 1) >>> 0) === pv[TCB.rcvNxt] && (pv[TCB.flags] & TF_PASSIVE) === 0) {
       s.syn = false;
-      s.seq = pcb.v[TCB.rcvNxt];
+      s.seq = pv[TCB.rcvNxt];
       // its SYN is a duplicate, so the segment is answered with an ACK as RFC 9293 §3.10.7.4's
       // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
     }
     const ts = pcb.tsOk && seg.optTsPresent;
     if (ts) {
@@ -350,7 +352,7 @@ export abstract class TcpInput extends TcpAckInput {
       if (pcb.gen !== gen) return;
     }
     // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
-    if (pcb.v[TCB.state] === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
+    if (pv[TCB.state] === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
     this.deliver(pcb, s);
     if (pcb.gen !== gen) return;
     this.output(pcb);
@@ -367,34 +369,35 @@ export abstract class TcpInput extends TcpAckInput {
    * `s` carries data; called by ipInput before segmentArrives.
    */
   protected predicted(pcb: Tcb, s: InSeg): boolean {
+    const pv = pcb.v;
     const seg = s.hdr;
     const len = s.len;
     const pool = this.core.pbufs;
-    if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pcb.v[TCB.rcvNxt] || seg.ack !== pcb.v[TCB.sndUna] || len > pcb.v[TCB.rcvWnd]
+    if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pv[TCB.rcvNxt] || seg.ack !== pv[TCB.sndUna] || len > pv[TCB.rcvWnd]
       || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
-      || (pcb.v[TCB.flags] & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
+      || (pv[TCB.flags] & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
       || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
     // segmentArrives' opening (keepalive idleness, RFC 1122 §4.2.3.6)
-    pcb.v[TCB.lastActivity] = this.core.now;
-    pcb.v[TCB.keepProbes] = 0;
+    pv[TCB.lastActivity] = this.core.now;
+    pv[TCB.keepProbes] = 0;
     // updateSndWnd's test, written out (once per segment): SEG.ACK = SND.UNA here, so the window is
     // taken when SEG.SEQ is newer than SND.WL1, or equal with SND.WL2 <= SEG.ACK (RFC 9293 §3.10.7.4)
     const seq = s.seq;
-    if (((pcb.v[TCB.sndWl1] - seq) | 0) < 0 || (pcb.v[TCB.sndWl1] === seq && ((pcb.v[TCB.sndWl2] - seg.ack) | 0) <= 0)) {
+    if (((pv[TCB.sndWl1] - seq) | 0) < 0 || (pv[TCB.sndWl1] === seq && ((pv[TCB.sndWl2] - seg.ack) | 0) <= 0)) {
       // the steady state: the same window (no SYN here, so scaled), no persist timer to stop;
       // SND.WND never exceeds its maximum, so only SND.WL1 and SND.WL2 move
-      if ((seg.wnd << pcb.v[TCB.sndScale]) === pcb.v[TCB.sndWnd] && pcb.v[TCB.persistAt] === NO_TIME) {
-        pcb.v[TCB.sndWl1] = seq;
-        pcb.v[TCB.sndWl2] = seg.ack;
+      if ((seg.wnd << pv[TCB.sndScale]) === pv[TCB.sndWnd] && pv[TCB.persistAt] === NO_TIME) {
+        pv[TCB.sndWl1] = seq;
+        pv[TCB.sndWl2] = seg.ack;
       } else {
         this.updateSndWnd(pcb, s, seg.ack);
       }
     }
-    if (pcb.v[TCB.persistAt] !== NO_TIME) pcb.v[TCB.persistProbes] = 0;
+    if (pv[TCB.persistAt] !== NO_TIME) pv[TCB.persistProbes] = 0;
     this.takeInOrder(pcb, s, len);
     const gen = pcb.gen;
     const data = s.recvData;
-    if (data === null || pcb.v[TCB.ackedToReport] > 0 || pcb.refusedFin) {
+    if (data === null || pv[TCB.ackedToReport] > 0 || pcb.refusedFin) {
       this.deliver(pcb, s);
     } else {
       // deliver and callRecv written out for the usual case (once per segment): the data straight
@@ -410,9 +413,9 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if (pcb.gen !== gen) return true;
     // output's receiver case, written out (once per segment): nothing queued, only an owed ACK
-    if (pcb.unsent === null && pcb.v[TCB.state] === ESTABLISHED) {
+    if (pcb.unsent === null && pv[TCB.state] === ESTABLISHED) {
       pcb.outputPending = false;
-      if ((pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      if ((pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
     } else {
       this.output(pcb);
     }
@@ -420,13 +423,14 @@ export abstract class TcpInput extends TcpAckInput {
   }
 
   protected synSentInput(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const seg = s.hdr;
     const st = this.core.stats.tcp;
     const hasAck = (seg.flags & TCP_ACK) !== 0;
     // first: the ACK must acknowledge our SYN
-    if (hasAck && (seqLeq(seg.ack, pcb.v[TCB.iss]) || seqGt(seg.ack, pcb.v[TCB.sndMax]))) {
+    if (hasAck && (seqLeq(seg.ack, pv[TCB.iss]) || seqGt(seg.ack, pv[TCB.sndMax]))) {
       st.drop++;
-      if ((seg.flags & TCP_RST) === 0) this.sendRst(seg.ack, 0, false, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort]);
+      if ((seg.flags & TCP_RST) === 0) this.sendRst(seg.ack, 0, false, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]);
       return;
     }
     // second: RST — only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT); connection refused
@@ -437,32 +441,32 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if ((seg.flags & TCP_SYN) === 0) { st.drop++; return; }
     // fourth: SYN
-    pcb.v[TCB.irs] = seg.seq;
-    pcb.v[TCB.rcvNxt] = (seg.seq + 1) >>> 0;
-    pcb.v[TCB.rcvAnnRightEdge] = pcb.v[TCB.rcvNxt];
+    pv[TCB.irs] = seg.seq;
+    pv[TCB.rcvNxt] = (seg.seq + 1) >>> 0;
+    pv[TCB.rcvAnnRightEdge] = pv[TCB.rcvNxt];
     takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
-    pcb.v[TCB.sndWnd] = seg.wnd;
-    pcb.v[TCB.sndWndMax] = seg.wnd;
-    pcb.v[TCB.sndWl1] = seg.seq;
-    pcb.v[TCB.sndWl2] = seg.ack;
+    pv[TCB.sndWnd] = seg.wnd;
+    pv[TCB.sndWndMax] = seg.wnd;
+    pv[TCB.sndWl1] = seg.seq;
+    pv[TCB.sndWl2] = seg.ack;
     // the SYN octet is consumed; what follows it is ordinary text
-    s.seq = pcb.v[TCB.rcvNxt];
+    s.seq = pv[TCB.rcvNxt];
     s.syn = false;
     if (hasAck) {
       // our SYN is acknowledged: ESTABLISHED
       this.synRttSample(pcb, seg.ack);
       this.ackSegments(pcb, seg.ack);
-      pcb.v[TCB.sndUna] = seg.ack;
-      if (seqLt(pcb.v[TCB.sndNxt], pcb.v[TCB.sndUna])) pcb.v[TCB.sndNxt] = pcb.v[TCB.sndUna];
-      pcb.v[TCB.nrtx] = 0;
-      pcb.v[TCB.icmpSoftErr] = 0;
-      pcb.v[TCB.rtxAt] = NO_TIME;
-      if (pcb.v[TCB.flags] & TF_SYN_RTX) {
-        pcb.v[TCB.rto] = RTO_AFTER_SYN_LOSS;
+      pv[TCB.sndUna] = seg.ack;
+      if (seqLt(pv[TCB.sndNxt], pv[TCB.sndUna])) pv[TCB.sndNxt] = pv[TCB.sndUna];
+      pv[TCB.nrtx] = 0;
+      pv[TCB.icmpSoftErr] = 0;
+      pv[TCB.rtxAt] = NO_TIME;
+      if (pv[TCB.flags] & TF_SYN_RTX) {
+        pv[TCB.rto] = RTO_AFTER_SYN_LOSS;
       }
       this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
       const gen = pcb.gen;
       if (!this.callConnected(pcb)) return;
       // data or FIN carried by the SYN,ACK (after the SYN octet)
@@ -485,13 +489,14 @@ export abstract class TcpInput extends TcpAckInput {
    * what lies outside it. Returns false when the segment is to be dropped.
    */
   protected checkSequence(pcb: Tcb, s: InSeg): boolean {
+    const pv = pcb.v;
     const h = s.hdr;
     const st = this.core.stats.tcp;
     let len = s.len;
     if (s.syn) len++;
     if (s.fin) len++;
-    const wnd = pcb.v[TCB.rcvWnd];
-    const rcvNxt = pcb.v[TCB.rcvNxt];
+    const wnd = pv[TCB.rcvWnd];
+    const rcvNxt = pv[TCB.rcvNxt];
     const seq = s.seq;
     let ok: boolean;
     if (len === 0) {
@@ -510,7 +515,7 @@ export abstract class TcpInput extends TcpAckInput {
         this.dropPayload(s);
         s.fin = false;
         s.syn = false;
-        pcb.v[TCB.flags] |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
         return true;
       }
       if ((h.flags & TCP_RST) !== 0) { st.drop++; return false; }
@@ -518,11 +523,11 @@ export abstract class TcpInput extends TcpAckInput {
       // carry news in its ACK field: take that — RFC 5961 §5.2 bounds what is acceptable — and
       // nothing else
       const news = !s.syn && !s.fin && (h.flags & TCP_ACK) !== 0 && len === 0 && seqLt(seq, rcvNxt)
-        && seqGeq(seq, (rcvNxt - pcb.v[TCB.rcvWndMax]) >>> 0) && pcb.v[TCB.state] !== TIME_WAIT && pcb.v[TCB.state] !== SYN_RCVD
-        && seqGt(h.ack, pcb.v[TCB.sndUna]);
+        && seqGeq(seq, (rcvNxt - pv[TCB.rcvWndMax]) >>> 0) && pv[TCB.state] !== TIME_WAIT && pv[TCB.state] !== SYN_RCVD
+        && seqGt(h.ack, pv[TCB.sndUna]);
       if (!news) st.drop++;
       // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
-      if (pcb.v[TCB.state] === TIME_WAIT && s.fin) this.restartTimeWait(pcb);
+      if (pv[TCB.state] === TIME_WAIT && s.fin) this.restartTimeWait(pcb);
       // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
       // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_OOW_ACK_INTERVAL per
       // connection (Linux's tcp_invalid_ratelimit: two ends can never ping-pong ACKs, and spoofed
@@ -532,7 +537,7 @@ export abstract class TcpInput extends TcpAckInput {
       // unanswered backs the sender's RTO off exponentially (RFC 9293 §3.10.7.4 asks for an ACK,
       // RFC 5681 §4.2 for it at once; Linux's tcp_oow_rate_limited exempts data segments too)
       const old = len > 0 && !s.syn && seqLeq((seq + len) >>> 0, rcvNxt)
-        && seqGeq(seq, (rcvNxt - pcb.v[TCB.rcvWndMax]) >>> 0);
+        && seqGeq(seq, (rcvNxt - pv[TCB.rcvWndMax]) >>> 0);
       if (old ? this.mayAnswerOldData() : this.mayAnswerInvalid(pcb)) {
         const gen = pcb.gen;
         this.sendAck(pcb);
@@ -558,7 +563,7 @@ export abstract class TcpInput extends TcpAckInput {
         }
         s.seq = (s.seq + dup) >>> 0;
         // duplicate data: acknowledge at once so the sender learns where we are
-        pcb.v[TCB.flags] |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
       }
     }
     // trim the tail: octets past the window are not accepted
@@ -571,34 +576,35 @@ export abstract class TcpInput extends TcpAckInput {
         s.len = keep;
       }
       s.fin = false;
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
     }
     return true;
   }
 
   /** Second step: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2). */
   protected checkRst(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const st = this.core.stats.tcp;
-    if (pcb.v[TCB.state] === TIME_WAIT && this.core.config.TCP_RFC1337) {
+    if (pv[TCB.state] === TIME_WAIT && this.core.config.TCP_RFC1337) {
       // RFC 1337 §3 (TW1): a RST does not end TIME_WAIT early ("TIME-WAIT assassination"); the
       // 4-tuple stays reserved for the full 2 MSL
       st.drop++;
       return;
     }
-    if (s.seq !== pcb.v[TCB.rcvNxt]) {
+    if (s.seq !== pv[TCB.rcvNxt]) {
       // in the window but not exactly at RCV.NXT: challenge ACK, the sender must prove itself
       // (RFC 5961 §3.2; §7: rate-limited)
       st.drop++;
       if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       return;
     }
-    if (pcb.v[TCB.state] === SYN_RCVD && (pcb.v[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null) {
+    if (pv[TCB.state] === SYN_RCVD && (pv[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null) {
       // a passive open returns to LISTEN (RFC 9293 §3.10.7.4): the listener goes on, this embryonic
       // connection goes away
       this.returnToListen(pcb, CAUSE_SEGMENT);
       return;
     }
-    switch (pcb.v[TCB.state]) {
+    switch (pv[TCB.state]) {
       case SYN_RCVD:        // active open refused (simultaneous open)
       case ESTABLISHED:
       case FIN_WAIT_1:

@@ -59,6 +59,7 @@ export abstract class TcpOoseq extends TcpTimers {
   }
 
   protected insertOoseq(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const st = this.core.stats.tcp;
     let seqno = s.seq;
     let len = s.len;
@@ -82,7 +83,7 @@ export abstract class TcpOoseq extends TcpTimers {
     while (cur !== null && seqLeq((cur.seqno + cur.len) >>> 0, (seqno + len) >>> 0)) {
       const next: TcpSeg | null = cur.next;
       if (prev === null) pcb.ooseq = next; else prev.next = next;
-      pcb.v[TCB.ooseqCount]--;
+      pv[TCB.ooseqCount]--;
       this.freeSeg(cur);
       cur = next;
     }
@@ -93,7 +94,7 @@ export abstract class TcpOoseq extends TcpTimers {
       fin = false;
     }
     if (len === 0 && !fin) { this.dropPayload(s); return; }
-    if (pcb.v[TCB.ooseqCount] >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
+    if (pv[TCB.ooseqCount] >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
       st.memerr++; st.drop++; this.dropPayload(s); return;
     }
     const tinyMax = this.core.config.TCP_OOSEQ_TINY_MAX;
@@ -111,11 +112,11 @@ export abstract class TcpOoseq extends TcpTimers {
     q.len = len;
     q.flags = fin ? TCP_FIN : 0;
     q.sent = 0;
-    this.segMeta.rcvOrder[q.mempIndex] = ++pcb.v[TCB.ooseqArrivals];
+    this.segMeta.rcvOrder[q.mempIndex] = ++pv[TCB.ooseqArrivals];
     q.next = cur;
-    if (pcb.ooseq === null) pcb.v[TCB.ooseqSince] = this.core.now;
+    if (pcb.ooseq === null) pv[TCB.ooseqSince] = this.core.now;
     if (prev === null) pcb.ooseq = q; else prev.next = q;
-    pcb.v[TCB.ooseqCount]++;
+    pv[TCB.ooseqCount]++;
     s.fin = false;
   }
 
@@ -128,18 +129,19 @@ export abstract class TcpOoseq extends TcpTimers {
 
   /** Moves segments that now continue RCV.NXT from the out-of-order queue to the application. */
   protected drainOoseq(pcb: Tcb, inSeg: InSeg): void {
+    const pv = pcb.v;
     let s = pcb.ooseq;
-    while (s !== null && seqLeq(s.seqno, pcb.v[TCB.rcvNxt])) {
+    while (s !== null && seqLeq(s.seqno, pv[TCB.rcvNxt])) {
       const next = s.next;
       const end = (s.seqno + s.len) >>> 0;
       pcb.ooseq = next;
-      pcb.v[TCB.ooseqCount]--;
-      if (seqGt(end, pcb.v[TCB.rcvNxt]) || (s.flags & TCP_FIN) !== 0 && end === pcb.v[TCB.rcvNxt]) {
-        const skip = (pcb.v[TCB.rcvNxt] - s.seqno) | 0;
+      pv[TCB.ooseqCount]--;
+      if (seqGt(end, pv[TCB.rcvNxt]) || (s.flags & TCP_FIN) !== 0 && end === pv[TCB.rcvNxt]) {
+        const skip = (pv[TCB.rcvNxt] - s.seqno) | 0;
         const p = s.p as Pbuf;
         s.p = null;
         let take = s.len - skip;
-        if (take > pcb.v[TCB.rcvWnd]) take = pcb.v[TCB.rcvWnd];
+        if (take > pv[TCB.rcvWnd]) take = pv[TCB.rcvWnd];
         if (skip > 0 || take < s.len - skip) {
           // rare: overlap with data taken meanwhile, or the window shrank; copy-free trimming
           const keepP = this.trimChain(p, skip, take);
@@ -149,8 +151,8 @@ export abstract class TcpOoseq extends TcpTimers {
         } else {
           pbuf_free(p);
         }
-        pcb.v[TCB.rcvNxt] = (pcb.v[TCB.rcvNxt] + take) >>> 0;
-        pcb.v[TCB.rcvWnd] -= take;
+        pv[TCB.rcvNxt] = (pv[TCB.rcvNxt] + take) >>> 0;
+        pv[TCB.rcvWnd] -= take;
         if ((s.flags & TCP_FIN) !== 0 && take === s.len - skip) inSeg.recvFin = true;
       }
       this.freeSeg(s);

@@ -38,14 +38,15 @@ export function tsNow(pcb: Tcb, now: number): number {
  * timestamp clock (TcpTable.newTsOffset: keyed by the 4-tuple, RFC 7323 §5.4).
  */
 export function offerOptions(pcb: Tcb, cfg: StackConfig, tsOffset: number, now: number): void {
+  const pv = pcb.v;
   pcb.wsOk = cfg.TCP_WND_SCALE;
-  pcb.v[TCB.rcvScale] = pcb.wsOk ? rcvScaleFor(pcb.v[TCB.rcvWndMax]) : 0;
-  pcb.v[TCB.sndScale] = 0;
+  pv[TCB.rcvScale] = pcb.wsOk ? rcvScaleFor(pv[TCB.rcvWndMax]) : 0;
+  pv[TCB.sndScale] = 0;
   pcb.tsOk = cfg.TCP_TIMESTAMPS;
-  pcb.v[TCB.tsOffset] = pcb.tsOk ? tsOffset : 0;
-  pcb.v[TCB.tsFirst] = tsNow(pcb, now);
-  pcb.v[TCB.tsRecent] = 0;
-  pcb.v[TCB.tsRecentAt] = now;
+  pv[TCB.tsOffset] = pcb.tsOk ? tsOffset : 0;
+  pv[TCB.tsFirst] = tsNow(pcb, now);
+  pv[TCB.tsRecent] = 0;
+  pv[TCB.tsRecentAt] = now;
   pcb.sackOk = cfg.TCP_SACK;
 }
 
@@ -55,18 +56,19 @@ export function offerOptions(pcb: Tcb, cfg: StackConfig, tsOffset: number, now: 
  * (§3.2), and TS.Recent starts from its TSval. SACK-permitted likewise (RFC 2018 §2).
  */
 export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
+  const pv = pcb.v;
   if (pcb.wsOk && h.optWscale >= 0) {
-    pcb.v[TCB.sndScale] = h.optWscale;
+    pv[TCB.sndScale] = h.optWscale;
   } else {
     pcb.wsOk = false;
-    pcb.v[TCB.sndScale] = 0;
-    pcb.v[TCB.rcvScale] = 0;
-    if (pcb.v[TCB.rcvWndMax] > WND_FIELD_MAX) pcb.v[TCB.rcvWndMax] = WND_FIELD_MAX;
-    if (pcb.v[TCB.rcvWnd] > WND_FIELD_MAX) pcb.v[TCB.rcvWnd] = WND_FIELD_MAX;
+    pv[TCB.sndScale] = 0;
+    pv[TCB.rcvScale] = 0;
+    if (pv[TCB.rcvWndMax] > WND_FIELD_MAX) pv[TCB.rcvWndMax] = WND_FIELD_MAX;
+    if (pv[TCB.rcvWnd] > WND_FIELD_MAX) pv[TCB.rcvWnd] = WND_FIELD_MAX;
   }
   if (pcb.tsOk && h.optTsPresent) {
-    pcb.v[TCB.tsRecent] = h.optTsVal;
-    pcb.v[TCB.tsRecentAt] = now;
+    pv[TCB.tsRecent] = h.optTsVal;
+    pv[TCB.tsRecentAt] = now;
   } else {
     pcb.tsOk = false;
   }
@@ -79,10 +81,11 @@ export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
  * replaced instead. The caller exempts RSTs and segments without timestamps.
  */
 export function pawsReject(pcb: Tcb, h: TcpSegInfo, now: number): boolean {
-  if (!seqLt(h.optTsVal, pcb.v[TCB.tsRecent])) return false;
-  if (now - pcb.v[TCB.tsRecentAt] > PAWS_IDLE_MS) {
-    pcb.v[TCB.tsRecent] = h.optTsVal;
-    pcb.v[TCB.tsRecentAt] = now;
+  const pv = pcb.v;
+  if (!seqLt(h.optTsVal, pv[TCB.tsRecent])) return false;
+  if (now - pv[TCB.tsRecentAt] > PAWS_IDLE_MS) {
+    pv[TCB.tsRecent] = h.optTsVal;
+    pv[TCB.tsRecentAt] = now;
     return false;
   }
   return true;
@@ -94,9 +97,10 @@ export function pawsReject(pcb: Tcb, h: TcpSegInfo, now: number): boolean {
  * acknowledged, so that delayed ACKs and holes make the RTT look longer, never shorter.
  */
 export function updateTsRecent(pcb: Tcb, h: TcpSegInfo, now: number): void {
-  if (seqGeq(h.optTsVal, pcb.v[TCB.tsRecent]) && seqLeq(h.seq, pcb.v[TCB.lastAckSent])) {
-    pcb.v[TCB.tsRecent] = h.optTsVal;
-    pcb.v[TCB.tsRecentAt] = now;
+  const pv = pcb.v;
+  if (seqGeq(h.optTsVal, pv[TCB.tsRecent]) && seqLeq(h.seq, pv[TCB.lastAckSent])) {
+    pv[TCB.tsRecent] = h.optTsVal;
+    pv[TCB.tsRecentAt] = now;
   }
 }
 
@@ -115,8 +119,9 @@ export function tsEchoRtt(pcb: Tcb, h: TcpSegInfo, now: number): number {
 /** RFC 7323 §4.2: with a sample from every ACK, RFC 6298's gains are divided by the samples
  *  expected per RTT, ceil(FlightSize / (2 x SMSS)) with delayed ACKs, at least 1. */
 export function expectedSamples(pcb: Tcb): number {
-  const flight = (pcb.v[TCB.sndMax] - pcb.v[TCB.sndUna]) >>> 0;
-  const n = Math.ceil(flight / (2 * pcb.v[TCB.mss]));
+  const pv = pcb.v;
+  const flight = (pv[TCB.sndMax] - pv[TCB.sndUna]) >>> 0;
+  const n = Math.ceil(flight / (2 * pv[TCB.mss]));
   return n > 1 ? n : 1;
 }
 

@@ -33,34 +33,35 @@ import { tplEmit } from './template.js';
 
 export abstract class TcpOutput extends TcpTable {
   connect(pcb: Tcb, ip: number, port: number): Err {
-    if (pcb.v[TCB.state] === ESTABLISHED) return ERR_ISCONN;
-    if (pcb.v[TCB.state] !== CLOSED) return ERR_VAL;
+    const pv = pcb.v;
+    if (pv[TCB.state] === ESTABLISHED) return ERR_ISCONN;
+    if (pv[TCB.state] !== CLOSED) return ERR_VAL;
     if (ip === 0 || port === 0) return ERR_VAL;
     if (this.ip.route(ip) === -1) return ERR_RTE;
     const local = this.ip.ourAddress;
-    if (pcb.v[TCB.localPort] === 0) {
+    if (pv[TCB.localPort] === 0) {
       const p = this.ephemeralPort();
       if (p === 0) return ERR_USE;
-      pcb.v[TCB.localPort] = p;
+      pv[TCB.localPort] = p;
     }
-    if (this.findConn(local, pcb.v[TCB.localPort], ip, port) !== null) return ERR_USE;
-    pcb.v[TCB.localIp] = local;
-    pcb.v[TCB.remoteIp] = ip;
-    pcb.v[TCB.remotePort] = port;
-    const iss = this.newIss(local, pcb.v[TCB.localPort], ip, port);
-    pcb.v[TCB.iss] = iss;
-    pcb.v[TCB.sndSml] = iss;
-    pcb.v[TCB.sndUna] = iss;
-    pcb.v[TCB.sndNxt] = iss;
-    pcb.v[TCB.sndMax] = iss;
-    pcb.v[TCB.sndLbb] = iss;
-    pcb.v[TCB.sndWnd] = 0;
+    if (this.findConn(local, pv[TCB.localPort], ip, port) !== null) return ERR_USE;
+    pv[TCB.localIp] = local;
+    pv[TCB.remoteIp] = ip;
+    pv[TCB.remotePort] = port;
+    const iss = this.newIss(local, pv[TCB.localPort], ip, port);
+    pv[TCB.iss] = iss;
+    pv[TCB.sndSml] = iss;
+    pv[TCB.sndUna] = iss;
+    pv[TCB.sndNxt] = iss;
+    pv[TCB.sndMax] = iss;
+    pv[TCB.sndLbb] = iss;
+    pv[TCB.sndWnd] = 0;
     // RFC 6582 initialises recover to the ISS; one less lets the loss of the very first data
     // segment still be repaired by fast retransmit (its duplicate ACKs carry ISS + 1)
-    pcb.v[TCB.recover] = (iss - 1) >>> 0;
-    pcb.v[TCB.rcvAnnRightEdge] = 0;
-    pcb.v[TCB.mss] = TCP_DEFAULT_MSS;
-    pcb.v[TCB.cwnd] = pcb.v[TCB.mss];
+    pv[TCB.recover] = (iss - 1) >>> 0;
+    pv[TCB.rcvAnnRightEdge] = 0;
+    pv[TCB.mss] = TCP_DEFAULT_MSS;
+    pv[TCB.cwnd] = pv[TCB.mss];
     this.offerOptions(pcb);
     if (this.enqueueFlags(pcb, TCP_SYN) !== ERR_OK) return ERR_MEM;
     this.setState(pcb, SYN_SENT, CAUSE_API);
@@ -70,13 +71,14 @@ export abstract class TcpOutput extends TcpTable {
 
   /** Queues a segment that carries only SYN or FIN (lwIP tcp_enqueue_flags). */
   protected enqueueFlags(pcb: Tcb, flags: number): Err {
-    if (pcb.v[TCB.sndQueueLen] >= this.core.config.TCP_SND_QUEUELEN && (flags & TCP_SYN) === 0) {
+    const pv = pcb.v;
+    if (pv[TCB.sndQueueLen] >= this.core.config.TCP_SND_QUEUELEN && (flags & TCP_SYN) === 0) {
       // a FIN may always ride on the last queued data segment
       const tail = pcb.unsentTail;
       if (flags === TCP_FIN && tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
         tail.flags |= TCP_FIN;
-        pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + 1) >>> 0;
-        pcb.v[TCB.flags] |= TF_FIN_QUEUED;
+        pv[TCB.sndLbb] = (pv[TCB.sndLbb] + 1) >>> 0;
+        pv[TCB.flags] |= TF_FIN_QUEUED;
         return ERR_OK;
       }
       return ERR_MEM;
@@ -85,8 +87,8 @@ export abstract class TcpOutput extends TcpTable {
       const tail = pcb.unsentTail;
       if (tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
         tail.flags |= TCP_FIN;
-        pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + 1) >>> 0;
-        pcb.v[TCB.flags] |= TF_FIN_QUEUED;
+        pv[TCB.sndLbb] = (pv[TCB.sndLbb] + 1) >>> 0;
+        pv[TCB.flags] |= TF_FIN_QUEUED;
         return ERR_OK;
       }
     }
@@ -95,15 +97,15 @@ export abstract class TcpOutput extends TcpTable {
     const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
     if (p === null) { this.segPool.release(seg); this.core.stats.tcp.memerr++; return ERR_MEM; }
     seg.p = p;
-    seg.seqno = pcb.v[TCB.sndLbb];
+    seg.seqno = pv[TCB.sndLbb];
     seg.len = 0;
     seg.flags = flags;
     seg.sent = 0;
     seg.next = null;
     this.appendUnsent(pcb, seg);
-    pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + 1) >>> 0;
-    pcb.v[TCB.sndQueueLen]++;
-    if (flags & TCP_FIN) pcb.v[TCB.flags] |= TF_FIN_QUEUED;
+    pv[TCB.sndLbb] = (pv[TCB.sndLbb] + 1) >>> 0;
+    pv[TCB.sndQueueLen]++;
+    if (flags & TCP_FIN) pv[TCB.flags] |= TF_FIN_QUEUED;
     return ERR_OK;
   }
 
@@ -121,14 +123,15 @@ export abstract class TcpOutput extends TcpTable {
    * All or nothing: ERR_MEM when the send buffer, the queue or a pool has no room for all of it.
    */
   write(pcb: Tcb, data: Uint8Array, len: number, apiflags: number, offset: number): Err {
-    const st = pcb.v[TCB.state];
-    if ((pcb.v[TCB.flags] & TF_TXCLOSED) !== 0) return ERR_CONN;
+    const pv = pcb.v;
+    const st = pv[TCB.state];
+    if ((pv[TCB.flags] & TF_TXCLOSED) !== 0) return ERR_CONN;
     if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== SYN_SENT && st !== SYN_RCVD) return ERR_CONN;
     if (len === 0) return ERR_OK;
     if (len < 0 || offset < 0 || offset + len > data.length) return ERR_ARG;
     const cfg = this.core.config;
-    if (len > pcb.v[TCB.sndBuf]) { pcb.v[TCB.flags] |= TF_NAGLEMEMERR; return ERR_MEM; }
-    const mss = pcb.v[TCB.mss];
+    if (len > pv[TCB.sndBuf]) { pv[TCB.flags] |= TF_NAGLEMEMERR; return ERR_MEM; }
+    const mss = pv[TCB.mss];
     const copy = (apiflags & TCP_WRITE_FLAG_COPY) !== 0;
     // room in the last unsent segment (copied data only, never sent yet)
     let fill = 0;
@@ -148,18 +151,18 @@ export abstract class TcpOutput extends TcpTable {
     }
     const rest = len - fill;
     const nsegs = rest === 0 ? 0 : rest <= mss ? 1 : Math.ceil(rest / mss);
-    if (pcb.v[TCB.sndQueueLen] + nsegs > cfg.TCP_SND_QUEUELEN) { pcb.v[TCB.flags] |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
+    if (pv[TCB.sndQueueLen] + nsegs > cfg.TCP_SND_QUEUELEN) { pv[TCB.flags] |= TF_NAGLEMEMERR; this.core.stats.tcp.memerr++; return ERR_MEM; }
     const pool = this.core.pbufs;
     // poolUnderPressure(), inline: tcp_write runs once per segment the application sends
     if (nsegs > 0 && pool.freeTop <= this.pressureFreeMax && this.pcbHeld(pcb) + nsegs > this.pcbShare()) {
       // TCP_PCB_POOL_SHARE: a connection whose peer does not read cannot take the last buffers
-      pcb.v[TCB.flags] |= TF_NAGLEMEMERR;
+      pv[TCB.flags] |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
       return ERR_MEM;
     }
     if (this.segPool.freeTop < nsegs || pool.freeTop - pool.reserve < nsegs
       || (!copy && pool.refPool.avail - pool.refPool.used < nsegs)) {
-      pcb.v[TCB.flags] |= TF_NAGLEMEMERR;
+      pv[TCB.flags] |= TF_NAGLEMEMERR;
       this.core.stats.tcp.memerr++;
       return ERR_MEM;
     }
@@ -174,7 +177,7 @@ export abstract class TcpOutput extends TcpTable {
       pos += fill;
       if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
     }
-    let seqno = (pcb.v[TCB.sndLbb] + fill) >>> 0;
+    let seqno = (pv[TCB.sndLbb] + fill) >>> 0;
     let left = rest;
     while (left > 0) {
       const n = left < mss ? left : mss;
@@ -198,12 +201,12 @@ export abstract class TcpOutput extends TcpTable {
       pos += n;
       left -= n;
       seqno = (seqno + n) >>> 0;
-      pcb.v[TCB.sndQueueLen]++;
+      pv[TCB.sndQueueLen]++;
       if (left === 0 && (apiflags & TCP_WRITE_FLAG_MORE) === 0) seg.flags |= TCP_PSH;
     }
-    pcb.v[TCB.sndLbb] = (pcb.v[TCB.sndLbb] + len) >>> 0;
-    pcb.v[TCB.sndBuf] -= len;
-    pcb.v[TCB.flags] &= ~TF_NAGLEMEMERR;
+    pv[TCB.sndLbb] = (pv[TCB.sndLbb] + len) >>> 0;
+    pv[TCB.sndBuf] -= len;
+    pv[TCB.flags] &= ~TF_NAGLEMEMERR;
     pcb.outputPending = true;
     return ERR_OK;
   }
@@ -211,20 +214,21 @@ export abstract class TcpOutput extends TcpTable {
   /** tcp_recved: the application consumed `len` octets; reopen the window and announce it at once
    *  when the reopening is worth a segment (receiver SWS avoidance, RFC 1122 §4.2.3.3). */
   recved(pcb: Tcb, len: number): void {
+    const pv = pcb.v;
     if (len <= 0) return;
-    let wnd = pcb.v[TCB.rcvWnd] + len;
-    if (wnd > pcb.v[TCB.rcvWndMax]) wnd = pcb.v[TCB.rcvWndMax];
-    pcb.v[TCB.rcvWnd] = wnd;
-    if (pcb.v[TCB.state] < SYN_RCVD || pcb.v[TCB.state] === TIME_WAIT) return;
+    let wnd = pv[TCB.rcvWnd] + len;
+    if (wnd > pv[TCB.rcvWndMax]) wnd = pv[TCB.rcvWndMax];
+    pv[TCB.rcvWnd] = wnd;
+    if (pv[TCB.state] < SYN_RCVD || pv[TCB.state] === TIME_WAIT) return;
     // a dedicated window update goes out at once when the window we announced had shrunk to half
     // or less and the right edge now moves by at least min(RCV.BUFF/2, MSS) (RFC 1122 §4.2.3.3;
     // Linux's "freed lots of space" rule); otherwise the next segment carries the new window
-    const announced = (pcb.v[TCB.rcvAnnRightEdge] - pcb.v[TCB.rcvNxt]) | 0;
+    const announced = (pv[TCB.rcvAnnRightEdge] - pv[TCB.rcvNxt]) | 0;
     const inflation = this.updateRcvAnnWnd(pcb);
     // the threshold min(RCV.BUFF/2, MSS), inline: tcp_recved runs once per segment the application takes
-    const half = pcb.v[TCB.rcvWndMax] >>> 1;
-    if (inflation > 0 && inflation >= (half < pcb.v[TCB.rcvMss] ? half : pcb.v[TCB.rcvMss]) && announced <= half) {
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+    const half = pv[TCB.rcvWndMax] >>> 1;
+    if (inflation > 0 && inflation >= (half < pv[TCB.rcvMss] ? half : pv[TCB.rcvMss]) && announced <= half) {
+      pv[TCB.flags] |= TF_ACK_NOW;
       this.output(pcb);
     }
   }
@@ -234,27 +238,29 @@ export abstract class TcpOutput extends TcpTable {
    * at least min(RCV.BUFF/2, MSS); it never moves left (RFC 9293 §3.8.6). Returns how far it moved.
    */
   protected updateRcvAnnWnd(pcb: Tcb): number {
-    const newRight = (pcb.v[TCB.rcvNxt] + pcb.v[TCB.rcvWnd]) >>> 0;
+    const pv = pcb.v;
+    const newRight = (pv[TCB.rcvNxt] + pv[TCB.rcvWnd]) >>> 0;
     // the threshold min(RCV.BUFF/2, MSS), inline: this runs for every segment sent and every tcp_recved
-    const half = pcb.v[TCB.rcvWndMax] >>> 1;
-    const threshold = half < pcb.v[TCB.rcvMss] ? half : pcb.v[TCB.rcvMss];
+    const half = pv[TCB.rcvWndMax] >>> 1;
+    const threshold = half < pv[TCB.rcvMss] ? half : pv[TCB.rcvMss];
     // seqGeq / seqGt written out (| 0: the signed 32-bit distance), as below: once per segment
-    if (((newRight - pcb.v[TCB.rcvAnnRightEdge] - threshold) | 0) >= 0 || (pcb.v[TCB.rcvAnnWnd] === 0 && pcb.v[TCB.rcvWnd] >= threshold)
-      && ((newRight - pcb.v[TCB.rcvAnnRightEdge]) | 0) > 0) {
-      const grown = (newRight - pcb.v[TCB.rcvAnnRightEdge]) | 0;
-      pcb.v[TCB.rcvAnnWnd] = pcb.v[TCB.rcvWnd];
+    if (((newRight - pv[TCB.rcvAnnRightEdge] - threshold) | 0) >= 0 || (pv[TCB.rcvAnnWnd] === 0 && pv[TCB.rcvWnd] >= threshold)
+      && ((newRight - pv[TCB.rcvAnnRightEdge]) | 0) > 0) {
+      const grown = (newRight - pv[TCB.rcvAnnRightEdge]) | 0;
+      pv[TCB.rcvAnnWnd] = pv[TCB.rcvWnd];
       return grown > 0 ? grown : 0;
     }
-    if (((pcb.v[TCB.rcvNxt] - pcb.v[TCB.rcvAnnRightEdge]) | 0) > 0) pcb.v[TCB.rcvAnnWnd] = 0;
-    else pcb.v[TCB.rcvAnnWnd] = (pcb.v[TCB.rcvAnnRightEdge] - pcb.v[TCB.rcvNxt]) >>> 0;
+    if (((pv[TCB.rcvNxt] - pv[TCB.rcvAnnRightEdge]) | 0) > 0) pv[TCB.rcvAnnWnd] = 0;
+    else pv[TCB.rcvAnnWnd] = (pv[TCB.rcvAnnRightEdge] - pv[TCB.rcvNxt]) >>> 0;
     return 0;
   }
 
   /** tcp_output: sends what the windows (peer's and congestion) and Nagle allow, and owed ACKs. */
   output(pcb: Tcb): Err {
-    const state = pcb.v[TCB.state];
+    const pv = pcb.v;
+    const state = pv[TCB.state];
     if (state === CLOSED || state === LISTEN || state === TIME_WAIT) {
-      if (state === TIME_WAIT && (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      if (state === TIME_WAIT && (pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
       return ERR_OK;
     }
     pcb.outputPending = false;
@@ -264,7 +270,7 @@ export abstract class TcpOutput extends TcpTable {
       if (s !== null && (s.flags & TCP_SYN) !== 0) {
         this.moveToUnacked(pcb, s);
         this.sendSeg(pcb, s);
-      } else if (pcb.v[TCB.flags] & TF_ACK_NOW) {
+      } else if (pv[TCB.flags] & TF_ACK_NOW) {
         this.sendAck(pcb);
       }
       return ERR_OK;
@@ -272,16 +278,16 @@ export abstract class TcpOutput extends TcpTable {
     let seg = pcb.unsent;
     if (seg === null) {
       // nothing queued (a receiver's output after each segment): only an ACK may be owed
-      if ((pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      if ((pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
       return ERR_OK;
     }
-    const wndPeer = pcb.v[TCB.sndWnd];
+    const wndPeer = pv[TCB.sndWnd];
     const cwnd = this.cc.window(pcb);
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let sentAny = false;
     const gen = pcb.gen;
     while (seg !== null) {
-      const offsetInWnd = (seg.seqno - pcb.v[TCB.sndUna]) | 0;
+      const offsetInWnd = (seg.seqno - pv[TCB.sndUna]) | 0;
       if (offsetInWnd + seg.len > wnd) {
         // does not fit entirely
         const usable = wnd - offsetInWnd;
@@ -292,7 +298,7 @@ export abstract class TcpOutput extends TcpTable {
         // sender SWS avoidance (RFC 1122 §4.2.3.4): send a partial segment only when it is at
         // least an MSS or half the largest window the peer offered
         const peerLimited = wndPeer - offsetInWnd < seg.len;
-        if (usable >= pcb.v[TCB.mss] || (peerLimited && usable >= (pcb.v[TCB.sndWndMax] >>> 1))) {
+        if (usable >= pv[TCB.mss] || (peerLimited && usable >= (pv[TCB.sndWndMax] >>> 1))) {
           if (!this.splitSeg(pcb, seg, usable)) break;
         } else {
           if (peerLimited && pcb.unacked === null) this.startPersist(pcb);
@@ -305,8 +311,8 @@ export abstract class TcpOutput extends TcpTable {
       // (a 200 ms stall per write). As Linux's tcp_minshall_check, a small segment "sent" beyond
       // SND.NXT does not count: after a timeout pulled everything back to resend (go-back-N), that
       // segment is the one being resent, and holding it with nothing in flight would stall forever
-      if ((pcb.v[TCB.flags] & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pcb.v[TCB.mss] && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pcb.v[TCB.sndSml], pcb.v[TCB.sndUna]) && !seqGt(pcb.v[TCB.sndSml], pcb.v[TCB.sndNxt])) {
+      if ((pv[TCB.flags] & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pv[TCB.mss] && seg.next === null
+        && (seg.flags & TCP_FIN) === 0 && seqGt(pv[TCB.sndSml], pv[TCB.sndUna]) && !seqGt(pv[TCB.sndSml], pv[TCB.sndNxt])) {
         break;
       }
       pcb.unsent = seg.next;
@@ -318,7 +324,7 @@ export abstract class TcpOutput extends TcpTable {
       sentAny = true;
       seg = pcb.unsent;
     }
-    if (!sentAny && (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+    if (!sentAny && (pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
     // RFC 8985 §7.2: new data went out, so the probe timer starts over
     else if (sentAny && this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     return ERR_OK;
@@ -376,72 +382,74 @@ export abstract class TcpOutput extends TcpTable {
 
   /** Transmits one queued segment (first transmission or retransmission). */
   protected sendSeg(pcb: Tcb, seg: TcpSeg): void {
+    const pv = pcb.v;
     const p = seg.p as Pbuf;
     const syn = (seg.flags & TCP_SYN) !== 0;
     seg.sent++;
     if (seg.sent === 1) {
-      if (pcb.v[TCB.rttStart] === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
-        pcb.v[TCB.rttSeq] = seg.seqno;
-        pcb.v[TCB.rttStart] = this.core.now;
+      if (pv[TCB.rttStart] === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
+        pv[TCB.rttSeq] = seg.seqno;
+        pv[TCB.rttStart] = this.core.now;
       }
     } else {
       // Karn's rule: an ambiguous measurement is discarded
-      if (pcb.v[TCB.rttStart] !== NO_TIME && seqGeq(pcb.v[TCB.rttSeq], seg.seqno)) pcb.v[TCB.rttStart] = NO_TIME;
+      if (pv[TCB.rttStart] !== NO_TIME && seqGeq(pv[TCB.rttSeq], seg.seqno)) pv[TCB.rttStart] = NO_TIME;
     }
     let flags = seg.flags;
-    if (!(syn && pcb.v[TCB.state] === SYN_SENT)) flags |= TCP_ACK;
+    if (!(syn && pv[TCB.state] === SYN_SENT)) flags |= TCP_ACK;
     // the send state is brought up to date before the segment leaves: the peer's answer may be
     // processed inside transmit() (reentrant input) and must find its ACK acceptable
     const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
     // seqGt written out: once per segment sent
-    if (seg.len > 0 && seg.len < pcb.v[TCB.mss] && ((end - pcb.v[TCB.sndSml]) | 0) > 0) pcb.v[TCB.sndSml] = end;
-    if (((end - pcb.v[TCB.sndNxt]) | 0) > 0) pcb.v[TCB.sndNxt] = end;
-    if (((pcb.v[TCB.sndNxt] - pcb.v[TCB.sndMax]) | 0) > 0) pcb.v[TCB.sndMax] = pcb.v[TCB.sndNxt];
-    if (pcb.v[TCB.rtxAt] === NO_TIME) pcb.v[TCB.rtxAt] = this.core.now + pcb.v[TCB.rto];
-    pcb.v[TCB.persistAt] = NO_TIME;
+    if (seg.len > 0 && seg.len < pv[TCB.mss] && ((end - pv[TCB.sndSml]) | 0) > 0) pv[TCB.sndSml] = end;
+    if (((end - pv[TCB.sndNxt]) | 0) > 0) pv[TCB.sndNxt] = end;
+    if (((pv[TCB.sndNxt] - pv[TCB.sndMax]) | 0) > 0) pv[TCB.sndMax] = pv[TCB.sndNxt];
+    if (pv[TCB.rtxAt] === NO_TIME) pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
+    pv[TCB.persistAt] = NO_TIME;
     this.emit(pcb, p, seg.seqno, flags);
   }
 
   /** Sends `p`'s payload as a segment of connection `pcb`: the window and ACK from its receive
    *  state, and the ACK it owed is paid (RFC 1122 §4.2.3.2). */
   protected emit(pcb: Tcb, p: Pbuf, seqno: number, flags: number): void {
+    const pv = pcb.v;
     let wnd = 0;
     if (flags & TCP_ACK || (flags & TCP_SYN)) {
       this.updateRcvAnnWnd(pcb);
       if (flags & TCP_SYN) {
         // RFC 7323 §2.2: the window field of a SYN is never scaled
-        wnd = pcb.v[TCB.rcvAnnWnd];
+        wnd = pv[TCB.rcvAnnWnd];
         if (wnd > 0xffff) wnd = 0xffff;
-        pcb.v[TCB.rcvAnnRightEdge] = (pcb.v[TCB.rcvNxt] + wnd) >>> 0;
-      } else if (pcb.v[TCB.rcvScale] === 0) {
+        pv[TCB.rcvAnnRightEdge] = (pv[TCB.rcvNxt] + wnd) >>> 0;
+      } else if (pv[TCB.rcvScale] === 0) {
         // unscaled: updateRcvAnnWnd never moves the edge left, and the field caps it as before
-        wnd = pcb.v[TCB.rcvAnnWnd];
+        wnd = pv[TCB.rcvAnnWnd];
         if (wnd > 0xffff) wnd = 0xffff;
-        pcb.v[TCB.rcvAnnRightEdge] = (pcb.v[TCB.rcvNxt] + wnd) >>> 0;
+        pv[TCB.rcvAnnRightEdge] = (pv[TCB.rcvNxt] + wnd) >>> 0;
       } else {
-        const sh = pcb.v[TCB.rcvScale];
-        wnd = pcb.v[TCB.rcvAnnWnd] >>> sh;
+        const sh = pv[TCB.rcvScale];
+        wnd = pv[TCB.rcvAnnWnd] >>> sh;
         // RFC 7323 §2.4: rounding down to the scale's unit must not move the right edge left
         // (RFC 9293 §3.8.6): round up to the edge announced before
-        const before = (pcb.v[TCB.rcvAnnRightEdge] - pcb.v[TCB.rcvNxt]) | 0;
+        const before = (pv[TCB.rcvAnnRightEdge] - pv[TCB.rcvNxt]) | 0;
         if (before > 0 && wnd * (1 << sh) < before) wnd = Math.ceil(before / (1 << sh));
         if (wnd > 0xffff) wnd = 0xffff;
-        pcb.v[TCB.rcvAnnRightEdge] = (pcb.v[TCB.rcvNxt] + wnd * (1 << sh)) >>> 0;
+        pv[TCB.rcvAnnRightEdge] = (pv[TCB.rcvNxt] + wnd * (1 << sh)) >>> 0;
       }
     }
     // the ACK owed is paid before the segment leaves: what arrives inside transmit() (reentrant
     // input) may owe a new one, which must not be cleared afterwards
     if (flags & TCP_ACK) {
-      pcb.v[TCB.flags] &= ~(TF_ACK_DELAY | TF_ACK_NOW);
-      pcb.v[TCB.delackAt] = NO_TIME;
-      pcb.v[TCB.lastAckSent] = pcb.v[TCB.rcvNxt];
+      pv[TCB.flags] &= ~(TF_ACK_DELAY | TF_ACK_NOW);
+      pv[TCB.delackAt] = NO_TIME;
+      pv[TCB.lastAckSent] = pv[TCB.rcvNxt];
       // no SYN or RST, no SACK blocks (tcpEmit's options): through the header template at once
       if ((flags & (TCP_SYN | TCP_RST)) === 0 && (pcb.ooseq === null || !pcb.sackOk) && this.core.config.TCP_HDR_TEMPLATE
-        && tplEmit(this.core, this.ip, pcb, p, seqno, pcb.v[TCB.rcvNxt], flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
+        && tplEmit(this.core, this.ip, pcb, p, seqno, pv[TCB.rcvNxt], flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
           this.ttl)) return;
     }
-    this.tcpEmit(p, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort], seqno,
-      (flags & TCP_ACK) ? pcb.v[TCB.rcvNxt] : 0, flags, wnd, pcb);
+    this.tcpEmit(p, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort], seqno,
+      (flags & TCP_ACK) ? pv[TCB.rcvNxt] : 0, flags, wnd, pcb);
   }
 
   /**
@@ -503,12 +511,13 @@ export abstract class TcpOutput extends TcpTable {
 
   /** The options tcpEmit made room for, at `i`: a SYN's, or timestamps and `nSack` SACK blocks. */
   private writeOptions(b: Uint8Array, i: number, pcb: Tcb, syn: boolean, nSack: number): void {
+    const pv = pcb.v;
     const tsVal = pcb.tsOk ? tsNow(pcb, this.core.now) : 0;
     if (syn) {
-      i += tcpWriteOptMss(b, i, pcb.v[TCB.rcvMss]);
-      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pcb.v[TCB.tsRecent], pcb.wsOk ? pcb.v[TCB.rcvScale] : -1);
+      i += tcpWriteOptMss(b, i, pv[TCB.rcvMss]);
+      tcpWriteOptSyn(b, i, pcb.sackOk, pcb.tsOk, tsVal, pv[TCB.tsRecent], pcb.wsOk ? pv[TCB.rcvScale] : -1);
     } else {
-      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pcb.v[TCB.tsRecent]);
+      if (pcb.tsOk) i += tcpWriteOptTs(b, i, tsVal, pv[TCB.tsRecent]);
       if (nSack > 0) tcpWriteOptSack(b, i, this.sackOut, nSack);
     }
   }
@@ -557,10 +566,11 @@ export abstract class TcpOutput extends TcpTable {
   }
 
   protected startPersist(pcb: Tcb): void {
-    if (pcb.v[TCB.persistAt] !== NO_TIME) return;
-    pcb.v[TCB.rtxAt] = NO_TIME;
-    pcb.v[TCB.tlpAt] = NO_TIME;
-    pcb.v[TCB.persistAt] = this.core.now + this.persistInterval(pcb);
+    const pv = pcb.v;
+    if (pv[TCB.persistAt] !== NO_TIME) return;
+    pv[TCB.rtxAt] = NO_TIME;
+    pv[TCB.tlpAt] = NO_TIME;
+    pv[TCB.persistAt] = this.core.now + this.persistInterval(pcb);
   }
 
   protected persistInterval(pcb: Tcb): number {
@@ -580,9 +590,10 @@ export abstract class TcpOutput extends TcpTable {
    * then the pcb is freed and tcp_err gets `errCode` (ERR_ABRT for tcp_abort, 0 for none).
    */
   abortPcb(pcb: Tcb, errCode: Err, sendRst: boolean): void {
-    const st = pcb.v[TCB.state];
+    const pv = pcb.v;
+    const st = pv[TCB.state];
     if (sendRst && st >= SYN_RCVD && st !== TIME_WAIT) {
-      this.sendRst(pcb.v[TCB.sndMax], pcb.v[TCB.rcvNxt], true, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort], pcb);
+      this.sendRst(pv[TCB.sndMax], pv[TCB.rcvNxt], true, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort], pcb);
     }
     this.freePcb(pcb, errCode, CAUSE_API);
   }

@@ -57,28 +57,29 @@ export abstract class TcpRecv extends TcpOoseq {
 
   /** Seventh step: segment text, in order (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2). */
   protected processText(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const st = this.core.stats.tcp;
     const len = s.len;
     s.finSeq = (s.seq + len) >>> 0;
     if (len === 0) return;
-    const state = pcb.v[TCB.state];
+    const state = pv[TCB.state];
     if (state !== ESTABLISHED && state !== FIN_WAIT_1 && state !== FIN_WAIT_2) {
       // CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already sent its FIN; ignore the text
       this.dropPayload(s);
       return;
     }
-    if ((pcb.v[TCB.flags] & TF_CLOSED_BY_APP) !== 0 && seqGeq(s.seq, pcb.v[TCB.rcvNxt])) {
+    if ((pv[TCB.flags] & TF_CLOSED_BY_APP) !== 0 && seqGeq(s.seq, pv[TCB.rcvNxt])) {
       // new data after the application closed: nobody will read it — reset (RFC 9293 §3.10.4,
       // as Linux and lwIP do)
       st.drop++;
       this.abortPcb(pcb, 0, true);
       return;
     }
-    if (pcb.refused !== null && s.seq === pcb.v[TCB.rcvNxt]) {
+    if (pcb.refused !== null && s.seq === pv[TCB.rcvNxt]) {
       // the application is refusing data: keep the window honest, take nothing more for now
       this.dropPayload(s);
       s.fin = false;
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
       return;
     }
     const pool = this.core.pbufs;
@@ -91,7 +92,7 @@ export abstract class TcpRecv extends TcpOoseq {
         st.drop++;
         this.dropPayload(s);
         s.fin = false;
-        pcb.v[TCB.flags] |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
         return;
       }
     }
@@ -103,16 +104,16 @@ export abstract class TcpRecv extends TcpOoseq {
         st.memerr++;
         this.dropPayload(s);
         s.fin = false;
-        pcb.v[TCB.flags] |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
         return;
       }
     }
-    if (s.seq === pcb.v[TCB.rcvNxt]) {
+    if (s.seq === pv[TCB.rcvNxt]) {
       this.takeInOrder(pcb, s, len);
     } else {
       // out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2)
       this.insertOoseq(pcb, s);
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
     }
   }
 
@@ -121,16 +122,17 @@ export abstract class TcpRecv extends TcpOoseq {
    * out-of-order queue now continues, and whether to ACK now or later decided.
    */
   protected takeInOrder(pcb: Tcb, s: InSeg, len: number): void {
+    const pv = pcb.v;
     const p = s.p as Pbuf;
     s.p = null;
     s.len = 0;
-    pcb.v[TCB.rcvNxt] = (pcb.v[TCB.rcvNxt] + len) >>> 0;
-    pcb.v[TCB.rcvWnd] -= len;
-    if (pcb.v[TCB.rcvWnd] < 0) pcb.v[TCB.rcvWnd] = 0;
-    if ((pcb.v[TCB.flags] & TF_RXCLOSED) !== 0) {
+    pv[TCB.rcvNxt] = (pv[TCB.rcvNxt] + len) >>> 0;
+    pv[TCB.rcvWnd] -= len;
+    if (pv[TCB.rcvWnd] < 0) pv[TCB.rcvWnd] = 0;
+    if ((pv[TCB.flags] & TF_RXCLOSED) !== 0) {
       // shut_rx: acknowledged and discarded
       pbuf_free(p);
-      pcb.v[TCB.rcvWnd] += len;
+      pv[TCB.rcvWnd] += len;
     } else if (s.recvData === null) {
       s.recvData = p;     // appendRecv, written out: once per segment taken
     } else {
@@ -141,43 +143,44 @@ export abstract class TcpRecv extends TcpOoseq {
     // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
     // next segments at once again, as Linux does
     const now = this.core.now;
-    if (now - pcb.v[TCB.lastDataAt] > pcb.v[TCB.rto]) this.enterQuickAck(pcb);
-    pcb.v[TCB.lastDataAt] = now;
+    if (now - pv[TCB.lastDataAt] > pv[TCB.rto]) this.enterQuickAck(pcb);
+    pv[TCB.lastDataAt] = now;
     // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
     // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
     // repair without waiting)
-    if (filled || s.recvFin) pcb.v[TCB.flags] |= TF_ACK_NOW;
-    else if (pcb.v[TCB.quickAcks] > 0) { pcb.v[TCB.quickAcks]--; pcb.v[TCB.flags] |= TF_ACK_NOW; }
-    else if (pcb.v[TCB.flags] & TF_ACK_DELAY) {
+    if (filled || s.recvFin) pv[TCB.flags] |= TF_ACK_NOW;
+    else if (pv[TCB.quickAcks] > 0) { pv[TCB.quickAcks]--; pv[TCB.flags] |= TF_ACK_NOW; }
+    else if (pv[TCB.flags] & TF_ACK_DELAY) {
       if (this.burstDepth !== 0) {
         // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
         // for a GRO super-packet; every other ACK above and below stays immediate
-        pcb.v[TCB.flags] |= TF_ACK_BURST;
+        pv[TCB.flags] |= TF_ACK_BURST;
         this.burstAcks++;
       } else {
-        pcb.v[TCB.flags] |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
       }
     } else {
-      pcb.v[TCB.flags] |= TF_ACK_DELAY;
-      if (pcb.v[TCB.delackAt] === NO_TIME) pcb.v[TCB.delackAt] = now + this.core.config.TCP_DELACK_MS;
+      pv[TCB.flags] |= TF_ACK_DELAY;
+      if (pv[TCB.delackAt] === NO_TIME) pv[TCB.delackAt] = now + this.core.config.TCP_DELACK_MS;
     }
   }
 
   /** Eighth step: FIN — taken only when it is in order (at RCV.NXT once the text is taken). */
   protected processFin(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     let fin = s.recvFin;
-    if (!fin && s.fin && s.finSeq === pcb.v[TCB.rcvNxt]) fin = true;
+    if (!fin && s.fin && s.finSeq === pv[TCB.rcvNxt]) fin = true;
     if (!fin) return;
-    if ((pcb.v[TCB.flags] & TF_FIN_RECVD) !== 0) {
-      if (pcb.v[TCB.state] === TIME_WAIT) this.restartTimeWait(pcb);
-      pcb.v[TCB.flags] |= TF_ACK_NOW;
+    if ((pv[TCB.flags] & TF_FIN_RECVD) !== 0) {
+      if (pv[TCB.state] === TIME_WAIT) this.restartTimeWait(pcb);
+      pv[TCB.flags] |= TF_ACK_NOW;
       return;
     }
-    pcb.v[TCB.rcvNxt] = (pcb.v[TCB.rcvNxt] + 1) >>> 0;
+    pv[TCB.rcvNxt] = (pv[TCB.rcvNxt] + 1) >>> 0;
     s.recvFin = true;
-    pcb.v[TCB.flags] |= TF_FIN_RECVD | TF_ACK_NOW;
+    pv[TCB.flags] |= TF_FIN_RECVD | TF_ACK_NOW;
     this.freeOoseq(pcb);
-    switch (pcb.v[TCB.state]) {
+    switch (pv[TCB.state]) {
       case SYN_RCVD:
       case ESTABLISHED:
         this.setState(pcb, CLOSE_WAIT, CAUSE_SEGMENT);
@@ -196,17 +199,19 @@ export abstract class TcpRecv extends TcpOoseq {
   }
 
   protected finAcked(pcb: Tcb): boolean {
-    return (pcb.v[TCB.flags] & TF_FIN_QUEUED) !== 0 && pcb.unsent === null && pcb.unacked === null
-      && pcb.v[TCB.sndUna] === pcb.v[TCB.sndLbb];
+    const pv = pcb.v;
+    return (pv[TCB.flags] & TF_FIN_QUEUED) !== 0 && pcb.unsent === null && pcb.unacked === null
+      && pv[TCB.sndUna] === pv[TCB.sndLbb];
   }
 
   /** Hands what this segment made available to the application: acknowledged octets (tcp_sent),
    *  in-order data (tcp_recv), then the FIN (tcp_recv with a null pbuf). */
   protected deliver(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const gen = pcb.gen;
-    if (pcb.v[TCB.ackedToReport] > 0) {
-      const n = pcb.v[TCB.ackedToReport];
-      pcb.v[TCB.ackedToReport] = 0;
+    if (pv[TCB.ackedToReport] > 0) {
+      const n = pv[TCB.ackedToReport];
+      pv[TCB.ackedToReport] = 0;
       const fn = pcb.sent;
       if (fn !== null && pcb.handle !== null) {
         const r = fn(pcb.arg, pcb.handle, n);

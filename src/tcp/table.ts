@@ -207,51 +207,52 @@ export abstract class TcpTable {
   }
 
   protected resetPcb(pcb: Tcb): void {
+    const pv = pcb.v;
     const cfg = this.core.config;
     pcb.handle = null;
-    pcb.v[TCB.state] = CLOSED;
-    pcb.v[TCB.flags] = 0;
-    pcb.v[TCB.soOptions] = 0;
-    pcb.v[TCB.listenerIndex] = -1;
-    pcb.v[TCB.listenerGen] = 0;
+    pv[TCB.state] = CLOSED;
+    pv[TCB.flags] = 0;
+    pv[TCB.soOptions] = 0;
+    pv[TCB.listenerIndex] = -1;
+    pv[TCB.listenerGen] = 0;
     pcb.inBacklog = false;
-    pcb.v[TCB.localIp] = 0; pcb.v[TCB.localPort] = 0; pcb.v[TCB.remoteIp] = 0; pcb.v[TCB.remotePort] = 0;
-    pcb.v[TCB.irs] = 0; pcb.v[TCB.rcvNxt] = 0;
-    pcb.v[TCB.rcvWndMax] = cfg.TCP_WND;
-    pcb.v[TCB.rcvWnd] = cfg.TCP_WND;
-    pcb.v[TCB.rcvAnnRightEdge] = 0;
-    pcb.v[TCB.rcvAnnWnd] = 0;
-    pcb.v[TCB.rcvMss] = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
-    pcb.v[TCB.quickAcks] = 0;
-    pcb.ooseq = null; pcb.v[TCB.ooseqCount] = 0; pcb.v[TCB.ooseqSince] = NO_TIME;
-    pcb.v[TCB.userTimeout] = cfg.TCP_USER_TIMEOUT; pcb.v[TCB.zeroWindowSince] = NO_TIME;
+    pv[TCB.localIp] = 0; pv[TCB.localPort] = 0; pv[TCB.remoteIp] = 0; pv[TCB.remotePort] = 0;
+    pv[TCB.irs] = 0; pv[TCB.rcvNxt] = 0;
+    pv[TCB.rcvWndMax] = cfg.TCP_WND;
+    pv[TCB.rcvWnd] = cfg.TCP_WND;
+    pv[TCB.rcvAnnRightEdge] = 0;
+    pv[TCB.rcvAnnWnd] = 0;
+    pv[TCB.rcvMss] = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
+    pv[TCB.quickAcks] = 0;
+    pcb.ooseq = null; pv[TCB.ooseqCount] = 0; pv[TCB.ooseqSince] = NO_TIME;
+    pv[TCB.userTimeout] = cfg.TCP_USER_TIMEOUT; pv[TCB.zeroWindowSince] = NO_TIME;
     pcb.refused = null; pcb.refusedFin = false;
-    pcb.v[TCB.iss] = 0; pcb.v[TCB.sndUna] = 0; pcb.v[TCB.sndNxt] = 0; pcb.v[TCB.sndMax] = 0; pcb.v[TCB.sndLbb] = 0;
-    pcb.v[TCB.sndWnd] = 0; pcb.v[TCB.sndWndMax] = 0; pcb.v[TCB.sndWl1] = 0; pcb.v[TCB.sndWl2] = 0;
-    pcb.v[TCB.mss] = TCP_DEFAULT_MSS;
-    pcb.v[TCB.sndSml] = 0;
-    pcb.v[TCB.lastOowAckAt] = NO_TIME;
-    pcb.v[TCB.sndBuf] = cfg.TCP_SND_BUF;
-    pcb.v[TCB.sndQueueLen] = 0;
+    pv[TCB.iss] = 0; pv[TCB.sndUna] = 0; pv[TCB.sndNxt] = 0; pv[TCB.sndMax] = 0; pv[TCB.sndLbb] = 0;
+    pv[TCB.sndWnd] = 0; pv[TCB.sndWndMax] = 0; pv[TCB.sndWl1] = 0; pv[TCB.sndWl2] = 0;
+    pv[TCB.mss] = TCP_DEFAULT_MSS;
+    pv[TCB.sndSml] = 0;
+    pv[TCB.lastOowAckAt] = NO_TIME;
+    pv[TCB.sndBuf] = cfg.TCP_SND_BUF;
+    pv[TCB.sndQueueLen] = 0;
     pcb.unsent = null; pcb.unsentTail = null; pcb.unacked = null; pcb.unackedTail = null;
-    pcb.v[TCB.cwnd] = 0; pcb.v[TCB.ssthresh] = 0x7fffffff; pcb.v[TCB.dupAcks] = 0; pcb.v[TCB.recover] = 0; pcb.v[TCB.bytesAcked] = 0;
-    pcb.v[TCB.srtt] = 0; pcb.v[TCB.rttvar] = 0; pcb.v[TCB.rto] = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
-    pcb.v[TCB.rttSeq] = 0; pcb.v[TCB.rttStart] = NO_TIME; pcb.v[TCB.nrtx] = 0; pcb.v[TCB.rtxAt] = NO_TIME;
-    pcb.v[TCB.tlpAt] = NO_TIME; pcb.v[TCB.tlpState] = 0; pcb.v[TCB.tlpEnd] = 0; pcb.sackRescued = false;
-    pcb.v[TCB.icmpSoftErr] = 0;
-    pcb.v[TCB.persistAt] = NO_TIME; pcb.v[TCB.persistBackoff] = 0; pcb.v[TCB.persistProbes] = 0;
-    pcb.v[TCB.delackAt] = NO_TIME; pcb.v[TCB.timeWaitAt] = NO_TIME; pcb.v[TCB.finWait2At] = NO_TIME;
-    pcb.v[TCB.lastActivity] = this.core.now;
-    pcb.v[TCB.keepIdle] = cfg.TCP_KEEPIDLE_DEFAULT; pcb.v[TCB.keepIntvl] = cfg.TCP_KEEPINTVL_DEFAULT;
-    pcb.v[TCB.keepCnt] = cfg.TCP_KEEPCNT_DEFAULT; pcb.v[TCB.keepProbes] = 0;
-    pcb.v[TCB.pollInterval] = 0; pcb.v[TCB.pollTicks] = 0;
-    pcb.v[TCB.stateSince] = this.core.now;
+    pv[TCB.cwnd] = 0; pv[TCB.ssthresh] = 0x7fffffff; pv[TCB.dupAcks] = 0; pv[TCB.recover] = 0; pv[TCB.bytesAcked] = 0;
+    pv[TCB.srtt] = 0; pv[TCB.rttvar] = 0; pv[TCB.rto] = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
+    pv[TCB.rttSeq] = 0; pv[TCB.rttStart] = NO_TIME; pv[TCB.nrtx] = 0; pv[TCB.rtxAt] = NO_TIME;
+    pv[TCB.tlpAt] = NO_TIME; pv[TCB.tlpState] = 0; pv[TCB.tlpEnd] = 0; pcb.sackRescued = false;
+    pv[TCB.icmpSoftErr] = 0;
+    pv[TCB.persistAt] = NO_TIME; pv[TCB.persistBackoff] = 0; pv[TCB.persistProbes] = 0;
+    pv[TCB.delackAt] = NO_TIME; pv[TCB.timeWaitAt] = NO_TIME; pv[TCB.finWait2At] = NO_TIME;
+    pv[TCB.lastActivity] = this.core.now;
+    pv[TCB.keepIdle] = cfg.TCP_KEEPIDLE_DEFAULT; pv[TCB.keepIntvl] = cfg.TCP_KEEPINTVL_DEFAULT;
+    pv[TCB.keepCnt] = cfg.TCP_KEEPCNT_DEFAULT; pv[TCB.keepProbes] = 0;
+    pv[TCB.pollInterval] = 0; pv[TCB.pollTicks] = 0;
+    pv[TCB.stateSince] = this.core.now;
     pcb.arg = null; pcb.recv = null; pcb.sent = null; pcb.err = null; pcb.poll = null; pcb.connected = null;
-    pcb.v[TCB.ackedToReport] = 0;
+    pv[TCB.ackedToReport] = 0;
     pcb.outputPending = false;
-    pcb.wsOk = false; pcb.v[TCB.sndScale] = 0; pcb.v[TCB.rcvScale] = 0;
-    pcb.tsOk = false; pcb.v[TCB.tsOffset] = 0; pcb.v[TCB.tsFirst] = 0; pcb.v[TCB.tsRecent] = 0; pcb.v[TCB.tsRecentAt] = 0; pcb.v[TCB.lastAckSent] = 0;
-    pcb.sackOk = false; pcb.v[TCB.ooseqArrivals] = 0;
+    pcb.wsOk = false; pv[TCB.sndScale] = 0; pv[TCB.rcvScale] = 0;
+    pcb.tsOk = false; pv[TCB.tsOffset] = 0; pv[TCB.tsFirst] = 0; pv[TCB.tsRecent] = 0; pv[TCB.tsRecentAt] = 0; pv[TCB.lastAckSent] = 0;
+    pcb.sackOk = false; pv[TCB.ooseqArrivals] = 0;
   }
 
   /**
@@ -270,9 +271,10 @@ export abstract class TcpTable {
    * LISTEN, as what the connection did; it ends there, so no further CLOSED transition is shown.
    */
   protected returnToListen(pcb: Tcb, cause: string): void {
-    this.traceTransition(pcb, pcb.v[TCB.state], LISTEN, cause);
-    pcb.v[TCB.state] = CLOSED;
-    pcb.v[TCB.stateSince] = this.core.now;
+    const pv = pcb.v;
+    this.traceTransition(pcb, pv[TCB.state], LISTEN, cause);
+    pv[TCB.state] = CLOSED;
+    pv[TCB.stateSince] = this.core.now;
     this.releasePcb(pcb, 0);
   }
 
@@ -350,20 +352,22 @@ export abstract class TcpTable {
   /** Moves `pcb` to state `to`; the trace observes the transition (from `traceFrom` when given:
    *  a passive open's pcb reports LISTEN, the state of the RFC's listening TCB it stands for). */
   protected setState(pcb: Tcb, to: number, cause: string, traceFrom = -1): void {
-    const from = pcb.v[TCB.state];
+    const pv = pcb.v;
+    const from = pv[TCB.state];
     if (from === to) return;
     if (to === ESTABLISHED) {
       this.enterQuickAck(pcb);
-      pcb.v[TCB.lastDataAt] = this.core.now;
+      pv[TCB.lastDataAt] = this.core.now;
     }
-    pcb.v[TCB.state] = to;
-    pcb.v[TCB.stateSince] = this.core.now;
+    pv[TCB.state] = to;
+    pv[TCB.stateSince] = this.core.now;
     if (this.trace !== null) this.traceTransition(pcb, traceFrom >= 0 ? traceFrom : from, to, cause);
   }
 
   protected traceTransition(pcb: Tcb, from: number, to: number, cause: string): void {
+    const pv = pcb.v;
     if (this.trace !== null) {
-      this.emitTrace(pcb.handle, from, to, cause, pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort]);
+      this.emitTrace(pcb.handle, from, to, cause, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]);
     }
   }
 
@@ -443,8 +447,9 @@ export abstract class TcpTable {
   /** The options a new connection offers (options.ts offerOptions), its 4-tuple set; the
    *  timestamp clock's offset is computed only when timestamps are on (a SYN flood pays nothing). */
   protected offerOptions(pcb: Tcb): void {
+    const pv = pcb.v;
     const cfg = this.core.config;
-    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort]) : 0;
+    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]) : 0;
     offerOptions(pcb, cfg, off, this.core.now);
   }
 
@@ -478,16 +483,17 @@ export abstract class TcpTable {
   // ---------------------------------------------------------------------------------------------
 
   bind(pcb: Tcb, ip: number, port: number): Err {
-    if (pcb.v[TCB.state] !== CLOSED || pcb.v[TCB.localPort] !== 0) return ERR_VAL;
+    const pv = pcb.v;
+    if (pv[TCB.state] !== CLOSED || pv[TCB.localPort] !== 0) return ERR_VAL;
     if (ip !== 0 && ip !== this.ip.ourAddress) return ERR_VAL;
     if (port === 0) {
       port = this.ephemeralPort();
       if (port === 0) return ERR_USE;
-    } else if (this.bindConflict(pcb.v[TCB.soOptions], ip, port)) {
+    } else if (this.bindConflict(pv[TCB.soOptions], ip, port)) {
       return ERR_USE;
     }
-    pcb.v[TCB.localIp] = ip;
-    pcb.v[TCB.localPort] = port;
+    pv[TCB.localIp] = ip;
+    pv[TCB.localPort] = port;
     return ERR_OK;
   }
 
@@ -513,29 +519,30 @@ export abstract class TcpTable {
   }
 
   listen(pcb: Tcb, backlog: number, handle: TcpPcb): TcpListen | null {
-    if (pcb.v[TCB.state] !== CLOSED) return null;
-    if (pcb.v[TCB.localPort] === 0) {
+    const pv = pcb.v;
+    if (pv[TCB.state] !== CLOSED) return null;
+    if (pv[TCB.localPort] === 0) {
       const port = this.ephemeralPort();
       if (port === 0) return null;
-      pcb.v[TCB.localPort] = port;
+      pv[TCB.localPort] = port;
     }
     for (let i = 0; i < this.nListeners; i++) {
       const o = this.listeners[i];
-      if (o.localPort === pcb.v[TCB.localPort] && (o.localIp === 0 || pcb.v[TCB.localIp] === 0 || o.localIp === pcb.v[TCB.localIp])) return null;
+      if (o.localPort === pv[TCB.localPort] && (o.localIp === 0 || pv[TCB.localIp] === 0 || o.localIp === pv[TCB.localIp])) return null;
     }
     const l = this.listenPool.alloc();
     if (l === null) return null;
     l.handle = handle;
-    l.localIp = pcb.v[TCB.localIp];
-    l.localPort = pcb.v[TCB.localPort];
+    l.localIp = pv[TCB.localIp];
+    l.localPort = pv[TCB.localPort];
     l.backlog = backlog < 1 ? 1 : (backlog > 255 ? 255 : backlog);
     l.pending = 0;
-    l.soOptions = pcb.v[TCB.soOptions];
-    l.rcvWnd = pcb.v[TCB.rcvWndMax] !== this.core.config.TCP_WND ? pcb.v[TCB.rcvWndMax] : 0;
-    l.nodelay = (pcb.v[TCB.flags] & TF_NODELAY) !== 0;
-    l.keepIdle = pcb.v[TCB.keepIdle];
-    l.keepIntvl = pcb.v[TCB.keepIntvl];
-    l.keepCnt = pcb.v[TCB.keepCnt];
+    l.soOptions = pv[TCB.soOptions];
+    l.rcvWnd = pv[TCB.rcvWndMax] !== this.core.config.TCP_WND ? pv[TCB.rcvWndMax] : 0;
+    l.nodelay = (pv[TCB.flags] & TF_NODELAY) !== 0;
+    l.keepIdle = pv[TCB.keepIdle];
+    l.keepIntvl = pv[TCB.keepIntvl];
+    l.keepCnt = pv[TCB.keepCnt];
     l.arg = pcb.arg;
     l.accept = null;
     this.listeners[this.nListeners++] = l;

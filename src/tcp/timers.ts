@@ -56,74 +56,76 @@ export abstract class TcpTimers extends TcpOutput {
 
   /** The earliest due time of one pcb's timers (NO_TIME: none armed). */
   protected pcbDeadline(pcb: Tcb): number {
-    const state = pcb.v[TCB.state];
+    const pv = pcb.v;
+    const state = pv[TCB.state];
     if (state === CLOSED) return NO_TIME;
     const now = this.core.now;
-    if (state === TIME_WAIT) return (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0 ? now : pcb.v[TCB.timeWaitAt];
-    if (pcb.outputPending || (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) return now;
+    if (state === TIME_WAIT) return (pv[TCB.flags] & TF_ACK_NOW) !== 0 ? now : pv[TCB.timeWaitAt];
+    if (pcb.outputPending || (pv[TCB.flags] & TF_ACK_NOW) !== 0) return now;
     let due = NO_TIME;
-    if (state === FIN_WAIT_2) due = earlier(due, pcb.v[TCB.finWait2At]);
+    if (state === FIN_WAIT_2) due = earlier(due, pv[TCB.finWait2At]);
     // the four timers every segment may arm, `earlier` written out (this runs after every tick)
-    let t = pcb.v[TCB.rtxAt];
+    let t = pv[TCB.rtxAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    t = pcb.v[TCB.tlpAt];
+    t = pv[TCB.tlpAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    t = pcb.v[TCB.persistAt];
+    t = pv[TCB.persistAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    t = pcb.v[TCB.delackAt];
+    t = pv[TCB.delackAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    if ((pcb.v[TCB.soOptions] & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+    if ((pv[TCB.soOptions] & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
       // a tick before the idle time only resets the probe count, which a segment's arrival also does
-      due = earlier(due, pcb.v[TCB.lastActivity] + pcb.v[TCB.keepIdle] + pcb.v[TCB.keepProbes] * pcb.v[TCB.keepIntvl]);
+      due = earlier(due, pv[TCB.lastActivity] + pv[TCB.keepIdle] + pv[TCB.keepProbes] * pv[TCB.keepIntvl]);
     }
     if (pcb.refused !== null || pcb.refusedFin
-      || (pcb.poll !== null && pcb.v[TCB.pollInterval] > 0 && pcb.handle !== null)) {
+      || (pcb.poll !== null && pv[TCB.pollInterval] > 0 && pcb.handle !== null)) {
       due = earlier(due, this.nextCoarse);
     }
     // the lifetime limits (lifetimeOver)
     const cfg = this.core.config;
-    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.v[TCB.flags] & TF_CLOSED_BY_APP) !== 0
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pv[TCB.flags] & TF_CLOSED_BY_APP) !== 0
       && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK)) {
-      due = earlier(due, pcb.v[TCB.stateSince] + cfg.TCP_ORPHAN_TIMEOUT);
+      due = earlier(due, pv[TCB.stateSince] + cfg.TCP_ORPHAN_TIMEOUT);
     }
-    if (pcb.v[TCB.zeroWindowSince] !== NO_TIME && pcb.v[TCB.userTimeout] > 0) due = earlier(due, pcb.v[TCB.zeroWindowSince] + pcb.v[TCB.userTimeout]);
+    if (pv[TCB.zeroWindowSince] !== NO_TIME && pv[TCB.userTimeout] > 0) due = earlier(due, pv[TCB.zeroWindowSince] + pv[TCB.userTimeout]);
     if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0) {
-      due = earlier(due, pcb.v[TCB.ooseqSince] + cfg.TCP_OOSEQ_TIMEOUT * pcb.v[TCB.rto]);
+      due = earlier(due, pv[TCB.ooseqSince] + cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]);
     }
     return due;
   }
 
   protected pcbTimers(pcb: Tcb, now: number, coarse: boolean): void {
+    const pv = pcb.v;
     const gen = pcb.gen;
-    const state = pcb.v[TCB.state];
+    const state = pv[TCB.state];
     if (state === CLOSED) return;
     if (state === TIME_WAIT) {
-      if (now >= pcb.v[TCB.timeWaitAt]) this.freePcb(pcb, 0, CAUSE_TIMER);
-      else if (pcb.v[TCB.flags] & TF_ACK_NOW) this.sendAck(pcb);
+      if (now >= pv[TCB.timeWaitAt]) this.freePcb(pcb, 0, CAUSE_TIMER);
+      else if (pv[TCB.flags] & TF_ACK_NOW) this.sendAck(pcb);
       return;
     }
-    if (pcb.v[TCB.finWait2At] !== NO_TIME && state === FIN_WAIT_2 && now >= pcb.v[TCB.finWait2At]) {
+    if (pv[TCB.finWait2At] !== NO_TIME && state === FIN_WAIT_2 && now >= pv[TCB.finWait2At]) {
       this.freePcb(pcb, 0, CAUSE_TIMER);
       return;
     }
     if (this.lifetimeOver(pcb, now)) return;
-    if (pcb.v[TCB.rtxAt] !== NO_TIME && now >= pcb.v[TCB.rtxAt]) {
+    if (pv[TCB.rtxAt] !== NO_TIME && now >= pv[TCB.rtxAt]) {
       this.retransmitTimeout(pcb);
       if (pcb.gen !== gen) return;
     }
-    if (pcb.v[TCB.tlpAt] !== NO_TIME && now >= pcb.v[TCB.tlpAt]) {
+    if (pv[TCB.tlpAt] !== NO_TIME && now >= pv[TCB.tlpAt]) {
       this.lossProbe(pcb);
       if (pcb.gen !== gen) return;
     }
-    if (pcb.v[TCB.persistAt] !== NO_TIME && now >= pcb.v[TCB.persistAt]) {
+    if (pv[TCB.persistAt] !== NO_TIME && now >= pv[TCB.persistAt]) {
       this.persistTimeout(pcb);
       if (pcb.gen !== gen) return;
     }
-    if (pcb.v[TCB.delackAt] !== NO_TIME && now >= pcb.v[TCB.delackAt]) {
-      pcb.v[TCB.delackAt] = NO_TIME;
-      if (pcb.v[TCB.flags] & (TF_ACK_DELAY | TF_ACK_NOW)) this.sendAck(pcb);
+    if (pv[TCB.delackAt] !== NO_TIME && now >= pv[TCB.delackAt]) {
+      pv[TCB.delackAt] = NO_TIME;
+      if (pv[TCB.flags] & (TF_ACK_DELAY | TF_ACK_NOW)) this.sendAck(pcb);
     }
-    if ((pcb.v[TCB.soOptions] & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+    if ((pv[TCB.soOptions] & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
       this.keepaliveTimer(pcb, now);
       if (pcb.gen !== gen) return;
     }
@@ -132,16 +134,16 @@ export abstract class TcpTimers extends TcpOutput {
         this.offerRefused(pcb);
         if (pcb.gen !== gen) return;
       }
-      if (pcb.poll !== null && pcb.v[TCB.pollInterval] > 0 && pcb.handle !== null) {
-        if (++pcb.v[TCB.pollTicks] >= pcb.v[TCB.pollInterval]) {
-          pcb.v[TCB.pollTicks] = 0;
+      if (pcb.poll !== null && pv[TCB.pollInterval] > 0 && pcb.handle !== null) {
+        if (++pv[TCB.pollTicks] >= pv[TCB.pollInterval]) {
+          pv[TCB.pollTicks] = 0;
           const r = pcb.poll(pcb.arg, pcb.handle);
           if (pcb.gen !== gen || r === ERR_ABRT) return;
           pcb.outputPending = true;
         }
       }
     }
-    if (pcb.outputPending || (pcb.v[TCB.flags] & TF_ACK_NOW) !== 0) this.output(pcb);
+    if (pcb.outputPending || (pv[TCB.flags] & TF_ACK_NOW) !== 0) this.output(pcb);
   }
 
   /**
@@ -153,44 +155,46 @@ export abstract class TcpTimers extends TcpOutput {
    * - out-of-order data older than TCP_OOSEQ_TIMEOUT RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT).
    */
   protected lifetimeOver(pcb: Tcb, now: number): boolean {
+    const pv = pcb.v;
     const cfg = this.core.config;
-    const state = pcb.v[TCB.state];
-    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.v[TCB.flags] & TF_CLOSED_BY_APP) !== 0
-      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pcb.v[TCB.stateSince] >= cfg.TCP_ORPHAN_TIMEOUT) {
+    const state = pv[TCB.state];
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pv[TCB.flags] & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pv[TCB.stateSince] >= cfg.TCP_ORPHAN_TIMEOUT) {
       this.core.stats.tcp.err++;
       this.abortPcb(pcb, 0, true);
       return true;
     }
-    if (pcb.v[TCB.sndWnd] === 0 && pcb.unsent !== null && pcb.unacked === null) {
-      if (pcb.v[TCB.zeroWindowSince] === NO_TIME) pcb.v[TCB.zeroWindowSince] = now;
-      else if (pcb.v[TCB.userTimeout] > 0 && now - pcb.v[TCB.zeroWindowSince] >= pcb.v[TCB.userTimeout]) {
+    if (pv[TCB.sndWnd] === 0 && pcb.unsent !== null && pcb.unacked === null) {
+      if (pv[TCB.zeroWindowSince] === NO_TIME) pv[TCB.zeroWindowSince] = now;
+      else if (pv[TCB.userTimeout] > 0 && now - pv[TCB.zeroWindowSince] >= pv[TCB.userTimeout]) {
         this.core.stats.tcp.err++;
         this.abortPcb(pcb, ERR_TIMEOUT, true);
         return true;
       }
     } else {
-      pcb.v[TCB.zeroWindowSince] = NO_TIME;
+      pv[TCB.zeroWindowSince] = NO_TIME;
     }
-    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pcb.v[TCB.ooseqSince] >= cfg.TCP_OOSEQ_TIMEOUT * pcb.v[TCB.rto]) {
+    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pv[TCB.ooseqSince] >= cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]) {
       this.freeSegs(pcb.ooseq);
       pcb.ooseq = null;
-      pcb.v[TCB.ooseqCount] = 0;
+      pv[TCB.ooseqCount] = 0;
     }
     return false;
   }
 
   /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
   protected retransmitTimeout(pcb: Tcb): void {
+    const pv = pcb.v;
     const cfg = this.core.config;
-    pcb.v[TCB.rtxAt] = NO_TIME;
+    pv[TCB.rtxAt] = NO_TIME;
     cancelLossProbe(pcb);
     // RFC 2018 §8, RFC 6675 §5.1: after a timeout the SACK information is not trusted (the peer
     // may have reneged): go-back-N resends SACKed segments too
     sackClear(pcb, this.segMeta.marks);
     if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
-    const synState = pcb.v[TCB.state] === SYN_SENT || pcb.v[TCB.state] === SYN_RCVD;
-    const halfOpen = pcb.v[TCB.state] === SYN_RCVD && (pcb.v[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null;
-    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pcb.v[TCB.remoteIp])) {
+    const synState = pv[TCB.state] === SYN_SENT || pv[TCB.state] === SYN_RCVD;
+    const halfOpen = pv[TCB.state] === SYN_RCVD && (pv[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null;
+    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pv[TCB.remoteIp])) {
       // our SYN-ACK never left: the peer's address does not resolve (a spoofed source); the pcb
       // is not held for every retry
       this.halfOpenDropped++;
@@ -198,21 +202,21 @@ export abstract class TcpTimers extends TcpOutput {
       return;
     }
     const limit = halfOpen ? cfg.TCP_SYNACK_MAXRTX : synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
-    if (pcb.v[TCB.nrtx] >= limit) {
+    if (pv[TCB.nrtx] >= limit) {
       // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
       // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)
       this.core.stats.tcp.err++;
-      this.freePcb(pcb, pcb.v[TCB.state] === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pcb.v[TCB.icmpSoftErr]),
+      this.freePcb(pcb, pv[TCB.state] === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pv[TCB.icmpSoftErr]),
         CAUSE_TIMER);
       return;
     }
-    pcb.v[TCB.nrtx]++;
-    let rto = pcb.v[TCB.rto] * 2;
+    pv[TCB.nrtx]++;
+    let rto = pv[TCB.rto] * 2;
     if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
-    pcb.v[TCB.rto] = rto;
-    pcb.v[TCB.rttStart] = NO_TIME;
+    pv[TCB.rto] = rto;
+    pv[TCB.rttStart] = NO_TIME;
     if (synState) {
-      pcb.v[TCB.flags] |= TF_SYN_RTX;
+      pv[TCB.flags] |= TF_SYN_RTX;
     } else {
       this.cc.onRto(pcb);
     }
@@ -225,7 +229,7 @@ export abstract class TcpTimers extends TcpOutput {
       pcb.unacked = null;
       pcb.unackedTail = null;
     }
-    pcb.v[TCB.sndNxt] = pcb.v[TCB.sndUna];
+    pv[TCB.sndNxt] = pv[TCB.sndUna];
     if (synState) {
       const s = pcb.unsent as TcpSeg;
       this.moveToUnacked(pcb, s);
@@ -234,7 +238,7 @@ export abstract class TcpTimers extends TcpOutput {
       // the first segment goes even if the window is closed (it is a retransmission)
       const s = pcb.unsent as TcpSeg;
       if (s !== null) {
-        if (s.len > pcb.v[TCB.mss]) this.splitSeg(pcb, s, pcb.v[TCB.mss]);
+        if (s.len > pv[TCB.mss]) this.splitSeg(pcb, s, pv[TCB.mss]);
         this.moveToUnacked(pcb, s);
         this.sendSeg(pcb, s);
       }
@@ -248,21 +252,22 @@ export abstract class TcpTimers extends TcpOutput {
    * retransmission timer restarts. One probe per episode: the next waits for an ACK of new data.
    */
   protected lossProbe(pcb: Tcb): void {
-    pcb.v[TCB.tlpAt] = NO_TIME;
+    const pv = pcb.v;
+    pv[TCB.tlpAt] = NO_TIME;
     const last = pcb.unackedTail;
-    if (last === null || (pcb.v[TCB.flags] & TF_INFR) !== 0 || pcb.v[TCB.tlpState] !== TLP_NONE) return;
+    if (last === null || (pv[TCB.flags] & TF_INFR) !== 0 || pv[TCB.tlpState] !== TLP_NONE) return;
     const s = pcb.unsent;
     let seg: TcpSeg = last;
-    pcb.v[TCB.tlpState] = TLP_RXT;
-    if (s !== null && s.sent === 0 && ((s.seqno - pcb.v[TCB.sndUna]) | 0) + s.len <= pcb.v[TCB.sndWnd]) {
+    pv[TCB.tlpState] = TLP_RXT;
+    if (s !== null && s.sent === 0 && ((s.seqno - pv[TCB.sndUna]) | 0) + s.len <= pv[TCB.sndWnd]) {
       this.moveToUnacked(pcb, s);
       seg = s;
-      pcb.v[TCB.tlpState] = TLP_NEW;
+      pv[TCB.tlpState] = TLP_NEW;
     }
     // the state is set before the segment leaves: its answer may arrive inside transmit()
-    pcb.v[TCB.tlpEnd] = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
-    if (seqLt(pcb.v[TCB.tlpEnd], pcb.v[TCB.sndMax])) pcb.v[TCB.tlpEnd] = pcb.v[TCB.sndMax];
-    pcb.v[TCB.rtxAt] = this.core.now + pcb.v[TCB.rto];
+    pv[TCB.tlpEnd] = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+    if (seqLt(pv[TCB.tlpEnd], pv[TCB.sndMax])) pv[TCB.tlpEnd] = pv[TCB.sndMax];
+    pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     this.sendSeg(pcb, seg);
   }
 
@@ -270,15 +275,16 @@ export abstract class TcpTimers extends TcpOutput {
    *  answer with its window, <SEQ=SND.UNA-1> without data (as Linux sends it); backed off like the
    *  RTO. The connection is not given up while the peer answers. */
   protected persistTimeout(pcb: Tcb): void {
+    const pv = pcb.v;
     const cfg = this.core.config;
-    pcb.v[TCB.persistAt] = NO_TIME;
+    pv[TCB.persistAt] = NO_TIME;
     const first = pcb.unsent;
-    if (first === null) { pcb.v[TCB.persistBackoff] = 0; return; }
-    if (pcb.v[TCB.sndWnd] > 0) {
+    if (first === null) { pv[TCB.persistBackoff] = 0; return; }
+    if (pv[TCB.sndWnd] > 0) {
       // RFC 1122 §4.2.3.4: when the override (persist) timer fires, send what the small window
       // takes even if sender SWS avoidance held it back
-      pcb.v[TCB.persistBackoff] = 0;
-      const usable = pcb.v[TCB.sndWnd] - ((first.seqno - pcb.v[TCB.sndUna]) | 0);
+      pv[TCB.persistBackoff] = 0;
+      const usable = pv[TCB.sndWnd] - ((first.seqno - pv[TCB.sndUna]) | 0);
       if (usable > 0 && (usable >= first.len || this.splitSeg(pcb, first, usable))) {
         this.moveToUnacked(pcb, first);
         this.sendSeg(pcb, first);
@@ -286,29 +292,30 @@ export abstract class TcpTimers extends TcpOutput {
       this.output(pcb);
       return;
     }
-    if (pcb.v[TCB.persistProbes] >= cfg.TCP_MAXRTX) {
+    if (pv[TCB.persistProbes] >= cfg.TCP_MAXRTX) {
       this.freePcb(pcb, ERR_TIMEOUT, CAUSE_TIMER);
       return;
     }
-    pcb.v[TCB.persistProbes]++;
-    this.sendEmpty(pcb, (pcb.v[TCB.sndUna] - 1) >>> 0, TCP_ACK);
-    if (pcb.v[TCB.persistBackoff] < PERSIST_BACKOFF_STEPS_MAX) pcb.v[TCB.persistBackoff]++;
-    pcb.v[TCB.persistAt] = this.core.now + this.persistInterval(pcb);
+    pv[TCB.persistProbes]++;
+    this.sendEmpty(pcb, (pv[TCB.sndUna] - 1) >>> 0, TCP_ACK);
+    if (pv[TCB.persistBackoff] < PERSIST_BACKOFF_STEPS_MAX) pv[TCB.persistBackoff]++;
+    pv[TCB.persistAt] = this.core.now + this.persistInterval(pcb);
   }
 
   /** Keepalive (RFC 1122 §4.2.3.6): after keepIdle without a segment from the peer, probes every
    *  keepIntvl with <SEQ=SND.NXT-1>; keepCnt unanswered probes end the connection. */
   protected keepaliveTimer(pcb: Tcb, now: number): void {
-    const idle = now - pcb.v[TCB.lastActivity];
-    if (idle < pcb.v[TCB.keepIdle]) { pcb.v[TCB.keepProbes] = 0; return; }
-    const due = pcb.v[TCB.keepIdle] + pcb.v[TCB.keepProbes] * pcb.v[TCB.keepIntvl];
+    const pv = pcb.v;
+    const idle = now - pv[TCB.lastActivity];
+    if (idle < pv[TCB.keepIdle]) { pv[TCB.keepProbes] = 0; return; }
+    const due = pv[TCB.keepIdle] + pv[TCB.keepProbes] * pv[TCB.keepIntvl];
     if (idle < due) return;
-    if (pcb.v[TCB.keepProbes] >= pcb.v[TCB.keepCnt]) {
+    if (pv[TCB.keepProbes] >= pv[TCB.keepCnt]) {
       this.abortPcb(pcb, ERR_TIMEOUT, true);
       return;
     }
-    pcb.v[TCB.keepProbes]++;
-    this.sendEmpty(pcb, (pcb.v[TCB.sndMax] - 1) >>> 0, TCP_ACK);
+    pv[TCB.keepProbes]++;
+    this.sendEmpty(pcb, (pv[TCB.sndMax] - 1) >>> 0, TCP_ACK);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -329,17 +336,18 @@ export abstract class TcpTimers extends TcpOutput {
   }
 
   protected enterTimeWait(pcb: Tcb): void {
+    const pv = pcb.v;
     this.setState(pcb, TIME_WAIT, CAUSE_SEGMENT);
     // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
     this.freeSegs(pcb.unsent);
     this.freeSegs(pcb.unacked);
     pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = null;
-    pcb.v[TCB.sndQueueLen] = 0;
-    pcb.v[TCB.rtxAt] = NO_TIME;
-    pcb.v[TCB.tlpAt] = NO_TIME;
-    pcb.v[TCB.persistAt] = NO_TIME;
-    pcb.v[TCB.finWait2At] = NO_TIME;
-    pcb.v[TCB.timeWaitAt] = this.core.now + 2 * this.core.config.TCP_MSL;
+    pv[TCB.sndQueueLen] = 0;
+    pv[TCB.rtxAt] = NO_TIME;
+    pv[TCB.tlpAt] = NO_TIME;
+    pv[TCB.persistAt] = NO_TIME;
+    pv[TCB.finWait2At] = NO_TIME;
+    pv[TCB.timeWaitAt] = this.core.now + 2 * this.core.config.TCP_MSL;
   }
 
   protected restartTimeWait(pcb: Tcb): void {
