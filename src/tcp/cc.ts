@@ -88,18 +88,17 @@ export const newReno: CongestionController = Object.freeze({
       // window inflation, decides what goes out
     } else {
       pv[TCB.dupAcks] = 0;
-      const v = tcb.v;
-      if (pv[TCB.cwnd] < v[TCB.ssthresh]) {
+      if (pv[TCB.cwnd] < pv[TCB.ssthresh]) {
         // slow start (RFC 5681 §3.1), at most one SMSS per ACK
         pv[TCB.cwnd] += acked < mss ? acked : mss;
       } else {
         // congestion avoidance: one SMSS per window of data acknowledged
-        const ba = v[TCB.bytesAcked] + acked;
+        const ba = pv[TCB.bytesAcked] + acked;
         if (ba >= pv[TCB.cwnd]) {
-          v[TCB.bytesAcked] = ba - pv[TCB.cwnd];
+          pv[TCB.bytesAcked] = ba - pv[TCB.cwnd];
           pv[TCB.cwnd] += mss;
         } else {
-          v[TCB.bytesAcked] = ba;
+          pv[TCB.bytesAcked] = ba;
         }
       }
     }
