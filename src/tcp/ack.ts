@@ -8,7 +8,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import { seqLt, seqLeq, seqGt } from '../core/seq.js';
 import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
-import { Tcb, TcpSeg, TcpPcb, SEG_RTX, TCB } from './tcb.js';
+import { Tcb, NO_SEG, TcpPcb, SEG_RTX, TCB } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT, TF_RXCLOSED,
   TF_CLOSED_BY_APP, TF_INFR, TF_SYN_RTX, TF_PASSIVE, CAUSE_SEGMENT, RTO_AFTER_SYN_LOSS,
@@ -71,13 +71,13 @@ export abstract class TcpAckInput extends TcpRecv {
     let sackedNew = 0;
     if (pcb.sackOk && h.sackCount > 0) {
       this.takeSackBlocks(pcb, s);
-      if (s.sacks > 0) sackedNew = sackMark(pcb, this.segMeta.marks, h.sackBlocks, s.sacks);
+      if (s.sacks > 0) sackedNew = sackMark(pcb, this.segs, h.sackBlocks, s.sacks);
     }
     const gen = pcb.gen;
     if (seqGt(ack, pv[TCB.sndUna])) {
       if (pcb.tsOk && h.optTsPresent) this.tsRttSample(pcb, s);
       this.newAck(pcb, ack, sackedNew);
-    } else if (ack === pv[TCB.sndUna] && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== null
+    } else if (ack === pv[TCB.sndUna] && s.len === 0 && !s.syn && !s.fin && pcb.unacked !== NO_SEG
       // RFC 6675 §2: with SACK in use a duplicate ACK is one that brings new SACK information
       // (the window may have changed); without blocks, RFC 5681's definition (same window)
       && (sackedNew > 0 || (h.sackCount === 0 && pv[TCB.sndWnd] === wndBefore))) {
@@ -185,11 +185,11 @@ export abstract class TcpAckInput extends TcpRecv {
       // RFC 6675 §5: in recovery every ACK may let segments out as the pipe allows; outside it, a
       // cumulative ACK whose SACK information shows the next segment lost starts recovery too
       if ((pv[TCB.flags] & TF_INFR) !== 0) this.sackRecoverySend(pcb);
-      else if (sackedNew > 0 && pcb.unacked !== null && sackIsLost(pcb, this.segMeta.marks, pcb.unacked)
+      else if (sackedNew > 0 && pcb.unacked !== NO_SEG && sackIsLost(pcb, this.segs, pcb.unacked)
         && this.cc.onSackLoss(pcb)) this.sackRecoveryStart(pcb);
     }
     // RFC 6298 §5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged
-    if (pcb.unacked === null) pv[TCB.rtxAt] = NO_TIME;
+    if (pcb.unacked === NO_SEG) pv[TCB.rtxAt] = NO_TIME;
     else pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     // tail loss probe (RFC 8985 §7.4, §7.2): a retransmitted probe answered outside fast recovery
     // repaired a loss; a cumulative ACK restarts the probe timer
@@ -250,7 +250,7 @@ export abstract class TcpAckInput extends TcpRecv {
       return;
     }
     let start = this.cc.onDupAck(pcb);
-    if (!start && pcb.unacked !== null && sackIsLost(pcb, this.segMeta.marks, pcb.unacked)) start = this.cc.onSackLoss(pcb);
+    if (!start && pcb.unacked !== NO_SEG && sackIsLost(pcb, this.segs, pcb.unacked)) start = this.cc.onSackLoss(pcb);
     if (start) this.sackRecoveryStart(pcb);
   }
 
@@ -259,13 +259,13 @@ export abstract class TcpAckInput extends TcpRecv {
   protected sackRecoveryStart(pcb: Tcb): void {
     pcb.v[TCB.rttStart] = NO_TIME;
     cancelLossProbe(pcb);
-    const marks = this.segMeta.marks;
-    sackRecoveryStart(pcb, marks);
+    const marks = this.segs.marks;
+    sackRecoveryStart(pcb, this.segs);
     pcb.sackRescued = false;
     const first = pcb.unacked;
-    if (first === null) return;
+    if (first === NO_SEG) return;
     const gen = pcb.gen;
-    marks[first.mempIndex] |= SEG_RTX;
+    marks[first] |= SEG_RTX;
     this.sendSeg(pcb, first);
     if (pcb.gen !== gen) return;
     this.sackRecoverySend(pcb);
@@ -278,29 +278,30 @@ export abstract class TcpAckInput extends TcpRecv {
    * Bounded by the send queue: each pass sends a distinct segment or stops.
    */
   protected sackRecoverySend(pcb: Tcb): void {
+    const sg = this.segs;
     const pv = pcb.v;
     const gen = pcb.gen;
     const limit = this.core.config.TCP_SND_QUEUELEN;
-    const marks = this.segMeta.marks;
+    const marks = sg.marks;
     for (let i = 0; i < limit; i++) {
-      if (pv[TCB.cwnd] - sackPipe(pcb, marks) < pv[TCB.mss]) return;
-      let seg = sackNextSeg(pcb, marks, false);
-      if (seg === null) {
+      if (pv[TCB.cwnd] - sackPipe(pcb, this.segs) < pv[TCB.mss]) return;
+      let seg = sackNextSeg(pcb, this.segs, false);
+      if (seg === NO_SEG) {
         const u = pcb.unsent;
-        if (u !== null && u.sent === 0 && ((u.seqno - pv[TCB.sndUna]) | 0) + u.len <= pv[TCB.sndWnd]) {
+        if (u !== NO_SEG && sg.sent[u] === 0 && ((sg.seqno[u] - pv[TCB.sndUna]) | 0) + sg.len[u] <= pv[TCB.sndWnd]) {
           this.moveToUnacked(pcb, u);
           this.sendSeg(pcb, u);
           if (pcb.gen !== gen) return;
           continue;
         }
-        seg = sackNextSeg(pcb, marks, true);
-        if (seg === null && !pcb.sackRescued) {
-          seg = sackRescue(pcb, marks);
-          pcb.sackRescued = seg !== null;
+        seg = sackNextSeg(pcb, this.segs, true);
+        if (seg === NO_SEG && !pcb.sackRescued) {
+          seg = sackRescue(pcb, this.segs);
+          pcb.sackRescued = seg !== NO_SEG;
         }
-        if (seg === null) return;
+        if (seg === NO_SEG) return;
       }
-      marks[seg.mempIndex] |= SEG_RTX;
+      marks[seg] |= SEG_RTX;
       this.sendSeg(pcb, seg);
       if (pcb.gen !== gen) return;
     }
@@ -320,31 +321,32 @@ export abstract class TcpAckInput extends TcpRecv {
    * unsent; a segment only partly covered is trimmed. Returns the data octets acknowledged.
    */
   protected ackSegments(pcb: Tcb, ack: number): number {
+    const sg = this.segs;
     let data = 0;
     for (;;) {
       let seg = pcb.unacked;
       let fromUnacked = true;
-      if (seg === null) { seg = pcb.unsent; fromUnacked = false; }
-      if (seg === null) break;
-      const end = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+      if (seg === NO_SEG) { seg = pcb.unsent; fromUnacked = false; }
+      if (seg === NO_SEG) break;
+      const end = (sg.seqno[seg] + sg.len[seg] + ((sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
       if (seqLeq(end, ack)) {
         if (fromUnacked) {
-          pcb.unacked = seg.next;
-          if (pcb.unacked === null) pcb.unackedTail = null;
+          pcb.unacked = sg.next[seg];
+          if (pcb.unacked === NO_SEG) pcb.unackedTail = NO_SEG;
         } else {
-          if (seg.sent === 0) break; // never sent: cannot be acknowledged
-          pcb.unsent = seg.next;
-          if (pcb.unsent === null) pcb.unsentTail = null;
+          if (sg.sent[seg] === 0) break; // never sent: cannot be acknowledged
+          pcb.unsent = sg.next[seg];
+          if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
         }
-        data += seg.len;
+        data += sg.len[seg];
         pcb.v[TCB.sndQueueLen]--;
         this.freeSeg(seg);
         continue;
       }
       // partly acknowledged (a peer acknowledging part of a segment, e.g. after resegmentation)
-      let part = (ack - seg.seqno) | 0;
-      if (seg.flags & TCP_SYN) part--;
-      if (part > 0 && part < seg.len) {
+      let part = (ack - sg.seqno[seg]) | 0;
+      if (sg.flags[seg] & TCP_SYN) part--;
+      if (part > 0 && part < sg.len[seg]) {
         this.trimSegFront(seg, part);
         data += part;
       }
@@ -353,8 +355,9 @@ export abstract class TcpAckInput extends TcpRecv {
     return data;
   }
 
-  protected trimSegFront(seg: TcpSeg, n: number): void {
-    const p = seg.p as Pbuf;
+  protected trimSegFront(seg: number, n: number): void {
+    const sg = this.segs;
+    const p = sg.p[seg] as Pbuf;
     let left = n;
     // the first pbuf may be an empty header pbuf followed by PBUF_REF data
     let q: Pbuf | null = p;
@@ -369,7 +372,7 @@ export abstract class TcpAckInput extends TcpRecv {
     let total = 0;
     for (let r: Pbuf | null = p; r !== null; r = r.next) total += r.len;
     for (let r: Pbuf | null = p; r !== null; r = r.next) { r.totLen = total; total -= r.len; }
-    seg.seqno = (seg.seqno + n) >>> 0;
-    seg.len -= n;
+    sg.seqno[seg] = (sg.seqno[seg] + n) >>> 0;
+    sg.len[seg] -= n;
   }
 }

@@ -16,7 +16,7 @@ import {
   tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
   TCP_ACK, TCP_PSH,
 } from '../wire/tcp.js';
-import { Tcb, TcpListen, TCB } from './tcb.js';
+import { Tcb, TcpListen, TCB, NO_SEG } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
   TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_RXCLOSED, TF_SYN_RTX, TF_PASSIVE,
@@ -374,7 +374,7 @@ export abstract class TcpInput extends TcpAckInput {
     const len = s.len;
     const pool = this.core.pbufs;
     if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pv[TCB.rcvNxt] || seg.ack !== pv[TCB.sndUna] || len > pv[TCB.rcvWnd]
-      || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
+      || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== NO_SEG || pcb.refused !== null
       || (pv[TCB.flags] & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
       || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
     // segmentArrives' opening (keepalive idleness, RFC 1122 §4.2.3.6)
@@ -413,7 +413,7 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if (pcb.gen !== gen) return true;
     // output's receiver case, written out (once per segment): nothing queued, only an owed ACK
-    if (pcb.unsent === null && pv[TCB.state] === ESTABLISHED) {
+    if (pcb.unsent === NO_SEG && pv[TCB.state] === ESTABLISHED) {
       pcb.outputPending = false;
       if ((pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
     } else {

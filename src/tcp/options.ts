@@ -9,8 +9,8 @@
 import type { StackConfig } from '../core/config.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN, TCP_WS_MAX, type TcpSegInfo } from '../wire/tcp.js';
-import type { Tcb } from './tcb.js';
-import { TCB } from './tcb.js';
+import type { Tcb, SegStore } from './tcb.js';
+import { TCB, NO_SEG } from './tcb.js';
 
 /** RFC 7323 §5.5: TS.Recent is no longer valid after 24 days without a segment that updates it
  *  (a 1 ms timestamp clock wraps its sign bit in 24.8 days). */
@@ -149,23 +149,24 @@ export function validSackBlocks(pcb: Tcb, h: TcpSegInfo): number {
  * The SACK blocks to report (RFC 2018 §4): the out-of-order queue's contiguous runs, the one that
  * holds the most recently received segment first, then the others most recent first, at most
  * `max`. Writes (left, right) pairs into `out`; `runs` is scratch room for 3 numbers per queued
- * segment; `rcvOrder` is the segment pool's SegMeta.rcvOrder. Returns the number of blocks.
+ * segment; `sg` is the segment store (tcb.ts SegStore). Returns the number of blocks.
  */
-export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: Uint32Array, rcvOrder: Uint32Array): number {
+export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: Uint32Array, sg: SegStore): number {
+  const { next, seqno, len, flags, rcvOrder } = sg;
   let nRuns = 0;
   let end = 0;
-  for (let s = pcb.ooseq; s !== null; s = s.next) {
-    const right = (s.seqno + s.len + ((s.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
-    if (nRuns > 0 && s.seqno === end) {
+  for (let s = pcb.ooseq; s !== NO_SEG; s = next[s]) {
+    const right = (seqno[s] + len[s] + ((flags[s] & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
+    if (nRuns > 0 && seqno[s] === end) {
       // continues the run: extend it, and keep the latest arrival in it
       runs[(nRuns - 1) * 3 + 1] = right;
-      const order = rcvOrder[s.mempIndex];
+      const order = rcvOrder[s];
       if (order > runs[(nRuns - 1) * 3 + 2]) runs[(nRuns - 1) * 3 + 2] = order;
     } else {
       if (nRuns * 3 + 3 > runs.length) break;
-      runs[nRuns * 3] = s.seqno;
+      runs[nRuns * 3] = seqno[s];
       runs[nRuns * 3 + 1] = right;
-      runs[nRuns * 3 + 2] = rcvOrder[s.mempIndex];
+      runs[nRuns * 3 + 2] = rcvOrder[s];
       nRuns++;
     }
     end = right;

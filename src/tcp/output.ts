@@ -21,7 +21,7 @@ import {
   TCP_HLEN, TCP_OPTLEN_TS_ALIGNED, TCP_OPTLEN_SACK_BASE, TCP_SACK_BLOCKS_MAX, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK,
 } from '../wire/tcp.js';
 import { tsNow, sackBlocksToSend } from './options.js';
-import { Tcb, TcpSeg, TCB } from './tcb.js';
+import { Tcb, NO_SEG, TCB } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, TCP_WRITE_FLAG_COPY,
   TCP_WRITE_FLAG_MORE, TF_ACK_DELAY, TF_ACK_NOW, TF_NODELAY, TF_FIN_QUEUED, TF_INFR, TF_NAGLEMEMERR,
@@ -71,12 +71,13 @@ export abstract class TcpOutput extends TcpTable {
 
   /** Queues a segment that carries only SYN or FIN (lwIP tcp_enqueue_flags). */
   protected enqueueFlags(pcb: Tcb, flags: number): Err {
+    const sg = this.segs;
     const pv = pcb.v;
     if (pv[TCB.sndQueueLen] >= this.core.config.TCP_SND_QUEUELEN && (flags & TCP_SYN) === 0) {
       // a FIN may always ride on the last queued data segment
       const tail = pcb.unsentTail;
-      if (flags === TCP_FIN && tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
-        tail.flags |= TCP_FIN;
+      if (flags === TCP_FIN && tail !== NO_SEG && (sg.flags[tail] & (TCP_SYN | TCP_FIN)) === 0) {
+        sg.flags[tail] |= TCP_FIN;
         pv[TCB.sndLbb] = (pv[TCB.sndLbb] + 1) >>> 0;
         pv[TCB.flags] |= TF_FIN_QUEUED;
         return ERR_OK;
@@ -85,23 +86,23 @@ export abstract class TcpOutput extends TcpTable {
     }
     if (flags === TCP_FIN) {
       const tail = pcb.unsentTail;
-      if (tail !== null && (tail.flags & (TCP_SYN | TCP_FIN)) === 0) {
-        tail.flags |= TCP_FIN;
+      if (tail !== NO_SEG && (sg.flags[tail] & (TCP_SYN | TCP_FIN)) === 0) {
+        sg.flags[tail] |= TCP_FIN;
         pv[TCB.sndLbb] = (pv[TCB.sndLbb] + 1) >>> 0;
         pv[TCB.flags] |= TF_FIN_QUEUED;
         return ERR_OK;
       }
     }
-    const seg = this.segPool.alloc();
-    if (seg === null) { this.core.stats.tcp.memerr++; return ERR_MEM; }
+    const seg = this.segPool.allocIndex();
+    if (seg === NO_SEG) { this.core.stats.tcp.memerr++; return ERR_MEM; }
     const p = this.core.pbufs.allocControl(PBUF_TRANSPORT, 0);
-    if (p === null) { this.segPool.release(seg); this.core.stats.tcp.memerr++; return ERR_MEM; }
-    seg.p = p;
-    seg.seqno = pv[TCB.sndLbb];
-    seg.len = 0;
-    seg.flags = flags;
-    seg.sent = 0;
-    seg.next = null;
+    if (p === null) { this.segPool.releaseIndex(seg); this.core.stats.tcp.memerr++; return ERR_MEM; }
+    sg.p[seg] = p;
+    sg.seqno[seg] = pv[TCB.sndLbb];
+    sg.len[seg] = 0;
+    sg.flags[seg] = flags;
+    sg.sent[seg] = 0;
+    sg.next[seg] = NO_SEG;
     this.appendUnsent(pcb, seg);
     pv[TCB.sndLbb] = (pv[TCB.sndLbb] + 1) >>> 0;
     pv[TCB.sndQueueLen]++;
@@ -109,10 +110,11 @@ export abstract class TcpOutput extends TcpTable {
     return ERR_OK;
   }
 
-  protected appendUnsent(pcb: Tcb, seg: TcpSeg): void {
-    seg.next = null;
-    if (pcb.unsentTail === null) pcb.unsent = seg;
-    else pcb.unsentTail.next = seg;
+  protected appendUnsent(pcb: Tcb, seg: number): void {
+    const sg = this.segs;
+    sg.next[seg] = NO_SEG;
+    if (pcb.unsentTail === NO_SEG) pcb.unsent = seg;
+    else sg.next[pcb.unsentTail] = seg;
     pcb.unsentTail = seg;
   }
 
@@ -123,6 +125,7 @@ export abstract class TcpOutput extends TcpTable {
    * All or nothing: ERR_MEM when the send buffer, the queue or a pool has no room for all of it.
    */
   write(pcb: Tcb, data: Uint8Array, len: number, apiflags: number, offset: number): Err {
+    const sg = this.segs;
     const pv = pcb.v;
     const st = pv[TCB.state];
     if ((pv[TCB.flags] & TF_TXCLOSED) !== 0) return ERR_CONN;
@@ -136,14 +139,14 @@ export abstract class TcpOutput extends TcpTable {
     // room in the last unsent segment (copied data only, never sent yet)
     let fill = 0;
     const tail = pcb.unsentTail;
-    if (copy && tail !== null && tail.sent === 0 && (tail.flags & (TCP_SYN | TCP_FIN)) === 0 && tail.len < mss) {
-      const p = tail.p;
+    if (copy && tail !== NO_SEG && sg.sent[tail] === 0 && (sg.flags[tail] & (TCP_SYN | TCP_FIN)) === 0 && sg.len[tail] < mss) {
+      const p = sg.p[tail];
       const pm = this.core.pbufs.meta;
       const pb = p === null ? 0 : p.index * PB_STRIDE;
       if (p !== null && pm[pb + PB_NEXT] < 0 && p.index < this.core.pbufs.count) {
         // a lone pool pbuf: its slot ends at (index + 1) * bufsize
         const room = (p.index + 1) * this.core.pbufs.bufsize - (pm[pb + PB_OFF] + pm[pb + PB_LEN]);
-        fill = mss - tail.len;
+        fill = mss - sg.len[tail];
         if (fill > room) fill = room;
         if (fill > len) fill = len;
         if (fill < 0) fill = 0;
@@ -167,21 +170,21 @@ export abstract class TcpOutput extends TcpTable {
       return ERR_MEM;
     }
     let pos = offset;
-    if (fill > 0 && tail !== null && tail.p !== null) {
-      const pb = tail.p.index * PB_STRIDE;
+    if (fill > 0 && tail !== NO_SEG && sg.p[tail] !== null) {
+      const pb = sg.p[tail].index * PB_STRIDE;
       const pm = pool.meta;
       copyBytes(pool.mem, pm[pb + PB_OFF] + pm[pb + PB_LEN], data, pos, fill, pool.copier);
       pm[pb + PB_LEN] += fill;
       pm[pb + PB_TOTLEN] += fill;
-      tail.len += fill;
+      sg.len[tail] += fill;
       pos += fill;
-      if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) tail.flags |= TCP_PSH;
+      if ((apiflags & TCP_WRITE_FLAG_MORE) === 0 && rest === 0) sg.flags[tail] |= TCP_PSH;
     }
     let seqno = (pv[TCB.sndLbb] + fill) >>> 0;
     let left = rest;
     while (left > 0) {
       const n = left < mss ? left : mss;
-      const seg = this.segPool.alloc() as TcpSeg;
+      const seg = this.segPool.allocIndex();
       let p: Pbuf;
       if (copy) {
         p = pool.alloc(PBUF_TRANSPORT, n) as Pbuf;
@@ -192,17 +195,17 @@ export abstract class TcpOutput extends TcpTable {
         const r = pool.allocRef(data, pos, n) as Pbuf;
         pbuf_cat(p, r);
       }
-      seg.p = p;
-      seg.seqno = seqno;
-      seg.len = n;
-      seg.flags = 0;
-      seg.sent = 0;
+      sg.p[seg] = p;
+      sg.seqno[seg] = seqno;
+      sg.len[seg] = n;
+      sg.flags[seg] = 0;
+      sg.sent[seg] = 0;
       this.appendUnsent(pcb, seg);
       pos += n;
       left -= n;
       seqno = (seqno + n) >>> 0;
       pv[TCB.sndQueueLen]++;
-      if (left === 0 && (apiflags & TCP_WRITE_FLAG_MORE) === 0) seg.flags |= TCP_PSH;
+      if (left === 0 && (apiflags & TCP_WRITE_FLAG_MORE) === 0) sg.flags[seg] |= TCP_PSH;
     }
     pv[TCB.sndLbb] = (pv[TCB.sndLbb] + len) >>> 0;
     pv[TCB.sndBuf] -= len;
@@ -257,6 +260,7 @@ export abstract class TcpOutput extends TcpTable {
 
   /** tcp_output: sends what the windows (peer's and congestion) and Nagle allow, and owed ACKs. */
   output(pcb: Tcb): Err {
+    const sg = this.segs;
     const pv = pcb.v;
     const state = pv[TCB.state];
     if (state === CLOSED || state === LISTEN || state === TIME_WAIT) {
@@ -267,7 +271,7 @@ export abstract class TcpOutput extends TcpTable {
     if (state === SYN_SENT || state === SYN_RCVD) {
       // only the SYN goes out before the handshake completes
       const s = pcb.unsent;
-      if (s !== null && (s.flags & TCP_SYN) !== 0) {
+      if (s !== NO_SEG && (sg.flags[s] & TCP_SYN) !== 0) {
         this.moveToUnacked(pcb, s);
         this.sendSeg(pcb, s);
       } else if (pv[TCB.flags] & TF_ACK_NOW) {
@@ -276,7 +280,7 @@ export abstract class TcpOutput extends TcpTable {
       return ERR_OK;
     }
     let seg = pcb.unsent;
-    if (seg === null) {
+    if (seg === NO_SEG) {
       // nothing queued (a receiver's output after each segment): only an ACK may be owed
       if ((pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
       return ERR_OK;
@@ -286,22 +290,22 @@ export abstract class TcpOutput extends TcpTable {
     const wnd = wndPeer < cwnd ? wndPeer : cwnd;
     let sentAny = false;
     const gen = pcb.gen;
-    while (seg !== null) {
-      const offsetInWnd = (seg.seqno - pv[TCB.sndUna]) | 0;
-      if (offsetInWnd + seg.len > wnd) {
+    while (seg !== NO_SEG) {
+      const offsetInWnd = (sg.seqno[seg] - pv[TCB.sndUna]) | 0;
+      if (offsetInWnd + sg.len[seg] > wnd) {
         // does not fit entirely
         const usable = wnd - offsetInWnd;
         if (wndPeer === 0 || usable <= 0) {
-          if (wndPeer === 0 && pcb.unacked === null) this.startPersist(pcb);
+          if (wndPeer === 0 && pcb.unacked === NO_SEG) this.startPersist(pcb);
           break;
         }
         // sender SWS avoidance (RFC 1122 §4.2.3.4): send a partial segment only when it is at
         // least an MSS or half the largest window the peer offered
-        const peerLimited = wndPeer - offsetInWnd < seg.len;
+        const peerLimited = wndPeer - offsetInWnd < sg.len[seg];
         if (usable >= pv[TCB.mss] || (peerLimited && usable >= (pv[TCB.sndWndMax] >>> 1))) {
           if (!this.splitSeg(pcb, seg, usable)) break;
         } else {
-          if (peerLimited && pcb.unacked === null) this.startPersist(pcb);
+          if (peerLimited && pcb.unacked === NO_SEG) this.startPersist(pcb);
           break;
         }
       }
@@ -311,12 +315,12 @@ export abstract class TcpOutput extends TcpTable {
       // (a 200 ms stall per write). As Linux's tcp_minshall_check, a small segment "sent" beyond
       // SND.NXT does not count: after a timeout pulled everything back to resend (go-back-N), that
       // segment is the one being resent, and holding it with nothing in flight would stall forever
-      if ((pv[TCB.flags] & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && seg.len < pv[TCB.mss] && seg.next === null
-        && (seg.flags & TCP_FIN) === 0 && seqGt(pv[TCB.sndSml], pv[TCB.sndUna]) && !seqGt(pv[TCB.sndSml], pv[TCB.sndNxt])) {
+      if ((pv[TCB.flags] & (TF_NODELAY | TF_NAGLEMEMERR)) === 0 && sg.len[seg] < pv[TCB.mss] && sg.next[seg] === NO_SEG
+        && (sg.flags[seg] & TCP_FIN) === 0 && seqGt(pv[TCB.sndSml], pv[TCB.sndUna]) && !seqGt(pv[TCB.sndSml], pv[TCB.sndNxt])) {
         break;
       }
-      pcb.unsent = seg.next;
-      if (pcb.unsent === null) pcb.unsentTail = null;
+      pcb.unsent = sg.next[seg];
+      if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
       this.moveToUnacked(pcb, seg);
       this.sendSeg(pcb, seg);
       // reentrant input inside transmit() may have ended the connection
@@ -330,83 +334,86 @@ export abstract class TcpOutput extends TcpTable {
     return ERR_OK;
   }
 
-  protected moveToUnacked(pcb: Tcb, seg: TcpSeg): void {
+  protected moveToUnacked(pcb: Tcb, seg: number): void {
+    const sg = this.segs;
     if (pcb.unsent === seg) {
-      pcb.unsent = seg.next;
-      if (pcb.unsent === null) pcb.unsentTail = null;
+      pcb.unsent = sg.next[seg];
+      if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
     }
-    seg.next = null;
+    sg.next[seg] = NO_SEG;
     // keep unacked sorted: a segment re-sent after a timeout may come before later ones
     const tail = pcb.unackedTail;
-    if (tail === null) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
-    if (((seg.seqno - tail.seqno) | 0) > 0) { tail.next = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
-    let prev: TcpSeg | null = null;
+    if (tail === NO_SEG) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
+    if (((sg.seqno[seg] - sg.seqno[tail]) | 0) > 0) { sg.next[tail] = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
+    let prev: number = NO_SEG;
     let cur = pcb.unacked;
-    while (cur !== null && seqLt(cur.seqno, seg.seqno)) { prev = cur; cur = cur.next; }
-    seg.next = cur;
-    if (prev === null) pcb.unacked = seg; else prev.next = seg;
+    while (cur !== NO_SEG && seqLt(sg.seqno[cur], sg.seqno[seg])) { prev = cur; cur = sg.next[cur]; }
+    sg.next[seg] = cur;
+    if (prev === NO_SEG) pcb.unacked = seg; else sg.next[prev] = seg;
   }
 
   /** Splits an unsent segment after `first` octets (copying the tail into a new pool pbuf). */
-  protected splitSeg(pcb: Tcb, seg: TcpSeg, first: number): boolean {
-    if (first <= 0 || first >= seg.len) return first >= seg.len;
-    const restLen = seg.len - first;
-    const s = this.segPool.alloc();
-    if (s === null) return false;
+  protected splitSeg(pcb: Tcb, seg: number, first: number): boolean {
+    const sg = this.segs;
+    if (first <= 0 || first >= sg.len[seg]) return first >= sg.len[seg];
+    const restLen = sg.len[seg] - first;
+    const s = this.segPool.allocIndex();
+    if (s === NO_SEG) return false;
     const p = this.core.pbufs.alloc(PBUF_TRANSPORT, restLen);
-    if (p === null) { this.segPool.release(s); return false; }
+    if (p === null) { this.segPool.releaseIndex(s); return false; }
     // copy the tail octets out of the (possibly chained) payload
     let skip = first;
     let done = 0;
-    for (let q = seg.p; q !== null && done < restLen; q = q.next) {
+    for (let q = sg.p[seg]; q !== null && done < restLen; q = q.next) {
       if (skip >= q.len) { skip -= q.len; continue; }
       const n = q.len - skip;
       copyBytes(p.buf, p.off + done, q.buf, q.off + skip, n, p.pool.copier);
       done += n;
       skip = 0;
     }
-    pbuf_realloc(seg.p as Pbuf, first);
-    s.p = p;
-    s.seqno = (seg.seqno + first) >>> 0;
-    s.len = restLen;
-    s.flags = seg.flags & (TCP_FIN | TCP_PSH);
-    s.sent = 0;
-    seg.flags &= ~(TCP_FIN | TCP_PSH);
-    seg.len = first;
-    s.next = seg.next;
-    seg.next = s;
+    pbuf_realloc(sg.p[seg] as Pbuf, first);
+    sg.p[s] = p;
+    sg.seqno[s] = (sg.seqno[seg] + first) >>> 0;
+    sg.len[s] = restLen;
+    sg.flags[s] = sg.flags[seg] & (TCP_FIN | TCP_PSH);
+    sg.sent[s] = 0;
+    sg.flags[seg] &= ~(TCP_FIN | TCP_PSH);
+    sg.len[seg] = first;
+    sg.next[s] = sg.next[seg];
+    sg.next[seg] = s;
     if (pcb.unsentTail === seg) pcb.unsentTail = s;
     pcb.v[TCB.sndQueueLen]++;
     return true;
   }
 
   /** Transmits one queued segment (first transmission or retransmission). */
-  protected sendSeg(pcb: Tcb, seg: TcpSeg): void {
+  protected sendSeg(pcb: Tcb, seg: number): void {
+    const sg = this.segs;
     const pv = pcb.v;
-    const p = seg.p as Pbuf;
-    const syn = (seg.flags & TCP_SYN) !== 0;
-    seg.sent++;
-    if (seg.sent === 1) {
-      if (pv[TCB.rttStart] === NO_TIME && (seg.len > 0 || (seg.flags & (TCP_SYN | TCP_FIN)) !== 0)) {
-        pv[TCB.rttSeq] = seg.seqno;
+    const p = sg.p[seg] as Pbuf;
+    const syn = (sg.flags[seg] & TCP_SYN) !== 0;
+    sg.sent[seg]++;
+    if (sg.sent[seg] === 1) {
+      if (pv[TCB.rttStart] === NO_TIME && (sg.len[seg] > 0 || (sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0)) {
+        pv[TCB.rttSeq] = sg.seqno[seg];
         pv[TCB.rttStart] = this.core.now;
       }
     } else {
       // Karn's rule: an ambiguous measurement is discarded
-      if (pv[TCB.rttStart] !== NO_TIME && seqGeq(pv[TCB.rttSeq], seg.seqno)) pv[TCB.rttStart] = NO_TIME;
+      if (pv[TCB.rttStart] !== NO_TIME && seqGeq(pv[TCB.rttSeq], sg.seqno[seg])) pv[TCB.rttStart] = NO_TIME;
     }
-    let flags = seg.flags;
+    let flags = sg.flags[seg];
     if (!(syn && pv[TCB.state] === SYN_SENT)) flags |= TCP_ACK;
     // the send state is brought up to date before the segment leaves: the peer's answer may be
     // processed inside transmit() (reentrant input) and must find its ACK acceptable
-    const end = (seg.seqno + seg.len + (syn ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
+    const end = (sg.seqno[seg] + sg.len[seg] + (syn ? 1 : 0) + ((sg.flags[seg] & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
     // seqGt written out: once per segment sent
-    if (seg.len > 0 && seg.len < pv[TCB.mss] && ((end - pv[TCB.sndSml]) | 0) > 0) pv[TCB.sndSml] = end;
+    if (sg.len[seg] > 0 && sg.len[seg] < pv[TCB.mss] && ((end - pv[TCB.sndSml]) | 0) > 0) pv[TCB.sndSml] = end;
     if (((end - pv[TCB.sndNxt]) | 0) > 0) pv[TCB.sndNxt] = end;
     if (((pv[TCB.sndNxt] - pv[TCB.sndMax]) | 0) > 0) pv[TCB.sndMax] = pv[TCB.sndNxt];
     if (pv[TCB.rtxAt] === NO_TIME) pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     pv[TCB.persistAt] = NO_TIME;
-    this.emit(pcb, p, seg.seqno, flags);
+    this.emit(pcb, p, sg.seqno[seg], flags);
   }
 
   /** Sends `p`'s payload as a segment of connection `pcb`: the window and ACK from its receive
@@ -444,7 +451,7 @@ export abstract class TcpOutput extends TcpTable {
       pv[TCB.delackAt] = NO_TIME;
       pv[TCB.lastAckSent] = pv[TCB.rcvNxt];
       // no SYN or RST, no SACK blocks (tcpEmit's options): through the header template at once
-      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (pcb.ooseq === null || !pcb.sackOk) && this.core.config.TCP_HDR_TEMPLATE
+      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (pcb.ooseq === NO_SEG || !pcb.sackOk) && this.core.config.TCP_HDR_TEMPLATE
         && tplEmit(this.core, this.ip, pcb, p, seqno, pv[TCB.rcvNxt], flags, wnd, pcb.tsOk ? TCP_HLEN + TCP_OPTLEN_TS_ALIGNED : TCP_HLEN,
           this.ttl)) return;
     }
@@ -476,12 +483,12 @@ export abstract class TcpOutput extends TcpTable {
         hdrLen += 4 + tcpSynOptLen(pcb.sackOk, pcb.tsOk, pcb.wsOk);
       } else {
         if (pcb.tsOk) hdrLen += TCP_OPTLEN_TS_ALIGNED;
-        if (pcb.ooseq !== null && pcb.sackOk && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
+        if (pcb.ooseq !== NO_SEG && pcb.sackOk && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK) {
           const room = p.totLen === 0 ? 40 - (hdrLen - TCP_HLEN) : pcb.v[TCB.mss] - p.totLen;
           let max = (room - TCP_OPTLEN_SACK_BASE) >> 3;
           const cap = pcb.tsOk ? TCP_SACK_BLOCKS_MAX - 1 : TCP_SACK_BLOCKS_MAX;
           if (max > cap) max = cap;
-          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns, this.segMeta.rcvOrder);
+          if (max > 0) nSack = sackBlocksToSend(pcb, this.sackOut, max, this.sackRuns, this.segs);
           if (nSack > 0) hdrLen += TCP_OPTLEN_SACK_BASE + (nSack << 3);
         }
       }
@@ -556,10 +563,11 @@ export abstract class TcpOutput extends TcpTable {
 
   /** Retransmits the oldest unacknowledged segment (fast retransmit, SYN,ACK again, partial ACK). */
   protected retransmitFirst(pcb: Tcb): void {
+    const sg = this.segs;
     let seg = pcb.unacked;
-    if (seg === null) {
+    if (seg === NO_SEG) {
       seg = pcb.unsent;
-      if (seg === null || seg.sent === 0 && (seg.flags & TCP_SYN) === 0) return;
+      if (seg === NO_SEG || sg.sent[seg] === 0 && (sg.flags[seg] & TCP_SYN) === 0) return;
       this.moveToUnacked(pcb, seg);
     }
     this.sendSeg(pcb, seg);

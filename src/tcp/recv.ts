@@ -7,7 +7,7 @@ import { pbuf_free, pbuf_cat } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqGeq } from '../core/seq.js';
-import { Tcb, TCB } from './tcb.js';
+import { Tcb, TCB, NO_SEG } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
   TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, TF_ACK_BURST, CAUSE_SEGMENT, NO_TIME,
@@ -138,7 +138,7 @@ export abstract class TcpRecv extends TcpOoseq {
     } else {
       this.appendRecv(s, p);
     }
-    const filled = pcb.ooseq !== null;
+    const filled = pcb.ooseq !== NO_SEG;
     if (filled) this.drainOoseq(pcb, s);
     // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
     // next segments at once again, as Linux does
@@ -200,7 +200,7 @@ export abstract class TcpRecv extends TcpOoseq {
 
   protected finAcked(pcb: Tcb): boolean {
     const pv = pcb.v;
-    return (pv[TCB.flags] & TF_FIN_QUEUED) !== 0 && pcb.unsent === null && pcb.unacked === null
+    return (pv[TCB.flags] & TF_FIN_QUEUED) !== 0 && pcb.unsent === NO_SEG && pcb.unacked === NO_SEG
       && pv[TCB.sndUna] === pv[TCB.sndLbb];
   }
 

@@ -9,7 +9,7 @@ import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
-import { Memp } from '../core/memp.js';
+import { Memp, IndexPool } from '../core/memp.js';
 import { Arena } from '../core/arena.js';
 import { retire } from '../core/handle.js';
 import { TokenBucket } from '../core/ratelimit.js';
@@ -18,7 +18,7 @@ import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
 import { offerOptions } from './options.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb, SegMeta, TCB_FIELD_COUNT, TCP_LISTEN_FIELDS, TCB } from './tcb.js';
+import { Tcb, TcpListen, TcpPcb, SegStore, NO_SEG, TCB_FIELD_COUNT, TCP_LISTEN_FIELDS, TCB } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -49,9 +49,9 @@ export abstract class TcpTable {
   readonly ip: Ip4;
   readonly pcbPool: Memp<Tcb>;
   readonly listenPool: Memp<TcpListen>;
-  readonly segPool: Memp<TcpSeg>;
-  /** The descriptors' SACK marks and arrival order (tcb.ts SegMeta), by mempIndex. */
-  protected readonly segMeta: SegMeta;
+  /** The segment descriptors: indices from segPool, their fields in `segs` (tcb.ts SegStore). */
+  readonly segPool: IndexPool;
+  readonly segs: SegStore;
   /** Congestion control of every connection (cc.ts). */
   protected readonly cc: CongestionController = newReno;
   /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
@@ -105,14 +105,14 @@ export abstract class TcpTable {
     const nest = cfg.TCP_INPUT_NEST_MAX;
     // every typed array of the layer in one buffer (core/arena.ts), sized for exactly these
     const arena = new Arena(Arena.size(nPcb * TCB_FIELD_COUNT * 8, nListen * TCP_LISTEN_FIELDS * 8,
-      nPcb * 8, nListen * 8, nSeg * 8, nSeg * 4, nSeg, 32, 12 * cfg.TCP_OOSEQ_MAX_SEGS, 16)
+      nPcb * 8, nListen * 8, nSeg * 8, ...SegStore.bytes(nSeg), 32, 12 * cfg.TCP_OOSEQ_MAX_SEGS, 16)
       + nest * Arena.size(32));
     const tcbCold = arena.f64(nPcb * TCB_FIELD_COUNT);
     const listenCold = arena.f64(nListen * TCP_LISTEN_FIELDS);
     this.pcbPool = new Memp<Tcb>('tcp_pcb', nPcb, (i) => new Tcb(tcbCold, i), arena.i32(2 * nPcb));
     this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', nListen, (i) => new TcpListen(listenCold, i), arena.i32(2 * nListen));
-    this.segPool = new Memp<TcpSeg>('tcp_seg', nSeg, () => new TcpSeg(), arena.i32(2 * nSeg));
-    this.segMeta = new SegMeta(arena.u32(nSeg), arena.u8(nSeg));
+    this.segPool = new IndexPool('tcp_seg', nSeg, arena.i32(2 * nSeg));
+    this.segs = new SegStore(nSeg, arena);
     this.active = new Array<Tcb>(nPcb);
     this.listeners = new Array<TcpListen>(nListen);
     this.inSegs = new Array<InSeg>(nest);
@@ -224,7 +224,7 @@ export abstract class TcpTable {
     pv[TCB.rcvAnnWnd] = 0;
     pv[TCB.rcvMss] = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
     pv[TCB.quickAcks] = 0;
-    pcb.ooseq = null; pv[TCB.ooseqCount] = 0; pv[TCB.ooseqSince] = NO_TIME;
+    pcb.ooseq = NO_SEG; pv[TCB.ooseqCount] = 0; pv[TCB.ooseqSince] = NO_TIME;
     pv[TCB.userTimeout] = cfg.TCP_USER_TIMEOUT; pv[TCB.zeroWindowSince] = NO_TIME;
     pcb.refused = null; pcb.refusedFin = false;
     pv[TCB.iss] = 0; pv[TCB.sndUna] = 0; pv[TCB.sndNxt] = 0; pv[TCB.sndMax] = 0; pv[TCB.sndLbb] = 0;
@@ -234,7 +234,7 @@ export abstract class TcpTable {
     pv[TCB.lastOowAckAt] = NO_TIME;
     pv[TCB.sndBuf] = cfg.TCP_SND_BUF;
     pv[TCB.sndQueueLen] = 0;
-    pcb.unsent = null; pcb.unsentTail = null; pcb.unacked = null; pcb.unackedTail = null;
+    pcb.unsent = NO_SEG; pcb.unsentTail = NO_SEG; pcb.unacked = NO_SEG; pcb.unackedTail = NO_SEG;
     pv[TCB.cwnd] = 0; pv[TCB.ssthresh] = 0x7fffffff; pv[TCB.dupAcks] = 0; pv[TCB.recover] = 0; pv[TCB.bytesAcked] = 0;
     pv[TCB.srtt] = 0; pv[TCB.rttvar] = 0; pv[TCB.rto] = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
     pv[TCB.rttSeq] = 0; pv[TCB.rttStart] = NO_TIME; pv[TCB.nrtx] = 0; pv[TCB.rtxAt] = NO_TIME;
@@ -284,7 +284,7 @@ export abstract class TcpTable {
     this.freeSegs(pcb.unsent);
     this.freeSegs(pcb.unacked);
     this.freeSegs(pcb.ooseq);
-    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = pcb.ooseq = null;
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = pcb.ooseq = NO_SEG;
     pcb.v[TCB.ooseqCount] = 0;
     if (pcb.refused !== null) { pbuf_free(pcb.refused); pcb.refused = null; }
     this.leaveBacklog(pcb);
@@ -334,19 +334,22 @@ export abstract class TcpTable {
     return pcb.v[TCB.sndQueueLen] + pcb.v[TCB.ooseqCount] + (pcb.refused !== null ? pbuf_clen(pcb.refused) : 0);
   }
 
-  protected freeSegs(seg: TcpSeg | null): void {
-    while (seg !== null) {
-      const next = seg.next;
+  protected freeSegs(seg: number): void {
+    const next = this.segs.next;
+    while (seg !== NO_SEG) {
+      const n = next[seg];
       this.freeSeg(seg);
-      seg = next;
+      seg = n;
     }
   }
 
-  protected freeSeg(seg: TcpSeg): void {
-    if (seg.p !== null) { pbuf_free(seg.p); seg.p = null; }
-    seg.next = null;
-    this.segMeta.marks[seg.mempIndex] = 0;
-    this.segPool.release(seg);
+  protected freeSeg(seg: number): void {
+    const sg = this.segs;
+    const p = sg.p[seg];
+    if (p !== null) { pbuf_free(p); sg.p[seg] = null; }
+    sg.next[seg] = NO_SEG;
+    sg.marks[seg] = 0;
+    this.segPool.releaseIndex(seg);
   }
 
   /** Moves `pcb` to state `to`; the trace observes the transition (from `traceFrom` when given:

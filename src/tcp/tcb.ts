@@ -52,43 +52,59 @@ export class TcpPcb extends Handle<Tcb> {
   get listener(): TcpListen | null { return this.listenerRef.resolve(); }
 }
 
-/** A segment descriptor: queued for sending, sent and unacknowledged, or received out of order. */
-export class TcpSeg {
-  mempIndex = -1;
-  next: TcpSeg | null = null;
-  /** Payload: a pool pbuf with transport headroom (its payload is the data), possibly chained to
-   *  PBUF_REF pbufs; for received segments, the received pbuf chain with headers removed. */
-  p: Pbuf | null = null;
-  /** Sequence number of the first octet (of the SYN, if flagged). */
-  seqno = 0;
-  /** Data octets (SYN and FIN not counted). */
-  len = 0;
-  /** TCP_SYN / TCP_FIN / TCP_PSH carried by this segment. */
-  flags = 0;
-  /** Times this segment has been sent. */
-  sent = 0;
-  // Read only in SACK loss recovery or on an out-of-order arrival, so not properties (each is an
-  // XS heap slot per descriptor): the segment pool's SegMeta arrays at mempIndex hold them.
-}
+/** No segment: the end of a queue, an empty queue. */
+export const NO_SEG = -1;
 
-/** SegMeta.marks bits. The peer reported the segment in a SACK block (RFC 2018 §5, sack.ts); kept
+/** SegStore.marks bits. The peer reported the segment in a SACK block (RFC 2018 §5, sack.ts); kept
  *  until cumulatively ACKed. */
 export const SEG_SACKED = 1;
 /** Resent during the current SACK-based recovery (RFC 6675 HighRxt, sack.ts). */
 export const SEG_RTX = 2;
 
-/** The TcpSeg fields kept outside the descriptors: one entry per descriptor of a segment pool, at
- *  its mempIndex. Freeing a descriptor clears its marks. */
-export class SegMeta {
+/**
+ * The segment descriptors (queued for sending, sent and unacknowledged, or received out of order)
+ * as a structure of arrays: a segment is an index of the TCP layer's segment pool (an IndexPool),
+ * its fields the entries of these arrays at that index, and a queue is linked through `next`
+ * (NO_SEG at its end). Why: a descriptor object with seven properties was eight XS heap slots,
+ * 256 for the default 32 descriptors; the arrays are chunk memory. `p` is an ordinary array (its
+ * entries are references), whose items XS keeps in chunk memory too. Freeing a descriptor clears
+ * its marks and its pbuf reference.
+ */
+export class SegStore {
+  /** The next segment of the queue, or NO_SEG. */
+  readonly next: Int16Array;
+  /** Sequence number of the first octet (of the SYN, if flagged), unsigned 32-bit. */
+  readonly seqno: Uint32Array;
+  /** Data octets (SYN and FIN not counted). */
+  readonly len: Int32Array;
+  /** TCP_SYN / TCP_FIN / TCP_PSH carried by the segment. */
+  readonly flags: Uint8Array;
+  /** Times the segment has been sent. */
+  readonly sent: Uint16Array;
   /** SEG_SACKED | SEG_RTX. */
   readonly marks: Uint8Array;
   /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
    *  blocks can be reported most recent first (RFC 2018 §4); as unsigned 32-bit, like the runs
    *  that compare them (options.ts). */
   readonly rcvOrder: Uint32Array;
-  constructor(rcvOrder: Uint32Array, marks: Uint8Array) {
-    this.rcvOrder = rcvOrder;
-    this.marks = marks;
+  /** Payload: a pool pbuf with transport headroom (its payload is the data), possibly chained to
+   *  PBUF_REF pbufs; for received segments, the received pbuf chain with headers removed. */
+  readonly p: (Pbuf | null)[] = [];
+
+  /** Bytes of typed arrays a store of `n` descriptors takes from its owner's Arena. */
+  static bytes(n: number): number[] { return [2 * n, 4 * n, 4 * n, n, 2 * n, n, 4 * n]; }
+
+  constructor(n: number, arena: { i16(n: number): Int16Array; u32(n: number): Uint32Array; i32(n: number): Int32Array;
+    u8(n: number): Uint8Array; u16(n: number): Uint16Array; }) {
+    this.next = arena.i16(n);
+    this.seqno = arena.u32(n);
+    this.len = arena.i32(n);
+    this.flags = arena.u8(n);
+    this.sent = arena.u16(n);
+    this.marks = arena.u8(n);
+    this.rcvOrder = arena.u32(n);
+    this.next.fill(NO_SEG);
+    for (let i = 0; i < n; i++) this.p.push(null);
   }
 }
 
@@ -262,14 +278,16 @@ export class Tcb {
   /** This Tcb's numeric fields, at the TCB indices (a view of its pool's array). */
   readonly v: Float64Array;
 
+  // The queues (SegStore indices, NO_SEG when empty): properties, not `v` entries, because the
+  // per-segment path reads them about thirty times per segment sent.
   /** Received out of order (ooseq.ts), sorted by sequence number. */
-  ooseq: TcpSeg | null = null;
+  ooseq = NO_SEG;
   /** Data the application's recv callback refused; offered again later (lwIP refused_data). */
   refused: Pbuf | null = null;
-  unsent: TcpSeg | null = null;
-  unsentTail: TcpSeg | null = null;
-  unacked: TcpSeg | null = null;
-  unackedTail: TcpSeg | null = null;
+  unsent = NO_SEG;
+  unsentTail = NO_SEG;
+  unacked = NO_SEG;
+  unackedTail = NO_SEG;
 
   // Each of wsOk, tsOk and sackOk means "we offer it" until the peer's SYN (or SYN-ACK) arrives,
   // and "both SYNs carried it" from then on: an option is used only when both sides sent it.

@@ -7,7 +7,7 @@ import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
 import { TCP_ACK, TCP_SYN, TCP_FIN } from '../wire/tcp.js';
 import { seqLt } from '../core/seq.js';
-import { Tcb, TcpSeg, TCB } from './tcb.js';
+import { Tcb, NO_SEG, TCB } from './tcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
   TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, TF_PASSIVE, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME,
@@ -88,7 +88,7 @@ export abstract class TcpTimers extends TcpOutput {
       due = earlier(due, pv[TCB.stateSince] + cfg.TCP_ORPHAN_TIMEOUT);
     }
     if (pv[TCB.zeroWindowSince] !== NO_TIME && pv[TCB.userTimeout] > 0) due = earlier(due, pv[TCB.zeroWindowSince] + pv[TCB.userTimeout]);
-    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0) {
+    if (pcb.ooseq !== NO_SEG && cfg.TCP_OOSEQ_TIMEOUT > 0) {
       due = earlier(due, pv[TCB.ooseqSince] + cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]);
     }
     return due;
@@ -164,7 +164,7 @@ export abstract class TcpTimers extends TcpOutput {
       this.abortPcb(pcb, 0, true);
       return true;
     }
-    if (pv[TCB.sndWnd] === 0 && pcb.unsent !== null && pcb.unacked === null) {
+    if (pv[TCB.sndWnd] === 0 && pcb.unsent !== NO_SEG && pcb.unacked === NO_SEG) {
       if (pv[TCB.zeroWindowSince] === NO_TIME) pv[TCB.zeroWindowSince] = now;
       else if (pv[TCB.userTimeout] > 0 && now - pv[TCB.zeroWindowSince] >= pv[TCB.userTimeout]) {
         this.core.stats.tcp.err++;
@@ -174,9 +174,9 @@ export abstract class TcpTimers extends TcpOutput {
     } else {
       pv[TCB.zeroWindowSince] = NO_TIME;
     }
-    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pv[TCB.ooseqSince] >= cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]) {
+    if (pcb.ooseq !== NO_SEG && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pv[TCB.ooseqSince] >= cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]) {
       this.freeSegs(pcb.ooseq);
-      pcb.ooseq = null;
+      pcb.ooseq = NO_SEG;
       pv[TCB.ooseqCount] = 0;
     }
     return false;
@@ -184,14 +184,15 @@ export abstract class TcpTimers extends TcpOutput {
 
   /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
   protected retransmitTimeout(pcb: Tcb): void {
+    const sg = this.segs;
     const pv = pcb.v;
     const cfg = this.core.config;
     pv[TCB.rtxAt] = NO_TIME;
     cancelLossProbe(pcb);
     // RFC 2018 §8, RFC 6675 §5.1: after a timeout the SACK information is not trusted (the peer
     // may have reneged): go-back-N resends SACKed segments too
-    sackClear(pcb, this.segMeta.marks);
-    if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
+    sackClear(pcb, sg);
+    if (pcb.unacked === NO_SEG && !(pcb.unsent !== NO_SEG && sg.sent[pcb.unsent] > 0)) return;
     const synState = pv[TCB.state] === SYN_SENT || pv[TCB.state] === SYN_RCVD;
     const halfOpen = pv[TCB.state] === SYN_RCVD && (pv[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null;
     if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pv[TCB.remoteIp])) {
@@ -221,24 +222,24 @@ export abstract class TcpTimers extends TcpOutput {
       this.cc.onRto(pcb);
     }
     // go back N: everything unacknowledged is queued again and resent as the window allows
-    if (pcb.unacked !== null) {
-      const tail = pcb.unackedTail as TcpSeg;
-      tail.next = pcb.unsent;
-      if (pcb.unsent === null) pcb.unsentTail = tail;
+    if (pcb.unacked !== NO_SEG) {
+      const tail = pcb.unackedTail;
+      sg.next[tail] = pcb.unsent;
+      if (pcb.unsent === NO_SEG) pcb.unsentTail = tail;
       pcb.unsent = pcb.unacked;
-      pcb.unacked = null;
-      pcb.unackedTail = null;
+      pcb.unacked = NO_SEG;
+      pcb.unackedTail = NO_SEG;
     }
     pv[TCB.sndNxt] = pv[TCB.sndUna];
     if (synState) {
-      const s = pcb.unsent as TcpSeg;
+      const s = pcb.unsent;
       this.moveToUnacked(pcb, s);
       this.sendSeg(pcb, s);
     } else {
       // the first segment goes even if the window is closed (it is a retransmission)
-      const s = pcb.unsent as TcpSeg;
-      if (s !== null) {
-        if (s.len > pv[TCB.mss]) this.splitSeg(pcb, s, pv[TCB.mss]);
+      const s = pcb.unsent;
+      if (s !== NO_SEG) {
+        if (sg.len[s] > pv[TCB.mss]) this.splitSeg(pcb, s, pv[TCB.mss]);
         this.moveToUnacked(pcb, s);
         this.sendSeg(pcb, s);
       }
@@ -252,20 +253,21 @@ export abstract class TcpTimers extends TcpOutput {
    * retransmission timer restarts. One probe per episode: the next waits for an ACK of new data.
    */
   protected lossProbe(pcb: Tcb): void {
+    const sg = this.segs;
     const pv = pcb.v;
     pv[TCB.tlpAt] = NO_TIME;
     const last = pcb.unackedTail;
-    if (last === null || (pv[TCB.flags] & TF_INFR) !== 0 || pv[TCB.tlpState] !== TLP_NONE) return;
+    if (last === NO_SEG || (pv[TCB.flags] & TF_INFR) !== 0 || pv[TCB.tlpState] !== TLP_NONE) return;
     const s = pcb.unsent;
-    let seg: TcpSeg = last;
+    let seg: number = last;
     pv[TCB.tlpState] = TLP_RXT;
-    if (s !== null && s.sent === 0 && ((s.seqno - pv[TCB.sndUna]) | 0) + s.len <= pv[TCB.sndWnd]) {
+    if (s !== NO_SEG && sg.sent[s] === 0 && ((sg.seqno[s] - pv[TCB.sndUna]) | 0) + sg.len[s] <= pv[TCB.sndWnd]) {
       this.moveToUnacked(pcb, s);
       seg = s;
       pv[TCB.tlpState] = TLP_NEW;
     }
     // the state is set before the segment leaves: its answer may arrive inside transmit()
-    pv[TCB.tlpEnd] = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+    pv[TCB.tlpEnd] = (sg.seqno[seg] + sg.len[seg] + ((sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
     if (seqLt(pv[TCB.tlpEnd], pv[TCB.sndMax])) pv[TCB.tlpEnd] = pv[TCB.sndMax];
     pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     this.sendSeg(pcb, seg);
@@ -275,17 +277,18 @@ export abstract class TcpTimers extends TcpOutput {
    *  answer with its window, <SEQ=SND.UNA-1> without data (as Linux sends it); backed off like the
    *  RTO. The connection is not given up while the peer answers. */
   protected persistTimeout(pcb: Tcb): void {
+    const sg = this.segs;
     const pv = pcb.v;
     const cfg = this.core.config;
     pv[TCB.persistAt] = NO_TIME;
     const first = pcb.unsent;
-    if (first === null) { pv[TCB.persistBackoff] = 0; return; }
+    if (first === NO_SEG) { pv[TCB.persistBackoff] = 0; return; }
     if (pv[TCB.sndWnd] > 0) {
       // RFC 1122 §4.2.3.4: when the override (persist) timer fires, send what the small window
       // takes even if sender SWS avoidance held it back
       pv[TCB.persistBackoff] = 0;
-      const usable = pv[TCB.sndWnd] - ((first.seqno - pv[TCB.sndUna]) | 0);
-      if (usable > 0 && (usable >= first.len || this.splitSeg(pcb, first, usable))) {
+      const usable = pv[TCB.sndWnd] - ((sg.seqno[first] - pv[TCB.sndUna]) | 0);
+      if (usable > 0 && (usable >= sg.len[first] || this.splitSeg(pcb, first, usable))) {
         this.moveToUnacked(pcb, first);
         this.sendSeg(pcb, first);
       }
@@ -341,7 +344,7 @@ export abstract class TcpTimers extends TcpOutput {
     // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
     this.freeSegs(pcb.unsent);
     this.freeSegs(pcb.unacked);
-    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = null;
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = NO_SEG;
     pv[TCB.sndQueueLen] = 0;
     pv[TCB.rtxAt] = NO_TIME;
     pv[TCB.tlpAt] = NO_TIME;

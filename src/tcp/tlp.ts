@@ -18,7 +18,7 @@
 import { seqGeq } from '../core/seq.js';
 import type { Tcb } from './tcb.js';
 import { TF_INFR, NO_TIME, CLOCK_GRANULARITY, ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK } from './constants.js';
-import { TCB } from './tcb.js';
+import { TCB, NO_SEG } from './tcb.js';
 
 /** RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of a receiver, ms. */
 export const TLP_WC_DELACK_MS = 200;
@@ -53,7 +53,7 @@ export function ptoDue(tcb: Tcb, now: number): number {
 export function armLossProbe(tcb: Tcb, now: number): void {
   const pv = tcb.v;
   pv[TCB.tlpAt] = NO_TIME;
-  if (!tcb.sackOk || tcb.unacked === null || pv[TCB.tlpState] !== TLP_NONE || (pv[TCB.flags] & TF_INFR) !== 0) return;
+  if (!tcb.sackOk || tcb.unacked === NO_SEG || pv[TCB.tlpState] !== TLP_NONE || (pv[TCB.flags] & TF_INFR) !== 0) return;
   if (pv[TCB.sndNxt] !== pv[TCB.sndMax]) return;
   const st = pv[TCB.state];
   if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
