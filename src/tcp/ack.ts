@@ -328,17 +328,19 @@ export abstract class TcpAckInput extends TcpRecv {
       let fromUnacked = true;
       if (seg === NO_SEG) { seg = pcb.unsent; fromUnacked = false; }
       if (seg === NO_SEG) break;
-      const end = (sg.seqno[seg] + sg.len[seg] + ((sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+      const len = sg.len[seg];
+      const end = (sg.seqno[seg] + len + ((sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
       if (seqLeq(end, ack)) {
+        const next = sg.next[seg];
         if (fromUnacked) {
-          pcb.unacked = sg.next[seg];
-          if (pcb.unacked === NO_SEG) pcb.unackedTail = NO_SEG;
+          pcb.unacked = next;
+          if (next === NO_SEG) pcb.unackedTail = NO_SEG;
         } else {
           if (sg.sent[seg] === 0) break; // never sent: cannot be acknowledged
-          pcb.unsent = sg.next[seg];
-          if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
+          pcb.unsent = next;
+          if (next === NO_SEG) pcb.unsentTail = NO_SEG;
         }
-        data += sg.len[seg];
+        data += len;
         pcb.v[TCB.sndQueueLen]--;
         this.freeSeg(seg);
         continue;

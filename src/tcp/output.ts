@@ -198,14 +198,14 @@ export abstract class TcpOutput extends TcpTable {
       sg.p[seg] = p;
       sg.seqno[seg] = seqno;
       sg.len[seg] = n;
-      sg.flags[seg] = 0;
+      // PSH on the last segment of the write, unless more is coming
+      sg.flags[seg] = left === n && (apiflags & TCP_WRITE_FLAG_MORE) === 0 ? TCP_PSH : 0;
       sg.sent[seg] = 0;
       this.appendUnsent(pcb, seg);
       pos += n;
       left -= n;
       seqno = (seqno + n) >>> 0;
       pv[TCB.sndQueueLen]++;
-      if (left === 0 && (apiflags & TCP_WRITE_FLAG_MORE) === 0) sg.flags[seg] |= TCP_PSH;
     }
     pv[TCB.sndLbb] = (pv[TCB.sndLbb] + len) >>> 0;
     pv[TCB.sndBuf] -= len;
@@ -336,20 +336,22 @@ export abstract class TcpOutput extends TcpTable {
 
   protected moveToUnacked(pcb: Tcb, seg: number): void {
     const sg = this.segs;
+    const next = sg.next;
     if (pcb.unsent === seg) {
-      pcb.unsent = sg.next[seg];
-      if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
+      const n = next[seg];
+      pcb.unsent = n;
+      if (n === NO_SEG) pcb.unsentTail = NO_SEG;
     }
-    sg.next[seg] = NO_SEG;
+    next[seg] = NO_SEG;
     // keep unacked sorted: a segment re-sent after a timeout may come before later ones
     const tail = pcb.unackedTail;
     if (tail === NO_SEG) { pcb.unacked = seg; pcb.unackedTail = seg; return; }
-    if (((sg.seqno[seg] - sg.seqno[tail]) | 0) > 0) { sg.next[tail] = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
+    if (((sg.seqno[seg] - sg.seqno[tail]) | 0) > 0) { next[tail] = seg; pcb.unackedTail = seg; return; } // seqGt, per segment
     let prev: number = NO_SEG;
     let cur = pcb.unacked;
-    while (cur !== NO_SEG && seqLt(sg.seqno[cur], sg.seqno[seg])) { prev = cur; cur = sg.next[cur]; }
-    sg.next[seg] = cur;
-    if (prev === NO_SEG) pcb.unacked = seg; else sg.next[prev] = seg;
+    while (cur !== NO_SEG && seqLt(sg.seqno[cur], sg.seqno[seg])) { prev = cur; cur = next[cur]; }
+    next[seg] = cur;
+    if (prev === NO_SEG) pcb.unacked = seg; else next[prev] = seg;
   }
 
   /** Splits an unsent segment after `first` octets (copying the tail into a new pool pbuf). */
@@ -391,29 +393,34 @@ export abstract class TcpOutput extends TcpTable {
     const sg = this.segs;
     const pv = pcb.v;
     const p = sg.p[seg] as Pbuf;
-    const syn = (sg.flags[seg] & TCP_SYN) !== 0;
-    sg.sent[seg]++;
-    if (sg.sent[seg] === 1) {
-      if (pv[TCB.rttStart] === NO_TIME && (sg.len[seg] > 0 || (sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0)) {
-        pv[TCB.rttSeq] = sg.seqno[seg];
+    // the descriptor's fields read once (each array read costs XS more than a local)
+    const segFlags = sg.flags[seg];
+    const len = sg.len[seg];
+    const seqno = sg.seqno[seg];
+    const syn = (segFlags & TCP_SYN) !== 0;
+    const sent = sg.sent[seg] + 1;
+    sg.sent[seg] = sent;
+    if (sent === 1) {
+      if (pv[TCB.rttStart] === NO_TIME && (len > 0 || (segFlags & (TCP_SYN | TCP_FIN)) !== 0)) {
+        pv[TCB.rttSeq] = seqno;
         pv[TCB.rttStart] = this.core.now;
       }
     } else {
       // Karn's rule: an ambiguous measurement is discarded
-      if (pv[TCB.rttStart] !== NO_TIME && seqGeq(pv[TCB.rttSeq], sg.seqno[seg])) pv[TCB.rttStart] = NO_TIME;
+      if (pv[TCB.rttStart] !== NO_TIME && seqGeq(pv[TCB.rttSeq], seqno)) pv[TCB.rttStart] = NO_TIME;
     }
-    let flags = sg.flags[seg];
+    let flags = segFlags;
     if (!(syn && pv[TCB.state] === SYN_SENT)) flags |= TCP_ACK;
     // the send state is brought up to date before the segment leaves: the peer's answer may be
     // processed inside transmit() (reentrant input) and must find its ACK acceptable
-    const end = (sg.seqno[seg] + sg.len[seg] + (syn ? 1 : 0) + ((sg.flags[seg] & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
+    const end = (seqno + len + (syn ? 1 : 0) + ((segFlags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
     // seqGt written out: once per segment sent
-    if (sg.len[seg] > 0 && sg.len[seg] < pv[TCB.mss] && ((end - pv[TCB.sndSml]) | 0) > 0) pv[TCB.sndSml] = end;
+    if (len > 0 && len < pv[TCB.mss] && ((end - pv[TCB.sndSml]) | 0) > 0) pv[TCB.sndSml] = end;
     if (((end - pv[TCB.sndNxt]) | 0) > 0) pv[TCB.sndNxt] = end;
     if (((pv[TCB.sndNxt] - pv[TCB.sndMax]) | 0) > 0) pv[TCB.sndMax] = pv[TCB.sndNxt];
     if (pv[TCB.rtxAt] === NO_TIME) pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     pv[TCB.persistAt] = NO_TIME;
-    this.emit(pcb, p, sg.seqno[seg], flags);
+    this.emit(pcb, p, seqno, flags);
   }
 
   /** Sends `p`'s payload as a segment of connection `pcb`: the window and ACK from its receive
