@@ -106,7 +106,7 @@ export interface NetDriver {
    * into segments of that size: the headers copied in front of each, the IPv4 length,
    * identification and checksum and the TCP sequence number set per segment, PSH on the last only,
    * each TCP checksum completed. Retransmissions always go one segment at a time. Absent or false:
-   * every frame fits the MTU. Read by TCP whenever it has several new segments to send at once.
+   * every frame fits the MTU. Read once, when the stack starts.
    */
   readonly txTcpSegmentation?: boolean;
   /** Optional: lets the Ethernet group address `mac` (an IPv4 multicast group, RFC 1112 §6.4)

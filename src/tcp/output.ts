@@ -4,6 +4,8 @@
  * (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4 Nagle, RFC 1122 §4.2.3.3 SWS avoidance).
  */
 import { TCP_DEFAULT_MSS, PBUF_TRANSPORT_HLEN } from '../core/config.js';
+import type { StackCore } from '../core/context.js';
+import type { Ip4 } from '../ipv4/ip4.js';
 import type { Pbuf } from '../core/pbuf.js';
 import {
   PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, PB_NEXT, PB_REF, pbuf_free, pbuf_ref, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_cat, copyBytes, pbufAlignPayload, pbufChksum,
@@ -32,6 +34,13 @@ import { armLossProbe } from './tlp.js';
 import { tplEmit, tplReady } from './template.js';
 
 export abstract class TcpOutput extends TcpTable {
+  constructor(core: StackCore, ip: Ip4) {
+    super(core, ip);
+    // a driver with TCP segmentation offload gets the output that sends runs of segments as one
+    // frame; every other stack keeps output() untouched, with no test for it per segment
+    if (ip.netif.driver.txTcpSegmentation === true) this.output = this.outputTso;
+  }
+
   connect(pcb: Tcb, ip: number, port: number): Err {
     const pv = pcb.v;
     if (pv[TCB.state] === ESTABLISHED) return ERR_ISCONN;
@@ -319,15 +328,10 @@ export abstract class TcpOutput extends TcpTable {
         && (sg.flags[seg] & TCP_FIN) === 0 && seqGt(pv[TCB.sndSml], pv[TCB.sndUna]) && !seqGt(pv[TCB.sndSml], pv[TCB.sndNxt])) {
         break;
       }
-      if (sg.next[seg] !== NO_SEG && sg.sent[seg] === 0 && this.ip.netif.driver.txTcpSegmentation === true
-        && this.sendRun(pcb, seg, wnd)) {
-        // several segments left as one frame (TCP segmentation offload)
-      } else {
-        pcb.unsent = sg.next[seg];
-        if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
-        this.moveToUnacked(pcb, seg);
-        this.sendSeg(pcb, seg);
-      }
+      pcb.unsent = sg.next[seg];
+      if (pcb.unsent === NO_SEG) pcb.unsentTail = NO_SEG;
+      this.moveToUnacked(pcb, seg);
+      this.sendSeg(pcb, seg);
       // reentrant input inside transmit() may have ended the connection
       if (pcb.gen !== gen) return ERR_OK;
       sentAny = true;
@@ -337,6 +341,35 @@ export abstract class TcpOutput extends TcpTable {
     // RFC 8985 §7.2: new data went out, so the probe timer starts over
     else if (sentAny && this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
     return ERR_OK;
+  }
+
+  /**
+   * output() for a driver with TCP segmentation offload (NetDriver.txTcpSegmentation; the
+   * constructor installs it in output's place): while the windows take the next new segments whole,
+   * each run of them leaves as one frame (sendRun); then output() does the rest as always (a
+   * segment to split, Nagle's hold, the persist timer, an ACK owed). Only ESTABLISHED and
+   * CLOSE_WAIT send runs: the handshake and the closing states go through output() alone.
+   */
+  protected outputTso(pcb: Tcb): Err {
+    const pv = pcb.v;
+    const state = pv[TCB.state];
+    if (state === ESTABLISHED || state === CLOSE_WAIT) {
+      const sg = this.segs;
+      const gen = pcb.gen;
+      const wndPeer = pv[TCB.sndWnd];
+      const cwnd = this.cc.window(pcb);
+      const wnd = wndPeer < cwnd ? wndPeer : cwnd;
+      let sent = false;
+      for (let seg = pcb.unsent; seg !== NO_SEG && sg.next[seg] !== NO_SEG && sg.sent[seg] === 0; seg = pcb.unsent) {
+        if (!this.sendRun(pcb, seg, wnd)) break;
+        // reentrant input inside transmit() may have ended the connection
+        if (pcb.gen !== gen) return ERR_OK;
+        sent = true;
+      }
+      // RFC 8985 §7.2: new data went out, so the probe timer starts over
+      if (sent && this.core.config.TCP_TLP) armLossProbe(pcb, this.core.now);
+    }
+    return TcpOutput.prototype.output.call(this, pcb);
   }
 
   protected moveToUnacked(pcb: Tcb, seg: number): void {

@@ -146,12 +146,12 @@ export abstract class TcpRecv extends TcpOoseq {
     if (now - pv[TCB.lastDataAt] > pv[TCB.rto]) this.enterQuickAck(pcb);
     pv[TCB.lastDataAt] = now;
     // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second full-sized
-    // segment; a segment longer than one MSS (a driver's GRO frame: n segments in one) counts as
-    // the second already, as Linux's receiver counts bytes beyond one rcv_mss. A segment that fills
-    // all or part of a hole is ACKed at once (§4.2: the sender learns of the repair without waiting)
+    // segment; a segment longer than the MSS we offered (a driver's GRO frame: n segments in one)
+    // counts as the second already, as Linux's receiver counts bytes beyond one rcv_mss. A segment
+    // that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the repair)
     if (filled || s.recvFin) pv[TCB.flags] |= TF_ACK_NOW;
     else if (pv[TCB.quickAcks] > 0) { pv[TCB.quickAcks]--; pv[TCB.flags] |= TF_ACK_NOW; }
-    else if ((pv[TCB.flags] & TF_ACK_DELAY) || len > pv[TCB.mss]) {
+    else if ((pv[TCB.flags] & TF_ACK_DELAY) || len > pv[TCB.rcvMss]) {
       if (this.burstDepth !== 0) {
         // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
         // for a GRO super-packet; every other ACK above and below stays immediate
