@@ -13,6 +13,7 @@ import { SeededRandom } from '../src/core/random.js';
 import { macFromString } from '../src/core/ip4addr.js';
 import type { FrameChain, Hal } from '../src/hal.js';
 import { jsPiece } from '../hal/host/gso.js';
+import { onesSum } from '../hal/host/vnet.js';
 import { PcapWriter, type PcapWriterOptions } from './pcap.js';
 import {
   VirtualClock, MockWire, MockDriver, RawEndpoint, WirePort, WireFaults, WireStats, mockMac,
@@ -77,16 +78,6 @@ class OffloadMockDriver extends MockDriver {
   readonly txChecksumOffload = true;
 }
 
-/** RFC 1071 sum of b[start..end), folded, not complemented. */
-function sum16(b: Uint8Array, start: number, end: number, initial: number): number {
-  let s = initial;
-  let i = start;
-  for (; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
-  if (i < end) s += b[i] << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
-
 /** A MockDriver standing in for a NIC with TCP segmentation and checksum offload. */
 export class TsoMockDriver extends MockDriver {
   readonly txChecksumOffload = true;
@@ -131,7 +122,7 @@ export class TsoMockDriver extends MockDriver {
     const tcpLen = len - 14 - ihl;
     b[t + 16] = 0;
     b[t + 17] = 0;
-    const sum = sum16(b, t, off + len, sum16(b, off + 26, off + 34, 6 + tcpLen));
+    const sum = onesSum(b, t, off + len, onesSum(b, off + 26, off + 34, 6 + tcpLen));
     const c = ~sum & 0xffff;
     b[t + 16] = c >>> 8;
     b[t + 17] = c & 0xff;

@@ -31,9 +31,23 @@ function scene(seed: number): { net: MockNet; peer: TcpPeer; drv: TsoMockDriver;
   return { net, peer, drv, lis, isn };
 }
 
+/** The application closes, the peer answers our FIN with its own, TIME_WAIT passes: pools full. */
+function finish(c: ReturnType<typeof scene>): void {
+  const { net, peer, lis, isn } = c;
+  c.peer.drain();
+  tcp_close(lis.apps[0].pcb);
+  const fin = peer.expect({ flags: 'F.' }, 100, 'FIN');
+  peer.send({ flags: 'F.', seq: sq(isn, 1), ack: sq(fin.seq, 1) });
+  tcp_close(lis.pcb);
+  net.run(300000);
+  peer.dispose();
+  assertPoolsFull(net.stacks[0]);
+}
+
 describe('TCP segmentation offload (NetDriver.txTcpSegmentation)', () => {
   it('the initial window of three segments leaves as ONE frame, cut into three valid segments of the MSS', () => {
-    const { net, peer, drv, lis, isn } = scene(1101);
+    const c = scene(1101);
+    const { peer, drv, lis, isn } = c;
     const app = lis.apps[0];
     const una = sq(peer.stackIsn as number, 1);
     app.write(patternBytes(3 * MSS + 100));
@@ -50,17 +64,12 @@ describe('TCP segmentation offload (NetDriver.txTcpSegmentation)', () => {
     assert.ok(rest.tcpChecksumOk);
     assert.equal(drv.tsoFrames, 1);
     peer.send({ flags: '.', seq: sq(isn, 1), ack: sq(una, 3 * MSS + 100) });
-    tcp_close(app.pcb);
-    const fin = peer.expect({ flags: 'F.' }, 100, 'FIN');
-    peer.send({ flags: 'F.', seq: sq(isn, 1), ack: sq(fin.seq, 1) });
-    tcp_close(lis.pcb);
-    net.run(300000);
-    peer.dispose();
-    assertPoolsFull(net.stacks[0]);
+    finish(c);
   });
 
   it('a pushed run ends on a short piece with PSH on it alone; a retransmission is one segment', () => {
-    const { net, peer, drv, lis, isn } = scene(1102);
+    const c = scene(1102);
+    const { net, peer, drv, lis, isn } = c;
     const app = lis.apps[0];
     const una = sq(peer.stackIsn as number, 1);
     app.write(patternBytes(2 * MSS + 500));
@@ -75,18 +84,12 @@ describe('TCP segmentation offload (NetDriver.txTcpSegmentation)', () => {
     assert.equal(drv.tsoFrames, 1, 'not through segmentation offload');
     peer.send({ flags: '.', seq: sq(isn, 1), ack: sq(una, 2 * MSS + 500) });
     net.run(1);
-    peer.drain();
-    tcp_close(app.pcb);
-    const fin = peer.expect({ flags: 'F.' }, 100, 'FIN');
-    peer.send({ flags: 'F.', seq: sq(isn, 1), ack: sq(fin.seq, 1) });
-    tcp_close(lis.pcb);
-    net.run(300000);
-    peer.dispose();
-    assertPoolsFull(net.stacks[0]);
+    finish(c);
   });
 
   it('Nagle holds a small last segment while a small one is unacknowledged, inside a run too (RFC 1122 §4.2.3.4)', () => {
-    const { net, peer, drv, lis, isn } = scene(1103);
+    const c = scene(1103);
+    const { peer, drv, lis, isn } = c;
     const app = lis.apps[0];
     tcp_nagle_enable(app.pcb);
     const una = sq(peer.stackIsn as number, 1);
@@ -102,13 +105,7 @@ describe('TCP segmentation offload (NetDriver.txTcpSegmentation)', () => {
     peer.send({ flags: '.', seq: sq(isn, 1), ack: sq(una, 10 + 2 * MSS) });
     peer.expect({ seq: sq(una, 10 + 2 * MSS), len: 10 }, 10, 'the tail after the ACK');
     peer.send({ flags: '.', seq: sq(isn, 1), ack: sq(una, 20 + 2 * MSS) });
-    tcp_close(app.pcb);
-    const fin = peer.expect({ flags: 'F.' }, 100, 'FIN');
-    peer.send({ flags: 'F.', seq: sq(isn, 1), ack: sq(fin.seq, 1) });
-    tcp_close(lis.pcb);
-    net.run(300000);
-    peer.dispose();
-    assertPoolsFull(net.stacks[0]);
+    finish(c);
   });
 
   it('1 MiB between two stacks, one with TSO: identical bytes, most segments through offload, pools full', () => {
