@@ -429,9 +429,9 @@ export abstract class TcpOutput extends TcpTable {
   /**
    * TCP segmentation offload (NetDriver.txTcpSegmentation, with txChecksumOffload): the run of
    * unsent full-sized segments from `first` (the last may be shorter) that the window `wnd` takes
-   * entirely, never sent before, without SYN or FIN, each payload one pool pbuf, leaves as ONE frame: the first segment's pbuf
-   * gets the headers from the connection's template, the others' pbufs are chained behind it for the
-   * length of the send (RFC 9293 §3.1's checksum over the whole, completed per segment by the driver,
+   * entirely, never sent before, without SYN or FIN, each payload one pool pbuf, leaves as ONE
+   * frame: the first segment's pbuf gets the headers from the connection's template, the others'
+   * pbufs are chained behind it for the length of the send (RFC 9293 §3.1's checksum over the whole, completed per segment by the driver,
    * which cuts the frame into segments of the MSS as the peer will see them). A PSH on any of them
    * goes on the frame, which the driver keeps on the last piece only (RFC 1122 §4.2.2.2). The send
    * state moves as sendSeg moves it per segment; every segment stays in the retransmission queue
