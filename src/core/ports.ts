@@ -8,6 +8,13 @@
  */
 import type { RandomSource } from '../hal.js';
 
+/** The transport whose ports are allocated: a method of the layer, not a closure (on XS a closure
+ *  is some seventeen heap slots for as long as the layer lives). */
+export interface PortUser {
+  /** Whether local port `port` is taken for local address `ip` (0: any). */
+  portTaken(port: number, ip: number): boolean;
+}
+
 export class EphemeralPorts {
   readonly lo: number;
   readonly hi: number;
@@ -20,14 +27,14 @@ export class EphemeralPorts {
     this.next = lo + (random.nextU32() % (hi - lo + 1));
   }
 
-  /** A port of the range for which `inUse(port, ip)` is false, or 0 when every one is taken. */
-  allocate(inUse: (port: number, ip: number) => boolean, ip: number): number {
+  /** A port of the range for which `user.portTaken(port, ip)` is false, or 0 when every one is taken. */
+  allocate(user: PortUser, ip: number): number {
     const lo = this.lo;
     const hi = this.hi;
     for (let n = hi - lo + 1; n > 0; n--) {
       const port = this.next;
       this.next = port >= hi ? lo : port + 1;
-      if (!inUse(port, ip)) return port;
+      if (!user.portTaken(port, ip)) return port;
     }
     return 0;
   }

@@ -38,6 +38,12 @@ export interface RxBurstSink {
   rxBurstEnd(): void;
 }
 
+/** Who hears that the link went up or down (the Stack, for its services). An object with a
+ *  method rather than a closure: on XS a closure is some seventeen heap slots. */
+export interface LinkListener {
+  afterLinkChange(up: boolean): void;
+}
+
 export class Netif implements FrameSink, ArpNetif {
   /** Our MAC address (6 bytes, copied from the driver at start-up). */
   readonly mac: Uint8Array;
@@ -75,8 +81,8 @@ export class Netif implements FrameSink, ArpNetif {
   private rxHeld: Pbuf | null = null;
   /** Told of driver bursts (the Stack registers TCP, which defers ACKs to a burst's end). */
   private burstSink: RxBurstSink | null = null;
-  /** Called after the link went up or down (the Stack passes it on to its services). */
-  onLinkChange: ((up: boolean) => void) | null = null;
+  /** Told after the link went up or down (the Stack passes it on to its services). */
+  linkListener: LinkListener | null = null;
 
   constructor(core: StackCore, driver: NetDriver, clock: Clock, mtu: number) {
     this.core = core;
@@ -278,7 +284,7 @@ export class Netif implements FrameSink, ArpNetif {
     this.core.now = this.clock.now();
     if (up === this.up) return;
     this.setLinkUp(up);
-    if (this.onLinkChange !== null) this.onLinkChange(up);
+    if (this.linkListener !== null) this.linkListener.afterLinkChange(up);
   }
 
   /** A received frame of at least ETH_HLEN bytes, destination MAC first. Owns `p`. */

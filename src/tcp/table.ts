@@ -66,7 +66,6 @@ export abstract class TcpTable {
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
   protected readonly ports: EphemeralPorts;
-  private readonly portTaken = (port: number): boolean => this.portInUse(port);
   trace: ((info: TcpTraceInfo) => void) | null = null;
   protected readonly traceInfo = new TcpTraceInfo();
   /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
@@ -469,8 +468,11 @@ export abstract class TcpTable {
     return false;
   }
 
+  /** PortUser (ports.ts): TCP's local ports are taken for every address alike. */
+  portTaken(port: number, _ip: number): boolean { return this.portInUse(port); }
+
   protected ephemeralPort(): number {
-    return this.ports.allocate(this.portTaken, 0);
+    return this.ports.allocate(this, 0);
   }
 
   // ---------------------------------------------------------------------------------------------

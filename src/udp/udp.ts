@@ -109,7 +109,6 @@ export class Udp implements IpProtocolHandler {
   private readonly icmpErrors: IcmpErrorSender;
   private readonly info = new UdpInfo();
   private readonly ports: EphemeralPorts;
-  private readonly portTaken = (port: number, ip: number): boolean => this.portInUse(port, ip, null);
 
   constructor(core: StackCore, ip: Ip4, icmpErrors: IcmpErrorSender) {
     this.core = core;
@@ -172,6 +171,9 @@ export class Udp implements IpProtocolHandler {
     return ERR_OK;
   }
 
+  /** PortUser (ports.ts): whether `port` is bound on `ip` or on any address. */
+  portTaken(port: number, ip: number): boolean { return this.portInUse(port, ip, null); }
+
   private portInUse(port: number, ip: number, except: UdpSlot | null): boolean {
     const ss = this.slots;
     for (let i = 0; i < ss.length; i++) {
@@ -182,7 +184,7 @@ export class Udp implements IpProtocolHandler {
   }
 
   private ephemeralPort(ip: number): number {
-    return this.ports.allocate(this.portTaken, ip);
+    return this.ports.allocate(this, ip);
   }
 
   /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */
