@@ -72,14 +72,27 @@ export class ProtoStats {
   }
 }
 
+/** Float64 entries of a StackStats' counter array (seven ProtoStats). */
+export const STACK_STAT_ENTRIES = 7 * STAT_FIELDS;
+
 export class StackStats {
-  /** The error counters of the seven ProtoStats below (see the top of this file). */
-  private readonly counts = new Float64Array(7 * STAT_FIELDS);
-  readonly link = new ProtoStats(this.counts, 0);
-  readonly etharp = new ProtoStats(this.counts, 1);
-  readonly ip = new ProtoStats(this.counts, 2);
-  readonly ipfrag = new ProtoStats(this.counts, 3);
-  readonly icmp = new ProtoStats(this.counts, 4);
-  readonly udp = new ProtoStats(this.counts, 5);
-  readonly tcp = new ProtoStats(this.counts, 6);
+  readonly link: ProtoStats;
+  readonly etharp: ProtoStats;
+  readonly ip: ProtoStats;
+  readonly ipfrag: ProtoStats;
+  readonly icmp: ProtoStats;
+  readonly udp: ProtoStats;
+  readonly tcp: ProtoStats;
+
+  /** `counts`: the error counters of the seven ProtoStats (STACK_STAT_ENTRIES; see the top of
+   *  this file), e.g. from the StackCore's buffer. Not kept here: each ProtoStats holds it. */
+  constructor(counts: Float64Array = new Float64Array(STACK_STAT_ENTRIES)) {
+    this.link = new ProtoStats(counts, 0);
+    this.etharp = new ProtoStats(counts, 1);
+    this.ip = new ProtoStats(counts, 2);
+    this.ipfrag = new ProtoStats(counts, 3);
+    this.icmp = new ProtoStats(counts, 4);
+    this.udp = new ProtoStats(counts, 5);
+    this.tcp = new ProtoStats(counts, 6);
+  }
 }

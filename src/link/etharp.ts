@@ -33,7 +33,6 @@ import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { IndexPool } from '../core/memp.js';
 import { Arena } from '../core/arena.js';
-import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
 import { equal6 } from '../wire/bytes.js';
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
@@ -102,7 +101,8 @@ export class Etharp {
   readonly arenaSpilled: number;
   /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
   private readonly refreshAhead: number;
-  private readonly pendingLimit: TokenBucket;
+  /** New resolutions (ARP_PENDING_INTERVAL, ARP_PENDING_BURST): a bucket of core.limits. */
+  private readonly pendingLimit: number;
   /** ARP packets whose new MAC for a known address was ignored (lock time, or not a real change). */
   lockRefused = 0;
   /** Resolutions not started because the pending-entry rate limit refused them. */
@@ -151,7 +151,7 @@ export class Etharp {
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
     if (ahead > Math.floor(cfg.ARP_MAXAGE / 2)) ahead = Math.floor(cfg.ARP_MAXAGE / 2);
     this.refreshAhead = ahead;
-    this.pendingLimit = new TokenBucket(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
+    this.pendingLimit = core.limits.add(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
   }
 
   /**
@@ -364,7 +364,7 @@ export class Etharp {
 
   /** No entry for `ip` yet: take one, ask for the address, queue the packet. */
   private query(p: Pbuf, ip: number): Err {
-    if (!this.pendingLimit.take(this.core.now)) {
+    if (!this.core.limits.take(this.pendingLimit, this.core.now)) {
       // a burst of new destinations (spoofed sources we are answering): drop, the sender retries
       this.pendingLimited++;
       this.core.stats.etharp.drop++;

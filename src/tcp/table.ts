@@ -12,7 +12,6 @@ import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
 import { Memp } from '../core/memp.js';
 import { Arena } from '../core/arena.js';
 import { retire } from '../core/handle.js';
-import { TokenBucket } from '../core/ratelimit.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
@@ -67,11 +66,13 @@ export abstract class TcpTable {
   protected readonly isnKey: Uint32Array;
   protected readonly ports: EphemeralPorts;
   trace: ((info: TcpTraceInfo) => void) | null = null;
-  protected readonly traceInfo = new TcpTraceInfo();
+  /** The record handed to `trace`, made the first time one is emitted (most stacks never trace:
+   *  ten XS heap slots saved) and reused after. */
+  private traceInfo: TcpTraceInfo | null = null;
   /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
-  protected readonly invalidAckLimit: TokenBucket;
-  /** RSTs answering segments for no connection (TCP_RST_LIMIT). */
-  protected readonly rstLimit: TokenBucket;
+  protected readonly invalidAckLimit: number;
+  /** RSTs answering segments for no connection (TCP_RST_LIMIT). Both are buckets of core.limits. */
+  protected readonly rstLimit: number;
   /** ACKs to unacceptable segments and RSTs not sent because a rate limit refused them. */
   reflectionsLimited = 0;
   /** Half-open connections dropped for a new SYN, or because their peer never resolved. */
@@ -121,10 +122,8 @@ export abstract class TcpTable {
     this.isnKey = arena.u32(4);
     this.arenaSpilled = arena.spilled;
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
-    this.invalidAckLimit = new TokenBucket(0, 1);
-    this.invalidAckLimit.setRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
-    this.rstLimit = new TokenBucket(0, 1);
-    this.rstLimit.setRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
+    this.invalidAckLimit = core.limits.addRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
+    this.rstLimit = core.limits.addRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
     this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
 
@@ -383,7 +382,8 @@ export abstract class TcpTable {
     localPort: number, remoteIp: number, remotePort: number): void {
     const t = this.trace;
     if (t === null) return;
-    const info = this.traceInfo;
+    let info = this.traceInfo;
+    if (info === null) info = this.traceInfo = new TcpTraceInfo();
     info.pcb = handle;
     info.from = from;
     info.to = to;
