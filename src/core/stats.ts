@@ -2,8 +2,9 @@
  * Counters in the manner of lwIP's stats.h: one ProtoStats per protocol, plus the pools' own
  * PoolStats. Every dropped frame or segment is counted somewhere here.
  *
- * Layout: the counters a packet bumps on the normal path (xmit, recv, cachehit) are properties; the
- * error counters, touched only when something goes wrong, live in one Float64Array shared by the
+ * Layout: the counters a packet bumps on the normal path (xmit, recv, and ARP's cachehit) are
+ * properties; the error counters, touched only when something goes wrong (and the cachehit of the
+ * protocols that have no cache), live in one Float64Array shared by the
  * stack's seven ProtoStats (STAT_FIELDS entries each) behind getters and setters, so `st.drop++`
  * reads as before. Each property of an XS object is a heap slot (16 bytes on the ESP32); an array
  * entry is 8 bytes of chunk memory.
@@ -17,16 +18,15 @@ const S_RTERR = 5;
 const S_PROTERR = 6;
 const S_OPTERR = 7;
 const S_ERR = 8;
+const S_CACHEHIT = 9;
 /** Float64 entries per ProtoStats in its StackStats' array. */
-export const STAT_FIELDS = 9;
+export const STAT_FIELDS = 10;
 
 export class ProtoStats {
   /** Transmitted. */
   xmit = 0;
   /** Received. */
   recv = 0;
-  /** Cache hits (ARP). */
-  cachehit = 0;
   private readonly counts: Float64Array;
   private readonly base: number;
 
@@ -59,6 +59,10 @@ export class ProtoStats {
   /** Option errors. */
   get opterr(): number { return this.counts[this.base + S_OPTERR]; }
   set opterr(v: number) { this.counts[this.base + S_OPTERR] = v; }
+  /** Cache hits: ARP counts one per frame sent to the entry used last, and keeps it as a property
+   *  (ArpStats); no other protocol counts any, so theirs sits in the array. */
+  get cachehit(): number { return this.counts[this.base + S_CACHEHIT]; }
+  set cachehit(v: number) { this.counts[this.base + S_CACHEHIT] = v; }
   /** Miscellaneous errors. */
   get err(): number { return this.counts[this.base + S_ERR]; }
   set err(v: number) { this.counts[this.base + S_ERR] = v; }
@@ -69,6 +73,16 @@ export class ProtoStats {
       xmit: this.xmit, recv: this.recv, fw: this.fw, drop: this.drop, chkerr: this.chkerr, lenerr: this.lenerr,
       memerr: this.memerr, rterr: this.rterr, proterr: this.proterr, opterr: this.opterr, err: this.err, cachehit: this.cachehit,
     };
+  }
+}
+
+/** ARP's counters: `cachehit` is bumped per frame sent, so it is a property here (an own data
+ *  property shadows ProtoStats' accessor; TypeScript has no syntax for overriding an accessor with
+ *  a field, hence defineProperty). */
+export class ArpStats extends ProtoStats {
+  constructor(counts: Float64Array, index: number) {
+    super(counts, index);
+    Object.defineProperty(this, 'cachehit', { value: 0, writable: true, enumerable: true, configurable: true });
   }
 }
 
@@ -88,7 +102,7 @@ export class StackStats {
    *  this file), e.g. from the StackCore's buffer. Not kept here: each ProtoStats holds it. */
   constructor(counts: Float64Array = new Float64Array(STACK_STAT_ENTRIES)) {
     this.link = new ProtoStats(counts, 0);
-    this.etharp = new ProtoStats(counts, 1);
+    this.etharp = new ArpStats(counts, 1);
     this.ip = new ProtoStats(counts, 2);
     this.ipfrag = new ProtoStats(counts, 3);
     this.icmp = new ProtoStats(counts, 4);

@@ -65,9 +65,9 @@ export abstract class TcpTable {
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
   protected readonly ports: EphemeralPorts;
-  trace: ((info: TcpTraceInfo) => void) | null = null;
-  /** The record handed to `trace`, made the first time one is emitted (most stacks never trace:
-   *  ten XS heap slots saved) and reused after. */
+  /** The state-transition hook (setTrace), and the record handed to it: made when a hook is first
+   *  installed (most stacks never trace: ten XS heap slots saved), reused for every call. */
+  protected trace: ((info: TcpTraceInfo) => void) | null = null;
   private traceInfo: TcpTraceInfo | null = null;
   /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
   protected readonly invalidAckLimit: number;
@@ -378,12 +378,17 @@ export abstract class TcpTable {
     if (this.trace !== null) this.emitTrace(l.handle, from, to, CAUSE_API, l.localIp, l.localPort, 0, 0);
   }
 
+  /** Installs (null: removes) the state-transition hook (tcp_set_trace). */
+  setTrace(fn: ((info: TcpTraceInfo) => void) | null): void {
+    if (fn !== null && this.traceInfo === null) this.traceInfo = new TcpTraceInfo();
+    this.trace = fn;
+  }
+
   protected emitTrace(handle: TcpPcb | null, from: number, to: number, cause: string, localIp: number,
     localPort: number, remoteIp: number, remotePort: number): void {
     const t = this.trace;
     if (t === null) return;
-    let info = this.traceInfo;
-    if (info === null) info = this.traceInfo = new TcpTraceInfo();
+    const info = this.traceInfo as TcpTraceInfo;
     info.pcb = handle;
     info.from = from;
     info.to = to;
