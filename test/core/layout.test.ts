@@ -136,8 +136,8 @@ describe('compact layouts', () => {
 
   it('reassembly datagrams: numeric fields per datagram in the shared array, no aliasing', () => {
     const fields = new Float64Array(2 * RD_FIELDS);
-    const d0 = new ReassDatagram(4, null, null, fields, 0);
-    const d1 = new ReassDatagram(4, null, null, fields, 1);
+    const d0 = new ReassDatagram(4, null, fields, 0);
+    const d1 = new ReassDatagram(4, null, fields, 1);
     assert.deepEqual([d0.total, d1.total], [-1, -1], 'total starts unknown');
     d0.src = 0xc0a80001; d0.id = 0xffff; d0.start = 123456; d0.count = 3;
     d1.src = 0x0a000002; d1.pbufs = 7; d1.hlen0 = 60;
