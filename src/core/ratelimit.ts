@@ -7,10 +7,11 @@
  * Integer milliseconds only, no allocation after construction: a stack's buckets are entries of
  * one array (RateLimits). `intervalMs` 0 turns the limit off (every take succeeds).
  *
- * KeyedBuckets is a fixed table of buckets keyed by a 32-bit value (a peer's IPv4 address), in the
- * manner of Linux's inet_peer rate limit: a key not in the table takes the slot used longest ago,
- * starting with a full bucket. With more peers than slots an attacker cycling sources gets at most
- * `burst` per slot turnover, which is why callers pair it with one global bucket.
+ * A keyed table (addKeyed) is a fixed table of buckets keyed by a 32-bit value (a peer's IPv4
+ * address), in the manner of Linux's inet_peer rate limit: a key not in the table takes the slot
+ * used longest ago, starting with a full bucket. With more peers than slots an attacker cycling
+ * sources gets at most `burst` per slot turnover, which is why callers pair it with one global
+ * bucket.
  */
 
 /** A bucket's entries in its RateLimits array: credit (scaled: a token costs `cost` and every ms
@@ -25,6 +26,25 @@ export const TB_FIELDS = 5;
 /** Buckets of one stack (StackCore.limits): TCP's challenge-ACK and RST limits, ICMP's global
  *  error limit, ARP's new-resolution limit. */
 export const STACK_BUCKETS = 4;
+
+/** A keyed table's entries: a head (slots, cost, cap: the rate and burst are the same for every
+ *  key), then per slot the key, when the slot was last used (-1: never), the bucket's credit (scaled
+ *  as above, gain 1) and when that was brought up to date. */
+const KH_N = 0;
+const KH_COST = 1;
+const KH_CAP = 2;
+const KH_FIELDS = 3;
+const KB_KEY = 0;
+const KB_USED = 1;
+const KB_CREDIT = 2;
+const KB_LAST = 3;
+const KB_STRIDE = 4;
+
+/** Float64 entries a stack's RateLimits needs: its STACK_BUCKETS buckets and ICMP's per-destination
+ *  table of `icmpPeers` slots (ICMP_RATELIMIT_PEERS). */
+export function stackLimitEntries(icmpPeers: number): number {
+  return STACK_BUCKETS * TB_FIELDS + KH_FIELDS + icmpPeers * KB_STRIDE;
+}
 
 /**
  * The token buckets of one stack in one Float64Array, each named by the index `add` returned (a
@@ -45,16 +65,68 @@ export class RateLimits {
   /** A new bucket: one token every `intervalMs` (0: unlimited), at most `burst` saved up; starts
    *  full. Returns its index. Start-up only. */
   add(intervalMs: number, burst: number, now: number): number {
+    const b = this.reserve(TB_FIELDS);
+    this.configure(b, intervalMs, burst, now);
+    return b;
+  }
+
+  /** `entries` more entries; a larger array when they do not fit (counted in `spilled`). */
+  private reserve(entries: number): number {
     const b = this.top;
-    if (b + TB_FIELDS > this.t.length) {
-      const bigger = new Float64Array(b + TB_FIELDS);
+    if (b + entries > this.t.length) {
+      const bigger = new Float64Array(b + entries);
       bigger.set(this.t);
       this.t = bigger;
       this.spilled++;
     }
-    this.top = b + TB_FIELDS;
-    this.configure(b, intervalMs, burst, now);
+    this.top = b + entries;
     return b;
+  }
+
+  /** A new keyed table of `slots` buckets, each one token every `intervalMs` (0: unlimited), at
+   *  most `burst`. Returns its index. Start-up only. */
+  addKeyed(slots: number, intervalMs: number, burst: number): number {
+    const k = this.reserve(KH_FIELDS + slots * KB_STRIDE);
+    const t = this.t;
+    t[k + KH_N] = slots;
+    t[k + KH_COST] = intervalMs;
+    t[k + KH_CAP] = (burst < 1 ? 1 : burst) * intervalMs;
+    for (let i = 0; i < slots; i++) t[k + KH_FIELDS + i * KB_STRIDE + KB_USED] = -1;
+    return k;
+  }
+
+  /** Takes one token from `key`'s bucket of keyed table `k` at `now`; false when it is empty. No
+   *  slots or no interval: always true. */
+  takeKeyed(k: number, key: number, now: number): boolean {
+    const t = this.t;
+    const n = t[k + KH_N];
+    const cost = t[k + KH_COST];
+    if (n === 0 || cost <= 0) return true;
+    const cap = t[k + KH_CAP];
+    const s0 = k + KH_FIELDS;
+    let victim = s0;
+    let b = -1;
+    for (let i = 0; i < n; i++) {
+      const e = s0 + i * KB_STRIDE;
+      if (t[e + KB_USED] >= 0 && t[e + KB_KEY] === key) { b = e; break; }
+      if (t[e + KB_USED] < t[victim + KB_USED]) victim = e;
+    }
+    if (b < 0) {
+      b = victim;
+      t[b + KB_KEY] = key;
+      t[b + KB_CREDIT] = cap;   // a new key starts with a full bucket
+      t[b + KB_LAST] = now;
+    }
+    t[b + KB_USED] = now;
+    const dt = now - t[b + KB_LAST];
+    t[b + KB_LAST] = now;
+    if (dt > 0) {
+      const c = t[b + KB_CREDIT] + dt;
+      t[b + KB_CREDIT] = c > cap ? cap : c;
+    }
+    if (t[b + KB_CREDIT] < cost) return false;
+    t[b + KB_CREDIT] -= cost;
+    return true;
   }
 
   /** A new bucket with `perSecond` tokens a second (see setRate). Returns its index. */
@@ -121,65 +193,3 @@ export class RateLimits {
   }
 }
 
-/** KeyedBuckets' per-slot entries in its Float64Array: the key, when the slot was last used (-1:
- *  never), the bucket's credit (scaled as RateLimits' buckets) and when that was brought up to date. */
-const KB_KEY = 0;
-const KB_USED = 1;
-const KB_CREDIT = 2;
-const KB_LAST = 3;
-const KB_STRIDE = 4;
-
-export class KeyedBuckets {
-  /** KB_STRIDE entries per slot: one typed array instead of two arrays and a bucket object per
-   *  slot (each a handful of XS heap slots); the rate and burst are the same for every key. */
-  private readonly slots: Float64Array;
-  private readonly n: number;
-  private readonly cost: number;
-  private readonly cap: number;
-
-  constructor(slots: number, intervalMs: number, burst: number) {
-    this.n = slots;
-    this.slots = new Float64Array(slots * KB_STRIDE);
-    this.cost = intervalMs;
-    this.cap = (burst < 1 ? 1 : burst) * intervalMs;
-    for (let i = 0; i < slots; i++) this.slots[i * KB_STRIDE + KB_USED] = -1;
-  }
-
-  /** Takes one token from `key`'s bucket at `now`; false when it is empty. No slots: always true. */
-  take(key: number, now: number): boolean {
-    const n = this.n;
-    if (n === 0) return true;
-    const t = this.slots;
-    let victim = 0;
-    for (let i = 0; i < n; i++) {
-      const b = i * KB_STRIDE;
-      if (t[b + KB_USED] >= 0 && t[b + KB_KEY] === key) {
-        t[b + KB_USED] = now;
-        return this.takeAt(b, now);
-      }
-      if (t[b + KB_USED] < t[victim * KB_STRIDE + KB_USED]) victim = i;
-    }
-    const b = victim * KB_STRIDE;
-    t[b + KB_KEY] = key;
-    t[b + KB_USED] = now;
-    t[b + KB_CREDIT] = this.cap;   // a new key starts with a full bucket
-    t[b + KB_LAST] = now;
-    return this.takeAt(b, now);
-  }
-
-  /** RateLimits.take on the slot at `b`. */
-  private takeAt(b: number, now: number): boolean {
-    const cost = this.cost;
-    if (cost <= 0) return true;
-    const t = this.slots;
-    const dt = now - t[b + KB_LAST];
-    t[b + KB_LAST] = now;
-    if (dt > 0) {
-      const c = t[b + KB_CREDIT] + dt;
-      t[b + KB_CREDIT] = c > this.cap ? this.cap : c;
-    }
-    if (t[b + KB_CREDIT] < cost) return false;
-    t[b + KB_CREDIT] -= cost;
-    return true;
-  }
-}

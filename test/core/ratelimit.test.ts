@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RateLimits, KeyedBuckets, TB_FIELDS, STACK_BUCKETS } from '../../src/core/ratelimit.js';
+import { RateLimits, TB_FIELDS, STACK_BUCKETS, stackLimitEntries } from '../../src/core/ratelimit.js';
 import { MockNet } from '../../tools/mocknet.js';
 import { assertPoolsFull } from '../helpers/pools.js';
 
@@ -46,23 +46,35 @@ describe('core: token buckets (src/core/ratelimit.ts)', () => {
     assert.equal(r.available(a, 1000), 1);
   });
 
-  it('a stack\'s layers share one array of STACK_BUCKETS buckets, sized exactly', () => {
+  it('a stack\'s layers share one array of STACK_BUCKETS buckets and ICMP\'s keyed table, sized exactly', () => {
     const net = new MockNet({ seed: 5 });
     const s = net.addStack({ ip: '10.9.0.1/24', name: 's' });
     assert.equal(s.core.limits.spilled, 0);
+    const odd = new MockNet({ seed: 6 }).addStack({ ip: '10.9.0.1/24', name: 'o', config: { ICMP_RATELIMIT_PEERS: 9, ICMP_RATELIMIT_MS: 0 } });
+    assert.equal(odd.core.limits.spilled, 0, 'sized for ICMP_RATELIMIT_PEERS');
     // full: one more bucket would not fit
     s.core.limits.add(1, 1, 0);
     assert.equal(s.core.limits.spilled, 1, STACK_BUCKETS + ' buckets were all taken');
     assertPoolsFull(s);
   });
 
-  it('keyed buckets: one bucket per key, the least recently used slot is reused with a full bucket', () => {
-    const k = new KeyedBuckets(2, 1000, 2);
-    assert.deepEqual([k.take(1, 0), k.take(1, 0), k.take(1, 0)], [true, true, false]);
-    assert.deepEqual([k.take(2, 1), k.take(2, 1), k.take(2, 1)], [true, true, false]);
-    assert.equal(k.take(1, 2), false, 'key 1 keeps its empty bucket');
-    assert.equal(k.take(3, 3), true, 'key 3 takes the slot of key 2 (used longest ago)');
-    assert.equal(k.take(1, 4), false);
-    assert.equal(new KeyedBuckets(0, 1000, 1).take(9, 0), true, 'no slots: no limit');
+  it('keyed tables: one bucket per key, the least recently used slot is reused with a full bucket', () => {
+    const r = new RateLimits(new Float64Array(stackLimitEntries(2)));
+    const g = r.add(1000, 1, 0);
+    const k = r.addKeyed(2, 1000, 2);
+    const none = r.addKeyed(0, 1000, 1);
+    assert.equal(r.spilled, 0);
+    const t = (key: number, now: number): boolean => r.takeKeyed(k, key, now);
+    assert.deepEqual([t(1, 0), t(1, 0), t(1, 0)], [true, true, false]);
+    assert.deepEqual([t(2, 1), t(2, 1), t(2, 1)], [true, true, false]);
+    assert.equal(t(1, 2), false, 'key 1 keeps its empty bucket');
+    assert.equal(t(3, 3), true, 'key 3 takes the slot of key 2 (used longest ago)');
+    assert.equal(t(1, 4), false);
+    assert.equal(t(1, 1004), true, 'one token a second');
+    assert.equal(r.takeKeyed(none, 9, 0), true, 'no slots: no limit');
+    const off = new RateLimits(new Float64Array(stackLimitEntries(2)));
+    const k0 = off.addKeyed(2, 0, 1);
+    for (let i = 0; i < 10; i++) assert.equal(off.takeKeyed(k0, i, 0), true, 'no interval: no limit');
+    assert.deepEqual([r.take(g, 0), r.take(g, 0)], [true, false], 'the plain bucket beside the tables is its own');
   });
 });
