@@ -2,7 +2,7 @@
  * The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace,
  * initial sequence numbers (RFC 6528), ephemeral ports, bind and listen.
  */
-import { EphemeralPorts } from '../core/ports.js';
+import { allocatePort, firstPort, type PortUser } from '../core/ports.js';
 import { newReno } from './cc.js';
 import type { CongestionController } from './cc.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
@@ -37,7 +37,7 @@ export class TcpTraceInfo {
   time = 0;
 }
 
-export abstract class TcpTable {
+export abstract class TcpTable implements PortUser {
   /** A new application handle on this layer (tcp.ts: the facade is what the handle reaches). */
   abstract newHandle(): TcpPcb;
 
@@ -64,7 +64,8 @@ export abstract class TcpTable {
   protected inDepth = 0;
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
-  protected readonly ports: EphemeralPorts;
+  /** PortUser: where the ephemeral port search starts next (ports.ts). @internal */
+  nextPort: number;
   /** The state-transition hook (setTrace), and the record handed to it: made when a hook is first
    *  installed (most stacks never trace: ten XS heap slots saved), reused for every call. */
   protected trace: ((info: TcpTraceInfo) => void) | null = null;
@@ -124,7 +125,7 @@ export abstract class TcpTable {
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
     this.invalidAckLimit = core.limits.addRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
     this.rstLimit = core.limits.addRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
-    this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
+    this.nextPort = firstPort(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   /** Typed arrays that did not fit the layer's buffer (0: the sizing above is right; a test checks). */
@@ -477,7 +478,8 @@ export abstract class TcpTable {
   portTaken(port: number, _ip: number): boolean { return this.portInUse(port); }
 
   protected ephemeralPort(): number {
-    return this.ports.allocate(this, 0);
+    const cfg = this.core.config;
+    return allocatePort(this, cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, 0);
   }
 
   // ---------------------------------------------------------------------------------------------

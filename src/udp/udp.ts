@@ -9,7 +9,7 @@
  * freed answer every call with ERR_CLSD, so a stale handle never reaches another user's pcb.
  */
 import { Arena } from '../core/arena.js';
-import { EphemeralPorts } from '../core/ports.js';
+import { allocatePort, firstPort, type PortUser } from '../core/ports.js';
 import { Handle, retire } from '../core/handle.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
@@ -110,14 +110,15 @@ export class UdpPcb extends Handle<UdpSlot> {
   }
 }
 
-export class Udp implements IpProtocolHandler {
+export class Udp implements IpProtocolHandler, PortUser {
   readonly pool: Memp<UdpSlot>;
   private readonly slots: UdpSlot[];
   private readonly core: StackCore;
   private readonly ip: Ip4;
   private readonly icmpErrors: IcmpErrorSender;
   private readonly info = new UdpInfo();
-  private readonly ports: EphemeralPorts;
+  /** PortUser: where the ephemeral port search starts next (ports.ts). @internal */
+  nextPort: number;
 
   constructor(core: StackCore, ip: Ip4, icmpErrors: IcmpErrorSender) {
     this.core = core;
@@ -130,7 +131,7 @@ export class Udp implements IpProtocolHandler {
     this.slots = udpSlots(cold, n);
     this.pool = new Memp<UdpSlot>('udp_pcb', n, (i) => this.slots[i], arena.i32(2 * n));
     const cfg = core.config;
-    this.ports = new EphemeralPorts(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
+    this.nextPort = firstPort(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -190,7 +191,8 @@ export class Udp implements IpProtocolHandler {
   }
 
   private ephemeralPort(ip: number): number {
-    return this.ports.allocate(this, ip);
+    const cfg = this.core.config;
+    return allocatePort(this, cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, ip);
   }
 
   /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */
