@@ -27,11 +27,12 @@ export class ProtoStats {
   xmit = 0;
   /** Received. */
   recv = 0;
-  private readonly counts: Float64Array;
+  /** The stack's error counters (STAT_FIELDS per protocol, this one's from `base`): a property of
+   *  the prototype the stack's seven ProtoStats share (StackStats' constructor), not of each. */
+  declare private readonly counts: Float64Array;
   private readonly base: number;
 
-  constructor(counts: Float64Array = new Float64Array(STAT_FIELDS), index = 0) {
-    this.counts = counts;
+  constructor(index: number) {
     this.base = index * STAT_FIELDS;
   }
 
@@ -60,7 +61,7 @@ export class ProtoStats {
   get opterr(): number { return this.counts[this.base + S_OPTERR]; }
   set opterr(v: number) { this.counts[this.base + S_OPTERR] = v; }
   /** Cache hits: ARP counts one per frame sent to the entry used last, and keeps it as a property
-   *  (ArpStats); no other protocol counts any, so theirs sits in the array. */
+   *  (see StackStats); no other protocol counts any, so theirs sits in the array. */
   get cachehit(): number { return this.counts[this.base + S_CACHEHIT]; }
   set cachehit(v: number) { this.counts[this.base + S_CACHEHIT] = v; }
   /** Miscellaneous errors. */
@@ -73,16 +74,6 @@ export class ProtoStats {
       xmit: this.xmit, recv: this.recv, fw: this.fw, drop: this.drop, chkerr: this.chkerr, lenerr: this.lenerr,
       memerr: this.memerr, rterr: this.rterr, proterr: this.proterr, opterr: this.opterr, err: this.err, cachehit: this.cachehit,
     };
-  }
-}
-
-/** ARP's counters: `cachehit` is bumped per frame sent, so it is a property here (an own data
- *  property shadows ProtoStats' accessor; TypeScript has no syntax for overriding an accessor with
- *  a field, hence defineProperty). */
-export class ArpStats extends ProtoStats {
-  constructor(counts: Float64Array, index: number) {
-    super(counts, index);
-    Object.defineProperty(this, 'cachehit', { value: 0, writable: true, enumerable: true, configurable: true });
   }
 }
 
@@ -99,14 +90,22 @@ export class StackStats {
   readonly tcp: ProtoStats;
 
   /** `counts`: the error counters of the seven ProtoStats (STACK_STAT_ENTRIES; see the top of
-   *  this file), e.g. from the StackCore's buffer. Not kept here: each ProtoStats holds it. */
+   *  this file), e.g. from the StackCore's buffer. It is kept once, on a prototype the seven share
+   *  (as the pbuf handles share their pool), rather than as a property of each: on XS every
+   *  property is a heap slot. */
   constructor(counts: Float64Array = new Float64Array(STACK_STAT_ENTRIES)) {
-    this.link = new ProtoStats(counts, 0);
-    this.etharp = new ArpStats(counts, 1);
-    this.ip = new ProtoStats(counts, 2);
-    this.ipfrag = new ProtoStats(counts, 3);
-    this.icmp = new ProtoStats(counts, 4);
-    this.udp = new ProtoStats(counts, 5);
-    this.tcp = new ProtoStats(counts, 6);
+    const proto = Object.create(ProtoStats.prototype) as { counts: Float64Array };
+    proto.counts = counts;
+    const make = (index: number): ProtoStats => Object.setPrototypeOf(new ProtoStats(index), proto) as ProtoStats;
+    this.link = make(0);
+    this.etharp = make(1);
+    // ARP's cachehit is bumped per frame sent: a property of its own there (a data property
+    // shadows the accessor; TypeScript cannot declare a field over an inherited accessor)
+    Object.defineProperty(this.etharp, 'cachehit', { value: 0, writable: true, enumerable: true, configurable: true });
+    this.ip = make(2);
+    this.ipfrag = make(3);
+    this.icmp = make(4);
+    this.udp = make(5);
+    this.tcp = make(6);
   }
 }

@@ -32,6 +32,7 @@ describe('core/stats', () => {
     assert.deepEqual([s.etharp.cachehit, s.ip.cachehit, s.tcp.cachehit], [1, 2, 0]);
     assert.equal(Object.keys(s.etharp).includes('cachehit'), true);
     assert.equal(Object.keys(s.ip).includes('cachehit'), false, 'no property per protocol without a cache');
+    assert.deepEqual(Object.keys(s.tcp).sort(), ['base', 'recv', 'xmit'], 'the counter array is shared through the prototype');
   });
 
   it('JSON shows every counter by name', () => {
