@@ -74,14 +74,17 @@ export class IndexPool implements PoolStats {
 }
 
 export class Memp<T extends Pooled> extends IndexPool {
-  private readonly objs: T[] = [];
+  private readonly objs: T[];
 
-  constructor(name: string, count: number, make: (index: number) => T, free: Int32Array | null = null) {
+  /** `make`: makes the object of each index; or the `count` objects already made, in an array the
+   *  pool adopts (the owner may keep it too: one XS array instead of two). */
+  constructor(name: string, count: number, make: ((index: number) => T) | T[], free: Int32Array | null = null) {
     super(name, count, free);
+    this.objs = Array.isArray(make) ? make : [];
     for (let i = 0; i < count; i++) {
-      const o = make(i);
+      const o = Array.isArray(make) ? make[i] : make(i);
       o.mempIndex = i;
-      this.objs.push(o);
+      if (!Array.isArray(make)) this.objs.push(o);
     }
   }
 

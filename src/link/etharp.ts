@@ -116,8 +116,6 @@ export class Etharp {
   private hdrFor = -1;
   /** The entry `output` sent through last (etharp.cachehit counts frames to it). */
   private cached = 0;
-  /** The target hardware address of our requests (RFC 826: the receiver ignores it). */
-  private readonly zeroMac: Uint8Array;
   private fastIp = 0;
   private fastRefreshAt = 0;
   /** When `output` last sent through entry hdrFor (its AE_USED, kept here while it is hdrFor). */
@@ -132,12 +130,11 @@ export class Etharp {
     this.size = n;
     // one buffer for all of ARP's typed arrays (core/arena.ts); two Float64 after the entries'
     // fields: the epoch and the top
-    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
+    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6));
     this.ents = arena.f64(n * ARP_FIELDS + 2);
     this.qNext = arena.i32(nq);
     this.macs = arena.u8(n * 6);
     this.hdr = arena.u8(ETH_HLEN);
-    this.zeroMac = arena.u8(6);
     this.info = new ArpInfo(arena.u8(6), arena.u8(6));
     for (let i = 0; i < n; i++) this.clearFields(i);
     this.queuePool = new IndexPool('arp_queue', nq, arena.i32(2 * nq));
@@ -568,7 +565,8 @@ export class Etharp {
     const mac = nif.mac;
     ethWrite(p.buf, p.off, dst < 0 ? mac : this.macs, dst < 0 ? 0 : dst * 6, mac, 0, ETHTYPE_ARP);
     if (dst < 0) ethWriteBroadcastDst(p.buf, p.off);
-    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, this.zeroMac, 0, tpa);
+    // the target hardware address all zeros (null): RFC 826, the receiver ignores it
+    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, null, 0, tpa);
     const err = nif.linkOutput(p);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);

@@ -129,7 +129,7 @@ export class Udp implements IpProtocolHandler, PortUser {
     const arena = new Arena(Arena.size(n * UDP_SLOT_FIELDS * 8, n * 8));
     const cold = arena.f64(n * UDP_SLOT_FIELDS);
     this.slots = udpSlots(cold, n);
-    this.pool = new Memp<UdpSlot>('udp_pcb', n, (i) => this.slots[i], arena.i32(2 * n));
+    this.pool = new Memp<UdpSlot>('udp_pcb', n, this.slots, arena.i32(2 * n));
     const cfg = core.config;
     this.nextPort = firstPort(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }

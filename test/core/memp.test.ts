@@ -106,7 +106,20 @@ describe('core/memp', () => {
     assert.deepEqual(new Set(seen), new Set([a, c]));
   });
 
-  it('a pool of size 0 always fails', () => {
+  it('adopts objects made by its owner (one array for both), numbering them', () => {
+    const objs = [new Obj(0), new Obj(1), new Obj(2)];
+    const pool = new Memp<Obj>('adopted', 3, objs);
+    assert.deepEqual(objs.map((o) => o.mempIndex), [0, 1, 2]);
+    assert.equal(pool.at(2), objs[2]);
+    const got = [pool.alloc(), pool.alloc(), pool.alloc()];
+    assert.deepEqual(new Set(got), new Set(objs));
+    assert.equal(pool.alloc(), null);
+    assert.equal(pool.release(objs[1]), true);
+    assert.equal(pool.release(new Obj(1)), false, 'an object that is not the pool\'s');
+    assert.equal(objs.length, 3, 'the array is not grown');
+  });
+
+    it('a pool of size 0 always fails', () => {
     const { pool } = mk(0);
     assert.equal(pool.alloc(), null);
     assert.equal(pool.stats.err, 1);
