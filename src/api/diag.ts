@@ -6,6 +6,7 @@ import { ip4ToString } from '../core/ip4addr.js';
 import { tcpStateName } from '../tcp/constants.js';
 import type { TcpTraceInfo } from '../tcp/tcp.js';
 import type { Stack } from './stack.js';
+import { TCB } from '../tcp/tcb.js';
 
 export interface NetstatRow {
   proto: string;
@@ -26,12 +27,13 @@ export function netstat(stack: Stack): NetstatRow[] {
       state: 'LISTEN', sendQ: 0, recvQ: 0 });
   });
   stack.tcp.forEachConn((p) => {
-    let recvQ = p.rcvWndMax - p.rcvWnd;
+    const pv = p.v;
+    let recvQ = pv[TCB.rcvWndMax] - pv[TCB.rcvWnd];
     if (recvQ < 0) recvQ = 0;
-    let sendQ = (p.sndLbb - p.sndUna) >>> 0;
+    let sendQ = (pv[TCB.sndLbb] - pv[TCB.sndUna]) >>> 0;
     if (sendQ > 0x7fffffff) sendQ = 0;
-    rows.push({ proto: 'tcp', local: ip4ToString(p.localIp) + ':' + p.localPort,
-      remote: ip4ToString(p.remoteIp) + ':' + p.remotePort, state: tcpStateName(p.state), sendQ, recvQ });
+    rows.push({ proto: 'tcp', local: ip4ToString(pv[TCB.localIp]) + ':' + pv[TCB.localPort],
+      remote: ip4ToString(pv[TCB.remoteIp]) + ':' + pv[TCB.remotePort], state: tcpStateName(pv[TCB.state]), sendQ, recvQ });
   });
   return rows;
 }

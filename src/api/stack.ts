@@ -27,6 +27,7 @@ import type { EchoReplyFn } from '../icmp/icmp.js';
 import { Udp } from '../udp/udp.js';
 import { TcpLayer } from '../tcp/tcp.js';
 import type { Tcb } from '../tcp/tcb.js';
+import { TCB } from '../tcp/tcb.js';
 
 export interface StackOptions {
   /** Our IPv4 address, optionally with a prefix length: '192.168.1.20/24'. '0.0.0.0' = unconfigured. */
@@ -292,7 +293,7 @@ export class Stack implements LinkListener {
   /** Aborts (ERR_ABRT, no RST) every TCP connection whose local address is `ip`. */
   private abortConnectionsOn(ip: number): void {
     const victims: Tcb[] = [];
-    this.tcp.forEachConn((pcb) => { if (pcb.localIp === ip) victims.push(pcb); });
+    this.tcp.forEachConn((pcb) => { if (pcb.v[TCB.localIp] === ip) victims.push(pcb); });
     for (let i = 0; i < victims.length; i++) this.tcp.abortPcb(victims[i], ERR_ABRT, false);
   }
 

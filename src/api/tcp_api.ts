@@ -16,7 +16,7 @@ import { ERR_OK, ERR_ARG, ERR_CLSD, ERR_CONN, ERR_VAL, ERR_ABRT } from '../core/
 import { ip4Of, ip4ToString } from '../core/ip4addr.js';
 import { TcpTraceInfo } from '../tcp/tcp.js';
 import type { NetstatRow } from './diag.js';
-import { TcpPcb, Tcb, TcpListen } from '../tcp/tcb.js';
+import { TcpPcb, Tcb, TcpListen, TCB } from '../tcp/tcb.js';
 import type { TcpOps } from '../tcp/tcb.js';
 import type {
   TcpAcceptFn, TcpConnectedFn, TcpErrFn, TcpPollFn, TcpRecvFn, TcpSentFn,
@@ -79,21 +79,21 @@ export function tcp_bind(pcb: TcpPcb, ipaddr: number | string, port: number): Er
 /** ip_set_option: SOF_REUSEADDR, SOF_KEEPALIVE. */
 export function ip_set_option(pcb: TcpPcb, opt: number): void {
   const c = connOf(pcb);
-  if (c !== null) c.soOptions |= opt;
+  if (c !== null) c.v[TCB.soOptions] |= opt;
   const l = listenerOf(pcb);
   if (l !== null) l.soOptions |= opt;
 }
 
 export function ip_reset_option(pcb: TcpPcb, opt: number): void {
   const c = connOf(pcb);
-  if (c !== null) c.soOptions &= ~opt;
+  if (c !== null) c.v[TCB.soOptions] &= ~opt;
   const l = listenerOf(pcb);
   if (l !== null) l.soOptions &= ~opt;
 }
 
 export function ip_get_option(pcb: TcpPcb, opt: number): boolean {
   const c = connOf(pcb);
-  if (c !== null) return (c.soOptions & opt) !== 0;
+  if (c !== null) return (c.v[TCB.soOptions] & opt) !== 0;
   const l = listenerOf(pcb);
   return l !== null && (l.soOptions & opt) !== 0;
 }
@@ -193,8 +193,8 @@ export function tcp_poll(pcb: TcpPcb, poll: TcpPollFn | null, interval: number):
   const c = connOf(pcb);
   if (c === null) return;
   c.poll = poll;
-  c.pollInterval = interval > 0 ? interval | 0 : 0;
-  c.pollTicks = 0;
+  c.v[TCB.pollInterval] = interval > 0 ? interval | 0 : 0;
+  c.v[TCB.pollTicks] = 0;
 }
 
 /** tcp_arg: the first argument of every callback of this pcb (accepted pcbs inherit the listener's). */
@@ -245,32 +245,32 @@ export function tcp_abort(pcb: TcpPcb): void {
 /** tcp_sndbuf: octets tcp_write can take now. */
 export function tcp_sndbuf(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  return c === null ? 0 : c.sndBuf;
+  return c === null ? 0 : c.v[TCB.sndBuf];
 }
 
 /** tcp_sndqueuelen: segments queued (unsent + unacknowledged). */
 export function tcp_sndqueuelen(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  return c === null ? 0 : c.sndQueueLen;
+  return c === null ? 0 : c.v[TCB.sndQueueLen];
 }
 
 export function tcp_nagle_disable(pcb: TcpPcb): void {
   const c = connOf(pcb);
-  if (c !== null) c.flags |= TF_NODELAY;
+  if (c !== null) c.v[TCB.flags] |= TF_NODELAY;
   const l = listenerOf(pcb);
   if (l !== null) l.nodelay = true;
 }
 
 export function tcp_nagle_enable(pcb: TcpPcb): void {
   const c = connOf(pcb);
-  if (c !== null) c.flags &= ~TF_NODELAY;
+  if (c !== null) c.v[TCB.flags] &= ~TF_NODELAY;
   const l = listenerOf(pcb);
   if (l !== null) l.nodelay = false;
 }
 
 export function tcp_nagle_disabled(pcb: TcpPcb): boolean {
   const c = connOf(pcb);
-  if (c !== null) return (c.flags & TF_NODELAY) !== 0;
+  if (c !== null) return (c.v[TCB.flags] & TF_NODELAY) !== 0;
   const l = listenerOf(pcb);
   return l !== null && l.nodelay;
 }
@@ -280,7 +280,7 @@ export function tcp_nagle_disabled(pcb: TcpPcb): boolean {
 export function tcp_keepalive_set(pcb: TcpPcb, idleMs: number, intervalMs: number, count: number): Err {
   if (!(idleMs > 0) || !(intervalMs > 0) || !(count >= 1)) return ERR_ARG;
   const c = connOf(pcb);
-  if (c !== null) { c.keepIdle = idleMs; c.keepIntvl = intervalMs; c.keepCnt = count | 0; return ERR_OK; }
+  if (c !== null) { c.v[TCB.keepIdle] = idleMs; c.v[TCB.keepIntvl] = intervalMs; c.v[TCB.keepCnt] = count | 0; return ERR_OK; }
   const l = listenerOf(pcb);
   if (l !== null) { l.keepIdle = idleMs; l.keepIntvl = intervalMs; l.keepCnt = count | 0; return ERR_OK; }
   return ERR_CLSD;
@@ -293,7 +293,7 @@ export function tcp_set_user_timeout(pcb: TcpPcb, ms: number): Err {
   if (!(ms >= 0) || (ms | 0) !== ms) return ERR_ARG;
   const c = connOf(pcb);
   if (c === null) return ERR_CLSD;
-  c.userTimeout = ms;
+  c.v[TCB.userTimeout] = ms;
   return ERR_OK;
 }
 
@@ -305,9 +305,9 @@ export function tcp_set_recv_wnd(pcb: TcpPcb, bytes: number): Err {
   if (l !== null) { l.rcvWnd = bytes | 0; return ERR_OK; }
   const c = connOf(pcb);
   if (c === null) return ERR_CLSD;
-  if (c.state !== CLOSED) return ERR_CONN;
-  c.rcvWndMax = bytes | 0;
-  c.rcvWnd = bytes | 0;
+  if (c.v[TCB.state] !== CLOSED) return ERR_CONN;
+  c.v[TCB.rcvWndMax] = bytes | 0;
+  c.v[TCB.rcvWnd] = bytes | 0;
   return ERR_OK;
 }
 
@@ -326,7 +326,7 @@ export function tcp_backlog_accepted(pcb: TcpPcb): void {
 /** The pcb's state number (constants CLOSED … TIME_WAIT); CLOSED for a dead handle. */
 export function tcp_state(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  if (c !== null) return c.state;
+  if (c !== null) return c.v[TCB.state];
   return listenerOf(pcb) !== null ? LISTEN : CLOSED;
 }
 
@@ -337,26 +337,26 @@ export function tcp_state_name(pcb: TcpPcb): string {
 
 export function tcp_local_ip(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  if (c !== null) return c.localIp;
+  if (c !== null) return c.v[TCB.localIp];
   const l = listenerOf(pcb);
   return l !== null ? l.localIp : 0;
 }
 
 export function tcp_local_port(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  if (c !== null) return c.localPort;
+  if (c !== null) return c.v[TCB.localPort];
   const l = listenerOf(pcb);
   return l !== null ? l.localPort : 0;
 }
 
 export function tcp_remote_ip(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  return c !== null ? c.remoteIp : 0;
+  return c !== null ? c.v[TCB.remoteIp] : 0;
 }
 
 export function tcp_remote_port(pcb: TcpPcb): number {
   const c = connOf(pcb);
-  return c !== null ? c.remotePort : 0;
+  return c !== null ? c.v[TCB.remotePort] : 0;
 }
 
 /** True while the handle still refers to a live pcb. */
@@ -373,7 +373,7 @@ export function tcp_lookup_state(stack: Stack, localIp: number | string, localPo
   remoteIp: number | string, remotePort: number): string {
   const layer = stack.tcp;
   const c = layer.findConn(ip4Of(localIp), localPort, ip4Of(remoteIp), remotePort);
-  if (c !== null) return tcpStateName(c.state);
+  if (c !== null) return tcpStateName(c.v[TCB.state]);
   if (layer.findListener(ip4Of(localIp), localPort) !== null) return 'LISTEN';
   return 'CLOSED';
 }

@@ -35,5 +35,7 @@ export class Arena {
   f64(n: number): Float64Array { const [b, o] = this.take(n * 8); return new Float64Array(b, o, n); }
   i32(n: number): Int32Array { const [b, o] = this.take(n * 4); return new Int32Array(b, o, n); }
   u32(n: number): Uint32Array { const [b, o] = this.take(n * 4); return new Uint32Array(b, o, n); }
+  i16(n: number): Int16Array { const [b, o] = this.take(n * 2); return new Int16Array(b, o, n); }
+  u16(n: number): Uint16Array { const [b, o] = this.take(n * 2); return new Uint16Array(b, o, n); }
   u8(n: number): Uint8Array { const [b, o] = this.take(n); return new Uint8Array(b, o, n); }
 }

@@ -478,6 +478,8 @@ export function resolveConfig(partial?: Partial<StackConfig>): StackConfig {
   need(cfg.MEMP_NUM_TCP_PCB >= 1, 'MEMP_NUM_TCP_PCB must be at least 1');
   need(cfg.TCP_INPUT_NEST_MAX >= 1, 'TCP_INPUT_NEST_MAX must be at least 1');
   need(cfg.MEMP_NUM_TCP_SEG >= cfg.TCP_SND_QUEUELEN, 'MEMP_NUM_TCP_SEG must be at least TCP_SND_QUEUELEN');
+  // segment queues link descriptors through an Int16Array (tcp/tcb.ts SegStore)
+  need(cfg.MEMP_NUM_TCP_SEG <= 32767, 'MEMP_NUM_TCP_SEG must be at most 32767');
   need(cfg.TCP_RTO_MIN >= 1 && cfg.TCP_RTO_MIN <= cfg.TCP_RTO_INITIAL && cfg.TCP_RTO_INITIAL <= cfg.TCP_RTO_MAX,
     'need 1 <= TCP_RTO_MIN <= TCP_RTO_INITIAL <= TCP_RTO_MAX');
   need(cfg.TCP_DELACK_MS >= 1 && cfg.TCP_DELACK_MS <= 500, 'TCP_DELACK_MS must be within 1..500 (RFC 1122 §4.2.3.2)');

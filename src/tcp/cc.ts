@@ -7,7 +7,7 @@
  * pipe estimate of sack.ts decides what is sent).
  */
 import { seqGt } from '../core/seq.js';
-import { TCB_SSTHRESH, TCB_BYTES_ACKED } from './tcb.js';
+import { TCB } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TF_INFR } from './constants.js';
 
@@ -40,21 +40,22 @@ export interface CongestionController {
  * timeout began.
  */
 function enterRecovery(tcb: Tcb): boolean {
-  const mss = tcb.mss;
+  const pv = tcb.v;
+  const mss = pv[TCB.mss];
   // RFC 6582 §3.2 step 2: only when the cumulative ACK covers "recover" (the highest sequence
   // number sent when the last recovery or timeout began), so that duplicate ACKs for data sent
   // before it do not start a false fast retransmit. An ACK of exactly recover + 1 qualifies: all
   // that data is acknowledged, so these duplicates are about data sent since (Linux's test,
   // snd_una at or past high_seq); otherwise a segment lost right after a full ACK — the first
   // one recovery's exit sends — would wait for the retransmission timer
-  if (!seqGt(tcb.sndUna, tcb.recover)) return false;
-  const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
-  tcb.ssthresh = half > 2 * mss ? half : 2 * mss;
-  tcb.recover = (tcb.sndMax - 1) >>> 0;
+  if (!seqGt(pv[TCB.sndUna], pv[TCB.recover])) return false;
+  const half = ((pv[TCB.sndMax] - pv[TCB.sndUna]) >>> 0) >>> 1;
+  pv[TCB.ssthresh] = half > 2 * mss ? half : 2 * mss;
+  pv[TCB.recover] = (pv[TCB.sndMax] - 1) >>> 0;
   // NewReno inflates by the three segments that left the network; RFC 6675 starts at ssthresh
   // and lets the pipe estimate account for them
-  tcb.cwnd = tcb.sackOk ? tcb.ssthresh : tcb.ssthresh + 3 * mss;
-  tcb.flags |= TF_INFR;
+  pv[TCB.cwnd] = tcb.sackOk ? pv[TCB.ssthresh] : pv[TCB.ssthresh] + 3 * mss;
+  pv[TCB.flags] |= TF_INFR;
   return true;
 }
 
@@ -64,90 +65,92 @@ export const newReno: CongestionController = Object.freeze({
   },
 
   onAck(tcb: Tcb, ack: number, acked: number): boolean {
-    const mss = tcb.mss;
+    const pv = tcb.v;
+    const mss = pv[TCB.mss];
     let partial = false;
-    if (tcb.flags & TF_INFR) {
-      if (seqGt(ack, tcb.recover)) {
+    if (pv[TCB.flags] & TF_INFR) {
+      if (seqGt(ack, pv[TCB.recover])) {
         // full acknowledgment (RFC 6582 §3.2 step 3, option 1): deflate the window to
         // min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave fast recovery. The max() matters
         // when the full ACK empties the pipe: a window of one segment would wait for the
         // receiver's delayed ACK of that one segment
-        const flight = (tcb.sndMax - ack) >>> 0;
+        const flight = (pv[TCB.sndMax] - ack) >>> 0;
         const w = (flight > mss ? flight : mss) + mss;
-        tcb.cwnd = tcb.ssthresh < w ? tcb.ssthresh : w;
-        tcb.flags &= ~TF_INFR;
-        tcb.dupAcks = 0;
+        pv[TCB.cwnd] = pv[TCB.ssthresh] < w ? pv[TCB.ssthresh] : w;
+        pv[TCB.flags] &= ~TF_INFR;
+        pv[TCB.dupAcks] = 0;
       } else if (!tcb.sackOk) {
         // partial acknowledgment (RFC 6582 §3.2 step 5): deflate by the amount acknowledged
-        tcb.cwnd = tcb.cwnd > acked ? tcb.cwnd - acked + mss : mss;
+        pv[TCB.cwnd] = pv[TCB.cwnd] > acked ? pv[TCB.cwnd] - acked + mss : mss;
         partial = true;
       }
       // with SACK (RFC 6675 §5) cwnd stays at ssthresh during recovery: the pipe estimate, not
       // window inflation, decides what goes out
     } else {
-      tcb.dupAcks = 0;
-      // ssthresh and bytesAcked read from the cold array (their getters written out: every ACK)
-      const cold = tcb.cold;
-      const cb = tcb.coldBase;
-      if (tcb.cwnd < cold[cb + TCB_SSTHRESH]) {
+      pv[TCB.dupAcks] = 0;
+      if (pv[TCB.cwnd] < pv[TCB.ssthresh]) {
         // slow start (RFC 5681 §3.1), at most one SMSS per ACK
-        tcb.cwnd += acked < mss ? acked : mss;
+        pv[TCB.cwnd] += acked < mss ? acked : mss;
       } else {
         // congestion avoidance: one SMSS per window of data acknowledged
-        const ba = cold[cb + TCB_BYTES_ACKED] + acked;
-        if (ba >= tcb.cwnd) {
-          cold[cb + TCB_BYTES_ACKED] = ba - tcb.cwnd;
-          tcb.cwnd += mss;
+        const ba = pv[TCB.bytesAcked] + acked;
+        if (ba >= pv[TCB.cwnd]) {
+          pv[TCB.bytesAcked] = ba - pv[TCB.cwnd];
+          pv[TCB.cwnd] += mss;
         } else {
-          cold[cb + TCB_BYTES_ACKED] = ba;
+          pv[TCB.bytesAcked] = ba;
         }
       }
     }
-    if (tcb.cwnd > CWND_MAX) tcb.cwnd = CWND_MAX;
+    if (pv[TCB.cwnd] > CWND_MAX) pv[TCB.cwnd] = CWND_MAX;
     return partial;
   },
 
   onDupAck(tcb: Tcb): boolean {
-    tcb.dupAcks++;
-    if (tcb.flags & TF_INFR) {
+    const pv = tcb.v;
+    pv[TCB.dupAcks]++;
+    if (pv[TCB.flags] & TF_INFR) {
       // RFC 5681 §3.2 step 4: inflate per duplicate (not with SACK: RFC 6675 counts the pipe)
-      if (!tcb.sackOk) tcb.cwnd += tcb.mss;
+      if (!tcb.sackOk) pv[TCB.cwnd] += pv[TCB.mss];
       return false;
     }
-    if (tcb.dupAcks !== 3) return false;
+    if (pv[TCB.dupAcks] !== 3) return false;
     return enterRecovery(tcb);
   },
 
   onSackLoss(tcb: Tcb): boolean {
-    if (tcb.flags & TF_INFR) return false;
+    if (tcb.v[TCB.flags] & TF_INFR) return false;
     return enterRecovery(tcb);
   },
 
   onRto(tcb: Tcb): void {
-    const half = ((tcb.sndMax - tcb.sndUna) >>> 0) >>> 1;
-    tcb.ssthresh = half > 2 * tcb.mss ? half : 2 * tcb.mss;
-    tcb.cwnd = tcb.mss;
-    tcb.bytesAcked = 0;
-    tcb.flags &= ~TF_INFR;
-    tcb.dupAcks = 0;
-    tcb.recover = (tcb.sndMax - 1) >>> 0;
+    const pv = tcb.v;
+    const half = ((pv[TCB.sndMax] - pv[TCB.sndUna]) >>> 0) >>> 1;
+    pv[TCB.ssthresh] = half > 2 * pv[TCB.mss] ? half : 2 * pv[TCB.mss];
+    pv[TCB.cwnd] = pv[TCB.mss];
+    pv[TCB.bytesAcked] = 0;
+    pv[TCB.flags] &= ~TF_INFR;
+    pv[TCB.dupAcks] = 0;
+    pv[TCB.recover] = (pv[TCB.sndMax] - 1) >>> 0;
   },
 
   onProbeRepair(tcb: Tcb): void {
+    const pv = tcb.v;
     // the reduction fast recovery would have made (RFC 5681 §3.2 step 2), with recovery already
     // complete: ssthresh = max(FlightSize / 2, 2 SMSS) at the loss, cwnd = ssthresh (RFC 6582 §3.2
     // step 3 option 2). The flight at the loss is the window then in use: cwnd
-    const half = tcb.cwnd >>> 1;
-    tcb.ssthresh = half > 2 * tcb.mss ? half : 2 * tcb.mss;
-    tcb.cwnd = tcb.ssthresh;
-    tcb.bytesAcked = 0;
+    const half = pv[TCB.cwnd] >>> 1;
+    pv[TCB.ssthresh] = half > 2 * pv[TCB.mss] ? half : 2 * pv[TCB.mss];
+    pv[TCB.cwnd] = pv[TCB.ssthresh];
+    pv[TCB.bytesAcked] = 0;
   },
 
   window(tcb: Tcb): number {
+    const pv = tcb.v;
     // limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out, so
     // that a small window still produces the three duplicates fast retransmit needs
-    const d = tcb.dupAcks;
-    if (d > 0 && d < 3 && (tcb.flags & TF_INFR) === 0) return tcb.cwnd + d * tcb.mss;
-    return tcb.cwnd;
+    const d = pv[TCB.dupAcks];
+    if (d > 0 && d < 3 && (pv[TCB.flags] & TF_INFR) === 0) return pv[TCB.cwnd] + d * pv[TCB.mss];
+    return pv[TCB.cwnd];
   },
 });

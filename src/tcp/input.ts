@@ -16,7 +16,7 @@ import {
   tcpParse, TCP_ERR_SHORT, TCP_ERR_HDRLEN, TCP_ERR_OPT, TCP_OPTLEN_TS_ALIGNED, tcpSrcPort, tcpDstPort, tcpSeq, TCP_FIN, TCP_SYN, TCP_RST,
   TCP_ACK, TCP_PSH,
 } from '../wire/tcp.js';
-import { Tcb, TcpListen } from './tcb.js';
+import { Tcb, TcpListen, TCB, NO_SEG } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
   TIME_WAIT, SOF_INHERITED, TF_ACK_NOW, TF_NODELAY, TF_CLOSED_BY_APP, TF_RXCLOSED, TF_SYN_RTX, TF_PASSIVE,
@@ -40,13 +40,14 @@ export abstract class TcpInput extends TcpAckInput {
   /** Whether one more ACK may answer an unacceptable segment on `pcb` now (takes the allowance):
    *  one per TCP_OOW_ACK_INTERVAL per connection, TCP_CHALLENGE_ACK_LIMIT a second in all. */
   protected mayAnswerInvalid(pcb: Tcb): boolean {
+    const pv = pcb.v;
     const now = this.core.now;
     const iv = this.core.config.TCP_OOW_ACK_INTERVAL;
-    if ((iv > 0 && pcb.lastOowAckAt !== NO_TIME && now - pcb.lastOowAckAt < iv) || !this.core.limits.take(this.invalidAckLimit, now)) {
+    if ((iv > 0 && pv[TCB.lastOowAckAt] !== NO_TIME && now - pv[TCB.lastOowAckAt] < iv) || !this.core.limits.take(this.invalidAckLimit, now)) {
       this.reflectionsLimited++;
       return false;
     }
-    pcb.lastOowAckAt = now;
+    pv[TCB.lastOowAckAt] = now;
     return true;
   }
 
@@ -127,15 +128,15 @@ export abstract class TcpInput extends TcpAckInput {
     this.inDepth = depth + 1;
 
     let pcb = this.findConn(iph.dst, h.dstPort, iph.src, h.srcPort);
-    if (pcb !== null && pcb.state === TIME_WAIT && (h.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN
-      && seqGt(h.seq, pcb.rcvNxt) && this.findListener(iph.dst, h.dstPort) !== null) {
+    if (pcb !== null && pcb.v[TCB.state] === TIME_WAIT && (h.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN
+      && seqGt(h.seq, pcb.v[TCB.rcvNxt]) && this.findListener(iph.dst, h.dstPort) !== null) {
       // RFC 1122 §4.2.2.13: a new SYN above the old connection's sequence space may reopen it
       this.freePcb(pcb, 0, CAUSE_SEGMENT);
       pcb = null;
     }
     if (pcb !== null) {
       // header prediction tried here, before segmentArrives: one call fewer per predicted segment
-      if (s.len === 0 || pcb.state !== ESTABLISHED || !this.predicted(pcb, s)) this.segmentArrives(pcb, s);
+      if (s.len === 0 || pcb.v[TCB.state] !== ESTABLISHED || !this.predicted(pcb, s)) this.segmentArrives(pcb, s);
     } else {
       const l = this.findListener(iph.dst, h.dstPort);
       if (l !== null) this.listenInput(l, s);
@@ -175,17 +176,17 @@ export abstract class TcpInput extends TcpAckInput {
     // RFC 5927 §4.1: the quoted segment must be one we sent and still wait to see acknowledged,
     // SND.UNA <= SEG.SEQ < SND.MAX (in SYN_SENT and SYN_RCVD that is the ISS alone); anything else
     // is stale or a blind forgery
-    if (!(seqGeq(seq, pcb.sndUna) && seqLt(seq, pcb.sndMax))) return false;
-    const state = pcb.state;
+    if (!(seqGeq(seq, pcb.v[TCB.sndUna]) && seqLt(seq, pcb.v[TCB.sndMax]))) return false;
+    const state = pcb.v[TCB.state];
     if ((state === SYN_SENT || state === SYN_RCVD) && icmpHardError(type, code)) {
-      if (state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
+      if (state === SYN_RCVD && (pcb.v[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null) {
         this.returnToListen(pcb, CAUSE_ICMP);
       } else {
         this.freePcb(pcb, ERR_RST, CAUSE_ICMP);
       }
       return true;
     }
-    pcb.icmpSoftErr = (type << 8) | code;
+    pcb.v[TCB.icmpSoftErr] = (type << 8) | code;
     return true;
   }
 
@@ -231,38 +232,38 @@ export abstract class TcpInput extends TcpAckInput {
     }
     const pcb = this.allocPcb();
     if (pcb === null) { st.drop++; return; }
-    pcb.flags |= TF_PASSIVE;
-    pcb.listenerIndex = l.mempIndex;
-    pcb.listenerGen = l.gen;
+    pcb.v[TCB.flags] |= TF_PASSIVE;
+    pcb.v[TCB.listenerIndex] = l.mempIndex;
+    pcb.v[TCB.listenerGen] = l.gen;
     pcb.inBacklog = true;
     l.pending++;
-    pcb.soOptions = l.soOptions & SOF_INHERITED;
-    if (l.nodelay) pcb.flags |= TF_NODELAY;
-    pcb.keepIdle = l.keepIdle;
-    pcb.keepIntvl = l.keepIntvl;
-    pcb.keepCnt = l.keepCnt;
-    if (l.rcvWnd > 0) { pcb.rcvWndMax = l.rcvWnd; pcb.rcvWnd = l.rcvWnd; }
+    pcb.v[TCB.soOptions] = l.soOptions & SOF_INHERITED;
+    if (l.nodelay) pcb.v[TCB.flags] |= TF_NODELAY;
+    pcb.v[TCB.keepIdle] = l.keepIdle;
+    pcb.v[TCB.keepIntvl] = l.keepIntvl;
+    pcb.v[TCB.keepCnt] = l.keepCnt;
+    if (l.rcvWnd > 0) { pcb.v[TCB.rcvWndMax] = l.rcvWnd; pcb.v[TCB.rcvWnd] = l.rcvWnd; }
     pcb.arg = l.arg;
-    pcb.localIp = s.dst;
-    pcb.localPort = seg.dstPort;
-    pcb.remoteIp = s.src;
-    pcb.remotePort = seg.srcPort;
-    pcb.irs = seg.seq;
-    pcb.rcvNxt = (seg.seq + 1) >>> 0;
-    pcb.rcvAnnRightEdge = pcb.rcvNxt;
-    const iss = this.newIss(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
-    pcb.iss = iss; pcb.sndUna = iss; pcb.sndNxt = iss; pcb.sndMax = iss; pcb.sndLbb = iss;
-    pcb.sndSml = iss;
-    pcb.recover = (iss - 1) >>> 0;
-    pcb.sndWnd = seg.wnd;
-    pcb.sndWndMax = seg.wnd;
-    pcb.sndWl1 = seg.seq;
-    pcb.sndWl2 = iss;
+    pcb.v[TCB.localIp] = s.dst;
+    pcb.v[TCB.localPort] = seg.dstPort;
+    pcb.v[TCB.remoteIp] = s.src;
+    pcb.v[TCB.remotePort] = seg.srcPort;
+    pcb.v[TCB.irs] = seg.seq;
+    pcb.v[TCB.rcvNxt] = (seg.seq + 1) >>> 0;
+    pcb.v[TCB.rcvAnnRightEdge] = pcb.v[TCB.rcvNxt];
+    const iss = this.newIss(pcb.v[TCB.localIp], pcb.v[TCB.localPort], pcb.v[TCB.remoteIp], pcb.v[TCB.remotePort]);
+    pcb.v[TCB.iss] = iss; pcb.v[TCB.sndUna] = iss; pcb.v[TCB.sndNxt] = iss; pcb.v[TCB.sndMax] = iss; pcb.v[TCB.sndLbb] = iss;
+    pcb.v[TCB.sndSml] = iss;
+    pcb.v[TCB.recover] = (iss - 1) >>> 0;
+    pcb.v[TCB.sndWnd] = seg.wnd;
+    pcb.v[TCB.sndWndMax] = seg.wnd;
+    pcb.v[TCB.sndWl1] = seg.seq;
+    pcb.v[TCB.sndWl2] = iss;
     // the options both sides offered, kept with the SYN_RCVD pcb (RFC 7323 §2.2, §3.2; RFC 2018 §2)
     this.offerOptions(pcb);
     takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
-    pcb.lastActivity = this.core.now;
+    pcb.v[TCB.lastActivity] = this.core.now;
     // in the RFC's diagram the listening TCB itself moves to SYN-RECEIVED; here a child pcb does
     // (the listener stays in LISTEN), and the trace reports the RFC's transition
     this.setState(pcb, SYN_RCVD, CAUSE_SEGMENT, LISTEN);
@@ -286,34 +287,35 @@ export abstract class TcpInput extends TcpAckInput {
     // RFC 6691: the MSS counts data only; the sender makes room for the options it puts on every
     // segment (timestamps, once negotiated)
     if (pcb.tsOk) mss -= TCP_OPTLEN_TS_ALIGNED;
-    pcb.mss = mss;
+    pcb.v[TCB.mss] = mss;
     // RFC 5681 §3.1 initial window
-    pcb.cwnd = this.cc.initialWindow(mss);
+    pcb.v[TCB.cwnd] = this.cc.initialWindow(mss);
   }
 
   /** §3.10.7.3 SYN-SENT and §3.10.7.4 for every other state. */
   protected segmentArrives(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const seg = s.hdr;
     const st = this.core.stats.tcp;
-    pcb.lastActivity = this.core.now;
-    pcb.keepProbes = 0;
-    if (pcb.state === SYN_SENT) { this.synSentInput(pcb, s); return; }
+    pv[TCB.lastActivity] = this.core.now;
+    pv[TCB.keepProbes] = 0;
+    if (pv[TCB.state] === SYN_SENT) { this.synSentInput(pcb, s); return; }
 
     // SYN-RECEIVED: a retransmitted SYN means our SYN,ACK was lost: send it again
-    if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pcb.irs) {
+    if (pv[TCB.state] === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === pv[TCB.irs]) {
       this.retransmitFirst(pcb);
       return;
     }
 
     // simultaneous open: the peer's SYN,ACK repeats the SYN we already took (RFC 9293 figure 8;
     // the RFC 5961 §4.2 exception Linux makes too): its ACK completes our handshake
-    if (pcb.state === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK)
-      && ((seg.seq + 1) >>> 0) === pcb.rcvNxt && (pcb.flags & TF_PASSIVE) === 0) {
+    if (pv[TCB.state] === SYN_RCVD && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK)
+      && ((seg.seq + 1) >>> 0) === pv[TCB.rcvNxt] && (pv[TCB.flags] & TF_PASSIVE) === 0) {
       s.syn = false;
-      s.seq = pcb.rcvNxt;
+      s.seq = pv[TCB.rcvNxt];
       // its SYN is a duplicate, so the segment is answered with an ACK as RFC 9293 §3.10.7.4's
       // first check asks (Linux sends it too): the peer, in SYN_RCVD as well, completes with it
-      pcb.flags |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
     }
     const ts = pcb.tsOk && seg.optTsPresent;
     if (ts) {
@@ -350,7 +352,7 @@ export abstract class TcpInput extends TcpAckInput {
       if (pcb.gen !== gen) return;
     }
     // our FIN acknowledged while the peer's FIN was not taken (it is out of order or absent)
-    if (pcb.state === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
+    if (pv[TCB.state] === FIN_WAIT_1 && this.finAcked(pcb)) this.enterFinWait2(pcb);
     this.deliver(pcb, s);
     if (pcb.gen !== gen) return;
     this.output(pcb);
@@ -367,34 +369,35 @@ export abstract class TcpInput extends TcpAckInput {
    * `s` carries data; called by ipInput before segmentArrives.
    */
   protected predicted(pcb: Tcb, s: InSeg): boolean {
+    const pv = pcb.v;
     const seg = s.hdr;
     const len = s.len;
     const pool = this.core.pbufs;
-    if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pcb.rcvNxt || seg.ack !== pcb.sndUna || len > pcb.rcvWnd
-      || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== null || pcb.refused !== null
-      || (pcb.flags & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
+    if ((seg.flags & ~TCP_PSH) !== TCP_ACK || s.seq !== pv[TCB.rcvNxt] || seg.ack !== pv[TCB.sndUna] || len > pv[TCB.rcvWnd]
+      || pcb.tsOk || seg.sackCount !== 0 || pcb.ooseq !== NO_SEG || pcb.refused !== null
+      || (pv[TCB.flags] & (TF_CLOSED_BY_APP | TF_RXCLOSED)) !== 0 || pool.freeTop <= this.pressureFreeMax
       || pool.freeTop < pool.reserve || !this.core.config.TCP_HDR_PREDICTION) return false;
     // segmentArrives' opening (keepalive idleness, RFC 1122 §4.2.3.6)
-    pcb.lastActivity = this.core.now;
-    pcb.keepProbes = 0;
+    pv[TCB.lastActivity] = this.core.now;
+    pv[TCB.keepProbes] = 0;
     // updateSndWnd's test, written out (once per segment): SEG.ACK = SND.UNA here, so the window is
     // taken when SEG.SEQ is newer than SND.WL1, or equal with SND.WL2 <= SEG.ACK (RFC 9293 §3.10.7.4)
     const seq = s.seq;
-    if (((pcb.sndWl1 - seq) | 0) < 0 || (pcb.sndWl1 === seq && ((pcb.sndWl2 - seg.ack) | 0) <= 0)) {
+    if (((pv[TCB.sndWl1] - seq) | 0) < 0 || (pv[TCB.sndWl1] === seq && ((pv[TCB.sndWl2] - seg.ack) | 0) <= 0)) {
       // the steady state: the same window (no SYN here, so scaled), no persist timer to stop;
       // SND.WND never exceeds its maximum, so only SND.WL1 and SND.WL2 move
-      if ((seg.wnd << pcb.sndScale) === pcb.sndWnd && pcb.persistAt === NO_TIME) {
-        pcb.sndWl1 = seq;
-        pcb.sndWl2 = seg.ack;
+      if ((seg.wnd << pv[TCB.sndScale]) === pv[TCB.sndWnd] && pv[TCB.persistAt] === NO_TIME) {
+        pv[TCB.sndWl1] = seq;
+        pv[TCB.sndWl2] = seg.ack;
       } else {
         this.updateSndWnd(pcb, s, seg.ack);
       }
     }
-    if (pcb.persistAt !== NO_TIME) pcb.persistProbes = 0;
+    if (pv[TCB.persistAt] !== NO_TIME) pv[TCB.persistProbes] = 0;
     this.takeInOrder(pcb, s, len);
     const gen = pcb.gen;
     const data = s.recvData;
-    if (data === null || pcb.ackedToReport > 0 || pcb.refusedFin) {
+    if (data === null || pv[TCB.ackedToReport] > 0 || pcb.refusedFin) {
       this.deliver(pcb, s);
     } else {
       // deliver and callRecv written out for the usual case (once per segment): the data straight
@@ -410,9 +413,9 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if (pcb.gen !== gen) return true;
     // output's receiver case, written out (once per segment): nothing queued, only an owed ACK
-    if (pcb.unsent === null && pcb.state === ESTABLISHED) {
+    if (pcb.unsent === NO_SEG && pv[TCB.state] === ESTABLISHED) {
       pcb.outputPending = false;
-      if ((pcb.flags & TF_ACK_NOW) !== 0) this.sendAck(pcb);
+      if ((pv[TCB.flags] & TF_ACK_NOW) !== 0) this.sendAck(pcb);
     } else {
       this.output(pcb);
     }
@@ -420,13 +423,14 @@ export abstract class TcpInput extends TcpAckInput {
   }
 
   protected synSentInput(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const seg = s.hdr;
     const st = this.core.stats.tcp;
     const hasAck = (seg.flags & TCP_ACK) !== 0;
     // first: the ACK must acknowledge our SYN
-    if (hasAck && (seqLeq(seg.ack, pcb.iss) || seqGt(seg.ack, pcb.sndMax))) {
+    if (hasAck && (seqLeq(seg.ack, pv[TCB.iss]) || seqGt(seg.ack, pv[TCB.sndMax]))) {
       st.drop++;
-      if ((seg.flags & TCP_RST) === 0) this.sendRst(seg.ack, 0, false, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+      if ((seg.flags & TCP_RST) === 0) this.sendRst(seg.ack, 0, false, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]);
       return;
     }
     // second: RST — only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT); connection refused
@@ -437,32 +441,32 @@ export abstract class TcpInput extends TcpAckInput {
     }
     if ((seg.flags & TCP_SYN) === 0) { st.drop++; return; }
     // fourth: SYN
-    pcb.irs = seg.seq;
-    pcb.rcvNxt = (seg.seq + 1) >>> 0;
-    pcb.rcvAnnRightEdge = pcb.rcvNxt;
+    pv[TCB.irs] = seg.seq;
+    pv[TCB.rcvNxt] = (seg.seq + 1) >>> 0;
+    pv[TCB.rcvAnnRightEdge] = pv[TCB.rcvNxt];
     takeSynOptions(pcb, seg, this.core.now);
     this.takePeerMss(pcb, s);
-    pcb.sndWnd = seg.wnd;
-    pcb.sndWndMax = seg.wnd;
-    pcb.sndWl1 = seg.seq;
-    pcb.sndWl2 = seg.ack;
+    pv[TCB.sndWnd] = seg.wnd;
+    pv[TCB.sndWndMax] = seg.wnd;
+    pv[TCB.sndWl1] = seg.seq;
+    pv[TCB.sndWl2] = seg.ack;
     // the SYN octet is consumed; what follows it is ordinary text
-    s.seq = pcb.rcvNxt;
+    s.seq = pv[TCB.rcvNxt];
     s.syn = false;
     if (hasAck) {
       // our SYN is acknowledged: ESTABLISHED
       this.synRttSample(pcb, seg.ack);
       this.ackSegments(pcb, seg.ack);
-      pcb.sndUna = seg.ack;
-      if (seqLt(pcb.sndNxt, pcb.sndUna)) pcb.sndNxt = pcb.sndUna;
-      pcb.nrtx = 0;
-      pcb.icmpSoftErr = 0;
-      pcb.rtxAt = NO_TIME;
-      if (pcb.flags & TF_SYN_RTX) {
-        pcb.rto = RTO_AFTER_SYN_LOSS;
+      pv[TCB.sndUna] = seg.ack;
+      if (seqLt(pv[TCB.sndNxt], pv[TCB.sndUna])) pv[TCB.sndNxt] = pv[TCB.sndUna];
+      pv[TCB.nrtx] = 0;
+      pv[TCB.icmpSoftErr] = 0;
+      pv[TCB.rtxAt] = NO_TIME;
+      if (pv[TCB.flags] & TF_SYN_RTX) {
+        pv[TCB.rto] = RTO_AFTER_SYN_LOSS;
       }
       this.setState(pcb, ESTABLISHED, CAUSE_SEGMENT);
-      pcb.flags |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
       const gen = pcb.gen;
       if (!this.callConnected(pcb)) return;
       // data or FIN carried by the SYN,ACK (after the SYN octet)
@@ -485,13 +489,14 @@ export abstract class TcpInput extends TcpAckInput {
    * what lies outside it. Returns false when the segment is to be dropped.
    */
   protected checkSequence(pcb: Tcb, s: InSeg): boolean {
+    const pv = pcb.v;
     const h = s.hdr;
     const st = this.core.stats.tcp;
     let len = s.len;
     if (s.syn) len++;
     if (s.fin) len++;
-    const wnd = pcb.rcvWnd;
-    const rcvNxt = pcb.rcvNxt;
+    const wnd = pv[TCB.rcvWnd];
+    const rcvNxt = pv[TCB.rcvNxt];
     const seq = s.seq;
     let ok: boolean;
     if (len === 0) {
@@ -510,7 +515,7 @@ export abstract class TcpInput extends TcpAckInput {
         this.dropPayload(s);
         s.fin = false;
         s.syn = false;
-        pcb.flags |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
         return true;
       }
       if ((h.flags & TCP_RST) !== 0) { st.drop++; return false; }
@@ -518,11 +523,11 @@ export abstract class TcpInput extends TcpAckInput {
       // carry news in its ACK field: take that — RFC 5961 §5.2 bounds what is acceptable — and
       // nothing else
       const news = !s.syn && !s.fin && (h.flags & TCP_ACK) !== 0 && len === 0 && seqLt(seq, rcvNxt)
-        && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0) && pcb.state !== TIME_WAIT && pcb.state !== SYN_RCVD
-        && seqGt(h.ack, pcb.sndUna);
+        && seqGeq(seq, (rcvNxt - pv[TCB.rcvWndMax]) >>> 0) && pv[TCB.state] !== TIME_WAIT && pv[TCB.state] !== SYN_RCVD
+        && seqGt(h.ack, pv[TCB.sndUna]);
       if (!news) st.drop++;
       // TIME_WAIT: a retransmitted FIN is acknowledged again and restarts the 2 MSL wait
-      if (pcb.state === TIME_WAIT && s.fin) this.restartTimeWait(pcb);
+      if (pv[TCB.state] === TIME_WAIT && s.fin) this.restartTimeWait(pcb);
       // answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: keepalive and zero-window probes
       // (<SEQ=RCV.NXT-1>) rely on it. At most one such ACK per TCP_OOW_ACK_INTERVAL per
       // connection (Linux's tcp_invalid_ratelimit: two ends can never ping-pong ACKs, and spoofed
@@ -532,7 +537,7 @@ export abstract class TcpInput extends TcpAckInput {
       // unanswered backs the sender's RTO off exponentially (RFC 9293 §3.10.7.4 asks for an ACK,
       // RFC 5681 §4.2 for it at once; Linux's tcp_oow_rate_limited exempts data segments too)
       const old = len > 0 && !s.syn && seqLeq((seq + len) >>> 0, rcvNxt)
-        && seqGeq(seq, (rcvNxt - pcb.rcvWndMax) >>> 0);
+        && seqGeq(seq, (rcvNxt - pv[TCB.rcvWndMax]) >>> 0);
       if (old ? this.mayAnswerOldData() : this.mayAnswerInvalid(pcb)) {
         const gen = pcb.gen;
         this.sendAck(pcb);
@@ -558,7 +563,7 @@ export abstract class TcpInput extends TcpAckInput {
         }
         s.seq = (s.seq + dup) >>> 0;
         // duplicate data: acknowledge at once so the sender learns where we are
-        pcb.flags |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
       }
     }
     // trim the tail: octets past the window are not accepted
@@ -571,34 +576,35 @@ export abstract class TcpInput extends TcpAckInput {
         s.len = keep;
       }
       s.fin = false;
-      pcb.flags |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
     }
     return true;
   }
 
   /** Second step: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2). */
   protected checkRst(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const st = this.core.stats.tcp;
-    if (pcb.state === TIME_WAIT && this.core.config.TCP_RFC1337) {
+    if (pv[TCB.state] === TIME_WAIT && this.core.config.TCP_RFC1337) {
       // RFC 1337 §3 (TW1): a RST does not end TIME_WAIT early ("TIME-WAIT assassination"); the
       // 4-tuple stays reserved for the full 2 MSL
       st.drop++;
       return;
     }
-    if (s.seq !== pcb.rcvNxt) {
+    if (s.seq !== pv[TCB.rcvNxt]) {
       // in the window but not exactly at RCV.NXT: challenge ACK, the sender must prove itself
       // (RFC 5961 §3.2; §7: rate-limited)
       st.drop++;
       if (this.mayAnswerInvalid(pcb)) this.sendAck(pcb);
       return;
     }
-    if (pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null) {
+    if (pv[TCB.state] === SYN_RCVD && (pv[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null) {
       // a passive open returns to LISTEN (RFC 9293 §3.10.7.4): the listener goes on, this embryonic
       // connection goes away
       this.returnToListen(pcb, CAUSE_SEGMENT);
       return;
     }
-    switch (pcb.state) {
+    switch (pv[TCB.state]) {
       case SYN_RCVD:        // active open refused (simultaneous open)
       case ESTABLISHED:
       case FIN_WAIT_1:

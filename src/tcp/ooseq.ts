@@ -6,7 +6,7 @@ import type { Pbuf } from '../core/pbuf.js';
 import { pbuf_free, pbuf_realloc, pbuf_cat } from '../core/pbuf.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb, TcpSeg } from './tcb.js';
+import { Tcb, NO_SEG, TCB } from './tcb.js';
 import { TcpTimers } from './timers.js';
 import type { InSeg } from './inseg.js';
 
@@ -21,7 +21,7 @@ export abstract class TcpOoseq extends TcpTimers {
   protected freeAllOoseq(): void {
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
-      if (p.ooseq !== null) {
+      if (p.ooseq !== NO_SEG) {
         this.core.stats.tcp.memerr++;
         this.freeOoseq(p);
       }
@@ -59,17 +59,22 @@ export abstract class TcpOoseq extends TcpTimers {
   }
 
   protected insertOoseq(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const st = this.core.stats.tcp;
     let seqno = s.seq;
     let len = s.len;
     let fin = s.fin;
+    const sg = this.segs;
+    const sNext = sg.next;
+    const sSeqno = sg.seqno;
+    const sLen = sg.len;
     // find the place: after every segment starting before us
-    let prev: TcpSeg | null = null;
+    let prev = NO_SEG;
     let cur = pcb.ooseq;
-    while (cur !== null && seqLt(cur.seqno, seqno)) { prev = cur; cur = cur.next; }
+    while (cur !== NO_SEG && seqLt(sSeqno[cur], seqno)) { prev = cur; cur = sNext[cur]; }
     // overlap with the previous one: trim our front
-    if (prev !== null) {
-      const prevEnd = (prev.seqno + prev.len) >>> 0;
+    if (prev !== NO_SEG) {
+      const prevEnd = (sSeqno[prev] + sLen[prev]) >>> 0;
       if (seqGeq(prevEnd, (seqno + len) >>> 0)) { st.drop++; this.dropPayload(s); return; }
       if (seqGt(prevEnd, seqno)) {
         const cut = (prevEnd - seqno) | 0;
@@ -79,21 +84,21 @@ export abstract class TcpOoseq extends TcpTimers {
       }
     }
     // segments we cover entirely are replaced; a partial overlap with the next trims our tail
-    while (cur !== null && seqLeq((cur.seqno + cur.len) >>> 0, (seqno + len) >>> 0)) {
-      const next: TcpSeg | null = cur.next;
-      if (prev === null) pcb.ooseq = next; else prev.next = next;
-      pcb.ooseqCount--;
+    while (cur !== NO_SEG && seqLeq((sSeqno[cur] + sLen[cur]) >>> 0, (seqno + len) >>> 0)) {
+      const next = sNext[cur];
+      if (prev === NO_SEG) pcb.ooseq = next; else sNext[prev] = next;
+      pv[TCB.ooseqCount]--;
       this.freeSeg(cur);
       cur = next;
     }
-    if (cur !== null && seqGt((seqno + len) >>> 0, cur.seqno)) {
-      const keep = (cur.seqno - seqno) | 0;
+    if (cur !== NO_SEG && seqGt((seqno + len) >>> 0, sSeqno[cur])) {
+      const keep = (sSeqno[cur] - seqno) | 0;
       pbuf_realloc(s.p as Pbuf, keep);
       len = keep;
       fin = false;
     }
     if (len === 0 && !fin) { this.dropPayload(s); return; }
-    if (pcb.ooseqCount >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
+    if (pv[TCB.ooseqCount] >= this.core.config.TCP_OOSEQ_MAX_SEGS || this.poolUnderPressure()) {
       st.memerr++; st.drop++; this.dropPayload(s); return;
     }
     const tinyMax = this.core.config.TCP_OOSEQ_TINY_MAX;
@@ -102,45 +107,50 @@ export abstract class TcpOoseq extends TcpTimers {
       // out-of-order data after a loss is full-sized segments; 1-byte segments are an attack)
       st.drop++; this.dropPayload(s); return;
     }
-    const q = this.segPool.alloc();
-    if (q === null) { st.memerr++; st.drop++; this.dropPayload(s); return; }
-    q.p = s.p;
+    const q = this.segPool.allocIndex();
+    if (q < 0) { st.memerr++; st.drop++; this.dropPayload(s); return; }
+    sg.p[q] = s.p;
     s.p = null;
     s.len = 0;
-    q.seqno = seqno;
-    q.len = len;
-    q.flags = fin ? TCP_FIN : 0;
-    q.sent = 0;
-    this.segMeta.rcvOrder[q.mempIndex] = ++pcb.ooseqArrivals;
-    q.next = cur;
-    if (pcb.ooseq === null) pcb.ooseqSince = this.core.now;
-    if (prev === null) pcb.ooseq = q; else prev.next = q;
-    pcb.ooseqCount++;
+    sSeqno[q] = seqno;
+    sLen[q] = len;
+    sg.flags[q] = fin ? TCP_FIN : 0;
+    sg.sent[q] = 0;
+    sg.rcvOrder[q] = ++pv[TCB.ooseqArrivals];
+    sNext[q] = cur;
+    if (pcb.ooseq === NO_SEG) pv[TCB.ooseqSince] = this.core.now;
+    if (prev === NO_SEG) pcb.ooseq = q; else sNext[prev] = q;
+    pv[TCB.ooseqCount]++;
     s.fin = false;
   }
 
   /** Out-of-order segments of `pcb` shorter than TINY_SEGMENT. */
   protected tinyOoseq(pcb: Tcb): number {
+    const sg = this.segs;
     let n = 0;
-    for (let s = pcb.ooseq; s !== null; s = s.next) if (s.len < TINY_SEGMENT && (s.flags & TCP_FIN) === 0) n++;
+    for (let s = pcb.ooseq; s !== NO_SEG; s = sg.next[s]) if (sg.len[s] < TINY_SEGMENT && (sg.flags[s] & TCP_FIN) === 0) n++;
     return n;
   }
 
   /** Moves segments that now continue RCV.NXT from the out-of-order queue to the application. */
   protected drainOoseq(pcb: Tcb, inSeg: InSeg): void {
+    const pv = pcb.v;
+    const sg = this.segs;
     let s = pcb.ooseq;
-    while (s !== null && seqLeq(s.seqno, pcb.rcvNxt)) {
-      const next = s.next;
-      const end = (s.seqno + s.len) >>> 0;
+    while (s !== NO_SEG && seqLeq(sg.seqno[s], pv[TCB.rcvNxt])) {
+      const next = sg.next[s];
+      const segLen = sg.len[s];
+      const fin = (sg.flags[s] & TCP_FIN) !== 0;
+      const end = (sg.seqno[s] + segLen) >>> 0;
       pcb.ooseq = next;
-      pcb.ooseqCount--;
-      if (seqGt(end, pcb.rcvNxt) || (s.flags & TCP_FIN) !== 0 && end === pcb.rcvNxt) {
-        const skip = (pcb.rcvNxt - s.seqno) | 0;
-        const p = s.p as Pbuf;
-        s.p = null;
-        let take = s.len - skip;
-        if (take > pcb.rcvWnd) take = pcb.rcvWnd;
-        if (skip > 0 || take < s.len - skip) {
+      pv[TCB.ooseqCount]--;
+      if (seqGt(end, pv[TCB.rcvNxt]) || fin && end === pv[TCB.rcvNxt]) {
+        const skip = (pv[TCB.rcvNxt] - sg.seqno[s]) | 0;
+        const p = sg.p[s] as Pbuf;
+        sg.p[s] = null;
+        let take = segLen - skip;
+        if (take > pv[TCB.rcvWnd]) take = pv[TCB.rcvWnd];
+        if (skip > 0 || take < segLen - skip) {
           // rare: overlap with data taken meanwhile, or the window shrank; copy-free trimming
           const keepP = this.trimChain(p, skip, take);
           if (keepP !== null) this.appendRecv(inSeg, keepP);
@@ -149,9 +159,9 @@ export abstract class TcpOoseq extends TcpTimers {
         } else {
           pbuf_free(p);
         }
-        pcb.rcvNxt = (pcb.rcvNxt + take) >>> 0;
-        pcb.rcvWnd -= take;
-        if ((s.flags & TCP_FIN) !== 0 && take === s.len - skip) inSeg.recvFin = true;
+        pv[TCB.rcvNxt] = (pv[TCB.rcvNxt] + take) >>> 0;
+        pv[TCB.rcvWnd] -= take;
+        if (fin && take === segLen - skip) inSeg.recvFin = true;
       }
       this.freeSeg(s);
       s = next;
@@ -176,7 +186,7 @@ export abstract class TcpOoseq extends TcpTimers {
 
   protected freeOoseq(pcb: Tcb): void {
     this.freeSegs(pcb.ooseq);
-    pcb.ooseq = null;
-    pcb.ooseqCount = 0;
+    pcb.ooseq = NO_SEG;
+    pcb.v[TCB.ooseqCount] = 0;
   }
 }

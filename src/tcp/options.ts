@@ -9,7 +9,8 @@
 import type { StackConfig } from '../core/config.js';
 import { seqLt, seqLeq, seqGt, seqGeq } from '../core/seq.js';
 import { TCP_FIN, TCP_WS_MAX, type TcpSegInfo } from '../wire/tcp.js';
-import type { Tcb } from './tcb.js';
+import type { Tcb, SegStore } from './tcb.js';
+import { TCB, NO_SEG } from './tcb.js';
 
 /** RFC 7323 §5.5: TS.Recent is no longer valid after 24 days without a segment that updates it
  *  (a 1 ms timestamp clock wraps its sign bit in 24.8 days). */
@@ -28,7 +29,7 @@ export function rcvScaleFor(wnd: number): number {
 
 /** Our timestamp clock (RFC 7323 §5.4): ms plus the connection's random offset, 32 bits. */
 export function tsNow(pcb: Tcb, now: number): number {
-  return (Math.floor(now) + pcb.tsOffset) >>> 0;
+  return (Math.floor(now) + pcb.v[TCB.tsOffset]) >>> 0;
 }
 
 /**
@@ -37,14 +38,15 @@ export function tsNow(pcb: Tcb, now: number): number {
  * timestamp clock (TcpTable.newTsOffset: keyed by the 4-tuple, RFC 7323 §5.4).
  */
 export function offerOptions(pcb: Tcb, cfg: StackConfig, tsOffset: number, now: number): void {
+  const pv = pcb.v;
   pcb.wsOk = cfg.TCP_WND_SCALE;
-  pcb.rcvScale = pcb.wsOk ? rcvScaleFor(pcb.rcvWndMax) : 0;
-  pcb.sndScale = 0;
+  pv[TCB.rcvScale] = pcb.wsOk ? rcvScaleFor(pv[TCB.rcvWndMax]) : 0;
+  pv[TCB.sndScale] = 0;
   pcb.tsOk = cfg.TCP_TIMESTAMPS;
-  pcb.tsOffset = pcb.tsOk ? tsOffset : 0;
-  pcb.tsFirst = tsNow(pcb, now);
-  pcb.tsRecent = 0;
-  pcb.tsRecentAt = now;
+  pv[TCB.tsOffset] = pcb.tsOk ? tsOffset : 0;
+  pv[TCB.tsFirst] = tsNow(pcb, now);
+  pv[TCB.tsRecent] = 0;
+  pv[TCB.tsRecentAt] = now;
   pcb.sackOk = cfg.TCP_SACK;
 }
 
@@ -54,18 +56,19 @@ export function offerOptions(pcb: Tcb, cfg: StackConfig, tsOffset: number, now: 
  * (§3.2), and TS.Recent starts from its TSval. SACK-permitted likewise (RFC 2018 §2).
  */
 export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
+  const pv = pcb.v;
   if (pcb.wsOk && h.optWscale >= 0) {
-    pcb.sndScale = h.optWscale;
+    pv[TCB.sndScale] = h.optWscale;
   } else {
     pcb.wsOk = false;
-    pcb.sndScale = 0;
-    pcb.rcvScale = 0;
-    if (pcb.rcvWndMax > WND_FIELD_MAX) pcb.rcvWndMax = WND_FIELD_MAX;
-    if (pcb.rcvWnd > WND_FIELD_MAX) pcb.rcvWnd = WND_FIELD_MAX;
+    pv[TCB.sndScale] = 0;
+    pv[TCB.rcvScale] = 0;
+    if (pv[TCB.rcvWndMax] > WND_FIELD_MAX) pv[TCB.rcvWndMax] = WND_FIELD_MAX;
+    if (pv[TCB.rcvWnd] > WND_FIELD_MAX) pv[TCB.rcvWnd] = WND_FIELD_MAX;
   }
   if (pcb.tsOk && h.optTsPresent) {
-    pcb.tsRecent = h.optTsVal;
-    pcb.tsRecentAt = now;
+    pv[TCB.tsRecent] = h.optTsVal;
+    pv[TCB.tsRecentAt] = now;
   } else {
     pcb.tsOk = false;
   }
@@ -78,10 +81,11 @@ export function takeSynOptions(pcb: Tcb, h: TcpSegInfo, now: number): void {
  * replaced instead. The caller exempts RSTs and segments without timestamps.
  */
 export function pawsReject(pcb: Tcb, h: TcpSegInfo, now: number): boolean {
-  if (!seqLt(h.optTsVal, pcb.tsRecent)) return false;
-  if (now - pcb.tsRecentAt > PAWS_IDLE_MS) {
-    pcb.tsRecent = h.optTsVal;
-    pcb.tsRecentAt = now;
+  const pv = pcb.v;
+  if (!seqLt(h.optTsVal, pv[TCB.tsRecent])) return false;
+  if (now - pv[TCB.tsRecentAt] > PAWS_IDLE_MS) {
+    pv[TCB.tsRecent] = h.optTsVal;
+    pv[TCB.tsRecentAt] = now;
     return false;
   }
   return true;
@@ -93,9 +97,10 @@ export function pawsReject(pcb: Tcb, h: TcpSegInfo, now: number): boolean {
  * acknowledged, so that delayed ACKs and holes make the RTT look longer, never shorter.
  */
 export function updateTsRecent(pcb: Tcb, h: TcpSegInfo, now: number): void {
-  if (seqGeq(h.optTsVal, pcb.tsRecent) && seqLeq(h.seq, pcb.lastAckSent)) {
-    pcb.tsRecent = h.optTsVal;
-    pcb.tsRecentAt = now;
+  const pv = pcb.v;
+  if (seqGeq(h.optTsVal, pv[TCB.tsRecent]) && seqLeq(h.seq, pv[TCB.lastAckSent])) {
+    pv[TCB.tsRecent] = h.optTsVal;
+    pv[TCB.tsRecentAt] = now;
   }
 }
 
@@ -107,15 +112,16 @@ export function updateTsRecent(pcb: Tcb, h: TcpSegInfo, now: number): void {
 export function tsEchoRtt(pcb: Tcb, h: TcpSegInfo, now: number): number {
   const ecr = h.optTsEcr;
   const t = tsNow(pcb, now);
-  if (seqGt(ecr, t) || seqLt(ecr, pcb.tsFirst)) return -1;
+  if (seqGt(ecr, t) || seqLt(ecr, pcb.v[TCB.tsFirst])) return -1;
   return (t - ecr) >>> 0;
 }
 
 /** RFC 7323 §4.2: with a sample from every ACK, RFC 6298's gains are divided by the samples
  *  expected per RTT, ceil(FlightSize / (2 x SMSS)) with delayed ACKs, at least 1. */
 export function expectedSamples(pcb: Tcb): number {
-  const flight = (pcb.sndMax - pcb.sndUna) >>> 0;
-  const n = Math.ceil(flight / (2 * pcb.mss));
+  const pv = pcb.v;
+  const flight = (pv[TCB.sndMax] - pv[TCB.sndUna]) >>> 0;
+  const n = Math.ceil(flight / (2 * pv[TCB.mss]));
   return n > 1 ? n : 1;
 }
 
@@ -130,7 +136,7 @@ export function validSackBlocks(pcb: Tcb, h: TcpSegInfo): number {
   for (let k = 0; k < h.sackCount; k++) {
     const l = b[k << 1];
     const r = b[(k << 1) + 1];
-    if (seqLt(l, r) && seqGeq(l, pcb.sndUna) && seqLeq(r, pcb.sndMax)) {
+    if (seqLt(l, r) && seqGeq(l, pcb.v[TCB.sndUna]) && seqLeq(r, pcb.v[TCB.sndMax])) {
       b[n << 1] = l;
       b[(n << 1) + 1] = r;
       n++;
@@ -143,23 +149,24 @@ export function validSackBlocks(pcb: Tcb, h: TcpSegInfo): number {
  * The SACK blocks to report (RFC 2018 §4): the out-of-order queue's contiguous runs, the one that
  * holds the most recently received segment first, then the others most recent first, at most
  * `max`. Writes (left, right) pairs into `out`; `runs` is scratch room for 3 numbers per queued
- * segment; `rcvOrder` is the segment pool's SegMeta.rcvOrder. Returns the number of blocks.
+ * segment; `sg` is the segment store (tcb.ts SegStore). Returns the number of blocks.
  */
-export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: Uint32Array, rcvOrder: Uint32Array): number {
+export function sackBlocksToSend(pcb: Tcb, out: Uint32Array, max: number, runs: Uint32Array, sg: SegStore): number {
+  const { next, seqno, len, flags, rcvOrder } = sg;
   let nRuns = 0;
   let end = 0;
-  for (let s = pcb.ooseq; s !== null; s = s.next) {
-    const right = (s.seqno + s.len + ((s.flags & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
-    if (nRuns > 0 && s.seqno === end) {
+  for (let s = pcb.ooseq; s !== NO_SEG; s = next[s]) {
+    const right = (seqno[s] + len[s] + ((flags[s] & TCP_FIN) !== 0 ? 1 : 0)) >>> 0;
+    if (nRuns > 0 && seqno[s] === end) {
       // continues the run: extend it, and keep the latest arrival in it
       runs[(nRuns - 1) * 3 + 1] = right;
-      const order = rcvOrder[s.mempIndex];
+      const order = rcvOrder[s];
       if (order > runs[(nRuns - 1) * 3 + 2]) runs[(nRuns - 1) * 3 + 2] = order;
     } else {
       if (nRuns * 3 + 3 > runs.length) break;
-      runs[nRuns * 3] = s.seqno;
+      runs[nRuns * 3] = seqno[s];
       runs[nRuns * 3 + 1] = right;
-      runs[nRuns * 3 + 2] = rcvOrder[s.mempIndex];
+      runs[nRuns * 3 + 2] = rcvOrder[s];
       nRuns++;
     }
     end = right;

@@ -7,7 +7,7 @@ import { pbuf_free, pbuf_cat } from '../core/pbuf.js';
 import { ERR_OK, ERR_ABRT } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import { seqGeq } from '../core/seq.js';
-import { Tcb } from './tcb.js';
+import { Tcb, TCB, NO_SEG } from './tcb.js';
 import {
   SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, TF_ACK_DELAY,
   TF_ACK_NOW, TF_FIN_QUEUED, TF_RXCLOSED, TF_CLOSED_BY_APP, TF_FIN_RECVD, TF_ACK_BURST, CAUSE_SEGMENT, NO_TIME,
@@ -46,39 +46,40 @@ export abstract class TcpRecv extends TcpOoseq {
     for (let i = this.nActive - 1; i >= 0; i--) {
       if (i >= this.nActive) continue;
       const pcb = this.active[i];
-      const f = pcb.flags;
+      const f = pcb.v[TCB.flags];
       if ((f & TF_ACK_BURST) === 0) continue;
-      pcb.flags = f & ~TF_ACK_BURST;
+      pcb.v[TCB.flags] = f & ~TF_ACK_BURST;
       if ((f & TF_ACK_DELAY) === 0) continue;
-      pcb.flags |= TF_ACK_NOW;
+      pcb.v[TCB.flags] |= TF_ACK_NOW;
       this.output(pcb);
     }
   }
 
   /** Seventh step: segment text, in order (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2). */
   protected processText(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const st = this.core.stats.tcp;
     const len = s.len;
     s.finSeq = (s.seq + len) >>> 0;
     if (len === 0) return;
-    const state = pcb.state;
+    const state = pv[TCB.state];
     if (state !== ESTABLISHED && state !== FIN_WAIT_1 && state !== FIN_WAIT_2) {
       // CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already sent its FIN; ignore the text
       this.dropPayload(s);
       return;
     }
-    if ((pcb.flags & TF_CLOSED_BY_APP) !== 0 && seqGeq(s.seq, pcb.rcvNxt)) {
+    if ((pv[TCB.flags] & TF_CLOSED_BY_APP) !== 0 && seqGeq(s.seq, pv[TCB.rcvNxt])) {
       // new data after the application closed: nobody will read it — reset (RFC 9293 §3.10.4,
       // as Linux and lwIP do)
       st.drop++;
       this.abortPcb(pcb, 0, true);
       return;
     }
-    if (pcb.refused !== null && s.seq === pcb.rcvNxt) {
+    if (pcb.refused !== null && s.seq === pv[TCB.rcvNxt]) {
       // the application is refusing data: keep the window honest, take nothing more for now
       this.dropPayload(s);
       s.fin = false;
-      pcb.flags |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
       return;
     }
     const pool = this.core.pbufs;
@@ -91,7 +92,7 @@ export abstract class TcpRecv extends TcpOoseq {
         st.drop++;
         this.dropPayload(s);
         s.fin = false;
-        pcb.flags |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
         return;
       }
     }
@@ -103,16 +104,16 @@ export abstract class TcpRecv extends TcpOoseq {
         st.memerr++;
         this.dropPayload(s);
         s.fin = false;
-        pcb.flags |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
         return;
       }
     }
-    if (s.seq === pcb.rcvNxt) {
+    if (s.seq === pv[TCB.rcvNxt]) {
       this.takeInOrder(pcb, s, len);
     } else {
       // out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2)
       this.insertOoseq(pcb, s);
-      pcb.flags |= TF_ACK_NOW;
+      pv[TCB.flags] |= TF_ACK_NOW;
     }
   }
 
@@ -121,63 +122,65 @@ export abstract class TcpRecv extends TcpOoseq {
    * out-of-order queue now continues, and whether to ACK now or later decided.
    */
   protected takeInOrder(pcb: Tcb, s: InSeg, len: number): void {
+    const pv = pcb.v;
     const p = s.p as Pbuf;
     s.p = null;
     s.len = 0;
-    pcb.rcvNxt = (pcb.rcvNxt + len) >>> 0;
-    pcb.rcvWnd -= len;
-    if (pcb.rcvWnd < 0) pcb.rcvWnd = 0;
-    if ((pcb.flags & TF_RXCLOSED) !== 0) {
+    pv[TCB.rcvNxt] = (pv[TCB.rcvNxt] + len) >>> 0;
+    pv[TCB.rcvWnd] -= len;
+    if (pv[TCB.rcvWnd] < 0) pv[TCB.rcvWnd] = 0;
+    if ((pv[TCB.flags] & TF_RXCLOSED) !== 0) {
       // shut_rx: acknowledged and discarded
       pbuf_free(p);
-      pcb.rcvWnd += len;
+      pv[TCB.rcvWnd] += len;
     } else if (s.recvData === null) {
       s.recvData = p;     // appendRecv, written out: once per segment taken
     } else {
       this.appendRecv(s, p);
     }
-    const filled = pcb.ooseq !== null;
+    const filled = pcb.ooseq !== NO_SEG;
     if (filled) this.drainOoseq(pcb, s);
     // after a pause longer than the RTO the sender is probably restarting (slow start): ACK the
     // next segments at once again, as Linux does
     const now = this.core.now;
-    if (now - pcb.lastDataAt > pcb.rto) this.enterQuickAck(pcb);
-    pcb.lastDataAt = now;
+    if (now - pv[TCB.lastDataAt] > pv[TCB.rto]) this.enterQuickAck(pcb);
+    pv[TCB.lastDataAt] = now;
     // delayed ACK (RFC 1122 §4.2.3.2; RFC 5681 §4.2): ACK at least every second segment; a
     // segment that fills all or part of a hole is ACKed at once (§4.2: the sender learns of the
     // repair without waiting)
-    if (filled || s.recvFin) pcb.flags |= TF_ACK_NOW;
-    else if (pcb.quickAcks > 0) { pcb.quickAcks--; pcb.flags |= TF_ACK_NOW; }
-    else if (pcb.flags & TF_ACK_DELAY) {
+    if (filled || s.recvFin) pv[TCB.flags] |= TF_ACK_NOW;
+    else if (pv[TCB.quickAcks] > 0) { pv[TCB.quickAcks]--; pv[TCB.flags] |= TF_ACK_NOW; }
+    else if (pv[TCB.flags] & TF_ACK_DELAY) {
       if (this.burstDepth !== 0) {
         // inside a driver burst: one ACK at its end covers the whole burst (rxBurstEnd), as
         // for a GRO super-packet; every other ACK above and below stays immediate
-        pcb.flags |= TF_ACK_BURST;
+        pv[TCB.flags] |= TF_ACK_BURST;
         this.burstAcks++;
       } else {
-        pcb.flags |= TF_ACK_NOW;
+        pv[TCB.flags] |= TF_ACK_NOW;
       }
     } else {
-      pcb.flags |= TF_ACK_DELAY;
-      if (pcb.delackAt === NO_TIME) pcb.delackAt = now + this.core.config.TCP_DELACK_MS;
+      pv[TCB.flags] |= TF_ACK_DELAY;
+      if (pv[TCB.delackAt] === NO_TIME) pv[TCB.delackAt] = now + this.core.config.TCP_DELACK_MS;
     }
   }
 
   /** Eighth step: FIN — taken only when it is in order (at RCV.NXT once the text is taken). */
   protected processFin(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     let fin = s.recvFin;
-    if (!fin && s.fin && s.finSeq === pcb.rcvNxt) fin = true;
+    if (!fin && s.fin && s.finSeq === pv[TCB.rcvNxt]) fin = true;
     if (!fin) return;
-    if ((pcb.flags & TF_FIN_RECVD) !== 0) {
-      if (pcb.state === TIME_WAIT) this.restartTimeWait(pcb);
-      pcb.flags |= TF_ACK_NOW;
+    if ((pv[TCB.flags] & TF_FIN_RECVD) !== 0) {
+      if (pv[TCB.state] === TIME_WAIT) this.restartTimeWait(pcb);
+      pv[TCB.flags] |= TF_ACK_NOW;
       return;
     }
-    pcb.rcvNxt = (pcb.rcvNxt + 1) >>> 0;
+    pv[TCB.rcvNxt] = (pv[TCB.rcvNxt] + 1) >>> 0;
     s.recvFin = true;
-    pcb.flags |= TF_FIN_RECVD | TF_ACK_NOW;
+    pv[TCB.flags] |= TF_FIN_RECVD | TF_ACK_NOW;
     this.freeOoseq(pcb);
-    switch (pcb.state) {
+    switch (pv[TCB.state]) {
       case SYN_RCVD:
       case ESTABLISHED:
         this.setState(pcb, CLOSE_WAIT, CAUSE_SEGMENT);
@@ -196,17 +199,19 @@ export abstract class TcpRecv extends TcpOoseq {
   }
 
   protected finAcked(pcb: Tcb): boolean {
-    return (pcb.flags & TF_FIN_QUEUED) !== 0 && pcb.unsent === null && pcb.unacked === null
-      && pcb.sndUna === pcb.sndLbb;
+    const pv = pcb.v;
+    return (pv[TCB.flags] & TF_FIN_QUEUED) !== 0 && pcb.unsent === NO_SEG && pcb.unacked === NO_SEG
+      && pv[TCB.sndUna] === pv[TCB.sndLbb];
   }
 
   /** Hands what this segment made available to the application: acknowledged octets (tcp_sent),
    *  in-order data (tcp_recv), then the FIN (tcp_recv with a null pbuf). */
   protected deliver(pcb: Tcb, s: InSeg): void {
+    const pv = pcb.v;
     const gen = pcb.gen;
-    if (pcb.ackedToReport > 0) {
-      const n = pcb.ackedToReport;
-      pcb.ackedToReport = 0;
+    if (pv[TCB.ackedToReport] > 0) {
+      const n = pv[TCB.ackedToReport];
+      pv[TCB.ackedToReport] = 0;
       const fn = pcb.sent;
       if (fn !== null && pcb.handle !== null) {
         const r = fn(pcb.arg, pcb.handle, n);

@@ -9,7 +9,7 @@ import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf, PoolStats } from '../core/pbuf.js';
 import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
-import { Memp } from '../core/memp.js';
+import { Memp, IndexPool } from '../core/memp.js';
 import { Arena } from '../core/arena.js';
 import { retire } from '../core/handle.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
@@ -17,7 +17,7 @@ import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
 import { InSeg } from './inseg.js';
 import { offerOptions } from './options.js';
-import { Tcb, TcpListen, TcpSeg, TcpPcb, SegMeta, TCB_COLD_FIELDS, TCP_LISTEN_FIELDS } from './tcb.js';
+import { Tcb, TcpListen, TcpPcb, SegStore, NO_SEG, TCB_FIELD_COUNT, TCP_LISTEN_FIELDS, TCB } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSING, LAST_ACK, TIME_WAIT, SOF_REUSEADDR, TF_NODELAY,
   CAUSE_API, NO_TIME, CAUSE_SEGMENT, FIN_WAIT_1, TF_CLOSED_BY_APP, TF_PASSIVE
@@ -48,9 +48,9 @@ export abstract class TcpTable implements PortUser {
   readonly ip: Ip4;
   readonly pcbPool: Memp<Tcb>;
   readonly listenPool: Memp<TcpListen>;
-  readonly segPool: Memp<TcpSeg>;
-  /** The descriptors' SACK marks and arrival order (tcb.ts SegMeta), by mempIndex. */
-  protected readonly segMeta: SegMeta;
+  /** The segment descriptors: indices from segPool, their fields in `segs` (tcb.ts SegStore). */
+  readonly segPool: IndexPool;
+  readonly segs: SegStore;
   /** Congestion control of every connection (cc.ts). */
   protected readonly cc: CongestionController = newReno;
   /** Every pcb taken from the pool, in any state but LISTEN (bound, connecting, open, closing). */
@@ -105,15 +105,15 @@ export abstract class TcpTable implements PortUser {
     const nSeg = cfg.MEMP_NUM_TCP_SEG;
     const nest = cfg.TCP_INPUT_NEST_MAX;
     // every typed array of the layer in one buffer (core/arena.ts), sized for exactly these
-    const arena = new Arena(Arena.size(nPcb * TCB_COLD_FIELDS * 8, nListen * TCP_LISTEN_FIELDS * 8,
-      nPcb * 8, nListen * 8, nSeg * 8, nSeg * 4, nSeg, 32, 12 * cfg.TCP_OOSEQ_MAX_SEGS, 16)
+    const arena = new Arena(Arena.size(nPcb * TCB_FIELD_COUNT * 8, nListen * TCP_LISTEN_FIELDS * 8,
+      nPcb * 8, nListen * 8, nSeg * 8, ...SegStore.bytes(nSeg), 32, 12 * cfg.TCP_OOSEQ_MAX_SEGS, 16)
       + nest * Arena.size(32));
-    const tcbCold = arena.f64(nPcb * TCB_COLD_FIELDS);
+    const tcbCold = arena.f64(nPcb * TCB_FIELD_COUNT);
     const listenCold = arena.f64(nListen * TCP_LISTEN_FIELDS);
     this.pcbPool = new Memp<Tcb>('tcp_pcb', nPcb, (i) => new Tcb(tcbCold, i), arena.i32(2 * nPcb));
     this.listenPool = new Memp<TcpListen>('tcp_pcb_listen', nListen, (i) => new TcpListen(listenCold, i), arena.i32(2 * nListen));
-    this.segPool = new Memp<TcpSeg>('tcp_seg', nSeg, () => new TcpSeg(), arena.i32(2 * nSeg));
-    this.segMeta = new SegMeta(arena.u32(nSeg), arena.u8(nSeg));
+    this.segPool = new IndexPool('tcp_seg', nSeg, arena.i32(2 * nSeg));
+    this.segs = new SegStore(nSeg, arena);
     this.active = new Array<Tcb>(nPcb);
     this.listeners = new Array<TcpListen>(nListen);
     this.inSegs = new Array<InSeg>(nest);
@@ -166,8 +166,8 @@ export abstract class TcpTable implements PortUser {
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
       // FIN_WAIT_1 only when orphaned: a half-closed connection's application still reads
-      if (state === FIN_WAIT_1 && (p.flags & TF_CLOSED_BY_APP) === 0) continue;
-      if (p.state === state && (oldest === null || p.stateSince < oldest.stateSince)) oldest = p;
+      if (state === FIN_WAIT_1 && (p.v[TCB.flags] & TF_CLOSED_BY_APP) === 0) continue;
+      if (p.v[TCB.state] === state && (oldest === null || p.v[TCB.stateSince] < oldest.v[TCB.stateSince])) oldest = p;
     }
     if (oldest === null) return false;
     if (state === TIME_WAIT) this.freePcb(oldest, 0, CAUSE_API);
@@ -187,14 +187,14 @@ export abstract class TcpTable implements PortUser {
     let bestResolved = true;
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
-      if (p.state !== SYN_RCVD || (p.flags & TF_PASSIVE) === 0 || p.handle !== null || !p.inBacklog) continue;
-      if (l !== null && (p.listenerIndex !== l.mempIndex || p.listenerGen !== l.gen)) continue;
-      const resolved = this.ip.nextHopResolved(p.remoteIp);
+      if (p.v[TCB.state] !== SYN_RCVD || (p.v[TCB.flags] & TF_PASSIVE) === 0 || p.handle !== null || !p.inBacklog) continue;
+      if (l !== null && (p.v[TCB.listenerIndex] !== l.mempIndex || p.v[TCB.listenerGen] !== l.gen)) continue;
+      const resolved = this.ip.nextHopResolved(p.v[TCB.remoteIp]);
       // a fresh half-open of a peer that resolved is a real client whose SYN-ACK is on its way:
       // evicting it would answer its ACK with a RST; it goes only once that SYN-ACK went unanswered
-      if (resolved && p.nrtx === 0) continue;
+      if (resolved && p.v[TCB.nrtx] === 0) continue;
       if (best === null || (bestResolved && !resolved)
-        || (resolved === bestResolved && p.stateSince < best.stateSince)) {
+        || (resolved === bestResolved && p.v[TCB.stateSince] < best.v[TCB.stateSince])) {
         best = p;
         bestResolved = resolved;
       }
@@ -206,51 +206,52 @@ export abstract class TcpTable implements PortUser {
   }
 
   protected resetPcb(pcb: Tcb): void {
+    const pv = pcb.v;
     const cfg = this.core.config;
     pcb.handle = null;
-    pcb.state = CLOSED;
-    pcb.flags = 0;
-    pcb.soOptions = 0;
-    pcb.listenerIndex = -1;
-    pcb.listenerGen = 0;
+    pv[TCB.state] = CLOSED;
+    pv[TCB.flags] = 0;
+    pv[TCB.soOptions] = 0;
+    pv[TCB.listenerIndex] = -1;
+    pv[TCB.listenerGen] = 0;
     pcb.inBacklog = false;
-    pcb.localIp = 0; pcb.localPort = 0; pcb.remoteIp = 0; pcb.remotePort = 0;
-    pcb.irs = 0; pcb.rcvNxt = 0;
-    pcb.rcvWndMax = cfg.TCP_WND;
-    pcb.rcvWnd = cfg.TCP_WND;
-    pcb.rcvAnnRightEdge = 0;
-    pcb.rcvAnnWnd = 0;
-    pcb.rcvMss = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
-    pcb.quickAcks = 0;
-    pcb.ooseq = null; pcb.ooseqCount = 0; pcb.ooseqSince = NO_TIME;
-    pcb.userTimeout = cfg.TCP_USER_TIMEOUT; pcb.zeroWindowSince = NO_TIME;
+    pv[TCB.localIp] = 0; pv[TCB.localPort] = 0; pv[TCB.remoteIp] = 0; pv[TCB.remotePort] = 0;
+    pv[TCB.irs] = 0; pv[TCB.rcvNxt] = 0;
+    pv[TCB.rcvWndMax] = cfg.TCP_WND;
+    pv[TCB.rcvWnd] = cfg.TCP_WND;
+    pv[TCB.rcvAnnRightEdge] = 0;
+    pv[TCB.rcvAnnWnd] = 0;
+    pv[TCB.rcvMss] = Math.min(cfg.TCP_MSS, cfg.MTU - 40);
+    pv[TCB.quickAcks] = 0;
+    pcb.ooseq = NO_SEG; pv[TCB.ooseqCount] = 0; pv[TCB.ooseqSince] = NO_TIME;
+    pv[TCB.userTimeout] = cfg.TCP_USER_TIMEOUT; pv[TCB.zeroWindowSince] = NO_TIME;
     pcb.refused = null; pcb.refusedFin = false;
-    pcb.iss = 0; pcb.sndUna = 0; pcb.sndNxt = 0; pcb.sndMax = 0; pcb.sndLbb = 0;
-    pcb.sndWnd = 0; pcb.sndWndMax = 0; pcb.sndWl1 = 0; pcb.sndWl2 = 0;
-    pcb.mss = TCP_DEFAULT_MSS;
-    pcb.sndSml = 0;
-    pcb.lastOowAckAt = NO_TIME;
-    pcb.sndBuf = cfg.TCP_SND_BUF;
-    pcb.sndQueueLen = 0;
-    pcb.unsent = null; pcb.unsentTail = null; pcb.unacked = null; pcb.unackedTail = null;
-    pcb.cwnd = 0; pcb.ssthresh = 0x7fffffff; pcb.dupAcks = 0; pcb.recover = 0; pcb.bytesAcked = 0;
-    pcb.srtt = 0; pcb.rttvar = 0; pcb.rto = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
-    pcb.rttSeq = 0; pcb.rttStart = NO_TIME; pcb.nrtx = 0; pcb.rtxAt = NO_TIME;
-    pcb.tlpAt = NO_TIME; pcb.tlpState = 0; pcb.tlpEnd = 0; pcb.sackRescued = false;
-    pcb.icmpSoftErr = 0;
-    pcb.persistAt = NO_TIME; pcb.persistBackoff = 0; pcb.persistProbes = 0;
-    pcb.delackAt = NO_TIME; pcb.timeWaitAt = NO_TIME; pcb.finWait2At = NO_TIME;
-    pcb.lastActivity = this.core.now;
-    pcb.keepIdle = cfg.TCP_KEEPIDLE_DEFAULT; pcb.keepIntvl = cfg.TCP_KEEPINTVL_DEFAULT;
-    pcb.keepCnt = cfg.TCP_KEEPCNT_DEFAULT; pcb.keepProbes = 0;
-    pcb.pollInterval = 0; pcb.pollTicks = 0;
-    pcb.stateSince = this.core.now;
+    pv[TCB.iss] = 0; pv[TCB.sndUna] = 0; pv[TCB.sndNxt] = 0; pv[TCB.sndMax] = 0; pv[TCB.sndLbb] = 0;
+    pv[TCB.sndWnd] = 0; pv[TCB.sndWndMax] = 0; pv[TCB.sndWl1] = 0; pv[TCB.sndWl2] = 0;
+    pv[TCB.mss] = TCP_DEFAULT_MSS;
+    pv[TCB.sndSml] = 0;
+    pv[TCB.lastOowAckAt] = NO_TIME;
+    pv[TCB.sndBuf] = cfg.TCP_SND_BUF;
+    pv[TCB.sndQueueLen] = 0;
+    pcb.unsent = NO_SEG; pcb.unsentTail = NO_SEG; pcb.unacked = NO_SEG; pcb.unackedTail = NO_SEG;
+    pv[TCB.cwnd] = 0; pv[TCB.ssthresh] = 0x7fffffff; pv[TCB.dupAcks] = 0; pv[TCB.recover] = 0; pv[TCB.bytesAcked] = 0;
+    pv[TCB.srtt] = 0; pv[TCB.rttvar] = 0; pv[TCB.rto] = cfg.TCP_RTO_INITIAL; pcb.rttValid = false;
+    pv[TCB.rttSeq] = 0; pv[TCB.rttStart] = NO_TIME; pv[TCB.nrtx] = 0; pv[TCB.rtxAt] = NO_TIME;
+    pv[TCB.tlpAt] = NO_TIME; pv[TCB.tlpState] = 0; pv[TCB.tlpEnd] = 0; pcb.sackRescued = false;
+    pv[TCB.icmpSoftErr] = 0;
+    pv[TCB.persistAt] = NO_TIME; pv[TCB.persistBackoff] = 0; pv[TCB.persistProbes] = 0;
+    pv[TCB.delackAt] = NO_TIME; pv[TCB.timeWaitAt] = NO_TIME; pv[TCB.finWait2At] = NO_TIME;
+    pv[TCB.lastActivity] = this.core.now;
+    pv[TCB.keepIdle] = cfg.TCP_KEEPIDLE_DEFAULT; pv[TCB.keepIntvl] = cfg.TCP_KEEPINTVL_DEFAULT;
+    pv[TCB.keepCnt] = cfg.TCP_KEEPCNT_DEFAULT; pv[TCB.keepProbes] = 0;
+    pv[TCB.pollInterval] = 0; pv[TCB.pollTicks] = 0;
+    pv[TCB.stateSince] = this.core.now;
     pcb.arg = null; pcb.recv = null; pcb.sent = null; pcb.err = null; pcb.poll = null; pcb.connected = null;
-    pcb.ackedToReport = 0;
+    pv[TCB.ackedToReport] = 0;
     pcb.outputPending = false;
-    pcb.wsOk = false; pcb.sndScale = 0; pcb.rcvScale = 0;
-    pcb.tsOk = false; pcb.tsOffset = 0; pcb.tsFirst = 0; pcb.tsRecent = 0; pcb.tsRecentAt = 0; pcb.lastAckSent = 0;
-    pcb.sackOk = false; pcb.ooseqArrivals = 0;
+    pcb.wsOk = false; pv[TCB.sndScale] = 0; pv[TCB.rcvScale] = 0;
+    pcb.tsOk = false; pv[TCB.tsOffset] = 0; pv[TCB.tsFirst] = 0; pv[TCB.tsRecent] = 0; pv[TCB.tsRecentAt] = 0; pv[TCB.lastAckSent] = 0;
+    pcb.sackOk = false; pv[TCB.ooseqArrivals] = 0;
   }
 
   /**
@@ -259,7 +260,7 @@ export abstract class TcpTable implements PortUser {
    * lwIP documents — the error callback is called with `errCode` when it is not 0.
    */
   freePcb(pcb: Tcb, errCode: Err, cause: string): void {
-    if (pcb.state !== CLOSED) this.setState(pcb, CLOSED, cause);
+    if (pcb.v[TCB.state] !== CLOSED) this.setState(pcb, CLOSED, cause);
     this.releasePcb(pcb, errCode);
   }
 
@@ -269,9 +270,10 @@ export abstract class TcpTable implements PortUser {
    * LISTEN, as what the connection did; it ends there, so no further CLOSED transition is shown.
    */
   protected returnToListen(pcb: Tcb, cause: string): void {
-    this.traceTransition(pcb, pcb.state, LISTEN, cause);
-    pcb.state = CLOSED;
-    pcb.stateSince = this.core.now;
+    const pv = pcb.v;
+    this.traceTransition(pcb, pv[TCB.state], LISTEN, cause);
+    pv[TCB.state] = CLOSED;
+    pv[TCB.stateSince] = this.core.now;
     this.releasePcb(pcb, 0);
   }
 
@@ -281,11 +283,11 @@ export abstract class TcpTable implements PortUser {
     this.freeSegs(pcb.unsent);
     this.freeSegs(pcb.unacked);
     this.freeSegs(pcb.ooseq);
-    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = pcb.ooseq = null;
-    pcb.ooseqCount = 0;
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = pcb.ooseq = NO_SEG;
+    pcb.v[TCB.ooseqCount] = 0;
     if (pcb.refused !== null) { pbuf_free(pcb.refused); pcb.refused = null; }
     this.leaveBacklog(pcb);
-    pcb.listenerIndex = -1;
+    pcb.v[TCB.listenerIndex] = -1;
     const h = pcb.handle;
     detachApp(pcb);
     retire(pcb);
@@ -297,21 +299,21 @@ export abstract class TcpTable implements PortUser {
   /** The listener that created `pcb` (its listenerIndex), or null. Whether it is still that
    *  listener's connection is the caller's check (listenerGen). */
   protected listenerOf(pcb: Tcb): TcpListen | null {
-    const i = pcb.listenerIndex;
+    const i = pcb.v[TCB.listenerIndex];
     return i < 0 ? null : this.listenPool.at(i);
   }
 
   /** Stops counting `pcb` against its listener's backlog. */
   leaveBacklog(pcb: Tcb): void {
     const l = this.listenerOf(pcb);
-    if (pcb.inBacklog && l !== null && l.gen === pcb.listenerGen && l.pending > 0) l.pending--;
+    if (pcb.inBacklog && l !== null && l.gen === pcb.v[TCB.listenerGen] && l.pending > 0) l.pending--;
     pcb.inBacklog = false;
   }
 
   /** tcp_backlog_delayed: an accepted connection counts against the backlog again. */
   backlogDelayed(pcb: Tcb): void {
     const l = this.listenerOf(pcb);
-    if (!pcb.inBacklog && l !== null && l.gen === pcb.listenerGen) { l.pending++; pcb.inBacklog = true; }
+    if (!pcb.inBacklog && l !== null && l.gen === pcb.v[TCB.listenerGen]) { l.pending++; pcb.inBacklog = true; }
   }
 
   /** The pbuf pool is under pressure: at most TCP_POOL_PRESSURE percent of it is free. */
@@ -328,51 +330,56 @@ export abstract class TcpTable implements PortUser {
   /** Pool buffers `pcb` holds: its send queue, its out-of-order queue, the data its application
    *  refused (each segment holds at least one pool pbuf). */
   protected pcbHeld(pcb: Tcb): number {
-    return pcb.sndQueueLen + pcb.ooseqCount + (pcb.refused !== null ? pbuf_clen(pcb.refused) : 0);
+    return pcb.v[TCB.sndQueueLen] + pcb.v[TCB.ooseqCount] + (pcb.refused !== null ? pbuf_clen(pcb.refused) : 0);
   }
 
-  protected freeSegs(seg: TcpSeg | null): void {
-    while (seg !== null) {
-      const next = seg.next;
+  protected freeSegs(seg: number): void {
+    const next = this.segs.next;
+    while (seg !== NO_SEG) {
+      const n = next[seg];
       this.freeSeg(seg);
-      seg = next;
+      seg = n;
     }
   }
 
-  protected freeSeg(seg: TcpSeg): void {
-    if (seg.p !== null) { pbuf_free(seg.p); seg.p = null; }
-    seg.next = null;
-    this.segMeta.marks[seg.mempIndex] = 0;
-    this.segPool.release(seg);
+  protected freeSeg(seg: number): void {
+    const sg = this.segs;
+    const p = sg.p[seg];
+    if (p !== null) { pbuf_free(p); sg.p[seg] = null; }
+    sg.next[seg] = NO_SEG;
+    sg.marks[seg] = 0;
+    this.segPool.releaseIndex(seg);
   }
 
   /** Moves `pcb` to state `to`; the trace observes the transition (from `traceFrom` when given:
    *  a passive open's pcb reports LISTEN, the state of the RFC's listening TCB it stands for). */
   protected setState(pcb: Tcb, to: number, cause: string, traceFrom = -1): void {
-    const from = pcb.state;
+    const pv = pcb.v;
+    const from = pv[TCB.state];
     if (from === to) return;
     if (to === ESTABLISHED) {
       this.enterQuickAck(pcb);
-      pcb.lastDataAt = this.core.now;
+      pv[TCB.lastDataAt] = this.core.now;
     }
-    pcb.state = to;
-    pcb.stateSince = this.core.now;
+    pv[TCB.state] = to;
+    pv[TCB.stateSince] = this.core.now;
     if (this.trace !== null) this.traceTransition(pcb, traceFrom >= 0 ? traceFrom : from, to, cause);
   }
 
   protected traceTransition(pcb: Tcb, from: number, to: number, cause: string): void {
+    const pv = pcb.v;
     if (this.trace !== null) {
-      this.emitTrace(pcb.handle, from, to, cause, pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort);
+      this.emitTrace(pcb.handle, from, to, cause, pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]);
     }
   }
 
   /** Quick-ACK mode (as Linux): the next data segments are ACKed at once, as many as
    *  clamp(window / (2 x 536), 2, TCP_QUICKACKS). */
   protected enterQuickAck(pcb: Tcb): void {
-    let q = Math.floor(pcb.rcvWndMax / (2 * TCP_DEFAULT_MSS));
+    let q = Math.floor(pcb.v[TCB.rcvWndMax] / (2 * TCP_DEFAULT_MSS));
     if (q < 2) q = 2;
     const max = this.core.config.TCP_QUICKACKS;
-    pcb.quickAcks = q < max ? q : max;
+    pcb.v[TCB.quickAcks] = q < max ? q : max;
   }
 
   protected traceListener(l: TcpListen, from: number, to: number): void {
@@ -406,8 +413,8 @@ export abstract class TcpTable implements PortUser {
   findConn(localIp: number, localPort: number, remoteIp: number, remotePort: number): Tcb | null {
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
-      if (p.state !== CLOSED && p.localPort === localPort && p.remotePort === remotePort
-        && p.remoteIp === remoteIp && (p.localIp === localIp || p.localIp === 0)) return p;
+      if (p.v[TCB.state] !== CLOSED && p.v[TCB.localPort] === localPort && p.v[TCB.remotePort] === remotePort
+        && p.v[TCB.remoteIp] === remoteIp && (p.v[TCB.localIp] === localIp || p.v[TCB.localIp] === 0)) return p;
     }
     return null;
   }
@@ -448,8 +455,9 @@ export abstract class TcpTable implements PortUser {
   /** The options a new connection offers (options.ts offerOptions), its 4-tuple set; the
    *  timestamp clock's offset is computed only when timestamps are on (a SYN flood pays nothing). */
   protected offerOptions(pcb: Tcb): void {
+    const pv = pcb.v;
     const cfg = this.core.config;
-    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort) : 0;
+    const off = cfg.TCP_TIMESTAMPS ? this.newTsOffset(pv[TCB.localIp], pv[TCB.localPort], pv[TCB.remoteIp], pv[TCB.remotePort]) : 0;
     offerOptions(pcb, cfg, off, this.core.now);
   }
 
@@ -469,7 +477,7 @@ export abstract class TcpTable implements PortUser {
   }
 
   protected portInUse(port: number): boolean {
-    for (let i = 0; i < this.nActive; i++) if (this.active[i].localPort === port) return true;
+    for (let i = 0; i < this.nActive; i++) if (this.active[i].v[TCB.localPort] === port) return true;
     for (let i = 0; i < this.nListeners; i++) if (this.listeners[i].localPort === port) return true;
     return false;
   }
@@ -487,16 +495,17 @@ export abstract class TcpTable implements PortUser {
   // ---------------------------------------------------------------------------------------------
 
   bind(pcb: Tcb, ip: number, port: number): Err {
-    if (pcb.state !== CLOSED || pcb.localPort !== 0) return ERR_VAL;
+    const pv = pcb.v;
+    if (pv[TCB.state] !== CLOSED || pv[TCB.localPort] !== 0) return ERR_VAL;
     if (ip !== 0 && ip !== this.ip.ourAddress) return ERR_VAL;
     if (port === 0) {
       port = this.ephemeralPort();
       if (port === 0) return ERR_USE;
-    } else if (this.bindConflict(pcb.soOptions, ip, port)) {
+    } else if (this.bindConflict(pv[TCB.soOptions], ip, port)) {
       return ERR_USE;
     }
-    pcb.localIp = ip;
-    pcb.localPort = port;
+    pv[TCB.localIp] = ip;
+    pv[TCB.localPort] = port;
     return ERR_OK;
   }
 
@@ -514,37 +523,38 @@ export abstract class TcpTable implements PortUser {
     }
     for (let i = 0; i < this.nActive; i++) {
       const p = this.active[i];
-      if (p.localPort !== port || !(p.localIp === 0 || ip === 0 || p.localIp === ip)) continue;
-      if (p.state === TIME_WAIT) { if (!reuse) return true; continue; }
-      if (!reuse || (p.soOptions & SOF_REUSEADDR) === 0) return true;
+      if (p.v[TCB.localPort] !== port || !(p.v[TCB.localIp] === 0 || ip === 0 || p.v[TCB.localIp] === ip)) continue;
+      if (p.v[TCB.state] === TIME_WAIT) { if (!reuse) return true; continue; }
+      if (!reuse || (p.v[TCB.soOptions] & SOF_REUSEADDR) === 0) return true;
     }
     return false;
   }
 
   listen(pcb: Tcb, backlog: number, handle: TcpPcb): TcpListen | null {
-    if (pcb.state !== CLOSED) return null;
-    if (pcb.localPort === 0) {
+    const pv = pcb.v;
+    if (pv[TCB.state] !== CLOSED) return null;
+    if (pv[TCB.localPort] === 0) {
       const port = this.ephemeralPort();
       if (port === 0) return null;
-      pcb.localPort = port;
+      pv[TCB.localPort] = port;
     }
     for (let i = 0; i < this.nListeners; i++) {
       const o = this.listeners[i];
-      if (o.localPort === pcb.localPort && (o.localIp === 0 || pcb.localIp === 0 || o.localIp === pcb.localIp)) return null;
+      if (o.localPort === pv[TCB.localPort] && (o.localIp === 0 || pv[TCB.localIp] === 0 || o.localIp === pv[TCB.localIp])) return null;
     }
     const l = this.listenPool.alloc();
     if (l === null) return null;
     l.handle = handle;
-    l.localIp = pcb.localIp;
-    l.localPort = pcb.localPort;
+    l.localIp = pv[TCB.localIp];
+    l.localPort = pv[TCB.localPort];
     l.backlog = backlog < 1 ? 1 : (backlog > 255 ? 255 : backlog);
     l.pending = 0;
-    l.soOptions = pcb.soOptions;
-    l.rcvWnd = pcb.rcvWndMax !== this.core.config.TCP_WND ? pcb.rcvWndMax : 0;
-    l.nodelay = (pcb.flags & TF_NODELAY) !== 0;
-    l.keepIdle = pcb.keepIdle;
-    l.keepIntvl = pcb.keepIntvl;
-    l.keepCnt = pcb.keepCnt;
+    l.soOptions = pv[TCB.soOptions];
+    l.rcvWnd = pv[TCB.rcvWndMax] !== this.core.config.TCP_WND ? pv[TCB.rcvWndMax] : 0;
+    l.nodelay = (pv[TCB.flags] & TF_NODELAY) !== 0;
+    l.keepIdle = pv[TCB.keepIdle];
+    l.keepIntvl = pv[TCB.keepIntvl];
+    l.keepCnt = pv[TCB.keepCnt];
     l.arg = pcb.arg;
     l.accept = null;
     this.listeners[this.nListeners++] = l;
@@ -559,7 +569,7 @@ export abstract class TcpTable implements PortUser {
     for (let i = this.nActive - 1; i >= 0; i--) {
       const p = this.active[i];
       if (i >= this.nActive) continue;
-      if (p.listenerIndex === l.mempIndex && p.listenerGen === l.gen && p.handle === null && p.state === SYN_RCVD) {
+      if (p.v[TCB.listenerIndex] === l.mempIndex && p.v[TCB.listenerGen] === l.gen && p.handle === null && p.v[TCB.state] === SYN_RCVD) {
         this.abortPcb(p, 0, true);
       }
     }

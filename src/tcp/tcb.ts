@@ -9,7 +9,6 @@ import { TCP_DEFAULT_MSS } from '../core/config.js';
 import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import type { Err } from '../core/err.js';
-import { CLOSED } from './constants.js';
 import { Handle } from '../core/handle.js';
 
 export type TcpRecvFn = (arg: any, pcb: TcpPcb, p: Pbuf | null, err: Err) => Err;
@@ -53,43 +52,59 @@ export class TcpPcb extends Handle<Tcb> {
   get listener(): TcpListen | null { return this.listenerRef.resolve(); }
 }
 
-/** A segment descriptor: queued for sending, sent and unacknowledged, or received out of order. */
-export class TcpSeg {
-  mempIndex = -1;
-  next: TcpSeg | null = null;
-  /** Payload: a pool pbuf with transport headroom (its payload is the data), possibly chained to
-   *  PBUF_REF pbufs; for received segments, the received pbuf chain with headers removed. */
-  p: Pbuf | null = null;
-  /** Sequence number of the first octet (of the SYN, if flagged). */
-  seqno = 0;
-  /** Data octets (SYN and FIN not counted). */
-  len = 0;
-  /** TCP_SYN / TCP_FIN / TCP_PSH carried by this segment. */
-  flags = 0;
-  /** Times this segment has been sent. */
-  sent = 0;
-  // Read only in SACK loss recovery or on an out-of-order arrival, so not properties (each is an
-  // XS heap slot per descriptor): the segment pool's SegMeta arrays at mempIndex hold them.
-}
+/** No segment: the end of a queue, an empty queue. */
+export const NO_SEG = -1;
 
-/** SegMeta.marks bits. The peer reported the segment in a SACK block (RFC 2018 §5, sack.ts); kept
+/** SegStore.marks bits. The peer reported the segment in a SACK block (RFC 2018 §5, sack.ts); kept
  *  until cumulatively ACKed. */
 export const SEG_SACKED = 1;
 /** Resent during the current SACK-based recovery (RFC 6675 HighRxt, sack.ts). */
 export const SEG_RTX = 2;
 
-/** The TcpSeg fields kept outside the descriptors: one entry per descriptor of a segment pool, at
- *  its mempIndex. Freeing a descriptor clears its marks. */
-export class SegMeta {
+/**
+ * The segment descriptors (queued for sending, sent and unacknowledged, or received out of order)
+ * as a structure of arrays: a segment is an index of the TCP layer's segment pool (an IndexPool),
+ * its fields the entries of these arrays at that index, and a queue is linked through `next`
+ * (NO_SEG at its end). Why: a descriptor object with seven properties was eight XS heap slots,
+ * 256 for the default 32 descriptors; the arrays are chunk memory. `p` is an ordinary array (its
+ * entries are references), whose items XS keeps in chunk memory too. Freeing a descriptor clears
+ * its marks and its pbuf reference.
+ */
+export class SegStore {
+  /** The next segment of the queue, or NO_SEG. */
+  readonly next: Int16Array;
+  /** Sequence number of the first octet (of the SYN, if flagged), unsigned 32-bit. */
+  readonly seqno: Uint32Array;
+  /** Data octets (SYN and FIN not counted). */
+  readonly len: Int32Array;
+  /** TCP_SYN / TCP_FIN / TCP_PSH carried by the segment. */
+  readonly flags: Uint8Array;
+  /** Times the segment has been sent. */
+  readonly sent: Uint16Array;
   /** SEG_SACKED | SEG_RTX. */
   readonly marks: Uint8Array;
   /** Received out of order: the connection's ooseqArrivals count when it arrived, so that SACK
    *  blocks can be reported most recent first (RFC 2018 §4); as unsigned 32-bit, like the runs
    *  that compare them (options.ts). */
   readonly rcvOrder: Uint32Array;
-  constructor(rcvOrder: Uint32Array, marks: Uint8Array) {
-    this.rcvOrder = rcvOrder;
-    this.marks = marks;
+  /** Payload: a pool pbuf with transport headroom (its payload is the data), possibly chained to
+   *  PBUF_REF pbufs; for received segments, the received pbuf chain with headers removed. */
+  readonly p: (Pbuf | null)[] = [];
+
+  /** Bytes of typed arrays a store of `n` descriptors takes from its owner's Arena. */
+  static bytes(n: number): number[] { return [2 * n, 4 * n, 4 * n, n, 2 * n, n, 4 * n]; }
+
+  constructor(n: number, arena: { i16(n: number): Int16Array; u32(n: number): Uint32Array; i32(n: number): Int32Array;
+    u8(n: number): Uint8Array; u16(n: number): Uint16Array; }) {
+    this.next = arena.i16(n);
+    this.seqno = arena.u32(n);
+    this.len = arena.i32(n);
+    this.flags = arena.u8(n);
+    this.sent = arena.u16(n);
+    this.marks = arena.u8(n);
+    this.rcvOrder = arena.u32(n);
+    this.next.fill(NO_SEG);
+    for (let i = 0; i < n; i++) this.p.push(null);
   }
 }
 
@@ -157,56 +172,102 @@ export class TcpListen {
 
 
 /**
- * Tcb field layout. The fields the per-segment path reads many times stay ordinary properties;
- * the others (timers, keepalive, RTT variance, congestion bookkeeping, listener links ...) live in
- * one Float64Array per pcb pool, TCB_COLD_FIELDS entries per Tcb at the TCB_* indices below, behind
- * getters and setters, so that code reads `pcb.irs` as before. Why: each property of an XS object
- * is a 16-byte heap slot (on the ESP32); a Float64Array entry is 8 bytes of chunk memory and no slot.
- * A getter costs XS about 17 computrons more than a property read, so only fields read about once
- * per segment or less are here (counted over a bulk transfer). Booleans are stored as 0/1.
+ * Tcb layout. Every numeric field of a connection lives in one Float64Array entry per field: the
+ * pcb pool holds one array of TCB_FIELD_COUNT entries per Tcb, and each Tcb keeps its own view of
+ * its part as `v`. Why: each property of an XS object is a 16-byte heap slot (on the ESP32), a
+ * Float64Array entry 8 bytes of chunk memory and no slot, so eight pcbs of 80 numeric fields would
+ * be 640 slots as properties. The per-segment code (src/tcp) indexes the view directly,
+ * `pcb.v[TCB.sndNxt]`: for XS that is one bytecode more than a property read, where a getter call
+ * would cost about 17 computrons more. Other code (the API, tools, tests) reads and writes the
+ * same fields through the getters and setters below, under the names they have always had.
+ * Properties stay for what is not a number: object references (queues, callbacks, the handle),
+ * the four booleans the per-segment path tests (tsOk, sackOk, refusedFin, outputPending), and
+ * `mempIndex` and `gen`, which the pool and the handles (src/core) read on every pool entry.
+ * Booleans in `v` are stored as 0/1. The values are plain numbers, as they were as properties.
  */
-const TCB_SO_OPTIONS = 0;
-const TCB_LISTENER_GEN = 1;
-const TCB_IN_BACKLOG = 2;
-const TCB_IRS = 3;
-const TCB_OOSEQ_COUNT = 6;
-const TCB_OOSEQ_SINCE = 7;
-const TCB_ISS = 9;
-const TCB_SND_SML = 11;
-const TCB_LAST_OOW_ACK_AT = 12;
-export const TCB_SSTHRESH = 13;
-const TCB_RECOVER = 15;
-export const TCB_BYTES_ACKED = 16;
-const TCB_SRTT = 17;
-const TCB_RTTVAR = 18;
-const TCB_RTT_VALID = 19;
-const TCB_RTT_SEQ = 20;
-export const TCB_NRTX = 22;
-export const TCB_ICMP_SOFT_ERR = 23;
-const TCB_PERSIST_BACKOFF = 24;
-export const TCB_PERSIST_PROBES = 25;
-const TCB_USER_TIMEOUT = 26;
-const TCB_ZERO_WINDOW_SINCE = 27;
-const TCB_TIME_WAIT_AT = 28;
-const TCB_FIN_WAIT2_AT = 29;
-const TCB_KEEP_IDLE = 31;
-const TCB_KEEP_INTVL = 32;
-const TCB_KEEP_CNT = 33;
-const TCB_POLL_INTERVAL = 35;
-const TCB_POLL_TICKS = 30;
-const TCB_STATE_SINCE = 34;
-const TCB_WS_OK = 4;
-const TCB_TS_OFFSET = 5;
-const TCB_TS_FIRST = 8;
-const TCB_TS_RECENT = 10;
-const TCB_TS_RECENT_AT = 14;
-const TCB_OOSEQ_ARRIVALS = 21;
-const TCB_TLP_STATE = 36;
-const TCB_TLP_END = 37;
-const TCB_SACK_RESCUED = 38;
-const TCB_LISTENER = 39;
+export const enum TCB {
+  state,
+  flags,
+  localIp,
+  localPort,
+  remoteIp,
+  remotePort,
+  rcvNxt,
+  rcvWnd,
+  rcvWndMax,
+  rcvAnnWnd,
+  rcvAnnRightEdge,
+  rcvMss,
+  sndUna,
+  sndNxt,
+  sndMax,
+  sndLbb,
+  sndWnd,
+  sndWndMax,
+  sndWl1,
+  mss,
+  sndBuf,
+  sndQueueLen,
+  cwnd,
+  rto,
+  rtxAt,
+  tlpAt,
+  persistAt,
+  delackAt,
+  sndScale,
+  rcvScale,
+  lastAckSent,
+  lastActivity,
+  keepProbes,
+  sndWl2,
+  lastDataAt,
+  quickAcks,
+  dupAcks,
+  rttStart,
+  ackedToReport,
+  soOptions,
+  listenerIndex,
+  listenerGen,
+  inBacklog,
+  irs,
+  ooseqCount,
+  ooseqSince,
+  iss,
+  sndSml,
+  lastOowAckAt,
+  ssthresh,
+  recover,
+  bytesAcked,
+  srtt,
+  rttvar,
+  rttValid,
+  rttSeq,
+  nrtx,
+  icmpSoftErr,
+  persistBackoff,
+  persistProbes,
+  userTimeout,
+  zeroWindowSince,
+  timeWaitAt,
+  finWait2At,
+  keepIdle,
+  keepIntvl,
+  keepCnt,
+  pollInterval,
+  pollTicks,
+  stateSince,
+  wsOk,
+  tsOffset,
+  tsFirst,
+  tsRecent,
+  tsRecentAt,
+  ooseqArrivals,
+  tlpState,
+  tlpEnd,
+  sackRescued,
+}
 /** Float64 entries per Tcb in its pool's array. */
-export const TCB_COLD_FIELDS = 40;
+export const TCB_FIELD_COUNT = 79;
 
 export class Tcb {
   mempIndex = -1;
@@ -214,99 +275,30 @@ export class Tcb {
    *  that the connection went away meanwhile, and handles issued earlier go stale. */
   gen = 0;
   handle: TcpPcb | null = null;
-  state = CLOSED;
-  flags = 0;
+  /** This Tcb's numeric fields, at the TCB indices (a view of its pool's array). */
+  readonly v: Float64Array;
 
-  localIp = 0;
-  localPort = 0;
-  remoteIp = 0;
-  remotePort = 0;
-
-  // --- receive side (RFC 9293 §3.3.1) ---
-  rcvNxt = 0;
-  /** Window the application has room for (grows with tcp_recved). */
-  rcvWnd = 0;
-  /** Largest window (TCP_WND or SO_RCVBUF). */
-  rcvWndMax = 0;
-  /** Window we announce (receiver SWS avoidance). */
-  rcvAnnWnd = 0;
-  /** Right edge of the window we last announced: never moved left (RFC 9293 §3.8.6). */
-  rcvAnnRightEdge = 0;
-  /** Our MSS, announced in our SYN. */
-  rcvMss = TCP_DEFAULT_MSS;
-  ooseq: TcpSeg | null = null;
-
+  // The queues (SegStore indices, NO_SEG when empty): properties, not `v` entries, because the
+  // per-segment path reads them about thirty times per segment sent.
+  /** Received out of order (ooseq.ts), sorted by sequence number. */
+  ooseq = NO_SEG;
   /** Data the application's recv callback refused; offered again later (lwIP refused_data). */
   refused: Pbuf | null = null;
+  unsent = NO_SEG;
+  unsentTail = NO_SEG;
+  unacked = NO_SEG;
+  unackedTail = NO_SEG;
 
-  // --- send side ---
-  sndUna = 0;
-  sndNxt = 0;
-  /** Highest sequence number sent + 1 (snd_nxt is rewound by a retransmission timeout). */
-  sndMax = 0;
-  /** Sequence number the next byte written by the application will get. */
-  sndLbb = 0;
-  sndWnd = 0;
-  /** Largest window the peer has offered (RFC 1122 §4.2.3.4, RFC 5961 §5.2). */
-  sndWndMax = 0;
-  sndWl1 = 0;
-  /** Effective send MSS: the peer's MSS (536 when absent), at most our TCP_MSS. */
-  mss = TCP_DEFAULT_MSS;
-  /** Free octets in the send buffer (tcp_sndbuf). */
-  sndBuf = 0;
-  /** Segments in unsent + unacked (tcp_sndqueuelen). */
-  sndQueueLen = 0;
-  unsent: TcpSeg | null = null;
-  unsentTail: TcpSeg | null = null;
-  unacked: TcpSeg | null = null;
-  unackedTail: TcpSeg | null = null;
-
-  // --- congestion control (RFC 5681, RFC 6582) ---
-  cwnd = 0;
-
-  // --- retransmission timer (RFC 6298) ---
-  rto = 1000;
-  /** Deadline of the retransmission timer, -1 when stopped. */
-  rtxAt = -1;
-  /** Tail loss probe (RFC 8985 §7, tlp.ts): the probe timer's deadline, -1 when stopped. */
-  tlpAt = -1;
-
-  // --- persist timer (zero window probes, RFC 9293 §3.8.6.1) ---
-  persistAt = -1;
-
-  // --- other timers ---
-  delackAt = -1;
-
-  // --- TCP options (RFC 7323, RFC 2018) ---
   // Each of wsOk, tsOk and sackOk means "we offer it" until the peer's SYN (or SYN-ACK) arrives,
   // and "both SYNs carried it" from then on: an option is used only when both sides sent it.
-  /** Snd.Wind.Shift (RFC 7323 §2.3): the peer's shift, applied to the window field of every
-   *  segment it sends but a SYN. 0 unless negotiated. */
-  sndScale = 0;
-  /** Rcv.Wind.Shift: our shift, announced in our SYN; the window field we send is our window
-   *  shifted right by it (never in a SYN). 0 unless negotiated. */
-  rcvScale = 0;
   /** Timestamps (RFC 7323 §3.2): offered / negotiated; once negotiated every segment carries TSopt. */
   tsOk = false;
-  /** Last.ACK.sent (§4.3): the acknowledgment number of the last segment we sent. */
-  lastAckSent = 0;
   /** SACK-permitted (RFC 2018 §2): offered / negotiated (only a SYN may carry it). */
   sackOk = false;
-  // --- per-segment bookkeeping: read or written about once per segment or more in a bulk
-  // transfer (counted), so ordinary properties, not getters over `cold` ---
   /** The FIN was refused along with the data (or on its own). */
   refusedFin = false;
-  /** Last time a segment arrived (keepalive idleness). */
-  lastActivity = 0;
-  keepProbes = 0;
-  sndWl2 = 0;
-  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
-  lastDataAt = 0;
-  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
-  quickAcks = 0;
-  dupAcks = 0;
-  /** When the segment being timed (rttSeq) left, or -1 (Karn's rule: never a retransmitted one). */
-  rttStart = -1;
+  /** tcp_write queued data since the last output: the timer flushes it if the application does not. */
+  outputPending = false;
 
   // --- application callbacks ---
   arg: any = null;
@@ -315,137 +307,244 @@ export class Tcb {
   err: TcpErrFn | null = null;
   poll: TcpPollFn | null = null;
   connected: TcpConnectedFn | null = null;
-  /** Acknowledged octets not yet reported through the sent callback. */
-  ackedToReport = 0;
-  /** tcp_write queued data since the last output: the timer flushes it if the application does not. */
-  outputPending = false;
 
-  /** This pool's Float64Array of the fields below (TCB_COLD_FIELDS entries per Tcb), and where
-   *  this Tcb's start. Read directly (cold[coldBase + TCB_*]) only where the ACK path writes
-   *  several of them per segment: a getter call costs more than the array access. */
-  readonly cold: Float64Array;
-  readonly coldBase: number;
-
-  constructor(cold: Float64Array = new Float64Array(TCB_COLD_FIELDS), index = 0) {
-    this.cold = cold;
-    const coldBase = index * TCB_COLD_FIELDS;
-    this.coldBase = coldBase;
-    cold[coldBase + TCB_OOSEQ_SINCE] = -1;
-    cold[coldBase + TCB_LAST_OOW_ACK_AT] = -1;
-    cold[coldBase + TCB_ZERO_WINDOW_SINCE] = -1;
-    cold[coldBase + TCB_TIME_WAIT_AT] = -1;
-    cold[coldBase + TCB_FIN_WAIT2_AT] = -1;
-    cold[coldBase + TCB_LISTENER] = -1;
+  /** `fields`: the pool's array (TCB_FIELD_COUNT entries per Tcb); `index`: this Tcb's place in it. */
+  constructor(fields: Float64Array = new Float64Array(TCB_FIELD_COUNT), index = 0) {
+    const v = fields.subarray(index * TCB_FIELD_COUNT, (index + 1) * TCB_FIELD_COUNT);
+    this.v = v;
+    v[TCB.rcvMss] = TCP_DEFAULT_MSS;
+    v[TCB.mss] = TCP_DEFAULT_MSS;
+    v[TCB.rto] = 1000;
+    v[TCB.rtxAt] = -1;
+    v[TCB.tlpAt] = -1;
+    v[TCB.persistAt] = -1;
+    v[TCB.delackAt] = -1;
+    v[TCB.rttStart] = -1;
+    v[TCB.ooseqSince] = -1;
+    v[TCB.lastOowAckAt] = -1;
+    v[TCB.zeroWindowSince] = -1;
+    v[TCB.timeWaitAt] = -1;
+    v[TCB.finWait2At] = -1;
+    v[TCB.listenerIndex] = -1;
   }
 
-  // --- fields read less than about once per segment: kept in `cold` (see the top of this file) ---
-  get soOptions(): number { return this.cold[this.coldBase + TCB_SO_OPTIONS]; }
-  set soOptions(v: number) { this.cold[this.coldBase + TCB_SO_OPTIONS] = v; }
+  // --- the numeric fields by name (for code off the per-segment path) ---
+  /** The RFC 9293 state (constants.ts). */
+  get state(): number { return this.v[TCB.state]; }
+  set state(x: number) { this.v[TCB.state] = x; }
+  /** TF_* flags (constants.ts). */
+  get flags(): number { return this.v[TCB.flags]; }
+  set flags(x: number) { this.v[TCB.flags] = x; }
+  get localIp(): number { return this.v[TCB.localIp]; }
+  set localIp(x: number) { this.v[TCB.localIp] = x; }
+  get localPort(): number { return this.v[TCB.localPort]; }
+  set localPort(x: number) { this.v[TCB.localPort] = x; }
+  get remoteIp(): number { return this.v[TCB.remoteIp]; }
+  set remoteIp(x: number) { this.v[TCB.remoteIp] = x; }
+  get remotePort(): number { return this.v[TCB.remotePort]; }
+  set remotePort(x: number) { this.v[TCB.remotePort] = x; }
+  /** RCV.NXT (RFC 9293 §3.3.1). */
+  get rcvNxt(): number { return this.v[TCB.rcvNxt]; }
+  set rcvNxt(x: number) { this.v[TCB.rcvNxt] = x; }
+  /** Window the application has room for (grows with tcp_recved). */
+  get rcvWnd(): number { return this.v[TCB.rcvWnd]; }
+  set rcvWnd(x: number) { this.v[TCB.rcvWnd] = x; }
+  /** Largest window (TCP_WND or SO_RCVBUF). */
+  get rcvWndMax(): number { return this.v[TCB.rcvWndMax]; }
+  set rcvWndMax(x: number) { this.v[TCB.rcvWndMax] = x; }
+  /** Window we announce (receiver SWS avoidance). */
+  get rcvAnnWnd(): number { return this.v[TCB.rcvAnnWnd]; }
+  set rcvAnnWnd(x: number) { this.v[TCB.rcvAnnWnd] = x; }
+  /** Right edge of the window we last announced: never moved left (RFC 9293 §3.8.6). */
+  get rcvAnnRightEdge(): number { return this.v[TCB.rcvAnnRightEdge]; }
+  set rcvAnnRightEdge(x: number) { this.v[TCB.rcvAnnRightEdge] = x; }
+  /** Our MSS, announced in our SYN. */
+  get rcvMss(): number { return this.v[TCB.rcvMss]; }
+  set rcvMss(x: number) { this.v[TCB.rcvMss] = x; }
+  /** SND.UNA. */
+  get sndUna(): number { return this.v[TCB.sndUna]; }
+  set sndUna(x: number) { this.v[TCB.sndUna] = x; }
+  /** SND.NXT. */
+  get sndNxt(): number { return this.v[TCB.sndNxt]; }
+  set sndNxt(x: number) { this.v[TCB.sndNxt] = x; }
+  /** Highest sequence number sent + 1 (snd_nxt is rewound by a retransmission timeout). */
+  get sndMax(): number { return this.v[TCB.sndMax]; }
+  set sndMax(x: number) { this.v[TCB.sndMax] = x; }
+  /** Sequence number the next byte written by the application will get. */
+  get sndLbb(): number { return this.v[TCB.sndLbb]; }
+  set sndLbb(x: number) { this.v[TCB.sndLbb] = x; }
+  /** SND.WND. */
+  get sndWnd(): number { return this.v[TCB.sndWnd]; }
+  set sndWnd(x: number) { this.v[TCB.sndWnd] = x; }
+  /** Largest window the peer has offered (RFC 1122 §4.2.3.4, RFC 5961 §5.2). */
+  get sndWndMax(): number { return this.v[TCB.sndWndMax]; }
+  set sndWndMax(x: number) { this.v[TCB.sndWndMax] = x; }
+  /** SND.WL1. */
+  get sndWl1(): number { return this.v[TCB.sndWl1]; }
+  set sndWl1(x: number) { this.v[TCB.sndWl1] = x; }
+  /** Effective send MSS: the peer's MSS (536 when absent), at most our TCP_MSS. */
+  get mss(): number { return this.v[TCB.mss]; }
+  set mss(x: number) { this.v[TCB.mss] = x; }
+  /** Free octets in the send buffer (tcp_sndbuf). */
+  get sndBuf(): number { return this.v[TCB.sndBuf]; }
+  set sndBuf(x: number) { this.v[TCB.sndBuf] = x; }
+  /** Segments in unsent + unacked (tcp_sndqueuelen). */
+  get sndQueueLen(): number { return this.v[TCB.sndQueueLen]; }
+  set sndQueueLen(x: number) { this.v[TCB.sndQueueLen] = x; }
+  /** Congestion window (RFC 5681, RFC 6582). */
+  get cwnd(): number { return this.v[TCB.cwnd]; }
+  set cwnd(x: number) { this.v[TCB.cwnd] = x; }
+  /** Retransmission timeout, ms (RFC 6298). */
+  get rto(): number { return this.v[TCB.rto]; }
+  set rto(x: number) { this.v[TCB.rto] = x; }
+  /** Deadline of the retransmission timer, -1 when stopped. */
+  get rtxAt(): number { return this.v[TCB.rtxAt]; }
+  set rtxAt(x: number) { this.v[TCB.rtxAt] = x; }
+  /** Tail loss probe (RFC 8985 §7, tlp.ts): the probe timer's deadline, -1 when stopped. */
+  get tlpAt(): number { return this.v[TCB.tlpAt]; }
+  set tlpAt(x: number) { this.v[TCB.tlpAt] = x; }
+  /** Persist timer (zero window probes, RFC 9293 §3.8.6.1), -1 when stopped. */
+  get persistAt(): number { return this.v[TCB.persistAt]; }
+  set persistAt(x: number) { this.v[TCB.persistAt] = x; }
+  /** Delayed-ACK deadline, -1 when stopped. */
+  get delackAt(): number { return this.v[TCB.delackAt]; }
+  set delackAt(x: number) { this.v[TCB.delackAt] = x; }
+  /** Snd.Wind.Shift (RFC 7323 §2.3): the peer's shift, applied to the window field of every segment it sends but a SYN. 0 unless negotiated. */
+  get sndScale(): number { return this.v[TCB.sndScale]; }
+  set sndScale(x: number) { this.v[TCB.sndScale] = x; }
+  /** Rcv.Wind.Shift: our shift, announced in our SYN; the window field we send is our window shifted right by it (never in a SYN). 0 unless negotiated. */
+  get rcvScale(): number { return this.v[TCB.rcvScale]; }
+  set rcvScale(x: number) { this.v[TCB.rcvScale] = x; }
+  /** Last.ACK.sent (RFC 7323 §4.3): the acknowledgment number of the last segment we sent. */
+  get lastAckSent(): number { return this.v[TCB.lastAckSent]; }
+  set lastAckSent(x: number) { this.v[TCB.lastAckSent] = x; }
+  /** Last time a segment arrived (keepalive idleness). */
+  get lastActivity(): number { return this.v[TCB.lastActivity]; }
+  set lastActivity(x: number) { this.v[TCB.lastActivity] = x; }
+  get keepProbes(): number { return this.v[TCB.keepProbes]; }
+  set keepProbes(x: number) { this.v[TCB.keepProbes] = x; }
+  /** SND.WL2. */
+  get sndWl2(): number { return this.v[TCB.sndWl2]; }
+  set sndWl2(x: number) { this.v[TCB.sndWl2] = x; }
+  /** When in-order data last arrived (quick-ACK mode again after a pause longer than the RTO). */
+  get lastDataAt(): number { return this.v[TCB.lastDataAt]; }
+  set lastDataAt(x: number) { this.v[TCB.lastDataAt] = x; }
+  /** Data segments still to be ACKed at once (quick-ACK start, TCP_QUICKACKS). */
+  get quickAcks(): number { return this.v[TCB.quickAcks]; }
+  set quickAcks(x: number) { this.v[TCB.quickAcks] = x; }
+  get dupAcks(): number { return this.v[TCB.dupAcks]; }
+  set dupAcks(x: number) { this.v[TCB.dupAcks] = x; }
+  /** When the segment being timed (rttSeq) left, or -1 (Karn's rule: never a retransmitted one). */
+  get rttStart(): number { return this.v[TCB.rttStart]; }
+  set rttStart(x: number) { this.v[TCB.rttStart] = x; }
+  /** Acknowledged octets not yet reported through the sent callback. */
+  get ackedToReport(): number { return this.v[TCB.ackedToReport]; }
+  set ackedToReport(x: number) { this.v[TCB.ackedToReport] = x; }
+  get soOptions(): number { return this.v[TCB.soOptions]; }
+  set soOptions(x: number) { this.v[TCB.soOptions] = x; }
   /** The listen pool index of the listener that created this pcb while it is in SYN_RCVD (or
    *  delayed), else -1 (TcpTable.listenerOf resolves it): read only at handshake and close. */
-  get listenerIndex(): number { return this.cold[this.coldBase + TCB_LISTENER]; }
-  set listenerIndex(v: number) { this.cold[this.coldBase + TCB_LISTENER] = v; }
-  get listenerGen(): number { return this.cold[this.coldBase + TCB_LISTENER_GEN]; }
-  set listenerGen(v: number) { this.cold[this.coldBase + TCB_LISTENER_GEN] = v; }
+  get listenerIndex(): number { return this.v[TCB.listenerIndex]; }
+  set listenerIndex(x: number) { this.v[TCB.listenerIndex] = x; }
+  get listenerGen(): number { return this.v[TCB.listenerGen]; }
+  set listenerGen(x: number) { this.v[TCB.listenerGen] = x; }
   /** Counted in the listener's backlog: in SYN_RCVD, or accepted but delayed (tcp_backlog_delayed). */
-  get inBacklog(): boolean { return this.cold[this.coldBase + TCB_IN_BACKLOG] !== 0; }
-  set inBacklog(v: boolean) { this.cold[this.coldBase + TCB_IN_BACKLOG] = v ? 1 : 0; }
-  get irs(): number { return this.cold[this.coldBase + TCB_IRS]; }
-  set irs(v: number) { this.cold[this.coldBase + TCB_IRS] = v; }
-  get ooseqCount(): number { return this.cold[this.coldBase + TCB_OOSEQ_COUNT]; }
-  set ooseqCount(v: number) { this.cold[this.coldBase + TCB_OOSEQ_COUNT] = v; }
+  get inBacklog(): boolean { return this.v[TCB.inBacklog] !== 0; }
+  set inBacklog(x: boolean) { this.v[TCB.inBacklog] = x ? 1 : 0; }
+  get irs(): number { return this.v[TCB.irs]; }
+  set irs(x: number) { this.v[TCB.irs] = x; }
+  get ooseqCount(): number { return this.v[TCB.ooseqCount]; }
+  set ooseqCount(x: number) { this.v[TCB.ooseqCount] = x; }
   /** When the out-of-order queue last went from empty to non-empty (TCP_OOSEQ_TIMEOUT ageing). */
-  get ooseqSince(): number { return this.cold[this.coldBase + TCB_OOSEQ_SINCE]; }
-  set ooseqSince(v: number) { this.cold[this.coldBase + TCB_OOSEQ_SINCE] = v; }
-  get iss(): number { return this.cold[this.coldBase + TCB_ISS]; }
-  set iss(v: number) { this.cold[this.coldBase + TCB_ISS] = v; }
+  get ooseqSince(): number { return this.v[TCB.ooseqSince]; }
+  set ooseqSince(x: number) { this.v[TCB.ooseqSince] = x; }
+  get iss(): number { return this.v[TCB.iss]; }
+  set iss(x: number) { this.v[TCB.iss] = x; }
   /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
-  get sndSml(): number { return this.cold[this.coldBase + TCB_SND_SML]; }
-  set sndSml(v: number) { this.cold[this.coldBase + TCB_SND_SML] = v; }
+  get sndSml(): number { return this.v[TCB.sndSml]; }
+  set sndSml(x: number) { this.v[TCB.sndSml] = x; }
   /** When we last answered an unacceptable segment without data (rate limit, as Linux does). */
-  get lastOowAckAt(): number { return this.cold[this.coldBase + TCB_LAST_OOW_ACK_AT]; }
-  set lastOowAckAt(v: number) { this.cold[this.coldBase + TCB_LAST_OOW_ACK_AT] = v; }
-  get ssthresh(): number { return this.cold[this.coldBase + TCB_SSTHRESH]; }
-  set ssthresh(v: number) { this.cold[this.coldBase + TCB_SSTHRESH] = v; }
+  get lastOowAckAt(): number { return this.v[TCB.lastOowAckAt]; }
+  set lastOowAckAt(x: number) { this.v[TCB.lastOowAckAt] = x; }
+  get ssthresh(): number { return this.v[TCB.ssthresh]; }
+  set ssthresh(x: number) { this.v[TCB.ssthresh] = x; }
   /** NewReno "recover": the highest sequence sent when fast recovery began. */
-  get recover(): number { return this.cold[this.coldBase + TCB_RECOVER]; }
-  set recover(v: number) { this.cold[this.coldBase + TCB_RECOVER] = v; }
+  get recover(): number { return this.v[TCB.recover]; }
+  set recover(x: number) { this.v[TCB.recover] = x; }
   /** Bytes acknowledged during congestion avoidance, toward the next cwnd increase. */
-  get bytesAcked(): number { return this.cold[this.coldBase + TCB_BYTES_ACKED]; }
-  set bytesAcked(v: number) { this.cold[this.coldBase + TCB_BYTES_ACKED] = v; }
-  get srtt(): number { return this.cold[this.coldBase + TCB_SRTT]; }
-  set srtt(v: number) { this.cold[this.coldBase + TCB_SRTT] = v; }
-  get rttvar(): number { return this.cold[this.coldBase + TCB_RTTVAR]; }
-  set rttvar(v: number) { this.cold[this.coldBase + TCB_RTTVAR] = v; }
+  get bytesAcked(): number { return this.v[TCB.bytesAcked]; }
+  set bytesAcked(x: number) { this.v[TCB.bytesAcked] = x; }
+  get srtt(): number { return this.v[TCB.srtt]; }
+  set srtt(x: number) { this.v[TCB.srtt] = x; }
+  get rttvar(): number { return this.v[TCB.rttvar]; }
+  set rttvar(x: number) { this.v[TCB.rttvar] = x; }
   /** True once a first RTT sample exists. */
-  get rttValid(): boolean { return this.cold[this.coldBase + TCB_RTT_VALID] !== 0; }
-  set rttValid(v: boolean) { this.cold[this.coldBase + TCB_RTT_VALID] = v ? 1 : 0; }
+  get rttValid(): boolean { return this.v[TCB.rttValid] !== 0; }
+  set rttValid(x: boolean) { this.v[TCB.rttValid] = x ? 1 : 0; }
   /** The segment being timed (Karn's rule: never a retransmitted one), and when it left. */
-  get rttSeq(): number { return this.cold[this.coldBase + TCB_RTT_SEQ]; }
-  set rttSeq(v: number) { this.cold[this.coldBase + TCB_RTT_SEQ] = v; }
+  get rttSeq(): number { return this.v[TCB.rttSeq]; }
+  set rttSeq(x: number) { this.v[TCB.rttSeq] = x; }
   /** Retransmissions of the current oldest unacknowledged segment. */
-  get nrtx(): number { return this.cold[this.coldBase + TCB_NRTX]; }
-  set nrtx(v: number) { this.cold[this.coldBase + TCB_NRTX] = v; }
+  get nrtx(): number { return this.v[TCB.nrtx]; }
+  set nrtx(x: number) { this.v[TCB.nrtx] = x; }
   /** The last ICMP error accepted for this connection and not acted on (a soft error, RFC 1122
    *  §4.2.3.9), as (type << 8) | code; 0 = none. Cleared when the peer acknowledges something new;
    *  chooses what a later give-up reports (ERR_RTE instead of ERR_TIMEOUT, as Linux's sk_err_soft). */
-  get icmpSoftErr(): number { return this.cold[this.coldBase + TCB_ICMP_SOFT_ERR]; }
-  set icmpSoftErr(v: number) { this.cold[this.coldBase + TCB_ICMP_SOFT_ERR] = v; }
-  get persistBackoff(): number { return this.cold[this.coldBase + TCB_PERSIST_BACKOFF]; }
-  set persistBackoff(v: number) { this.cold[this.coldBase + TCB_PERSIST_BACKOFF] = v; }
-  get persistProbes(): number { return this.cold[this.coldBase + TCB_PERSIST_PROBES]; }
-  set persistProbes(v: number) { this.cold[this.coldBase + TCB_PERSIST_PROBES] = v; }
+  get icmpSoftErr(): number { return this.v[TCB.icmpSoftErr]; }
+  set icmpSoftErr(x: number) { this.v[TCB.icmpSoftErr] = x; }
+  get persistBackoff(): number { return this.v[TCB.persistBackoff]; }
+  set persistBackoff(x: number) { this.v[TCB.persistBackoff] = x; }
+  get persistProbes(): number { return this.v[TCB.persistProbes]; }
+  set persistProbes(x: number) { this.v[TCB.persistProbes] = x; }
   /** User timeout (RFC 9293 §3.8.4, RFC 5482), ms; 0 = none. */
-  get userTimeout(): number { return this.cold[this.coldBase + TCB_USER_TIMEOUT]; }
-  set userTimeout(v: number) { this.cold[this.coldBase + TCB_USER_TIMEOUT] = v; }
+  get userTimeout(): number { return this.v[TCB.userTimeout]; }
+  set userTimeout(x: number) { this.v[TCB.userTimeout] = x; }
   /** When the peer's window closed with data waiting (zero-window stall start), or -1. */
-  get zeroWindowSince(): number { return this.cold[this.coldBase + TCB_ZERO_WINDOW_SINCE]; }
-  set zeroWindowSince(v: number) { this.cold[this.coldBase + TCB_ZERO_WINDOW_SINCE] = v; }
-  get timeWaitAt(): number { return this.cold[this.coldBase + TCB_TIME_WAIT_AT]; }
-  set timeWaitAt(v: number) { this.cold[this.coldBase + TCB_TIME_WAIT_AT] = v; }
+  get zeroWindowSince(): number { return this.v[TCB.zeroWindowSince]; }
+  set zeroWindowSince(x: number) { this.v[TCB.zeroWindowSince] = x; }
+  get timeWaitAt(): number { return this.v[TCB.timeWaitAt]; }
+  set timeWaitAt(x: number) { this.v[TCB.timeWaitAt] = x; }
   /** FIN_WAIT_2 of an orphaned connection ends after TCP_FIN_WAIT_TIMEOUT. */
-  get finWait2At(): number { return this.cold[this.coldBase + TCB_FIN_WAIT2_AT]; }
-  set finWait2At(v: number) { this.cold[this.coldBase + TCB_FIN_WAIT2_AT] = v; }
-  get keepIdle(): number { return this.cold[this.coldBase + TCB_KEEP_IDLE]; }
-  set keepIdle(v: number) { this.cold[this.coldBase + TCB_KEEP_IDLE] = v; }
-  get keepIntvl(): number { return this.cold[this.coldBase + TCB_KEEP_INTVL]; }
-  set keepIntvl(v: number) { this.cold[this.coldBase + TCB_KEEP_INTVL] = v; }
-  get keepCnt(): number { return this.cold[this.coldBase + TCB_KEEP_CNT]; }
-  set keepCnt(v: number) { this.cold[this.coldBase + TCB_KEEP_CNT] = v; }
-  get pollInterval(): number { return this.cold[this.coldBase + TCB_POLL_INTERVAL]; }
-  set pollInterval(v: number) { this.cold[this.coldBase + TCB_POLL_INTERVAL] = v; }
-  get pollTicks(): number { return this.cold[this.coldBase + TCB_POLL_TICKS]; }
-  set pollTicks(v: number) { this.cold[this.coldBase + TCB_POLL_TICKS] = v; }
+  get finWait2At(): number { return this.v[TCB.finWait2At]; }
+  set finWait2At(x: number) { this.v[TCB.finWait2At] = x; }
+  get keepIdle(): number { return this.v[TCB.keepIdle]; }
+  set keepIdle(x: number) { this.v[TCB.keepIdle] = x; }
+  get keepIntvl(): number { return this.v[TCB.keepIntvl]; }
+  set keepIntvl(x: number) { this.v[TCB.keepIntvl] = x; }
+  get keepCnt(): number { return this.v[TCB.keepCnt]; }
+  set keepCnt(x: number) { this.v[TCB.keepCnt] = x; }
+  get pollInterval(): number { return this.v[TCB.pollInterval]; }
+  set pollInterval(x: number) { this.v[TCB.pollInterval] = x; }
+  get pollTicks(): number { return this.v[TCB.pollTicks]; }
+  set pollTicks(x: number) { this.v[TCB.pollTicks] = x; }
   /** When the pcb entered its current state (used to find the oldest TIME_WAIT, etc.). */
-  get stateSince(): number { return this.cold[this.coldBase + TCB_STATE_SINCE]; }
-  set stateSince(v: number) { this.cold[this.coldBase + TCB_STATE_SINCE] = v; }
-  // TCP options state read only on a SYN, an out-of-order arrival, or (tsOffset, tsRecent) per
-  // segment once timestamps are negotiated, which TCP_TIMESTAMPS leaves off by default
+  get stateSince(): number { return this.v[TCB.stateSince]; }
+  set stateSince(x: number) { this.v[TCB.stateSince] = x; }
   /** Window scale (RFC 7323 §2.2): offered / negotiated. */
-  get wsOk(): boolean { return this.cold[this.coldBase + TCB_WS_OK] !== 0; }
-  set wsOk(v: boolean) { this.cold[this.coldBase + TCB_WS_OK] = v ? 1 : 0; }
+  get wsOk(): boolean { return this.v[TCB.wsOk] !== 0; }
+  set wsOk(x: boolean) { this.v[TCB.wsOk] = x ? 1 : 0; }
   /** Added to the ms clock to form our TSval: random per connection (RFC 7323 §5.4, RFC 6528). */
-  get tsOffset(): number { return this.cold[this.coldBase + TCB_TS_OFFSET]; }
-  set tsOffset(v: number) { this.cold[this.coldBase + TCB_TS_OFFSET] = v; }
+  get tsOffset(): number { return this.v[TCB.tsOffset]; }
+  set tsOffset(x: number) { this.v[TCB.tsOffset] = x; }
   /** Our first TSval (in our SYN or SYN-ACK): an echo older than it was never sent by us. */
-  get tsFirst(): number { return this.cold[this.coldBase + TCB_TS_FIRST]; }
-  set tsFirst(v: number) { this.cold[this.coldBase + TCB_TS_FIRST] = v; }
+  get tsFirst(): number { return this.v[TCB.tsFirst]; }
+  set tsFirst(x: number) { this.v[TCB.tsFirst] = x; }
   /** TS.Recent (RFC 7323 §4.3): the peer's TSval we echo, and PAWS's reference (§5.3). */
-  get tsRecent(): number { return this.cold[this.coldBase + TCB_TS_RECENT]; }
-  set tsRecent(v: number) { this.cold[this.coldBase + TCB_TS_RECENT] = v; }
+  get tsRecent(): number { return this.v[TCB.tsRecent]; }
+  set tsRecent(x: number) { this.v[TCB.tsRecent] = x; }
   /** When TS.Recent was last set, ms: after 24 days idle it is no longer valid (§5.5). */
-  get tsRecentAt(): number { return this.cold[this.coldBase + TCB_TS_RECENT_AT]; }
-  set tsRecentAt(v: number) { this.cold[this.coldBase + TCB_TS_RECENT_AT] = v; }
+  get tsRecentAt(): number { return this.v[TCB.tsRecentAt]; }
+  set tsRecentAt(x: number) { this.v[TCB.tsRecentAt] = x; }
   /** Out-of-order segments received so far (SegMeta.rcvOrder): orders our SACK blocks. */
-  get ooseqArrivals(): number { return this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS]; }
-  set ooseqArrivals(v: number) { this.cold[this.coldBase + TCB_OOSEQ_ARRIVALS] = v; }
+  get ooseqArrivals(): number { return this.v[TCB.ooseqArrivals]; }
+  set ooseqArrivals(x: number) { this.v[TCB.ooseqArrivals] = x; }
   /** The outstanding tail loss probe (tlp.ts: TLP_NONE / TLP_NEW / TLP_RXT) and SND.NXT when it
    *  left (RFC 8985 TLP.end_seq). */
-  get tlpState(): number { return this.cold[this.coldBase + TCB_TLP_STATE]; }
-  set tlpState(v: number) { this.cold[this.coldBase + TCB_TLP_STATE] = v; }
-  get tlpEnd(): number { return this.cold[this.coldBase + TCB_TLP_END]; }
-  set tlpEnd(v: number) { this.cold[this.coldBase + TCB_TLP_END] = v; }
+  get tlpState(): number { return this.v[TCB.tlpState]; }
+  set tlpState(x: number) { this.v[TCB.tlpState] = x; }
+  get tlpEnd(): number { return this.v[TCB.tlpEnd]; }
+  set tlpEnd(x: number) { this.v[TCB.tlpEnd] = x; }
   /** The rescue retransmission of RFC 6675 §4 NextSeg rule 4 was made in this recovery (sack.ts). */
-  get sackRescued(): boolean { return this.cold[this.coldBase + TCB_SACK_RESCUED] !== 0; }
-  set sackRescued(v: boolean) { this.cold[this.coldBase + TCB_SACK_RESCUED] = v ? 1 : 0; }
+  get sackRescued(): boolean { return this.v[TCB.sackRescued] !== 0; }
+  set sackRescued(x: boolean) { this.v[TCB.sackRescued] = x ? 1 : 0; }
 }

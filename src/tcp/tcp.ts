@@ -13,7 +13,7 @@ import { ERR_OK, ERR_MEM, ERR_CONN } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { IpProtocolHandler } from '../ipv4/ip4.js';
 import { TCP_FIN } from '../wire/tcp.js';
-import { Tcb, TcpListen, TcpPcb } from './tcb.js';
+import { Tcb, TcpListen, TcpPcb, TCB } from './tcb.js';
 import type { TcpOps } from './tcb.js';
 import {
   CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK,
@@ -33,7 +33,8 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
 
   /** tcp_close. Returns ERR_MEM when the FIN cannot be queued now (try again later, as in lwIP). */
   close(pcb: Tcb): Err {
-    switch (pcb.state) {
+    const pv = pcb.v;
+    switch (pv[TCB.state]) {
       case CLOSED:
       case SYN_SENT:
         this.freePcb(pcb, 0, CAUSE_API);
@@ -41,14 +42,14 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
       case SYN_RCVD:
       case ESTABLISHED:
       case CLOSE_WAIT: {
-        if (pcb.refused !== null || pcb.rcvWnd !== pcb.rcvWndMax) {
+        if (pcb.refused !== null || pv[TCB.rcvWnd] !== pv[TCB.rcvWndMax]) {
           // RFC 9293 §3.10.4, RFC 2525 §2.17: closing with unread data resets the connection
           this.abortPcb(pcb, 0, true);
           return ERR_OK;
         }
-        if ((pcb.flags & TF_FIN_QUEUED) === 0) {
+        if ((pv[TCB.flags] & TF_FIN_QUEUED) === 0) {
           if (this.enqueueFlags(pcb, TCP_FIN) !== ERR_OK) return ERR_MEM;
-          this.setState(pcb, pcb.state === CLOSE_WAIT ? LAST_ACK : FIN_WAIT_1, CAUSE_API);
+          this.setState(pcb, pv[TCB.state] === CLOSE_WAIT ? LAST_ACK : FIN_WAIT_1, CAUSE_API);
         }
         break;
       }
@@ -63,15 +64,16 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
 
   /** The application lets go of a closing connection: the stack finishes it without callbacks. */
   protected orphan(pcb: Tcb): void {
-    pcb.flags |= TF_RXCLOSED | TF_TXCLOSED | TF_CLOSED_BY_APP;
+    pcb.v[TCB.flags] |= TF_RXCLOSED | TF_TXCLOSED | TF_CLOSED_BY_APP;
     detachApp(pcb);
-    if (pcb.state === FIN_WAIT_2) this.armFinWait2(pcb);
+    if (pcb.v[TCB.state] === FIN_WAIT_2) this.armFinWait2(pcb);
   }
 
   shutdown(pcb: Tcb, rx: boolean, tx: boolean): Err {
+    const pv = pcb.v;
     if (rx && tx) return this.close(pcb);
     if (rx) {
-      pcb.flags |= TF_RXCLOSED;
+      pv[TCB.flags] |= TF_RXCLOSED;
       if (pcb.refused !== null) {
         const n = pcb.refused.totLen;
         pbuf_free(pcb.refused);
@@ -80,15 +82,15 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
       }
     }
     if (tx) {
-      switch (pcb.state) {
+      switch (pv[TCB.state]) {
         case SYN_RCVD:
         case ESTABLISHED:
         case CLOSE_WAIT:
-          if ((pcb.flags & TF_FIN_QUEUED) === 0) {
+          if ((pv[TCB.flags] & TF_FIN_QUEUED) === 0) {
             if (this.enqueueFlags(pcb, TCP_FIN) !== ERR_OK) return ERR_MEM;
-            this.setState(pcb, pcb.state === CLOSE_WAIT ? LAST_ACK : FIN_WAIT_1, CAUSE_API);
+            this.setState(pcb, pv[TCB.state] === CLOSE_WAIT ? LAST_ACK : FIN_WAIT_1, CAUSE_API);
           }
-          pcb.flags |= TF_TXCLOSED;
+          pv[TCB.flags] |= TF_TXCLOSED;
           this.output(pcb);
           break;
         case FIN_WAIT_1:
@@ -96,7 +98,7 @@ export class TcpLayer extends TcpInput implements IpProtocolHandler, TcpOps {
         case CLOSING:
         case LAST_ACK:
         case TIME_WAIT:
-          pcb.flags |= TF_TXCLOSED;
+          pv[TCB.flags] |= TF_TXCLOSED;
           break;
         default:
           return ERR_CONN;

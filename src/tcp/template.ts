@@ -27,6 +27,7 @@ import { ETH_HLEN } from '../wire/ethernet.js';
 import { TCP_HLEN } from '../wire/tcp.js';
 import { tsNow } from './options.js';
 import type { Tcb } from './tcb.js';
+import { TCB } from './tcb.js';
 
 /** Bytes of a frame in front of its TCP header. */
 const LINK_IP = ETH_HLEN + IP_HLEN;
@@ -40,24 +41,25 @@ const W_SUM = 13;
 /** Builds `pcb`'s template for TCP headers of `hdrLen` bytes (20, or 32 with timestamps). False
  *  when its packets cannot go out through a template now (Ip4.writeTemplate). */
 function tplBuild(core: StackCore, ip: Ip4, pcb: Tcb, t: number, hdrLen: number, ttl: number): boolean {
+  const pv = pcb.v;
   const c = core.pbufs.copier;
   const b = c.all8;
   const w = c.all64;
   const tw = t >>> 3;
   w[tw + W_EPOCH] = -1;
   const epoch = ip.netif.arp.epoch;
-  const arp = ip.writeTemplate(b, t, pcb.localIp, pcb.remoteIp, IP_PROTO_TCP, ttl);
+  const arp = ip.writeTemplate(b, t, pv[TCB.localIp], pv[TCB.remoteIp], IP_PROTO_TCP, ttl);
   if (arp < 0) return false;
   const h = t + LINK_IP;
-  const lp = pcb.localPort;
-  const rp = pcb.remotePort;
+  const lp = pv[TCB.localPort];
+  const rp = pv[TCB.remotePort];
   b[h] = lp >>> 8;
   b[h + 1] = lp;
   b[h + 2] = rp >>> 8;
   b[h + 3] = rp;
   for (let k = 4; k < hdrLen; k++) b[h + k] = 0;
   b[h + 12] = (hdrLen >>> 2) << 4;
-  let sum = pseudoHeaderSum(pcb.localIp, pcb.remoteIp, IP_PROTO_TCP, 0) + lp + rp + ((hdrLen >>> 2) << 12);
+  let sum = pseudoHeaderSum(pv[TCB.localIp], pv[TCB.remoteIp], IP_PROTO_TCP, 0) + lp + rp + ((hdrLen >>> 2) << 12);
   if (hdrLen > TCP_HLEN) {
     // nop, nop, kind 8, length 10 (RFC 7323 Appendix A), as tcpWriteOptTs writes them
     b[h + 20] = 1;
@@ -83,6 +85,7 @@ function tplBuild(core: StackCore, ip: Ip4, pcb: Tcb, t: number, hdrLen: number,
  */
 export function tplEmit(core: StackCore, ip: Ip4, pcb: Tcb, p: Pbuf, seqno: number, ackno: number, flags: number,
   wnd: number, hdrLen: number, ttl: number): boolean {
+  const pv = pcb.v;
   const pool = core.pbufs;
   const pi = p.index;
   if (pi >= pool.count) return false;
@@ -120,7 +123,7 @@ export function tplEmit(core: StackCore, ip: Ip4, pcb: Tcb, p: Pbuf, seqno: numb
   dv.setUint16(h + 18, 0);
   if (hdrLen > TCP_HLEN) {
     const v = tsNow(pcb, core.now);
-    const e = pcb.tsRecent;
+    const e = pv[TCB.tsRecent];
     dv.setUint32(h + 24, v);
     dv.setUint32(h + 28, e);
     sum += (v >>> 16) + (v & 0xffff) + (e >>> 16) + (e & 0xffff);
@@ -129,7 +132,7 @@ export function tplEmit(core: StackCore, ip: Ip4, pcb: Tcb, p: Pbuf, seqno: numb
   if (sum > 0xffff) sum = sum % 0xffff || 0xffff;
   // the window and the checksum side by side; with offload the field holds the pseudo-header's sum
   // only (folded, not complemented), which the NIC completes
-  const field = offload ? chksumFold(pseudoHeaderSum(pcb.localIp, pcb.remoteIp, IP_PROTO_TCP, hdrLen + tl)) : ~sum & 0xffff;
+  const field = offload ? chksumFold(pseudoHeaderSum(pv[TCB.localIp], pv[TCB.remoteIp], IP_PROTO_TCP, hdrLen + tl)) : ~sum & 0xffff;
   dv.setUint32(h + 14, (wnd << 16) | field);
   core.stats.tcp.xmit++;
   // pbuf_add_header and pbuf_ref written out (p is a pool pbuf with the room checked above)

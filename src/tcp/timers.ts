@@ -7,7 +7,7 @@ import type { Err } from '../core/err.js';
 import { ICMP_DUR, ICMP_TE, ICMP_DUR_FRAG } from '../wire/icmp.js';
 import { TCP_ACK, TCP_SYN, TCP_FIN } from '../wire/tcp.js';
 import { seqLt } from '../core/seq.js';
-import { Tcb, TcpSeg } from './tcb.js';
+import { Tcb, NO_SEG, TCB } from './tcb.js';
 import {
   CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, TIME_WAIT, SOF_KEEPALIVE, TF_ACK_DELAY,
   TF_ACK_NOW, TF_INFR, TF_SYN_RTX, TF_CLOSED_BY_APP, TF_PASSIVE, CAUSE_SEGMENT, CAUSE_TIMER, NO_TIME,
@@ -56,74 +56,76 @@ export abstract class TcpTimers extends TcpOutput {
 
   /** The earliest due time of one pcb's timers (NO_TIME: none armed). */
   protected pcbDeadline(pcb: Tcb): number {
-    const state = pcb.state;
+    const pv = pcb.v;
+    const state = pv[TCB.state];
     if (state === CLOSED) return NO_TIME;
     const now = this.core.now;
-    if (state === TIME_WAIT) return (pcb.flags & TF_ACK_NOW) !== 0 ? now : pcb.timeWaitAt;
-    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) return now;
+    if (state === TIME_WAIT) return (pv[TCB.flags] & TF_ACK_NOW) !== 0 ? now : pv[TCB.timeWaitAt];
+    if (pcb.outputPending || (pv[TCB.flags] & TF_ACK_NOW) !== 0) return now;
     let due = NO_TIME;
-    if (state === FIN_WAIT_2) due = earlier(due, pcb.finWait2At);
+    if (state === FIN_WAIT_2) due = earlier(due, pv[TCB.finWait2At]);
     // the four timers every segment may arm, `earlier` written out (this runs after every tick)
-    let t = pcb.rtxAt;
+    let t = pv[TCB.rtxAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    t = pcb.tlpAt;
+    t = pv[TCB.tlpAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    t = pcb.persistAt;
+    t = pv[TCB.persistAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    t = pcb.delackAt;
+    t = pv[TCB.delackAt];
     if (t !== NO_TIME && (due === NO_TIME || t < due)) due = t;
-    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+    if ((pv[TCB.soOptions] & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
       // a tick before the idle time only resets the probe count, which a segment's arrival also does
-      due = earlier(due, pcb.lastActivity + pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl);
+      due = earlier(due, pv[TCB.lastActivity] + pv[TCB.keepIdle] + pv[TCB.keepProbes] * pv[TCB.keepIntvl]);
     }
     if (pcb.refused !== null || pcb.refusedFin
-      || (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null)) {
+      || (pcb.poll !== null && pv[TCB.pollInterval] > 0 && pcb.handle !== null)) {
       due = earlier(due, this.nextCoarse);
     }
     // the lifetime limits (lifetimeOver)
     const cfg = this.core.config;
-    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pv[TCB.flags] & TF_CLOSED_BY_APP) !== 0
       && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK)) {
-      due = earlier(due, pcb.stateSince + cfg.TCP_ORPHAN_TIMEOUT);
+      due = earlier(due, pv[TCB.stateSince] + cfg.TCP_ORPHAN_TIMEOUT);
     }
-    if (pcb.zeroWindowSince !== NO_TIME && pcb.userTimeout > 0) due = earlier(due, pcb.zeroWindowSince + pcb.userTimeout);
-    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0) {
-      due = earlier(due, pcb.ooseqSince + cfg.TCP_OOSEQ_TIMEOUT * pcb.rto);
+    if (pv[TCB.zeroWindowSince] !== NO_TIME && pv[TCB.userTimeout] > 0) due = earlier(due, pv[TCB.zeroWindowSince] + pv[TCB.userTimeout]);
+    if (pcb.ooseq !== NO_SEG && cfg.TCP_OOSEQ_TIMEOUT > 0) {
+      due = earlier(due, pv[TCB.ooseqSince] + cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]);
     }
     return due;
   }
 
   protected pcbTimers(pcb: Tcb, now: number, coarse: boolean): void {
+    const pv = pcb.v;
     const gen = pcb.gen;
-    const state = pcb.state;
+    const state = pv[TCB.state];
     if (state === CLOSED) return;
     if (state === TIME_WAIT) {
-      if (now >= pcb.timeWaitAt) this.freePcb(pcb, 0, CAUSE_TIMER);
-      else if (pcb.flags & TF_ACK_NOW) this.sendAck(pcb);
+      if (now >= pv[TCB.timeWaitAt]) this.freePcb(pcb, 0, CAUSE_TIMER);
+      else if (pv[TCB.flags] & TF_ACK_NOW) this.sendAck(pcb);
       return;
     }
-    if (pcb.finWait2At !== NO_TIME && state === FIN_WAIT_2 && now >= pcb.finWait2At) {
+    if (pv[TCB.finWait2At] !== NO_TIME && state === FIN_WAIT_2 && now >= pv[TCB.finWait2At]) {
       this.freePcb(pcb, 0, CAUSE_TIMER);
       return;
     }
     if (this.lifetimeOver(pcb, now)) return;
-    if (pcb.rtxAt !== NO_TIME && now >= pcb.rtxAt) {
+    if (pv[TCB.rtxAt] !== NO_TIME && now >= pv[TCB.rtxAt]) {
       this.retransmitTimeout(pcb);
       if (pcb.gen !== gen) return;
     }
-    if (pcb.tlpAt !== NO_TIME && now >= pcb.tlpAt) {
+    if (pv[TCB.tlpAt] !== NO_TIME && now >= pv[TCB.tlpAt]) {
       this.lossProbe(pcb);
       if (pcb.gen !== gen) return;
     }
-    if (pcb.persistAt !== NO_TIME && now >= pcb.persistAt) {
+    if (pv[TCB.persistAt] !== NO_TIME && now >= pv[TCB.persistAt]) {
       this.persistTimeout(pcb);
       if (pcb.gen !== gen) return;
     }
-    if (pcb.delackAt !== NO_TIME && now >= pcb.delackAt) {
-      pcb.delackAt = NO_TIME;
-      if (pcb.flags & (TF_ACK_DELAY | TF_ACK_NOW)) this.sendAck(pcb);
+    if (pv[TCB.delackAt] !== NO_TIME && now >= pv[TCB.delackAt]) {
+      pv[TCB.delackAt] = NO_TIME;
+      if (pv[TCB.flags] & (TF_ACK_DELAY | TF_ACK_NOW)) this.sendAck(pcb);
     }
-    if ((pcb.soOptions & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
+    if ((pv[TCB.soOptions] & SOF_KEEPALIVE) !== 0 && (state === ESTABLISHED || state === CLOSE_WAIT)) {
       this.keepaliveTimer(pcb, now);
       if (pcb.gen !== gen) return;
     }
@@ -132,16 +134,16 @@ export abstract class TcpTimers extends TcpOutput {
         this.offerRefused(pcb);
         if (pcb.gen !== gen) return;
       }
-      if (pcb.poll !== null && pcb.pollInterval > 0 && pcb.handle !== null) {
-        if (++pcb.pollTicks >= pcb.pollInterval) {
-          pcb.pollTicks = 0;
+      if (pcb.poll !== null && pv[TCB.pollInterval] > 0 && pcb.handle !== null) {
+        if (++pv[TCB.pollTicks] >= pv[TCB.pollInterval]) {
+          pv[TCB.pollTicks] = 0;
           const r = pcb.poll(pcb.arg, pcb.handle);
           if (pcb.gen !== gen || r === ERR_ABRT) return;
           pcb.outputPending = true;
         }
       }
     }
-    if (pcb.outputPending || (pcb.flags & TF_ACK_NOW) !== 0) this.output(pcb);
+    if (pcb.outputPending || (pv[TCB.flags] & TF_ACK_NOW) !== 0) this.output(pcb);
   }
 
   /**
@@ -153,44 +155,47 @@ export abstract class TcpTimers extends TcpOutput {
    * - out-of-order data older than TCP_OOSEQ_TIMEOUT RTOs is freed (lwIP TCP_OOSEQ_TIMEOUT).
    */
   protected lifetimeOver(pcb: Tcb, now: number): boolean {
+    const pv = pcb.v;
     const cfg = this.core.config;
-    const state = pcb.state;
-    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pcb.flags & TF_CLOSED_BY_APP) !== 0
-      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pcb.stateSince >= cfg.TCP_ORPHAN_TIMEOUT) {
+    const state = pv[TCB.state];
+    if (cfg.TCP_ORPHAN_TIMEOUT > 0 && (pv[TCB.flags] & TF_CLOSED_BY_APP) !== 0
+      && (state === FIN_WAIT_1 || state === CLOSING || state === LAST_ACK) && now - pv[TCB.stateSince] >= cfg.TCP_ORPHAN_TIMEOUT) {
       this.core.stats.tcp.err++;
       this.abortPcb(pcb, 0, true);
       return true;
     }
-    if (pcb.sndWnd === 0 && pcb.unsent !== null && pcb.unacked === null) {
-      if (pcb.zeroWindowSince === NO_TIME) pcb.zeroWindowSince = now;
-      else if (pcb.userTimeout > 0 && now - pcb.zeroWindowSince >= pcb.userTimeout) {
+    if (pv[TCB.sndWnd] === 0 && pcb.unsent !== NO_SEG && pcb.unacked === NO_SEG) {
+      if (pv[TCB.zeroWindowSince] === NO_TIME) pv[TCB.zeroWindowSince] = now;
+      else if (pv[TCB.userTimeout] > 0 && now - pv[TCB.zeroWindowSince] >= pv[TCB.userTimeout]) {
         this.core.stats.tcp.err++;
         this.abortPcb(pcb, ERR_TIMEOUT, true);
         return true;
       }
     } else {
-      pcb.zeroWindowSince = NO_TIME;
+      pv[TCB.zeroWindowSince] = NO_TIME;
     }
-    if (pcb.ooseq !== null && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pcb.ooseqSince >= cfg.TCP_OOSEQ_TIMEOUT * pcb.rto) {
+    if (pcb.ooseq !== NO_SEG && cfg.TCP_OOSEQ_TIMEOUT > 0 && now - pv[TCB.ooseqSince] >= cfg.TCP_OOSEQ_TIMEOUT * pv[TCB.rto]) {
       this.freeSegs(pcb.ooseq);
-      pcb.ooseq = null;
-      pcb.ooseqCount = 0;
+      pcb.ooseq = NO_SEG;
+      pv[TCB.ooseqCount] = 0;
     }
     return false;
   }
 
   /** RFC 6298 §5.4–5.7 with RFC 5681 §3.1 (loss window) and go-back-N resending. */
   protected retransmitTimeout(pcb: Tcb): void {
+    const sg = this.segs;
+    const pv = pcb.v;
     const cfg = this.core.config;
-    pcb.rtxAt = NO_TIME;
+    pv[TCB.rtxAt] = NO_TIME;
     cancelLossProbe(pcb);
     // RFC 2018 §8, RFC 6675 §5.1: after a timeout the SACK information is not trusted (the peer
     // may have reneged): go-back-N resends SACKed segments too
-    sackClear(pcb, this.segMeta.marks);
-    if (pcb.unacked === null && !(pcb.unsent !== null && pcb.unsent.sent > 0)) return;
-    const synState = pcb.state === SYN_SENT || pcb.state === SYN_RCVD;
-    const halfOpen = pcb.state === SYN_RCVD && (pcb.flags & TF_PASSIVE) !== 0 && pcb.handle === null;
-    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pcb.remoteIp)) {
+    sackClear(pcb, sg);
+    if (pcb.unacked === NO_SEG && !(pcb.unsent !== NO_SEG && sg.sent[pcb.unsent] > 0)) return;
+    const synState = pv[TCB.state] === SYN_SENT || pv[TCB.state] === SYN_RCVD;
+    const halfOpen = pv[TCB.state] === SYN_RCVD && (pv[TCB.flags] & TF_PASSIVE) !== 0 && pcb.handle === null;
+    if (halfOpen && cfg.TCP_HALFOPEN_NEEDS_ARP && !this.ip.nextHopResolved(pv[TCB.remoteIp])) {
       // our SYN-ACK never left: the peer's address does not resolve (a spoofed source); the pcb
       // is not held for every retry
       this.halfOpenDropped++;
@@ -198,43 +203,43 @@ export abstract class TcpTimers extends TcpOutput {
       return;
     }
     const limit = halfOpen ? cfg.TCP_SYNACK_MAXRTX : synState ? cfg.TCP_SYNMAXRTX : cfg.TCP_MAXRTX;
-    if (pcb.nrtx >= limit) {
+    if (pv[TCB.nrtx] >= limit) {
       // give up (RFC 1122 §4.2.3.5 R2): the application learns ERR_TIMEOUT through tcp_err, or
       // ERR_RTE when an ICMP unreachable told why meanwhile (RFC 1122 §4.2.3.9 soft error)
       this.core.stats.tcp.err++;
-      this.freePcb(pcb, pcb.state === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pcb.icmpSoftErr),
+      this.freePcb(pcb, pv[TCB.state] === SYN_RCVD && pcb.handle === null ? 0 : icmpSoftErrReport(pv[TCB.icmpSoftErr]),
         CAUSE_TIMER);
       return;
     }
-    pcb.nrtx++;
-    let rto = pcb.rto * 2;
+    pv[TCB.nrtx]++;
+    let rto = pv[TCB.rto] * 2;
     if (rto > cfg.TCP_RTO_MAX) rto = cfg.TCP_RTO_MAX;
-    pcb.rto = rto;
-    pcb.rttStart = NO_TIME;
+    pv[TCB.rto] = rto;
+    pv[TCB.rttStart] = NO_TIME;
     if (synState) {
-      pcb.flags |= TF_SYN_RTX;
+      pv[TCB.flags] |= TF_SYN_RTX;
     } else {
       this.cc.onRto(pcb);
     }
     // go back N: everything unacknowledged is queued again and resent as the window allows
-    if (pcb.unacked !== null) {
-      const tail = pcb.unackedTail as TcpSeg;
-      tail.next = pcb.unsent;
-      if (pcb.unsent === null) pcb.unsentTail = tail;
+    if (pcb.unacked !== NO_SEG) {
+      const tail = pcb.unackedTail;
+      sg.next[tail] = pcb.unsent;
+      if (pcb.unsent === NO_SEG) pcb.unsentTail = tail;
       pcb.unsent = pcb.unacked;
-      pcb.unacked = null;
-      pcb.unackedTail = null;
+      pcb.unacked = NO_SEG;
+      pcb.unackedTail = NO_SEG;
     }
-    pcb.sndNxt = pcb.sndUna;
+    pv[TCB.sndNxt] = pv[TCB.sndUna];
     if (synState) {
-      const s = pcb.unsent as TcpSeg;
+      const s = pcb.unsent;
       this.moveToUnacked(pcb, s);
       this.sendSeg(pcb, s);
     } else {
       // the first segment goes even if the window is closed (it is a retransmission)
-      const s = pcb.unsent as TcpSeg;
-      if (s !== null) {
-        if (s.len > pcb.mss) this.splitSeg(pcb, s, pcb.mss);
+      const s = pcb.unsent;
+      if (s !== NO_SEG) {
+        if (sg.len[s] > pv[TCB.mss]) this.splitSeg(pcb, s, pv[TCB.mss]);
         this.moveToUnacked(pcb, s);
         this.sendSeg(pcb, s);
       }
@@ -248,21 +253,23 @@ export abstract class TcpTimers extends TcpOutput {
    * retransmission timer restarts. One probe per episode: the next waits for an ACK of new data.
    */
   protected lossProbe(pcb: Tcb): void {
-    pcb.tlpAt = NO_TIME;
+    const sg = this.segs;
+    const pv = pcb.v;
+    pv[TCB.tlpAt] = NO_TIME;
     const last = pcb.unackedTail;
-    if (last === null || (pcb.flags & TF_INFR) !== 0 || pcb.tlpState !== TLP_NONE) return;
+    if (last === NO_SEG || (pv[TCB.flags] & TF_INFR) !== 0 || pv[TCB.tlpState] !== TLP_NONE) return;
     const s = pcb.unsent;
-    let seg: TcpSeg = last;
-    pcb.tlpState = TLP_RXT;
-    if (s !== null && s.sent === 0 && ((s.seqno - pcb.sndUna) | 0) + s.len <= pcb.sndWnd) {
+    let seg: number = last;
+    pv[TCB.tlpState] = TLP_RXT;
+    if (s !== NO_SEG && sg.sent[s] === 0 && ((sg.seqno[s] - pv[TCB.sndUna]) | 0) + sg.len[s] <= pv[TCB.sndWnd]) {
       this.moveToUnacked(pcb, s);
       seg = s;
-      pcb.tlpState = TLP_NEW;
+      pv[TCB.tlpState] = TLP_NEW;
     }
     // the state is set before the segment leaves: its answer may arrive inside transmit()
-    pcb.tlpEnd = (seg.seqno + seg.len + ((seg.flags & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
-    if (seqLt(pcb.tlpEnd, pcb.sndMax)) pcb.tlpEnd = pcb.sndMax;
-    pcb.rtxAt = this.core.now + pcb.rto;
+    pv[TCB.tlpEnd] = (sg.seqno[seg] + sg.len[seg] + ((sg.flags[seg] & (TCP_SYN | TCP_FIN)) !== 0 ? 1 : 0)) >>> 0;
+    if (seqLt(pv[TCB.tlpEnd], pv[TCB.sndMax])) pv[TCB.tlpEnd] = pv[TCB.sndMax];
+    pv[TCB.rtxAt] = this.core.now + pv[TCB.rto];
     this.sendSeg(pcb, seg);
   }
 
@@ -270,45 +277,48 @@ export abstract class TcpTimers extends TcpOutput {
    *  answer with its window, <SEQ=SND.UNA-1> without data (as Linux sends it); backed off like the
    *  RTO. The connection is not given up while the peer answers. */
   protected persistTimeout(pcb: Tcb): void {
+    const sg = this.segs;
+    const pv = pcb.v;
     const cfg = this.core.config;
-    pcb.persistAt = NO_TIME;
+    pv[TCB.persistAt] = NO_TIME;
     const first = pcb.unsent;
-    if (first === null) { pcb.persistBackoff = 0; return; }
-    if (pcb.sndWnd > 0) {
+    if (first === NO_SEG) { pv[TCB.persistBackoff] = 0; return; }
+    if (pv[TCB.sndWnd] > 0) {
       // RFC 1122 §4.2.3.4: when the override (persist) timer fires, send what the small window
       // takes even if sender SWS avoidance held it back
-      pcb.persistBackoff = 0;
-      const usable = pcb.sndWnd - ((first.seqno - pcb.sndUna) | 0);
-      if (usable > 0 && (usable >= first.len || this.splitSeg(pcb, first, usable))) {
+      pv[TCB.persistBackoff] = 0;
+      const usable = pv[TCB.sndWnd] - ((sg.seqno[first] - pv[TCB.sndUna]) | 0);
+      if (usable > 0 && (usable >= sg.len[first] || this.splitSeg(pcb, first, usable))) {
         this.moveToUnacked(pcb, first);
         this.sendSeg(pcb, first);
       }
       this.output(pcb);
       return;
     }
-    if (pcb.persistProbes >= cfg.TCP_MAXRTX) {
+    if (pv[TCB.persistProbes] >= cfg.TCP_MAXRTX) {
       this.freePcb(pcb, ERR_TIMEOUT, CAUSE_TIMER);
       return;
     }
-    pcb.persistProbes++;
-    this.sendEmpty(pcb, (pcb.sndUna - 1) >>> 0, TCP_ACK);
-    if (pcb.persistBackoff < PERSIST_BACKOFF_STEPS_MAX) pcb.persistBackoff++;
-    pcb.persistAt = this.core.now + this.persistInterval(pcb);
+    pv[TCB.persistProbes]++;
+    this.sendEmpty(pcb, (pv[TCB.sndUna] - 1) >>> 0, TCP_ACK);
+    if (pv[TCB.persistBackoff] < PERSIST_BACKOFF_STEPS_MAX) pv[TCB.persistBackoff]++;
+    pv[TCB.persistAt] = this.core.now + this.persistInterval(pcb);
   }
 
   /** Keepalive (RFC 1122 §4.2.3.6): after keepIdle without a segment from the peer, probes every
    *  keepIntvl with <SEQ=SND.NXT-1>; keepCnt unanswered probes end the connection. */
   protected keepaliveTimer(pcb: Tcb, now: number): void {
-    const idle = now - pcb.lastActivity;
-    if (idle < pcb.keepIdle) { pcb.keepProbes = 0; return; }
-    const due = pcb.keepIdle + pcb.keepProbes * pcb.keepIntvl;
+    const pv = pcb.v;
+    const idle = now - pv[TCB.lastActivity];
+    if (idle < pv[TCB.keepIdle]) { pv[TCB.keepProbes] = 0; return; }
+    const due = pv[TCB.keepIdle] + pv[TCB.keepProbes] * pv[TCB.keepIntvl];
     if (idle < due) return;
-    if (pcb.keepProbes >= pcb.keepCnt) {
+    if (pv[TCB.keepProbes] >= pv[TCB.keepCnt]) {
       this.abortPcb(pcb, ERR_TIMEOUT, true);
       return;
     }
-    pcb.keepProbes++;
-    this.sendEmpty(pcb, (pcb.sndMax - 1) >>> 0, TCP_ACK);
+    pv[TCB.keepProbes]++;
+    this.sendEmpty(pcb, (pv[TCB.sndMax] - 1) >>> 0, TCP_ACK);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -318,32 +328,33 @@ export abstract class TcpTimers extends TcpOutput {
   /** FIN_WAIT_1 → FIN_WAIT_2: our FIN is acknowledged (RFC 9293 §3.10.7.4, fifth step). */
   protected enterFinWait2(pcb: Tcb): void {
     this.setState(pcb, FIN_WAIT_2, CAUSE_SEGMENT);
-    if (pcb.flags & TF_CLOSED_BY_APP) this.armFinWait2(pcb);
+    if (pcb.v[TCB.flags] & TF_CLOSED_BY_APP) this.armFinWait2(pcb);
   }
 
   /** An orphaned connection (closed by the application) waits in FIN_WAIT_2 at most
    *  TCP_FIN_WAIT_TIMEOUT for the peer's FIN, then is freed (RFC 9293 leaves FIN_WAIT_2 unbounded;
    *  lwIP and Linux's tcp_fin_timeout bound it, since nobody is left to read). */
   protected armFinWait2(pcb: Tcb): void {
-    pcb.finWait2At = this.core.now + this.core.config.TCP_FIN_WAIT_TIMEOUT;
+    pcb.v[TCB.finWait2At] = this.core.now + this.core.config.TCP_FIN_WAIT_TIMEOUT;
   }
 
   protected enterTimeWait(pcb: Tcb): void {
+    const pv = pcb.v;
     this.setState(pcb, TIME_WAIT, CAUSE_SEGMENT);
     // nothing more to send or to time: only the 2 MSL wait remains (RFC 9293 §3.6)
     this.freeSegs(pcb.unsent);
     this.freeSegs(pcb.unacked);
-    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = null;
-    pcb.sndQueueLen = 0;
-    pcb.rtxAt = NO_TIME;
-    pcb.tlpAt = NO_TIME;
-    pcb.persistAt = NO_TIME;
-    pcb.finWait2At = NO_TIME;
-    pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
+    pcb.unsent = pcb.unsentTail = pcb.unacked = pcb.unackedTail = NO_SEG;
+    pv[TCB.sndQueueLen] = 0;
+    pv[TCB.rtxAt] = NO_TIME;
+    pv[TCB.tlpAt] = NO_TIME;
+    pv[TCB.persistAt] = NO_TIME;
+    pv[TCB.finWait2At] = NO_TIME;
+    pv[TCB.timeWaitAt] = this.core.now + 2 * this.core.config.TCP_MSL;
   }
 
   protected restartTimeWait(pcb: Tcb): void {
-    pcb.timeWaitAt = this.core.now + 2 * this.core.config.TCP_MSL;
+    pcb.v[TCB.timeWaitAt] = this.core.now + 2 * this.core.config.TCP_MSL;
   }
 }
 

@@ -18,6 +18,7 @@
 import { seqGeq } from '../core/seq.js';
 import type { Tcb } from './tcb.js';
 import { TF_INFR, NO_TIME, CLOCK_GRANULARITY, ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK } from './constants.js';
+import { TCB, NO_SEG } from './tcb.js';
 
 /** RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK time of a receiver, ms. */
 export const TLP_WC_DELACK_MS = 200;
@@ -32,15 +33,16 @@ export const TLP_RXT = 2;
 /** The probe timeout (RFC 8985 §7.2): 2 SRTT, plus WCDelAckT when one segment is in flight (its
  *  ACK may be delayed), never after the retransmission timer; NO_TIME when no probe is due. */
 export function ptoDue(tcb: Tcb, now: number): number {
-  if (!tcb.rttValid || tcb.rtxAt === NO_TIME) return NO_TIME;
-  let pto = 2 * tcb.srtt;
-  const flight = (tcb.sndMax - tcb.sndUna) >>> 0;
-  if (flight <= tcb.mss) pto += TLP_WC_DELACK_MS;
+  const pv = tcb.v;
+  if (!tcb.rttValid || pv[TCB.rtxAt] === NO_TIME) return NO_TIME;
+  let pto = 2 * pv[TCB.srtt];
+  const flight = (pv[TCB.sndMax] - pv[TCB.sndUna]) >>> 0;
+  if (flight <= pv[TCB.mss]) pto += TLP_WC_DELACK_MS;
   // plus two clock ticks, as Linux adds TCP_TIMEOUT_MIN: with a sub-millisecond SRTT (a LAN, a
   // TAP) 2 SRTT is below what a ms timer can tell from scheduling delay, and a probe that fires
   // before the ACK it waits for could arrive costs a needless window reduction (no D-SACK here)
   const due = now + Math.ceil(pto) + 2 * CLOCK_GRANULARITY;
-  return due < tcb.rtxAt ? due : NO_TIME;
+  return due < pv[TCB.rtxAt] ? due : NO_TIME;
 }
 
 /**
@@ -49,12 +51,13 @@ export function ptoDue(tcb: Tcb, now: number): number {
  * highest sequence sent), or waiting for the answer to a probe already sent.
  */
 export function armLossProbe(tcb: Tcb, now: number): void {
-  tcb.tlpAt = NO_TIME;
-  if (!tcb.sackOk || tcb.unacked === null || tcb.tlpState !== TLP_NONE || (tcb.flags & TF_INFR) !== 0) return;
-  if (tcb.sndNxt !== tcb.sndMax) return;
-  const st = tcb.state;
+  const pv = tcb.v;
+  pv[TCB.tlpAt] = NO_TIME;
+  if (!tcb.sackOk || tcb.unacked === NO_SEG || pv[TCB.tlpState] !== TLP_NONE || (pv[TCB.flags] & TF_INFR) !== 0) return;
+  if (pv[TCB.sndNxt] !== pv[TCB.sndMax]) return;
+  const st = pv[TCB.state];
   if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
-  tcb.tlpAt = ptoDue(tcb, now);
+  pv[TCB.tlpAt] = ptoDue(tcb, now);
 }
 
 /**
@@ -65,14 +68,15 @@ export function armLossProbe(tcb: Tcb, now: number): void {
  * which errs on the side of the network.
  */
 export function probeAnswered(tcb: Tcb, ack: number): boolean {
-  if (tcb.tlpState === TLP_NONE || !seqGeq(ack, tcb.tlpEnd)) return false;
-  const repaired = tcb.tlpState === TLP_RXT && (tcb.flags & TF_INFR) === 0;
-  tcb.tlpState = TLP_NONE;
+  const pv = tcb.v;
+  if (pv[TCB.tlpState] === TLP_NONE || !seqGeq(ack, pv[TCB.tlpEnd])) return false;
+  const repaired = pv[TCB.tlpState] === TLP_RXT && (pv[TCB.flags] & TF_INFR) === 0;
+  pv[TCB.tlpState] = TLP_NONE;
   return repaired;
 }
 
 /** Forgets the probe (fast recovery or a retransmission timeout took over). */
 export function cancelLossProbe(tcb: Tcb): void {
-  tcb.tlpAt = NO_TIME;
-  tcb.tlpState = TLP_NONE;
+  tcb.v[TCB.tlpAt] = NO_TIME;
+  tcb.v[TCB.tlpState] = TLP_NONE;
 }

@@ -12,7 +12,7 @@ import { ReassDatagram, RD_FIELDS } from '../../src/ipv4/reass.js';
 import {
   AE_STATE, AE_IP, AE_CTIME, AE_TRIES, ARP_FIELDS, ARP_STATE_EMPTY, ARP_STATE_STABLE,
 } from '../../src/link/etharp.js';
-import { SEG_SACKED, SEG_RTX } from '../../src/tcp/tcb.js';
+import { SEG_SACKED, SEG_RTX, NO_SEG } from '../../src/tcp/tcb.js';
 import { MockNet } from '../../tools/mocknet.js';
 import type { Stack } from '../../src/api/stack.js';
 import { assertPoolsFull } from '../helpers/pools.js';
@@ -119,19 +119,27 @@ describe('compact layouts', () => {
     assertPoolsFull(a, ...peers);
   });
 
-  it('TCP SegMeta: the marks are the descriptor\'s, by mempIndex (assertPoolsFull checks that free ones have none)', () => {
+  it('TCP SegStore: every descriptor field is an array entry at the descriptor\'s index, all in one arena; queues link through next', () => {
     const net = new MockNet({ seed: 6 });
     const s = net.addStack({ ip: '10.0.0.1/24', name: 's' });
-    const meta = (s.tcp as unknown as { segMeta: { marks: Uint8Array; rcvOrder: Uint32Array } }).segMeta;
-    assert.equal(meta.marks.length, s.core.config.MEMP_NUM_TCP_SEG);
-    assert.equal(meta.rcvOrder.length, s.core.config.MEMP_NUM_TCP_SEG);
-    assert.equal(meta.marks.buffer, meta.rcvOrder.buffer, 'one arena');
-    meta.marks[3] = SEG_SACKED | SEG_RTX;
-    meta.rcvOrder[3] = 0xffffffff;
-    assert.deepEqual([meta.marks[2], meta.marks[4], meta.rcvOrder[2], meta.rcvOrder[4]], [0, 0, 0, 0]);
-    assert.equal(meta.rcvOrder[3], 0xffffffff);
-    meta.marks[3] = 0;
-    meta.rcvOrder[3] = 0;
+    const sg = s.tcp.segs;
+    const n = s.core.config.MEMP_NUM_TCP_SEG;
+    for (const a of [sg.next, sg.seqno, sg.len, sg.flags, sg.sent, sg.marks, sg.rcvOrder]) {
+      assert.equal(a.length, n);
+      assert.equal(a.buffer, sg.marks.buffer, 'one arena');
+    }
+    assert.equal(sg.p.length, n);
+    assert.ok(sg.next.every((x) => x === NO_SEG), 'free descriptors link nowhere');
+    sg.marks[3] = SEG_SACKED | SEG_RTX;
+    sg.rcvOrder[3] = 0xffffffff;
+    sg.seqno[3] = 0xfffffffe;
+    assert.deepEqual([sg.marks[2], sg.marks[4], sg.rcvOrder[2], sg.rcvOrder[4], sg.seqno[2], sg.seqno[4]], [0, 0, 0, 0, 0, 0]);
+    assert.equal(sg.rcvOrder[3], 0xffffffff);
+    assert.equal(sg.seqno[3], 0xfffffffe);
+    sg.marks[3] = 0;
+    sg.rcvOrder[3] = 0;
+    sg.seqno[3] = 0;
+    assert.equal(s.tcp.arenaSpilled, 0, 'the layer\'s arena was sized for the store');
   });
 
   it('reassembly datagrams: numeric fields per datagram in the shared array, no aliasing', () => {

@@ -18,9 +18,11 @@ export function assertPoolsFull(...stacks: Stack[]): void {
     }
   }
   assert.ok(leaks.length === 0, 'pools not full:\n  ' + leaks.join('\n  '));
-  // every free segment descriptor has no SACK marks left (freeSeg clears them: src/tcp/tcb.ts SegMeta)
+  // every free segment descriptor has no SACK marks and no pbuf left (freeSeg clears them:
+  // src/tcp/tcb.ts SegStore)
   for (const s of stacks) {
-    const marks = (s.tcp as unknown as { segMeta: { marks: Uint8Array } }).segMeta.marks;
-    assert.ok(marks.every((m) => m === 0), s.name + ': SACK marks left on free segment descriptors');
+    const sg = s.tcp.segs;
+    assert.ok(sg.marks.every((m) => m === 0), s.name + ': SACK marks left on free segment descriptors');
+    assert.ok(sg.p.every((p) => p === null), s.name + ': pbufs left on free segment descriptors');
   }
 }

@@ -3,7 +3,7 @@
  * properties, each Tcb has its own entries, and a fresh Tcb starts from the documented defaults.
  */
 import assert from 'node:assert/strict';
-import { Tcb, TCB_COLD_FIELDS, TcpListen, TCP_LISTEN_FIELDS } from '../../src/tcp/tcb.js';
+import { Tcb, TCB, TCB_FIELD_COUNT, TcpListen, TCP_LISTEN_FIELDS } from '../../src/tcp/tcb.js';
 import { udpSlots, UDP_SLOT_FIELDS } from '../../src/udp/udp.js';
 
 describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
@@ -22,7 +22,7 @@ describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
 
   it('Tcbs of one pool share the array without overlapping; booleans and unsigned 32-bit values round-trip', () => {
     const n = 3;
-    const cold = new Float64Array(n * TCB_COLD_FIELDS);
+    const cold = new Float64Array(n * TCB_FIELD_COUNT);
     const tcbs = [0, 1, 2].map((i) => new Tcb(cold, i));
     tcbs.forEach((t, i) => {
       t.irs = 0xfffffff0 + i;
@@ -41,16 +41,21 @@ describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
     tcbs[1].wsOk = true;
     tcbs[2].tsRecent = 0xfffffffe;
     assert.deepEqual(tcbs.map((t) => [t.wsOk, t.tsRecent]), [[false, 0], [true, 0], [false, 0xfffffffe]]);
-    // the fields are not own properties: they cost the object no heap slot; the ones the
-    // per-segment path touches are (a getter costs XS a call)
-    // the listener is a listen-pool index there too (read at handshake and close only)
-    for (const k of ['irs', 'wsOk', 'tsOffset', 'tsFirst', 'tsRecent', 'tsRecentAt', 'ooseqArrivals', 'listener', 'listenerIndex']) {
+    // every numeric field and the booleans off the per-segment path are entries of the view, not
+    // own properties (no heap slot each); the view indexes the pool's array at this Tcb's place
+    for (const k of ['irs', 'wsOk', 'tsRecent', 'listenerIndex', 'sndNxt', 'rcvNxt', 'state', 'flags', 'cwnd', 'rttStart', 'dupAcks']) {
       assert.equal(Object.keys(tcbs[0]).includes(k), false, k);
     }
-    for (const k of ['refusedFin', 'lastActivity', 'keepProbes', 'sndWl2', 'lastDataAt', 'quickAcks', 'dupAcks', 'rttStart']) {
+    for (const k of ['refusedFin', 'tsOk', 'sackOk', 'outputPending', 'unsent', 'gen', 'mempIndex']) {
       assert.equal(Object.keys(tcbs[0]).includes(k), true, k);
     }
-    assert.equal(cold.length, n * TCB_COLD_FIELDS);
+    tcbs[2].sndNxt = 0xffffffff;
+    assert.equal(cold[2 * TCB_FIELD_COUNT + TCB.sndNxt], 0xffffffff);
+    assert.equal(tcbs[2].v[TCB.sndNxt], 0xffffffff);
+    tcbs[1].v[TCB.state] = 4;
+    assert.equal(tcbs[1].state, 4);
+    assert.equal(tcbs[0].state, 0);
+    assert.equal(cold.length, n * TCB_FIELD_COUNT);
   });
 
   it('listeners and UDP slots keep their numeric fields in their pool\'s array the same way', () => {
