@@ -50,7 +50,7 @@ export function formatNetstat(rows: NetstatRow[]): string {
 /** Installs (or removes, with null) the state-transition hook: every change of any pcb's state,
  *  with the cause ('api', 'segment', 'timer', 'icmp'). The info object is reused: copy what you keep. */
 export function tcp_set_trace(stack: Stack, fn: ((info: TcpTraceInfo) => void) | null): void {
-  stack.tcp.trace = fn;
+  stack.tcp.setTrace(fn);
 }
 
 /** Formats a trace record as one line, e.g. `10.0.0.2:7 <-> 10.0.0.1:40000 ESTABLISHED -> CLOSE_WAIT (segment)`. */

@@ -18,7 +18,7 @@ import { ERR_OK, ERR_VAL, ERR_ABRT } from '../core/err.js';
 import type { PoolStats } from '../core/pbuf.js';
 import type { StackStats } from '../core/stats.js';
 import { ip4Of, ip4Netmask, ip4ToString } from '../core/ip4addr.js';
-import { Netif } from '../link/netif.js';
+import { Netif, type LinkListener } from '../link/netif.js';
 import type { Etharp } from '../link/etharp.js';
 import { Ip4 } from '../ipv4/ip4.js';
 import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from '../wire/ipv4.js';
@@ -101,7 +101,7 @@ export function addressError(ip: number, mask: number, gw: number): string | nul
   return null;
 }
 
-export class Stack {
+export class Stack implements LinkListener {
   readonly name: string;
   readonly hal: Hal;
   readonly core: StackCore;
@@ -183,7 +183,7 @@ export class Stack {
     this.ip.register(IP_PROTO_TCP, this.tcp);
     this.ip.register(IP_PROTO_UDP, this.udp);
     drv.attach(this.netif);
-    this.netif.onLinkChange = (up) => this.notifyLink(up);
+    this.netif.linkListener = this;
     this.netif.setBurstSink(this.tcp);
   }
 
@@ -259,7 +259,8 @@ export class Stack {
     this.netif.linkChanged(up);
   }
 
-  private notifyLink(up: boolean): void {
+  /** LinkListener (netif.ts): the link went up or down; the services hear it. @internal */
+  afterLinkChange(up: boolean): void {
     for (let i = 0; i < this.apps.length; i++) this.apps[i].linkChanged(up);
   }
 

@@ -162,8 +162,13 @@ export interface StackConfig {
   /** Segments the TCP input path can process at once, one inside another (a driver that delivers
    *  our own transmitted frames back into the stack before transmit() returns, such as a
    *  synchronous loopback, nests one level per frame). Each level is one preallocated segment
-   *  descriptor of about 20 slots; a segment arriving deeper is dropped and counted (stats.tcp.drop
-   *  and memerr). Default 4. */
+   *  descriptor (InSeg + TcpSegInfo + SACK room: about 40 XS heap slots, 650 bytes on the ESP32); a
+   *  segment arriving deeper is dropped and counted (stats.tcp.drop and memerr), and TCP's
+   *  retransmission repairs it. Default 1: every driver of this repository (ESP32 MAC, Linux TAP,
+   *  UDP tunnel, mock wire) hands received frames over from its own receive event, never from inside
+   *  transmit(), so input does not nest — as in lwIP, whose tcp_input keeps the segment in globals
+   *  and is never entered again (its loopback interface queues frames for netif_poll). A driver
+   *  that loops frames back synchronously nests several levels per exchange: give it 8 or more. */
   TCP_INPUT_NEST_MAX: number;
   /** Maximum segment lifetime, ms; TIME_WAIT lasts 2 x TCP_MSL (lwIP TCP_MSL). Default 60000. */
   TCP_MSL: number;
@@ -367,7 +372,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   TCP_SND_BUF: 8192,
   TCP_SND_QUEUELEN: 16,
   TCP_OOSEQ_MAX_SEGS: 8,
-  TCP_INPUT_NEST_MAX: 4,
+  TCP_INPUT_NEST_MAX: 1,
   TCP_MSL: 60000,
   TCP_MAXRTX: 12,
   TCP_SYNMAXRTX: 6,

@@ -5,7 +5,8 @@
  */
 import { TCP_HDR_TEMPLATE_BYTES, type StackConfig } from './config.js';
 import { PbufPool } from './pbuf.js';
-import { StackStats } from './stats.js';
+import { StackStats, STACK_STAT_ENTRIES } from './stats.js';
+import { RateLimits, stackLimitEntries } from './ratelimit.js';
 import { DeferredQueue } from './deferred.js';
 import type { Hal, RandomSource } from '../hal.js';
 import { poolChecksum, type InetSum } from './checksum.js';
@@ -13,7 +14,10 @@ import { poolChecksum, type InetSum } from './checksum.js';
 export class StackCore {
   readonly config: StackConfig;
   readonly pbufs: PbufPool;
-  readonly stats = new StackStats();
+  readonly stats: StackStats;
+  /** The layers' token buckets and ICMP's per-destination table (ratelimit.ts): each layer keeps
+   *  the index of its own. */
+  readonly limits: RateLimits;
   readonly random: RandomSource;
   /** The checksum every layer uses for every contiguous range (IPv4 header, TCP, UDP, ICMP): the
    *  HAL's native one when it has one, else the JavaScript sum over this stack's pool. */
@@ -30,6 +34,11 @@ export class StackCore {
   constructor(config: StackConfig, random: RandomSource, hal: Pick<Hal, 'checksum' | 'poolMemory'> | null = null) {
     this.config = config;
     this.random = random;
+    // the error counters and the token buckets in one buffer (an XS ArrayBuffer costs slots)
+    const limits = stackLimitEntries(config.ICMP_RATELIMIT_PEERS);
+    const small = new ArrayBuffer(8 * (STACK_STAT_ENTRIES + limits));
+    this.stats = new StackStats(new Float64Array(small, 0, STACK_STAT_ENTRIES));
+    this.limits = new RateLimits(new Float64Array(small, 8 * STACK_STAT_ENTRIES, limits));
     const count = config.PBUF_POOL_SIZE;
     const size = config.PBUF_POOL_BUFSIZE;
     // the arena after the pool holds the TCP header templates (TCP_HDR_TEMPLATE), one per pcb

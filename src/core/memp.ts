@@ -14,9 +14,8 @@ export interface Pooled {
   mempIndex: number;
 }
 
-export class IndexPool {
+export class IndexPool implements PoolStats {
   readonly name: string;
-  readonly stats: PoolStats;
   /** Free indices in [0, count) (a stack, `freeTop` deep), then whether each entry is taken in
    *  [count, 2 * count): one typed array, so one XS object less per pool. */
   protected readonly free: Int32Array;
@@ -24,6 +23,12 @@ export class IndexPool {
    *  costs XS a call; only this class writes it. */
   freeTop: number;
   readonly count: number;
+  /** PoolStats: most entries ever taken at once, failed allocations, bad frees. The pool is its
+   *  own PoolStats (`stats` answers `this`; `avail` and `used` are read from count and freeTop):
+   *  a separate stats object would cost XS six heap slots per pool. */
+  max = 0;
+  err = 0;
+  illegal = 0;
 
   /** `free`: 2 * count entries for the free stack (from the owner's Arena), else a new array. */
   constructor(name: string, count: number, free: Int32Array | null = null) {
@@ -32,31 +37,35 @@ export class IndexPool {
     this.free = free !== null ? free : new Int32Array(2 * count);
     for (let i = 0; i < count; i++) this.free[i] = count - 1 - i;
     this.freeTop = count;
-    this.stats = { avail: count, used: 0, max: 0, err: 0, illegal: 0 };
   }
+
+  /** The pool's counters (lwIP's memp stats): the pool itself. */
+  get stats(): PoolStats { return this; }
+  /** Entries in the pool. */
+  get avail(): number { return this.count; }
+  /** Entries taken now. */
+  get used(): number { return this.count - this.freeTop; }
 
   get freeCount(): number { return this.freeTop; }
 
   /** A free index, or -1 (counted) when the pool is empty. */
   allocIndex(): number {
-    if (this.freeTop === 0) { this.stats.err++; return -1; }
+    if (this.freeTop === 0) { this.err++; return -1; }
     const i = this.free[--this.freeTop];
     this.free[this.count + i] = 1;
-    const s = this.stats;
-    s.used++;
-    if (s.used > s.max) s.max = s.used;
+    const used = this.count - this.freeTop;
+    if (used > this.max) this.max = used;
     return i;
   }
 
   /** Returns index `i`; false (and counted) if it is out of range or not taken. */
   releaseIndex(i: number): boolean {
     if (!(i >= 0 && i < this.count && (i | 0) === i) || this.free[this.count + i] === 0) {
-      this.stats.illegal++;
+      this.illegal++;
       return false;
     }
     this.free[this.count + i] = 0;
     this.free[this.freeTop++] = i;
-    this.stats.used--;
     return true;
   }
 
@@ -65,14 +74,17 @@ export class IndexPool {
 }
 
 export class Memp<T extends Pooled> extends IndexPool {
-  private readonly objs: T[] = [];
+  private readonly objs: T[];
 
-  constructor(name: string, count: number, make: (index: number) => T, free: Int32Array | null = null) {
+  /** `make`: makes the object of each index; or the `count` objects already made, in an array the
+   *  pool adopts (the owner may keep it too: one XS array instead of two). */
+  constructor(name: string, count: number, make: ((index: number) => T) | T[], free: Int32Array | null = null) {
     super(name, count, free);
+    this.objs = Array.isArray(make) ? make : [];
     for (let i = 0; i < count; i++) {
-      const o = make(i);
+      const o = Array.isArray(make) ? make[i] : make(i);
       o.mempIndex = i;
-      this.objs.push(o);
+      if (!Array.isArray(make)) this.objs.push(o);
     }
   }
 
@@ -81,12 +93,11 @@ export class Memp<T extends Pooled> extends IndexPool {
 
   alloc(): T | null {
     // allocIndex written out: TCP takes a segment descriptor per segment sent
-    if (this.freeTop === 0) { this.stats.err++; return null; }
+    if (this.freeTop === 0) { this.err++; return null; }
     const i = this.free[--this.freeTop];
     this.free[this.count + i] = 1;
-    const s = this.stats;
-    s.used++;
-    if (s.used > s.max) s.max = s.used;
+    const used = this.count - this.freeTop;
+    if (used > this.max) this.max = used;
     return this.objs[i];
   }
 
@@ -95,12 +106,11 @@ export class Memp<T extends Pooled> extends IndexPool {
     const i = o.mempIndex;
     // releaseIndex written out (once per segment acknowledged)
     if (i < 0 || i >= this.count || this.objs[i] !== o || this.free[this.count + i] === 0) {
-      this.stats.illegal++;
+      this.illegal++;
       return false;
     }
     this.free[this.count + i] = 0;
     this.free[this.freeTop++] = i;
-    this.stats.used--;
     return true;
   }
 

@@ -28,7 +28,6 @@ import { ERR_OK, ERR_MEM, ERR_VAL } from '../core/err.js';
 import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_IP, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_copy_chain, pbuf_try_get_at } from '../core/pbuf.js';
 import { chksumFinish } from '../core/checksum.js';
-import { TokenBucket, KeyedBuckets } from '../core/ratelimit.js';
 import type { Ip4, Ip4Input, IpProtocolHandler, IcmpErrorSender } from '../ipv4/ip4.js';
 import {
   IP_HLEN, IP_PROTO_ICMP, IP_VERSION, IP_OFFMASK, ip4Version, ip4Ihl, ip4Src, ip4Dst, ip4FlagsFrag, ip4Proto,
@@ -53,24 +52,25 @@ export class Icmp implements IpProtocolHandler, IcmpErrorSender {
   private readonly ip: Ip4;
   /** The header of the message being processed. */
   private readonly info = new IcmpInfo();
-  private readonly perDest: KeyedBuckets;
-  private readonly global: TokenBucket;
+  /** Per-destination buckets (a keyed table of core.limits). */
+  private readonly perDest: number;
+  /** The global bucket, in core.limits. */
+  private readonly global: number;
 
   constructor(core: StackCore, ip: Ip4) {
     this.core = core;
     this.ip = ip;
     const cfg = core.config;
-    this.perDest = new KeyedBuckets(cfg.ICMP_RATELIMIT_MS > 0 ? cfg.ICMP_RATELIMIT_PEERS : 0,
-      cfg.ICMP_RATELIMIT_MS, cfg.ICMP_RATELIMIT_BURST);
-    this.global = new TokenBucket(0, 1);
-    this.global.setRate(cfg.ICMP_MSGS_PER_SEC, cfg.ICMP_MSGS_BURST, core.now);
+    this.perDest = core.limits.addKeyed(cfg.ICMP_RATELIMIT_PEERS, cfg.ICMP_RATELIMIT_MS, cfg.ICMP_RATELIMIT_BURST);
+    this.global = core.limits.addRate(cfg.ICMP_MSGS_PER_SEC, cfg.ICMP_MSGS_BURST, core.now);
   }
 
   /** Whether the rate limits let one more error go to `dst` now (takes the tokens). */
   private errorRateOk(type: number, code: number, dst: number): boolean {
     if (type === ICMP_DUR && code === ICMP_DUR_FRAG) return true;
     const now = this.core.now;
-    if (this.perDest.take(dst, now) && this.global.take(now)) return true;
+    const limits = this.core.limits;
+    if (limits.takeKeyed(this.perDest, dst, now) && limits.take(this.global, now)) return true;
     this.rateLimited++;
     this.core.stats.icmp.drop++;
     return false;

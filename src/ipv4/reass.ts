@@ -42,18 +42,17 @@ export class ReassDatagram {
   /** A property, not in `f`: the timer's deadline scan reads it for every datagram on every tick. */
   used = false;
   readonly frags: (Pbuf | null)[] = [];
-  readonly fStart: Int32Array;
-  readonly fEnd: Int32Array;
+  /** The fragments' offsets: where fragment k starts at [2k], where it ends at [2k + 1] (one
+   *  typed array rather than two: an XS view costs four heap slots). */
+  readonly fo: Int32Array;
   private readonly f: Float64Array;
   private readonly b: number;
 
-  /** `cap` fragments at most; their offsets in `fStart` and `fEnd` (cap entries each); the
-   *  numeric fields at index * RD_FIELDS of `fields`. Arrays of its own when not given. */
-  constructor(cap: number, fStart: Int32Array | null = null, fEnd: Int32Array | null = null,
-    fields: Float64Array | null = null, index = 0) {
+  /** `cap` fragments at most; their offsets in `fo` (2 * cap entries); the numeric fields at
+   *  index * RD_FIELDS of `fields`. Arrays of its own when not given. */
+  constructor(cap: number, fo: Int32Array | null = null, fields: Float64Array | null = null, index = 0) {
     for (let i = 0; i < cap; i++) this.frags.push(null);
-    this.fStart = fStart !== null ? fStart : new Int32Array(cap);
-    this.fEnd = fEnd !== null ? fEnd : new Int32Array(cap);
+    this.fo = fo !== null ? fo : new Int32Array(2 * cap);
     this.f = fields !== null ? fields : new Float64Array(RD_FIELDS);
     this.b = fields !== null ? index * RD_FIELDS : 0;
     this.total = -1;
@@ -97,9 +96,9 @@ export class Reassembly {
     const n = cfg.IP_REASS_MAX_DATAGRAMS;
     const cap = cfg.IP_REASS_MAX_PBUFS;
     // every datagram's fields and fragment offsets in one buffer (core/arena.ts)
-    const arena = new Arena(Arena.size(n * RD_FIELDS * 8) + 2 * n * Arena.size(cap * 4));
+    const arena = new Arena(Arena.size(n * RD_FIELDS * 8) + n * Arena.size(2 * cap * 4));
     const fields = arena.f64(n * RD_FIELDS);
-    for (let i = 0; i < n; i++) this.reass.push(new ReassDatagram(cap, arena.i32(cap), arena.i32(cap), fields, i));
+    for (let i = 0; i < n; i++) this.reass.push(new ReassDatagram(cap, arena.i32(2 * cap), fields, i));
   }
 
   /**
@@ -141,14 +140,14 @@ export class Reassembly {
     }
     // consistency with the last fragment
     if ((d.total >= 0 && end > d.total) || (!more && ((d.total >= 0 && end !== d.total)
-      || (d.count > 0 && end < d.fEnd[d.count - 1])))) {
+      || (d.count > 0 && end < d.fo[2 * d.count - 1])))) {
       st.lenerr++;
       return this.dropFragment(p, d);
     }
     // where it goes, and whether it overlaps what we hold
     let k = 0;
-    while (k < d.count && d.fStart[k] < start) k++;
-    if ((k > 0 && d.fEnd[k - 1] > start) || (k < d.count && d.fStart[k] < end)) {
+    while (k < d.count && d.fo[2 * k] < start) k++;
+    if ((k > 0 && d.fo[2 * k - 1] > start) || (k < d.count && d.fo[2 * k] < end)) {
       st.err++;
       return this.dropFragment(p, d);
     }
@@ -165,12 +164,12 @@ export class Reassembly {
     pbuf_remove_header(p, ihl);
     for (let j = d.count; j > k; j--) {
       d.frags[j] = d.frags[j - 1];
-      d.fStart[j] = d.fStart[j - 1];
-      d.fEnd[j] = d.fEnd[j - 1];
+      d.fo[2 * j] = d.fo[2 * j - 2];
+      d.fo[2 * j + 1] = d.fo[2 * j - 1];
     }
     d.frags[k] = p;
-    d.fStart[k] = start;
-    d.fEnd[k] = end;
+    d.fo[2 * k] = start;
+    d.fo[2 * k + 1] = end;
     d.count++;
     d.pbufs += n;
     this.reassPbufs += n;
@@ -180,8 +179,8 @@ export class Reassembly {
     if (d.total < 0 || d.hlen0 === 0) return null;
     let at = 0;
     for (let j = 0; j < d.count; j++) {
-      if (d.fStart[j] !== at) return null;
-      at = d.fEnd[j];
+      if (d.fo[2 * j] !== at) return null;
+      at = d.fo[2 * j + 1];
     }
     if (at !== d.total) return null;
     return this.finish(d, h);

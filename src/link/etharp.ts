@@ -33,7 +33,6 @@ import type { Pbuf } from '../core/pbuf.js';
 import { PBUF_LINK, PBUF_RAW, PB_STRIDE, PB_OFF, PB_LEN, PB_TOTLEN, pbuf_free, pbuf_add_header, pbuf_remove_header, pbuf_realloc, pbuf_copy } from '../core/pbuf.js';
 import { IndexPool } from '../core/memp.js';
 import { Arena } from '../core/arena.js';
-import { TokenBucket } from '../core/ratelimit.js';
 import { ETH_HLEN, ETHTYPE_ARP, ETHTYPE_IPV4, ethWrite, ethWriteBroadcastDst, ethIsMulticast } from '../wire/ethernet.js';
 import { equal6 } from '../wire/bytes.js';
 import { ARP_LEN, ARP_REQUEST, ARP_REPLY, ArpInfo, arpParse, arpWrite } from '../wire/arp.js';
@@ -102,7 +101,8 @@ export class Etharp {
   readonly arenaSpilled: number;
   /** How long before expiry a used entry is refreshed (lwIP: 30 s of 300 s). */
   private readonly refreshAhead: number;
-  private readonly pendingLimit: TokenBucket;
+  /** New resolutions (ARP_PENDING_INTERVAL, ARP_PENDING_BURST): a bucket of core.limits. */
+  private readonly pendingLimit: number;
   /** ARP packets whose new MAC for a known address was ignored (lock time, or not a real change). */
   lockRefused = 0;
   /** Resolutions not started because the pending-entry rate limit refused them. */
@@ -116,8 +116,6 @@ export class Etharp {
   private hdrFor = -1;
   /** The entry `output` sent through last (etharp.cachehit counts frames to it). */
   private cached = 0;
-  /** The target hardware address of our requests (RFC 826: the receiver ignores it). */
-  private readonly zeroMac: Uint8Array;
   private fastIp = 0;
   private fastRefreshAt = 0;
   /** When `output` last sent through entry hdrFor (its AE_USED, kept here while it is hdrFor). */
@@ -132,12 +130,11 @@ export class Etharp {
     this.size = n;
     // one buffer for all of ARP's typed arrays (core/arena.ts); two Float64 after the entries'
     // fields: the epoch and the top
-    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6, 6));
+    const arena = new Arena(Arena.size((n * ARP_FIELDS + 2) * 8, nq * 4, nq * 8, n * 6, ETH_HLEN, 6, 6));
     this.ents = arena.f64(n * ARP_FIELDS + 2);
     this.qNext = arena.i32(nq);
     this.macs = arena.u8(n * 6);
     this.hdr = arena.u8(ETH_HLEN);
-    this.zeroMac = arena.u8(6);
     this.info = new ArpInfo(arena.u8(6), arena.u8(6));
     for (let i = 0; i < n; i++) this.clearFields(i);
     this.queuePool = new IndexPool('arp_queue', nq, arena.i32(2 * nq));
@@ -151,7 +148,7 @@ export class Etharp {
     if (ahead < 2 * cfg.ARP_RETRY_INTERVAL) ahead = 2 * cfg.ARP_RETRY_INTERVAL;
     if (ahead > Math.floor(cfg.ARP_MAXAGE / 2)) ahead = Math.floor(cfg.ARP_MAXAGE / 2);
     this.refreshAhead = ahead;
-    this.pendingLimit = new TokenBucket(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
+    this.pendingLimit = core.limits.add(cfg.ARP_PENDING_INTERVAL, cfg.ARP_PENDING_BURST, core.now);
   }
 
   /**
@@ -364,7 +361,7 @@ export class Etharp {
 
   /** No entry for `ip` yet: take one, ask for the address, queue the packet. */
   private query(p: Pbuf, ip: number): Err {
-    if (!this.pendingLimit.take(this.core.now)) {
+    if (!this.core.limits.take(this.pendingLimit, this.core.now)) {
       // a burst of new destinations (spoofed sources we are answering): drop, the sender retries
       this.pendingLimited++;
       this.core.stats.etharp.drop++;
@@ -568,7 +565,8 @@ export class Etharp {
     const mac = nif.mac;
     ethWrite(p.buf, p.off, dst < 0 ? mac : this.macs, dst < 0 ? 0 : dst * 6, mac, 0, ETHTYPE_ARP);
     if (dst < 0) ethWriteBroadcastDst(p.buf, p.off);
-    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, this.zeroMac, 0, tpa);
+    // the target hardware address all zeros (null): RFC 826, the receiver ignores it
+    arpWrite(p.buf, p.off + ETH_HLEN, op, mac, 0, spa, null, 0, tpa);
     const err = nif.linkOutput(p);
     if (err === ERR_OK) st.xmit++;
     pbuf_free(p);

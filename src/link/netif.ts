@@ -42,6 +42,12 @@ export interface RxBurstSink {
   rxBurstEnd(): void;
 }
 
+/** Who hears that the link went up or down (the Stack, for its services). An object with a
+ *  method rather than a closure: on XS a closure is some seventeen heap slots. */
+export interface LinkListener {
+  afterLinkChange(up: boolean): void;
+}
+
 export class Netif implements FrameSink, ArpNetif {
   /** Our MAC address (6 bytes, copied from the driver at start-up). */
   readonly mac: Uint8Array;
@@ -59,12 +65,11 @@ export class Netif implements FrameSink, ArpNetif {
   private ip4: Ip4InputSink | null = null;
   private readonly core: StackCore;
   private readonly clock: Clock;
-  /** IPv4 multicast groups joined (RFC 1112 level 1: receive only; 0 = free slot). */
+  /** IPv4 multicast groups joined (RFC 1112 level 1: receive only), two entries per slot: the
+   *  group (0 = free slot), then the joins not yet left — the mDNS responder and any UDP socket may
+   *  share a group, and one leaving must not take it from the others (lwIP's igmp_group use
+   *  count). One array, not two: each XS array is two heap slots. */
   private readonly groups: number[] = [];
-  /** Joins not yet left, per group slot: the mDNS responder and any UDP socket may share a group,
-   *  and one leaving must not take it from the others (lwIP's igmp_group use count). */
-  private readonly groupUsers: number[] = [];
-  private readonly groupMac: Uint8Array;
   /** FrameSink.rxMemory: the pool's memory, where rxReserve's offsets point. */
   readonly rxMemory: Uint8Array;
   /** FrameSink.rxCapacity: one pool pbuf (PBUF_POOL_BUFSIZE) holds a whole frame. */
@@ -79,17 +84,14 @@ export class Netif implements FrameSink, ArpNetif {
   private rxHeld: Pbuf | null = null;
   /** Told of driver bursts (the Stack registers TCP, which defers ACKs to a burst's end). */
   private burstSink: RxBurstSink | null = null;
-  /** Called after the link went up or down (the Stack passes it on to its services). */
-  onLinkChange: ((up: boolean) => void) | null = null;
+  /** Told after the link went up or down (the Stack passes it on to its services). */
+  linkListener: LinkListener | null = null;
 
   constructor(core: StackCore, driver: NetDriver, clock: Clock, mtu: number) {
     this.core = core;
     this.driver = driver;
     this.clock = clock;
-    // our MAC and the group-address scratch in one buffer (an XS ArrayBuffer costs slots)
-    const macs = new ArrayBuffer(12);
-    this.mac = new Uint8Array(macs, 0, 6);
-    this.groupMac = new Uint8Array(macs, 6, 6);
+    this.mac = new Uint8Array(6);
     copyBytes(this.mac, 0, driver.mac, 0, 6);
     this.mtu = mtu;
     this.up = driver.isLinkUp();
@@ -97,13 +99,13 @@ export class Netif implements FrameSink, ArpNetif {
     this.rxMemory = core.pbufs.mem;
     this.rxCapacity = core.pbufs.bufsize;
     this.txChecksumOffload = driver.txChecksumOffload === true;
-    for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) { this.groups.push(0); this.groupUsers.push(0); }
+    for (let i = 0; i < core.config.IP_MAX_GROUPS; i++) this.groups.push(0, 0);
   }
 
   /** True when `addr` is a multicast group we joined (IPv4 accepts datagrams sent to it). */
   inGroup(addr: number): boolean {
     const g = this.groups;
-    for (let i = 0; i < g.length; i++) if (g[i] === addr && addr !== 0) return true;
+    for (let i = 0; i < g.length; i += 2) if (g[i] === addr && addr !== 0) return true;
     return false;
   }
 
@@ -114,12 +116,11 @@ export class Netif implements FrameSink, ArpNetif {
     addr >>>= 0;
     if ((addr >>> 28) !== 0xe) return ERR_VAL;
     const g = this.groups;
-    const users = this.groupUsers;
     let free = -1;
-    for (let i = 0; i < g.length; i++) {
+    for (let i = 0; i < g.length; i += 2) {
       if (g[i] === addr) {
-        if (join) users[i]++;
-        else if (--users[i] === 0) { g[i] = 0; this.groupFilter(addr, false); }
+        if (join) g[i + 1]++;
+        else if (--g[i + 1] === 0) { g[i] = 0; this.groupFilter(addr, false); }
         return ERR_OK;
       }
       if (g[i] === 0 && free < 0) free = i;
@@ -127,16 +128,18 @@ export class Netif implements FrameSink, ArpNetif {
     if (!join) return ERR_OK;
     if (free < 0) return ERR_MEM;
     g[free] = addr;
-    users[free] = 1;
+    g[free + 1] = 1;
     this.groupFilter(addr, true);
     return ERR_OK;
   }
 
-  /** The group's Ethernet address 01:00:5e + the low 23 bits (RFC 1112 §6.4) to the driver's filter. */
+  /** The group's Ethernet address 01:00:5e + the low 23 bits (RFC 1112 §6.4) to the driver's
+   *  filter. The 6 bytes are made per call: joins and leaves are API calls, never per packet, and a
+   *  kept scratch array would cost the interface five heap slots for its lifetime. */
   private groupFilter(addr: number, add: boolean): void {
     const d = this.driver;
     if (d.setMulticastFilter === undefined) return;
-    const m = this.groupMac;
+    const m = new Uint8Array(6);
     m[0] = 0x01; m[1] = 0x00; m[2] = 0x5e;
     m[3] = (addr >>> 16) & 0x7f; m[4] = (addr >>> 8) & 0xff; m[5] = addr & 0xff;
     d.setMulticastFilter(m, add);
@@ -325,7 +328,7 @@ export class Netif implements FrameSink, ArpNetif {
     this.core.now = this.clock.now();
     if (up === this.up) return;
     this.setLinkUp(up);
-    if (this.onLinkChange !== null) this.onLinkChange(up);
+    if (this.linkListener !== null) this.linkListener.afterLinkChange(up);
   }
 
   /** A received frame of at least ETH_HLEN bytes, destination MAC first. Owns `p`. */

@@ -43,7 +43,7 @@ export abstract class TcpInput extends TcpAckInput {
     const pv = pcb.v;
     const now = this.core.now;
     const iv = this.core.config.TCP_OOW_ACK_INTERVAL;
-    if ((iv > 0 && pv[TCB.lastOowAckAt] !== NO_TIME && now - pv[TCB.lastOowAckAt] < iv) || !this.invalidAckLimit.take(now)) {
+    if ((iv > 0 && pv[TCB.lastOowAckAt] !== NO_TIME && now - pv[TCB.lastOowAckAt] < iv) || !this.core.limits.take(this.invalidAckLimit, now)) {
       this.reflectionsLimited++;
       return false;
     }
@@ -54,7 +54,7 @@ export abstract class TcpInput extends TcpAckInput {
   /** Whether an ACK may answer a segment with data outside the window: only the allowance over all
    *  connections (TCP_CHALLENGE_ACK_LIMIT a second) bounds these. */
   private mayAnswerOldData(): boolean {
-    if (this.invalidAckLimit.take(this.core.now)) return true;
+    if (this.core.limits.take(this.invalidAckLimit, this.core.now)) return true;
     this.reflectionsLimited++;
     return false;
   }
@@ -202,7 +202,7 @@ export abstract class TcpInput extends TcpAckInput {
    *  it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
   protected respondRst(s: InSeg): void {
     const h = s.hdr;
-    if (!this.rstLimit.take(this.core.now)) {
+    if (!this.core.limits.take(this.rstLimit, this.core.now)) {
       // TCP_RST_LIMIT: a flood of segments to closed ports is not reflected at line rate
       this.reflectionsLimited++;
       return;

@@ -2,7 +2,7 @@
  * The pcb tables: pools, allocation and release, demultiplexing, state changes and their trace,
  * initial sequence numbers (RFC 6528), ephemeral ports, bind and listen.
  */
-import { EphemeralPorts } from '../core/ports.js';
+import { allocatePort, firstPort, type PortUser } from '../core/ports.js';
 import { newReno } from './cc.js';
 import type { CongestionController } from './cc.js';
 import { TCP_DEFAULT_MSS } from '../core/config.js';
@@ -12,7 +12,6 @@ import { pbuf_free, pbuf_clen } from '../core/pbuf.js';
 import { Memp, IndexPool } from '../core/memp.js';
 import { Arena } from '../core/arena.js';
 import { retire } from '../core/handle.js';
-import { TokenBucket } from '../core/ratelimit.js';
 import { ERR_OK, ERR_VAL, ERR_USE, ERR_ABRT, ERR_CLSD } from '../core/err.js';
 import type { Err } from '../core/err.js';
 import type { Ip4 } from '../ipv4/ip4.js';
@@ -38,7 +37,7 @@ export class TcpTraceInfo {
   time = 0;
 }
 
-export abstract class TcpTable {
+export abstract class TcpTable implements PortUser {
   /** A new application handle on this layer (tcp.ts: the facade is what the handle reaches). */
   abstract newHandle(): TcpPcb;
 
@@ -65,14 +64,16 @@ export abstract class TcpTable {
   protected inDepth = 0;
   /** RFC 6528 secret key for initial sequence numbers. */
   protected readonly isnKey: Uint32Array;
-  protected readonly ports: EphemeralPorts;
-  private readonly portTaken = (port: number): boolean => this.portInUse(port);
-  trace: ((info: TcpTraceInfo) => void) | null = null;
-  protected readonly traceInfo = new TcpTraceInfo();
+  /** PortUser: where the ephemeral port search starts next (ports.ts). @internal */
+  nextPort: number;
+  /** The state-transition hook (setTrace), and the record handed to it: made when a hook is first
+   *  installed (most stacks never trace: ten XS heap slots saved), reused for every call. */
+  protected trace: ((info: TcpTraceInfo) => void) | null = null;
+  private traceInfo: TcpTraceInfo | null = null;
   /** RFC 5961 §7: challenge ACKs and ACKs to unacceptable segments, all connections together. */
-  protected readonly invalidAckLimit: TokenBucket;
-  /** RSTs answering segments for no connection (TCP_RST_LIMIT). */
-  protected readonly rstLimit: TokenBucket;
+  protected readonly invalidAckLimit: number;
+  /** RSTs answering segments for no connection (TCP_RST_LIMIT). Both are buckets of core.limits. */
+  protected readonly rstLimit: number;
   /** ACKs to unacceptable segments and RSTs not sent because a rate limit refused them. */
   reflectionsLimited = 0;
   /** Half-open connections dropped for a new SYN, or because their peer never resolved. */
@@ -122,11 +123,9 @@ export abstract class TcpTable {
     this.isnKey = arena.u32(4);
     this.arenaSpilled = arena.spilled;
     for (let i = 0; i < 4; i++) this.isnKey[i] = core.random.nextU32();
-    this.invalidAckLimit = new TokenBucket(0, 1);
-    this.invalidAckLimit.setRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
-    this.rstLimit = new TokenBucket(0, 1);
-    this.rstLimit.setRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
-    this.ports = new EphemeralPorts(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
+    this.invalidAckLimit = core.limits.addRate(cfg.TCP_CHALLENGE_ACK_LIMIT, cfg.TCP_CHALLENGE_ACK_LIMIT, core.now);
+    this.rstLimit = core.limits.addRate(cfg.TCP_RST_LIMIT, cfg.TCP_RST_LIMIT > 10 ? Math.floor(cfg.TCP_RST_LIMIT / 10) : 1, core.now);
+    this.nextPort = firstPort(cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   /** Typed arrays that did not fit the layer's buffer (0: the sizing above is right; a test checks). */
@@ -387,11 +386,17 @@ export abstract class TcpTable {
     if (this.trace !== null) this.emitTrace(l.handle, from, to, CAUSE_API, l.localIp, l.localPort, 0, 0);
   }
 
+  /** Installs (null: removes) the state-transition hook (tcp_set_trace). */
+  setTrace(fn: ((info: TcpTraceInfo) => void) | null): void {
+    if (fn !== null && this.traceInfo === null) this.traceInfo = new TcpTraceInfo();
+    this.trace = fn;
+  }
+
   protected emitTrace(handle: TcpPcb | null, from: number, to: number, cause: string, localIp: number,
     localPort: number, remoteIp: number, remotePort: number): void {
     const t = this.trace;
     if (t === null) return;
-    const info = this.traceInfo;
+    const info = this.traceInfo as TcpTraceInfo;
     info.pcb = handle;
     info.from = from;
     info.to = to;
@@ -477,8 +482,12 @@ export abstract class TcpTable {
     return false;
   }
 
+  /** PortUser (ports.ts): TCP's local ports are taken for every address alike. */
+  portTaken(port: number, _ip: number): boolean { return this.portInUse(port); }
+
   protected ephemeralPort(): number {
-    return this.ports.allocate(this.portTaken, 0);
+    const cfg = this.core.config;
+    return allocatePort(this, cfg.TCP_LOCAL_PORT_RANGE_START, cfg.TCP_LOCAL_PORT_RANGE_END, 0);
   }
 
   // ---------------------------------------------------------------------------------------------

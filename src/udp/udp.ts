@@ -9,7 +9,7 @@
  * freed answer every call with ERR_CLSD, so a stale handle never reaches another user's pcb.
  */
 import { Arena } from '../core/arena.js';
-import { EphemeralPorts } from '../core/ports.js';
+import { allocatePort, firstPort, type PortUser } from '../core/ports.js';
 import { Handle, retire } from '../core/handle.js';
 import type { StackCore } from '../core/context.js';
 import type { Err } from '../core/err.js';
@@ -53,38 +53,47 @@ export class UdpSlot implements Pooled {
   arg: unknown = null;
   handle: UdpPcb | null = null;
 
-  /** The pool's Float64Array of the numeric fields below (UDP_SLOT_FIELDS entries each), and where this
-   *  entry's start. */
-  private readonly cold: Float64Array;
-  private readonly coldBase: number;
+  /** The numeric fields below of every slot of the pool (UDP_SLOT_FIELDS entries per slot, from
+   *  mempIndex * UDP_SLOT_FIELDS): a property of the prototype the pool's slots share (udpSlots),
+   *  not of each slot, which saves XS two heap slots per UdpSlot (the array and its offset). */
+  declare protected readonly cold: Float64Array;
 
-  constructor(cold: Float64Array = new Float64Array(UDP_SLOT_FIELDS), index = 0) {
-    this.cold = cold;
-    const coldBase = index * UDP_SLOT_FIELDS;
-    this.coldBase = coldBase;
-    cold[coldBase + US_TTL] = 64;
-  }
-
-  // --- numeric fields, kept in `cold` ---
+  // --- numeric fields, kept in `cold` (a UDP datagram reads a few: one multiply each) ---
   /** Moved on (retire) when the slot is freed: handles of earlier users no longer match. */
-  get gen(): number { return this.cold[this.coldBase + US_GEN]; }
-  set gen(v: number) { this.cold[this.coldBase + US_GEN] = v; }
-  get active(): boolean { return this.cold[this.coldBase + US_ACTIVE] !== 0; }
-  set active(v: boolean) { this.cold[this.coldBase + US_ACTIVE] = v ? 1 : 0; }
-  get localIp(): number { return this.cold[this.coldBase + US_LOCAL_IP]; }
-  set localIp(v: number) { this.cold[this.coldBase + US_LOCAL_IP] = v; }
-  get localPort(): number { return this.cold[this.coldBase + US_LOCAL_PORT]; }
-  set localPort(v: number) { this.cold[this.coldBase + US_LOCAL_PORT] = v; }
-  get remoteIp(): number { return this.cold[this.coldBase + US_REMOTE_IP]; }
-  set remoteIp(v: number) { this.cold[this.coldBase + US_REMOTE_IP] = v; }
-  get remotePort(): number { return this.cold[this.coldBase + US_REMOTE_PORT]; }
-  set remotePort(v: number) { this.cold[this.coldBase + US_REMOTE_PORT] = v; }
-  get connected(): boolean { return this.cold[this.coldBase + US_CONNECTED] !== 0; }
-  set connected(v: boolean) { this.cold[this.coldBase + US_CONNECTED] = v ? 1 : 0; }
-  get ttl(): number { return this.cold[this.coldBase + US_TTL]; }
-  set ttl(v: number) { this.cold[this.coldBase + US_TTL] = v; }
-  get tos(): number { return this.cold[this.coldBase + US_TOS]; }
-  set tos(v: number) { this.cold[this.coldBase + US_TOS] = v; }
+  get gen(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_GEN]; }
+  set gen(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_GEN] = v; }
+  get active(): boolean { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_ACTIVE] !== 0; }
+  set active(v: boolean) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_ACTIVE] = v ? 1 : 0; }
+  get localIp(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_LOCAL_IP]; }
+  set localIp(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_LOCAL_IP] = v; }
+  get localPort(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_LOCAL_PORT]; }
+  set localPort(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_LOCAL_PORT] = v; }
+  get remoteIp(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_REMOTE_IP]; }
+  set remoteIp(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_REMOTE_IP] = v; }
+  get remotePort(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_REMOTE_PORT]; }
+  set remotePort(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_REMOTE_PORT] = v; }
+  get connected(): boolean { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_CONNECTED] !== 0; }
+  set connected(v: boolean) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_CONNECTED] = v ? 1 : 0; }
+  get ttl(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_TTL]; }
+  set ttl(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_TTL] = v; }
+  get tos(): number { return this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_TOS]; }
+  set tos(v: number) { this.cold[this.mempIndex * UDP_SLOT_FIELDS + US_TOS] = v; }
+}
+
+/** `n` slots over `cold` (UDP_SLOT_FIELDS entries each), numbered 0..n-1, sharing one prototype
+ *  that holds `cold`. Start-up only. */
+export function udpSlots(cold: Float64Array, n: number): UdpSlot[] {
+  const proto = Object.create(UdpSlot.prototype) as { cold: Float64Array };
+  proto.cold = cold;
+  const out: UdpSlot[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = new UdpSlot();
+    Object.setPrototypeOf(s, proto);
+    s.mempIndex = i;
+    cold[i * UDP_SLOT_FIELDS + US_TTL] = 64;
+    out.push(s);
+  }
+  return out;
 }
 
 
@@ -101,15 +110,15 @@ export class UdpPcb extends Handle<UdpSlot> {
   }
 }
 
-export class Udp implements IpProtocolHandler {
+export class Udp implements IpProtocolHandler, PortUser {
   readonly pool: Memp<UdpSlot>;
-  private readonly slots: UdpSlot[] = [];
+  private readonly slots: UdpSlot[];
   private readonly core: StackCore;
   private readonly ip: Ip4;
   private readonly icmpErrors: IcmpErrorSender;
   private readonly info = new UdpInfo();
-  private readonly ports: EphemeralPorts;
-  private readonly portTaken = (port: number, ip: number): boolean => this.portInUse(port, ip, null);
+  /** PortUser: where the ephemeral port search starts next (ports.ts). @internal */
+  nextPort: number;
 
   constructor(core: StackCore, ip: Ip4, icmpErrors: IcmpErrorSender) {
     this.core = core;
@@ -119,13 +128,10 @@ export class Udp implements IpProtocolHandler {
     // the slots' fields and the pool's free stack in one buffer (core/arena.ts)
     const arena = new Arena(Arena.size(n * UDP_SLOT_FIELDS * 8, n * 8));
     const cold = arena.f64(n * UDP_SLOT_FIELDS);
-    this.pool = new Memp<UdpSlot>('udp_pcb', n, (i) => {
-      const s = new UdpSlot(cold, i);
-      this.slots.push(s);
-      return s;
-    }, arena.i32(2 * n));
+    this.slots = udpSlots(cold, n);
+    this.pool = new Memp<UdpSlot>('udp_pcb', n, this.slots, arena.i32(2 * n));
     const cfg = core.config;
-    this.ports = new EphemeralPorts(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
+    this.nextPort = firstPort(cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, core.random);
   }
 
   pools(): { name: string; stats: PoolStats }[] {
@@ -172,6 +178,9 @@ export class Udp implements IpProtocolHandler {
     return ERR_OK;
   }
 
+  /** PortUser (ports.ts): whether `port` is bound on `ip` or on any address. */
+  portTaken(port: number, ip: number): boolean { return this.portInUse(port, ip, null); }
+
   private portInUse(port: number, ip: number, except: UdpSlot | null): boolean {
     const ss = this.slots;
     for (let i = 0; i < ss.length; i++) {
@@ -182,7 +191,8 @@ export class Udp implements IpProtocolHandler {
   }
 
   private ephemeralPort(ip: number): number {
-    return this.ports.allocate(this.portTaken, ip);
+    const cfg = this.core.config;
+    return allocatePort(this, cfg.UDP_LOCAL_PORT_RANGE_START, cfg.UDP_LOCAL_PORT_RANGE_END, ip);
   }
 
   /** lwIP udp_bind: local address (0 = any; else must be ours) and port (0 = ephemeral). */

@@ -68,18 +68,20 @@ export function arpParse(buf: Uint8Array, off: number, len: number, info: ArpInf
 
 /**
  * Writes a 28-byte Ethernet/IPv4 ARP packet. `tha` is ignored by receivers of a request (RFC 826):
- * callers pass zeros (or any MAC) there; RFC 5227 §2.3 gratuitous ARP uses spa === tpa.
+ * callers pass null there for all zeros (no 6-byte zero array to keep); RFC 5227 §2.3 gratuitous
+ * ARP uses spa === tpa.
  * `sha` and `tha` must not point into the 28 bytes being written (copy them out first, as arpParse does).
  */
 export function arpWrite(buf: Uint8Array, off: number, op: number, sha: Uint8Array, shaOff: number, spa: number,
-  tha: Uint8Array, thaOff: number, tpa: number): void {
+  tha: Uint8Array | null, thaOff: number, tpa: number): void {
   buf[off] = 0; buf[off + 1] = ARP_HTYPE_ETHER;
   buf[off + 2] = ETHTYPE_IPV4 >>> 8; buf[off + 3] = ETHTYPE_IPV4 & 0xff;
   buf[off + 4] = 6; buf[off + 5] = 4;
   wr16(buf, off + ARP_OFF_OP, op);
   copy6(buf, off + ARP_OFF_SHA, sha, shaOff);
   wr32(buf, off + ARP_OFF_SPA, spa);
-  copy6(buf, off + ARP_OFF_THA, tha, thaOff);
+  if (tha !== null) copy6(buf, off + ARP_OFF_THA, tha, thaOff);
+  else buf.fill(0, off + ARP_OFF_THA, off + ARP_OFF_THA + 6);
   wr32(buf, off + ARP_OFF_TPA, tpa);
 }
 

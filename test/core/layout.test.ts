@@ -144,8 +144,8 @@ describe('compact layouts', () => {
 
   it('reassembly datagrams: numeric fields per datagram in the shared array, no aliasing', () => {
     const fields = new Float64Array(2 * RD_FIELDS);
-    const d0 = new ReassDatagram(4, null, null, fields, 0);
-    const d1 = new ReassDatagram(4, null, null, fields, 1);
+    const d0 = new ReassDatagram(4, null, fields, 0);
+    const d1 = new ReassDatagram(4, null, fields, 1);
     assert.deepEqual([d0.total, d1.total], [-1, -1], 'total starts unknown');
     d0.src = 0xc0a80001; d0.id = 0xffff; d0.start = 123456; d0.count = 3;
     d1.src = 0x0a000002; d1.pbufs = 7; d1.hlen0 = 60;
@@ -156,5 +156,32 @@ describe('compact layouts', () => {
       assert.equal(Object.keys(d0).includes(k), false, k + ' is not an own property (no heap slot)');
     }
     assert.equal(Object.keys(d0).includes('used'), true, 'used stays a property: the timer reads it every tick');
+  });
+
+  it('a stack keeps no closures and no per-pool or per-bucket objects: functions it holds are prototype methods (only the checksum is one)', () => {
+    const net = new MockNet({ seed: 7 });
+    const s = net.addStack({ ip: '10.9.0.1/24', name: 's' });
+    // every function reachable from the stack's own objects as a property value; frozen holders are
+    // module constants (the congestion controller), made once at load, not per stack
+    const driver = s.netif.driver;
+    const seen = new Set<unknown>();
+    const fns = new Map<unknown, string>();
+    const todo: [unknown, string][] = [[s, 'stack']];
+    while (todo.length > 0) {
+      const [o, path] = todo.pop()!;
+      if (o === null || typeof o !== 'object' || seen.has(o) || o === driver || ArrayBuffer.isView(o)) continue;
+      seen.add(o);
+      if (Object.isFrozen(o)) continue;
+      for (const k of Object.getOwnPropertyNames(o)) {
+        const v = (o as Record<string, unknown>)[k];
+        if (typeof v === 'function') fns.set(v, path + '.' + k);
+        else todo.push([v, path + '.' + k]);
+      }
+    }
+    assert.deepEqual([...fns.keys()], [s.core.chksum], 'functions held by the stack: ' + [...fns.values()].join(', '));
+    // the pools are their own counters; the rate limits and the counters share one buffer
+    for (const { name, stats } of s.pools().slice(2)) assert.equal(stats.constructor.name === 'Object', false, name + ': a stats object of its own');
+    assert.equal(Object.keys(s.stats.tcp).includes('counts'), false);
+    assertPoolsFull(s);
   });
 });

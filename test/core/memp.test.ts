@@ -24,7 +24,24 @@ describe('core/memp', () => {
     assert.deepEqual(made.map((o) => o.mempIndex), [0, 1, 2, 3, 4]);
     assert.equal(pool.name, 'test');
     assert.equal(pool.freeCount, 5);
-    assert.deepEqual(pool.stats, { avail: 5, used: 0, max: 0, err: 0, illegal: 0 });
+    const st = pool.stats;
+    assert.deepEqual({ avail: st.avail, used: st.used, max: st.max, err: st.err, illegal: st.illegal }, { avail: 5, used: 0, max: 0, err: 0, illegal: 0 });
+  });
+
+  it('is its own PoolStats (no stats object per pool): used and avail follow the free stack, max its low-water mark', () => {
+    const { pool } = mk(3);
+    assert.equal(pool.stats, pool, 'one object');
+    assert.equal(Object.getOwnPropertyNames(pool).includes('used'), false, 'used is derived, not stored');
+    const a = pool.alloc()!;
+    pool.alloc();
+    assert.deepEqual([pool.stats.used, pool.stats.avail, pool.stats.max], [2, 3, 2]);
+    pool.release(a);
+    assert.deepEqual([pool.stats.used, pool.freeCount, pool.stats.max], [1, 2, 2]);
+    assert.equal(pool.allocIndex(), a.mempIndex);
+    assert.notEqual(pool.allocIndex(), -1, 'the last free index');
+    assert.equal(pool.allocIndex(), -1);
+    assert.equal(pool.stats.err, 1);
+    assert.deepEqual([pool.stats.used, pool.stats.max], [3, 3]);
   });
 
   it('hands out each object once until released; never makes new ones', () => {
@@ -89,7 +106,20 @@ describe('core/memp', () => {
     assert.deepEqual(new Set(seen), new Set([a, c]));
   });
 
-  it('a pool of size 0 always fails', () => {
+  it('adopts objects made by its owner (one array for both), numbering them', () => {
+    const objs = [new Obj(0), new Obj(1), new Obj(2)];
+    const pool = new Memp<Obj>('adopted', 3, objs);
+    assert.deepEqual(objs.map((o) => o.mempIndex), [0, 1, 2]);
+    assert.equal(pool.at(2), objs[2]);
+    const got = [pool.alloc(), pool.alloc(), pool.alloc()];
+    assert.deepEqual(new Set(got), new Set(objs));
+    assert.equal(pool.alloc(), null);
+    assert.equal(pool.release(objs[1]), true);
+    assert.equal(pool.release(new Obj(1)), false, 'an object that is not the pool\'s');
+    assert.equal(objs.length, 3, 'the array is not grown');
+  });
+
+    it('a pool of size 0 always fails', () => {
     const { pool } = mk(0);
     assert.equal(pool.alloc(), null);
     assert.equal(pool.stats.err, 1);

@@ -25,6 +25,16 @@ describe('core/stats', () => {
     });
   });
 
+  it('cachehit: a property of ARP\'s counters only (bumped per frame sent), an array entry for the others', () => {
+    const s = new StackStats();
+    s.etharp.cachehit++;
+    s.ip.cachehit += 2;
+    assert.deepEqual([s.etharp.cachehit, s.ip.cachehit, s.tcp.cachehit], [1, 2, 0]);
+    assert.equal(Object.keys(s.etharp).includes('cachehit'), true);
+    assert.equal(Object.keys(s.ip).includes('cachehit'), false, 'no property per protocol without a cache');
+    assert.deepEqual(Object.keys(s.tcp).sort(), ['base', 'recv', 'xmit'], 'the counter array is shared through the prototype');
+  });
+
   it('JSON shows every counter by name', () => {
     const s = new StackStats();
     s.tcp.drop = 3;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { Tcb, TCB, TCB_FIELD_COUNT, TcpListen, TCP_LISTEN_FIELDS } from '../../src/tcp/tcb.js';
-import { UdpSlot, UDP_SLOT_FIELDS } from '../../src/udp/udp.js';
+import { udpSlots, UDP_SLOT_FIELDS } from '../../src/udp/udp.js';
 
 describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
   it('fresh Tcbs start from the defaults (timers stopped, no RTT sample)', () => {
@@ -65,7 +65,8 @@ describe('tcp/tcb: fields in the pool\'s Float64Array', () => {
     l0.localPort = 80; l1.localPort = 443; l1.nodelay = true; l0.keepIdle = 1000;
     assert.deepEqual([l0.localPort, l1.localPort, l0.nodelay, l1.nodelay, l0.keepIdle, l1.keepIdle], [80, 443, false, true, 1000, 0]);
     const uc = new Float64Array(2 * UDP_SLOT_FIELDS);
-    const [u0, u1] = [new UdpSlot(uc, 0), new UdpSlot(uc, 1)];
+    const [u0, u1] = udpSlots(uc, 2);
+    assert.deepEqual(Object.keys(u0).sort(), ['arg', 'handle', 'mempIndex', 'recv'], 'the array is the prototype\'s, not a property of each slot');
     assert.equal(u0.ttl, 64);
     u0.remoteIp = 0xc0a80001; u1.active = true; u1.localPort = 5353;
     assert.deepEqual([u0.remoteIp, u1.remoteIp, u0.active, u1.active, u0.localPort, u1.localPort], [0xc0a80001, 0, false, true, 0, 5353]);

@@ -100,6 +100,13 @@ describe('wire/arp', () => {
     assert.ok(info.tpa > 0);
   });
 
+  it('arpWrite with no target hardware address (null) writes six zero bytes there, as a request carries', () => {
+    const buf = new Uint8Array(60).fill(0x55);
+    arpWrite(buf, 14, ARP_REQUEST, A, 0, ip('10.0.0.1'), null, 0, ip('10.0.0.2'));
+    assert.deepEqual(buf.subarray(14, 42), refArp(ARP_REQUEST, A, ip('10.0.0.1'), new Uint8Array(6), ip('10.0.0.2')));
+    assert.equal(buf[42], 0x55, 'nothing past the packet');
+  });
+
   it('the info keeps its own copies of the MACs after the frame changes', () => {
     const f = hex(CAPTURED.arpRequest);
     const info = new ArpInfo();
