@@ -10,6 +10,7 @@ import type { StackCore } from '../core/context.js';
 import type { Pbuf } from '../core/pbuf.js';
 import type { Err } from '../core/err.js';
 import { Handle } from '../core/handle.js';
+import type { Arena } from '../core/arena.js';
 
 export type TcpRecvFn = (arg: any, pcb: TcpPcb, p: Pbuf | null, err: Err) => Err;
 export type TcpSentFn = (arg: any, pcb: TcpPcb, len: number) => Err;
@@ -94,8 +95,8 @@ export class SegStore {
   /** Bytes of typed arrays a store of `n` descriptors takes from its owner's Arena. */
   static bytes(n: number): number[] { return [2 * n, 4 * n, 4 * n, n, 2 * n, n, 4 * n]; }
 
-  constructor(n: number, arena: { i16(n: number): Int16Array; u32(n: number): Uint32Array; i32(n: number): Int32Array;
-    u8(n: number): Uint8Array; u16(n: number): Uint16Array; }) {
+  /** `arena`: the TCP layer's, sized with `SegStore.bytes(n)` among its other arrays. */
+  constructor(n: number, arena: Arena) {
     this.next = arena.i16(n);
     this.seqno = arena.u32(n);
     this.len = arena.i32(n);
