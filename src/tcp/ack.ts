@@ -259,13 +259,13 @@ export abstract class TcpAckInput extends TcpRecv {
   protected sackRecoveryStart(pcb: Tcb): void {
     pcb.v[TCB.rttStart] = NO_TIME;
     cancelLossProbe(pcb);
-    const marks = this.segs.marks;
-    sackRecoveryStart(pcb, this.segs);
+    const sg = this.segs;
+    sackRecoveryStart(pcb, sg);
     pcb.sackRescued = false;
     const first = pcb.unacked;
     if (first === NO_SEG) return;
     const gen = pcb.gen;
-    marks[first] |= SEG_RTX;
+    sg.marks[first] |= SEG_RTX;
     this.sendSeg(pcb, first);
     if (pcb.gen !== gen) return;
     this.sackRecoverySend(pcb);
@@ -284,8 +284,8 @@ export abstract class TcpAckInput extends TcpRecv {
     const limit = this.core.config.TCP_SND_QUEUELEN;
     const marks = sg.marks;
     for (let i = 0; i < limit; i++) {
-      if (pv[TCB.cwnd] - sackPipe(pcb, this.segs) < pv[TCB.mss]) return;
-      let seg = sackNextSeg(pcb, this.segs, false);
+      if (pv[TCB.cwnd] - sackPipe(pcb, sg) < pv[TCB.mss]) return;
+      let seg = sackNextSeg(pcb, sg, false);
       if (seg === NO_SEG) {
         const u = pcb.unsent;
         if (u !== NO_SEG && sg.sent[u] === 0 && ((sg.seqno[u] - pv[TCB.sndUna]) | 0) + sg.len[u] <= pv[TCB.sndWnd]) {
@@ -294,9 +294,9 @@ export abstract class TcpAckInput extends TcpRecv {
           if (pcb.gen !== gen) return;
           continue;
         }
-        seg = sackNextSeg(pcb, this.segs, true);
+        seg = sackNextSeg(pcb, sg, true);
         if (seg === NO_SEG && !pcb.sackRescued) {
-          seg = sackRescue(pcb, this.segs);
+          seg = sackRescue(pcb, sg);
           pcb.sackRescued = seg !== NO_SEG;
         }
         if (seg === NO_SEG) return;
