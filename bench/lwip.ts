@@ -18,11 +18,16 @@
  * xs-tcp runs as `xs-tcp up` with every HOST_CONFIG setting put back to DEFAULT_CONFIG, so both stacks
  * have the board's 8 KB window and 48-pbuf pool. The client is bench/tap.ts's: test/interop/peer.js
  * (kernel sockets) inside one network namespace that holds the TAP, `discard` (kernel -> stack) and
- * `chargen` (stack -> kernel, pattern checked) with BENCH_TAP_MIB MiB each (default 64).
+ * `chargen` (stack -> kernel, pattern checked) with BENCH_LWIP_MIB MiB each (default 256; BENCH_TAP_MIB
+ * when that alone is set). Not the tap section's 64: each run is a fresh connection from a fresh client
+ * process, and measured on this 2-core machine (README.md "Side by side with lwIP", "Run length") a
+ * run costs a fixed 60-150 ms on top of its bytes (the client's start-up, V8 re-optimizing the
+ * stack's paths when the direction changes); a 64 MiB run lasts 0.2-0.4 s, so its MB/s is half that
+ * fixed cost. 256 MiB runs put the stacks' steady rate first.
  *
  * Runs alternate, xs-tcp then each lwIP program, BENCH_LWIP_ROUNDS times (default 5). Each round
- * starts every stack afresh and warms it up with BENCH_LWIP_WARMUP_MIB MiB each way (default 8,
- * unmeasured: the JIT). Every run is reported with the 1-minute load average when it started and the
+ * starts every stack afresh and warms it up with BENCH_LWIP_WARMUP_MIB MiB each way (default 64,
+ * unmeasured: V8 compiles the hot paths on a background thread for the first tens of MiB). Every run is reported with the 1-minute load average when it started and the
  * CPU time the stack process used (/proc/<pid>/stat), so figures from a busy machine can be judged.
  * Without LWIP_UNIX_APP the section prints one line saying so and passes (CI has no lwIP), unless
  * BENCH_XS_CLI names other xs-tcp builds: then the rotation runs the xs-tcp builds alone (this one
@@ -116,10 +121,10 @@ export async function run(): Promise<BenchResult> {
     process.stderr.write('bench lwip: skipped: ' + why + '\n');
     return { rows: [['skipped: ' + why, '-']], json: { skipped: 1 } };
   }
-  const bytes = (Number(process.env.BENCH_TAP_MIB) || 64) * 1024 * 1024;
+  const bytes = (Number(process.env.BENCH_LWIP_MIB) || Number(process.env.BENCH_TAP_MIB) || 256) * 1024 * 1024;
   const rounds = Number(process.env.BENCH_LWIP_ROUNDS) || 5;
   const warmupEnv = process.env.BENCH_LWIP_WARMUP_MIB;
-  const warmup = (warmupEnv !== undefined && warmupEnv !== '' && Number.isFinite(Number(warmupEnv)) ? Number(warmupEnv) : 8) * 1024 * 1024;
+  const warmup = (warmupEnv !== undefined && warmupEnv !== '' && Number.isFinite(Number(warmupEnv)) ? Number(warmupEnv) : 64) * 1024 * 1024;
   const hostConfig = process.env.BENCH_LWIP_XS_CONFIG === 'host';
   const xsArgv = (cli: string) => [process.execPath, cli, 'up', '--tap', TAP, '--ip', STACK_IP + '/' + PREFIX, '-q',
     ...(hostConfig ? [] : boardConfigArgs())];
