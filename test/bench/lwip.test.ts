@@ -72,12 +72,14 @@ describe('bench lwip (xs-tcp next to a lwIP unix-port program)', function () {
       writeFileSync(standIn, '#!/bin/sh\n[ "$2" = 255.255.255.0 ] || exit 3\nexec "' + process.execPath + '" "' + CLI
         + '" up --tap "$PRECONFIGURED_TAPIF" --ip "$1/24" -q --config TCP_WND=8192 --config TCP_SND_BUF=8192\n');
       chmodSync(standIn, 0o755);
-      const r = await bench({ LWIP_UNIX_APP: standIn, BENCH_LWIP_ROUNDS: '1', BENCH_TAP_MIB: '1', BENCH_LWIP_WARMUP_MIB: '1' }, '--json');
+      // BENCH_LWIP_MIB wins over the tap section's BENCH_TAP_MIB (the default is 256 MiB per run)
+      const r = await bench({ LWIP_UNIX_APP: standIn, BENCH_LWIP_ROUNDS: '1', BENCH_TAP_MIB: '1', BENCH_LWIP_MIB: '2', BENCH_LWIP_WARMUP_MIB: '1' }, '--json');
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as { lwip: Record<string, number> };
       const j = out.lwip;
       assert.equal(j.rounds, 1);
-      assert.equal(j.bytes, 1024 * 1024);
+      assert.equal(j.bytes, 2 * 1024 * 1024);
+      assert.equal(j.warmupBytes, 1024 * 1024);
       for (const k of ['xsKernelToStackMBps', 'xsStackToKernelMBps', 'lwipKernelToStackMBps', 'lwipStackToKernelMBps']) {
         assert.ok(j[k] > 0, k + ' = ' + j[k]);
       }
