@@ -21,14 +21,15 @@
  * `chargen` (stack -> kernel, pattern checked) with BENCH_LWIP_MIB MiB each (default 256; BENCH_TAP_MIB
  * when that alone is set). Not the tap section's 64: each run is a fresh connection from a fresh client
  * process, and measured on this 2-core machine (README.md "Side by side with lwIP", "Run length") a
- * run costs a fixed 60-150 ms on top of its bytes (the client's start-up, V8 re-optimizing the
- * stack's paths when the direction changes); a 64 MiB run lasts 0.2-0.4 s, so its MB/s is half that
- * fixed cost. 256 MiB runs put the stacks' steady rate first.
+ * run costs a fixed 40-150 ms on top of its bytes (the client's start-up, V8 re-optimizing the
+ * stack's paths when the direction changes); a 64 MiB run lasts 0.2-0.45 s, a third to a half of it
+ * that fixed cost. 256 MiB runs put the stacks' steady rate first.
  *
  * Runs alternate, xs-tcp then each lwIP program, BENCH_LWIP_ROUNDS times (default 5). Each round
  * starts every stack afresh and warms it up with BENCH_LWIP_WARMUP_MIB MiB each way (default 64,
- * unmeasured: V8 compiles the hot paths on a background thread for the first tens of MiB). Every run is reported with the 1-minute load average when it started and the
- * CPU time the stack process used (/proc/<pid>/stat), so figures from a busy machine can be judged.
+ * unmeasured: V8 compiles the hot paths on a background thread for the first tens of MiB). Every run
+ * is reported with the 1-minute load average when it started and the CPU time the stack process
+ * used (/proc/<pid>/stat), so figures from a busy machine can be judged.
  * Without LWIP_UNIX_APP the section prints one line saying so and passes (CI has no lwIP), unless
  * BENCH_XS_CLI names other xs-tcp builds: then the rotation runs the xs-tcp builds alone (this one
  * and those), to measure a change against the build before it the same way.
